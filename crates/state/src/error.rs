@@ -1,0 +1,160 @@
+//! Errors of the state machine.
+
+use sinew_types::signing::SignatureError;
+use sinew_types::{Address, Amount, Hash, Height, Nonce};
+
+/// The storage behind [`crate::StateReader`] failed; the node must stop, not guess.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("storage failure: {0}")]
+pub struct StorageError(pub String);
+
+/// Why a transaction may not be included in a block at all. A rejected transaction leaves no
+/// trace: no fee, no nonce change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxRejection {
+    /// The transaction names another chain.
+    #[error("wrong chain id: expected {expected:?}, got {got:?}")]
+    WrongChain {
+        /// This chain.
+        expected: String,
+        /// The transaction's.
+        got: String,
+    },
+    /// The encoding exceeds `max_tx_bytes`.
+    #[error("transaction of {len} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// Encoded size.
+        len: usize,
+        /// Limit.
+        limit: u32,
+    },
+    /// The signature is missing, malformed or wrong.
+    #[error("bad signature: {0}")]
+    BadSignature(#[from] SignatureError),
+    /// The nonce was already used (a replay).
+    #[error("nonce {got} already used (replay): the account's next nonce is {expected}")]
+    NonceTooLow {
+        /// The account's next nonce.
+        expected: Nonce,
+        /// The transaction's.
+        got: Nonce,
+    },
+    /// The nonce skips ahead of the account's next nonce.
+    #[error("nonce {got} skips ahead: the account's next nonce is {expected}")]
+    NonceGap {
+        /// The account's next nonce.
+        expected: Nonce,
+        /// The transaction's.
+        got: Nonce,
+    },
+    /// The signer has no account (so nothing to pay the fee with).
+    #[error("unknown account {0}: it holds no tokens to pay a fee")]
+    UnknownAccount(Address),
+    /// `max_fee` is below the fee this transaction costs.
+    #[error("fee too low: this transaction costs {required}, max_fee is {max_fee}")]
+    FeeTooLow {
+        /// What the transaction costs.
+        required: Amount,
+        /// What the signer allowed.
+        max_fee: Amount,
+    },
+    /// The signer's balance cannot cover the fee.
+    #[error("balance {balance} cannot pay the fee of {fee}")]
+    CannotPayFee {
+        /// The fee.
+        fee: Amount,
+        /// The balance.
+        balance: Amount,
+    },
+    /// An amount of zero was given where a positive amount is required.
+    #[error("amount must be positive")]
+    ZeroAmount,
+    /// A transfer to the sender itself.
+    #[error("transfer to self is not allowed")]
+    SelfTransfer,
+    /// `SetParams` signed by someone other than the parameters' authority.
+    #[error("only the parameters authority {authority} may change parameters")]
+    NotAuthority {
+        /// Who may.
+        authority: Address,
+    },
+    /// `SetParams` would leave the parameters out of bounds.
+    #[error("invalid parameters: {0}")]
+    InvalidParams(String),
+    /// Reading state failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl TxRejection {
+    /// A stable machine-readable code for APIs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxRejection::WrongChain { .. } => "wrong_chain",
+            TxRejection::TooLarge { .. } => "too_large",
+            TxRejection::BadSignature(_) => "bad_signature",
+            TxRejection::NonceTooLow { .. } => "nonce_too_low",
+            TxRejection::NonceGap { .. } => "nonce_gap",
+            TxRejection::UnknownAccount(_) => "unknown_account",
+            TxRejection::FeeTooLow { .. } => "fee_too_low",
+            TxRejection::CannotPayFee { .. } => "cannot_pay_fee",
+            TxRejection::ZeroAmount => "zero_amount",
+            TxRejection::SelfTransfer => "self_transfer",
+            TxRejection::NotAuthority { .. } => "not_authority",
+            TxRejection::InvalidParams(_) => "invalid_params",
+            TxRejection::Storage(_) => "storage",
+        }
+    }
+}
+
+/// Why a block is invalid. An invalid block changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The block does not extend the current head.
+    #[error("block {got} does not extend the head: expected height {expected_height} with parent {expected_parent}")]
+    NotNext {
+        /// Expected height.
+        expected_height: Height,
+        /// Expected parent hash.
+        expected_parent: Hash,
+        /// The block's height.
+        got: Height,
+    },
+    /// The block names another chain.
+    #[error("block for chain {got:?} on chain {expected:?}")]
+    WrongChain {
+        /// This chain.
+        expected: String,
+        /// The block's.
+        got: String,
+    },
+    /// A transaction in the block may not be included.
+    #[error("transaction {index} is invalid: {rejection}")]
+    InvalidTx {
+        /// Position in the block.
+        index: usize,
+        /// Why.
+        rejection: TxRejection,
+    },
+    /// More transactions than `max_block_txs`.
+    #[error("block has {count} transactions, more than the limit of {limit}")]
+    TooManyTxs {
+        /// Count.
+        count: usize,
+        /// Limit.
+        limit: u32,
+    },
+    /// A header field disagrees with what executing the block gives.
+    #[error("header {field} mismatch: header says {claimed}, execution gives {computed}")]
+    HeaderMismatch {
+        /// Which field.
+        field: &'static str,
+        /// What the header claims.
+        claimed: String,
+        /// What re-execution computed.
+        computed: String,
+    },
+    /// Reading state failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

@@ -1,0 +1,394 @@
+//! Executing transactions against state, one block at a time.
+//!
+//! A transaction either is *rejected* (it may not be in a block; nothing changes), *fails*
+//! (included: fee charged, nonce advanced, nothing else changes) or *succeeds*.
+
+use crate::account::{Account, Unbonding};
+use crate::error::{StorageError, TxRejection};
+use crate::keys::{ChainInfo, StateKey};
+use crate::reader::{StateReader, WriteSet};
+use borsh::{BorshDeserialize, BorshSerialize};
+use sinew_types::tx::PreparedTx;
+use sinew_types::{Address, Amount, Event, Height, Params, Payload, Receipt, TxId, TxStatus};
+
+/// The treasury module account that collects fees.
+pub fn treasury() -> Address {
+    Address::module("treasury")
+}
+
+/// What executing a block produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockEffects {
+    /// State changes, to persist and to fold into the state tree.
+    pub writes: WriteSet,
+    /// One receipt per included transaction, in order.
+    pub receipts: Vec<Receipt>,
+    /// Ids of included transactions, in order.
+    pub tx_ids: Vec<TxId>,
+    /// Events of the block itself (not of a transaction), such as matured unbondings.
+    pub block_events: Vec<Event>,
+}
+
+/// Executes transactions for one block on top of committed state.
+pub struct BlockExecutor<'r, R: StateReader> {
+    reader: &'r R,
+    height: Height,
+    chain_id: String,
+    params: Params,
+    block: WriteSet,
+    tx: WriteSet,
+    effects: BlockEffects,
+}
+
+fn decode<T: BorshDeserialize>(key: &[u8], bytes: &[u8]) -> Result<T, StorageError> {
+    borsh::from_slice(bytes)
+        .map_err(|e| StorageError(format!("corrupt value under key {}: {e}", hex_short(key))))
+}
+
+fn hex_short(b: &[u8]) -> String {
+    b.iter().take(40).map(|x| format!("{x:02x}")).collect()
+}
+
+/// Reads and decodes a typed value from committed state.
+pub fn read<T: BorshDeserialize, R: StateReader + ?Sized>(
+    reader: &R,
+    key: &StateKey,
+) -> Result<Option<T>, StorageError> {
+    let k = key.encode();
+    reader.get(&k)?.map(|v| decode(&k, &v)).transpose()
+}
+
+impl<'r, R: StateReader> BlockExecutor<'r, R> {
+    /// Starts block `height`: loads parameters and releases stake whose unbonding matures now.
+    pub fn begin(reader: &'r R, height: Height) -> Result<Self, StorageError> {
+        let chain: ChainInfo = read(reader, &StateKey::Chain)?.ok_or_else(|| {
+            StorageError("state has no chain info: not initialised from a genesis".into())
+        })?;
+        let params: Params = read(reader, &StateKey::Params)?
+            .ok_or_else(|| StorageError("state has no parameters".into()))?;
+        let mut ex = BlockExecutor {
+            reader,
+            height,
+            chain_id: chain.chain_id,
+            params,
+            block: WriteSet::new(),
+            tx: WriteSet::new(),
+            effects: BlockEffects::default(),
+        };
+        ex.release_unbonding()?;
+        ex.commit_tx_writes();
+        Ok(ex)
+    }
+
+    /// Parameters in force for this block (a `SetParams` takes effect from the next block).
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The chain id transactions must carry.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// Transactions included so far.
+    pub fn tx_count(&self) -> usize {
+        self.effects.tx_ids.len()
+    }
+
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some(v) = self.tx.get(key) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.block.get(key) {
+            return Ok(v.clone());
+        }
+        self.reader.get(key)
+    }
+
+    fn get<T: BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, StorageError> {
+        let k = key.encode();
+        self.get_raw(&k)?.map(|v| decode(&k, &v)).transpose()
+    }
+
+    fn put<T: BorshSerialize>(&mut self, key: &StateKey, value: &T) {
+        self.tx.insert(
+            key.encode(),
+            Some(borsh::to_vec(value).expect("encoding cannot fail")),
+        );
+    }
+
+    fn account(&self, a: &Address) -> Result<Option<Account>, StorageError> {
+        self.get(&StateKey::Account(*a))
+    }
+
+    fn commit_tx_writes(&mut self) {
+        let tx = std::mem::take(&mut self.tx);
+        self.block.extend(tx);
+    }
+
+    fn release_unbonding(&mut self) -> Result<(), StorageError> {
+        let due_key = StateKey::UnbondingDue(self.height);
+        let Some(due) = self.get::<Vec<Address>>(&due_key)? else {
+            return Ok(());
+        };
+        for addr in due {
+            let mut acct = self.account(&addr)?.ok_or_else(|| {
+                StorageError(format!("unbonding queue names missing account {addr}"))
+            })?;
+            let (ready, pending): (Vec<Unbonding>, Vec<Unbonding>) = acct
+                .unbonding
+                .drain(..)
+                .partition(|u| u.release_height <= self.height);
+            acct.unbonding = pending;
+            let amount: Amount = ready.iter().map(|u| u.amount).sum();
+            acct.balance += amount;
+            self.put(&StateKey::Account(addr), &acct);
+            if amount > 0 {
+                self.effects.block_events.push(Event::UnbondingReleased {
+                    account: addr,
+                    amount,
+                });
+            }
+        }
+        self.tx.insert(due_key.encode(), None);
+        Ok(())
+    }
+
+    /// Checks that do not depend on the signer's account: chain, size, amounts, parameter bounds.
+    pub fn check_stateless(&self, ptx: &PreparedTx) -> Result<(), TxRejection> {
+        stateless_checks(&self.chain_id, &self.params, ptx)
+    }
+
+    /// Includes a transaction whose signature the caller has verified. On `Err` nothing changed
+    /// and the transaction must not be in the block.
+    pub fn execute(&mut self, ptx: &PreparedTx) -> Result<(), TxRejection> {
+        debug_assert!(self.tx.is_empty());
+        self.check_stateless(ptx)?;
+        let tx = &ptx.tx.tx;
+        let mut acct = self
+            .account(&tx.signer)?
+            .ok_or(TxRejection::UnknownAccount(tx.signer))?;
+        if tx.nonce < acct.nonce {
+            return Err(TxRejection::NonceTooLow {
+                expected: acct.nonce,
+                got: tx.nonce,
+            });
+        }
+        if tx.nonce > acct.nonce {
+            return Err(TxRejection::NonceGap {
+                expected: acct.nonce,
+                got: tx.nonce,
+            });
+        }
+        let fee = self.params.fee_for(ptx.encoded_len);
+        if acct.balance < fee {
+            return Err(TxRejection::CannotPayFee {
+                fee,
+                balance: acct.balance,
+            });
+        }
+        // From here on the transaction is included: fee and nonce always stick.
+        acct.balance -= fee;
+        acct.nonce += 1;
+        self.put(&StateKey::Account(tx.signer), &acct);
+        let treasury = treasury();
+        let mut t = self.account(&treasury)?.unwrap_or_default();
+        t.balance = t.balance.checked_add(fee).ok_or_else(|| {
+            StorageError("treasury balance overflow: supply invariant broken".into())
+        })?;
+        self.put(&StateKey::Account(treasury), &t);
+        self.commit_tx_writes();
+        let mut events = vec![Event::FeePaid {
+            payer: tx.signer,
+            amount: fee,
+        }];
+        let status = match self.run_payload(&tx.signer, &tx.payload, &mut events)? {
+            Ok(()) => {
+                self.commit_tx_writes();
+                TxStatus::Success
+            }
+            Err(failure) => {
+                self.tx.clear();
+                events.truncate(1);
+                TxStatus::Failed {
+                    code: failure.code.into(),
+                    message: failure.message,
+                }
+            }
+        };
+        self.effects.receipts.push(Receipt {
+            tx_id: ptx.id,
+            status,
+            fee,
+            events,
+        });
+        self.effects.tx_ids.push(ptx.id);
+        Ok(())
+    }
+
+    fn run_payload(
+        &mut self,
+        signer: &Address,
+        payload: &Payload,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        match payload {
+            Payload::Transfer { to, amount } => {
+                let mut from = self
+                    .account(signer)?
+                    .expect("signer account exists: fee was charged");
+                if from.balance < *amount {
+                    return Ok(Err(Failure::insufficient_balance(from.balance, *amount)));
+                }
+                from.balance -= amount;
+                self.put(&StateKey::Account(*signer), &from);
+                let mut dest = self.account(to)?.unwrap_or_default();
+                let Some(b) = dest.balance.checked_add(*amount) else {
+                    return Ok(Err(Failure::overflow()));
+                };
+                dest.balance = b;
+                self.put(&StateKey::Account(*to), &dest);
+                events.push(Event::Transfer {
+                    from: *signer,
+                    to: *to,
+                    amount: *amount,
+                });
+            }
+            Payload::Stake { amount } => {
+                let mut a = self.account(signer)?.expect("signer account exists");
+                if a.balance < *amount {
+                    return Ok(Err(Failure::insufficient_balance(a.balance, *amount)));
+                }
+                a.balance -= amount;
+                let Some(st) = a.staked.checked_add(*amount) else {
+                    return Ok(Err(Failure::overflow()));
+                };
+                a.staked = st;
+                self.put(&StateKey::Account(*signer), &a);
+                events.push(Event::Staked {
+                    account: *signer,
+                    amount: *amount,
+                });
+            }
+            Payload::Unstake { amount } => {
+                let mut a = self.account(signer)?.expect("signer account exists");
+                if a.staked < *amount {
+                    return Ok(Err(Failure {
+                        code: "insufficient_stake",
+                        message: format!("staked {} is less than {amount}", a.staked),
+                    }));
+                }
+                let Some(release_height) = self.height.checked_add(self.params.unbonding_period)
+                else {
+                    return Ok(Err(Failure::overflow()));
+                };
+                a.staked -= amount;
+                a.unbonding.push(Unbonding {
+                    amount: *amount,
+                    release_height,
+                });
+                self.put(&StateKey::Account(*signer), &a);
+                let due_key = StateKey::UnbondingDue(release_height);
+                let mut due: Vec<Address> = self.get(&due_key)?.unwrap_or_default();
+                if !due.contains(signer) {
+                    due.push(*signer);
+                }
+                self.put(&due_key, &due);
+                events.push(Event::UnbondingStarted {
+                    account: *signer,
+                    amount: *amount,
+                    release_height,
+                });
+            }
+            Payload::SetParams { update } => {
+                let new = self.params.with(update);
+                self.put(&StateKey::Params, &new);
+                events.push(Event::ParamsChanged { by: *signer });
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Ends the block and hands back its effects.
+    pub fn finish(mut self) -> BlockEffects {
+        debug_assert!(self.tx.is_empty());
+        self.effects.writes = std::mem::take(&mut self.block);
+        self.effects
+    }
+}
+
+/// Checks of a transaction that need only the chain id and parameters.
+pub fn stateless_checks(
+    chain_id: &str,
+    params: &Params,
+    ptx: &PreparedTx,
+) -> Result<(), TxRejection> {
+    let tx = &ptx.tx.tx;
+    if tx.chain_id != chain_id {
+        return Err(TxRejection::WrongChain {
+            expected: chain_id.to_string(),
+            got: tx.chain_id.clone(),
+        });
+    }
+    if ptx.encoded_len > params.max_tx_bytes as usize {
+        return Err(TxRejection::TooLarge {
+            len: ptx.encoded_len,
+            limit: params.max_tx_bytes,
+        });
+    }
+    let required = params.fee_for(ptx.encoded_len);
+    if tx.max_fee < required {
+        return Err(TxRejection::FeeTooLow {
+            required,
+            max_fee: tx.max_fee,
+        });
+    }
+    match &tx.payload {
+        Payload::Transfer { to, amount } => {
+            if *amount == 0 {
+                return Err(TxRejection::ZeroAmount);
+            }
+            if *to == tx.signer {
+                return Err(TxRejection::SelfTransfer);
+            }
+        }
+        Payload::Stake { amount } | Payload::Unstake { amount } => {
+            if *amount == 0 {
+                return Err(TxRejection::ZeroAmount);
+            }
+        }
+        Payload::SetParams { update } => {
+            if tx.signer != params.authority {
+                return Err(TxRejection::NotAuthority {
+                    authority: params.authority,
+                });
+            }
+            params
+                .with(update)
+                .validate()
+                .map_err(TxRejection::InvalidParams)?;
+        }
+    }
+    Ok(())
+}
+
+/// Why an included transaction failed.
+struct Failure {
+    code: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn insufficient_balance(balance: Amount, amount: Amount) -> Failure {
+        Failure {
+            code: "insufficient_balance",
+            message: format!("balance {balance} is less than {amount}"),
+        }
+    }
+    fn overflow() -> Failure {
+        Failure {
+            code: "overflow",
+            message: "amount overflows the recipient's balance".into(),
+        }
+    }
+}

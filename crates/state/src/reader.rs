@@ -1,0 +1,42 @@
+//! How the state machine reads state, and the in-memory implementation used by tests and replay.
+
+use crate::error::StorageError;
+use std::collections::BTreeMap;
+
+/// Changes to state: key to new value, `None` deletes. Ordered, so hashing it is deterministic.
+pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Read access to committed state.
+pub trait StateReader {
+    /// The value under `key`, if any.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+}
+
+/// State held in memory: for tests, fuzzing and replaying a chain from genesis.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemState {
+    /// All key-value pairs.
+    pub map: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MemState {
+    /// Applies a write set.
+    pub fn apply(&mut self, writes: &WriteSet) {
+        for (k, v) in writes {
+            match v {
+                Some(v) => {
+                    self.map.insert(k.clone(), v.clone());
+                }
+                None => {
+                    self.map.remove(k);
+                }
+            }
+        }
+    }
+}
+
+impl StateReader for MemState {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.map.get(key).cloned())
+    }
+}

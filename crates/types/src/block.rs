@@ -1,0 +1,45 @@
+//! Blocks: an ordered batch of transactions with a header that commits to their effect.
+
+use crate::{encoding, Address, Hash, Height, SignedTransaction};
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+/// What a block commits to. Its hash names the block.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BlockHeader {
+    /// Chain the block belongs to.
+    pub chain_id: String,
+    /// Height; genesis is 0.
+    pub height: Height,
+    /// Hash of the previous block's header (zero for genesis).
+    pub parent: Hash,
+    /// Proposer's clock when proposing, in ms since the Unix epoch. Informational only: `apply`
+    /// never reads it.
+    pub timestamp_ms: u64,
+    /// Who proposed the block.
+    pub proposer: Address,
+    /// Number of transactions.
+    pub tx_count: u32,
+    /// Merkle root of the transaction ids in order.
+    pub tx_root: Hash,
+    /// Merkle root of the receipts in order.
+    pub receipts_root: Hash,
+    /// Root of the state Merkle tree after applying this block.
+    pub state_root: Hash,
+}
+
+impl BlockHeader {
+    /// The block hash: BLAKE3 of the header's canonical encoding.
+    pub fn hash(&self) -> Hash {
+        Hash::of(&encoding::encode(self))
+    }
+}
+
+/// A header and its transactions.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Block {
+    /// The header.
+    pub header: BlockHeader,
+    /// The transactions, in execution order.
+    pub txs: Vec<SignedTransaction>,
+}

@@ -1,0 +1,135 @@
+//! Governance parameters: live in state, change only by a `SetParams` transaction.
+
+use crate::amount::{self, Amount};
+use crate::Address;
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+/// Ledger parameters that every node reads from state.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The account allowed to sign `SetParams` (the genesis authority for now).
+    pub authority: Address,
+    /// Fee charged for every transaction, in base units.
+    #[serde(with = "amount::as_string")]
+    pub base_fee: Amount,
+    /// Fee charged per byte of the signed transaction's encoding.
+    #[serde(with = "amount::as_string")]
+    pub fee_per_byte: Amount,
+    /// Blocks between `Unstake` and the tokens returning to the balance.
+    pub unbonding_period: u64,
+    /// Largest accepted signed transaction encoding, in bytes.
+    pub max_tx_bytes: u32,
+    /// Most transactions in one block.
+    pub max_block_txs: u32,
+}
+
+/// Bounds that no `SetParams` may leave.
+pub mod bounds {
+    /// Smallest unbonding period, in blocks.
+    pub const MIN_UNBONDING: u64 = 1;
+    /// Largest unbonding period, in blocks.
+    pub const MAX_UNBONDING: u64 = 10_000_000;
+    /// Smallest transaction size limit (a transfer must fit).
+    pub const MIN_TX_BYTES: u32 = 256;
+    /// Largest transaction size limit.
+    pub const MAX_TX_BYTES: u32 = crate::tx::MAX_TX_BYTES_HARD as u32;
+    /// Largest block, in transactions.
+    pub const MAX_BLOCK_TXS: u32 = 100_000;
+    /// Largest fee parameter, to keep fee arithmetic far from overflow.
+    pub const MAX_FEE_PARAM: u128 = 1u128 << 96;
+}
+
+impl Params {
+    /// Default parameters for a new chain controlled by `authority`.
+    pub fn default_for(authority: Address) -> Params {
+        Params {
+            authority,
+            base_fee: 1_000,
+            fee_per_byte: 10,
+            unbonding_period: 100,
+            max_tx_bytes: 64 * 1024,
+            max_block_txs: 10_000,
+        }
+    }
+
+    /// The fee for a transaction of `encoded_len` bytes.
+    pub fn fee_for(&self, encoded_len: usize) -> Amount {
+        self.base_fee
+            .saturating_add(self.fee_per_byte.saturating_mul(encoded_len as u128))
+    }
+
+    /// Checks the parameters lie within [`bounds`]; returns what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        use bounds::*;
+        if !(MIN_UNBONDING..=MAX_UNBONDING).contains(&self.unbonding_period) {
+            return Err(format!(
+                "unbonding_period must be within {MIN_UNBONDING}..={MAX_UNBONDING} blocks"
+            ));
+        }
+        if !(MIN_TX_BYTES..=MAX_TX_BYTES).contains(&self.max_tx_bytes) {
+            return Err(format!(
+                "max_tx_bytes must be within {MIN_TX_BYTES}..={MAX_TX_BYTES}"
+            ));
+        }
+        if !(1..=MAX_BLOCK_TXS).contains(&self.max_block_txs) {
+            return Err(format!("max_block_txs must be within 1..={MAX_BLOCK_TXS}"));
+        }
+        if self.base_fee > MAX_FEE_PARAM || self.fee_per_byte > MAX_FEE_PARAM {
+            return Err(format!("fee parameters must be at most {MAX_FEE_PARAM}"));
+        }
+        Ok(())
+    }
+
+    /// These parameters with `update` applied (not yet validated).
+    pub fn with(&self, update: &ParamsUpdate) -> Params {
+        Params {
+            authority: update.authority.unwrap_or(self.authority),
+            base_fee: update.base_fee.unwrap_or(self.base_fee),
+            fee_per_byte: update.fee_per_byte.unwrap_or(self.fee_per_byte),
+            unbonding_period: update.unbonding_period.unwrap_or(self.unbonding_period),
+            max_tx_bytes: update.max_tx_bytes.unwrap_or(self.max_tx_bytes),
+            max_block_txs: update.max_block_txs.unwrap_or(self.max_block_txs),
+        }
+    }
+}
+
+/// A change to some parameters; absent fields keep their value.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(deny_unknown_fields, default)]
+pub struct ParamsUpdate {
+    /// New authority.
+    pub authority: Option<Address>,
+    /// New base fee.
+    #[serde(with = "opt_amount")]
+    pub base_fee: Option<Amount>,
+    /// New per-byte fee.
+    #[serde(with = "opt_amount")]
+    pub fee_per_byte: Option<Amount>,
+    /// New unbonding period.
+    pub unbonding_period: Option<u64>,
+    /// New transaction size limit.
+    pub max_tx_bytes: Option<u32>,
+    /// New block size limit.
+    pub max_block_txs: Option<u32>,
+}
+
+mod opt_amount {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<u128>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_str(&v.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u128>, D::Error> {
+        #[derive(Deserialize)]
+        struct W(#[serde(with = "crate::amount::as_string")] u128);
+        Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
+    }
+}
