@@ -1,1 +1,100 @@
-fn main() {}
+//! `sinew`: run a node or a devnet, manage keys, send transactions, query state, check proofs,
+//! and benchmark.
+
+mod bench;
+mod chain_cmds;
+mod devnet;
+mod keys;
+mod node_cmds;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Sinew: an open coordination ledger for AI.
+#[derive(Parser)]
+#[command(name = "sinew", version, about)]
+struct Cli {
+    /// Node API URL for client commands.
+    #[arg(
+        long,
+        global = true,
+        env = "SINEW_URL",
+        default_value = "http://127.0.0.1:8645"
+    )]
+    url: String,
+    /// Directory of key files.
+    #[arg(long, global = true, env = "SINEW_KEYS_DIR")]
+    keys_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create, list and show keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// Send tokens.
+    Transfer(chain_cmds::TransferArgs),
+    /// Bond tokens as stake.
+    Stake(chain_cmds::StakeArgs),
+    /// Start unbonding stake.
+    Unstake(chain_cmds::StakeArgs),
+    /// Show an account (with its state proof).
+    Account(chain_cmds::AccountArgs),
+    /// Show a block by height, hash or `latest`.
+    Block {
+        /// Height, hash or `latest`.
+        #[arg(default_value = "latest")]
+        id: String,
+    },
+    /// Show a transaction's status and receipt.
+    Tx {
+        /// Transaction id (hex).
+        id: String,
+    },
+    /// Check a state proof (the JSON `sinew account --json` prints) offline.
+    VerifyProof(chain_cmds::VerifyProofArgs),
+    /// Write a genesis document.
+    Genesis(node_cmds::GenesisArgs),
+    /// Run a node from a TOML configuration file.
+    Node(node_cmds::NodeArgs),
+    /// Re-execute every stored block from genesis and check each state root.
+    Replay(node_cmds::ReplayArgs),
+    /// Run a fresh single-node chain with funded dev accounts (and optionally a demo workload).
+    Devnet(devnet::DevnetArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SINEW_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let keys_dir = cli.keys_dir.clone().unwrap_or_else(keys::default_dir);
+    let result = match cli.command {
+        Command::Keys(c) => keys::run(c, &keys_dir),
+        Command::Transfer(a) => chain_cmds::transfer(a, &cli.url, &keys_dir),
+        Command::Stake(a) => chain_cmds::stake(a, &cli.url, &keys_dir, true),
+        Command::Unstake(a) => chain_cmds::stake(a, &cli.url, &keys_dir, false),
+        Command::Account(a) => chain_cmds::account(a, &cli.url, &keys_dir),
+        Command::Block { id } => chain_cmds::block(&id, &cli.url),
+        Command::Tx { id } => chain_cmds::tx(&id, &cli.url),
+        Command::VerifyProof(a) => chain_cmds::verify_proof_cmd(a),
+        Command::Genesis(a) => node_cmds::genesis(a, &keys_dir),
+        Command::Node(a) => node_cmds::node(a),
+        Command::Replay(a) => node_cmds::replay(a),
+        Command::Devnet(a) => devnet::run(a),
+        Command::Bench(b) => bench::run(b),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,1 +1,18 @@
-//! stub
+//! The Sinew node: admits transactions into the mempool, orders them into blocks through an
+//! [`sinew_consensus::Orderer`], commits blocks durably, and serves the HTTP API (JSON and
+//! binary transaction submission, accounts with state proofs, blocks, receipts, an SSE event
+//! stream, Prometheus metrics and an OpenAPI document).
+//!
+//! Business rules live in `sinew-state`; this crate moves bytes and keeps time.
+
+pub mod api;
+mod app;
+pub mod config;
+pub mod core;
+pub mod mempool;
+pub mod metrics;
+pub mod service;
+
+pub use config::NodeConfig;
+pub use core::{Node, NodeError, TxOutcome};
+pub use service::{start, RunningNode};

@@ -1,1 +1,258 @@
-//! stub
+//! A typed, blocking client for the Sinew node API, and helpers to build correctly-priced signed
+//! transactions. The CLI, benchmarks, tests and agents all talk to nodes through it.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use sinew_state::Account;
+use sinew_types::{
+    Address, Amount, Keypair, Nonce, Params, Payload, Receipt, SignedTransaction, Transaction, TxId,
+};
+use std::time::Duration;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SdkError {
+    /// The node answered with an error.
+    #[error("node refused ({status} {code}): {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Machine-readable code.
+        code: String,
+        /// Explanation.
+        message: String,
+    },
+    /// The node could not be reached.
+    #[error("cannot reach the node: {0}")]
+    Transport(String),
+    /// The answer did not parse.
+    #[error("unexpected answer from the node: {0}")]
+    Decode(String),
+}
+
+/// The node's proof of a state value.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProvenValue {
+    /// Height read.
+    pub height: u64,
+    /// State root at that height.
+    pub state_root: sinew_types::Hash,
+    /// State key (hex).
+    pub key: String,
+    /// Value (hex), absent if the key is not in state.
+    pub value: Option<String>,
+    /// Proof (hex).
+    pub proof: String,
+}
+
+/// An account as the node reports it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AccountView {
+    /// The address.
+    pub address: Address,
+    /// Whether the account exists.
+    pub exists: bool,
+    /// Its state (zero if it does not exist).
+    pub account: Account,
+    /// The proof of it.
+    pub proof: ProvenValue,
+}
+
+/// The result for one submitted transaction.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TxResult {
+    /// Transaction id.
+    pub tx_id: TxId,
+    /// pending, refused, committed or dropped.
+    pub status: String,
+    /// Why it was refused.
+    pub error: Option<ErrorBody>,
+    /// Why it was dropped.
+    pub reason: Option<String>,
+    /// Block height, when committed.
+    pub height: Option<u64>,
+    /// Receipt, when committed.
+    pub receipt: Option<Receipt>,
+}
+
+/// An error code and message.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code.
+    pub code: String,
+    /// Explanation.
+    pub message: String,
+}
+
+/// Results of a batch submission.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BatchResult {
+    /// Admitted transactions.
+    pub accepted: usize,
+    /// Refused transactions.
+    pub refused: usize,
+    /// One result per transaction, in order.
+    pub results: Vec<TxResult>,
+}
+
+/// A client of one node.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// A client of the node at `url` (for example `http://127.0.0.1:8645`).
+    pub fn new(url: &str) -> Client {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(120))
+            .build();
+        Client {
+            base: url.trim_end_matches('/').to_string(),
+            agent,
+        }
+    }
+
+    fn handle<T: DeserializeOwned>(r: Result<ureq::Response, ureq::Error>) -> Result<T, SdkError> {
+        match r {
+            Ok(resp) => resp
+                .into_json()
+                .map_err(|e| SdkError::Decode(e.to_string())),
+            Err(ureq::Error::Status(status, resp)) => {
+                let body: serde_json::Value = resp.into_json().unwrap_or_default();
+                if status == 422 {
+                    if let Ok(t) = serde_json::from_value::<T>(body.clone()) {
+                        return Ok(t);
+                    }
+                }
+                let e = &body["error"];
+                Err(SdkError::Api {
+                    status,
+                    code: e["code"].as_str().unwrap_or("unknown").to_string(),
+                    message: e["message"].as_str().unwrap_or("no message").to_string(),
+                })
+            }
+            Err(e) => Err(SdkError::Transport(e.to_string())),
+        }
+    }
+
+    /// GET a path and parse the JSON answer.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, SdkError> {
+        Self::handle(self.agent.get(&format!("{}{path}", self.base)).call())
+    }
+
+    /// Node health (chain id, height, pending).
+    pub fn health(&self) -> Result<serde_json::Value, SdkError> {
+        self.get("/health")
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Result<String, SdkError> {
+        let h = self.health()?;
+        h["chain_id"]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| SdkError::Decode("health has no chain_id".into()))
+    }
+
+    /// Parameters in force.
+    pub fn params(&self) -> Result<Params, SdkError> {
+        self.get("/v1/params")
+    }
+
+    /// An account with its proof, at `height` or the head.
+    pub fn account(&self, address: &Address, height: Option<u64>) -> Result<AccountView, SdkError> {
+        let q = height.map(|h| format!("?height={h}")).unwrap_or_default();
+        self.get(&format!("/v1/accounts/{address}{q}"))
+    }
+
+    /// A block (by height, hash or `latest`) as JSON.
+    pub fn block(&self, id: &str) -> Result<serde_json::Value, SdkError> {
+        self.get(&format!("/v1/blocks/{id}"))
+    }
+
+    /// A transaction's status as JSON.
+    pub fn tx(&self, id: &TxId) -> Result<serde_json::Value, SdkError> {
+        self.get(&format!("/v1/txs/{id}"))
+    }
+
+    /// Submits one transaction as JSON; with `wait`, returns once it is committed or dropped.
+    pub fn submit(&self, tx: &SignedTransaction, wait: bool) -> Result<TxResult, SdkError> {
+        let url = format!(
+            "{}/v1/txs?wait={}",
+            self.base,
+            if wait { "commit" } else { "none" }
+        );
+        let body = serde_json::to_value(tx).map_err(|e| SdkError::Decode(e.to_string()))?;
+        Self::handle(self.agent.post(&url).send_json(body))
+    }
+
+    /// Submits many transactions in the binary encoding.
+    pub fn submit_batch(
+        &self,
+        txs: &[SignedTransaction],
+        wait: bool,
+    ) -> Result<BatchResult, SdkError> {
+        let url = format!(
+            "{}/v1/txs/batch?wait={}",
+            self.base,
+            if wait { "commit" } else { "none" }
+        );
+        let body = sinew_types::encoding::encode(&txs.to_vec());
+        Self::handle(
+            self.agent
+                .post(&url)
+                .set("content-type", "application/octet-stream")
+                .send_bytes(&body),
+        )
+    }
+
+    /// Builds, prices and signs a transaction for `key` (nonce from the node unless given).
+    pub fn build(
+        &self,
+        key: &Keypair,
+        payload: Payload,
+        nonce: Option<Nonce>,
+    ) -> Result<SignedTransaction, SdkError> {
+        let chain_id = self.chain_id()?;
+        let params = self.params()?;
+        let nonce = match nonce {
+            Some(n) => n,
+            None => self.account(&key.address(), None)?.account.nonce,
+        };
+        Ok(sign_with_fee(key, &chain_id, nonce, payload, &params))
+    }
+}
+
+/// Signs a transaction whose `max_fee` is exactly the fee it costs under `params`.
+pub fn sign_with_fee(
+    key: &Keypair,
+    chain_id: &str,
+    nonce: Nonce,
+    payload: Payload,
+    params: &Params,
+) -> SignedTransaction {
+    let mut tx = Transaction {
+        chain_id: chain_id.to_string(),
+        signer: key.address(),
+        nonce,
+        max_fee: 0,
+        payload,
+    };
+    // The encoding's length does not depend on max_fee's value (a fixed 16 bytes).
+    let len = tx.encode().len() + 64;
+    tx.max_fee = params.fee_for(len);
+    key.sign(tx)
+}
+
+/// Formats base units with 18 decimals as a token amount, for people.
+pub fn format_amount(a: Amount) -> String {
+    let whole = a / 10u128.pow(18);
+    let frac = a % 10u128.pow(18);
+    if frac == 0 {
+        format!("{whole}")
+    } else {
+        format!("{whole}.{}", format!("{frac:018}").trim_end_matches('0'))
+    }
+}

@@ -1,0 +1,20 @@
+//! `sinew bench`: benchmarks that print their figures (never run as tests).
+
+mod ledger;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+/// Benchmarks.
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Signed transfers per second, durable, in-process and end to end over HTTP.
+    Ledger(ledger::LedgerArgs),
+}
+
+/// Runs a benchmark.
+pub fn run(cmd: BenchCmd) -> Result<()> {
+    match cmd {
+        BenchCmd::Ledger(a) => ledger::run(a),
+    }
+}

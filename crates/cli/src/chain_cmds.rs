@@ -1,0 +1,227 @@
+//! Client commands: transactions, queries, offline proof checking.
+
+use crate::keys;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use sinew_sdk::{format_amount, Client, ProvenValue, TxResult};
+use sinew_state::{verify_proof, Account, StateKey, StateProof};
+use sinew_types::{Hash, Payload};
+use std::path::Path;
+
+/// Arguments of `sinew transfer`.
+#[derive(Args)]
+pub struct TransferArgs {
+    /// Key name that signs and pays.
+    #[arg(long)]
+    from: String,
+    /// Recipient: address (hex) or key name.
+    #[arg(long)]
+    to: String,
+    /// Base units to send.
+    #[arg(long)]
+    amount: u128,
+    /// Nonce to use (default: the account's next nonce).
+    #[arg(long)]
+    nonce: Option<u64>,
+    /// Return once admitted, without waiting for the block.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+/// Arguments of `sinew stake` and `sinew unstake`.
+#[derive(Args)]
+pub struct StakeArgs {
+    /// Key name that signs.
+    #[arg(long)]
+    from: String,
+    /// Base units.
+    #[arg(long)]
+    amount: u128,
+    /// Return once admitted, without waiting for the block.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+/// Arguments of `sinew account`.
+#[derive(Args)]
+pub struct AccountArgs {
+    /// Address (hex) or key name.
+    who: String,
+    /// Height to read at (default: head).
+    #[arg(long)]
+    height: Option<u64>,
+    /// Print the node's JSON answer, proof included (feed it to `sinew verify-proof`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `sinew verify-proof`.
+#[derive(Args)]
+pub struct VerifyProofArgs {
+    /// File with the JSON of `sinew account --json` (or `-` for stdin).
+    file: String,
+    /// The state root you trust (from a header you obtained independently); default: the one in the file.
+    #[arg(long)]
+    root: Option<Hash>,
+}
+
+fn report(r: &TxResult) -> Result<()> {
+    match r.status.as_str() {
+        "refused" => {
+            let e = r.error.as_ref().context("refusal without error")?;
+            bail!(
+                "transaction {} refused ({}): {}",
+                r.tx_id,
+                e.code,
+                e.message
+            )
+        }
+        "dropped" => bail!(
+            "transaction {} dropped: {}",
+            r.tx_id,
+            r.reason.clone().unwrap_or_default()
+        ),
+        "pending" => println!("{} pending", r.tx_id),
+        _ => {
+            let receipt = r.receipt.as_ref().context("committed without receipt")?;
+            let outcome = match &receipt.status {
+                sinew_types::TxStatus::Success => "success".to_string(),
+                sinew_types::TxStatus::Failed { code, message } => {
+                    format!("FAILED {code}: {message}")
+                }
+            };
+            println!(
+                "{} committed at height {}: {outcome} (fee {})",
+                r.tx_id,
+                r.height.unwrap_or_default(),
+                receipt.fee
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `sinew transfer`.
+pub fn transfer(a: TransferArgs, url: &str, dir: &Path) -> Result<()> {
+    let key = keys::load(dir, &a.from)?;
+    let to = keys::resolve_address(dir, &a.to)?;
+    let c = Client::new(url);
+    let tx = c.build(
+        &key,
+        Payload::Transfer {
+            to,
+            amount: a.amount,
+        },
+        a.nonce,
+    )?;
+    report(&c.submit(&tx, !a.no_wait)?)
+}
+
+/// `sinew stake` / `sinew unstake`.
+pub fn stake(a: StakeArgs, url: &str, dir: &Path, bond: bool) -> Result<()> {
+    let key = keys::load(dir, &a.from)?;
+    let c = Client::new(url);
+    let payload = if bond {
+        Payload::Stake { amount: a.amount }
+    } else {
+        Payload::Unstake { amount: a.amount }
+    };
+    let tx = c.build(&key, payload, None)?;
+    report(&c.submit(&tx, !a.no_wait)?)
+}
+
+/// `sinew account`.
+pub fn account(a: AccountArgs, url: &str, dir: &Path) -> Result<()> {
+    let addr = keys::resolve_address(dir, &a.who)?;
+    let c = Client::new(url);
+    if a.json {
+        let q = a.height.map(|h| format!("?height={h}")).unwrap_or_default();
+        let v: serde_json::Value = c.get(&format!("/v1/accounts/{addr}{q}"))?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let v = c.account(&addr, a.height)?;
+    check(&v.proof, None)?;
+    let acct = &v.account;
+    println!("address   {addr}");
+    println!(
+        "height    {} (state root {})",
+        v.proof.height, v.proof.state_root
+    );
+    if !v.exists {
+        println!("(no such account)");
+    }
+    println!(
+        "balance   {} ({} tokens)",
+        acct.balance,
+        format_amount(acct.balance)
+    );
+    println!("staked    {}", acct.staked);
+    for u in &acct.unbonding {
+        println!("unbonding {} until height {}", u.amount, u.release_height);
+    }
+    println!("nonce     {}", acct.nonce);
+    println!("proof     verified against the state root");
+    Ok(())
+}
+
+fn check(p: &ProvenValue, root: Option<Hash>) -> Result<Option<Account>> {
+    let key = hex::decode(&p.key).context("key is not hex")?;
+    let value = p
+        .value
+        .as_deref()
+        .map(hex::decode)
+        .transpose()
+        .context("value is not hex")?;
+    let proof = StateProof(hex::decode(&p.proof).context("proof is not hex")?);
+    let root = root.unwrap_or(p.state_root);
+    verify_proof(root, &key, value.as_deref(), &proof).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let is_account = key.first() == StateKey::Account(Default::default()).encode().first();
+    Ok(match (is_account, value) {
+        (true, Some(v)) => Some(borsh::from_slice(&v).context("proven value is not an account")?),
+        _ => None,
+    })
+}
+
+/// `sinew verify-proof`.
+pub fn verify_proof_cmd(a: VerifyProofArgs) -> Result<()> {
+    let text = if a.file == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(&a.file).with_context(|| format!("reading {}", a.file))?
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).context("not JSON")?;
+    let p: ProvenValue = serde_json::from_value(v.get("proof").cloned().unwrap_or(v))
+        .context("no proof in the JSON")?;
+    let acct = check(&p, a.root)?;
+    println!(
+        "valid: key {} under state root {} at height {}",
+        p.key,
+        a.root.unwrap_or(p.state_root),
+        p.height
+    );
+    match (acct, &p.value) {
+        (Some(a), _) => println!(
+            "account: balance {} staked {} nonce {}",
+            a.balance, a.staked, a.nonce
+        ),
+        (None, None) => println!("the key is absent from state"),
+        (None, Some(v)) => println!("value: {v}"),
+    }
+    Ok(())
+}
+
+/// `sinew block`.
+pub fn block(id: &str, url: &str) -> Result<()> {
+    let v = Client::new(url).block(id)?;
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
+}
+
+/// `sinew tx`.
+pub fn tx(id: &str, url: &str) -> Result<()> {
+    let id: Hash = id.parse()?;
+    let v = Client::new(url).tx(&id)?;
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! API errors: a status code and a JSON body `{"error": {"code", "message"}}`.
+
+use crate::core::NodeError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// An error answered to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (bad JSON, bad hex, bad encoding...).
+    #[error("{1}")]
+    BadRequest(&'static str, String),
+    /// Nothing exists under that name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is well-formed but too large.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The node failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::NotAvailable(m) => ApiError::NotFound(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApiError::BadRequest(code, _) => (StatusCode::BAD_REQUEST, *code),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        (
+            status,
+            Json(json!({ "error": { "code": code, "message": self.to_string() } })),
+        )
+            .into_response()
+    }
+}

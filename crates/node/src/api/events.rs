@@ -1,0 +1,81 @@
+//! GET /v1/events: server-sent events of committed blocks, filterable by account and kind.
+
+use super::ApiError;
+use crate::core::Node;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures::stream::{Stream, StreamExt};
+use serde::Deserialize;
+use sinew_types::Address;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+
+/// Event filters; each is optional, kinds are comma-separated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventFilter {
+    account: Option<String>,
+    kind: Option<String>,
+}
+
+const KINDS: &[&str] = &[
+    "fee_paid",
+    "transfer",
+    "staked",
+    "unbonding_started",
+    "unbonding_released",
+    "params_changed",
+];
+
+/// Streams events as they are committed.
+pub async fn stream(
+    State(node): State<Arc<Node>>,
+    Query(f): Query<EventFilter>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let account: Option<Address> = f
+        .account
+        .as_deref()
+        .map(|a| {
+            a.parse().map_err(|e: sinew_types::hash::BadHex32| {
+                ApiError::BadRequest("bad_address", e.to_string())
+            })
+        })
+        .transpose()?;
+    let kinds: Option<Vec<String>> = f
+        .kind
+        .map(|k| k.split(',').map(|s| s.trim().to_string()).collect());
+    if let Some(ks) = &kinds {
+        if let Some(bad) = ks.iter().find(|k| !KINDS.contains(&k.as_str())) {
+            return Err(ApiError::BadRequest(
+                "bad_kind",
+                format!("unknown event kind {bad:?}; known: {}", KINDS.join(", ")),
+            ));
+        }
+    }
+    let rx = node.subscribe_events();
+    let s = BroadcastStream::new(rx).filter_map(move |item| {
+        let out = match item {
+            Ok(rec) => {
+                let keep = account.is_none_or(|a| rec.event.involves(&a))
+                    && kinds
+                        .as_ref()
+                        .is_none_or(|ks| ks.iter().any(|k| k == rec.event.kind()));
+                keep.then(|| {
+                    SseEvent::default()
+                        .event(rec.event.kind())
+                        .json_data(&*rec)
+                        .expect("event serialises")
+                })
+            }
+            Err(BroadcastStreamRecvError::Lagged(n)) => Some(
+                SseEvent::default()
+                    .event("lagged")
+                    .data(format!("{{\"missed\":{n}}}")),
+            ),
+        };
+        futures::future::ready(out.map(Ok))
+    });
+    Ok(Sse::new(s).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,62 @@
+//! The HTTP API (axum). JSON for people, canonical binary (borsh) accepted for throughput.
+
+mod error;
+mod events;
+mod queries;
+mod txs;
+
+pub use error::ApiError;
+
+use crate::core::Node;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// Largest request body (a batch of transactions).
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+/// Most transactions in one batch request.
+pub const MAX_BATCH_TXS: usize = 20_000;
+
+/// The OpenAPI document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every route, for the router and for the test that the OpenAPI document covers them all.
+pub const ROUTES: &[&str] = &[
+    "/health",
+    "/metrics",
+    "/openapi.json",
+    "/v1/chain",
+    "/v1/params",
+    "/v1/txs",
+    "/v1/txs/batch",
+    "/v1/txs/{id}",
+    "/v1/accounts/{address}",
+    "/v1/state/{key}",
+    "/v1/blocks/latest",
+    "/v1/blocks/{id}",
+    "/v1/blocks/{id}/receipts",
+    "/v1/events",
+];
+
+/// Builds the router over a shared node.
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/health", get(queries::health))
+        .route("/metrics", get(queries::metrics))
+        .route("/openapi.json", get(queries::openapi))
+        .route("/v1/chain", get(queries::chain))
+        .route("/v1/params", get(queries::params))
+        .route("/v1/txs", post(txs::submit_one))
+        .route("/v1/txs/batch", post(txs::submit_batch))
+        .route("/v1/txs/{id}", get(txs::status))
+        .route("/v1/accounts/{address}", get(queries::account))
+        .route("/v1/state/{key}", get(queries::state_value))
+        .route("/v1/blocks/latest", get(queries::latest_block))
+        .route("/v1/blocks/{id}", get(queries::block))
+        .route("/v1/blocks/{id}/receipts", get(queries::receipts))
+        .route("/v1/events", get(events::stream))
+        .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(node)
+}

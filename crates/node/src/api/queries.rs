@@ -1,0 +1,137 @@
+//! Read-only queries: health, metrics, chain, params, accounts and state with proofs, blocks.
+
+use super::{ApiError, OPENAPI};
+use crate::core::Node;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use sinew_types::{Address, Hash, Height};
+use std::sync::Arc;
+
+/// GET /health.
+pub async fn health(State(node): State<Arc<Node>>) -> impl IntoResponse {
+    let head = node.head();
+    Json(
+        json!({ "status": "ok", "chain_id": node.chain_id(), "height": head.height, "pending": node.pending() }),
+    )
+}
+
+/// GET /metrics (Prometheus text format).
+pub async fn metrics(State(node): State<Arc<Node>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        node.metrics.render(),
+    )
+}
+
+/// GET /openapi.json.
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// GET /v1/chain: genesis and head.
+pub async fn chain(State(node): State<Arc<Node>>) -> impl IntoResponse {
+    Json(json!({ "chain_id": node.chain_id(), "genesis": node.genesis(), "head": node.head() }))
+}
+
+/// GET /v1/params: parameters in force for the next block.
+pub async fn params(State(node): State<Arc<Node>>) -> impl IntoResponse {
+    Json(node.params())
+}
+
+/// `?height=` on state queries.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtHeight {
+    height: Option<Height>,
+}
+
+/// GET /v1/accounts/{address}: the account and its proof against a state root.
+pub async fn account(
+    State(node): State<Arc<Node>>,
+    Path(address): Path<String>,
+    Query(q): Query<AtHeight>,
+) -> Result<impl IntoResponse, ApiError> {
+    let addr: Address = address.parse().map_err(|e: sinew_types::hash::BadHex32| {
+        ApiError::BadRequest("bad_address", e.to_string())
+    })?;
+    let n = node.clone();
+    let (acct, proof) = tokio::task::spawn_blocking(move || n.account(&addr, q.height))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(
+        json!({ "address": addr, "exists": acct.is_some(), "account": acct.unwrap_or_default(), "proof": proof }),
+    ))
+}
+
+/// GET /v1/state/{key}: any state key (hex) with its proof.
+pub async fn state_value(
+    State(node): State<Arc<Node>>,
+    Path(key): Path<String>,
+    Query(q): Query<AtHeight>,
+) -> Result<impl IntoResponse, ApiError> {
+    let key = hex::decode(&key)
+        .map_err(|_| ApiError::BadRequest("bad_key", "state key must be hex".into()))?;
+    let n = node.clone();
+    let proof = tokio::task::spawn_blocking(move || n.prove(&key, q.height))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(proof))
+}
+
+fn resolve(node: &Node, id: &str) -> Result<Height, ApiError> {
+    if let Ok(h) = id.parse::<Height>() {
+        return Ok(h);
+    }
+    let hash: Hash = id.parse().map_err(|_| {
+        ApiError::BadRequest(
+            "bad_block_id",
+            format!("{id:?} is neither a height nor a 64-hex block hash"),
+        )
+    })?;
+    node.height_of(&hash)?
+        .ok_or_else(|| ApiError::NotFound(format!("no block with hash {hash}")))
+}
+
+fn block_json(node: &Node, h: Height) -> Result<serde_json::Value, ApiError> {
+    let b = node
+        .block(h)?
+        .ok_or_else(|| ApiError::NotFound(format!("no block at height {h}")))?;
+    let ids: Vec<Hash> = b.txs.iter().map(|t| t.tx.id()).collect();
+    Ok(json!({ "hash": b.header.hash(), "header": b.header, "tx_ids": ids, "txs": b.txs }))
+}
+
+/// GET /v1/blocks/latest.
+pub async fn latest_block(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
+    let h = node.head().height;
+    Ok(Json(block_json(&node, h)?))
+}
+
+/// GET /v1/blocks/{height or hash}.
+pub async fn block(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let h = resolve(&node, &id)?;
+    Ok(Json(block_json(&node, h)?))
+}
+
+/// GET /v1/blocks/{height or hash}/receipts.
+pub async fn receipts(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let h = resolve(&node, &id)?;
+    let r = node
+        .receipts(h)?
+        .ok_or_else(|| ApiError::NotFound(format!("no block at height {h}")))?;
+    Ok(Json(
+        json!({ "height": h, "receipts": r.receipts, "block_events": r.block_events }),
+    ))
+}

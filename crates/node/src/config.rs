@@ -1,0 +1,65 @@
+//! Node configuration, read from a TOML file by `sinew node --config`.
+
+use crate::mempool::MempoolConfig;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything a node needs to run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Directory holding the database (created if missing).
+    pub data_dir: PathBuf,
+    /// Genesis document (JSON) used when the data directory is empty.
+    #[serde(default)]
+    pub genesis_file: Option<PathBuf>,
+    /// HTTP listen address.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Cut a block at most this many ms after the previous one when transactions wait.
+    #[serde(default = "default_interval")]
+    pub block_interval_ms: u64,
+    /// Cut a block as soon as this many transactions wait.
+    #[serde(default = "default_max_pending")]
+    pub max_pending: usize,
+    /// How many recent heights keep state proofs available.
+    #[serde(default = "default_retain")]
+    pub proof_retain_blocks: u64,
+    /// Mempool limits.
+    #[serde(default)]
+    pub mempool: MempoolConfig,
+}
+
+fn default_listen() -> SocketAddr {
+    "127.0.0.1:8645".parse().unwrap()
+}
+fn default_interval() -> u64 {
+    20
+}
+fn default_max_pending() -> usize {
+    4_096
+}
+fn default_retain() -> u64 {
+    64
+}
+
+impl NodeConfig {
+    /// A configuration with defaults for everything but the data directory.
+    pub fn new(data_dir: PathBuf) -> NodeConfig {
+        NodeConfig {
+            data_dir,
+            genesis_file: None,
+            listen: default_listen(),
+            block_interval_ms: default_interval(),
+            max_pending: default_max_pending(),
+            proof_retain_blocks: default_retain(),
+            mempool: MempoolConfig::default(),
+        }
+    }
+
+    /// Parses a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<NodeConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,463 @@
+//! The node's shared state: store, chain, mempool, waiters and event fan-out, and the operations
+//! the API and the orderer perform on them.
+
+use crate::config::NodeConfig;
+use crate::mempool::{AdmitError, Mempool};
+use crate::metrics::Metrics;
+use parking_lot::{Condvar, Mutex, RwLock};
+use serde::Serialize;
+use sinew_state::executor::{read, stateless_checks};
+use sinew_state::{Account, Chain, Genesis, StateKey, StateProof, TxRejection};
+use sinew_store::{Store, StoreError};
+use sinew_types::signing::verify_many;
+use sinew_types::{Address, Block, Event, Hash, Height, Params, Receipt, SignedTransaction, TxId};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{broadcast, oneshot, watch};
+
+/// Why the node could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The data directory and the configuration disagree, or files are damaged.
+    #[error("{0}")]
+    Setup(String),
+    /// A query named a height whose state is not kept.
+    #[error("{0}")]
+    NotAvailable(String),
+}
+
+/// What finally happened to a submitted transaction.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TxOutcome {
+    /// Included in a committed (durable) block.
+    Committed {
+        /// Block height.
+        height: Height,
+        /// Position in the block.
+        index: u32,
+        /// Its receipt.
+        receipt: Receipt,
+    },
+    /// Dropped from the mempool without inclusion: it left no trace.
+    Dropped {
+        /// Machine-readable reason.
+        code: String,
+        /// Human-readable reason.
+        reason: String,
+    },
+}
+
+/// Where a transaction stands now.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TxState {
+    /// Waiting in the mempool.
+    Pending,
+    /// Final.
+    #[serde(untagged)]
+    Final(TxOutcome),
+}
+
+/// An event as streamed to subscribers.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventRecord {
+    /// Height of the block that emitted it.
+    pub height: Height,
+    /// The transaction that emitted it (none for block events).
+    pub tx_id: Option<TxId>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// A value of state with its proof against the state root of a height.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProvenValue {
+    /// Height whose state was read.
+    pub height: Height,
+    /// That block's state root.
+    pub state_root: Hash,
+    /// The state key, hex.
+    pub key: String,
+    /// The value, hex (absent: the key is not in state).
+    pub value: Option<String>,
+    /// The Merkle proof, hex.
+    pub proof: String,
+}
+
+/// Recently dropped transactions, so their status stays answerable for a while.
+struct RecentDrops {
+    map: HashMap<TxId, (String, String)>,
+    order: VecDeque<TxId>,
+}
+
+const RECENT_DROPS: usize = 100_000;
+
+/// A running node's state.
+pub struct Node {
+    pub(crate) store: Store,
+    pub(crate) chain: RwLock<Chain>,
+    pub(crate) genesis: Genesis,
+    pub(crate) pool: Mutex<Mempool>,
+    pub(crate) pool_cv: Condvar,
+    params: RwLock<Params>,
+    waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<TxOutcome>>>>,
+    drops: Mutex<RecentDrops>,
+    events: broadcast::Sender<Arc<EventRecord>>,
+    head: watch::Sender<Height>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    pub(crate) proposer: Address,
+}
+
+impl Node {
+    /// Opens the node's data directory: resumes the stored chain (checking its state against the
+    /// last header) or starts a new one from `genesis`.
+    pub fn open(config: &NodeConfig, genesis: Option<Genesis>) -> Result<Node, NodeError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            NodeError::Setup(format!("cannot create {}: {e}", config.data_dir.display()))
+        })?;
+        let store = Store::open(&config.data_dir.join("sinew.redb"))?;
+        let retain = config.proof_retain_blocks;
+        let (chain, genesis) = match (store.head()?, store.genesis()?) {
+            (Some(head), Some(stored)) => {
+                if let Some(g) = &genesis {
+                    if *g != stored {
+                        return Err(NodeError::Setup(
+                            "the data directory holds a chain with a different genesis".into(),
+                        ));
+                    }
+                }
+                let chain = Chain::open(head, store.state_entries()?, retain)
+                    .map_err(|e| NodeError::Setup(e.to_string()))?;
+                (chain, stored)
+            }
+            (None, _) => {
+                let g = genesis.ok_or_else(|| {
+                    NodeError::Setup("empty data directory and no genesis given".into())
+                })?;
+                let (mut chain, gb) =
+                    Chain::from_genesis(&g, retain).map_err(|e| NodeError::Setup(e.to_string()))?;
+                store.init_genesis(&g, &gb.block, &gb.effects)?;
+                chain.commit(gb);
+                (chain, g)
+            }
+            (Some(_), None) => {
+                return Err(NodeError::Setup(
+                    "database has blocks but no genesis: damaged".into(),
+                ))
+            }
+        };
+        let params: Params = read(&store.snapshot()?, &StateKey::Params)
+            .map_err(|e| NodeError::Setup(e.to_string()))?
+            .ok_or_else(|| NodeError::Setup("no params in state".into()))?;
+        let height = chain.head().height;
+        let metrics = Metrics::default();
+        metrics.head_height.set(height as i64);
+        Ok(Node {
+            store,
+            chain: RwLock::new(chain),
+            genesis,
+            pool: Mutex::new(Mempool::new(config.mempool.clone())),
+            pool_cv: Condvar::new(),
+            params: RwLock::new(params),
+            waiters: Mutex::new(HashMap::new()),
+            drops: Mutex::new(RecentDrops {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+            events: broadcast::channel(1 << 16).0,
+            head: watch::channel(height).0,
+            metrics,
+            proposer: Address::module("sequencer"),
+        })
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &str {
+        &self.genesis.chain_id
+    }
+
+    /// The genesis document.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// Parameters in force for the next block.
+    pub fn params(&self) -> Params {
+        self.params.read().clone()
+    }
+
+    /// The last committed header.
+    pub fn head(&self) -> sinew_types::BlockHeader {
+        self.chain.read().head().clone()
+    }
+
+    /// A watch on the committed head height.
+    pub fn watch_head(&self) -> watch::Receiver<Height> {
+        self.head.subscribe()
+    }
+
+    /// A stream of events from the next committed block on.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+        self.events.subscribe()
+    }
+
+    /// Waiting transactions.
+    pub fn pending(&self) -> usize {
+        self.pool.lock().len()
+    }
+
+    /// Checks and admits transactions. Signatures are batch-verified over all cores; each
+    /// transaction is then checked against committed state. With `watch`, each admitted
+    /// transaction gets a receiver that resolves when it is committed or dropped.
+    #[allow(clippy::type_complexity)]
+    pub fn submit(
+        &self,
+        txs: Vec<SignedTransaction>,
+        watch: bool,
+    ) -> Vec<(
+        TxId,
+        Result<Option<oneshot::Receiver<TxOutcome>>, AdmitError>,
+    )> {
+        let prepared: Vec<_> = txs.into_iter().map(|t| t.prepare()).collect();
+        let items: Vec<_> = prepared.iter().map(|p| p.sig_item()).collect();
+        let sigs = verify_many(&items);
+        drop(items);
+        let params = self.params();
+        let chain_id = self.genesis.chain_id.clone();
+        let snapshot = self.store.snapshot();
+        let mut out = Vec::with_capacity(prepared.len());
+        let mut pool = self.pool.lock();
+        for (ptx, sig) in prepared.into_iter().zip(sigs) {
+            let id = ptx.id;
+            let result = (|| {
+                sig.map_err(TxRejection::from)?;
+                stateless_checks(&chain_id, &params, &ptx)?;
+                let snap = snapshot
+                    .as_ref()
+                    .map_err(|e| TxRejection::Storage(sinew_state::StorageError(e.to_string())))?;
+                let signer = ptx.tx.tx.signer;
+                let acct: Account = read(snap, &StateKey::Account(signer))
+                    .map_err(TxRejection::from)?
+                    .ok_or(TxRejection::UnknownAccount(signer))?;
+                let fee = params.fee_for(ptx.encoded_len);
+                if acct.balance < fee {
+                    return Err(TxRejection::CannotPayFee {
+                        fee,
+                        balance: acct.balance,
+                    }
+                    .into());
+                }
+                let rx = if watch {
+                    let (tx, rx) = oneshot::channel();
+                    self.waiters.lock().entry(id).or_default().push(tx);
+                    Some(rx)
+                } else {
+                    None
+                };
+                if let Err(e) = pool.admit(ptx, acct.nonce) {
+                    if watch {
+                        self.waiters.lock().remove(&id);
+                    }
+                    return Err(e);
+                }
+                Ok(rx)
+            })();
+            match &result {
+                Ok(_) => self.metrics.txs_admitted.inc(),
+                Err(_) => self.metrics.txs_refused.inc(),
+            };
+            out.push((id, result));
+        }
+        self.metrics.mempool_size.set(pool.len() as i64);
+        drop(pool);
+        self.pool_cv.notify_all();
+        out
+    }
+
+    /// Where transaction `id` stands.
+    pub fn tx_state(&self, id: &TxId) -> Result<Option<TxState>, NodeError> {
+        if self.pool.lock().contains(id) {
+            return Ok(Some(TxState::Pending));
+        }
+        if let Some(loc) = self.store.tx_location(id)? {
+            let receipts = self
+                .store
+                .receipts(loc.height)?
+                .ok_or_else(|| NodeError::Setup(format!("block {} has no receipts", loc.height)))?;
+            let receipt = receipts
+                .receipts
+                .get(loc.index as usize)
+                .cloned()
+                .ok_or_else(|| NodeError::Setup("tx index points past the receipts".into()))?;
+            return Ok(Some(TxState::Final(TxOutcome::Committed {
+                height: loc.height,
+                index: loc.index,
+                receipt,
+            })));
+        }
+        Ok(self.drops.lock().map.get(id).map(|(code, reason)| {
+            TxState::Final(TxOutcome::Dropped {
+                code: code.clone(),
+                reason: reason.clone(),
+            })
+        }))
+    }
+
+    /// An account at `height` (default: head) with its proof against that height's state root.
+    pub fn account(
+        &self,
+        address: &Address,
+        height: Option<Height>,
+    ) -> Result<(Option<Account>, ProvenValue), NodeError> {
+        let pv = self.prove(&StateKey::Account(*address).encode(), height)?;
+        let acct = match &pv.value {
+            Some(v) => Some(
+                borsh::from_slice(&hex::decode(v).expect("we encoded it"))
+                    .map_err(|e| NodeError::Setup(format!("corrupt account: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok((acct, pv))
+    }
+
+    /// Any state key's value at `height` (default: head) with its proof.
+    pub fn prove(&self, key: &[u8], height: Option<Height>) -> Result<ProvenValue, NodeError> {
+        let chain = self.chain.read();
+        let h = height.unwrap_or(chain.head().height);
+        let (value, StateProof(proof)) = chain
+            .prove(key, h)
+            .map_err(|e| NodeError::NotAvailable(e.to_string()))?;
+        drop(chain);
+        let header = self
+            .store
+            .block(h)?
+            .ok_or_else(|| NodeError::NotAvailable(format!("no block at height {h}")))?
+            .header;
+        Ok(ProvenValue {
+            height: h,
+            state_root: header.state_root,
+            key: hex::encode(key),
+            value: value.map(hex::encode),
+            proof: hex::encode(proof),
+        })
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: Height) -> Result<Option<Block>, NodeError> {
+        Ok(self.store.block(height)?)
+    }
+
+    /// The height of the block whose header hash is `hash`.
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<Height>, NodeError> {
+        Ok(self.store.height_of(hash)?)
+    }
+
+    /// Receipts of the block at `height`.
+    pub fn receipts(
+        &self,
+        height: Height,
+    ) -> Result<Option<sinew_store::BlockReceipts>, NodeError> {
+        Ok(self.store.receipts(height)?)
+    }
+
+    /// Resolves waiters of transactions dropped without inclusion and remembers why.
+    pub(crate) fn record_drops(&self, dropped: &[(TxId, TxRejection)]) {
+        if dropped.is_empty() {
+            return;
+        }
+        {
+            let mut waiters = self.waiters.lock();
+            for (id, why) in dropped {
+                for w in waiters.remove(id).unwrap_or_default() {
+                    let _ = w.send(TxOutcome::Dropped {
+                        code: why.code().into(),
+                        reason: why.to_string(),
+                    });
+                }
+            }
+        }
+        let mut d = self.drops.lock();
+        for (id, why) in dropped {
+            d.map.insert(*id, (why.code().into(), why.to_string()));
+            d.order.push_back(*id);
+        }
+        while d.order.len() > RECENT_DROPS {
+            let old = d.order.pop_front().expect("non-empty");
+            d.map.remove(&old);
+        }
+        self.metrics.txs_dropped.inc_by(dropped.len() as u64);
+    }
+
+    /// Called by the orderer after a block is durable: updates the mempool, resolves waiters,
+    /// publishes events and metrics.
+    pub(crate) fn after_commit(
+        &self,
+        block: &Block,
+        effects: &sinew_state::BlockEffects,
+        dropped: Vec<(TxId, TxRejection)>,
+        started: Instant,
+    ) {
+        let height = block.header.height;
+        {
+            let mut pool = self.pool.lock();
+            pool.remove(effects.tx_ids.iter().copied());
+            pool.remove(dropped.iter().map(|(id, _)| *id));
+            self.metrics.mempool_size.set(pool.len() as i64);
+        }
+        if let Ok(Some(p)) = read::<Params, _>(
+            &self.store.snapshot().expect("snapshot after commit"),
+            &StateKey::Params,
+        ) {
+            *self.params.write() = p;
+        }
+        {
+            let mut waiters = self.waiters.lock();
+            if !waiters.is_empty() {
+                for (i, (id, r)) in effects.tx_ids.iter().zip(&effects.receipts).enumerate() {
+                    for w in waiters.remove(id).unwrap_or_default() {
+                        let _ = w.send(TxOutcome::Committed {
+                            height,
+                            index: i as u32,
+                            receipt: r.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        self.record_drops(&dropped);
+        if self.events.receiver_count() > 0 {
+            for e in &effects.block_events {
+                let _ = self.events.send(Arc::new(EventRecord {
+                    height,
+                    tx_id: None,
+                    event: e.clone(),
+                }));
+            }
+            for r in &effects.receipts {
+                for e in &r.events {
+                    let _ = self.events.send(Arc::new(EventRecord {
+                        height,
+                        tx_id: Some(r.tx_id),
+                        event: e.clone(),
+                    }));
+                }
+            }
+        }
+        self.metrics.blocks_committed.inc();
+        self.metrics
+            .txs_committed
+            .inc_by(effects.tx_ids.len() as u64);
+        self.metrics.head_height.set(height as i64);
+        self.metrics
+            .block_commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        self.head.send_replace(height);
+    }
+}

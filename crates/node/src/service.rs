@@ -1,0 +1,105 @@
+//! Starting and stopping a node: the orderer on its own thread, the API on tokio.
+
+use crate::api::router;
+use crate::app::NodeApp;
+use crate::config::NodeConfig;
+use crate::core::{Node, NodeError};
+use sinew_consensus::{Orderer, Sequencer, SequencerConfig};
+use sinew_state::Genesis;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A node serving its API.
+pub struct RunningNode {
+    /// The node's shared state.
+    pub node: Arc<Node>,
+    /// The address the API listens on.
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    orderer: Option<std::thread::JoinHandle<Result<(), sinew_consensus::AppError>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl RunningNode {
+    /// The API base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the orderer (finishing the block in progress) and the server.
+    pub async fn shutdown(mut self) -> Result<(), NodeError> {
+        self.stop.store(true, Ordering::Release);
+        self.node.pool_cv.notify_all();
+        self.server.abort();
+        if let Some(h) = self.orderer.take() {
+            let r = tokio::task::spawn_blocking(move || h.join())
+                .await
+                .map_err(|e| NodeError::Setup(e.to_string()))?;
+            r.map_err(|_| NodeError::Setup("orderer thread panicked".into()))?
+                .map_err(|e| NodeError::Setup(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the orderer stops (it only stops on a fatal error or shutdown).
+    pub async fn wait(mut self) -> Result<(), NodeError> {
+        let h = self.orderer.take().expect("orderer running");
+        let r = tokio::task::spawn_blocking(move || h.join())
+            .await
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
+        r.map_err(|_| NodeError::Setup("orderer thread panicked".into()))?
+            .map_err(|e| NodeError::Setup(e.to_string()))
+    }
+}
+
+/// Opens the data directory, starts the single-node sequencer and serves the API.
+pub async fn start(config: NodeConfig, genesis: Option<Genesis>) -> Result<RunningNode, NodeError> {
+    let c = config.clone();
+    let node = Arc::new(
+        tokio::task::spawn_blocking(move || Node::open(&c, genesis))
+            .await
+            .map_err(|e| NodeError::Setup(e.to_string()))??,
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| NodeError::Setup(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let orderer = {
+        let node = node.clone();
+        let stop = stop.clone();
+        let seq = SequencerConfig {
+            block_interval: Duration::from_millis(config.block_interval_ms),
+            max_pending: config.max_pending,
+        };
+        std::thread::Builder::new()
+            .name("sequencer".into())
+            .spawn(move || {
+                let mut app = NodeApp(node);
+                let r = Sequencer::new(seq).run(&mut app, &stop);
+                if let Err(e) = &r {
+                    tracing::error!("orderer stopped: {e}");
+                }
+                r
+            })
+            .map_err(|e| NodeError::Setup(e.to_string()))?
+    };
+    let app = router(node.clone());
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("API server stopped: {e}");
+        }
+    });
+    tracing::info!(%addr, chain_id = node.chain_id(), height = node.head().height, "node started");
+    Ok(RunningNode {
+        node,
+        addr,
+        stop,
+        orderer: Some(orderer),
+        server,
+    })
+}
