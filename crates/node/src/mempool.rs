@@ -225,7 +225,7 @@ mod tests {
             Err(AdmitError::NonceTooFarAhead { .. })
         ));
         assert!(matches!(
-            m.admit(tx(&b, 0), 1),
+            m.admit(tx(&Keypair::dev("c"), 0), 1),
             Err(AdmitError::Rejected(TxRejection::NonceTooLow { .. }))
         ));
         m.admit(tx(&a, 2), 0).unwrap();

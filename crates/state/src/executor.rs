@@ -324,16 +324,16 @@ pub fn stateless_checks(
     ptx: &PreparedTx,
 ) -> Result<(), TxRejection> {
     let tx = &ptx.tx.tx;
-    if tx.chain_id != chain_id {
-        return Err(TxRejection::WrongChain {
-            expected: chain_id.to_string(),
-            got: tx.chain_id.clone(),
-        });
-    }
     if ptx.encoded_len > params.max_tx_bytes as usize {
         return Err(TxRejection::TooLarge {
             len: ptx.encoded_len,
             limit: params.max_tx_bytes,
+        });
+    }
+    if tx.chain_id != chain_id {
+        return Err(TxRejection::WrongChain {
+            expected: chain_id.to_string(),
+            got: tx.chain_id.chars().take(64).collect(),
         });
     }
     let required = params.fee_for(ptx.encoded_len);

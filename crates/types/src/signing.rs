@@ -45,6 +45,13 @@ pub struct Keypair {
     signing: SigningKey,
 }
 
+impl fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret.
+        write!(f, "Keypair({})", self.address())
+    }
+}
+
 impl Keypair {
     /// A fresh key from the operating system's random source.
     pub fn generate() -> Keypair {

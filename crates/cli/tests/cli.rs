@@ -1,0 +1,152 @@
+//! The CLI end to end: keys, genesis, a node from a config file, transfer, account with proof,
+//! offline proof verification (and refusal of a tampered proof), and clear errors.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SINEW: &str = env!("CARGO_BIN_EXE_sinew");
+
+fn sinew(dir: &Path, url: &str, args: &[&str]) -> Output {
+    Command::new(SINEW)
+        .arg("--url")
+        .arg(url)
+        .arg("--keys-dir")
+        .arg(dir.join("keys"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "command failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn keys_genesis_node_transfer_and_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let alice = ok(&sinew(d, &url, &["keys", "new", "alice"]));
+    ok(&sinew(d, &url, &["keys", "new", "bob"]));
+    assert!(alice.split_whitespace().next().unwrap().len() == 64);
+    assert!(ok(&sinew(d, &url, &["keys", "list"])).contains("alice"));
+    let dup = sinew(d, &url, &["keys", "new", "alice"]);
+    assert!(
+        !dup.status.success(),
+        "an existing key is never overwritten"
+    );
+    ok(&sinew(
+        d,
+        &url,
+        &[
+            "genesis",
+            "--chain-id",
+            "cli-test",
+            "--authority",
+            "alice",
+            "--fund",
+            "alice=1000000000",
+            "--out",
+            d.join("genesis.json").to_str().unwrap(),
+        ],
+    ));
+    std::fs::write(
+        d.join("node.toml"),
+        format!(
+            "data_dir = \"data\"\ngenesis_file = \"genesis.json\"\nlisten = \"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let _node = Killed(
+        Command::new(SINEW)
+            .args(["node", "--config"])
+            .arg(d.join("node.toml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Instant::now();
+    while !sinew(d, &url, &["block", "latest"]).status.success() {
+        assert!(t.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = ok(&sinew(
+        d,
+        &url,
+        &[
+            "transfer", "--from", "alice", "--to", "bob", "--amount", "1000",
+        ],
+    ));
+    assert!(out.contains("committed at height 1: success"), "{out}");
+    let out = ok(&sinew(d, &url, &["account", "bob"]));
+    assert!(out.contains("balance   1000"), "{out}");
+    assert!(out.contains("proof     verified"), "{out}");
+    // Offline proof check, and a tampered proof refused.
+    let json = ok(&sinew(d, &url, &["account", "bob", "--json"]));
+    std::fs::write(d.join("proof.json"), &json).unwrap();
+    let out = ok(&sinew(
+        d,
+        &url,
+        &["verify-proof", d.join("proof.json").to_str().unwrap()],
+    ));
+    assert!(
+        out.contains("valid") && out.contains("balance 1000"),
+        "{out}"
+    );
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let value = v["proof"]["value"].as_str().unwrap().to_string();
+    let mut bytes = hex::decode(&value).unwrap();
+    bytes[0] ^= 1; // change the balance
+    v["proof"]["value"] = serde_json::Value::String(hex::encode(bytes));
+    std::fs::write(d.join("forged.json"), v.to_string()).unwrap();
+    let forged = sinew(
+        d,
+        &url,
+        &["verify-proof", d.join("forged.json").to_str().unwrap()],
+    );
+    assert!(!forged.status.success());
+    assert!(String::from_utf8_lossy(&forged.stderr).contains("invalid state proof"));
+    // Clear errors.
+    let broke = sinew(
+        d,
+        &url,
+        &[
+            "transfer", "--from", "bob", "--to", "alice", "--amount", "1",
+        ],
+    );
+    assert!(!broke.status.success());
+    assert!(
+        String::from_utf8_lossy(&broke.stderr).contains("cannot pay the fee"),
+        "{}",
+        String::from_utf8_lossy(&broke.stderr)
+    );
+    let nokey = sinew(
+        d,
+        &url,
+        &[
+            "transfer", "--from", "carol", "--to", "alice", "--amount", "1",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&nokey.stderr).contains("no key \"carol\""));
+}
