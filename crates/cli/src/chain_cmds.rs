@@ -69,12 +69,7 @@ fn report(r: &TxResult) -> Result<()> {
     match r.status.as_str() {
         "refused" => {
             let e = r.error.as_ref().context("refusal without error")?;
-            bail!(
-                "transaction {} refused ({}): {}",
-                r.tx_id,
-                e.code,
-                e.message
-            )
+            bail!("transaction {} refused ({}): {}", r.tx_id, e.code, e.message)
         }
         "dropped" => bail!(
             "transaction {} dropped: {}",
@@ -106,14 +101,7 @@ pub fn transfer(a: TransferArgs, url: &str, dir: &Path) -> Result<()> {
     let key = keys::load(dir, &a.from)?;
     let to = keys::resolve_address(dir, &a.to)?;
     let c = Client::new(url);
-    let tx = c.build(
-        &key,
-        Payload::Transfer {
-            to,
-            amount: a.amount,
-        },
-        a.nonce,
-    )?;
+    let tx = c.build(&key, Payload::Transfer { to, amount: a.amount }, a.nonce)?;
     report(&c.submit(&tx, !a.no_wait)?)
 }
 
@@ -144,18 +132,11 @@ pub fn account(a: AccountArgs, url: &str, dir: &Path) -> Result<()> {
     check(&v.proof, None)?;
     let acct = &v.account;
     println!("address   {addr}");
-    println!(
-        "height    {} (state root {})",
-        v.proof.height, v.proof.state_root
-    );
+    println!("height    {} (state root {})", v.proof.height, v.proof.state_root);
     if !v.exists {
         println!("(no such account)");
     }
-    println!(
-        "balance   {} ({} tokens)",
-        acct.balance,
-        format_amount(acct.balance)
-    );
+    println!("balance   {} ({} tokens)", acct.balance, format_amount(acct.balance));
     println!("staked    {}", acct.staked);
     for u in &acct.unbonding {
         println!("unbonding {} until height {}", u.amount, u.release_height);
@@ -191,8 +172,8 @@ pub fn verify_proof_cmd(a: VerifyProofArgs) -> Result<()> {
         std::fs::read_to_string(&a.file).with_context(|| format!("reading {}", a.file))?
     };
     let v: serde_json::Value = serde_json::from_str(&text).context("not JSON")?;
-    let p: ProvenValue = serde_json::from_value(v.get("proof").cloned().unwrap_or(v))
-        .context("no proof in the JSON")?;
+    let p: ProvenValue =
+        serde_json::from_value(v.get("proof").cloned().unwrap_or(v)).context("no proof in the JSON")?;
     let acct = check(&p, a.root)?;
     println!(
         "valid: key {} under state root {} at height {}",
@@ -201,10 +182,7 @@ pub fn verify_proof_cmd(a: VerifyProofArgs) -> Result<()> {
         p.height
     );
     match (acct, &p.value) {
-        (Some(a), _) => println!(
-            "account: balance {} staked {} nonce {}",
-            a.balance, a.staked, a.nonce
-        ),
+        (Some(a), _) => println!("account: balance {} staked {} nonce {}", a.balance, a.staked, a.nonce),
         (None, None) => println!("the key is absent from state"),
         (None, Some(v)) => println!("value: {v}"),
     }

@@ -40,9 +40,7 @@ pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 
 /// Deterministic, publicly known dev keys.
 pub fn dev_keys(n: usize) -> Vec<Keypair> {
-    (0..n)
-        .map(|i| Keypair::dev(&format!("devnet-{i}")))
-        .collect()
+    (0..n).map(|i| Keypair::dev(&format!("devnet-{i}"))).collect()
 }
 
 /// `sinew devnet`.
@@ -74,21 +72,31 @@ pub fn run(a: DevnetArgs) -> Result<()> {
             })
             .collect(),
     };
-    let resume = dir.join("sinew.redb").exists();
+    let resume = dir.join("db").exists();
     let mut config = NodeConfig::new(dir.clone());
     config.listen = a.listen;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let running = sinew_node::start(config, if resume { None } else { Some(genesis) }).await?;
         let url = running.url();
-        println!("Sinew devnet  chain {}  height {}", running.node.chain_id(), running.node.head().height);
+        println!(
+            "Sinew devnet  chain {}  height {}",
+            running.node.chain_id(),
+            running.node.head().height
+        );
         println!("  API       {url}   (OpenAPI: {url}/openapi.json, events: {url}/v1/events)");
         println!("  data dir  {}", dir.display());
-        println!("  dev accounts (public test keys, key files in {}):", keys_dir.display());
+        println!(
+            "  dev accounts (public test keys, key files in {}):",
+            keys_dir.display()
+        );
         for (i, k) in keys.iter().enumerate() {
             println!("    dev{i:<3} {}", k.address());
         }
-        println!("  try:      sinew --url {url} --keys-dir {} transfer --from dev0 --to dev1 --amount 1000", keys_dir.display());
+        println!(
+            "  try:      sinew --url {url} --keys-dir {} transfer --from dev0 --to dev1 --amount 1000",
+            keys_dir.display()
+        );
         if a.demo {
             let u = url.clone();
             let k = keys.clone();
@@ -162,28 +170,20 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     let h0 = c.health()?["height"].as_u64().unwrap_or(0);
     let br = c.submit_batch(&txs, true)?;
     let secs = t.elapsed().as_secs_f64();
-    let committed = br
-        .results
-        .iter()
-        .filter(|r| r.status == "committed")
-        .count();
+    let committed = br.results.iter().filter(|r| r.status == "committed").count();
     let h1 = c.health()?["height"].as_u64().unwrap_or(0);
-    println!("{committed} of {} committed in {:.0} ms across {} blocks ({:.0} tx/s including signing checks and fsync)", txs.len(), secs * 1000.0, h1 - h0, committed as f64 / secs);
+    println!(
+        "{committed} of {} committed in {:.0} ms across {} blocks ({:.0} tx/s including signing checks and fsync)",
+        txs.len(),
+        secs * 1000.0,
+        h1 - h0,
+        committed as f64 / secs
+    );
 
     step("3. staking: bond 1,000 tokens, start unbonding 400");
     for (payload, what) in [
-        (
-            Payload::Stake {
-                amount: 1000 * TOKEN,
-            },
-            "stake",
-        ),
-        (
-            Payload::Unstake {
-                amount: 400 * TOKEN,
-            },
-            "unstake",
-        ),
+        (Payload::Stake { amount: 1000 * TOKEN }, "stake"),
+        (Payload::Unstake { amount: 400 * TOKEN }, "unstake"),
     ] {
         let r = c.submit(&c.build(k1, payload, None)?, true)?;
         println!("{what}: {:?}", r.receipt.context("no receipt")?.status);
@@ -201,16 +201,8 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     let replay = c.submit(&first, true)?;
     println!(
         "replaying the first transfer: {} ({})",
-        replay
-            .error
-            .as_ref()
-            .map(|e| e.message.as_str())
-            .unwrap_or("?"),
-        replay
-            .error
-            .as_ref()
-            .map(|e| e.code.as_str())
-            .unwrap_or("?")
+        replay.error.as_ref().map(|e| e.message.as_str()).unwrap_or("?"),
+        replay.error.as_ref().map(|e| e.code.as_str()).unwrap_or("?")
     );
     let mut forged = c.build(
         k0,
@@ -267,11 +259,7 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     let rejected = sinew_state::verify_proof(v.proof.state_root, &key, Some(&lie), &proof).is_err();
     println!(
         "the same proof for a balance one unit higher: {}",
-        if rejected {
-            "rejected"
-        } else {
-            "ACCEPTED (bug!)"
-        }
+        if rejected { "rejected" } else { "ACCEPTED (bug!)" }
     );
 
     step("summary");
@@ -283,8 +271,6 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
         head["header"]["state_root"].as_str().unwrap_or("?")
     );
     println!("fees collected by the treasury: {} base units", t.balance);
-    println!(
-        "check the whole chain offline later with: sinew replay --data-dir <dir> (node stopped)"
-    );
+    println!("check the whole chain offline later with: sinew replay --data-dir <dir> (node stopped)");
     Ok(())
 }

@@ -62,11 +62,7 @@ pub fn default_dir() -> PathBuf {
 }
 
 fn path_of(dir: &Path, name: &str) -> Result<PathBuf> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         bail!("key name {name:?} must be letters, digits, '-' or '_'");
     }
     Ok(dir.join(format!("{name}.json")))
@@ -146,10 +142,8 @@ pub fn load(dir: &Path, name: &str) -> Result<Keypair> {
 /// Loads a key by name with a given passphrase (or from SINEW_PASSPHRASE or a prompt).
 pub fn load_with(dir: &Path, name: &str, pass: Option<&str>) -> Result<Keypair> {
     let path = path_of(dir, name)?;
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("no key {name:?} in {}", dir.display()))?;
-    let file: KeyFile = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a key file", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("no key {name:?} in {}", dir.display()))?;
+    let file: KeyFile = serde_json::from_str(&text).with_context(|| format!("{} is not a key file", path.display()))?;
     let seed: Vec<u8> = match (&file.secret, &file.encrypted) {
         (Some(s), None) => hex::decode(s).context("secret is not hex")?,
         (None, Some(e)) => {
@@ -165,10 +159,7 @@ pub fn load_with(dir: &Path, name: &str, pass: Option<&str>) -> Result<Keypair> 
                 )
                 .map_err(|_| anyhow::anyhow!("wrong passphrase for key {name:?}"))?
         }
-        _ => bail!(
-            "{} must hold exactly one of secret or encrypted",
-            path.display()
-        ),
+        _ => bail!("{} must hold exactly one of secret or encrypted", path.display()),
     };
     let seed: [u8; 32] = seed
         .try_into()
@@ -198,11 +189,7 @@ pub fn run(cmd: KeysCmd, dir: &Path) -> Result<()> {
     match cmd {
         KeysCmd::New { name, encrypt } => {
             let key = Keypair::generate();
-            let pass = if encrypt {
-                Some(passphrase(true)?)
-            } else {
-                None
-            };
+            let pass = if encrypt { Some(passphrase(true)?) } else { None };
             let path = save(dir, &name, &key, pass.as_deref())?;
             println!("{}  {}", key.address(), path.display());
         }
@@ -222,11 +209,7 @@ pub fn run(cmd: KeysCmd, dir: &Path) -> Result<()> {
                         "{:<20} {} {}",
                         f.name,
                         f.address,
-                        if f.encrypted.is_some() {
-                            "(encrypted)"
-                        } else {
-                            ""
-                        }
+                        if f.encrypted.is_some() { "(encrypted)" } else { "" }
                     );
                 }
             }
@@ -249,15 +232,9 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
         }
-        assert!(
-            save(dir.path(), "plain", &k, None).is_err(),
-            "never overwrites"
-        );
+        assert!(save(dir.path(), "plain", &k, None).is_err(), "never overwrites");
         save(dir.path(), "locked", &k, Some("hunter2")).unwrap();
         let text = std::fs::read_to_string(dir.path().join("locked.json")).unwrap();
         assert!(
@@ -265,9 +242,7 @@ mod tests {
             "the secret is not stored in clear"
         );
         assert_eq!(
-            load_with(dir.path(), "locked", Some("hunter2"))
-                .unwrap()
-                .address(),
+            load_with(dir.path(), "locked", Some("hunter2")).unwrap().address(),
             k.address()
         );
         assert!(load_with(dir.path(), "locked", Some("wrong"))

@@ -15,12 +15,7 @@ use std::path::PathBuf;
 #[command(name = "sinew", version, about)]
 struct Cli {
     /// Node API URL for client commands.
-    #[arg(
-        long,
-        global = true,
-        env = "SINEW_URL",
-        default_value = "http://127.0.0.1:8645"
-    )]
+    #[arg(long, global = true, env = "SINEW_URL", default_value = "http://127.0.0.1:8645")]
     url: String,
     /// Directory of key files.
     #[arg(long, global = true, env = "SINEW_KEYS_DIR")]
@@ -70,10 +65,7 @@ enum Command {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SINEW_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SINEW_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

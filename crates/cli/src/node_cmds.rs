@@ -59,9 +59,9 @@ pub fn genesis(a: GenesisArgs, dir: &Path) -> Result<()> {
         let (who, amount) = f
             .split_once('=')
             .with_context(|| format!("--fund {f:?}: expected WHO=AMOUNT"))?;
-        let amount: u128 = amount.parse().with_context(|| {
-            format!("--fund {f:?}: amount must be a whole number of base units")
-        })?;
+        let amount: u128 = amount
+            .parse()
+            .with_context(|| format!("--fund {f:?}: amount must be a whole number of base units"))?;
         accounts.push(GenesisAccount {
             address: keys::resolve_address(dir, who)?,
             balance: amount,
@@ -84,30 +84,23 @@ pub fn genesis(a: GenesisArgs, dir: &Path) -> Result<()> {
 
 /// Reads a genesis document.
 pub fn read_genesis(path: &Path) -> Result<Genesis> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading genesis {}", path.display()))?;
-    let g: Genesis = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a genesis document", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading genesis {}", path.display()))?;
+    let g: Genesis =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a genesis document", path.display()))?;
     g.validate()?;
     Ok(g)
 }
 
 /// `sinew node`: runs until Ctrl-C.
 pub fn node(a: NodeArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&a.config)
-        .with_context(|| format!("reading {}", a.config.display()))?;
-    let mut config =
-        NodeConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.config.display()))?;
+    let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
+    let mut config = NodeConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.config.display()))?;
     let base = a.config.parent().unwrap_or(Path::new("."));
     if config.data_dir.is_relative() {
         config.data_dir = base.join(&config.data_dir);
     }
     let genesis = match &config.genesis_file {
-        Some(g) => Some(read_genesis(&if g.is_relative() {
-            base.join(g)
-        } else {
-            g.clone()
-        })?),
+        Some(g) => Some(read_genesis(&if g.is_relative() { base.join(g) } else { g.clone() })?),
         None => None,
     };
     let rt = tokio::runtime::Runtime::new()?;
@@ -129,10 +122,8 @@ pub fn node(a: NodeArgs) -> Result<()> {
 /// `sinew replay`: re-executes every block from genesis, verifying all signatures, and checks
 /// every header and the final state against the store.
 pub fn replay(a: ReplayArgs) -> Result<()> {
-    let store = Store::open(&a.data_dir.join("sinew.redb"))?;
-    let genesis = store
-        .genesis()?
-        .context("the data directory holds no chain")?;
+    let store = Store::open(&a.data_dir.join("db"))?;
+    let genesis = store.genesis()?.context("the data directory holds no chain")?;
     let head = store.head_height()?.context("no blocks")?;
     let started = Instant::now();
     let (mut chain, gb) = Chain::from_genesis(&genesis, 2)?;
@@ -145,9 +136,7 @@ pub fn replay(a: ReplayArgs) -> Result<()> {
     chain.commit(gb);
     let mut txs = 0usize;
     for h in 1..=head {
-        let block = store
-            .block(h)?
-            .with_context(|| format!("block {h} missing"))?;
+        let block = store.block(h)?.with_context(|| format!("block {h} missing"))?;
         txs += block.txs.len();
         let ex = chain
             .validate(&state, block, |_| false)
@@ -160,6 +149,10 @@ pub fn replay(a: ReplayArgs) -> Result<()> {
     if stored != replayed {
         bail!("stored state differs from the replayed state");
     }
-    println!("replayed {head} blocks ({txs} transactions) in {:.2}s: every state root matches; head state root {}", started.elapsed().as_secs_f64(), chain.head().state_root);
+    println!(
+        "replayed {head} blocks ({txs} transactions) in {:.2}s: every state root matches; head state root {}",
+        started.elapsed().as_secs_f64(),
+        chain.head().state_root
+    );
     Ok(())
 }

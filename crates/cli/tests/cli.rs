@@ -51,10 +51,7 @@ fn keys_genesis_node_transfer_and_proofs() {
     assert!(alice.split_whitespace().next().unwrap().len() == 64);
     assert!(ok(&sinew(d, &url, &["keys", "list"])).contains("alice"));
     let dup = sinew(d, &url, &["keys", "new", "alice"]);
-    assert!(
-        !dup.status.success(),
-        "an existing key is never overwritten"
-    );
+    assert!(!dup.status.success(), "an existing key is never overwritten");
     ok(&sinew(
         d,
         &url,
@@ -72,9 +69,7 @@ fn keys_genesis_node_transfer_and_proofs() {
     ));
     std::fs::write(
         d.join("node.toml"),
-        format!(
-            "data_dir = \"data\"\ngenesis_file = \"genesis.json\"\nlisten = \"127.0.0.1:{port}\"\n"
-        ),
+        format!("data_dir = \"data\"\ngenesis_file = \"genesis.json\"\nlisten = \"127.0.0.1:{port}\"\n"),
     )
     .unwrap();
     let _node = Killed(
@@ -94,9 +89,7 @@ fn keys_genesis_node_transfer_and_proofs() {
     let out = ok(&sinew(
         d,
         &url,
-        &[
-            "transfer", "--from", "alice", "--to", "bob", "--amount", "1000",
-        ],
+        &["transfer", "--from", "alice", "--to", "bob", "--amount", "1000"],
     ));
     assert!(out.contains("committed at height 1: success"), "{out}");
     let out = ok(&sinew(d, &url, &["account", "bob"]));
@@ -110,30 +103,21 @@ fn keys_genesis_node_transfer_and_proofs() {
         &url,
         &["verify-proof", d.join("proof.json").to_str().unwrap()],
     ));
-    assert!(
-        out.contains("valid") && out.contains("balance 1000"),
-        "{out}"
-    );
+    assert!(out.contains("valid") && out.contains("balance 1000"), "{out}");
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let value = v["proof"]["value"].as_str().unwrap().to_string();
     let mut bytes = hex::decode(&value).unwrap();
     bytes[0] ^= 1; // change the balance
     v["proof"]["value"] = serde_json::Value::String(hex::encode(bytes));
     std::fs::write(d.join("forged.json"), v.to_string()).unwrap();
-    let forged = sinew(
-        d,
-        &url,
-        &["verify-proof", d.join("forged.json").to_str().unwrap()],
-    );
+    let forged = sinew(d, &url, &["verify-proof", d.join("forged.json").to_str().unwrap()]);
     assert!(!forged.status.success());
     assert!(String::from_utf8_lossy(&forged.stderr).contains("invalid state proof"));
     // Clear errors.
     let broke = sinew(
         d,
         &url,
-        &[
-            "transfer", "--from", "bob", "--to", "alice", "--amount", "1",
-        ],
+        &["transfer", "--from", "bob", "--to", "alice", "--amount", "1"],
     );
     assert!(!broke.status.success());
     assert!(
@@ -144,9 +128,7 @@ fn keys_genesis_node_transfer_and_proofs() {
     let nokey = sinew(
         d,
         &url,
-        &[
-            "transfer", "--from", "carol", "--to", "alice", "--amount", "1",
-        ],
+        &["transfer", "--from", "carol", "--to", "alice", "--amount", "1"],
     );
     assert!(String::from_utf8_lossy(&nokey.stderr).contains("no key \"carol\""));
 }

@@ -38,10 +38,7 @@ fn spawn_node(config: &Path) -> Child {
 fn wait_healthy(c: &Client) {
     let t = Instant::now();
     while c.health().is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "node did not come up"
-        );
+        assert!(t.elapsed() < Duration::from_secs(30), "node did not come up");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -49,9 +46,7 @@ fn wait_healthy(c: &Client) {
 #[test]
 fn acknowledged_transactions_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let keys: Vec<Keypair> = (0..ACCOUNTS)
-        .map(|i| Keypair::dev(&format!("crash-{i}")))
-        .collect();
+    let keys: Vec<Keypair> = (0..ACCOUNTS).map(|i| Keypair::dev(&format!("crash-{i}"))).collect();
     let params = Params::default_for(keys[0].address());
     let genesis = Genesis {
         chain_id: "sinew-crash".into(),
@@ -98,11 +93,7 @@ fn acknowledged_transactions_survive_kill_9() {
                     let mine: Vec<&Keypair> = keys.iter().skip(w * 16).take(16).collect();
                     let mut nonces: Vec<u64> = mine
                         .iter()
-                        .map(|k| {
-                            c.account(&k.address(), None)
-                                .map(|a| a.account.nonce)
-                                .unwrap_or(0)
-                        })
+                        .map(|k| c.account(&k.address(), None).map(|a| a.account.nonce).unwrap_or(0))
                         .collect();
                     while !stop.load(Ordering::Relaxed) {
                         let batch: Vec<_> = mine
@@ -152,23 +143,16 @@ fn acknowledged_transactions_survive_kill_9() {
         for w in workers {
             w.join().unwrap();
         }
-        assert!(
-            acked.lock().unwrap().len() > 100,
-            "the load got going before the kill"
-        );
+        assert!(acked.lock().unwrap().len() > 100, "the load got going before the kill");
 
         // Restart and check.
         let mut node = spawn_node(&config);
         wait_healthy(&client);
         for id in acked.lock().unwrap().iter() {
             let s = client.tx(id).unwrap();
-            assert_eq!(
-                s["status"], "committed",
-                "acknowledged tx {id} lost after kill -9"
-            );
+            assert_eq!(s["status"], "committed", "acknowledged tx {id} lost after kill -9");
         }
-        let acked_set: std::collections::HashSet<TxId> =
-            acked.lock().unwrap().iter().copied().collect();
+        let acked_set: std::collections::HashSet<TxId> = acked.lock().unwrap().iter().copied().collect();
         let unacked: Vec<TxId> = sent
             .lock()
             .unwrap()
@@ -193,11 +177,7 @@ fn acknowledged_transactions_survive_kill_9() {
             .map(|k| client.account(&k.address(), None).unwrap().account.balance)
             .sum();
         total += client.account(&treasury(), None).unwrap().account.balance;
-        assert_eq!(
-            total,
-            BALANCE * ACCOUNTS as u128,
-            "supply intact: nothing half-applied"
-        );
+        assert_eq!(total, BALANCE * ACCOUNTS as u128, "supply intact: nothing half-applied");
         node.kill().unwrap();
         node.wait().unwrap();
     }

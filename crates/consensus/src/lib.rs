@@ -84,9 +84,7 @@ impl Orderer for Sequencer {
                 last_block = Instant::now();
                 continue;
             }
-            if pending < self.config.max_pending
-                && Instant::now() < last_block + self.config.block_interval
-            {
+            if pending < self.config.max_pending && Instant::now() < last_block + self.config.block_interval {
                 continue;
             }
             last_block = Instant::now();

@@ -1,10 +1,14 @@
-//! The node as an [`Application`] for an orderer.
+//! The node as an [`Application`] for an orderer, with a pipelined commit: while block N is
+//! being made durable (fsync) on the committer thread, the sequencer already executes block N+1
+//! on top of N's in-memory state. Clients are answered only once their block is durable.
 
 use crate::core::Node;
 use sinew_consensus::{AppError, Application};
-use sinew_state::{ExecutedBlock, TxRejection};
-use sinew_types::TxId;
-use std::sync::Arc;
+use sinew_state::{BlockEffects, ExecutedBlock, TxRejection};
+use sinew_types::{Block, TxId};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// A block built by this node, with the candidates it refused.
@@ -14,8 +18,21 @@ pub struct Proposal {
     started: Instant,
 }
 
+/// A block applied in memory, on its way to disk.
+struct ToPersist {
+    block: Block,
+    effects: BlockEffects,
+    dropped: Vec<(TxId, TxRejection)>,
+    started: Instant,
+    executed_at: std::time::Duration,
+}
+
 /// Adapts a shared [`Node`] to the orderer.
-pub struct NodeApp(pub Arc<Node>);
+pub struct NodeApp {
+    node: Arc<Node>,
+    to_committer: Option<SyncSender<ToPersist>>,
+    failure: Arc<Mutex<Option<String>>>,
+}
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -24,13 +41,66 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+impl NodeApp {
+    /// Wraps `node` and starts its committer thread (which ends when the app is dropped).
+    pub fn start(node: Arc<Node>) -> std::io::Result<(NodeApp, JoinHandle<()>)> {
+        // Rendezvous: the sequencer hands over block N only when block N-1 is durable, so at
+        // most one block is executed but not yet on disk.
+        let (tx, rx) = sync_channel::<ToPersist>(0);
+        let failure: Arc<Mutex<Option<String>>> = Arc::default();
+        let (n, f) = (node.clone(), failure.clone());
+        let handle = std::thread::Builder::new().name("committer".into()).spawn(move || {
+            for job in rx {
+                let t = Instant::now();
+                if let Err(e) = n.store.commit_block(&job.block, &job.effects) {
+                    tracing::error!("commit of block {} failed: {e}", job.block.header.height);
+                    *f.lock().expect("not poisoned") = Some(format!("commit failed: {e}"));
+                    return;
+                }
+                let store = t.elapsed();
+                n.after_commit(&job.block, &job.effects, job.dropped, job.started);
+                tracing::debug!(
+                    height = job.block.header.height,
+                    txs = job.block.txs.len(),
+                    execute_ms = job.executed_at.as_secs_f64() * 1e3,
+                    store_ms = store.as_secs_f64() * 1e3,
+                    total_ms = job.started.elapsed().as_secs_f64() * 1e3,
+                    "block committed"
+                );
+            }
+        })?;
+        Ok((
+            NodeApp {
+                node,
+                to_committer: Some(tx),
+                failure,
+            },
+            handle,
+        ))
+    }
+
+    fn check_failure(&self) -> Result<(), AppError> {
+        match self.failure.lock().expect("not poisoned").as_ref() {
+            Some(e) => Err(AppError(e.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for NodeApp {
+    fn drop(&mut self) {
+        // Closing the channel lets the committer finish the block it holds and stop.
+        self.to_committer.take();
+    }
+}
+
 impl Application for NodeApp {
     type Proposal = Proposal;
 
     fn wait_for_work(&self, min_pending: usize, deadline: Instant) -> usize {
-        let mut pool = self.0.pool.lock();
+        let mut pool = self.node.pool.lock();
         while pool.len() < min_pending {
-            if self.0.pool_cv.wait_until(&mut pool, deadline).timed_out() {
+            if self.node.pool_cv.wait_until(&mut pool, deadline).timed_out() {
                 break;
             }
         }
@@ -38,23 +108,18 @@ impl Application for NodeApp {
     }
 
     fn propose(&mut self) -> Result<Option<Proposal>, AppError> {
-        let node = &self.0;
+        self.check_failure()?;
+        let node = &self.node;
         let started = Instant::now();
         let max = node.params().max_block_txs as usize;
         let candidates = node.pool.lock().candidates(max);
         if candidates.is_empty() {
             return Ok(None);
         }
-        let snapshot = node.store.snapshot().map_err(|e| AppError(e.to_string()))?;
         let chain = node.chain.read();
         let timestamp = now_ms().max(chain.head().timestamp_ms);
         let (executed, rejected) = chain
-            .propose(
-                &snapshot,
-                candidates.iter().map(|c| &**c),
-                timestamp,
-                node.proposer,
-            )
+            .propose(chain.tree(), candidates.iter().map(|c| &**c), timestamp, node.proposer)
             .map_err(|e| AppError(e.to_string()))?;
         drop(chain);
         // A gap may close when the missing nonce arrives: keep those; drop every other refusal.
@@ -63,7 +128,7 @@ impl Application for NodeApp {
             .filter(|(_, r)| !matches!(r, TxRejection::NonceGap { .. }))
             .collect();
         if executed.block.txs.is_empty() {
-            node.pool.lock().remove(dropped.iter().map(|(id, _)| *id));
+            node.begin_inflight(&[], &dropped);
             node.record_drops(&dropped);
             return Ok(None);
         }
@@ -75,27 +140,42 @@ impl Application for NodeApp {
     }
 
     fn verify(&mut self, proposal: &Proposal) -> Result<(), AppError> {
-        let node = &self.0;
-        let snapshot = node.store.snapshot().map_err(|e| AppError(e.to_string()))?;
-        node.chain
-            .read()
-            .validate(&snapshot, proposal.executed.block.clone(), |_| false)
+        let chain = self.node.chain.read();
+        chain
+            .validate(chain.tree(), proposal.executed.block.clone(), |_| false)
             .map(|_| ())
             .map_err(|e| AppError(e.to_string()))
     }
 
     fn finalize(&mut self, proposal: Proposal) -> Result<(), AppError> {
-        let node = &self.0;
+        self.check_failure()?;
         let Proposal {
             executed,
             dropped,
             started,
         } = proposal;
-        node.store
-            .commit_block(&executed.block, &executed.effects)
-            .map_err(|e| AppError(format!("commit failed: {e}")))?;
-        let (block, effects) = node.chain.write().commit(executed);
-        node.after_commit(&block, &effects, dropped, started);
-        Ok(())
+        let executed_at = started.elapsed();
+        let (block, effects) = self.node.chain.write().commit(executed);
+        self.node.begin_inflight(&effects.tx_ids, &dropped);
+        let job = ToPersist {
+            block,
+            effects,
+            dropped,
+            started,
+            executed_at,
+        };
+        self.to_committer
+            .as_ref()
+            .expect("open until drop")
+            .send(job)
+            .map_err(|_| {
+                AppError(
+                    self.failure
+                        .lock()
+                        .expect("not poisoned")
+                        .clone()
+                        .unwrap_or_else(|| "committer stopped".into()),
+                )
+            })
     }
 }

@@ -11,7 +11,7 @@ use sinew_state::{Account, Chain, Genesis, StateKey, StateProof, TxRejection};
 use sinew_store::{Store, StoreError};
 use sinew_types::signing::verify_many;
 use sinew_types::{Address, Block, Event, Hash, Height, Params, Receipt, SignedTransaction, TxId};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -105,6 +105,10 @@ pub struct Node {
     pub(crate) genesis: Genesis,
     pub(crate) pool: Mutex<Mempool>,
     pub(crate) pool_cv: Condvar,
+    /// Transactions in a block that is executed but not yet durable.
+    inflight: Mutex<HashSet<TxId>>,
+    /// The last durable header: what the API serves.
+    durable: RwLock<sinew_types::BlockHeader>,
     params: RwLock<Params>,
     waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<TxOutcome>>>>,
     drops: Mutex<RecentDrops>,
@@ -119,10 +123,9 @@ impl Node {
     /// Opens the node's data directory: resumes the stored chain (checking its state against the
     /// last header) or starts a new one from `genesis`.
     pub fn open(config: &NodeConfig, genesis: Option<Genesis>) -> Result<Node, NodeError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            NodeError::Setup(format!("cannot create {}: {e}", config.data_dir.display()))
-        })?;
-        let store = Store::open(&config.data_dir.join("sinew.redb"))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| NodeError::Setup(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        let store = Store::open(&config.data_dir.join("db"))?;
         let retain = config.proof_retain_blocks;
         let (chain, genesis) = match (store.head()?, store.genesis()?) {
             (Some(head), Some(stored)) => {
@@ -133,30 +136,24 @@ impl Node {
                         ));
                     }
                 }
-                let chain = Chain::open(head, store.state_entries()?, retain)
-                    .map_err(|e| NodeError::Setup(e.to_string()))?;
+                let chain =
+                    Chain::open(head, store.state_entries()?, retain).map_err(|e| NodeError::Setup(e.to_string()))?;
                 (chain, stored)
             }
             (None, _) => {
-                let g = genesis.ok_or_else(|| {
-                    NodeError::Setup("empty data directory and no genesis given".into())
-                })?;
-                let (mut chain, gb) =
-                    Chain::from_genesis(&g, retain).map_err(|e| NodeError::Setup(e.to_string()))?;
+                let g = genesis.ok_or_else(|| NodeError::Setup("empty data directory and no genesis given".into()))?;
+                let (mut chain, gb) = Chain::from_genesis(&g, retain).map_err(|e| NodeError::Setup(e.to_string()))?;
                 store.init_genesis(&g, &gb.block, &gb.effects)?;
                 chain.commit(gb);
                 (chain, g)
             }
-            (Some(_), None) => {
-                return Err(NodeError::Setup(
-                    "database has blocks but no genesis: damaged".into(),
-                ))
-            }
+            (Some(_), None) => return Err(NodeError::Setup("database has blocks but no genesis: damaged".into())),
         };
         let params: Params = read(&store.snapshot()?, &StateKey::Params)
             .map_err(|e| NodeError::Setup(e.to_string()))?
             .ok_or_else(|| NodeError::Setup("no params in state".into()))?;
-        let height = chain.head().height;
+        let head = chain.head().clone();
+        let height = head.height;
         let metrics = Metrics::default();
         metrics.head_height.set(height as i64);
         Ok(Node {
@@ -165,6 +162,8 @@ impl Node {
             genesis,
             pool: Mutex::new(Mempool::new(config.mempool.clone())),
             pool_cv: Condvar::new(),
+            inflight: Mutex::new(HashSet::new()),
+            durable: RwLock::new(head),
             params: RwLock::new(params),
             waiters: Mutex::new(HashMap::new()),
             drops: Mutex::new(RecentDrops {
@@ -195,7 +194,7 @@ impl Node {
 
     /// The last committed header.
     pub fn head(&self) -> sinew_types::BlockHeader {
-        self.chain.read().head().clone()
+        self.durable.read().clone()
     }
 
     /// A watch on the committed head height.
@@ -221,29 +220,29 @@ impl Node {
         &self,
         txs: Vec<SignedTransaction>,
         watch: bool,
-    ) -> Vec<(
-        TxId,
-        Result<Option<oneshot::Receiver<TxOutcome>>, AdmitError>,
-    )> {
+    ) -> Vec<(TxId, Result<Option<oneshot::Receiver<TxOutcome>>, AdmitError>)> {
         let prepared: Vec<_> = txs.into_iter().map(|t| t.prepare()).collect();
         let items: Vec<_> = prepared.iter().map(|p| p.sig_item()).collect();
         let sigs = verify_many(&items);
         drop(items);
         let params = self.params();
         let chain_id = self.genesis.chain_id.clone();
-        let snapshot = self.store.snapshot();
+        // Committed state, read from the in-memory state tree (no disk reads on this path).
+        let chain = self.chain.read();
+        let state = chain.tree();
         let mut out = Vec::with_capacity(prepared.len());
         let mut pool = self.pool.lock();
+        let inflight = self.inflight.lock();
         for (ptx, sig) in prepared.into_iter().zip(sigs) {
             let id = ptx.id;
             let result = (|| {
+                if inflight.contains(&id) {
+                    return Err(AdmitError::Duplicate(id));
+                }
                 sig.map_err(TxRejection::from)?;
                 stateless_checks(&chain_id, &params, &ptx)?;
-                let snap = snapshot
-                    .as_ref()
-                    .map_err(|e| TxRejection::Storage(sinew_state::StorageError(e.to_string())))?;
                 let signer = ptx.tx.tx.signer;
-                let acct: Account = read(snap, &StateKey::Account(signer))
+                let acct: Account = read(state, &StateKey::Account(signer))
                     .map_err(TxRejection::from)?
                     .ok_or(TxRejection::UnknownAccount(signer))?;
                 let fee = params.fee_for(ptx.encoded_len);
@@ -276,14 +275,16 @@ impl Node {
             out.push((id, result));
         }
         self.metrics.mempool_size.set(pool.len() as i64);
+        drop(inflight);
         drop(pool);
+        drop(chain);
         self.pool_cv.notify_all();
         out
     }
 
     /// Where transaction `id` stands.
     pub fn tx_state(&self, id: &TxId) -> Result<Option<TxState>, NodeError> {
-        if self.pool.lock().contains(id) {
+        if self.pool.lock().contains(id) || self.inflight.lock().contains(id) {
             return Ok(Some(TxState::Pending));
         }
         if let Some(loc) = self.store.tx_location(id)? {
@@ -329,8 +330,11 @@ impl Node {
 
     /// Any state key's value at `height` (default: head) with its proof.
     pub fn prove(&self, key: &[u8], height: Option<Height>) -> Result<ProvenValue, NodeError> {
+        let h = height.unwrap_or_else(|| self.durable.read().height);
+        if h > self.durable.read().height {
+            return Err(NodeError::NotAvailable(format!("no block at height {h} yet")));
+        }
         let chain = self.chain.read();
-        let h = height.unwrap_or(chain.head().height);
         let (value, StateProof(proof)) = chain
             .prove(key, h)
             .map_err(|e| NodeError::NotAvailable(e.to_string()))?;
@@ -360,11 +364,18 @@ impl Node {
     }
 
     /// Receipts of the block at `height`.
-    pub fn receipts(
-        &self,
-        height: Height,
-    ) -> Result<Option<sinew_store::BlockReceipts>, NodeError> {
+    pub fn receipts(&self, height: Height) -> Result<Option<sinew_store::BlockReceipts>, NodeError> {
         Ok(self.store.receipts(height)?)
+    }
+
+    /// Called by the sequencer when a block is executed and applied in memory, before it is
+    /// durable: its transactions leave the mempool and count as in flight until `after_commit`.
+    pub(crate) fn begin_inflight(&self, included: &[TxId], dropped: &[(TxId, TxRejection)]) {
+        let mut pool = self.pool.lock();
+        pool.remove(included.iter().copied());
+        pool.remove(dropped.iter().map(|(id, _)| *id));
+        self.metrics.mempool_size.set(pool.len() as i64);
+        self.inflight.lock().extend(included.iter().copied());
     }
 
     /// Resolves waiters of transactions dropped without inclusion and remembers why.
@@ -406,15 +417,13 @@ impl Node {
     ) {
         let height = block.header.height;
         {
-            let mut pool = self.pool.lock();
-            pool.remove(effects.tx_ids.iter().copied());
-            pool.remove(dropped.iter().map(|(id, _)| *id));
-            self.metrics.mempool_size.set(pool.len() as i64);
+            let mut inflight = self.inflight.lock();
+            for id in &effects.tx_ids {
+                inflight.remove(id);
+            }
         }
-        if let Ok(Some(p)) = read::<Params, _>(
-            &self.store.snapshot().expect("snapshot after commit"),
-            &StateKey::Params,
-        ) {
+        *self.durable.write() = block.header.clone();
+        if let Ok(Some(p)) = read::<Params, _>(self.chain.read().tree(), &StateKey::Params) {
             *self.params.write() = p;
         }
         {
@@ -451,9 +460,7 @@ impl Node {
             }
         }
         self.metrics.blocks_committed.inc();
-        self.metrics
-            .txs_committed
-            .inc_by(effects.tx_ids.len() as u64);
+        self.metrics.txs_committed.inc_by(effects.tx_ids.len() as u64);
         self.metrics.head_height.set(height as i64);
         self.metrics
             .block_commit_seconds

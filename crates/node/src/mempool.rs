@@ -216,10 +216,7 @@ mod tests {
         m.admit(tx(&a, 1), 0).unwrap();
         m.admit(tx(&b, 0), 0).unwrap();
         m.admit(tx(&a, 0), 0).unwrap();
-        assert_eq!(
-            m.admit(tx(&a, 0), 0),
-            Err(AdmitError::Duplicate(tx(&a, 0).id))
-        );
+        assert_eq!(m.admit(tx(&a, 0), 0), Err(AdmitError::Duplicate(tx(&a, 0).id)));
         assert!(matches!(
             m.admit(tx(&a, 11), 0),
             Err(AdmitError::NonceTooFarAhead { .. })
@@ -229,10 +226,7 @@ mod tests {
             Err(AdmitError::Rejected(TxRejection::NonceTooLow { .. }))
         ));
         m.admit(tx(&a, 2), 0).unwrap();
-        assert!(matches!(
-            m.admit(tx(&a, 3), 0),
-            Err(AdmitError::SignerFull(3))
-        ));
+        assert!(matches!(m.admit(tx(&a, 3), 0), Err(AdmitError::SignerFull(3))));
         m.admit(tx(&b, 1), 0).unwrap();
         assert!(matches!(m.admit(tx(&b, 2), 0), Err(AdmitError::Full(5))));
         // Arrival order, but a's nonce 1 arrived before nonce 0: it waits for the next block.
@@ -244,10 +238,7 @@ mod tests {
         };
         let first = pick(&m);
         let got: Vec<_> = first.iter().map(|(s, n, _)| (*s, *n)).collect();
-        assert_eq!(
-            got,
-            vec![(b.address(), 0), (a.address(), 0), (b.address(), 1)]
-        );
+        assert_eq!(got, vec![(b.address(), 0), (a.address(), 0), (b.address(), 1)]);
         m.remove(first.iter().map(|c| c.2));
         let second: Vec<_> = pick(&m).iter().map(|(s, n, _)| (*s, *n)).collect();
         assert_eq!(second, vec![(a.address(), 1), (a.address(), 2)]);

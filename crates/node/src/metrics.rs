@@ -61,11 +61,7 @@ impl Default for Metrics {
             "Transactions dropped from the mempool at proposal",
             m.txs_dropped.clone(),
         );
-        registry.register(
-            "blocks_committed",
-            "Blocks committed",
-            m.blocks_committed.clone(),
-        );
+        registry.register("blocks_committed", "Blocks committed", m.blocks_committed.clone());
         registry.register(
             "head_height",
             "Height of the last committed block",

@@ -65,9 +65,7 @@ pub async fn start(config: NodeConfig, genesis: Option<Genesis>) -> Result<Runni
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| NodeError::Setup(format!("cannot listen on {}: {e}", config.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| NodeError::Setup(e.to_string()))?;
+    let addr = listener.local_addr().map_err(|e| NodeError::Setup(e.to_string()))?;
     let stop = Arc::new(AtomicBool::new(false));
     let orderer = {
         let node = node.clone();
@@ -79,11 +77,14 @@ pub async fn start(config: NodeConfig, genesis: Option<Genesis>) -> Result<Runni
         std::thread::Builder::new()
             .name("sequencer".into())
             .spawn(move || {
-                let mut app = NodeApp(node);
+                let (mut app, committer) = NodeApp::start(node)
+                    .map_err(|e| sinew_consensus::AppError(format!("cannot start committer: {e}")))?;
                 let r = Sequencer::new(seq).run(&mut app, &stop);
                 if let Err(e) = &r {
                     tracing::error!("orderer stopped: {e}");
                 }
+                drop(app);
+                let _ = committer.join();
                 r
             })
             .map_err(|e| NodeError::Setup(e.to_string()))?

@@ -27,9 +27,7 @@ impl TestNode {
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.block_interval_ms = 5;
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let running = rt
-            .block_on(sinew_node::start(config, Some(genesis.clone())))
-            .unwrap();
+        let running = rt.block_on(sinew_node::start(config, Some(genesis.clone()))).unwrap();
         let url = running.url();
         TestNode {
             rt,
@@ -92,10 +90,7 @@ fn submit_commit_query_and_prove() {
     let r = c.submit(&tx, true).unwrap();
     assert_eq!(r.status, "committed", "{r:?}");
     let height = r.height.unwrap();
-    assert_eq!(
-        r.receipt.as_ref().unwrap().status,
-        sinew_types::TxStatus::Success
-    );
+    assert_eq!(r.receipt.as_ref().unwrap().status, sinew_types::TxStatus::Success);
     // Status endpoint agrees.
     let s = c.tx(&r.tx_id).unwrap();
     assert_eq!(s["status"], "committed");
@@ -142,10 +137,7 @@ fn submit_commit_query_and_prove() {
     let br = c.submit_batch(&batch[1..], true).unwrap();
     assert_eq!(br.accepted, 2);
     assert!(br.results.iter().all(|r| r.status == "committed"));
-    assert_eq!(
-        c.account(&n.keys[0].address(), None).unwrap().account.nonce,
-        4
-    );
+    assert_eq!(c.account(&n.keys[0].address(), None).unwrap().account.nonce, 4);
     // Metrics and OpenAPI.
     let m = ureq::get(&format!("{}/metrics", n.url))
         .call()
@@ -162,10 +154,7 @@ fn openapi_documents_every_route() {
     let doc: Value = n.client().get("/openapi.json").unwrap();
     let paths = doc["paths"].as_object().unwrap();
     for r in sinew_node::api::ROUTES {
-        assert!(
-            paths.contains_key(*r),
-            "route {r} missing from openapi.json"
-        );
+        assert!(paths.contains_key(*r), "route {r} missing from openapi.json");
     }
     assert_eq!(paths.len(), sinew_node::api::ROUTES.len());
 }
@@ -259,42 +248,18 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!((s, code(&v)), (400, "bad_json"));
     let mut j = serde_json::to_value(n.transfer(0, 1, 1)).unwrap();
     j["tx"]["surprise"] = Value::Bool(true);
-    let (s, v) = n.raw(
-        "POST",
-        "/v1/txs",
-        "application/json",
-        &serde_json::to_vec(&j).unwrap(),
-    );
+    let (s, v) = n.raw("POST", "/v1/txs", "application/json", &serde_json::to_vec(&j).unwrap());
     assert_eq!((s, code(&v)), (400, "bad_json"));
     let mut j = serde_json::to_value(n.transfer(0, 1, 1)).unwrap();
     j["tx"]["payload"]["amount"] = Value::String("340282366920938463463374607431768211456".into());
-    let (s, v) = n.raw(
-        "POST",
-        "/v1/txs",
-        "application/json",
-        &serde_json::to_vec(&j).unwrap(),
-    );
-    assert_eq!(
-        (s, code(&v)),
-        (400, "bad_json"),
-        "an amount over 2^128 is refused"
-    );
+    let (s, v) = n.raw("POST", "/v1/txs", "application/json", &serde_json::to_vec(&j).unwrap());
+    assert_eq!((s, code(&v)), (400, "bad_json"), "an amount over 2^128 is refused");
     let mut j = serde_json::to_value(n.transfer(0, 1, 1)).unwrap();
     j["tx"]["payload"]["type"] = Value::String("mint".into());
-    let (s, v) = n.raw(
-        "POST",
-        "/v1/txs",
-        "application/json",
-        &serde_json::to_vec(&j).unwrap(),
-    );
+    let (s, v) = n.raw("POST", "/v1/txs", "application/json", &serde_json::to_vec(&j).unwrap());
     assert_eq!((s, code(&v)), (400, "bad_json"), "unknown payload kind");
     let bin = n.transfer(0, 1, 1).encode();
-    let (s, v) = n.raw(
-        "POST",
-        "/v1/txs",
-        "application/octet-stream",
-        &bin[..bin.len() - 3],
-    );
+    let (s, v) = n.raw("POST", "/v1/txs", "application/octet-stream", &bin[..bin.len() - 3]);
     assert_eq!((s, code(&v)), (400, "bad_encoding"));
     let mut bad_tag = bin.clone();
     bad_tag[4 + 10 + 32 + 8 + 16] = 99;
@@ -314,17 +279,9 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
         "application/json",
         &serde_json::to_vec(&many).unwrap(),
     );
-    assert_eq!(
-        (s, code(&v)),
-        (413, "too_large"),
-        "a batch over the count limit"
-    );
+    assert_eq!((s, code(&v)), (413, "too_large"), "a batch over the count limit");
     let (s, v) = n.raw("POST", "/v1/txs/batch", "application/json", b"[null]");
-    assert_eq!(
-        (s, code(&v)),
-        (400, "bad_json"),
-        "null is not a transaction"
-    );
+    assert_eq!((s, code(&v)), (400, "bad_json"), "null is not a transaction");
     let (s, v) = n.raw(
         "POST",
         "/v1/txs?wait=forever",
@@ -392,9 +349,7 @@ fn event_stream_filters_by_account_and_kind() {
     // Unrelated transfer (0 -> 1) and the watched one (1 -> 2).
     c.submit(&n.transfer(0, 0, 11), true).unwrap();
     c.submit(&n.transfer(1, 0, 22), true).unwrap();
-    let ev = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("an event arrives");
+    let ev = rx.recv_timeout(Duration::from_secs(10)).expect("an event arrives");
     assert_eq!(ev["kind"], "transfer");
     assert_eq!(ev["to"], watched.to_string());
     assert_eq!(ev["amount"], "22");

@@ -4,9 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sinew_state::Account;
-use sinew_types::{
-    Address, Amount, Keypair, Nonce, Params, Payload, Receipt, SignedTransaction, Transaction, TxId,
-};
+use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, Receipt, SignedTransaction, Transaction, TxId};
 use std::time::Duration;
 
 /// Why a call failed.
@@ -105,9 +103,7 @@ pub struct Client {
 impl Client {
     /// A client of the node at `url` (for example `http://127.0.0.1:8645`).
     pub fn new(url: &str) -> Client {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(120))
-            .build();
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
         Client {
             base: url.trim_end_matches('/').to_string(),
             agent,
@@ -116,9 +112,7 @@ impl Client {
 
     fn handle<T: DeserializeOwned>(r: Result<ureq::Response, ureq::Error>) -> Result<T, SdkError> {
         match r {
-            Ok(resp) => resp
-                .into_json()
-                .map_err(|e| SdkError::Decode(e.to_string())),
+            Ok(resp) => resp.into_json().map_err(|e| SdkError::Decode(e.to_string())),
             Err(ureq::Error::Status(status, resp)) => {
                 let body: serde_json::Value = resp.into_json().unwrap_or_default();
                 if status == 422 {
@@ -179,21 +173,13 @@ impl Client {
 
     /// Submits one transaction as JSON; with `wait`, returns once it is committed or dropped.
     pub fn submit(&self, tx: &SignedTransaction, wait: bool) -> Result<TxResult, SdkError> {
-        let url = format!(
-            "{}/v1/txs?wait={}",
-            self.base,
-            if wait { "commit" } else { "none" }
-        );
+        let url = format!("{}/v1/txs?wait={}", self.base, if wait { "commit" } else { "none" });
         let body = serde_json::to_value(tx).map_err(|e| SdkError::Decode(e.to_string()))?;
         Self::handle(self.agent.post(&url).send_json(body))
     }
 
     /// Submits many transactions in the binary encoding.
-    pub fn submit_batch(
-        &self,
-        txs: &[SignedTransaction],
-        wait: bool,
-    ) -> Result<BatchResult, SdkError> {
+    pub fn submit_batch(&self, txs: &[SignedTransaction], wait: bool) -> Result<BatchResult, SdkError> {
         let url = format!(
             "{}/v1/txs/batch?wait={}",
             self.base,
@@ -209,12 +195,7 @@ impl Client {
     }
 
     /// Builds, prices and signs a transaction for `key` (nonce from the node unless given).
-    pub fn build(
-        &self,
-        key: &Keypair,
-        payload: Payload,
-        nonce: Option<Nonce>,
-    ) -> Result<SignedTransaction, SdkError> {
+    pub fn build(&self, key: &Keypair, payload: Payload, nonce: Option<Nonce>) -> Result<SignedTransaction, SdkError> {
         let chain_id = self.chain_id()?;
         let params = self.params()?;
         let nonce = match nonce {

@@ -16,9 +16,7 @@ pub struct Unbonding {
 }
 
 /// An account's state.
-#[derive(
-    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Account {
     /// Spendable base units.
     #[serde(with = "amount::as_string")]

@@ -39,15 +39,10 @@ pub fn receipts_root(effects: &BlockEffects) -> Hash {
 
 impl Chain {
     /// A new chain from genesis: returns the chain and the genesis block to persist.
-    pub fn from_genesis(
-        genesis: &Genesis,
-        retain: u64,
-    ) -> Result<(Chain, ExecutedBlock), GenesisError> {
+    pub fn from_genesis(genesis: &Genesis, retain: u64) -> Result<(Chain, ExecutedBlock), GenesisError> {
         let writes = genesis.writes()?;
         let tree = StateTree::new(retain);
-        let pending = tree
-            .compute(0, &writes)
-            .map_err(|e| GenesisError(e.to_string()))?;
+        let pending = tree.compute(0, &writes).map_err(|e| GenesisError(e.to_string()))?;
         let header = genesis.header(pending.root());
         let block = Block {
             header: header.clone(),
@@ -217,11 +212,7 @@ impl Chain {
                 })
             }
         };
-        check(
-            "tx_count",
-            h.tx_count.to_string(),
-            prepared.len().to_string(),
-        )?;
+        check("tx_count", h.tx_count.to_string(), prepared.len().to_string())?;
         check(
             "tx_root",
             h.tx_root.to_string(),
@@ -253,22 +244,14 @@ impl Chain {
 
     /// Makes an executed block the new head. Persist it first: after this the node serves it.
     pub fn commit(&mut self, executed: ExecutedBlock) -> (Block, BlockEffects) {
-        let ExecutedBlock {
-            block,
-            effects,
-            tree,
-        } = executed;
+        let ExecutedBlock { block, effects, tree } = executed;
         self.tree.apply(tree);
         self.head = block.header.clone();
         (block, effects)
     }
 
     /// A key's value at `height` with a proof against that height's state root.
-    pub fn prove(
-        &self,
-        key: &[u8],
-        height: Height,
-    ) -> Result<(Option<Vec<u8>>, StateProof), TreeError> {
+    pub fn prove(&self, key: &[u8], height: Height) -> Result<(Option<Vec<u8>>, StateProof), TreeError> {
         self.tree.prove(key, height)
     }
 

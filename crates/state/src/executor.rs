@@ -41,8 +41,7 @@ pub struct BlockExecutor<'r, R: StateReader> {
 }
 
 fn decode<T: BorshDeserialize>(key: &[u8], bytes: &[u8]) -> Result<T, StorageError> {
-    borsh::from_slice(bytes)
-        .map_err(|e| StorageError(format!("corrupt value under key {}: {e}", hex_short(key))))
+    borsh::from_slice(bytes).map_err(|e| StorageError(format!("corrupt value under key {}: {e}", hex_short(key))))
 }
 
 fn hex_short(b: &[u8]) -> String {
@@ -61,11 +60,10 @@ pub fn read<T: BorshDeserialize, R: StateReader + ?Sized>(
 impl<'r, R: StateReader> BlockExecutor<'r, R> {
     /// Starts block `height`: loads parameters and releases stake whose unbonding matures now.
     pub fn begin(reader: &'r R, height: Height) -> Result<Self, StorageError> {
-        let chain: ChainInfo = read(reader, &StateKey::Chain)?.ok_or_else(|| {
-            StorageError("state has no chain info: not initialised from a genesis".into())
-        })?;
-        let params: Params = read(reader, &StateKey::Params)?
-            .ok_or_else(|| StorageError("state has no parameters".into()))?;
+        let chain: ChainInfo = read(reader, &StateKey::Chain)?
+            .ok_or_else(|| StorageError("state has no chain info: not initialised from a genesis".into()))?;
+        let params: Params =
+            read(reader, &StateKey::Params)?.ok_or_else(|| StorageError("state has no parameters".into()))?;
         let mut ex = BlockExecutor {
             reader,
             height,
@@ -111,10 +109,8 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
     }
 
     fn put<T: BorshSerialize>(&mut self, key: &StateKey, value: &T) {
-        self.tx.insert(
-            key.encode(),
-            Some(borsh::to_vec(value).expect("encoding cannot fail")),
-        );
+        self.tx
+            .insert(key.encode(), Some(borsh::to_vec(value).expect("encoding cannot fail")));
     }
 
     fn account(&self, a: &Address) -> Result<Option<Account>, StorageError> {
@@ -132,22 +128,19 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
             return Ok(());
         };
         for addr in due {
-            let mut acct = self.account(&addr)?.ok_or_else(|| {
-                StorageError(format!("unbonding queue names missing account {addr}"))
-            })?;
-            let (ready, pending): (Vec<Unbonding>, Vec<Unbonding>) = acct
-                .unbonding
-                .drain(..)
-                .partition(|u| u.release_height <= self.height);
+            let mut acct = self
+                .account(&addr)?
+                .ok_or_else(|| StorageError(format!("unbonding queue names missing account {addr}")))?;
+            let (ready, pending): (Vec<Unbonding>, Vec<Unbonding>) =
+                acct.unbonding.drain(..).partition(|u| u.release_height <= self.height);
             acct.unbonding = pending;
             let amount: Amount = ready.iter().map(|u| u.amount).sum();
             acct.balance += amount;
             self.put(&StateKey::Account(addr), &acct);
             if amount > 0 {
-                self.effects.block_events.push(Event::UnbondingReleased {
-                    account: addr,
-                    amount,
-                });
+                self.effects
+                    .block_events
+                    .push(Event::UnbondingReleased { account: addr, amount });
             }
         }
         self.tx.insert(due_key.encode(), None);
@@ -193,9 +186,10 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         self.put(&StateKey::Account(tx.signer), &acct);
         let treasury = treasury();
         let mut t = self.account(&treasury)?.unwrap_or_default();
-        t.balance = t.balance.checked_add(fee).ok_or_else(|| {
-            StorageError("treasury balance overflow: supply invariant broken".into())
-        })?;
+        t.balance = t
+            .balance
+            .checked_add(fee)
+            .ok_or_else(|| StorageError("treasury balance overflow: supply invariant broken".into()))?;
         self.put(&StateKey::Account(treasury), &t);
         self.commit_tx_writes();
         let mut events = vec![Event::FeePaid {
@@ -234,9 +228,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
     ) -> Result<Result<(), Failure>, StorageError> {
         match payload {
             Payload::Transfer { to, amount } => {
-                let mut from = self
-                    .account(signer)?
-                    .expect("signer account exists: fee was charged");
+                let mut from = self.account(signer)?.expect("signer account exists: fee was charged");
                 if from.balance < *amount {
                     return Ok(Err(Failure::insufficient_balance(from.balance, *amount)));
                 }
@@ -278,8 +270,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                         message: format!("staked {} is less than {amount}", a.staked),
                     }));
                 }
-                let Some(release_height) = self.height.checked_add(self.params.unbonding_period)
-                else {
+                let Some(release_height) = self.height.checked_add(self.params.unbonding_period) else {
                     return Ok(Err(Failure::overflow()));
                 };
                 a.staked -= amount;
@@ -318,11 +309,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
 }
 
 /// Checks of a transaction that need only the chain id and parameters.
-pub fn stateless_checks(
-    chain_id: &str,
-    params: &Params,
-    ptx: &PreparedTx,
-) -> Result<(), TxRejection> {
+pub fn stateless_checks(chain_id: &str, params: &Params, ptx: &PreparedTx) -> Result<(), TxRejection> {
     let tx = &ptx.tx.tx;
     if ptx.encoded_len > params.max_tx_bytes as usize {
         return Err(TxRejection::TooLarge {
@@ -363,10 +350,7 @@ pub fn stateless_checks(
                     authority: params.authority,
                 });
             }
-            params
-                .with(update)
-                .validate()
-                .map_err(TxRejection::InvalidParams)?;
+            params.with(update).validate().map_err(TxRejection::InvalidParams)?;
         }
     }
     Ok(())

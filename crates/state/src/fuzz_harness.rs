@@ -6,9 +6,7 @@ use crate::chain::Chain;
 use crate::genesis::{Genesis, GenesisAccount};
 use crate::keys::StateKey;
 use crate::reader::{MemState, StateReader};
-use sinew_types::{
-    Address, Keypair, Params, ParamsUpdate, Payload, SignedTransaction, Transaction,
-};
+use sinew_types::{Address, Keypair, Params, ParamsUpdate, Payload, SignedTransaction, Transaction};
 
 /// Decoding arbitrary bytes never panics, and whatever decodes re-encodes to the same bytes.
 pub fn decode_roundtrip(data: &[u8]) {
@@ -25,11 +23,7 @@ pub fn total_held(state: &MemState) -> u128 {
         .map
         .iter()
         .filter(|(k, _)| k.starts_with(&prefix))
-        .map(|(_, v)| {
-            borsh::from_slice::<Account>(v)
-                .expect("account decodes")
-                .total()
-        })
+        .map(|(_, v)| borsh::from_slice::<Account>(v).expect("account decodes").total())
         .sum()
 }
 
@@ -144,10 +138,7 @@ pub fn apply_ops(data: &[u8]) {
             assert_eq!(total_held(state), supply0, "supply is conserved");
         }
         for t in &block.txs {
-            let si = keys
-                .iter()
-                .position(|k| k.address() == t.tx.signer)
-                .unwrap();
+            let si = keys.iter().position(|k| k.address() == t.tx.signer).unwrap();
             nonces[si] = t.tx.nonce + 1;
         }
         for (i, k) in keys.iter().enumerate() {

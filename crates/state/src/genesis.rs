@@ -53,10 +53,7 @@ impl Genesis {
         let mut supply: Amount = 0;
         for a in &self.accounts {
             if !seen.insert(a.address) {
-                return Err(GenesisError(format!(
-                    "account {} is listed twice",
-                    a.address
-                )));
+                return Err(GenesisError(format!("account {} is listed twice", a.address)));
             }
             supply = supply
                 .checked_add(a.balance)

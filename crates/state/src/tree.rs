@@ -66,12 +66,7 @@ fn key_hash(key: &[u8]) -> KeyHash {
 }
 
 /// Checks that under state root `root`, `key` holds `value` (`None`: the key is absent).
-pub fn verify_proof(
-    root: Hash,
-    key: &[u8],
-    value: Option<&[u8]>,
-    proof: &StateProof,
-) -> Result<(), ProofError> {
+pub fn verify_proof(root: Hash, key: &[u8], value: Option<&[u8]>, proof: &StateProof) -> Result<(), ProofError> {
     let p: SparseMerkleProof<Blake3Hasher> =
         borsh::from_slice(&proof.0).map_err(|e| ProofError(format!("malformed proof: {e}")))?;
     p.verify(RootHash(root.0), key_hash(key), value)
@@ -121,6 +116,11 @@ impl StateTree {
         retain: u64,
     ) -> Result<StateTree, TreeError> {
         let mut t = StateTree::new(retain);
+        if version > 0 {
+            // jmt builds version v on the root of v - 1: start from an empty root there.
+            t.nodes.insert(root_key(version - 1), Node::Null);
+            t.latest = Some(version - 1);
+        }
         let writes: WriteSet = entries.into_iter().map(|(k, v)| (k, Some(v))).collect();
         let pending = t.compute(version, &writes)?;
         t.apply(pending);
@@ -134,22 +134,30 @@ impl StateTree {
 
     /// Computes the root after applying `writes` at `version`, without changing the tree.
     pub fn compute(&self, version: Version, writes: &WriteSet) -> Result<PendingTree, TreeError> {
+        if self.latest.is_none() && version != 0 {
+            return Err(TreeError::Internal(format!(
+                "an empty tree starts at version 0, not {version}; use rebuild"
+            )));
+        }
         if let Some(l) = self.latest {
             if version <= l {
-                return Err(TreeError::Internal(format!(
-                    "version {version} is not after {l}"
-                )));
+                return Err(TreeError::Internal(format!("version {version} is not after {l}")));
             }
         }
         let jmt = Jmt::new(self);
-        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes
-            .iter()
-            .map(|(k, v)| (key_hash(k), v.clone()))
-            .collect();
+        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
         let (root, batch) = if set.is_empty() {
             // jmt needs at least one change per version: re-put the root unchanged.
             self.copy_root(version)?
+        } else if set.iter().all(|(_, v)| v.is_some()) {
+            // Upserts only: jmt's batched insertion builds each new node once per block.
+            let upserts = set.into_iter().map(|(k, v)| (k, v.expect("checked"))).collect();
+            let (roots, batch) = jmt
+                .batch_put_value_sets(vec![upserts], None, version)
+                .map_err(|e| TreeError::Internal(e.to_string()))?;
+            (roots[0], batch)
         } else {
+            // Deletions need the key-at-a-time path; the tree's shape, and so its root, is the same.
             jmt.put_value_set(set, version)
                 .map_err(|e| TreeError::Internal(e.to_string()))?
         };
@@ -248,21 +256,14 @@ impl StateTree {
     }
 
     /// The value of `key` at `version` and a proof of it against that version's root.
-    pub fn prove(
-        &self,
-        key: &[u8],
-        version: Version,
-    ) -> Result<(Option<Vec<u8>>, StateProof), TreeError> {
+    pub fn prove(&self, key: &[u8], version: Version) -> Result<(Option<Vec<u8>>, StateProof), TreeError> {
         if !self.nodes.contains_key(&root_key(version)) {
             return Err(TreeError::UnknownVersion(version));
         }
         let (value, proof) = Jmt::new(self)
             .get_with_proof(key_hash(key), version)
             .map_err(|e| TreeError::Internal(e.to_string()))?;
-        Ok((
-            value,
-            StateProof(borsh::to_vec(&proof).expect("encoding cannot fail")),
-        ))
+        Ok((value, StateProof(borsh::to_vec(&proof).expect("encoding cannot fail"))))
     }
 
     /// Nodes held in memory (for metrics).
@@ -276,11 +277,7 @@ impl TreeReader for StateTree {
         Ok(self.nodes.get(node_key).cloned())
     }
 
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
         Ok(self
             .values
             .get(&key_hash)
@@ -290,6 +287,17 @@ impl TreeReader for StateTree {
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         anyhow::bail!("state tree restore is not supported; rebuild from flat state instead")
+    }
+}
+
+/// The tree doubles as the fastest view of the latest committed state: every value is already
+/// in memory, keyed by the hash of its key.
+impl crate::reader::StateReader for StateTree {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, crate::error::StorageError> {
+        let Some(latest) = self.latest else { return Ok(None) };
+        Ok(self
+            .get_value_option(latest, key_hash(key))
+            .map_err(|e| crate::error::StorageError(e.to_string()))?)
     }
 }
 
@@ -307,49 +315,39 @@ mod tests {
     #[test]
     fn root_is_a_function_of_content_not_history() {
         let mut a = StateTree::new(10);
-        let p = a
-            .compute(1, &ws(&[("x", Some("1")), ("y", Some("2"))]))
-            .unwrap();
+        let p = a.compute(0, &ws(&[("x", Some("1")), ("y", Some("2"))])).unwrap();
         a.apply(p);
-        let p = a
-            .compute(2, &ws(&[("x", Some("3")), ("z", Some("4"))]))
-            .unwrap();
+        let p = a.compute(1, &ws(&[("x", Some("3")), ("z", Some("4"))])).unwrap();
         a.apply(p);
-        let p = a.compute(3, &ws(&[("z", None)])).unwrap();
+        let p = a.compute(2, &ws(&[("z", None)])).unwrap();
         let root3 = p.root();
         a.apply(p);
         let b = StateTree::rebuild(
-            vec![
-                (b"x".to_vec(), b"3".to_vec()),
-                (b"y".to_vec(), b"2".to_vec()),
-            ],
+            vec![(b"x".to_vec(), b"3".to_vec()), (b"y".to_vec(), b"2".to_vec())],
             7,
             10,
         )
         .unwrap();
         assert_eq!(b.root(7).unwrap(), root3);
-        assert_eq!(a.root(3).unwrap(), root3);
-        assert_ne!(a.root(2).unwrap(), root3);
+        assert_eq!(a.root(2).unwrap(), root3);
+        assert_ne!(a.root(1).unwrap(), root3);
     }
 
     #[test]
     fn proofs_verify_and_reject_lies() {
         let mut t = StateTree::new(10);
         let p = t
-            .compute(
-                1,
-                &ws(&[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))]),
-            )
+            .compute(0, &ws(&[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))]))
             .unwrap();
         t.apply(p);
-        let root = t.root(1).unwrap();
-        let (v, proof) = t.prove(b"b", 1).unwrap();
+        let root = t.root(0).unwrap();
+        let (v, proof) = t.prove(b"b", 0).unwrap();
         assert_eq!(v.as_deref(), Some(&b"2"[..]));
         verify_proof(root, b"b", Some(b"2"), &proof).unwrap();
         assert!(verify_proof(root, b"b", Some(b"9"), &proof).is_err());
         assert!(verify_proof(root, b"b", None, &proof).is_err());
         assert!(verify_proof(Hash([1; 32]), b"b", Some(b"2"), &proof).is_err());
-        let (v, proof) = t.prove(b"missing", 1).unwrap();
+        let (v, proof) = t.prove(b"missing", 0).unwrap();
         assert_eq!(v, None);
         verify_proof(root, b"missing", None, &proof).unwrap();
         assert!(verify_proof(root, b"missing", Some(b"1"), &proof).is_err());
@@ -370,10 +368,7 @@ mod tests {
         assert_eq!(p.root(), t.root(10).unwrap());
         t.apply(p);
         assert!(t.root(9).is_ok());
-        assert!(matches!(
-            t.prove(b"k", 5),
-            Err(TreeError::UnknownVersion(5))
-        ));
+        assert!(matches!(t.prove(b"k", 5), Err(TreeError::UnknownVersion(5))));
         let (v, _) = t.prove(b"k", 9).unwrap();
         assert_eq!(v.as_deref(), Some(&b"9"[..]));
         let (v, _) = t.prove(b"k", 11).unwrap();

@@ -37,9 +37,7 @@ impl Net {
     }
 
     fn account_of(&self, a: &Address) -> Account {
-        read(&self.state, &StateKey::Account(*a))
-            .unwrap()
-            .unwrap_or_default()
+        read(&self.state, &StateKey::Account(*a)).unwrap().unwrap_or_default()
     }
 
     /// Proposes a block with `txs`; commits it; returns receipts and rejections.
@@ -96,9 +94,7 @@ fn failed_transfer_charges_only_fee_and_nonce() {
     let mut n = Net::new();
     let to = n.keys[1].address();
     let (r, _) = n.block(vec![n.tx(0, 0, transfer(to, 5_000_000))]);
-    assert!(
-        matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_balance")
-    );
+    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_balance"));
     assert_eq!(n.account(0).balance, 1_000_000 - r[0].fee);
     assert_eq!(n.account(0).nonce, 1);
     assert_eq!(n.account(1).balance, 1_000_000);
@@ -115,10 +111,7 @@ fn rejections_leave_no_trace() {
     assert!(matches!(n.rejects(t), TxRejection::WrongChain { .. }));
     assert!(matches!(
         n.rejects(n.tx(0, 1, transfer(other, 1))),
-        TxRejection::NonceGap {
-            expected: 0,
-            got: 1
-        }
+        TxRejection::NonceGap { expected: 0, got: 1 }
     ));
     assert!(matches!(
         n.rejects(n.tx(0, 0, transfer(me, 1))),
@@ -156,13 +149,7 @@ fn rejections_leave_no_trace() {
     // Replay: include a tx, then submit it again.
     let t = n.tx(0, 0, transfer(other, 1));
     n.block(vec![t.clone()]);
-    assert!(matches!(
-        n.rejects(t),
-        TxRejection::NonceTooLow {
-            expected: 1,
-            got: 0
-        }
-    ));
+    assert!(matches!(n.rejects(t), TxRejection::NonceTooLow { expected: 1, got: 0 }));
 }
 
 #[test]
@@ -175,19 +162,14 @@ fn unknown_and_broke_accounts_are_rejected() {
     // Give the stranger 10 units: not enough for a fee.
     n.block(vec![n.tx(0, 0, transfer(stranger.address(), 10))]);
     let t = n.tx(4, 0, transfer(n.keys[0].address(), 1));
-    assert!(matches!(
-        n.rejects(t),
-        TxRejection::CannotPayFee { balance: 10, .. }
-    ));
+    assert!(matches!(n.rejects(t), TxRejection::CannotPayFee { balance: 10, .. }));
 }
 
 #[test]
 fn amounts_that_would_overflow_fail_cleanly() {
     let mut n = Net::new();
     let (r, _) = n.block(vec![n.tx(0, 0, transfer(n.keys[1].address(), u128::MAX))]);
-    assert!(
-        matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_balance")
-    );
+    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_balance"));
     let (r, _) = n.block(vec![n.tx(0, 1, Payload::Stake { amount: u128::MAX })]);
     assert!(matches!(&r[0].status, TxStatus::Failed { .. }));
 }
@@ -239,13 +221,8 @@ fn set_params_takes_effect_next_block() {
 #[test]
 fn a_tampered_block_is_refused_and_changes_nothing() {
     let n = Net::new();
-    let t = n.keys[0]
-        .sign(n.tx(0, 0, transfer(n.keys[1].address(), 5)))
-        .prepare();
-    let (ex, _) = n
-        .chain
-        .propose(&n.state, [&t], 0, Address::default())
-        .unwrap();
+    let t = n.keys[0].sign(n.tx(0, 0, transfer(n.keys[1].address(), 5))).prepare();
+    let (ex, _) = n.chain.propose(&n.state, [&t], 0, Address::default()).unwrap();
     let good = ex.block.clone();
     assert!(n.chain.validate(&n.state, good.clone(), |_| false).is_ok());
     let mut bad = good.clone();
@@ -276,9 +253,6 @@ fn a_tampered_block_is_refused_and_changes_nothing() {
     bad.header.tx_count = 2;
     assert!(matches!(
         n.chain.validate(&n.state, bad, |_| false),
-        Err(BlockError::HeaderMismatch {
-            field: "tx_count",
-            ..
-        })
+        Err(BlockError::HeaderMismatch { field: "tx_count", .. })
     ));
 }

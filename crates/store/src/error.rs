@@ -5,9 +5,9 @@ use sinew_types::Height;
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database engine failed (I/O, lock held by another process, ...).
+    /// The storage engine failed (I/O, lock held by another process, ...).
     #[error("database error: {0}")]
-    Db(String),
+    Db(#[from] fjall::Error),
     /// Stored bytes do not decode: the files were damaged.
     #[error("corrupt database: {0}")]
     Corrupt(String),
@@ -23,22 +23,3 @@ pub enum StoreError {
         got: Height,
     },
 }
-
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self {
-                StoreError::Db(e.to_string())
-            }
-        }
-    )*};
-}
-
-from_redb!(
-    redb::Error,
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);

@@ -1,17 +1,20 @@
-//! Durable storage for a Sinew node, on redb: flat state, the block log, receipts and the
-//! transaction index. A block and its state changes commit in one fsync'd redb transaction
-//! (group commit), so after a crash the store holds exactly the blocks that were acknowledged.
+//! Durable storage for a Sinew node, on fjall (an LSM-tree): flat state, the block log,
+//! receipts and the transaction index. A block and all its effects are one atomic write batch,
+//! fsync'd before `commit_block` returns (group commit), so after a crash the store holds exactly
+//! the blocks that were acknowledged.
+//!
+//! An LSM-tree rather than a B-tree because the hot keys (accounts, transaction ids) are hashes:
+//! random inserts into a copy-on-write B-tree rewrite a page per key, and that cost grows with the
+//! chain; an LSM appends them to its journal and sorts them in the background.
 
 mod error;
-mod tables;
 
 pub use error::StoreError;
 
-use redb::{Database, Durability, ReadOnlyTable, ReadableTable, ReadableTableMetadata};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 use sinew_state::{BlockEffects, Genesis, StateReader, StorageError};
 use sinew_types::{Block, BlockHeader, Event, Hash, Height, Receipt, TxId};
 use std::path::Path;
-use tables::*;
 
 /// Receipts of a block, with the block's own events.
 #[derive(Clone, Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
@@ -31,176 +34,186 @@ pub struct TxLocation {
     pub index: u32,
 }
 
+/// Meta key of the genesis document (JSON).
+const GENESIS_KEY: &[u8] = b"genesis";
+/// Meta key of the head height (u64 big endian).
+const HEAD_KEY: &[u8] = b"head";
+
 /// The node's database.
 pub struct Store {
     db: Database,
+    /// Flat state: state key bytes to value bytes.
+    state: Keyspace,
+    /// Blocks by height (u64 big endian) as borsh `Block`.
+    blocks: Keyspace,
+    /// Receipts by height as borsh `BlockReceipts`.
+    receipts: Keyspace,
+    /// Block height by header hash.
+    by_hash: Keyspace,
+    /// Transaction location (height u64 BE, index u32 BE) by id.
+    tx_index: Keyspace,
+    /// Genesis document and head height.
+    meta: Keyspace,
 }
 
 impl Store {
-    /// Opens (or creates) the database file at `path`.
+    /// Opens (or creates) the database in directory `path`, recovering from its journal.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = Database::builder().set_cache_size(256 << 20).create(path)?;
-        let w = db.begin_write()?;
-        {
-            w.open_table(STATE)?;
-            w.open_table(BLOCKS)?;
-            w.open_table(RECEIPTS)?;
-            w.open_table(BLOCK_BY_HASH)?;
-            w.open_table(TX_INDEX)?;
-            w.open_table(META)?;
-        }
-        w.commit()?;
-        Ok(Store { db })
+        let db = Database::builder(path).cache_size(128 << 20).open()?;
+        let ks = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default);
+        Ok(Store {
+            state: ks("state")?,
+            blocks: ks("blocks")?,
+            receipts: ks("receipts")?,
+            by_hash: ks("block_by_hash")?,
+            tx_index: ks("tx_index")?,
+            meta: ks("meta")?,
+            db,
+        })
     }
 
     /// Records genesis and its block (height 0). Fails if the store already holds a chain.
-    pub fn init_genesis(
-        &self,
-        genesis: &Genesis,
-        block: &Block,
-        effects: &BlockEffects,
-    ) -> Result<(), StoreError> {
-        if self.head()?.is_some() {
+    pub fn init_genesis(&self, genesis: &Genesis, block: &Block, effects: &BlockEffects) -> Result<(), StoreError> {
+        if self.head_height()?.is_some() {
             return Err(StoreError::AlreadyInitialised);
         }
         let json = serde_json::to_vec(genesis).expect("genesis serialises");
         self.commit_inner(block, effects, Some(json))
     }
 
-    /// Makes a block and its effects durable in one transaction, fsync'd before returning.
+    /// Makes a block and its effects durable in one atomic batch, fsync'd before returning.
     pub fn commit_block(&self, block: &Block, effects: &BlockEffects) -> Result<(), StoreError> {
+        let head = self.head_height()?;
+        if head.map(|x| x + 1) != Some(block.header.height) {
+            return Err(StoreError::NotNext {
+                head,
+                got: block.header.height,
+            });
+        }
         self.commit_inner(block, effects, None)
     }
 
-    fn commit_inner(
-        &self,
-        block: &Block,
-        effects: &BlockEffects,
-        genesis: Option<Vec<u8>>,
-    ) -> Result<(), StoreError> {
+    fn commit_inner(&self, block: &Block, effects: &BlockEffects, genesis: Option<Vec<u8>>) -> Result<(), StoreError> {
         let h = block.header.height;
-        let mut w = self.db.begin_write()?;
-        w.set_durability(Durability::Immediate);
-        {
-            let mut meta = w.open_table(META)?;
-            if let Some(g) = genesis {
-                meta.insert(GENESIS_KEY, g.as_slice())?;
-            } else {
-                let head = meta
-                    .get(HEAD_KEY)?
-                    .map(|v| u64::from_le_bytes(v.value().try_into().unwrap_or_default()));
-                if head.map(|x| x + 1) != Some(h) {
-                    return Err(StoreError::NotNext { head, got: h });
-                }
-            }
-            meta.insert(HEAD_KEY, h.to_le_bytes().as_slice())?;
-            let mut state = w.open_table(STATE)?;
-            for (k, v) in &effects.writes {
-                match v {
-                    Some(v) => state.insert(k.as_slice(), v.as_slice())?,
-                    None => state.remove(k.as_slice())?,
-                };
-            }
-            w.open_table(BLOCKS)?
-                .insert(h, borsh::to_vec(block).unwrap().as_slice())?;
-            let receipts = BlockReceipts {
-                receipts: effects.receipts.clone(),
-                block_events: effects.block_events.clone(),
-            };
-            w.open_table(RECEIPTS)?
-                .insert(h, borsh::to_vec(&receipts).unwrap().as_slice())?;
-            w.open_table(BLOCK_BY_HASH)?
-                .insert(&block.header.hash().0, h)?;
-            let mut idx = w.open_table(TX_INDEX)?;
-            for (i, id) in effects.tx_ids.iter().enumerate() {
-                idx.insert(&id.0, (h, i as u32))?;
+        let hk = h.to_be_bytes();
+        let mut b = self.db.batch().durability(Some(PersistMode::SyncAll));
+        if let Some(g) = genesis {
+            b.insert(&self.meta, GENESIS_KEY, g);
+        }
+        b.insert(&self.meta, HEAD_KEY, hk.to_vec());
+        for (k, v) in &effects.writes {
+            match v {
+                Some(v) => b.insert(&self.state, k.as_slice(), v.as_slice()),
+                None => b.remove(&self.state, k.as_slice()),
             }
         }
-        w.commit()?;
+        b.insert(&self.blocks, hk.to_vec(), borsh::to_vec(block).expect("encodes"));
+        let receipts = BlockReceipts {
+            receipts: effects.receipts.clone(),
+            block_events: effects.block_events.clone(),
+        };
+        b.insert(&self.receipts, hk.to_vec(), borsh::to_vec(&receipts).expect("encodes"));
+        b.insert(&self.by_hash, block.header.hash().0.to_vec(), hk.to_vec());
+        for (i, id) in effects.tx_ids.iter().enumerate() {
+            let mut loc = [0u8; 12];
+            loc[..8].copy_from_slice(&hk);
+            loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
+            b.insert(&self.tx_index, id.0.to_vec(), loc.to_vec());
+        }
+        b.commit()?;
         Ok(())
     }
 
     /// The genesis document, if the store is initialised.
     pub fn genesis(&self) -> Result<Option<Genesis>, StoreError> {
-        let r = self.db.begin_read()?;
-        let meta = r.open_table(META)?;
-        let Some(v) = meta.get(GENESIS_KEY)? else {
+        let Some(v) = self.meta.get(GENESIS_KEY)? else {
             return Ok(None);
         };
-        Ok(Some(serde_json::from_slice(v.value()).map_err(|e| {
-            StoreError::Corrupt(format!("genesis: {e}"))
-        })?))
+        Ok(Some(
+            serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("genesis: {e}")))?,
+        ))
     }
 
     /// Height of the last committed block.
     pub fn head_height(&self) -> Result<Option<Height>, StoreError> {
-        let r = self.db.begin_read()?;
-        let meta = r.open_table(META)?;
-        let v = meta.get(HEAD_KEY)?;
-        Ok(v.map(|v| u64::from_le_bytes(v.value().try_into().unwrap_or_default())))
+        let Some(v) = self.meta.get(HEAD_KEY)? else {
+            return Ok(None);
+        };
+        Ok(Some(u64::from_be_bytes(
+            v.as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("head height".into()))?,
+        )))
     }
 
     /// Header of the last committed block.
     pub fn head(&self) -> Result<Option<BlockHeader>, StoreError> {
         match self.head_height()? {
-            Some(h) => Ok(self.block(h)?.map(|b| b.header)),
+            Some(h) => Ok(Some(
+                self.block(h)?
+                    .ok_or_else(|| StoreError::Corrupt(format!("head block {h} missing")))?
+                    .header,
+            )),
             None => Ok(None),
         }
     }
 
     /// The block at `height`.
     pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(BLOCKS)?;
-        let Some(v) = t.get(height)? else {
+        let Some(v) = self.blocks.get(height.to_be_bytes())? else {
             return Ok(None);
         };
-        Ok(Some(decode(v.value(), "block")?))
+        Ok(Some(decode(&v, "block")?))
     }
 
     /// The height of the block with header hash `hash`.
     pub fn height_of(&self, hash: &Hash) -> Result<Option<Height>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(BLOCK_BY_HASH)?;
-        Ok(t.get(&hash.0)?.map(|v| v.value()))
+        let Some(v) = self.by_hash.get(hash.0)? else {
+            return Ok(None);
+        };
+        Ok(Some(u64::from_be_bytes(
+            v.as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("block hash index".into()))?,
+        )))
     }
 
     /// Receipts of the block at `height`.
     pub fn receipts(&self, height: Height) -> Result<Option<BlockReceipts>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(RECEIPTS)?;
-        let Some(v) = t.get(height)? else {
+        let Some(v) = self.receipts.get(height.to_be_bytes())? else {
             return Ok(None);
         };
-        Ok(Some(decode(v.value(), "receipts")?))
+        Ok(Some(decode(&v, "receipts")?))
     }
 
     /// Where transaction `id` was included, if it was.
     pub fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(TX_INDEX)?;
-        Ok(t.get(&id.0)?.map(|v| {
-            let (height, index) = v.value();
-            TxLocation { height, index }
-        }))
+        let Some(v) = self.tx_index.get(id.0)? else {
+            return Ok(None);
+        };
+        if v.len() != 12 {
+            return Err(StoreError::Corrupt("tx index entry".into()));
+        }
+        let height = u64::from_be_bytes(v[..8].try_into().expect("8 bytes"));
+        let index = u32::from_be_bytes(v[8..].try_into().expect("4 bytes"));
+        Ok(Some(TxLocation { height, index }))
     }
 
     /// A consistent read view of committed state, for executing the next block.
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        let r = self.db.begin_read()?;
         Ok(Snapshot {
-            table: r.open_table(STATE)?,
+            snap: self.db.snapshot(),
+            state: self.state.clone(),
         })
     }
 
     /// Every state entry, in key order (to rebuild the state tree on start).
     pub fn state_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(STATE)?;
-        let mut out = Vec::with_capacity(t.len()? as usize);
-        for e in t.iter()? {
-            let (k, v) = e?;
-            out.push((k.value().to_vec(), v.value().to_vec()));
+        let snap = self.db.snapshot();
+        let mut out = Vec::new();
+        for g in snap.iter(&self.state) {
+            let (k, v) = g.into_inner()?;
+            out.push((k.to_vec(), v.to_vec()));
         }
         Ok(out)
     }
@@ -210,16 +223,17 @@ fn decode<T: borsh::BorshDeserialize>(bytes: &[u8], what: &str) -> Result<T, Sto
     borsh::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-/// A read-only view of state as of the last commit when it was taken.
+/// A read-only view of state as of the moment it was taken.
 pub struct Snapshot {
-    table: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    snap: fjall::Snapshot,
+    state: Keyspace,
 }
 
 impl StateReader for Snapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.table
-            .get(key)
-            .map(|v| v.map(|v| v.value().to_vec()))
+        self.snap
+            .get(&self.state, key)
+            .map(|v| v.map(|v| v.to_vec()))
             .map_err(|e| StorageError(e.to_string()))
     }
 }

@@ -9,7 +9,7 @@ use sinew_types::{Address, Payload, Transaction};
 #[test]
 fn blocks_survive_reopen_and_rebuild_the_same_root() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db.redb");
+    let path = dir.path().join("db");
     let (g, keys) = test_genesis(3, 1_000_000);
     let mut ids = vec![];
     {

@@ -7,9 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// An account address: the 32-byte ed25519 public key that signs for it, shown as hex.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize)]
 pub struct Address(pub [u8; 32]);
 
 impl Address {

@@ -6,9 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A BLAKE3 digest: transaction ids, block hashes, Merkle roots.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize)]
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {

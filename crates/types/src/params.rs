@@ -69,9 +69,7 @@ impl Params {
             ));
         }
         if !(MIN_TX_BYTES..=MAX_TX_BYTES).contains(&self.max_tx_bytes) {
-            return Err(format!(
-                "max_tx_bytes must be within {MIN_TX_BYTES}..={MAX_TX_BYTES}"
-            ));
+            return Err(format!("max_tx_bytes must be within {MIN_TX_BYTES}..={MAX_TX_BYTES}"));
         }
         if !(1..=MAX_BLOCK_TXS).contains(&self.max_block_txs) {
             return Err(format!("max_block_txs must be within 1..={MAX_BLOCK_TXS}"));
@@ -96,9 +94,7 @@ impl Params {
 }
 
 /// A change to some parameters; absent fields keep their value.
-#[derive(
-    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ParamsUpdate {
     /// New authority.

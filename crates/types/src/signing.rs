@@ -32,9 +32,8 @@ impl<'de> Deserialize<'de> for SignatureBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <String as Deserialize>::deserialize(d)?;
         let mut out = [0u8; 64];
-        hex::decode_to_slice(&s, &mut out).map_err(|_| {
-            serde::de::Error::custom("signature must be 128 hex characters (64 bytes)")
-        })?;
+        hex::decode_to_slice(&s, &mut out)
+            .map_err(|_| serde::de::Error::custom("signature must be 128 hex characters (64 bytes)"))?;
         Ok(SignatureBytes(out))
     }
 }
@@ -118,8 +117,7 @@ pub struct SigItem<'a> {
 pub fn verify_one(item: &SigItem<'_>) -> Result<(), SignatureError> {
     let key = VerificationKey::try_from(item.signer.0).map_err(|_| SignatureError::BadPublicKey)?;
     let sig = Signature::from_bytes(&item.signature.0);
-    key.verify(&sig, item.message)
-        .map_err(|_| SignatureError::Invalid)
+    key.verify(&sig, item.message).map_err(|_| SignatureError::Invalid)
 }
 
 fn verify_chunk(items: &[SigItem<'_>]) -> Vec<Result<(), SignatureError>> {
@@ -141,18 +139,13 @@ fn verify_chunk(items: &[SigItem<'_>]) -> Vec<Result<(), SignatureError>> {
 /// Returns one result per item, in order.
 pub fn verify_many(items: &[SigItem<'_>]) -> Vec<Result<(), SignatureError>> {
     const MIN_CHUNK: usize = 64;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     if items.len() < 2 * MIN_CHUNK || threads == 1 {
         return verify_chunk(items);
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| s.spawn(move || verify_chunk(c)))
-            .collect();
+        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(move || verify_chunk(c))).collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().expect("signature verification thread panicked"))

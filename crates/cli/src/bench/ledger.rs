@@ -63,9 +63,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
-    let keys: Vec<Keypair> = (0..a.accounts)
-        .map(|i| Keypair::dev(&format!("bench-{i}")))
-        .collect();
+    let keys: Vec<Keypair> = (0..a.accounts).map(|i| Keypair::dev(&format!("bench-{i}"))).collect();
     let params = Params::default_for(keys[0].address());
     let genesis = Genesis {
         chain_id: "sinew-bench".into(),
@@ -79,9 +77,7 @@ fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
             })
             .collect(),
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let per = a.txs.div_ceil(threads);
     let txs: Vec<SignedTransaction> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
@@ -138,10 +134,7 @@ fn drive(
                         };
                         let t = Instant::now();
                         let n = submit(batch)?;
-                        latencies
-                            .lock()
-                            .unwrap()
-                            .push(t.elapsed().as_secs_f64() * 1000.0);
+                        latencies.lock().unwrap().push(t.elapsed().as_secs_f64() * 1000.0);
                         committed.fetch_add(n, Ordering::Relaxed);
                     }
                 })
@@ -162,16 +155,9 @@ fn drive(
     Ok((committed as f64 / secs, l, committed))
 }
 
-fn run_one(
-    a: &LedgerArgs,
-    mode: Mode,
-    genesis: Genesis,
-    batches: Vec<Vec<SignedTransaction>>,
-) -> Result<Outcome> {
+fn run_one(a: &LedgerArgs, mode: Mode, genesis: Genesis, batches: Vec<Vec<SignedTransaction>>) -> Result<Outcome> {
     let base = a.dir.clone().unwrap_or_else(std::env::temp_dir);
-    let dir = tempfile::Builder::new()
-        .prefix("sinew-bench-")
-        .tempdir_in(base)?;
+    let dir = tempfile::Builder::new().prefix("sinew-bench-").tempdir_in(base)?;
     let mut config = NodeConfig::new(dir.path().to_path_buf());
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.block_interval_ms = 5;
@@ -234,10 +220,11 @@ pub fn run(a: LedgerArgs) -> Result<()> {
     if a.accounts < 2 || a.batch == 0 || a.clients == 0 || a.txs == 0 {
         bail!("--accounts must be at least 2, and --txs, --batch and --clients positive");
     }
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    println!("ledger bench: {} signed transfers among {} accounts, batches of {}, {} concurrent submitters, {cores} cores", a.txs, a.accounts, a.batch, a.clients);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!(
+        "ledger bench: {} signed transfers among {} accounts, batches of {}, {} concurrent submitters, {cores} cores",
+        a.txs, a.accounts, a.batch, a.clients
+    );
     let t = Instant::now();
     let (genesis, batches) = workload(&a);
     println!(

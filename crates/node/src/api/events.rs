@@ -38,14 +38,11 @@ pub async fn stream(
         .account
         .as_deref()
         .map(|a| {
-            a.parse().map_err(|e: sinew_types::hash::BadHex32| {
-                ApiError::BadRequest("bad_address", e.to_string())
-            })
+            a.parse()
+                .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))
         })
         .transpose()?;
-    let kinds: Option<Vec<String>> = f
-        .kind
-        .map(|k| k.split(',').map(|s| s.trim().to_string()).collect());
+    let kinds: Option<Vec<String>> = f.kind.map(|k| k.split(',').map(|s| s.trim().to_string()).collect());
     if let Some(ks) = &kinds {
         if let Some(bad) = ks.iter().find(|k| !KINDS.contains(&k.as_str())) {
             return Err(ApiError::BadRequest(
@@ -59,9 +56,7 @@ pub async fn stream(
         let out = match item {
             Ok(rec) => {
                 let keep = account.is_none_or(|a| rec.event.involves(&a))
-                    && kinds
-                        .as_ref()
-                        .is_none_or(|ks| ks.iter().any(|k| k == rec.event.kind()));
+                    && kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| k == rec.event.kind()));
                 keep.then(|| {
                     SseEvent::default()
                         .event(rec.event.kind())
@@ -69,11 +64,9 @@ pub async fn stream(
                         .expect("event serialises")
                 })
             }
-            Err(BroadcastStreamRecvError::Lagged(n)) => Some(
-                SseEvent::default()
-                    .event("lagged")
-                    .data(format!("{{\"missed\":{n}}}")),
-            ),
+            Err(BroadcastStreamRecvError::Lagged(n)) => {
+                Some(SseEvent::default().event("lagged").data(format!("{{\"missed\":{n}}}")))
+            }
         };
         futures::future::ready(out.map(Ok))
     });

@@ -14,9 +14,7 @@ use std::sync::Arc;
 /// GET /health.
 pub async fn health(State(node): State<Arc<Node>>) -> impl IntoResponse {
     let head = node.head();
-    Json(
-        json!({ "status": "ok", "chain_id": node.chain_id(), "height": head.height, "pending": node.pending() }),
-    )
+    Json(json!({ "status": "ok", "chain_id": node.chain_id(), "height": head.height, "pending": node.pending() }))
 }
 
 /// GET /metrics (Prometheus text format).
@@ -58,9 +56,9 @@ pub async fn account(
     Path(address): Path<String>,
     Query(q): Query<AtHeight>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let addr: Address = address.parse().map_err(|e: sinew_types::hash::BadHex32| {
-        ApiError::BadRequest("bad_address", e.to_string())
-    })?;
+    let addr: Address = address
+        .parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))?;
     let n = node.clone();
     let (acct, proof) = tokio::task::spawn_blocking(move || n.account(&addr, q.height))
         .await
@@ -76,8 +74,7 @@ pub async fn state_value(
     Path(key): Path<String>,
     Query(q): Query<AtHeight>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let key = hex::decode(&key)
-        .map_err(|_| ApiError::BadRequest("bad_key", "state key must be hex".into()))?;
+    let key = hex::decode(&key).map_err(|_| ApiError::BadRequest("bad_key", "state key must be hex".into()))?;
     let n = node.clone();
     let proof = tokio::task::spawn_blocking(move || n.prove(&key, q.height))
         .await
@@ -114,19 +111,13 @@ pub async fn latest_block(State(node): State<Arc<Node>>) -> Result<impl IntoResp
 }
 
 /// GET /v1/blocks/{height or hash}.
-pub async fn block(
-    State(node): State<Arc<Node>>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
+pub async fn block(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let h = resolve(&node, &id)?;
     Ok(Json(block_json(&node, h)?))
 }
 
 /// GET /v1/blocks/{height or hash}/receipts.
-pub async fn receipts(
-    State(node): State<Arc<Node>>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
+pub async fn receipts(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let h = resolve(&node, &id)?;
     let r = node
         .receipts(h)?

@@ -72,15 +72,10 @@ fn is_binary(headers: &HeaderMap) -> bool {
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest("bad_json", format!("malformed JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest("bad_json", format!("malformed JSON: {e}")))
 }
 
-async fn run(
-    node: Arc<Node>,
-    txs: Vec<SignedTransaction>,
-    wait: bool,
-) -> Result<Vec<TxResult>, ApiError> {
+async fn run(node: Arc<Node>, txs: Vec<SignedTransaction>, wait: bool) -> Result<Vec<TxResult>, ApiError> {
     let n = node.clone();
     let admitted = tokio::task::spawn_blocking(move || n.submit(txs, wait))
         .await
@@ -88,9 +83,7 @@ async fn run(
     let mut out = Vec::with_capacity(admitted.len());
     for (tx_id, r) in admitted {
         let result = match r {
-            Err(e) => TxResultKind::Refused {
-                error: admit_error(&e),
-            },
+            Err(e) => TxResultKind::Refused { error: admit_error(&e) },
             Ok(None) => TxResultKind::Pending,
             Ok(Some(rx)) => match tokio::time::timeout(WAIT_LIMIT, rx).await {
                 Ok(Ok(outcome)) => TxResultKind::Final(outcome),
@@ -118,8 +111,7 @@ pub async fn submit_one(
 ) -> Result<impl IntoResponse, ApiError> {
     let wait = q.wait_commit()?;
     let tx = if is_binary(&headers) {
-        SignedTransaction::decode(&body)
-            .map_err(|e| ApiError::BadRequest("bad_encoding", e.to_string()))?
+        SignedTransaction::decode(&body).map_err(|e| ApiError::BadRequest("bad_encoding", e.to_string()))?
     } else {
         parse_json(&body)?
     };
@@ -177,13 +169,10 @@ fn decode_batch(body: &[u8]) -> Result<Vec<SignedTransaction>, ApiError> {
 }
 
 /// GET /v1/txs/{id}: pending, committed with its receipt, dropped, or 404.
-pub async fn status(
-    State(node): State<Arc<Node>>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let id: Hash = id.parse().map_err(|e: sinew_types::hash::BadHex32| {
-        ApiError::BadRequest("bad_tx_id", e.to_string())
-    })?;
+pub async fn status(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let id: Hash = id
+        .parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_tx_id", e.to_string()))?;
     let state = node
         .tx_state(&id)?
         .ok_or_else(|| ApiError::NotFound(format!("transaction {id} is unknown to this node")))?;
