@@ -3,7 +3,7 @@
 use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use sinew_sdk::{format_amount, Client, ProvenValue, TxResult};
+use sinew_sdk::{format_amount, Client, ProvenValue, SubmitOutcome, SubmitResult};
 use sinew_state::{verify_proof, Account, StateKey, StateProof};
 use sinew_types::{Hash, Payload};
 use std::path::Path;
@@ -65,31 +65,21 @@ pub struct VerifyProofArgs {
     root: Option<Hash>,
 }
 
-fn report(r: &TxResult) -> Result<()> {
-    match r.status.as_str() {
-        "refused" => {
-            let e = r.error.as_ref().context("refusal without error")?;
-            bail!("transaction {} refused ({}): {}", r.tx_id, e.code, e.message)
+fn report(r: &SubmitResult) -> Result<()> {
+    match &r.outcome {
+        SubmitOutcome::Refused { error } => {
+            bail!("transaction {} refused ({}): {}", r.tx_id, error.code, error.message)
         }
-        "dropped" => bail!(
-            "transaction {} dropped: {}",
-            r.tx_id,
-            r.reason.clone().unwrap_or_default()
-        ),
-        "pending" => println!("{} pending", r.tx_id),
-        _ => {
-            let receipt = r.receipt.as_ref().context("committed without receipt")?;
+        SubmitOutcome::Dropped { code, reason } => bail!("transaction {} dropped ({code}): {reason}", r.tx_id),
+        SubmitOutcome::Pending => println!("{} pending", r.tx_id),
+        SubmitOutcome::Committed { height, receipt, .. } => {
             let outcome = match &receipt.status {
                 sinew_types::TxStatus::Success => "success".to_string(),
-                sinew_types::TxStatus::Failed { code, message } => {
-                    format!("FAILED {code}: {message}")
-                }
+                sinew_types::TxStatus::Failed { code, message } => format!("FAILED {code}: {message}"),
             };
             println!(
-                "{} committed at height {}: {outcome} (fee {})",
-                r.tx_id,
-                r.height.unwrap_or_default(),
-                receipt.fee
+                "{} committed at height {height}: {outcome} (fee {})",
+                r.tx_id, receipt.fee
             );
         }
     }

@@ -133,11 +133,11 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
         None,
     )?;
     let r = c.submit(&first, true)?;
-    let receipt = r.receipt.clone().context("no receipt")?;
+    let receipt = r.receipt().cloned().context("no receipt")?;
     println!(
         "dev0 -> dev1 250 tokens: tx {} committed at height {}, status {:?}, fee {} base units",
         r.tx_id,
-        r.height.unwrap_or(0),
+        r.height().unwrap_or(0),
         receipt.status,
         receipt.fee
     );
@@ -170,7 +170,7 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     let h0 = c.health()?["height"].as_u64().unwrap_or(0);
     let br = c.submit_batch(&txs, true)?;
     let secs = t.elapsed().as_secs_f64();
-    let committed = br.results.iter().filter(|r| r.status == "committed").count();
+    let committed = br.results.iter().filter(|r| r.status() == "committed").count();
     let h1 = c.health()?["height"].as_u64().unwrap_or(0);
     println!(
         "{committed} of {} committed in {:.0} ms across {} blocks ({:.0} tx/s including signing checks and fsync)",
@@ -186,7 +186,7 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
         (Payload::Unstake { amount: 400 * TOKEN }, "unstake"),
     ] {
         let r = c.submit(&c.build(k1, payload, None)?, true)?;
-        println!("{what}: {:?}", r.receipt.context("no receipt")?.status);
+        println!("{what}: {:?}", r.receipt().context("no receipt")?.status);
     }
     let acct = c.account(&k1.address(), None)?.account;
     println!(
@@ -201,8 +201,8 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     let replay = c.submit(&first, true)?;
     println!(
         "replaying the first transfer: {} ({})",
-        replay.error.as_ref().map(|e| e.message.as_str()).unwrap_or("?"),
-        replay.error.as_ref().map(|e| e.code.as_str()).unwrap_or("?")
+        replay.error().map(|e| e.message).unwrap_or_default(),
+        replay.error().map(|e| e.code).unwrap_or_default()
     );
     let mut forged = c.build(
         k0,
@@ -219,7 +219,7 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     let r = c.submit(&forged, true)?;
     println!(
         "a transaction altered after signing: {}",
-        r.error.as_ref().map(|e| e.message.as_str()).unwrap_or("?")
+        r.error().map(|e| e.message).unwrap_or_default()
     );
     let broke = c.build(
         k0,
@@ -230,7 +230,7 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
         None,
     )?;
     let r = c.submit(&broke, true)?;
-    if let Some(TxStatus::Failed { code, message }) = r.receipt.as_ref().map(|r| &r.status) {
+    if let Some(TxStatus::Failed { code, message }) = r.receipt().map(|r| &r.status) {
         println!("sending more than the balance: included but failed ({code}: {message}); only the fee was charged");
     }
     let after = c.account(&k0.address(), None)?;

@@ -121,7 +121,8 @@ fn acknowledged_transactions_survive_kill_9() {
                             Ok(r) => {
                                 for res in &r.results {
                                     assert_eq!(
-                                        res.status, "committed",
+                                        res.status(),
+                                        "committed",
                                         "under load every valid transfer commits: {res:?}"
                                     );
                                     acked.lock().unwrap().push(res.tx_id);

@@ -9,8 +9,9 @@ use serde::Serialize;
 use sinew_state::executor::{read, stateless_checks};
 use sinew_state::{Account, Chain, Genesis, StateKey, StateProof, TxRejection};
 use sinew_store::{Store, StoreError};
-use sinew_types::signing::verify_many;
-use sinew_types::{Address, Block, Event, Hash, Height, Params, Receipt, SignedTransaction, TxId};
+use sinew_types::signing::verify_many_on;
+use sinew_types::wire::SubmitOutcome;
+use sinew_types::{Address, Block, Event, Hash, Height, Params, SignedTransaction, TxId};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,39 +29,6 @@ pub enum NodeError {
     /// A query named a height whose state is not kept.
     #[error("{0}")]
     NotAvailable(String),
-}
-
-/// What finally happened to a submitted transaction.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum TxOutcome {
-    /// Included in a committed (durable) block.
-    Committed {
-        /// Block height.
-        height: Height,
-        /// Position in the block.
-        index: u32,
-        /// Its receipt.
-        receipt: Receipt,
-    },
-    /// Dropped from the mempool without inclusion: it left no trace.
-    Dropped {
-        /// Machine-readable reason.
-        code: String,
-        /// Human-readable reason.
-        reason: String,
-    },
-}
-
-/// Where a transaction stands now.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum TxState {
-    /// Waiting in the mempool.
-    Pending,
-    /// Final.
-    #[serde(untagged)]
-    Final(TxOutcome),
 }
 
 /// An event as streamed to subscribers.
@@ -90,6 +58,40 @@ pub struct ProvenValue {
     pub proof: String,
 }
 
+/// A counting semaphore for blocking threads.
+struct Slots {
+    free: Mutex<usize>,
+    cv: Condvar,
+}
+
+/// A held slot; released on drop.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(n: usize) -> Slots {
+        Slots {
+            free: Mutex::new(n),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) -> Slot<'_> {
+        let mut free = self.free.lock();
+        while *free == 0 {
+            self.cv.wait(&mut free);
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock() += 1;
+        self.0.cv.notify_one();
+    }
+}
+
 /// Recently dropped transactions, so their status stays answerable for a while.
 struct RecentDrops {
     map: HashMap<TxId, (String, String)>,
@@ -105,12 +107,14 @@ pub struct Node {
     pub(crate) genesis: Genesis,
     pub(crate) pool: Mutex<Mempool>,
     pub(crate) pool_cv: Condvar,
+    /// Concurrent signature verifications allowed (cores - 1, at least 1).
+    verify_slots: Slots,
     /// Transactions in a block that is executed but not yet durable.
     inflight: Mutex<HashSet<TxId>>,
     /// The last durable header: what the API serves.
     durable: RwLock<sinew_types::BlockHeader>,
     params: RwLock<Params>,
-    waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<TxOutcome>>>>,
+    waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<SubmitOutcome>>>>,
     drops: Mutex<RecentDrops>,
     events: broadcast::Sender<Arc<EventRecord>>,
     head: watch::Sender<Height>,
@@ -162,6 +166,13 @@ impl Node {
             genesis,
             pool: Mutex::new(Mempool::new(config.mempool.clone())),
             pool_cv: Condvar::new(),
+            verify_slots: Slots::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+                    .saturating_sub(1)
+                    .max(1),
+            ),
             inflight: Mutex::new(HashSet::new()),
             durable: RwLock::new(head),
             params: RwLock::new(params),
@@ -220,10 +231,15 @@ impl Node {
         &self,
         txs: Vec<SignedTransaction>,
         watch: bool,
-    ) -> Vec<(TxId, Result<Option<oneshot::Receiver<TxOutcome>>, AdmitError>)> {
+    ) -> Vec<(TxId, Result<Option<oneshot::Receiver<SubmitOutcome>>, AdmitError>)> {
         let prepared: Vec<_> = txs.into_iter().map(|t| t.prepare()).collect();
         let items: Vec<_> = prepared.iter().map(|p| p.sig_item()).collect();
-        let sigs = verify_many(&items);
+        let sigs = {
+            // Verification is the heaviest step of admission; bound how many cores it may take so
+            // that block production (one core) is never starved by a flood of submissions.
+            let _permit = self.verify_slots.acquire();
+            verify_many_on(&items, 1)
+        };
         drop(items);
         let params = self.params();
         let chain_id = self.genesis.chain_id.clone();
@@ -283,9 +299,9 @@ impl Node {
     }
 
     /// Where transaction `id` stands.
-    pub fn tx_state(&self, id: &TxId) -> Result<Option<TxState>, NodeError> {
+    pub fn tx_state(&self, id: &TxId) -> Result<Option<SubmitOutcome>, NodeError> {
         if self.pool.lock().contains(id) || self.inflight.lock().contains(id) {
-            return Ok(Some(TxState::Pending));
+            return Ok(Some(SubmitOutcome::Pending));
         }
         if let Some(loc) = self.store.tx_location(id)? {
             let receipts = self
@@ -297,18 +313,21 @@ impl Node {
                 .get(loc.index as usize)
                 .cloned()
                 .ok_or_else(|| NodeError::Setup("tx index points past the receipts".into()))?;
-            return Ok(Some(TxState::Final(TxOutcome::Committed {
+            return Ok(Some(SubmitOutcome::Committed {
                 height: loc.height,
                 index: loc.index,
                 receipt,
-            })));
+            }));
         }
-        Ok(self.drops.lock().map.get(id).map(|(code, reason)| {
-            TxState::Final(TxOutcome::Dropped {
+        Ok(self
+            .drops
+            .lock()
+            .map
+            .get(id)
+            .map(|(code, reason)| SubmitOutcome::Dropped {
                 code: code.clone(),
                 reason: reason.clone(),
-            })
-        }))
+            }))
     }
 
     /// An account at `height` (default: head) with its proof against that height's state root.
@@ -387,7 +406,7 @@ impl Node {
             let mut waiters = self.waiters.lock();
             for (id, why) in dropped {
                 for w in waiters.remove(id).unwrap_or_default() {
-                    let _ = w.send(TxOutcome::Dropped {
+                    let _ = w.send(SubmitOutcome::Dropped {
                         code: why.code().into(),
                         reason: why.to_string(),
                     });
@@ -431,7 +450,7 @@ impl Node {
             if !waiters.is_empty() {
                 for (i, (id, r)) in effects.tx_ids.iter().zip(&effects.receipts).enumerate() {
                     for w in waiters.remove(id).unwrap_or_default() {
-                        let _ = w.send(TxOutcome::Committed {
+                        let _ = w.send(SubmitOutcome::Committed {
                             height,
                             index: i as u32,
                             receipt: r.clone(),

@@ -14,5 +14,5 @@ pub mod metrics;
 pub mod service;
 
 pub use config::NodeConfig;
-pub use core::{Node, NodeError, TxOutcome};
+pub use core::{Node, NodeError};
 pub use service::{start, RunningNode};

@@ -88,9 +88,9 @@ fn submit_commit_query_and_prove() {
     assert_eq!(h["chain_id"], "sinew-test");
     let tx = n.transfer(0, 0, 777);
     let r = c.submit(&tx, true).unwrap();
-    assert_eq!(r.status, "committed", "{r:?}");
-    let height = r.height.unwrap();
-    assert_eq!(r.receipt.as_ref().unwrap().status, sinew_types::TxStatus::Success);
+    assert_eq!(r.status(), "committed", "{r:?}");
+    let height = r.height().unwrap();
+    assert_eq!(r.receipt().unwrap().status, sinew_types::TxStatus::Success);
     // Status endpoint agrees.
     let s = c.tx(&r.tx_id).unwrap();
     assert_eq!(s["status"], "committed");
@@ -136,7 +136,7 @@ fn submit_commit_query_and_prove() {
     assert_eq!(v["results"][0]["status"], "committed");
     let br = c.submit_batch(&batch[1..], true).unwrap();
     assert_eq!(br.accepted, 2);
-    assert!(br.results.iter().all(|r| r.status == "committed"));
+    assert!(br.results.iter().all(|r| r.status() == "committed"));
     assert_eq!(c.account(&n.keys[0].address(), None).unwrap().account.nonce, 4);
     // Metrics and OpenAPI.
     let m = ureq::get(&format!("{}/metrics", n.url))
@@ -179,8 +179,8 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
 
     let refused = |tx: &SignedTransaction| -> String {
         let r = c.submit(tx, true).unwrap();
-        assert_eq!(r.status, "refused", "{r:?}");
-        r.error.unwrap().code
+        assert_eq!(r.status(), "refused", "{r:?}");
+        r.error().unwrap().code
     };
     // Replay, gap too far, wrong chain, bad signature, fee too low, unknown account, zero, self.
     assert_eq!(refused(&n.transfer(0, 0, 5)), "nonce_too_low");
@@ -239,7 +239,7 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(refused(&n.keys[0].sign(big)), "too_large");
     // Duplicate of a pending transaction (submitted without waiting, with a nonce gap so it stays).
     let pending = n.transfer(2, 5, 1);
-    assert_eq!(c.submit(&pending, false).unwrap().status, "pending");
+    assert_eq!(c.submit(&pending, false).unwrap().status(), "pending");
     assert_eq!(refused(&pending), "duplicate");
     assert_eq!(c.tx(&pending.tx.id()).unwrap()["status"], "pending");
 

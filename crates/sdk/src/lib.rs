@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sinew_state::Account;
-use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, Receipt, SignedTransaction, Transaction, TxId};
+use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, SignedTransaction, Transaction, TxId};
 use std::time::Duration;
 
 /// Why a call failed.
@@ -56,42 +56,7 @@ pub struct AccountView {
     pub proof: ProvenValue,
 }
 
-/// The result for one submitted transaction.
-#[derive(Clone, Debug, Deserialize)]
-pub struct TxResult {
-    /// Transaction id.
-    pub tx_id: TxId,
-    /// pending, refused, committed or dropped.
-    pub status: String,
-    /// Why it was refused.
-    pub error: Option<ErrorBody>,
-    /// Why it was dropped.
-    pub reason: Option<String>,
-    /// Block height, when committed.
-    pub height: Option<u64>,
-    /// Receipt, when committed.
-    pub receipt: Option<Receipt>,
-}
-
-/// An error code and message.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ErrorBody {
-    /// Machine-readable code.
-    pub code: String,
-    /// Explanation.
-    pub message: String,
-}
-
-/// Results of a batch submission.
-#[derive(Clone, Debug, Deserialize)]
-pub struct BatchResult {
-    /// Admitted transactions.
-    pub accepted: usize,
-    /// Refused transactions.
-    pub refused: usize,
-    /// One result per transaction, in order.
-    pub results: Vec<TxResult>,
-}
+pub use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitResult};
 
 /// A client of one node.
 #[derive(Clone)]
@@ -103,7 +68,11 @@ pub struct Client {
 impl Client {
     /// A client of the node at `url` (for example `http://127.0.0.1:8645`).
     pub fn new(url: &str) -> Client {
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(120))
+            .max_idle_connections_per_host(256)
+            .max_idle_connections(256)
+            .build();
         Client {
             base: url.trim_end_matches('/').to_string(),
             agent,
@@ -172,7 +141,7 @@ impl Client {
     }
 
     /// Submits one transaction as JSON; with `wait`, returns once it is committed or dropped.
-    pub fn submit(&self, tx: &SignedTransaction, wait: bool) -> Result<TxResult, SdkError> {
+    pub fn submit(&self, tx: &SignedTransaction, wait: bool) -> Result<SubmitResult, SdkError> {
         let url = format!("{}/v1/txs?wait={}", self.base, if wait { "commit" } else { "none" });
         let body = serde_json::to_value(tx).map_err(|e| SdkError::Decode(e.to_string()))?;
         Self::handle(self.agent.post(&url).send_json(body))

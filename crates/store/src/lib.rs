@@ -96,7 +96,7 @@ impl Store {
     fn commit_inner(&self, block: &Block, effects: &BlockEffects, genesis: Option<Vec<u8>>) -> Result<(), StoreError> {
         let h = block.header.height;
         let hk = h.to_be_bytes();
-        let mut b = self.db.batch().durability(Some(PersistMode::SyncAll));
+        let mut b = self.db.batch().durability(Some(PersistMode::SyncData));
         if let Some(g) = genesis {
             b.insert(&self.meta, GENESIS_KEY, g);
         }

@@ -15,6 +15,7 @@ pub mod params;
 pub mod receipt;
 pub mod signing;
 pub mod tx;
+pub mod wire;
 
 pub use address::Address;
 pub use amount::Amount;

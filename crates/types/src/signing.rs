@@ -138,9 +138,15 @@ fn verify_chunk(items: &[SigItem<'_>]) -> Vec<Result<(), SignatureError>> {
 /// Verifies many signatures, batched and spread over the available cores.
 /// Returns one result per item, in order.
 pub fn verify_many(items: &[SigItem<'_>]) -> Vec<Result<(), SignatureError>> {
-    const MIN_CHUNK: usize = 64;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    if items.len() < 2 * MIN_CHUNK || threads == 1 {
+    verify_many_on(items, threads)
+}
+
+/// Verifies many signatures, batched, on at most `threads` threads (the caller's included).
+/// Returns one result per item, in order.
+pub fn verify_many_on(items: &[SigItem<'_>], threads: usize) -> Vec<Result<(), SignatureError>> {
+    const MIN_CHUNK: usize = 64;
+    if items.len() < 2 * MIN_CHUNK || threads <= 1 {
         return verify_chunk(items);
     }
     let chunk = items.len().div_ceil(threads);

@@ -39,6 +39,10 @@ pub struct LedgerArgs {
     /// Concurrent submitters.
     #[arg(long, default_value_t = 4)]
     clients: usize,
+    /// Offer transfers at this rate (per second, open loop) instead of as fast as possible;
+    /// latency then counts from each batch's due time.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Which path to measure.
     #[arg(long, value_enum, default_value = "both")]
     mode: Mode,
@@ -112,6 +116,7 @@ fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
 fn drive(
     batches: Vec<Vec<SignedTransaction>>,
     clients: usize,
+    rate: Option<f64>,
     submit: impl Fn(Vec<SignedTransaction>) -> Result<usize> + Sync,
 ) -> Result<(f64, Vec<f64>, usize)> {
     let total: usize = batches.iter().map(|b| b.len()).sum();
@@ -129,10 +134,19 @@ fn drive(
             .map(|_| {
                 s.spawn(|| -> Result<()> {
                     loop {
-                        let Some((_, batch)) = queue.lock().unwrap().pop_front() else {
+                        let Some((i, batch)) = queue.lock().unwrap().pop_front() else {
                             return Ok(());
                         };
-                        let t = Instant::now();
+                        // Open loop: batch i is due at a fixed time; latency counts from then, so
+                        // a stalled node cannot hide its queueing delay.
+                        let t = match rate {
+                            Some(r) => {
+                                let due = started + Duration::from_secs_f64((i * batch.len()) as f64 / r);
+                                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                                due
+                            }
+                            None => Instant::now(),
+                        };
                         let n = submit(batch)?;
                         latencies.lock().unwrap().push(t.elapsed().as_secs_f64() * 1000.0);
                         committed.fetch_add(n, Ordering::Relaxed);
@@ -170,13 +184,13 @@ fn run_one(a: &LedgerArgs, mode: Mode, genesis: Genesis, batches: Vec<Vec<Signed
     let (tps, lat, committed) = match mode {
         Mode::InProcess => {
             let node = running.node.clone();
-            drive(batches, a.clients, |b| {
+            drive(batches, a.clients, a.rate, |b| {
                 let rxs = node.submit(b, true);
                 let mut n = 0;
                 for (id, r) in rxs {
                     match r {
                         Ok(Some(rx)) => match rx.blocking_recv() {
-                            Ok(sinew_node::TxOutcome::Committed { .. }) => n += 1,
+                            Ok(sinew_types::wire::SubmitOutcome::Committed { .. }) => n += 1,
                             other => bail!("tx {id} not committed: {other:?}"),
                         },
                         Ok(None) => unreachable!("watched"),
@@ -187,17 +201,11 @@ fn run_one(a: &LedgerArgs, mode: Mode, genesis: Genesis, batches: Vec<Vec<Signed
             })?
         }
         _ => {
-            let url = running.url();
-            drive(batches, a.clients, |b| {
-                let c = Client::new(&url);
+            let c = Client::new(&running.url());
+            drive(batches, a.clients, a.rate, |b| {
                 let r = c.submit_batch(&b, true)?;
-                if let Some(bad) = r.results.iter().find(|r| r.status != "committed") {
-                    bail!(
-                        "tx {} not committed: {} {:?}",
-                        bad.tx_id,
-                        bad.status,
-                        bad.error.as_ref().map(|e| &e.message)
-                    );
+                if let Some(bad) = r.results.iter().find(|r| r.status() != "committed") {
+                    bail!("tx {} not committed: {} {:?}", bad.tx_id, bad.status(), bad.error());
                 }
                 Ok(r.results.len())
             })?

@@ -1,16 +1,16 @@
 //! Transaction submission and status.
 
 use super::{ApiError, MAX_BATCH_TXS};
-use crate::core::{Node, TxOutcome};
+use crate::core::Node;
 use crate::mempool::AdmitError;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sinew_types::{Hash, SignedTransaction, TxId};
+use serde::Deserialize;
+use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitResult};
+use sinew_types::{Hash, SignedTransaction};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,68 +36,56 @@ impl SubmitOptions {
     }
 }
 
-/// The answer for one submitted transaction.
-#[derive(Serialize)]
-pub struct TxResult {
-    tx_id: TxId,
-    #[serde(flatten)]
-    result: TxResultKind,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-enum TxResultKind {
-    /// Admitted; not waited for.
-    Pending,
-    /// Refused at submission; nothing changed.
-    Refused { error: ErrorBody },
-    /// Final outcome (when waited for).
-    #[serde(untagged)]
-    Final(TxOutcome),
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    code: &'static str,
-    message: String,
-}
-
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+const BINARY: &str = "application/octet-stream";
 
 fn is_binary(headers: &HeaderMap) -> bool {
     headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/octet-stream"))
+        .is_some_and(|v| v.starts_with(BINARY))
+}
+
+fn wants_binary(headers: &HeaderMap) -> bool {
+    headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(BINARY))
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest("bad_json", format!("malformed JSON: {e}")))
 }
 
-async fn run(node: Arc<Node>, txs: Vec<SignedTransaction>, wait: bool) -> Result<Vec<TxResult>, ApiError> {
+async fn run(node: Arc<Node>, txs: Vec<SignedTransaction>, wait: bool) -> Result<Vec<SubmitResult>, ApiError> {
     let n = node.clone();
     let admitted = tokio::task::spawn_blocking(move || n.submit(txs, wait))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // One deadline for the whole batch; whatever is not final by then is reported pending.
+    let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
     let mut out = Vec::with_capacity(admitted.len());
     for (tx_id, r) in admitted {
-        let result = match r {
-            Err(e) => TxResultKind::Refused { error: admit_error(&e) },
-            Ok(None) => TxResultKind::Pending,
-            Ok(Some(rx)) => match tokio::time::timeout(WAIT_LIMIT, rx).await {
-                Ok(Ok(outcome)) => TxResultKind::Final(outcome),
-                _ => TxResultKind::Pending,
+        let outcome = match r {
+            Err(e) => SubmitOutcome::Refused { error: admit_error(&e) },
+            Ok(None) => SubmitOutcome::Pending,
+            Ok(Some(mut rx)) => match rx.try_recv() {
+                Ok(outcome) => outcome,
+                Err(_) => match tokio::time::timeout_at(deadline, rx).await {
+                    Ok(Ok(outcome)) => outcome,
+                    _ => SubmitOutcome::Pending,
+                },
             },
         };
-        out.push(TxResult { tx_id, result });
+        out.push(SubmitResult { tx_id, outcome });
     }
     Ok(out)
 }
 
 fn admit_error(e: &AdmitError) -> ErrorBody {
     ErrorBody {
-        code: e.code(),
+        code: e.code().to_string(),
         message: e.to_string(),
     }
 }
@@ -117,10 +105,10 @@ pub async fn submit_one(
     };
     let mut res = run(node, vec![tx], wait).await?;
     let r = res.pop().expect("one in, one out");
-    let status = match r.result {
-        TxResultKind::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        TxResultKind::Pending => StatusCode::ACCEPTED,
-        TxResultKind::Final(_) => StatusCode::OK,
+    let status = match r.outcome {
+        SubmitOutcome::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        SubmitOutcome::Pending => StatusCode::ACCEPTED,
+        _ => StatusCode::OK,
     };
     Ok((status, Json(r)))
 }
@@ -147,11 +135,18 @@ pub async fn submit_batch(
     let results = run(node, txs, wait).await?;
     let refused = results
         .iter()
-        .filter(|r| matches!(r.result, TxResultKind::Refused { .. }))
-        .count();
-    Ok(Json(
-        json!({ "accepted": results.len() - refused, "refused": refused, "results": results }),
-    ))
+        .filter(|r| matches!(r.outcome, SubmitOutcome::Refused { .. }))
+        .count() as u32;
+    let answer = BatchResult {
+        accepted: results.len() as u32 - refused,
+        refused,
+        results,
+    };
+    if wants_binary(&headers) {
+        let bytes = sinew_types::encoding::encode(&answer);
+        return Ok(([(axum::http::header::CONTENT_TYPE, BINARY)], bytes).into_response());
+    }
+    Ok(Json(answer).into_response())
 }
 
 /// Decodes a borsh batch, checking the declared count before allocating.
@@ -173,10 +168,8 @@ pub async fn status(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Re
     let id: Hash = id
         .parse()
         .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_tx_id", e.to_string()))?;
-    let state = node
+    let outcome = node
         .tx_state(&id)?
         .ok_or_else(|| ApiError::NotFound(format!("transaction {id} is unknown to this node")))?;
-    let mut v = serde_json::to_value(&state).map_err(|e| ApiError::Internal(e.to_string()))?;
-    v["tx_id"] = json!(id);
-    Ok(Json(v))
+    Ok(Json(SubmitResult { tx_id: id, outcome }))
 }
