@@ -8,6 +8,11 @@ mod keys;
 mod node_cmds;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc: the node allocates many small, short-lived objects (tree nodes, receipts, write
+/// sets) across threads; it measured faster than the system allocator here (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 
 /// Sinew: an open coordination ledger for AI.

@@ -12,7 +12,11 @@ use sinew_store::{Store, StoreError};
 use sinew_types::signing::verify_many_on;
 use sinew_types::wire::SubmitOutcome;
 use sinew_types::{Address, Block, Event, Hash, Height, Params, SignedTransaction, TxId};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+/// Hash maps keyed by transaction ids: foldhash, randomly seeded per process.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -173,12 +177,12 @@ impl Node {
                     .saturating_sub(1)
                     .max(1),
             ),
-            inflight: Mutex::new(HashSet::new()),
+            inflight: Mutex::new(HashSet::default()),
             durable: RwLock::new(head),
             params: RwLock::new(params),
-            waiters: Mutex::new(HashMap::new()),
+            waiters: Mutex::new(HashMap::default()),
             drops: Mutex::new(RecentDrops {
-                map: HashMap::new(),
+                map: HashMap::default(),
                 order: VecDeque::new(),
             }),
             events: broadcast::channel(1 << 16).0,

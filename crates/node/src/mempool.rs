@@ -4,7 +4,10 @@
 use sinew_state::TxRejection;
 use sinew_types::tx::PreparedTx;
 use sinew_types::{Address, Nonce, TxId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// Hash maps keyed by ids and addresses: foldhash, randomly seeded per process.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 /// Mempool limits.
@@ -149,7 +152,7 @@ impl Mempool {
     /// Up to `max` transactions to try in the next block: arrival order, each signer's nonces
     /// contiguous from its lowest waiting nonce.
     pub fn candidates(&self, max: usize) -> Vec<Arc<PreparedTx>> {
-        let mut next: HashMap<Address, Nonce> = HashMap::new();
+        let mut next: HashMap<Address, Nonce> = HashMap::default();
         let mut out = Vec::with_capacity(max.min(self.by_arrival.len()));
         for ptx in self.by_arrival.values() {
             if out.len() >= max {

@@ -147,20 +147,38 @@ impl Client {
         Self::handle(self.agent.post(&url).send_json(body))
     }
 
-    /// Submits many transactions in the binary encoding.
-    pub fn submit_batch(&self, txs: &[SignedTransaction], wait: bool) -> Result<BatchResult, SdkError> {
-        let url = format!(
+    fn batch_url(&self, wait: bool) -> String {
+        format!(
             "{}/v1/txs/batch?wait={}",
             self.base,
             if wait { "commit" } else { "none" }
-        );
-        let body = sinew_types::encoding::encode(&txs.to_vec());
-        Self::handle(
-            self.agent
-                .post(&url)
-                .set("content-type", "application/octet-stream")
-                .send_bytes(&body),
         )
+    }
+
+    /// Submits many transactions in the binary encoding (answers come back binary too).
+    pub fn submit_batch(&self, txs: &[SignedTransaction], wait: bool) -> Result<BatchResult, SdkError> {
+        let body = sinew_types::encoding::encode(&txs);
+        let r = self
+            .agent
+            .post(&self.batch_url(wait))
+            .set("content-type", "application/octet-stream")
+            .set("accept", "application/octet-stream")
+            .send_bytes(&body);
+        match r {
+            Ok(resp) => {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)
+                    .map_err(|e| SdkError::Transport(e.to_string()))?;
+                borsh::from_slice(&bytes).map_err(|e| SdkError::Decode(e.to_string()))
+            }
+            Err(e) => Self::handle(Err(e)),
+        }
+    }
+
+    /// Submits many transactions as a JSON array.
+    pub fn submit_batch_json(&self, txs: &[SignedTransaction], wait: bool) -> Result<BatchResult, SdkError> {
+        let body = serde_json::to_value(txs).map_err(|e| SdkError::Decode(e.to_string()))?;
+        Self::handle(self.agent.post(&self.batch_url(wait)).send_json(body))
     }
 
     /// Builds, prices and signs a transaction for `key` (nonce from the node unless given).

@@ -12,7 +12,7 @@ use jmt::proof::SparseMerkleProof;
 use jmt::storage::{LeafNode, NibblePath, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, RootHash, SimpleHasher, Version};
 use sinew_types::Hash;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// BLAKE3 as the tree's hash function.
 #[derive(Clone)]
@@ -87,11 +87,15 @@ impl PendingTree {
     }
 }
 
+/// Hash maps keyed by tree nodes: foldhash (fast, randomly seeded per process, so crafted keys
+/// cannot target its buckets). Never iterated in anything hashed.
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The in-memory Jellyfish Merkle tree of all state.
 #[derive(Default)]
 pub struct StateTree {
-    nodes: HashMap<NodeKey, Node>,
-    values: HashMap<KeyHash, BTreeMap<Version, Option<OwnedValue>>>,
+    nodes: FastMap<NodeKey, Node>,
+    values: FastMap<KeyHash, BTreeMap<Version, Option<OwnedValue>>>,
     /// Nodes that newer versions replaced, by the version that replaced them.
     stale_nodes: BTreeMap<Version, Vec<NodeKey>>,
     /// Value versions that newer versions replaced: (replacing version) -> (key, replaced version).
@@ -295,9 +299,7 @@ impl TreeReader for StateTree {
 impl crate::reader::StateReader for StateTree {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, crate::error::StorageError> {
         let Some(latest) = self.latest else { return Ok(None) };
-        Ok(self
-            .get_value_option(latest, key_hash(key))
-            .map_err(|e| crate::error::StorageError(e.to_string()))?)
+        self.get_value_option(latest, key_hash(key)).map_err(|e| crate::error::StorageError(e.to_string()))
     }
 }
 

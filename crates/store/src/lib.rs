@@ -25,6 +25,9 @@ pub struct BlockReceipts {
     pub block_events: Vec<Event>,
 }
 
+/// One state key and its value.
+pub type StateEntry = (Vec<u8>, Vec<u8>);
+
 /// Where a transaction was included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxLocation {
@@ -208,7 +211,7 @@ impl Store {
     }
 
     /// Every state entry, in key order (to rebuild the state tree on start).
-    pub fn state_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn state_entries(&self) -> Result<Vec<StateEntry>, StoreError> {
         let snap = self.db.snapshot();
         let mut out = Vec::new();
         for g in snap.iter(&self.state) {
