@@ -37,7 +37,10 @@ fn main() {
         for c in items.chunks(chunk) {
             assert!(verify_many_on(c, 1).iter().all(|r| r.is_ok()));
         }
-        println!("batches of {chunk:>4}, 1 core: {:>8.0} signatures/s", n as f64 / t.elapsed().as_secs_f64());
+        println!(
+            "batches of {chunk:>4}, 1 core: {:>8.0} signatures/s",
+            n as f64 / t.elapsed().as_secs_f64()
+        );
     }
     let t = Instant::now();
     for c in items.chunks(4_000) {
