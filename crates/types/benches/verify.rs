@@ -29,7 +29,7 @@ fn main() {
         verify_one(it).unwrap();
     }
     println!(
-        "single:                 {:>8.0} signatures/s",
+        "one by one, 1 core:        {:>8.0} signatures/s",
         5_000.0 / t.elapsed().as_secs_f64()
     );
     for chunk in [64usize, 256, 1024, 4096] {
@@ -47,7 +47,7 @@ fn main() {
         assert!(verify_many(c).iter().all(|r| r.is_ok()));
     }
     println!(
-        "batched, all cores:     {:>8.0} signatures/s",
+        "batches of 4000, all cores: {:>8.0} signatures/s",
         n as f64 / t.elapsed().as_secs_f64()
     );
 }
