@@ -79,6 +79,9 @@ pub fn run(a: DevnetArgs) -> Result<()> {
     rt.block_on(async move {
         let running = sinew_node::start(config, if resume { None } else { Some(genesis) }).await?;
         let url = running.url();
+        let bin = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "sinew".into());
         println!(
             "Sinew devnet  chain {}  height {}",
             running.node.chain_id(),
@@ -94,7 +97,11 @@ pub fn run(a: DevnetArgs) -> Result<()> {
             println!("    dev{i:<3} {}", k.address());
         }
         println!(
-            "  try:      sinew --url {url} --keys-dir {} transfer --from dev0 --to dev1 --amount 1000",
+            "  try:      {bin} --url {url} --keys-dir {} transfer --from dev0 --to dev1 --amount 1000",
+            keys_dir.display()
+        );
+        println!(
+            "            {bin} --url {url} --keys-dir {} account dev1",
             keys_dir.display()
         );
         if a.demo {

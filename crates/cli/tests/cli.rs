@@ -132,3 +132,25 @@ fn keys_genesis_node_transfer_and_proofs() {
     );
     assert!(String::from_utf8_lossy(&nokey.stderr).contains("no key \"carol\""));
 }
+
+#[test]
+fn devnet_demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(SINEW)
+        .args(["devnet", "--demo", "--exit", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(text.contains("4000 of 4000 committed"), "{text}");
+    assert!(text.contains("(nonce_too_low)"), "{text}");
+    assert!(text.contains("proven against state root"), "{text}");
+    assert!(text.contains("one unit higher: rejected"), "{text}");
+    // The chain it left behind re-executes from genesis to the same roots.
+    let replay = ok(&Command::new(SINEW)
+        .args(["replay", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap());
+    assert!(replay.contains("every state root matches"), "{replay}");
+}

@@ -124,6 +124,20 @@ fn submit_commit_query_and_prove() {
         &StateProof(hex::decode(&ghost.proof.proof).unwrap()),
     )
     .unwrap();
+    // Any state key can be proven: the governance parameters, for one.
+    let key = sinew_state::StateKey::Params.encode();
+    let pv: Value = c.get(&format!("/v1/state/{}", hex::encode(&key))).unwrap();
+    let value = hex::decode(pv["value"].as_str().unwrap()).unwrap();
+    let root: sinew_types::Hash = pv["state_root"].as_str().unwrap().parse().unwrap();
+    verify_proof(
+        root,
+        &key,
+        Some(&value),
+        &StateProof(hex::decode(pv["proof"].as_str().unwrap()).unwrap()),
+    )
+    .unwrap();
+    let params: Params = borsh::from_slice(&value).unwrap();
+    assert_eq!(params, n.params);
     // JSON batch and binary batch.
     let batch: Vec<_> = (1..4).map(|i| n.transfer(0, i, 1)).collect();
     let (st, v) = n.raw(
@@ -258,6 +272,10 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
     j["tx"]["payload"]["type"] = Value::String("mint".into());
     let (s, v) = n.raw("POST", "/v1/txs", "application/json", &serde_json::to_vec(&j).unwrap());
     assert_eq!((s, code(&v)), (400, "bad_json"), "unknown payload kind");
+    let mut j = serde_json::to_value(n.transfer(0, 1, 1)).unwrap();
+    j.as_object_mut().unwrap().remove("signature");
+    let (s, v) = n.raw("POST", "/v1/txs", "application/json", &serde_json::to_vec(&j).unwrap());
+    assert_eq!((s, code(&v)), (400, "bad_json"), "a missing signature");
     let bin = n.transfer(0, 1, 1).encode();
     let (s, v) = n.raw("POST", "/v1/txs", "application/octet-stream", &bin[..bin.len() - 3]);
     assert_eq!((s, code(&v)), (400, "bad_encoding"));
