@@ -6,6 +6,7 @@
 pub mod address;
 pub mod amount;
 pub mod block;
+pub mod datanet;
 pub mod encoding;
 pub mod error;
 pub mod event;
