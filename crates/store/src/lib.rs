@@ -7,8 +7,10 @@
 //! random inserts into a copy-on-write B-tree rewrite a page per key, and that cost grows with the
 //! chain; an LSM appends them to its journal and sorts them in the background.
 
+mod blob;
 mod error;
 
+pub use blob::{BlobError, BlobStore, BlobWriter};
 pub use error::StoreError;
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};

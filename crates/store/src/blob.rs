@@ -1,0 +1,232 @@
+//! The content-addressed blob store: files named by the BLAKE3 of their bytes under the node's
+//! data directory. Uploads stream into a temporary file while hashing and appear under their id
+//! only once complete and fsync'd, so a crash mid-upload leaves nothing visible (leftovers are
+//! swept on open). Reads verify the hash before any byte is served.
+
+use sinew_types::datanet::BlobId;
+use sinew_types::Hash;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a blob operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The upload exceeds the size limit; nothing was stored.
+    #[error("blob exceeds the size limit of {limit} bytes")]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// No blob has this id.
+    #[error("no blob {0}")]
+    NotFound(BlobId),
+    /// The stored bytes no longer hash to the id (damaged disk or tampering); not served.
+    #[error("blob {0} is corrupt: its bytes do not match its id")]
+    Corrupt(BlobId),
+    /// The upload was empty.
+    #[error("empty upload")]
+    Empty,
+    /// The file system failed.
+    #[error("blob store I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Blobs on local disk.
+pub struct BlobStore {
+    dir: PathBuf,
+    tmp_seq: AtomicU64,
+}
+
+impl BlobStore {
+    /// Opens (creating) the store in `dir`, removing any partial upload a crash left behind.
+    pub fn open(dir: &Path) -> Result<BlobStore, BlobError> {
+        fs::create_dir_all(dir.join("tmp"))?;
+        for e in fs::read_dir(dir.join("tmp"))? {
+            fs::remove_file(e?.path())?;
+        }
+        Ok(BlobStore {
+            dir: dir.to_path_buf(),
+            tmp_seq: AtomicU64::new(0),
+        })
+    }
+
+    /// The path of a blob. Built only from the id's hex digits: no user text reaches the file system.
+    fn path(&self, id: &BlobId) -> PathBuf {
+        let hex = id.to_string();
+        self.dir.join(&hex[..2]).join(&hex[2..])
+    }
+
+    /// Starts an upload of at most `limit` bytes.
+    pub fn writer(&self, limit: u64) -> Result<BlobWriter<'_>, BlobError> {
+        let n = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.dir.join("tmp").join(format!("{}-{n}", std::process::id()));
+        let file = File::create(&tmp)?;
+        Ok(BlobWriter {
+            store: self,
+            file: Some(file),
+            tmp,
+            hasher: blake3::Hasher::new(),
+            len: 0,
+            limit,
+        })
+    }
+
+    /// Stores everything `reader` yields (at most `limit` bytes); returns the id and size.
+    pub fn put(&self, mut reader: impl Read, limit: u64) -> Result<(BlobId, u64), BlobError> {
+        let mut w = self.writer(limit)?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            w.write(&buf[..n])?;
+        }
+        w.finish()
+    }
+
+    /// Whether a blob is stored (not verified).
+    pub fn contains(&self, id: &BlobId) -> bool {
+        self.path(id).is_file()
+    }
+
+    /// A blob's size, if stored.
+    pub fn size(&self, id: &BlobId) -> Option<u64> {
+        fs::metadata(self.path(id)).ok().map(|m| m.len())
+    }
+
+    /// Opens a blob after checking its bytes hash to its id; the file is positioned at the start.
+    pub fn open_verified(&self, id: &BlobId) -> Result<(File, u64), BlobError> {
+        let path = self.path(id);
+        let mut f = File::open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => BlobError::NotFound(*id),
+            _ => BlobError::Io(e),
+        })?;
+        let mut h = blake3::Hasher::new();
+        let len = std::io::copy(&mut f, &mut h)?;
+        if Hash(*h.finalize().as_bytes()) != *id {
+            return Err(BlobError::Corrupt(*id));
+        }
+        let f = File::open(&path)?;
+        Ok((f, len))
+    }
+
+    /// A blob's bytes, verified.
+    pub fn read(&self, id: &BlobId) -> Result<Vec<u8>, BlobError> {
+        let bytes = fs::read(self.path(id)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => BlobError::NotFound(*id),
+            _ => BlobError::Io(e),
+        })?;
+        if Hash::of(&bytes) != *id {
+            return Err(BlobError::Corrupt(*id));
+        }
+        Ok(bytes)
+    }
+}
+
+/// An upload in progress. Dropped without [`BlobWriter::finish`], it leaves nothing behind.
+pub struct BlobWriter<'a> {
+    store: &'a BlobStore,
+    file: Option<File>,
+    tmp: PathBuf,
+    hasher: blake3::Hasher,
+    len: u64,
+    limit: u64,
+}
+
+impl BlobWriter<'_> {
+    /// Appends bytes; fails (and the upload is void) past the limit.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
+        self.len += chunk.len() as u64;
+        if self.len > self.limit {
+            return Err(BlobError::TooLarge { limit: self.limit });
+        }
+        self.hasher.update(chunk);
+        self.file.as_mut().expect("open until finish").write_all(chunk)?;
+        Ok(())
+    }
+
+    /// Completes the upload: fsyncs and moves the file under its id (idempotent for known blobs).
+    pub fn finish(mut self) -> Result<(BlobId, u64), BlobError> {
+        if self.len == 0 {
+            return Err(BlobError::Empty);
+        }
+        let file = self.file.take().expect("open until finish");
+        file.sync_all()?;
+        drop(file);
+        let id = Hash(*self.hasher.finalize().as_bytes());
+        let dest = self.store.path(&id);
+        let parent = dest.parent().expect("blob paths have a parent");
+        fs::create_dir_all(parent)?;
+        fs::rename(&self.tmp, &dest)?;
+        File::open(parent)?.sync_all()?;
+        Ok((id, self.len))
+    }
+}
+
+impl Drop for BlobWriter<'_> {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_by_content_and_refuses_oversize_and_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = BlobStore::open(dir.path()).unwrap();
+        let (id, n) = s.put(&b"hello blobs"[..], 100).unwrap();
+        assert_eq!((id, n), (Hash::of(b"hello blobs"), 11));
+        assert_eq!(s.read(&id).unwrap(), b"hello blobs");
+        assert_eq!(s.put(&b"hello blobs"[..], 100).unwrap().0, id, "same bytes, same id");
+        assert!(matches!(
+            s.put(&[7u8; 101][..], 100),
+            Err(BlobError::TooLarge { limit: 100 })
+        ));
+        assert!(matches!(s.put(&b""[..], 100), Err(BlobError::Empty)));
+        assert_eq!(
+            fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0,
+            "no stray files"
+        );
+        let missing = Hash::of(b"nothing");
+        assert!(matches!(s.read(&missing), Err(BlobError::NotFound(_))));
+        // Corrupt the stored file: it is detected, never served.
+        fs::write(s.path(&id), b"hellO blobs").unwrap();
+        assert!(matches!(s.read(&id), Err(BlobError::Corrupt(_))));
+        assert!(matches!(s.open_verified(&id), Err(BlobError::Corrupt(_))));
+        fs::write(s.path(&id), b"hello").unwrap();
+        assert!(
+            matches!(s.read(&id), Err(BlobError::Corrupt(_))),
+            "a truncated blob too"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_upload_leaves_nothing_visible() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = BlobStore::open(dir.path()).unwrap();
+            let mut w = s.writer(1 << 20).unwrap();
+            w.write(b"partial upload").unwrap();
+            // Simulate a crash: the writer is leaked, its temporary file stays on disk.
+            std::mem::forget(w);
+            assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 1);
+            assert!(!s.contains(&Hash::of(b"partial upload")));
+        }
+        let s = BlobStore::open(dir.path()).unwrap();
+        assert_eq!(
+            fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0,
+            "swept on open"
+        );
+        assert!(!s.contains(&Hash::of(b"partial upload")));
+    }
+}
