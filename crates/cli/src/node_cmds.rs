@@ -123,6 +123,7 @@ pub fn node(a: NodeArgs) -> Result<()> {
 /// every header and the final state against the store.
 pub fn replay(a: ReplayArgs) -> Result<()> {
     let store = Store::open(&a.data_dir.join("db"))?;
+    let blobs = sinew_store::IngestingBlobs::new(sinew_store::BlobStore::open(&a.data_dir.join("blobs"))?);
     let genesis = store.genesis()?.context("the data directory holds no chain")?;
     let head = store.head_height()?.context("no blocks")?;
     let started = Instant::now();
@@ -139,7 +140,7 @@ pub fn replay(a: ReplayArgs) -> Result<()> {
         let block = store.block(h)?.with_context(|| format!("block {h} missing"))?;
         txs += block.txs.len();
         let ex = chain
-            .validate(&state, block, |_| false)
+            .validate(&state, &blobs, block, |_| false)
             .with_context(|| format!("block {h} does not re-execute to its header"))?;
         state.apply(&ex.effects.writes);
         chain.commit(ex);

@@ -19,3 +19,21 @@ pub fn records_root(records: &[RecordMeta]) -> Hash {
     let leaves: Vec<Hash> = records.iter().map(|r| r.hash).collect();
     merkle::root(&leaves)
 }
+
+/// A blob ingested in one format: its size and fingerprinted records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    /// Blob size in bytes.
+    pub size: u64,
+    /// Its records, in order.
+    pub records: Vec<RecordMeta>,
+}
+
+/// Ingests and fingerprints a blob's bytes.
+pub fn ingest_blob(bytes: &[u8], format: &sinew_types::datanet::Format, source: &str) -> Result<Ingested, IngestError> {
+    let records = ingest(bytes, format, source)?;
+    Ok(Ingested {
+        size: bytes.len() as u64,
+        records: fingerprint(&records),
+    })
+}

@@ -119,7 +119,13 @@ impl Application for NodeApp {
         let chain = node.chain.read();
         let timestamp = now_ms().max(chain.head().timestamp_ms);
         let (executed, rejected) = chain
-            .propose(chain.tree(), candidates.iter().map(|c| &**c), timestamp, node.proposer)
+            .propose(
+                chain.tree(),
+                &node.blobs,
+                candidates.iter().map(|c| &**c),
+                timestamp,
+                node.proposer,
+            )
             .map_err(|e| AppError(e.to_string()))?;
         drop(chain);
         // A gap may close when the missing nonce arrives: keep those; drop every other refusal.
@@ -142,7 +148,9 @@ impl Application for NodeApp {
     fn verify(&mut self, proposal: &Proposal) -> Result<(), AppError> {
         let chain = self.node.chain.read();
         chain
-            .validate(chain.tree(), proposal.executed.block.clone(), |_| false)
+            .validate(chain.tree(), &self.node.blobs, proposal.executed.block.clone(), |_| {
+                false
+            })
             .map(|_| ())
             .map_err(|e| AppError(e.to_string()))
     }

@@ -8,10 +8,10 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use serde::Serialize;
 use sinew_state::executor::{read, stateless_checks};
 use sinew_state::{Account, Chain, Genesis, StateKey, StateProof, TxRejection};
-use sinew_store::{Store, StoreError};
+use sinew_store::{BlobStore, IngestingBlobs, Store, StoreError};
 use sinew_types::signing::verify_many_on;
 use sinew_types::wire::SubmitOutcome;
-use sinew_types::{Address, Block, Event, Hash, Height, Params, SignedTransaction, TxId};
+use sinew_types::{Address, Block, Event, Hash, Height, Params, Payload, SignedTransaction, TxId};
 use std::collections::VecDeque;
 
 /// Hash maps keyed by transaction ids: foldhash, randomly seeded per process.
@@ -62,6 +62,14 @@ pub struct ProvenValue {
     pub proof: String,
 }
 
+/// Payloads whose outcome depends on more than a balance: the node dry-runs them at admission.
+fn needs_dry_run(p: &Payload) -> bool {
+    !matches!(
+        p,
+        Payload::Transfer { .. } | Payload::Stake { .. } | Payload::Unstake { .. } | Payload::SetParams { .. }
+    )
+}
+
 /// A counting semaphore for blocking threads.
 struct Slots {
     free: Mutex<usize>,
@@ -110,6 +118,8 @@ pub struct Node {
     pub(crate) chain: RwLock<Chain>,
     pub(crate) genesis: Genesis,
     pub(crate) pool: Mutex<Mempool>,
+    /// Uploaded blobs (datanet contributions), which the state machine reads through this.
+    pub blobs: IngestingBlobs,
     pub(crate) pool_cv: Condvar,
     /// Concurrent signature verifications allowed (cores - 1, at least 1).
     verify_slots: Slots,
@@ -169,6 +179,9 @@ impl Node {
             chain: RwLock::new(chain),
             genesis,
             pool: Mutex::new(Mempool::new(config.mempool.clone())),
+            blobs: IngestingBlobs::new(
+                BlobStore::open(&config.data_dir.join("blobs")).map_err(|e| NodeError::Setup(e.to_string()))?,
+            ),
             pool_cv: Condvar::new(),
             verify_slots: Slots::new(
                 std::thread::available_parallelism()
@@ -247,20 +260,22 @@ impl Node {
         drop(items);
         let params = self.params();
         let chain_id = self.genesis.chain_id.clone();
-        // Committed state, read from the in-memory state tree (no disk reads on this path).
+        // Contributions: ingest their blobs now, before taking any lock (it may take a while).
+        for ptx in &prepared {
+            if let Payload::Contribute { blob, format, .. } = &ptx.tx.tx.payload {
+                let _ = sinew_state::BlobSource::records(&self.blobs, blob, format);
+            }
+        }
+        // Checks against committed state, read from the in-memory state tree (no disk reads).
         let chain = self.chain.read();
         let state = chain.tree();
-        let mut out = Vec::with_capacity(prepared.len());
-        let mut pool = self.pool.lock();
-        let inflight = self.inflight.lock();
-        for (ptx, sig) in prepared.into_iter().zip(sigs) {
-            let id = ptx.id;
-            let result = (|| {
-                if inflight.contains(&id) {
-                    return Err(AdmitError::Duplicate(id));
-                }
+        let next_height = chain.head().height + 1;
+        let checked: Vec<Result<u64, AdmitError>> = prepared
+            .iter()
+            .zip(sigs)
+            .map(|(ptx, sig)| {
                 sig.map_err(TxRejection::from)?;
-                stateless_checks(&chain_id, &params, &ptx)?;
+                stateless_checks(&chain_id, &params, ptx)?;
                 let signer = ptx.tx.tx.signer;
                 let acct: Account = read(state, &StateKey::Account(signer))
                     .map_err(TxRejection::from)?
@@ -273,6 +288,23 @@ impl Node {
                     }
                     .into());
                 }
+                if needs_dry_run(&ptx.tx.tx.payload) && ptx.tx.tx.nonce == acct.nonce {
+                    self.dry_run(state, next_height, ptx)?;
+                }
+                Ok(acct.nonce)
+            })
+            .collect();
+        drop(chain);
+        let mut out = Vec::with_capacity(prepared.len());
+        let mut pool = self.pool.lock();
+        let inflight = self.inflight.lock();
+        for (ptx, check) in prepared.into_iter().zip(checked) {
+            let id = ptx.id;
+            let result = (|| {
+                if inflight.contains(&id) {
+                    return Err(AdmitError::Duplicate(id));
+                }
+                let nonce = check?;
                 let rx = if watch {
                     let (tx, rx) = oneshot::channel();
                     self.waiters.lock().entry(id).or_default().push(tx);
@@ -280,7 +312,7 @@ impl Node {
                 } else {
                     None
                 };
-                if let Err(e) = pool.admit(ptx, acct.nonce) {
+                if let Err(e) = pool.admit(ptx, nonce) {
                     if watch {
                         self.waiters.lock().remove(&id);
                     }
@@ -297,9 +329,28 @@ impl Node {
         self.metrics.mempool_size.set(pool.len() as i64);
         drop(inflight);
         drop(pool);
-        drop(chain);
         self.pool_cv.notify_all();
         out
+    }
+
+    /// Executes a transaction on a scratch copy of the next block: a transaction that would
+    /// only fail (and pay a fee for nothing) is refused with the failure's reason instead.
+    fn dry_run(
+        &self,
+        state: &sinew_state::StateTree,
+        height: Height,
+        ptx: &sinew_types::tx::PreparedTx,
+    ) -> Result<(), AdmitError> {
+        let mut ex = sinew_state::BlockExecutor::begin(state, &self.blobs, height).map_err(TxRejection::from)?;
+        ex.execute(ptx)?;
+        let effects = ex.finish();
+        match &effects.receipts[0].status {
+            sinew_types::TxStatus::Success => Ok(()),
+            sinew_types::TxStatus::Failed { code, message } => Err(AdmitError::WouldFail {
+                code: code.clone(),
+                message: message.clone(),
+            }),
+        }
     }
 
     /// Where transaction `id` stands.

@@ -60,11 +60,19 @@ pub enum AdmitError {
     /// The state machine would reject it.
     #[error(transparent)]
     Rejected(#[from] TxRejection),
+    /// It would be included but fail (paying a fee for nothing), for this reason.
+    #[error("{message}")]
+    WouldFail {
+        /// The failure code.
+        code: String,
+        /// Why.
+        message: String,
+    },
 }
 
 impl AdmitError {
     /// A stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             AdmitError::Duplicate(_) => "duplicate",
             AdmitError::NonceTaken(_) => "nonce_taken",
@@ -72,6 +80,7 @@ impl AdmitError {
             AdmitError::SignerFull(_) => "signer_full",
             AdmitError::NonceTooFarAhead { .. } => "nonce_too_far_ahead",
             AdmitError::Rejected(r) => r.code(),
+            AdmitError::WouldFail { code, .. } => code,
         }
     }
 }

@@ -45,14 +45,16 @@ fn main() {
             })
             .collect();
         let t = Instant::now();
-        let mut ex = sinew_state::BlockExecutor::begin(&state, round + 1).unwrap();
+        let mut ex = sinew_state::BlockExecutor::begin(&state, &sinew_state::NoBlobs, round + 1).unwrap();
         for p in &txs {
             ex.execute(p).unwrap();
         }
         let effects = ex.finish();
         let t_exec = t.elapsed();
         let t = Instant::now();
-        let (executed, _) = chain.propose(&state, &txs, 0, Default::default()).unwrap();
+        let (executed, _) = chain
+            .propose(&state, &sinew_state::NoBlobs, &txs, 0, Default::default())
+            .unwrap();
         let t_propose = t.elapsed();
         state.apply(&executed.effects.writes);
         let t = Instant::now();

@@ -1,6 +1,7 @@
 //! A chain: the state tree and the head header, with the two ways a block comes to be:
 //! proposed from waiting transactions, or received and validated by re-execution.
 
+use crate::datanet::BlobSource;
 use crate::error::{BlockError, StorageError, TxRejection};
 use crate::executor::{BlockEffects, BlockExecutor};
 use crate::genesis::{Genesis, GenesisError};
@@ -118,12 +119,13 @@ impl Chain {
     pub fn propose<'a, R: StateReader>(
         &self,
         reader: &R,
+        blobs: &dyn BlobSource,
         candidates: impl IntoIterator<Item = &'a PreparedTx>,
         timestamp_ms: u64,
         proposer: Address,
     ) -> Result<(ExecutedBlock, Vec<(TxId, TxRejection)>), BlockError> {
         let height = self.next_height();
-        let mut ex = BlockExecutor::begin(reader, height)?;
+        let mut ex = BlockExecutor::begin(reader, blobs, height)?;
         let limit = ex.params().max_block_txs as usize;
         let mut txs = Vec::new();
         let mut rejected = Vec::new();
@@ -159,6 +161,7 @@ impl Chain {
     pub fn validate<R: StateReader>(
         &self,
         reader: &R,
+        blobs: &dyn BlobSource,
         block: Block,
         already_verified: impl Fn(&TxId) -> bool,
     ) -> Result<ExecutedBlock, BlockError> {
@@ -183,7 +186,7 @@ impl Chain {
                 });
             }
         }
-        let mut ex = BlockExecutor::begin(reader, h.height)?;
+        let mut ex = BlockExecutor::begin(reader, blobs, h.height)?;
         if h.chain_id != ex.chain_id() {
             return Err(BlockError::WrongChain {
                 expected: ex.chain_id().to_string(),

@@ -81,6 +81,9 @@ pub enum TxRejection {
     /// `SetParams` would leave the parameters out of bounds.
     #[error("invalid parameters: {0}")]
     InvalidParams(String),
+    /// A datanet transaction is malformed (name, license, rules, sizes...).
+    #[error("invalid datanet transaction: {0}")]
+    InvalidDatanet(String),
     /// Reading state failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -102,6 +105,7 @@ impl TxRejection {
             TxRejection::SelfTransfer => "self_transfer",
             TxRejection::NotAuthority { .. } => "not_authority",
             TxRejection::InvalidParams(_) => "invalid_params",
+            TxRejection::InvalidDatanet(_) => "invalid_datanet",
             TxRejection::Storage(_) => "storage",
         }
     }

@@ -4,6 +4,7 @@
 //! (included: fee charged, nonce advanced, nothing else changes) or *succeeds*.
 
 use crate::account::{Account, Unbonding};
+use crate::datanet::BlobSource;
 use crate::error::{StorageError, TxRejection};
 use crate::keys::{ChainInfo, StateKey};
 use crate::reader::{StateReader, WriteSet};
@@ -32,7 +33,8 @@ pub struct BlockEffects {
 /// Executes transactions for one block on top of committed state.
 pub struct BlockExecutor<'r, R: StateReader> {
     reader: &'r R,
-    height: Height,
+    pub(crate) blobs: &'r dyn BlobSource,
+    pub(crate) height: Height,
     chain_id: String,
     params: Params,
     block: WriteSet,
@@ -59,13 +61,14 @@ pub fn read<T: BorshDeserialize, R: StateReader + ?Sized>(
 
 impl<'r, R: StateReader> BlockExecutor<'r, R> {
     /// Starts block `height`: loads parameters and releases stake whose unbonding matures now.
-    pub fn begin(reader: &'r R, height: Height) -> Result<Self, StorageError> {
+    pub fn begin(reader: &'r R, blobs: &'r dyn BlobSource, height: Height) -> Result<Self, StorageError> {
         let chain: ChainInfo = read(reader, &StateKey::Chain)?
             .ok_or_else(|| StorageError("state has no chain info: not initialised from a genesis".into()))?;
         let params: Params =
             read(reader, &StateKey::Params)?.ok_or_else(|| StorageError("state has no parameters".into()))?;
         let mut ex = BlockExecutor {
             reader,
+            blobs,
             height,
             chain_id: chain.chain_id,
             params,
@@ -103,17 +106,21 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         self.reader.get(key)
     }
 
-    fn get<T: BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, StorageError> {
+    pub(crate) fn get<T: BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, StorageError> {
         let k = key.encode();
         self.get_raw(&k)?.map(|v| decode(&k, &v)).transpose()
     }
 
-    fn put<T: BorshSerialize>(&mut self, key: &StateKey, value: &T) {
+    pub(crate) fn delete(&mut self, key: &StateKey) {
+        self.tx.insert(key.encode(), None);
+    }
+
+    pub(crate) fn put<T: BorshSerialize>(&mut self, key: &StateKey, value: &T) {
         self.tx
             .insert(key.encode(), Some(borsh::to_vec(value).expect("encoding cannot fail")));
     }
 
-    fn account(&self, a: &Address) -> Result<Option<Account>, StorageError> {
+    pub(crate) fn account(&self, a: &Address) -> Result<Option<Account>, StorageError> {
         self.get(&StateKey::Account(*a))
     }
 
@@ -296,6 +303,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                 self.put(&StateKey::Params, &new);
                 events.push(Event::ParamsChanged { by: *signer });
             }
+            p => return self.run_datanet(signer, p, events),
         }
         Ok(Ok(()))
     }
@@ -352,18 +360,19 @@ pub fn stateless_checks(chain_id: &str, params: &Params, ptx: &PreparedTx) -> Re
             }
             params.with(update).validate().map_err(TxRejection::InvalidParams)?;
         }
+        p => crate::datanet::stateless_checks(p, params)?,
     }
     Ok(())
 }
 
 /// Why an included transaction failed.
-struct Failure {
-    code: &'static str,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
 }
 
 impl Failure {
-    fn insufficient_balance(balance: Amount, amount: Amount) -> Failure {
+    pub(crate) fn insufficient_balance(balance: Amount, amount: Amount) -> Failure {
         Failure {
             code: "insufficient_balance",
             message: format!("balance {balance} is less than {amount}"),

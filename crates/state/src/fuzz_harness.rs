@@ -123,12 +123,12 @@ pub fn apply_ops(data: &[u8]) {
         }
         let (leader_chain, leader_state) = &replicas[0];
         let (executed, _rejected) = leader_chain
-            .propose(leader_state, &candidates, 0, keys[0].address())
+            .propose(leader_state, &crate::NoBlobs, &candidates, 0, keys[0].address())
             .unwrap();
         let block = executed.block.clone();
         let (follower_chain, follower_state) = &replicas[1];
         let validated = follower_chain
-            .validate(follower_state, block.clone(), |_| false)
+            .validate(follower_state, &crate::NoBlobs, block.clone(), |_| false)
             .expect("a proposed block validates on another replica");
         assert_eq!(validated.block.header, executed.block.header);
         for (i, ex) in [executed, validated].into_iter().enumerate() {

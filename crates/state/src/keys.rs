@@ -1,7 +1,7 @@
 //! The layout of state: every value lives under a [`StateKey`].
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use sinew_types::{Address, Height};
+use sinew_types::{Address, Hash, Height};
 
 /// A key in the state map. Variants are appended as features grow, never reordered: the encoded
 /// key is what the state tree commits to.
@@ -17,6 +17,21 @@ pub enum StateKey {
     Account(Address),
     /// Accounts with unbonding stake maturing at a height (value: `Vec<Address>`).
     UnbondingDue(Height),
+    /// The id the next datanet gets (value: `u64`).
+    NextDatanetId,
+    /// A datanet (value: `Datanet`).
+    Datanet(u64),
+    /// A contribution to a datanet, by its number there (value: `Contribution`).
+    Contribution(u64, u64),
+    /// Approved contributions of a datanet, in order of approval (value: `Vec<u64>`).
+    DatanetApproved(u64),
+    /// A published version of a datanet (value: `DatanetVersion`).
+    DatanetVersion(u64, u64),
+    /// A record's text hash in a datanet, for exact duplicates (value: `(u64, u32)`: contribution, index).
+    DatanetRecord(u64, Hash),
+    /// One LSH bucket group of a datanet: band, first byte of the band hash
+    /// (value: `Vec<(u64, u64, u32)>`: band hash, contribution, record index; sorted).
+    DatanetLsh(u64, u8, u8),
 }
 
 impl StateKey {

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod chain;
+pub mod datanet;
 pub mod error;
 pub mod executor;
 pub mod fuzz_harness;
@@ -18,6 +19,7 @@ pub mod tree;
 
 pub use account::{Account, Unbonding};
 pub use chain::{Chain, ExecutedBlock};
+pub use datanet::{BlobSource, BlobSourceError, Contribution, Datanet, DatanetVersion, NoBlobs};
 pub use error::{BlockError, StorageError, TxRejection};
 pub use executor::{BlockEffects, BlockExecutor};
 pub use genesis::{Genesis, GenesisAccount};

@@ -48,7 +48,9 @@ fn replay_from_genesis_gives_the_same_roots() {
                         .prepare()
                 })
                 .collect();
-            let (ex, rej) = chain.propose(&state, &txs, h, Address::default()).unwrap();
+            let (ex, rej) = chain
+                .propose(&state, &sinew_state::NoBlobs, &txs, h, Address::default())
+                .unwrap();
             assert!(rej.is_empty());
             roots.push(ex.block.header.state_root);
             blocks.push(ex.block.clone());
@@ -66,7 +68,7 @@ fn replay_from_genesis_gives_the_same_roots() {
     replay.apply(&gb.effects.writes);
     chain.commit(gb);
     for (i, b) in blocks.into_iter().enumerate() {
-        let ex = chain.validate(&replay, b, |_| false).unwrap();
+        let ex = chain.validate(&replay, &sinew_state::NoBlobs, b, |_| false).unwrap();
         assert_eq!(ex.block.header.state_root, roots[i]);
         replay.apply(&ex.effects.writes);
         chain.commit(ex);

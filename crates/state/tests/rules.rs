@@ -51,7 +51,7 @@ impl Net {
             .collect();
         let (ex, rejected) = self
             .chain
-            .propose(&self.state, &prepared, 0, Address::default())
+            .propose(&self.state, &sinew_state::NoBlobs, &prepared, 0, Address::default())
             .unwrap();
         let receipts = ex.effects.receipts.clone();
         self.state.apply(&ex.effects.writes);
@@ -222,13 +222,19 @@ fn set_params_takes_effect_next_block() {
 fn a_tampered_block_is_refused_and_changes_nothing() {
     let n = Net::new();
     let t = n.keys[0].sign(n.tx(0, 0, transfer(n.keys[1].address(), 5))).prepare();
-    let (ex, _) = n.chain.propose(&n.state, [&t], 0, Address::default()).unwrap();
+    let (ex, _) = n
+        .chain
+        .propose(&n.state, &sinew_state::NoBlobs, [&t], 0, Address::default())
+        .unwrap();
     let good = ex.block.clone();
-    assert!(n.chain.validate(&n.state, good.clone(), |_| false).is_ok());
+    assert!(n
+        .chain
+        .validate(&n.state, &sinew_state::NoBlobs, good.clone(), |_| false)
+        .is_ok());
     let mut bad = good.clone();
     bad.header.state_root.0[0] ^= 1;
     assert!(matches!(
-        n.chain.validate(&n.state, bad, |_| false),
+        n.chain.validate(&n.state, &sinew_state::NoBlobs, bad, |_| false),
         Err(BlockError::HeaderMismatch {
             field: "state_root",
             ..
@@ -237,7 +243,7 @@ fn a_tampered_block_is_refused_and_changes_nothing() {
     let mut bad = good.clone();
     bad.txs[0].signature.0[0] ^= 1;
     assert!(matches!(
-        n.chain.validate(&n.state, bad, |_| false),
+        n.chain.validate(&n.state, &sinew_state::NoBlobs, bad, |_| false),
         Err(BlockError::InvalidTx {
             index: 0,
             rejection: TxRejection::BadSignature(_)
@@ -246,13 +252,13 @@ fn a_tampered_block_is_refused_and_changes_nothing() {
     let mut bad = good.clone();
     bad.header.height = 5;
     assert!(matches!(
-        n.chain.validate(&n.state, bad, |_| false),
+        n.chain.validate(&n.state, &sinew_state::NoBlobs, bad, |_| false),
         Err(BlockError::NotNext { .. })
     ));
     let mut bad = good;
     bad.header.tx_count = 2;
     assert!(matches!(
-        n.chain.validate(&n.state, bad, |_| false),
+        n.chain.validate(&n.state, &sinew_state::NoBlobs, bad, |_| false),
         Err(BlockError::HeaderMismatch { field: "tx_count", .. })
     ));
 }

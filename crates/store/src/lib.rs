@@ -8,9 +8,11 @@
 //! chain; an LSM appends them to its journal and sorts them in the background.
 
 mod blob;
+mod blob_source;
 mod error;
 
 pub use blob::{BlobError, BlobStore, BlobWriter};
+pub use blob_source::IngestingBlobs;
 pub use error::StoreError;
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
@@ -210,6 +212,16 @@ impl Store {
             snap: self.db.snapshot(),
             state: self.state.clone(),
         })
+    }
+
+    /// Durable state entries whose key starts with `prefix`, in key order.
+    pub fn state_prefix(&self, prefix: &[u8]) -> Result<Vec<StateEntry>, StoreError> {
+        let mut out = Vec::new();
+        for g in self.db.snapshot().prefix(&self.state, prefix) {
+            let (k, v) = g.into_inner()?;
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
     }
 
     /// Every state entry, in key order (to rebuild the state tree on start).

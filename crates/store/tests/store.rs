@@ -36,7 +36,9 @@ fn blocks_survive_reopen_and_rebuild_the_same_root() {
                 .prepare();
             ids.push(t.id);
             let snap = store.snapshot().unwrap();
-            let (ex, rej) = chain.propose(&snap, [&t], 0, Address::default()).unwrap();
+            let (ex, rej) = chain
+                .propose(&snap, &sinew_state::NoBlobs, [&t], 0, Address::default())
+                .unwrap();
             assert!(rej.is_empty());
             store.commit_block(&ex.block, &ex.effects).unwrap();
             // Committing the same height twice is refused.

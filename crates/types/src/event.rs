@@ -58,6 +58,63 @@ pub enum Event {
         /// Who changed them.
         by: Address,
     },
+    /// A datanet was created.
+    DatanetCreated {
+        /// Its id.
+        datanet: u64,
+        /// Its owner.
+        owner: Address,
+    },
+    /// Records were contributed to a datanet.
+    Contributed {
+        /// The datanet.
+        datanet: u64,
+        /// The contribution's number.
+        contribution: u64,
+        /// Who contributed.
+        contributor: Address,
+        /// Records in it.
+        records: u32,
+        /// Records flagged as near-duplicates of existing ones.
+        near_duplicates: u32,
+    },
+    /// A review vote was cast.
+    Reviewed {
+        /// The datanet.
+        datanet: u64,
+        /// The contribution.
+        contribution: u64,
+        /// The reviewer.
+        reviewer: Address,
+        /// The vote.
+        approve: bool,
+    },
+    /// A contribution was approved or rejected.
+    ContributionDecided {
+        /// The datanet.
+        datanet: u64,
+        /// The contribution.
+        contribution: u64,
+        /// The contributor.
+        contributor: Address,
+        /// Approved (true) or rejected.
+        approved: bool,
+        /// Bond returned to the contributor.
+        #[serde(with = "amount::as_string")]
+        bond_returned: Amount,
+        /// Bond slashed to the owner.
+        #[serde(with = "amount::as_string")]
+        bond_slashed: Amount,
+    },
+    /// A datanet version was published.
+    VersionPublished {
+        /// The datanet.
+        datanet: u64,
+        /// Version number (from 1).
+        version: u64,
+        /// Merkle root over the approved contributions.
+        root: crate::Hash,
+    },
 }
 
 impl Event {
@@ -70,6 +127,11 @@ impl Event {
             Event::UnbondingStarted { .. } => "unbonding_started",
             Event::UnbondingReleased { .. } => "unbonding_released",
             Event::ParamsChanged { .. } => "params_changed",
+            Event::DatanetCreated { .. } => "datanet_created",
+            Event::Contributed { .. } => "contributed",
+            Event::Reviewed { .. } => "reviewed",
+            Event::ContributionDecided { .. } => "contribution_decided",
+            Event::VersionPublished { .. } => "version_published",
         }
     }
 
@@ -82,6 +144,12 @@ impl Event {
             | Event::UnbondingStarted { account: a, .. }
             | Event::UnbondingReleased { account: a, .. } => a == account,
             Event::ParamsChanged { by } => by == account,
+            Event::DatanetCreated { owner, .. } => owner == account,
+            Event::Contributed { contributor, .. } | Event::ContributionDecided { contributor, .. } => {
+                contributor == account
+            }
+            Event::Reviewed { reviewer, .. } => reviewer == account,
+            Event::VersionPublished { .. } => false,
         }
     }
 }

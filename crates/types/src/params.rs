@@ -23,6 +23,8 @@ pub struct Params {
     pub max_tx_bytes: u32,
     /// Most transactions in one block.
     pub max_block_txs: u32,
+    /// Largest blob (datanet upload), in bytes.
+    pub max_blob_bytes: u64,
 }
 
 /// Bounds that no `SetParams` may leave.
@@ -37,6 +39,10 @@ pub mod bounds {
     pub const MAX_TX_BYTES: u32 = crate::tx::MAX_TX_BYTES_HARD as u32;
     /// Largest block, in transactions.
     pub const MAX_BLOCK_TXS: u32 = 100_000;
+    /// Smallest blob size limit.
+    pub const MIN_BLOB_BYTES: u64 = 1 << 10;
+    /// Largest blob size limit.
+    pub const MAX_BLOB_BYTES: u64 = 4 << 30;
     /// Largest fee parameter, to keep fee arithmetic far from overflow.
     pub const MAX_FEE_PARAM: u128 = 1u128 << 96;
 }
@@ -51,6 +57,7 @@ impl Params {
             unbonding_period: 100,
             max_tx_bytes: 64 * 1024,
             max_block_txs: 10_000,
+            max_blob_bytes: 256 << 20,
         }
     }
 
@@ -74,6 +81,11 @@ impl Params {
         if !(1..=MAX_BLOCK_TXS).contains(&self.max_block_txs) {
             return Err(format!("max_block_txs must be within 1..={MAX_BLOCK_TXS}"));
         }
+        if !(MIN_BLOB_BYTES..=MAX_BLOB_BYTES).contains(&self.max_blob_bytes) {
+            return Err(format!(
+                "max_blob_bytes must be within {MIN_BLOB_BYTES}..={MAX_BLOB_BYTES}"
+            ));
+        }
         if self.base_fee > MAX_FEE_PARAM || self.fee_per_byte > MAX_FEE_PARAM {
             return Err(format!("fee parameters must be at most {MAX_FEE_PARAM}"));
         }
@@ -89,6 +101,7 @@ impl Params {
             unbonding_period: update.unbonding_period.unwrap_or(self.unbonding_period),
             max_tx_bytes: update.max_tx_bytes.unwrap_or(self.max_tx_bytes),
             max_block_txs: update.max_block_txs.unwrap_or(self.max_block_txs),
+            max_blob_bytes: update.max_blob_bytes.unwrap_or(self.max_blob_bytes),
         }
     }
 }
@@ -111,6 +124,8 @@ pub struct ParamsUpdate {
     pub max_tx_bytes: Option<u32>,
     /// New block size limit.
     pub max_block_txs: Option<u32>,
+    /// New blob size limit.
+    pub max_blob_bytes: Option<u64>,
 }
 
 mod opt_amount {

@@ -1,6 +1,7 @@
 //! Transactions: the signed envelope and the payloads later features extend.
 
 use crate::amount::{self, Amount};
+use crate::datanet::{BlobId, DatanetId, DatanetInfo, DatanetRules, Format};
 use crate::encoding::{decode, encode};
 use crate::signing::{verify_one, SigItem, SignatureBytes, SignatureError};
 use crate::{Address, DecodeError, Hash, Nonce, ParamsUpdate};
@@ -43,6 +44,57 @@ pub enum Payload {
         /// The fields to change.
         update: ParamsUpdate,
     },
+    /// Create a datanet owned by the signer.
+    CreateDatanet {
+        /// Name, description, license, tags.
+        info: DatanetInfo,
+        /// Curation, bonds, fees, duplicate policy.
+        rules: DatanetRules,
+    },
+    /// Contribute an uploaded blob's records to a datanet; locks the datanet's bond.
+    Contribute {
+        /// The datanet.
+        datanet: DatanetId,
+        /// The blob (uploaded to the node first).
+        blob: BlobId,
+        /// Its size in bytes.
+        size: u64,
+        /// How it is cut into records.
+        format: Format,
+        /// How many records that gives.
+        record_count: u32,
+        /// Merkle root of the records' hashes, in order.
+        records_root: Hash,
+        /// Free-form description (source, file name...), at most 1 KiB.
+        metadata: String,
+    },
+    /// Approve or reject a pending contribution (owner, or a staked reviewer's vote).
+    Review {
+        /// The datanet.
+        datanet: DatanetId,
+        /// The contribution's number in the datanet.
+        contribution: u64,
+        /// Approve (true) or reject (false).
+        approve: bool,
+        /// Why (required to reject), at most 1 KiB.
+        reason: String,
+    },
+    /// Publish an immutable version over every approved contribution so far (owner only).
+    PublishVersion {
+        /// The datanet.
+        datanet: DatanetId,
+    },
+    /// Change a datanet's description, tags, or whether it takes contributions (owner only).
+    UpdateDatanetInfo {
+        /// The datanet.
+        datanet: DatanetId,
+        /// New description.
+        description: Option<String>,
+        /// New tags.
+        tags: Option<Vec<String>>,
+        /// Open (true) or closed (false) to contributions.
+        open: Option<bool>,
+    },
 }
 
 impl Payload {
@@ -53,6 +105,11 @@ impl Payload {
             Payload::Stake { .. } => "stake",
             Payload::Unstake { .. } => "unstake",
             Payload::SetParams { .. } => "set_params",
+            Payload::CreateDatanet { .. } => "create_datanet",
+            Payload::Contribute { .. } => "contribute",
+            Payload::Review { .. } => "review",
+            Payload::PublishVersion { .. } => "publish_version",
+            Payload::UpdateDatanetInfo { .. } => "update_datanet_info",
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The HTTP API (axum). JSON for people, canonical binary (borsh) accepted for throughput.
 
+mod blobs;
+mod datanets;
 mod error;
 mod events;
 mod queries;
@@ -37,6 +39,13 @@ pub const ROUTES: &[&str] = &[
     "/v1/blocks/{id}",
     "/v1/blocks/{id}/receipts",
     "/v1/events",
+    "/v1/blobs",
+    "/v1/blobs/{id}",
+    "/v1/datanets",
+    "/v1/datanets/{id}",
+    "/v1/datanets/{id}/versions/{n}",
+    "/v1/datanets/{id}/contributions",
+    "/v1/datanets/{id}/records",
 ];
 
 /// Builds the router over a shared node.
@@ -56,6 +65,13 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/blocks/{id}", get(queries::block))
         .route("/v1/blocks/{id}/receipts", get(queries::receipts))
         .route("/v1/events", get(events::stream))
+        .route("/v1/blobs", axum::routing::put(blobs::upload))
+        .route("/v1/blobs/{id}", get(blobs::download))
+        .route("/v1/datanets", get(datanets::list_datanets))
+        .route("/v1/datanets/{id}", get(datanets::show))
+        .route("/v1/datanets/{id}/versions/{n}", get(datanets::version))
+        .route("/v1/datanets/{id}/contributions", get(datanets::list_contributions))
+        .route("/v1/datanets/{id}/records", get(datanets::records))
         .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(node)

@@ -1,0 +1,152 @@
+//! Datanet queries: datanets, versions, contributions (by contributor), records with provenance.
+
+use super::ApiError;
+use crate::core::Node;
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use sinew_state::{Contribution, Datanet, DatanetVersion, StateKey};
+use sinew_types::Address;
+use std::sync::Arc;
+
+fn list<T: borsh::BorshDeserialize>(node: &Node, prefix: &[u8]) -> Result<Vec<T>, ApiError> {
+    node.store
+        .state_prefix(prefix)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .into_iter()
+        .map(|(_, v)| borsh::from_slice(&v).map_err(|e| ApiError::Internal(format!("corrupt state: {e}"))))
+        .collect()
+}
+
+fn get_datanet(node: &Node, id: u64) -> Result<Datanet, ApiError> {
+    let key = StateKey::Datanet(id).encode();
+    let v = node
+        .store
+        .state_prefix(&key)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (_, bytes) = v
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .ok_or_else(|| ApiError::NotFound(format!("no datanet {id}")))?;
+    borsh::from_slice(&bytes).map_err(|e| ApiError::Internal(format!("corrupt state: {e}")))
+}
+
+fn contributions(node: &Node, id: u64) -> Result<Vec<Contribution>, ApiError> {
+    let mut v: Vec<Contribution> = list(node, &StateKey::Contribution(id, 0).encode()[..9])?;
+    v.sort_by_key(|c| c.seq);
+    Ok(v)
+}
+
+/// GET /v1/datanets.
+pub async fn list_datanets(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
+    let mut v: Vec<Datanet> = list(&node, &StateKey::Datanet(0).encode()[..1])?;
+    v.sort_by_key(|d| d.id);
+    Ok(Json(json!({ "datanets": v })))
+}
+
+/// GET /v1/datanets/{id}: the datanet and its versions.
+pub async fn show(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> Result<impl IntoResponse, ApiError> {
+    let d = get_datanet(&node, id)?;
+    let mut versions: Vec<DatanetVersion> = list(&node, &StateKey::DatanetVersion(id, 0).encode()[..9])?;
+    versions.sort_by_key(|v| v.version);
+    Ok(Json(json!({ "datanet": d, "versions": versions })))
+}
+
+/// GET /v1/datanets/{id}/versions/{n}.
+pub async fn version(
+    State(node): State<Arc<Node>>,
+    Path((id, n)): Path<(u64, u64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let versions: Vec<DatanetVersion> = list(&node, &StateKey::DatanetVersion(id, 0).encode()[..9])?;
+    let v = versions
+        .into_iter()
+        .find(|v| v.version == n)
+        .ok_or_else(|| ApiError::NotFound(format!("datanet {id} has no version {n}")))?;
+    Ok(Json(v))
+}
+
+/// Filters of the contributions list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContributionFilter {
+    contributor: Option<String>,
+}
+
+/// GET /v1/datanets/{id}/contributions?contributor=ADDRESS.
+pub async fn list_contributions(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<u64>,
+    Query(f): Query<ContributionFilter>,
+) -> Result<impl IntoResponse, ApiError> {
+    get_datanet(&node, id)?;
+    let who: Option<Address> = f
+        .contributor
+        .map(|a| {
+            a.parse()
+                .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))
+        })
+        .transpose()?;
+    let v: Vec<Contribution> = contributions(&node, id)?
+        .into_iter()
+        .filter(|c| who.is_none_or(|w| c.contributor == w))
+        .collect();
+    Ok(Json(json!({ "contributions": v })))
+}
+
+/// Paging of the records list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPage {
+    contribution: Option<u64>,
+    #[serde(default)]
+    offset: usize,
+    limit: Option<usize>,
+}
+
+/// GET /v1/datanets/{id}/records: records with their provenance (contribution, blob, byte range).
+pub async fn records(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<u64>,
+    Query(p): Query<RecordPage>,
+) -> Result<impl IntoResponse, ApiError> {
+    let limit = p.limit.unwrap_or(50).min(1000);
+    let n = node.clone();
+    let out = tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, ApiError> {
+        get_datanet(&n, id)?;
+        let mut out = Vec::new();
+        let mut skip = p.offset;
+        for c in contributions(&n, id)? {
+            if p.contribution.is_some_and(|want| want != c.seq) {
+                continue;
+            }
+            if skip >= c.record_count as usize {
+                skip -= c.record_count as usize;
+                continue;
+            }
+            let bytes = n
+                .blobs
+                .store
+                .read(&c.blob)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let recs = sinew_datanet::ingest(&bytes, &c.format, &c.blob.to_string())
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            for (i, r) in recs.into_iter().enumerate().skip(skip) {
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+                out.push(json!({
+                    "contribution": c.seq, "index": i, "contributor": c.contributor, "status": c.status,
+                    "blob": c.blob, "start": r.start, "end": r.end,
+                    "hash": sinew_types::Hash::of(r.text.as_bytes()), "text": r.text,
+                }));
+            }
+            skip = 0;
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(json!({ "records": out })))
+}

@@ -1,0 +1,762 @@
+//! Datanets in the state machine: creation, contributions with bonds and duplicate checks,
+//! reviews per curation policy, immutable versions, info updates.
+//!
+//! A contribution names a blob and a format; the state machine gets the blob's records through
+//! [`BlobSource`] (the node ingests each blob once and caches the result), checks the claimed
+//! count and Merkle root, refuses exact duplicates of records already in the datanet, and flags
+//! near-duplicates (MinHash/LSH, see `sinew_datanet::minhash`) or refuses them by policy.
+
+use crate::error::{StorageError, TxRejection};
+use crate::executor::{BlockExecutor, Failure};
+use crate::keys::StateKey;
+use crate::reader::StateReader;
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use sinew_datanet::{Ingested, BANDS, MIN_SHARED_BANDS};
+use sinew_types::amount::{self, Amount};
+use sinew_types::datanet::{
+    BlobId, ContributionStatus, CurationPolicy, DatanetInfo, DatanetRules, Format, NearDuplicate,
+};
+use sinew_types::{merkle, Address, Event, Hash, Height, Params, Payload};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Where the state machine gets a blob's records: a pure function of the blob's bytes and the
+/// format, so every node gets the same answer.
+pub trait BlobSource {
+    /// The blob's size and its records cut by `format`, fingerprinted.
+    fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError>;
+}
+
+/// Why a blob's records are not available.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobSourceError {
+    /// The node has no such blob (upload it first).
+    #[error("blob {0} has not been uploaded")]
+    NotFound(BlobId),
+    /// The blob does not parse in that format.
+    #[error("{0}")]
+    Ingest(String),
+    /// The blob store failed.
+    #[error("blob store: {0}")]
+    Storage(String),
+}
+
+/// A blob source with no blobs (state-machine tests, replay without blobs).
+pub struct NoBlobs;
+
+impl BlobSource for NoBlobs {
+    fn records(&self, blob: &BlobId, _: &Format) -> Result<Arc<Ingested>, BlobSourceError> {
+        Err(BlobSourceError::NotFound(*blob))
+    }
+}
+
+/// A datanet.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Datanet {
+    /// Its id.
+    pub id: u64,
+    /// Who owns and curates it (for owner-curated datanets).
+    pub owner: Address,
+    /// Name, description, license, tags.
+    pub info: DatanetInfo,
+    /// Curation, bonds, fees, duplicate policy.
+    pub rules: DatanetRules,
+    /// Whether it takes contributions.
+    pub open: bool,
+    /// Contributions so far (the next one's number).
+    pub contributions: u64,
+    /// Approved contributions so far.
+    pub approved: u64,
+    /// Records in approved contributions.
+    pub approved_records: u64,
+    /// Bytes in approved contributions.
+    pub approved_bytes: u64,
+    /// Published versions so far.
+    pub versions: u64,
+    /// Approved contributions covered by the last version.
+    pub published_contributions: u64,
+    /// Bytes covered by the last version.
+    pub published_bytes: u64,
+    /// Height of creation.
+    pub created_at: Height,
+}
+
+/// A contribution to a datanet.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Contribution {
+    /// The datanet.
+    pub datanet: u64,
+    /// Its number in the datanet.
+    pub seq: u64,
+    /// Who contributed.
+    pub contributor: Address,
+    /// The blob.
+    pub blob: BlobId,
+    /// Its size.
+    pub size: u64,
+    /// How it is cut into records.
+    pub format: Format,
+    /// Records in it.
+    pub record_count: u32,
+    /// Merkle root of the record hashes.
+    pub records_root: Hash,
+    /// Free-form description.
+    pub metadata: String,
+    /// Bond locked.
+    #[serde(with = "amount::as_string")]
+    pub bond: Amount,
+    /// Review state.
+    pub status: ContributionStatus,
+    /// Review votes (staked-reviewer datanets): reviewer and approve?
+    pub votes: Vec<(Address, bool)>,
+    /// Records flagged as near-duplicates (at most [`MAX_FLAGS`] listed).
+    pub near_duplicates: Vec<NearDuplicate>,
+    /// How many records were flagged in all.
+    pub near_duplicate_count: u32,
+    /// Height of contribution.
+    pub height: Height,
+}
+
+/// A published, immutable version of a datanet.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct DatanetVersion {
+    /// The datanet.
+    pub datanet: u64,
+    /// Version number, from 1.
+    pub version: u64,
+    /// Merkle root over the approved contributions' leaves, in approval order.
+    pub root: Hash,
+    /// Approved contributions covered.
+    pub contributions: u64,
+    /// Records covered.
+    pub records: u64,
+    /// Bytes covered.
+    pub bytes: u64,
+    /// Publish fee paid.
+    #[serde(with = "amount::as_string")]
+    pub fee: Amount,
+    /// Height of publication.
+    pub height: Height,
+}
+
+/// Flags listed per contribution (the count is always exact).
+pub const MAX_FLAGS: usize = 64;
+const MAX_TEXT: usize = 1024;
+const MAX_DESCRIPTION: usize = 4096;
+
+/// The module account holding contribution bonds in escrow.
+pub fn bond_escrow() -> Address {
+    Address::module("datanet-bonds")
+}
+
+/// The leaf of a contribution in a version's Merkle tree.
+pub fn contribution_leaf(c: &Contribution) -> Hash {
+    let mut buf = Vec::with_capacity(8 + 8 + 32);
+    buf.extend_from_slice(&c.datanet.to_le_bytes());
+    buf.extend_from_slice(&c.seq.to_le_bytes());
+    buf.extend_from_slice(&c.records_root.0);
+    Hash::tagged(b"sinew/contribution", &buf)
+}
+
+fn check_tags(tags: &[String]) -> Result<(), TxRejection> {
+    if tags.len() > 16 || tags.iter().any(|t| t.is_empty() || t.len() > 32) {
+        return Err(TxRejection::InvalidDatanet("at most 16 tags of 1 to 32 bytes".into()));
+    }
+    Ok(())
+}
+
+/// Checks of datanet payloads that need no state.
+pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRejection> {
+    let bad = |m: &str| Err(TxRejection::InvalidDatanet(m.to_string()));
+    match payload {
+        Payload::CreateDatanet { info, rules } => {
+            if info.name.trim().is_empty() || info.name.len() > 64 {
+                return bad("name must be 1 to 64 bytes");
+            }
+            if info.description.len() > MAX_DESCRIPTION {
+                return bad("description must be at most 4 KiB");
+            }
+            if let Err(e) = spdx::Expression::parse(&info.license) {
+                return Err(TxRejection::InvalidDatanet(format!(
+                    "license {:?} is not an SPDX expression: {e}",
+                    info.license
+                )));
+            }
+            check_tags(&info.tags)?;
+            if rules.reject_slash_bps > 10_000 {
+                return bad("reject_slash_bps must be at most 10000");
+            }
+            if let CurationPolicy::StakedReviewers { quorum, .. } = rules.curation {
+                if quorum == 0 || quorum > 100 {
+                    return bad("quorum must be within 1..=100");
+                }
+            }
+            let cap = sinew_types::params::bounds::MAX_FEE_PARAM;
+            if rules.contribution_bond > cap || rules.publish_fee_per_byte > cap {
+                return Err(TxRejection::InvalidDatanet(format!(
+                    "bond and fee must be at most {cap}"
+                )));
+            }
+        }
+        Payload::Contribute {
+            size,
+            record_count,
+            metadata,
+            format,
+            ..
+        } => {
+            if *size == 0 || *record_count == 0 {
+                return bad("a contribution needs at least one byte and one record");
+            }
+            if metadata.len() > MAX_TEXT {
+                return bad("metadata must be at most 1 KiB");
+            }
+            match format {
+                Format::Text { max_record_bytes } | Format::Markdown { max_record_bytes } => {
+                    if !(64..=sinew_datanet::MAX_RECORD_BYTES).contains(max_record_bytes) {
+                        return bad("max_record_bytes must be within 64..=1048576");
+                    }
+                }
+                Format::Jsonl { field } if field.is_empty() || field.len() > 64 => {
+                    return bad("field must be 1 to 64 bytes")
+                }
+                Format::Csv { columns } if columns.is_empty() || columns.len() > 16 => {
+                    return bad("choose 1 to 16 columns")
+                }
+                _ => {}
+            }
+        }
+        Payload::Review { approve, reason, .. } => {
+            if reason.len() > MAX_TEXT {
+                return bad("reason must be at most 1 KiB");
+            }
+            if !approve && reason.trim().is_empty() {
+                return bad("a rejection needs a reason");
+            }
+        }
+        Payload::UpdateDatanetInfo { description, tags, .. } => {
+            if description.as_ref().is_some_and(|d| d.len() > MAX_DESCRIPTION) {
+                return bad("description must be at most 4 KiB");
+            }
+            if let Some(t) = tags {
+                check_tags(t)?;
+            }
+        }
+        Payload::PublishVersion { .. } => {}
+        _ => unreachable!("not a datanet payload"),
+    }
+    Ok(())
+}
+
+fn fail(code: &'static str, message: impl Into<String>) -> Result<Result<(), Failure>, StorageError> {
+    Ok(Err(Failure {
+        code,
+        message: message.into(),
+    }))
+}
+
+impl<R: StateReader> BlockExecutor<'_, R> {
+    fn datanet(&self, id: u64) -> Result<Option<Datanet>, StorageError> {
+        self.get(&StateKey::Datanet(id))
+    }
+
+    /// Moves `amount` from `from` to `to` (within the transaction's writes).
+    fn move_tokens(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        amount: Amount,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        if amount == 0 {
+            return Ok(Ok(()));
+        }
+        let mut a = self.account(from)?.unwrap_or_default();
+        if a.balance < amount {
+            return Ok(Err(Failure::insufficient_balance(a.balance, amount)));
+        }
+        a.balance -= amount;
+        self.put(&StateKey::Account(*from), &a);
+        let mut b = self.account(to)?.unwrap_or_default();
+        b.balance = b
+            .balance
+            .checked_add(amount)
+            .ok_or_else(|| StorageError("balance overflow: supply invariant broken".into()))?;
+        self.put(&StateKey::Account(*to), &b);
+        Ok(Ok(()))
+    }
+
+    /// Executes a datanet payload.
+    pub(crate) fn run_datanet(
+        &mut self,
+        signer: &Address,
+        payload: &Payload,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        match payload {
+            Payload::CreateDatanet { info, rules } => {
+                let id: u64 = self.get(&StateKey::NextDatanetId)?.unwrap_or(0);
+                self.put(&StateKey::NextDatanetId, &(id + 1));
+                let d = Datanet {
+                    id,
+                    owner: *signer,
+                    info: info.clone(),
+                    rules: rules.clone(),
+                    open: true,
+                    contributions: 0,
+                    approved: 0,
+                    approved_records: 0,
+                    approved_bytes: 0,
+                    versions: 0,
+                    published_contributions: 0,
+                    published_bytes: 0,
+                    created_at: self.height,
+                };
+                self.put(&StateKey::Datanet(id), &d);
+                events.push(Event::DatanetCreated {
+                    datanet: id,
+                    owner: *signer,
+                });
+                Ok(Ok(()))
+            }
+            Payload::Contribute {
+                datanet,
+                blob,
+                size,
+                format,
+                record_count,
+                records_root,
+                metadata,
+            } => self.contribute(
+                signer,
+                *datanet,
+                blob,
+                *size,
+                format,
+                *record_count,
+                records_root,
+                metadata,
+                events,
+            ),
+            Payload::Review {
+                datanet,
+                contribution,
+                approve,
+                reason,
+            } => self.review(signer, *datanet, *contribution, *approve, reason, events),
+            Payload::PublishVersion { datanet } => self.publish(signer, *datanet, events),
+            Payload::UpdateDatanetInfo {
+                datanet,
+                description,
+                tags,
+                open,
+            } => {
+                let Some(mut d) = self.datanet(*datanet)? else {
+                    return fail("unknown_datanet", format!("no datanet {datanet}"));
+                };
+                if d.owner != *signer {
+                    return fail(
+                        "not_owner",
+                        format!("only the owner {} may change datanet {datanet}", d.owner),
+                    );
+                }
+                if let Some(desc) = description {
+                    d.info.description = desc.clone();
+                }
+                if let Some(t) = tags {
+                    d.info.tags = t.clone();
+                }
+                if let Some(o) = open {
+                    d.open = *o;
+                }
+                self.put(&StateKey::Datanet(*datanet), &d);
+                Ok(Ok(()))
+            }
+            _ => unreachable!("not a datanet payload"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn contribute(
+        &mut self,
+        signer: &Address,
+        id: u64,
+        blob: &BlobId,
+        size: u64,
+        format: &Format,
+        record_count: u32,
+        records_root: &Hash,
+        metadata: &str,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        let Some(mut d) = self.datanet(id)? else {
+            return fail("unknown_datanet", format!("no datanet {id}"));
+        };
+        if !d.open {
+            return fail("datanet_closed", format!("datanet {id} is closed to contributions"));
+        }
+        if size > self.params().max_blob_bytes {
+            return fail(
+                "too_large",
+                format!(
+                    "blob of {size} bytes exceeds the limit of {}",
+                    self.params().max_blob_bytes
+                ),
+            );
+        }
+        let ingested = match self.blobs.records(blob, format) {
+            Ok(r) => r,
+            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
+            Err(e @ BlobSourceError::NotFound(_)) => return fail("unknown_blob", e.to_string()),
+            Err(e @ BlobSourceError::Ingest(_)) => return fail("bad_blob", e.to_string()),
+        };
+        if ingested.size != size {
+            return fail(
+                "blob_mismatch",
+                format!("blob {blob} has {} bytes, not {size}", ingested.size),
+            );
+        }
+        let records = &ingested.records;
+        if records.len() != record_count as usize {
+            return fail(
+                "blob_mismatch",
+                format!("blob {blob} gives {} records, not {record_count}", records.len()),
+            );
+        }
+        let root = sinew_datanet::records_root(records);
+        if root != *records_root {
+            return fail("blob_mismatch", format!("records root is {root}, not {records_root}"));
+        }
+        let seq = d.contributions;
+        // Exact duplicates: within the contribution, and against the datanet.
+        let mut seen = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            if let Some(j) = seen.insert(r.hash, i) {
+                return fail(
+                    "duplicate_record",
+                    format!("records {j} and {i} of this contribution are identical"),
+                );
+            }
+            if let Some((c, k)) = self.get::<(u64, u32)>(&StateKey::DatanetRecord(id, r.hash))? {
+                return fail(
+                    "duplicate_record",
+                    format!("record {i} duplicates record {k} of contribution {c}"),
+                );
+            }
+        }
+        // Near duplicates through the LSH buckets, grouped by (band, first byte).
+        let mut groups: BTreeMap<(u8, u8), Vec<(u64, u64, u32)>> = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            for (b, h) in r.bands.iter().enumerate() {
+                groups
+                    .entry((b as u8, (h >> 56) as u8))
+                    .or_default()
+                    .push((*h, seq, i as u32));
+            }
+        }
+        let mut shared: BTreeMap<(u32, u64, u32), u8> = BTreeMap::new();
+        let mut loaded: BTreeMap<(u8, u8), Vec<(u64, u64, u32)>> = BTreeMap::new();
+        for ((band, prefix), entries) in &groups {
+            let existing: Vec<(u64, u64, u32)> =
+                self.get(&StateKey::DatanetLsh(id, *band, *prefix))?.unwrap_or_default();
+            for (h, _, i) in entries {
+                let from = existing.partition_point(|e| e.0 < *h);
+                for e in existing[from..].iter().take_while(|e| e.0 == *h) {
+                    *shared.entry((*i, e.1, e.2)).or_default() += 1;
+                }
+            }
+            loaded.insert((*band, *prefix), existing);
+        }
+        let mut flags: BTreeMap<u32, NearDuplicate> = BTreeMap::new();
+        for ((i, c, k), n) in shared {
+            if n >= MIN_SHARED_BANDS {
+                let f = NearDuplicate {
+                    record: i,
+                    other_contribution: c,
+                    other_record: k,
+                    shared_bands: n,
+                };
+                let better = flags.get(&i).is_none_or(|old| n > old.shared_bands);
+                if better {
+                    flags.insert(i, f);
+                }
+            }
+        }
+        if d.rules.refuse_near_duplicates {
+            if let Some(f) = flags.values().next() {
+                return fail(
+                    "near_duplicate",
+                    format!(
+                        "record {} is a near-duplicate of record {} of contribution {} ({} of {BANDS} bands) and this datanet refuses them",
+                        f.record, f.other_record, f.other_contribution, f.shared_bands
+                    ),
+                );
+            }
+        }
+        // All checks passed: lock the bond, record everything.
+        let bond = d.rules.contribution_bond;
+        if let Err(f) = self.move_tokens(signer, &crate::datanet::bond_escrow(), bond)? {
+            return Ok(Err(Failure {
+                code: "cannot_pay_bond",
+                message: format!("bond of {bond}: {}", f.message),
+            }));
+        }
+        for (i, r) in records.iter().enumerate() {
+            self.put(&StateKey::DatanetRecord(id, r.hash), &(seq, i as u32));
+        }
+        for ((band, prefix), mut existing) in loaded {
+            existing.extend(groups.remove(&(band, prefix)).unwrap_or_default());
+            existing.sort_unstable();
+            self.put(&StateKey::DatanetLsh(id, band, prefix), &existing);
+        }
+        let near_duplicate_count = flags.len() as u32;
+        let c = Contribution {
+            datanet: id,
+            seq,
+            contributor: *signer,
+            blob: *blob,
+            size,
+            format: format.clone(),
+            record_count,
+            records_root: *records_root,
+            metadata: metadata.to_string(),
+            bond,
+            status: ContributionStatus::Pending,
+            votes: vec![],
+            near_duplicates: flags.into_values().take(MAX_FLAGS).collect(),
+            near_duplicate_count,
+            height: self.height,
+        };
+        d.contributions += 1;
+        events.push(Event::Contributed {
+            datanet: id,
+            contribution: seq,
+            contributor: *signer,
+            records: record_count,
+            near_duplicates: near_duplicate_count,
+        });
+        if d.rules.curation == CurationPolicy::Open {
+            self.put(&StateKey::Contribution(id, seq), &c);
+            self.put(&StateKey::Datanet(id), &d);
+            return self.decide(id, seq, true, String::new(), events);
+        }
+        self.put(&StateKey::Contribution(id, seq), &c);
+        self.put(&StateKey::Datanet(id), &d);
+        Ok(Ok(()))
+    }
+
+    fn review(
+        &mut self,
+        signer: &Address,
+        id: u64,
+        seq: u64,
+        approve: bool,
+        reason: &str,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        let Some(d) = self.datanet(id)? else {
+            return fail("unknown_datanet", format!("no datanet {id}"));
+        };
+        let Some(mut c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
+            return fail(
+                "unknown_contribution",
+                format!("datanet {id} has no contribution {seq}"),
+            );
+        };
+        if c.status != ContributionStatus::Pending {
+            return fail(
+                "already_decided",
+                format!("contribution {seq} of datanet {id} was already {:?}", c.status),
+            );
+        }
+        match d.rules.curation {
+            CurationPolicy::Open => fail(
+                "open_datanet",
+                format!("datanet {id} is open: contributions need no review"),
+            ),
+            CurationPolicy::OwnerCurated => {
+                if d.owner != *signer {
+                    return fail(
+                        "not_reviewer",
+                        format!("only the owner {} reviews datanet {id}", d.owner),
+                    );
+                }
+                events.push(Event::Reviewed {
+                    datanet: id,
+                    contribution: seq,
+                    reviewer: *signer,
+                    approve,
+                });
+                self.decide(id, seq, approve, reason.to_string(), events)
+            }
+            CurationPolicy::StakedReviewers { quorum, min_stake } => {
+                let staked = self.account(signer)?.map(|a| a.staked).unwrap_or(0);
+                if staked < min_stake || staked == 0 {
+                    return fail(
+                        "not_reviewer",
+                        format!("reviewers of datanet {id} need {min_stake} staked; you have {staked}"),
+                    );
+                }
+                if c.votes.iter().any(|(r, _)| r == signer) {
+                    return fail(
+                        "already_voted",
+                        format!("you already reviewed contribution {seq} of datanet {id}"),
+                    );
+                }
+                c.votes.push((*signer, approve));
+                events.push(Event::Reviewed {
+                    datanet: id,
+                    contribution: seq,
+                    reviewer: *signer,
+                    approve,
+                });
+                let ayes = c.votes.iter().filter(|v| v.1).count() as u32;
+                let nays = c.votes.len() as u32 - ayes;
+                self.put(&StateKey::Contribution(id, seq), &c);
+                if ayes >= quorum {
+                    self.decide(id, seq, true, String::new(), events)
+                } else if nays >= quorum {
+                    self.decide(id, seq, false, reason.to_string(), events)
+                } else {
+                    Ok(Ok(()))
+                }
+            }
+        }
+    }
+
+    /// Approves or rejects a pending contribution: moves its bond, updates the datanet.
+    fn decide(
+        &mut self,
+        id: u64,
+        seq: u64,
+        approve: bool,
+        reason: String,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        let mut d = self
+            .datanet(id)?
+            .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?;
+        let mut c: Contribution = self
+            .get(&StateKey::Contribution(id, seq))?
+            .ok_or_else(|| StorageError(format!("contribution {id}/{seq} vanished")))?;
+        let escrow = bond_escrow();
+        let (returned, slashed) = if approve {
+            (c.bond, 0)
+        } else {
+            let slashed = c.bond * d.rules.reject_slash_bps as u128 / 10_000;
+            (c.bond - slashed, slashed)
+        };
+        if let Err(f) = self.move_tokens(&escrow, &c.contributor, returned)? {
+            return Err(StorageError(format!("bond escrow short: {}", f.message)));
+        }
+        if let Err(f) = self.move_tokens(&escrow, &d.owner, slashed)? {
+            return Err(StorageError(format!("bond escrow short: {}", f.message)));
+        }
+        if approve {
+            c.status = ContributionStatus::Approved;
+            let mut approved: Vec<u64> = self.get(&StateKey::DatanetApproved(id))?.unwrap_or_default();
+            approved.push(seq);
+            self.put(&StateKey::DatanetApproved(id), &approved);
+            d.approved += 1;
+            d.approved_records += c.record_count as u64;
+            d.approved_bytes += c.size;
+        } else {
+            c.status = ContributionStatus::Rejected { reason };
+            // Its records no longer block others: drop them from the duplicate indexes.
+            self.forget_records(id, seq, &c)?;
+        }
+        events.push(Event::ContributionDecided {
+            datanet: id,
+            contribution: seq,
+            contributor: c.contributor,
+            approved: approve,
+            bond_returned: returned,
+            bond_slashed: slashed,
+        });
+        self.put(&StateKey::Contribution(id, seq), &c);
+        self.put(&StateKey::Datanet(id), &d);
+        Ok(Ok(()))
+    }
+
+    fn forget_records(&mut self, id: u64, seq: u64, c: &Contribution) -> Result<(), StorageError> {
+        let ingested = self
+            .blobs
+            .records(&c.blob, &c.format)
+            .map_err(|e| StorageError(format!("records of rejected contribution {seq}: {e}")))?;
+        let mut groups: BTreeMap<(u8, u8), ()> = BTreeMap::new();
+        for r in ingested.records.iter() {
+            self.delete(&StateKey::DatanetRecord(id, r.hash));
+            for (b, h) in r.bands.iter().enumerate() {
+                groups.insert((b as u8, (h >> 56) as u8), ());
+            }
+        }
+        for (band, prefix) in groups.into_keys() {
+            let key = StateKey::DatanetLsh(id, band, prefix);
+            let mut v: Vec<(u64, u64, u32)> = self.get(&key)?.unwrap_or_default();
+            v.retain(|e| e.1 != seq);
+            self.put(&key, &v);
+        }
+        Ok(())
+    }
+
+    fn publish(
+        &mut self,
+        signer: &Address,
+        id: u64,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        let Some(mut d) = self.datanet(id)? else {
+            return fail("unknown_datanet", format!("no datanet {id}"));
+        };
+        if d.owner != *signer {
+            return fail(
+                "not_owner",
+                format!("only the owner {} publishes datanet {id}", d.owner),
+            );
+        }
+        if d.approved == d.published_contributions {
+            return fail(
+                "nothing_approved",
+                format!("no contribution was approved since version {}", d.versions),
+            );
+        }
+        let new_bytes = d.approved_bytes - d.published_bytes;
+        let fee = d.rules.publish_fee_per_byte.saturating_mul(new_bytes as u128);
+        if let Err(f) = self.move_tokens(signer, &crate::executor::treasury(), fee)? {
+            return Ok(Err(Failure {
+                code: "cannot_pay_publish_fee",
+                message: format!("publish fee of {fee}: {}", f.message),
+            }));
+        }
+        let approved: Vec<u64> = self.get(&StateKey::DatanetApproved(id))?.unwrap_or_default();
+        let mut leaves = Vec::with_capacity(approved.len());
+        for seq in &approved {
+            let c: Contribution = self
+                .get(&StateKey::Contribution(id, *seq))?
+                .ok_or_else(|| StorageError(format!("approved contribution {id}/{seq} missing")))?;
+            leaves.push(contribution_leaf(&c));
+        }
+        let root = merkle::root(&leaves);
+        d.versions += 1;
+        d.published_contributions = d.approved;
+        d.published_bytes = d.approved_bytes;
+        let v = DatanetVersion {
+            datanet: id,
+            version: d.versions,
+            root,
+            contributions: d.approved,
+            records: d.approved_records,
+            bytes: d.approved_bytes,
+            fee,
+            height: self.height,
+        };
+        self.put(&StateKey::DatanetVersion(id, d.versions), &v);
+        self.put(&StateKey::Datanet(id), &d);
+        events.push(Event::VersionPublished {
+            datanet: id,
+            version: d.versions,
+            root,
+        });
+        Ok(Ok(()))
+    }
+}
