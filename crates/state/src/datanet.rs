@@ -563,6 +563,12 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 format!("datanet {id} has no contribution {seq}"),
             );
         };
+        if d.rules.curation == CurationPolicy::Open {
+            return fail(
+                "open_datanet",
+                format!("datanet {id} is open: contributions need no review"),
+            );
+        }
         if c.status != ContributionStatus::Pending {
             return fail(
                 "already_decided",

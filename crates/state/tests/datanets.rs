@@ -1,0 +1,474 @@
+//! Datanet lifecycles per curation policy, bonds and fees, duplicates, and bad input.
+
+use sinew_datanet::Ingested;
+use sinew_state::datanet::{bond_escrow, contribution_leaf};
+use sinew_state::executor::read;
+use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
+use sinew_state::{
+    Account, BlobSource, BlobSourceError, Chain, Contribution, Datanet, DatanetVersion, MemState, StateKey, TxRejection,
+};
+use sinew_types::datanet::{BlobId, ContributionStatus, CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::{merkle, Address, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Default)]
+struct MemBlobs(HashMap<BlobId, Vec<u8>>);
+
+impl BlobSource for MemBlobs {
+    fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError> {
+        let bytes = self.0.get(blob).ok_or(BlobSourceError::NotFound(*blob))?;
+        sinew_datanet::ingest_blob(bytes, format, "blob")
+            .map(Arc::new)
+            .map_err(|e| BlobSourceError::Ingest(e.to_string()))
+    }
+}
+
+struct Net {
+    chain: Chain,
+    state: MemState,
+    keys: Vec<Keypair>,
+    blobs: MemBlobs,
+    nonces: Vec<u64>,
+}
+
+const TEXT: Format = Format::Text { max_record_bytes: 4096 };
+
+impl Net {
+    fn new() -> Net {
+        let (g, keys) = test_genesis(5, 1_000_000_000);
+        let (mut chain, gb) = Chain::from_genesis(&g, 8).unwrap();
+        let mut state = MemState::default();
+        state.apply(&gb.effects.writes);
+        chain.commit(gb);
+        Net {
+            chain,
+            state,
+            keys,
+            blobs: MemBlobs::default(),
+            nonces: vec![0; 5],
+        }
+    }
+
+    /// Runs one transaction in its own block: the receipt, or why it was not included.
+    fn run(&mut self, who: usize, payload: Payload) -> Result<Receipt, TxRejection> {
+        let tx = Transaction {
+            chain_id: "sinew-test".into(),
+            signer: self.keys[who].address(),
+            nonce: self.nonces[who],
+            max_fee: 10_000_000,
+            payload,
+        };
+        let p = self.keys[who].sign(tx).prepare();
+        let (ex, mut rejected) = self
+            .chain
+            .propose(&self.state, &self.blobs, [&p], 0, Address::default())
+            .unwrap();
+        if let Some((_, r)) = rejected.pop() {
+            return Err(r);
+        }
+        let receipt = ex.effects.receipts[0].clone();
+        // Every block also validates on a replica with the same blobs.
+        self.chain
+            .validate(&self.state, &self.blobs, ex.block.clone(), |_| false)
+            .expect("replica agrees");
+        self.state.apply(&ex.effects.writes);
+        self.chain.commit(ex);
+        self.nonces[who] += 1;
+        assert_eq!(total_held(&self.state), supply(&self.state), "supply conserved");
+        Ok(receipt)
+    }
+
+    fn ok(&mut self, who: usize, payload: Payload) -> Receipt {
+        let r = self.run(who, payload).expect("included");
+        assert_eq!(r.status, TxStatus::Success, "{r:?}");
+        r
+    }
+
+    fn fails(&mut self, who: usize, payload: Payload) -> String {
+        let before = self.state.clone();
+        let r = self.run(who, payload).expect("included");
+        match r.status {
+            TxStatus::Failed { code, .. } => {
+                // Only the fee and the nonce changed.
+                let changed: Vec<_> = self
+                    .state
+                    .map
+                    .iter()
+                    .filter(|(k, v)| before.map.get(*k) != Some(v))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                let allowed = [
+                    StateKey::Account(self.keys[who].address()).encode(),
+                    StateKey::Account(sinew_state::executor::treasury()).encode(),
+                ];
+                assert!(
+                    changed.iter().all(|k| allowed.contains(k)),
+                    "a failed transaction changed more than fee and nonce"
+                );
+                code
+            }
+            s => panic!("expected a failure, got {s:?}"),
+        }
+    }
+
+    fn blob(&mut self, text: &str) -> (BlobId, Payload) {
+        let bytes = text.as_bytes().to_vec();
+        let id = Hash::of(&bytes);
+        let ing = sinew_datanet::ingest_blob(&bytes, &TEXT, "t").unwrap();
+        self.blobs.0.insert(id, bytes.clone());
+        let payload = Payload::Contribute {
+            datanet: 0,
+            blob: id,
+            size: bytes.len() as u64,
+            format: TEXT,
+            record_count: ing.records.len() as u32,
+            records_root: sinew_datanet::records_root(&ing.records),
+            metadata: "test".into(),
+        };
+        (id, payload)
+    }
+
+    fn balance(&self, a: &Address) -> u128 {
+        read::<Account, _>(&self.state, &StateKey::Account(*a))
+            .unwrap()
+            .unwrap_or_default()
+            .balance
+    }
+
+    fn contribution(&self, d: u64, s: u64) -> Contribution {
+        read(&self.state, &StateKey::Contribution(d, s)).unwrap().unwrap()
+    }
+}
+
+fn create(curation: CurationPolicy, refuse_near: bool) -> Payload {
+    Payload::CreateDatanet {
+        info: DatanetInfo {
+            name: "rivers".into(),
+            description: "facts about rivers".into(),
+            license: "CC-BY-4.0".into(),
+            tags: vec!["geo".into()],
+        },
+        rules: DatanetRules {
+            curation,
+            contribution_bond: 1_000,
+            reject_slash_bps: 5_000,
+            publish_fee_per_byte: 2,
+            refuse_near_duplicates: refuse_near,
+        },
+    }
+}
+
+fn with_datanet(p: Payload, id: u64) -> Payload {
+    match p {
+        Payload::Contribute {
+            blob,
+            size,
+            format,
+            record_count,
+            records_root,
+            metadata,
+            ..
+        } => Payload::Contribute {
+            datanet: id,
+            blob,
+            size,
+            format,
+            record_count,
+            records_root,
+            metadata,
+        },
+        other => other,
+    }
+}
+
+const DOC_A: &str =
+    "The Danube flows through ten countries before reaching the Black Sea.\n\nIts delta is a large wetland.";
+const DOC_B: &str = "The Nile was long thought to be the longest river in the world by most geographers.";
+
+#[test]
+fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::OwnerCurated, false));
+    let d: Datanet = read(&n.state, &StateKey::Datanet(0)).unwrap().unwrap();
+    assert_eq!((d.owner, d.open), (n.keys[0].address(), true));
+    let (_, contrib) = n.blob(DOC_A);
+    let before = n.balance(&n.keys[1].address());
+    let r = n.ok(1, contrib);
+    assert_eq!(n.balance(&n.keys[1].address()), before - r.fee - 1_000, "bond locked");
+    assert_eq!(n.balance(&bond_escrow()), 1_000);
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
+    // Only the owner reviews; then it is decided once.
+    let approve = Payload::Review {
+        datanet: 0,
+        contribution: 0,
+        approve: true,
+        reason: String::new(),
+    };
+    assert_eq!(n.fails(2, approve.clone()), "not_reviewer");
+    assert_eq!(n.fails(0, Payload::PublishVersion { datanet: 0 }), "nothing_approved");
+    n.ok(0, approve.clone());
+    assert_eq!(n.fails(0, approve), "already_decided");
+    assert_eq!(n.balance(&bond_escrow()), 0, "bond returned");
+    // Publish: fee by size to the treasury, an immutable version over approved contributions.
+    assert_eq!(n.fails(1, Payload::PublishVersion { datanet: 0 }), "not_owner");
+    n.ok(0, Payload::PublishVersion { datanet: 0 });
+    let v: DatanetVersion = read(&n.state, &StateKey::DatanetVersion(0, 1)).unwrap().unwrap();
+    assert_eq!(
+        (v.contributions, v.records, v.bytes, v.fee),
+        (1, 2, DOC_A.len() as u64, 2 * DOC_A.len() as u128)
+    );
+    assert_eq!(v.root, merkle::root(&[contribution_leaf(&n.contribution(0, 0))]));
+    assert_eq!(n.fails(0, Payload::PublishVersion { datanet: 0 }), "nothing_approved");
+    // A rejected contribution: half the bond slashed to the owner, its records freed.
+    let (_, c2) = n.blob(DOC_B);
+    n.ok(2, c2.clone());
+    let owner_before = n.balance(&n.keys[0].address());
+    let contributor_before = n.balance(&n.keys[2].address());
+    let reject = Payload::Review {
+        datanet: 0,
+        contribution: 1,
+        approve: false,
+        reason: "off topic".into(),
+    };
+    let r = n.ok(0, reject);
+    assert_eq!(n.balance(&n.keys[0].address()), owner_before - r.fee + 500);
+    assert_eq!(n.balance(&n.keys[2].address()), contributor_before + 500);
+    assert_eq!(
+        n.contribution(0, 1).status,
+        ContributionStatus::Rejected {
+            reason: "off topic".into()
+        }
+    );
+    n.ok(3, c2);
+    assert_eq!(
+        n.contribution(0, 2).contributor,
+        n.keys[3].address(),
+        "rejected records no longer block"
+    );
+    // Version 1 never changes.
+    let v1: DatanetVersion = read(&n.state, &StateKey::DatanetVersion(0, 1)).unwrap().unwrap();
+    assert_eq!(v1, v);
+}
+
+#[test]
+fn open_datanets_approve_at_once() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::Open, false));
+    let (_, c) = n.blob(DOC_A);
+    n.ok(1, c);
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
+    assert_eq!(n.balance(&bond_escrow()), 0);
+    assert_eq!(
+        n.fails(
+            0,
+            Payload::Review {
+                datanet: 0,
+                contribution: 0,
+                approve: true,
+                reason: String::new()
+            }
+        ),
+        "open_datanet"
+    );
+    n.ok(0, Payload::PublishVersion { datanet: 0 });
+}
+
+#[test]
+fn staked_reviewers_vote_to_a_quorum() {
+    let mut n = Net::new();
+    n.ok(
+        0,
+        create(
+            CurationPolicy::StakedReviewers {
+                quorum: 2,
+                min_stake: 5_000,
+            },
+            false,
+        ),
+    );
+    for who in [3, 4] {
+        n.ok(who, Payload::Stake { amount: 5_000 });
+    }
+    n.ok(2, Payload::Stake { amount: 10 });
+    let (_, c) = n.blob(DOC_A);
+    n.ok(1, c);
+    let yes = Payload::Review {
+        datanet: 0,
+        contribution: 0,
+        approve: true,
+        reason: String::new(),
+    };
+    assert_eq!(n.fails(0, yes.clone()), "not_reviewer", "the owner has no stake");
+    assert_eq!(n.fails(2, yes.clone()), "not_reviewer", "too little stake");
+    n.ok(3, yes.clone());
+    assert_eq!(n.fails(3, yes.clone()), "already_voted");
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
+    n.ok(4, yes);
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
+    // Two nays reject.
+    let (_, c) = n.blob(DOC_B);
+    n.ok(1, c);
+    let no = Payload::Review {
+        datanet: 0,
+        contribution: 1,
+        approve: false,
+        reason: "wrong".into(),
+    };
+    n.ok(3, no.clone());
+    n.ok(4, no);
+    assert!(matches!(
+        n.contribution(0, 1).status,
+        ContributionStatus::Rejected { .. }
+    ));
+}
+
+#[test]
+fn duplicates_are_refused_and_near_duplicates_flagged_or_refused() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::Open, false));
+    n.ok(0, create(CurationPolicy::Open, true));
+    let long = "Rivers carry sediment from mountains to the sea, building plains and deltas over thousands of years while people farm along their banks and trade on their waters.";
+    let (_, c) = n.blob(long);
+    n.ok(1, c.clone());
+    // An identical record again: refused.
+    assert_eq!(n.fails(2, c.clone()), "duplicate_record");
+    let (_, twice) = n.blob(&format!("{long}\n\n{long}"));
+    assert_eq!(n.fails(2, twice), "duplicate_record");
+    // A near-copy: flagged in datanet 0, refused in datanet 1 (which first takes the original).
+    let near = long.replace("thousands", "many thousands").replace("trade", "travel");
+    let (_, nc) = n.blob(&near);
+    let r = n.ok(2, nc.clone());
+    assert!(
+        matches!(r.events[1], sinew_types::Event::Contributed { near_duplicates: 1, .. }),
+        "{:?}",
+        r.events
+    );
+    let flagged = n.contribution(0, 1);
+    assert_eq!(flagged.near_duplicate_count, 1);
+    assert_eq!(
+        (
+            flagged.near_duplicates[0].other_contribution,
+            flagged.near_duplicates[0].other_record
+        ),
+        (0, 0)
+    );
+    n.ok(1, with_datanet(c, 1));
+    assert_eq!(n.fails(2, with_datanet(nc, 1)), "near_duplicate");
+}
+
+#[test]
+fn bad_datanet_input_is_refused_cleanly() {
+    let mut n = Net::new();
+    let mut bad = create(CurationPolicy::OwnerCurated, false);
+    if let Payload::CreateDatanet { info, .. } = &mut bad {
+        info.license = "Not-A-License".into();
+    }
+    assert!(matches!(n.run(0, bad), Err(TxRejection::InvalidDatanet(_))));
+    let mut bad = create(
+        CurationPolicy::StakedReviewers {
+            quorum: 0,
+            min_stake: 1,
+        },
+        false,
+    );
+    assert!(matches!(n.run(0, bad.clone()), Err(TxRejection::InvalidDatanet(_))));
+    if let Payload::CreateDatanet { rules, .. } = &mut bad {
+        rules.curation = CurationPolicy::OwnerCurated;
+        rules.reject_slash_bps = 10_001;
+    }
+    assert!(matches!(n.run(0, bad), Err(TxRejection::InvalidDatanet(_))));
+    let (blob, c) = n.blob(DOC_A);
+    assert_eq!(n.fails(1, c.clone()), "unknown_datanet");
+    n.ok(0, create(CurationPolicy::OwnerCurated, false));
+    // Claims that do not match the blob.
+    let mut wrong = c.clone();
+    if let Payload::Contribute { record_count, .. } = &mut wrong {
+        *record_count = 3;
+    }
+    assert_eq!(n.fails(1, wrong), "blob_mismatch");
+    let mut wrong = c.clone();
+    if let Payload::Contribute { records_root, .. } = &mut wrong {
+        *records_root = Hash::of(b"lie");
+    }
+    assert_eq!(n.fails(1, wrong), "blob_mismatch");
+    let mut wrong = c.clone();
+    if let Payload::Contribute { size, .. } = &mut wrong {
+        *size += 1;
+    }
+    assert_eq!(n.fails(1, wrong), "blob_mismatch");
+    let mut missing = c.clone();
+    if let Payload::Contribute { blob, .. } = &mut missing {
+        *blob = Hash::of(b"never uploaded");
+    }
+    assert_eq!(n.fails(1, missing), "unknown_blob");
+    let mut zero = c.clone();
+    if let Payload::Contribute { record_count, .. } = &mut zero {
+        *record_count = 0;
+    }
+    assert!(matches!(n.run(1, zero), Err(TxRejection::InvalidDatanet(_))));
+    let reject_without_reason = Payload::Review {
+        datanet: 0,
+        contribution: 0,
+        approve: false,
+        reason: " ".into(),
+    };
+    assert!(matches!(
+        n.run(0, reject_without_reason),
+        Err(TxRejection::InvalidDatanet(_))
+    ));
+    assert_eq!(
+        n.fails(
+            0,
+            Payload::Review {
+                datanet: 0,
+                contribution: 9,
+                approve: true,
+                reason: String::new()
+            }
+        ),
+        "unknown_contribution"
+    );
+    // Closing the datanet stops contributions; only the owner may close it.
+    let close = Payload::UpdateDatanetInfo {
+        datanet: 0,
+        description: None,
+        tags: None,
+        open: Some(false),
+    };
+    assert_eq!(n.fails(1, close.clone()), "not_owner");
+    n.ok(0, close);
+    assert_eq!(n.fails(1, c), "datanet_closed");
+    assert!(n.blobs.0.contains_key(&blob));
+}
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Random datanet activity (creation under every policy, contributions of overlapping
+        /// documents, reviews by anyone, publishing, staking) never changes total supply: bonds,
+        /// slashes and fees only move tokens. `Net::run` checks supply after every block.
+        #[test]
+        fn bonds_slashes_and_fees_conserve_supply(ops in proptest::collection::vec((0u8..6, 0usize..5, 0u64..3, any::<bool>()), 1..40)) {
+            let mut n = Net::new();
+            let docs = [DOC_A, DOC_B, "A third document about lakes and their fish.", "Estuaries mix salt and fresh water twice a day."];
+            for (op, who, x, flag) in ops {
+                let payload = match op {
+                    0 => create(match x { 0 => CurationPolicy::Open, 1 => CurationPolicy::OwnerCurated, _ => CurationPolicy::StakedReviewers { quorum: 1, min_stake: 100 } }, flag),
+                    1 | 2 => {
+                        let (_, c) = n.blob(docs[(x as usize + who) % docs.len()]);
+                        with_datanet(c, x)
+                    }
+                    3 => Payload::Review { datanet: x, contribution: (who as u64) % 3, approve: flag, reason: "r".into() },
+                    4 => Payload::PublishVersion { datanet: x },
+                    _ => Payload::Stake { amount: 100 },
+                };
+                let _ = n.run(who, payload);
+            }
+        }
+    }
+}
