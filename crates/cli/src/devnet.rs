@@ -9,7 +9,8 @@ use sinew_node::NodeConfig;
 use sinew_sdk::{format_amount, sign_with_fee, Client};
 use sinew_state::executor::treasury;
 use sinew_state::{Genesis, GenesisAccount};
-use sinew_types::{Keypair, Params, Payload, TxStatus};
+use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::{Event, Keypair, Params, Payload, TxStatus};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -269,6 +270,8 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
         if rejected { "rejected" } else { "ACCEPTED (bug!)" }
     );
 
+    datanet_demo(&c, keys)?;
+
     step("summary");
     let t = c.account(&treasury(), None)?.account;
     let head = c.block("latest")?;
@@ -279,5 +282,150 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     );
     println!("fees collected by the treasury: {} base units", t.balance);
     println!("check the whole chain offline later with: sinew replay --data-dir <dir> (node stopped)");
+    Ok(())
+}
+
+/// The sample corpus shipped in `samples/datanet` (written for the project).
+const SAMPLES: [(&str, &str); 3] = [
+    ("rivers.md", include_str!("../../../samples/datanet/rivers.md")),
+    ("lakes.jsonl", include_str!("../../../samples/datanet/lakes.jsonl")),
+    ("glossary.csv", include_str!("../../../samples/datanet/glossary.csv")),
+];
+
+fn committed(c: &Client, key: &Keypair, payload: Payload) -> Result<sinew_types::Receipt> {
+    let r = c.submit(&c.build(key, payload, None)?, true)?;
+    if let Some(e) = r.error() {
+        bail!("{} ({})", e.message, e.code);
+    }
+    let receipt = r.receipt().cloned().context("no receipt")?;
+    if let TxStatus::Failed { code, message } = &receipt.status {
+        bail!("{message} ({code})");
+    }
+    Ok(receipt)
+}
+
+fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &str, text: &str) -> Result<(u64, u32)> {
+    let format = match name.rsplit('.').next() {
+        Some("csv") => Format::Csv {
+            columns: vec!["term".into(), "definition".into()],
+        },
+        Some(ext) => Format::for_extension(ext).context("sample format")?,
+        None => bail!("sample without extension"),
+    };
+    let ingested = sinew_datanet::ingest_blob(text.as_bytes(), &format, name)?;
+    let (blob, size) = c.upload_blob(text.as_bytes(), Some(text.len() as u64))?;
+    let payload = Payload::Contribute {
+        datanet,
+        blob,
+        size,
+        format,
+        record_count: ingested.records.len() as u32,
+        records_root: sinew_datanet::records_root(&ingested.records),
+        metadata: name.into(),
+    };
+    let receipt = committed(c, key, payload)?;
+    for e in receipt.events {
+        if let Event::Contributed {
+            contribution,
+            records,
+            near_duplicates,
+            ..
+        } = e
+        {
+            println!(
+                "{name}: contribution {contribution}, {records} records, {near_duplicates} flagged as near-duplicates"
+            );
+            return Ok((contribution, near_duplicates));
+        }
+    }
+    bail!("no contribution event")
+}
+
+/// Datanets: a curated dataset from the shipped sample corpus, two contributors, a review, a
+/// refused duplicate, a flagged near-duplicate, and a published version.
+fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<()> {
+    step("6. a datanet: contributions with bonds, review, duplicates, a published version");
+    let (owner, alice, bob) = (&keys[0], &keys[1], &keys[2 % keys.len()]);
+    let receipt = committed(
+        c,
+        owner,
+        Payload::CreateDatanet {
+            info: DatanetInfo {
+                name: "rivers-and-lakes".into(),
+                description: "Plain-language notes on rivers and lakes (sample corpus)".into(),
+                license: "Apache-2.0".into(),
+                tags: vec!["geography".into(), "sample".into()],
+            },
+            rules: DatanetRules {
+                curation: CurationPolicy::OwnerCurated,
+                contribution_bond: 10 * TOKEN,
+                reject_slash_bps: 5_000,
+                publish_fee_per_byte: TOKEN / 1_000_000,
+                refuse_near_duplicates: false,
+            },
+        },
+    )?;
+    let id = receipt
+        .events
+        .iter()
+        .find_map(|e| {
+            if let Event::DatanetCreated { datanet, .. } = e {
+                Some(*datanet)
+            } else {
+                None
+            }
+        })
+        .context("no datanet event")?;
+    println!("dev0 created datanet {id} (owner-curated, 10-token bond per contribution, half slashed on rejection)");
+    let (rivers, _) = contribute_sample(c, alice, id, SAMPLES[0].0, SAMPLES[0].1)?;
+    let (lakes, _) = contribute_sample(c, bob, id, SAMPLES[1].0, SAMPLES[1].1)?;
+    let (glossary, _) = contribute_sample(c, bob, id, SAMPLES[2].0, SAMPLES[2].1)?;
+    // The same file again is refused before anything changes.
+    let again = contribute_sample(c, bob, id, SAMPLES[0].0, SAMPLES[0].1).unwrap_err();
+    println!("rivers.md again from dev2: refused: {again}");
+    // A lightly edited copy of one paragraph is flagged for the reviewer.
+    let copy = "Most rivers begin as many small streams in high ground. Rain and melting snow gather in rills, rills join into brooks, and brooks join into a channel that is wide enough to carry boats.";
+    let (copied, flagged) = contribute_sample(c, bob, id, "copied.txt", copy)?;
+    println!("copied.txt: {flagged} record flagged as a near-duplicate of an existing one");
+    for (seq, approve, reason) in [
+        (rivers, true, ""),
+        (lakes, true, ""),
+        (glossary, true, ""),
+        (copied, false, "near-duplicate of rivers.md"),
+    ] {
+        committed(
+            c,
+            owner,
+            Payload::Review {
+                datanet: id,
+                contribution: seq,
+                approve,
+                reason: reason.into(),
+            },
+        )?;
+    }
+    println!("dev0 approved 3 contributions (bonds returned) and rejected the copy (half its bond slashed)");
+    committed(c, owner, Payload::PublishVersion { datanet: id })?;
+    let d: serde_json::Value = c.get(&format!("/v1/datanets/{id}"))?;
+    let v = &d["versions"][0];
+    println!(
+        "published version {}: {} contributions, {} records, {} bytes, root {}",
+        v["version"],
+        v["contributions"],
+        v["records"],
+        v["bytes"],
+        v["root"].as_str().unwrap_or("?")
+    );
+    let r: serde_json::Value = c.get(&format!("/v1/datanets/{id}/records?contribution={lakes}&limit=1"))?;
+    let rec = &r["records"][0];
+    println!(
+        "a record with its provenance: contribution {} record {} = bytes {}..{} of blob {}:\n  {}",
+        rec["contribution"],
+        rec["index"],
+        rec["start"],
+        rec["end"],
+        rec["blob"].as_str().unwrap_or("?"),
+        rec["text"].as_str().unwrap_or("?")
+    );
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod chain_cmds;
+mod datanet_cmds;
 mod devnet;
 mod keys;
 mod node_cmds;
@@ -63,6 +64,9 @@ enum Command {
     Replay(node_cmds::ReplayArgs),
     /// Run a fresh single-node chain with funded dev accounts (and optionally a demo workload).
     Devnet(devnet::DevnetArgs),
+    /// Datanets: create, contribute, review, publish, inspect.
+    #[command(subcommand)]
+    Datanet(datanet_cmds::DatanetCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -88,6 +92,7 @@ fn main() {
         Command::Node(a) => node_cmds::node(a),
         Command::Replay(a) => node_cmds::replay(a),
         Command::Devnet(a) => devnet::run(a),
+        Command::Datanet(c) => datanet_cmds::run(c, &cli.url, &keys_dir),
         Command::Bench(b) => bench::run(b),
     };
     if let Err(e) = result {

@@ -146,6 +146,12 @@ fn devnet_demo_runs_end_to_end() {
     assert!(text.contains("(nonce_too_low)"), "{text}");
     assert!(text.contains("proven against state root"), "{text}");
     assert!(text.contains("one unit higher: rejected"), "{text}");
+    assert!(text.contains("rivers.md again from dev2: refused"), "{text}");
+    assert!(text.contains("1 flagged as near-duplicates"), "{text}");
+    assert!(
+        text.contains("published version 1: 3 contributions, 32 records"),
+        "{text}"
+    );
     // The chain it left behind re-executes from genesis to the same roots.
     let replay = ok(&Command::new(SINEW)
         .args(["replay", "--data-dir"])

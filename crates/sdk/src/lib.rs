@@ -181,6 +181,27 @@ impl Client {
         Self::handle(self.agent.post(&self.batch_url(wait)).send_json(body))
     }
 
+    /// Uploads a blob, streaming from `reader`; returns its id and size.
+    pub fn upload_blob(
+        &self,
+        reader: impl std::io::Read,
+        len: Option<u64>,
+    ) -> Result<(sinew_types::Hash, u64), SdkError> {
+        let mut req = self
+            .agent
+            .put(&format!("{}/v1/blobs", self.base))
+            .set("content-type", "application/octet-stream");
+        if let Some(n) = len {
+            req = req.set("content-length", &n.to_string());
+        }
+        let v: serde_json::Value = Self::handle(req.send(reader))?;
+        let id = v["blob"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| SdkError::Decode("no blob id".into()))?;
+        Ok((id, v["size"].as_u64().unwrap_or(0)))
+    }
+
     /// Builds, prices and signs a transaction for `key` (nonce from the node unless given).
     pub fn build(&self, key: &Keypair, payload: Payload, nonce: Option<Nonce>) -> Result<SignedTransaction, SdkError> {
         let chain_id = self.chain_id()?;

@@ -140,6 +140,9 @@ pub struct DatanetVersion {
     pub height: Height,
 }
 
+/// An entry of an LSH bucket group: band hash, contribution, record index.
+type LshEntry = (u64, u64, u32);
+
 /// Flags listed per contribution (the count is always exact).
 pub const MAX_FLAGS: usize = 64;
 const MAX_TEXT: usize = 1024;
@@ -213,10 +216,10 @@ pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRej
                 return bad("metadata must be at most 1 KiB");
             }
             match format {
-                Format::Text { max_record_bytes } | Format::Markdown { max_record_bytes } => {
-                    if !(64..=sinew_datanet::MAX_RECORD_BYTES).contains(max_record_bytes) {
-                        return bad("max_record_bytes must be within 64..=1048576");
-                    }
+                Format::Text { max_record_bytes } | Format::Markdown { max_record_bytes }
+                    if !(64..=sinew_datanet::MAX_RECORD_BYTES).contains(max_record_bytes) =>
+                {
+                    return bad("max_record_bytes must be within 64..=1048576")
                 }
                 Format::Jsonl { field } if field.is_empty() || field.len() > 64 => {
                     return bad("field must be 1 to 64 bytes")
@@ -445,7 +448,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             }
         }
         // Near duplicates through the LSH buckets, grouped by (band, first byte).
-        let mut groups: BTreeMap<(u8, u8), Vec<(u64, u64, u32)>> = BTreeMap::new();
+        let mut groups: BTreeMap<(u8, u8), Vec<LshEntry>> = BTreeMap::new();
         for (i, r) in records.iter().enumerate() {
             for (b, h) in r.bands.iter().enumerate() {
                 groups
@@ -455,7 +458,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             }
         }
         let mut shared: BTreeMap<(u32, u64, u32), u8> = BTreeMap::new();
-        let mut loaded: BTreeMap<(u8, u8), Vec<(u64, u64, u32)>> = BTreeMap::new();
+        let mut loaded: BTreeMap<(u8, u8), Vec<LshEntry>> = BTreeMap::new();
         for ((band, prefix), entries) in &groups {
             let existing: Vec<(u64, u64, u32)> =
                 self.get(&StateKey::DatanetLsh(id, *band, *prefix))?.unwrap_or_default();

@@ -11,11 +11,14 @@ use std::sync::{Arc, Mutex};
 /// Ingested blobs kept in memory.
 const CACHE_ENTRIES: usize = 32;
 
+/// A blob and the encoding of a format.
+type CacheKey = (BlobId, Vec<u8>);
+
 /// A blob store that answers the state machine's record queries.
 pub struct IngestingBlobs {
     /// The blobs.
     pub store: BlobStore,
-    cache: Mutex<HashMap<(BlobId, Vec<u8>), Arc<Ingested>>>,
+    cache: Mutex<HashMap<CacheKey, Arc<Ingested>>>,
 }
 
 impl IngestingBlobs {

@@ -1,0 +1,369 @@
+//! `sinew datanet`: create, contribute files or folders, review, publish, and inspect datanets.
+
+use crate::keys;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sinew_sdk::{Client, SubmitOutcome, SubmitResult};
+use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::{Keypair, Payload, TxStatus};
+use std::path::{Path, PathBuf};
+
+/// Datanet commands.
+#[derive(Subcommand)]
+pub enum DatanetCmd {
+    /// Create a datanet owned by `--from`.
+    Create(CreateArgs),
+    /// Contribute files (or every supported file under folders) to a datanet.
+    Contribute(ContributeArgs),
+    /// Approve or reject a pending contribution.
+    Review(ReviewArgs),
+    /// Publish a new version over every approved contribution.
+    Publish {
+        /// Owner key.
+        #[arg(long)]
+        from: String,
+        /// Datanet id.
+        #[arg(long)]
+        datanet: u64,
+    },
+    /// Show a datanet, its versions and contributions.
+    Show {
+        /// Datanet id.
+        id: u64,
+    },
+    /// List datanets.
+    List,
+    /// Print records with their provenance.
+    Records {
+        /// Datanet id.
+        id: u64,
+        /// Only this contribution.
+        #[arg(long)]
+        contribution: Option<u64>,
+        /// Skip this many records.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+/// Arguments of `sinew datanet create`.
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Owner key.
+    #[arg(long)]
+    from: String,
+    /// Name.
+    #[arg(long)]
+    name: String,
+    /// Description.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// SPDX license expression (e.g. CC-BY-4.0, MIT OR Apache-2.0).
+    #[arg(long)]
+    license: String,
+    /// Tags (repeatable).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// open, owner, or staked (with --quorum and --min-stake).
+    #[arg(long, default_value = "owner")]
+    policy: String,
+    /// Votes that decide (staked policy).
+    #[arg(long, default_value_t = 1)]
+    quorum: u32,
+    /// Stake a reviewer needs (staked policy).
+    #[arg(long, default_value_t = 0)]
+    min_stake: u128,
+    /// Bond locked per contribution.
+    #[arg(long, default_value_t = 0)]
+    bond: u128,
+    /// Share of the bond slashed on rejection, in basis points.
+    #[arg(long, default_value_t = 0)]
+    slash_bps: u16,
+    /// Publish fee per byte of new data.
+    #[arg(long, default_value_t = 0)]
+    publish_fee_per_byte: u128,
+    /// Refuse near-duplicates instead of flagging them.
+    #[arg(long)]
+    refuse_near_duplicates: bool,
+}
+
+/// Arguments of `sinew datanet contribute`.
+#[derive(Args)]
+pub struct ContributeArgs {
+    /// Contributor key.
+    #[arg(long)]
+    from: String,
+    /// Datanet id.
+    #[arg(long)]
+    datanet: u64,
+    /// Files or folders (.txt, .md, .jsonl, .csv).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// JSON lines: the field holding the text.
+    #[arg(long, default_value = "text")]
+    field: String,
+    /// CSV: the columns to take (comma-separated).
+    #[arg(long, default_value = "text")]
+    columns: String,
+    /// Text and Markdown: the largest record in bytes.
+    #[arg(long, default_value_t = 4096)]
+    max_record_bytes: u32,
+}
+
+/// Arguments of `sinew datanet review`.
+#[derive(Args)]
+pub struct ReviewArgs {
+    /// Reviewer key.
+    #[arg(long)]
+    from: String,
+    /// Datanet id.
+    #[arg(long)]
+    datanet: u64,
+    /// Contribution number.
+    #[arg(long)]
+    contribution: u64,
+    /// Approve.
+    #[arg(long, conflicts_with = "reject")]
+    approve: bool,
+    /// Reject (give --reason).
+    #[arg(long)]
+    reject: bool,
+    /// Why.
+    #[arg(long, default_value = "")]
+    reason: String,
+}
+
+/// Runs a datanet command.
+pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
+    let c = Client::new(url);
+    match cmd {
+        DatanetCmd::Create(a) => {
+            let curation = match a.policy.as_str() {
+                "open" => CurationPolicy::Open,
+                "owner" => CurationPolicy::OwnerCurated,
+                "staked" => CurationPolicy::StakedReviewers {
+                    quorum: a.quorum,
+                    min_stake: a.min_stake,
+                },
+                other => bail!("--policy {other:?}: expected open, owner or staked"),
+            };
+            let key = keys::load(dir, &a.from)?;
+            let payload = Payload::CreateDatanet {
+                info: DatanetInfo {
+                    name: a.name,
+                    description: a.description,
+                    license: a.license,
+                    tags: a.tags,
+                },
+                rules: DatanetRules {
+                    curation,
+                    contribution_bond: a.bond,
+                    reject_slash_bps: a.slash_bps,
+                    publish_fee_per_byte: a.publish_fee_per_byte,
+                    refuse_near_duplicates: a.refuse_near_duplicates,
+                },
+            };
+            let r = submit(&c, &key, payload)?;
+            for e in &r.receipt().context("no receipt")?.events {
+                if let sinew_types::Event::DatanetCreated { datanet, .. } = e {
+                    println!("created datanet {datanet}");
+                }
+            }
+        }
+        DatanetCmd::Contribute(a) => contribute(&c, dir, a)?,
+        DatanetCmd::Review(a) => {
+            if a.approve == a.reject {
+                bail!("say --approve or --reject");
+            }
+            let key = keys::load(dir, &a.from)?;
+            let payload = Payload::Review {
+                datanet: a.datanet,
+                contribution: a.contribution,
+                approve: a.approve,
+                reason: a.reason,
+            };
+            submit(&c, &key, payload)?;
+            println!("reviewed contribution {} of datanet {}", a.contribution, a.datanet);
+        }
+        DatanetCmd::Publish { from, datanet } => {
+            let key = keys::load(dir, &from)?;
+            let r = submit(&c, &key, Payload::PublishVersion { datanet })?;
+            for e in &r.receipt().context("no receipt")?.events {
+                if let sinew_types::Event::VersionPublished { version, root, .. } = e {
+                    println!("published version {version} of datanet {datanet}: root {root}");
+                }
+            }
+        }
+        DatanetCmd::Show { id } => {
+            let d: serde_json::Value = c.get(&format!("/v1/datanets/{id}"))?;
+            let cs: serde_json::Value = c.get(&format!("/v1/datanets/{id}/contributions"))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "datanet": d["datanet"], "versions": d["versions"], "contributions": cs["contributions"] })
+                )?
+            );
+        }
+        DatanetCmd::List => {
+            let v: serde_json::Value = c.get("/v1/datanets")?;
+            for d in v["datanets"].as_array().into_iter().flatten() {
+                println!(
+                    "{:>4}  {:<24} {:<14} contributions {:>4}  approved {:>4}  versions {}",
+                    d["id"],
+                    d["info"]["name"].as_str().unwrap_or(""),
+                    d["info"]["license"].as_str().unwrap_or(""),
+                    d["contributions"],
+                    d["approved"],
+                    d["versions"]
+                );
+            }
+        }
+        DatanetCmd::Records {
+            id,
+            contribution,
+            offset,
+            limit,
+        } => {
+            let q = contribution.map(|c| format!("&contribution={c}")).unwrap_or_default();
+            let v: serde_json::Value = c.get(&format!("/v1/datanets/{id}/records?offset={offset}&limit={limit}{q}"))?;
+            for r in v["records"].as_array().into_iter().flatten() {
+                println!(
+                    "[contribution {} record {} bytes {}..{} of blob {}]",
+                    r["contribution"],
+                    r["index"],
+                    r["start"],
+                    r["end"],
+                    r["blob"].as_str().unwrap_or("")
+                );
+                println!("{}\n", r["text"].as_str().unwrap_or(""));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn submit(c: &Client, key: &Keypair, payload: Payload) -> Result<SubmitResult> {
+    let tx = c.build(key, payload, None)?;
+    let r = c.submit(&tx, true)?;
+    match &r.outcome {
+        SubmitOutcome::Refused { error } => bail!("refused ({}): {}", error.code, error.message),
+        SubmitOutcome::Dropped { code, reason } => bail!("dropped ({code}): {reason}"),
+        SubmitOutcome::Committed { receipt, .. } => {
+            if let TxStatus::Failed { code, message } = &receipt.status {
+                bail!("failed ({code}): {message}");
+            }
+        }
+        SubmitOutcome::Pending => bail!("still pending after the wait"),
+    }
+    Ok(r)
+}
+
+/// Every supported file under `paths`, sorted, with its format.
+fn collect(paths: &[PathBuf], a: &ContributeArgs) -> Result<Vec<(PathBuf, Format)>> {
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).with_context(|| format!("reading {}", p.display()))? {
+                stack.push(e?.path());
+            }
+            continue;
+        }
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let format = match Format::for_extension(ext) {
+            Some(Format::Text { .. }) => Format::Text {
+                max_record_bytes: a.max_record_bytes,
+            },
+            Some(Format::Markdown { .. }) => Format::Markdown {
+                max_record_bytes: a.max_record_bytes,
+            },
+            Some(Format::Jsonl { .. }) => Format::Jsonl { field: a.field.clone() },
+            Some(Format::Csv { .. }) => Format::Csv {
+                columns: a.columns.split(',').map(|s| s.trim().to_string()).collect(),
+            },
+            None if paths.contains(&p) => {
+                bail!("{}: unsupported file type (use .txt, .md, .jsonl or .csv)", p.display())
+            }
+            None => continue,
+        };
+        files.push((p, format));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    if files.is_empty() {
+        bail!("no .txt, .md, .jsonl or .csv files found");
+    }
+    Ok(files)
+}
+
+fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
+    let key = keys::load(dir, &a.from)?;
+    let files = collect(&a.paths, &a)?;
+    let total: u64 = files
+        .iter()
+        .map(|(p, _)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:30} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+            .expect("valid template"),
+    );
+    // Ingest everything first: a bad file stops the whole contribution before anything is stored.
+    let mut prepared = Vec::new();
+    for (path, format) in &files {
+        bar.set_message(format!(
+            "checking {}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+        ));
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let ingested = sinew_datanet::ingest_blob(&bytes, format, &path.display().to_string())?;
+        bar.inc(bytes.len() as u64 / 2);
+        prepared.push((path, format, ingested));
+    }
+    for (path, format, ingested) in prepared {
+        bar.set_message(format!(
+            "uploading {}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+        ));
+        let file = std::fs::File::open(path)?;
+        let (blob, size) = c.upload_blob(bar.wrap_read(file), Some(ingested.size))?;
+        bar.set_position(bar.position().saturating_sub(ingested.size / 2));
+        let payload = Payload::Contribute {
+            datanet: a.datanet,
+            blob,
+            size,
+            format: format.clone(),
+            record_count: ingested.records.len() as u32,
+            records_root: sinew_datanet::records_root(&ingested.records),
+            metadata: path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect(),
+        };
+        let r = submit(c, &key, payload).with_context(|| format!("contributing {}", path.display()))?;
+        for e in &r.receipt().context("no receipt")?.events {
+            if let sinew_types::Event::Contributed {
+                contribution,
+                records,
+                near_duplicates,
+                ..
+            } = e
+            {
+                bar.suspend(|| {
+                    println!(
+                        "{}: contribution {contribution}, {records} records, {near_duplicates} near-duplicates flagged",
+                        path.display()
+                    )
+                });
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
