@@ -93,17 +93,31 @@ pub fn bands(sig: &[u32; HASHES]) -> [u64; BANDS] {
     out
 }
 
-/// Fingerprints records (exact hash and LSH bands).
+fn fingerprint_one(r: &Record) -> RecordMeta {
+    RecordMeta {
+        hash: Hash::of(r.text.as_bytes()),
+        start: r.start,
+        end: r.end,
+        bands: bands(&signature(&r.text)),
+    }
+}
+
+/// Fingerprints records (exact hash and LSH bands), in order, spread over the available cores.
 pub fn fingerprint(records: &[Record]) -> Vec<RecordMeta> {
-    records
-        .iter()
-        .map(|r| RecordMeta {
-            hash: Hash::of(r.text.as_bytes()),
-            start: r.start,
-            end: r.end,
-            bands: bands(&signature(&r.text)),
-        })
-        .collect()
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if records.len() < 256 || threads == 1 {
+        return records.iter().map(fingerprint_one).collect();
+    }
+    let chunk = records.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let hs: Vec<_> = records
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(fingerprint_one).collect::<Vec<_>>()))
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("fingerprint thread panicked"))
+            .collect()
+    })
 }
 
 /// An in-memory LSH index: which earlier records share a band with a new one.

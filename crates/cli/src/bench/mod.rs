@@ -1,5 +1,6 @@
 //! `sinew bench`: benchmarks that print their figures (never run as tests).
 
+mod ingest;
 mod ledger;
 
 use anyhow::Result;
@@ -10,11 +11,14 @@ use clap::Subcommand;
 pub enum BenchCmd {
     /// Signed transfers per second, durable, in-process and end to end over HTTP.
     Ledger(ledger::LedgerArgs),
+    /// Datanet ingestion end to end: generate, upload, contribute, publish.
+    Ingest(ingest::IngestArgs),
 }
 
 /// Runs a benchmark.
 pub fn run(cmd: BenchCmd) -> Result<()> {
     match cmd {
         BenchCmd::Ledger(a) => ledger::run(a),
+        BenchCmd::Ingest(a) => ingest::run(a),
     }
 }
