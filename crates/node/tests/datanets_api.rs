@@ -1,0 +1,233 @@
+//! Datanets over the API: streamed blob upload and verified download, the datanet lifecycle, and
+//! bad input refused with a clear error, no state change and no stray file in the blob store.
+
+use serde_json::Value;
+use sinew_node::NodeConfig;
+use sinew_sdk::{sign_with_fee, Client, SdkError, SubmitOutcome};
+use sinew_state::fuzz_harness::test_genesis;
+use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::{Hash, Keypair, Params, Payload, TxStatus};
+
+struct TestNode {
+    rt: tokio::runtime::Runtime,
+    running: Option<sinew_node::RunningNode>,
+    client: Client,
+    keys: Vec<Keypair>,
+    params: Params,
+    dir: tempfile::TempDir,
+}
+
+impl TestNode {
+    fn start() -> TestNode {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut genesis, keys) = test_genesis(4, 1_000_000_000);
+        genesis.params.max_blob_bytes = 4096;
+        let mut config = NodeConfig::new(dir.path().join("node"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.block_interval_ms = 5;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let running = rt.block_on(sinew_node::start(config, Some(genesis.clone()))).unwrap();
+        let client = Client::new(&running.url());
+        TestNode {
+            rt,
+            running: Some(running),
+            client,
+            keys,
+            params: genesis.params,
+            dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        self.running.as_ref().unwrap().url()
+    }
+
+    fn nonce(&self, who: usize) -> u64 {
+        self.client
+            .account(&self.keys[who].address(), None)
+            .unwrap()
+            .account
+            .nonce
+    }
+
+    /// Submits and waits: Ok(receipt status) or Err(refusal code).
+    fn send(&self, who: usize, payload: Payload) -> Result<TxStatus, String> {
+        let tx = sign_with_fee(&self.keys[who], "sinew-test", self.nonce(who), payload, &self.params);
+        match self.client.submit(&tx, true).unwrap().outcome {
+            SubmitOutcome::Committed { receipt, .. } => Ok(receipt.status),
+            SubmitOutcome::Refused { error } => Err(error.code),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn contribute(&self, datanet: u64, text: &str) -> Payload {
+        let ing = sinew_datanet::ingest_blob(text.as_bytes(), &Format::Text { max_record_bytes: 4096 }, "t").unwrap();
+        let (blob, size) = self
+            .client
+            .upload_blob(text.as_bytes(), Some(text.len() as u64))
+            .unwrap();
+        Payload::Contribute {
+            datanet,
+            blob,
+            size,
+            format: Format::Text { max_record_bytes: 4096 },
+            record_count: ing.records.len() as u32,
+            records_root: sinew_datanet::records_root(&ing.records),
+            metadata: String::new(),
+        }
+    }
+
+    fn tmp_files(&self) -> usize {
+        std::fs::read_dir(self.dir.path().join("node/blobs/tmp"))
+            .unwrap()
+            .count()
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            self.rt.block_on(r.shutdown()).unwrap();
+        }
+    }
+}
+
+fn create() -> Payload {
+    Payload::CreateDatanet {
+        info: DatanetInfo {
+            name: "notes".into(),
+            description: "d".into(),
+            license: "MIT OR Apache-2.0".into(),
+            tags: vec![],
+        },
+        rules: DatanetRules {
+            curation: CurationPolicy::OwnerCurated,
+            contribution_bond: 100,
+            reject_slash_bps: 0,
+            publish_fee_per_byte: 1,
+            refuse_near_duplicates: false,
+        },
+    }
+}
+
+#[test]
+fn blobs_upload_stream_and_verify() {
+    let n = TestNode::start();
+    let body = b"some bytes worth keeping".to_vec();
+    let (id, size) = n.client.upload_blob(&body[..], None).unwrap();
+    assert_eq!((id, size), (Hash::of(&body), body.len() as u64));
+    let got = ureq::get(&format!("{}/v1/blobs/{id}", n.url())).call().unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut got.into_reader(), &mut bytes).unwrap();
+    assert_eq!(bytes, body);
+    // Oversized: refused (declared and undeclared length), nothing left behind.
+    match n.client.upload_blob(&vec![1u8; 5000][..], Some(5000)) {
+        Err(SdkError::Api { status: 413, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    match n
+        .client
+        .upload_blob(std::io::Read::chain(&vec![1u8; 3000][..], &vec![2u8; 3000][..]), None)
+    {
+        Err(SdkError::Api { status: 413, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(n.tmp_files(), 0, "no stray partial upload");
+    // Unknown and malformed ids.
+    let status = |path: &str| match ureq::get(&format!("{}{path}", n.url())).call() {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(s, _)) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status(&format!("/v1/blobs/{}", Hash::of(b"nope"))), 404);
+    assert_eq!(status("/v1/blobs/..%2F..%2Fetc%2Fpasswd"), 400);
+    // A corrupted file on disk is detected and never served.
+    let hex = id.to_string();
+    std::fs::write(
+        n.dir.path().join("node/blobs").join(&hex[..2]).join(&hex[2..]),
+        b"tampered",
+    )
+    .unwrap();
+    assert_eq!(status(&format!("/v1/blobs/{id}")), 500);
+}
+
+#[test]
+fn datanet_lifecycle_and_bad_input_over_the_api() {
+    let n = TestNode::start();
+    let c = &n.client;
+    let mut bad = create();
+    if let Payload::CreateDatanet { info, .. } = &mut bad {
+        info.license = "Made-Up-1.0".into();
+    }
+    assert_eq!(n.send(0, bad), Err("invalid_datanet".into()));
+    assert_eq!(n.send(0, create()), Ok(TxStatus::Success));
+    let contrib = n.contribute(0, "First record about rivers.\n\nSecond record about lakes.");
+    // Bad contributions are refused at admission: no fee, no nonce, nothing changes.
+    let before = c.account(&n.keys[1].address(), None).unwrap().account;
+    let mut wrong = contrib.clone();
+    if let Payload::Contribute { record_count, .. } = &mut wrong {
+        *record_count = 5;
+    }
+    assert_eq!(n.send(1, wrong), Err("blob_mismatch".into()));
+    let mut missing = contrib.clone();
+    if let Payload::Contribute { blob, .. } = &mut missing {
+        *blob = Hash::of(b"not uploaded");
+    }
+    assert_eq!(n.send(1, missing), Err("unknown_blob".into()));
+    let mut elsewhere = contrib.clone();
+    if let Payload::Contribute { datanet, .. } = &mut elsewhere {
+        *datanet = 7;
+    }
+    assert_eq!(n.send(1, elsewhere), Err("unknown_datanet".into()));
+    assert_eq!(
+        n.send(0, Payload::PublishVersion { datanet: 0 }),
+        Err("nothing_approved".into())
+    );
+    assert_eq!(c.account(&n.keys[1].address(), None).unwrap().account, before);
+    // The real thing, then a duplicate, then reviews.
+    assert_eq!(n.send(1, contrib.clone()), Ok(TxStatus::Success));
+    assert_eq!(n.send(2, contrib), Err("duplicate_record".into()));
+    let approve = Payload::Review {
+        datanet: 0,
+        contribution: 0,
+        approve: true,
+        reason: String::new(),
+    };
+    assert_eq!(n.send(2, approve.clone()), Err("not_reviewer".into()));
+    assert_eq!(n.send(0, approve.clone()), Ok(TxStatus::Success));
+    assert_eq!(n.send(0, approve), Err("already_decided".into()));
+    assert_eq!(n.send(0, Payload::PublishVersion { datanet: 0 }), Ok(TxStatus::Success));
+    // Queries: datanet with its version, contributions by contributor, records with provenance.
+    let d: Value = c.get("/v1/datanets/0").unwrap();
+    assert_eq!(d["versions"][0]["records"], 2);
+    let v: Value = c.get("/v1/datanets/0/versions/1").unwrap();
+    assert_eq!(v["contributions"], 1);
+    let mine: Value = c
+        .get(&format!(
+            "/v1/datanets/0/contributions?contributor={}",
+            n.keys[1].address()
+        ))
+        .unwrap();
+    assert_eq!(mine["contributions"].as_array().unwrap().len(), 1);
+    let theirs: Value = c
+        .get(&format!(
+            "/v1/datanets/0/contributions?contributor={}",
+            n.keys[2].address()
+        ))
+        .unwrap();
+    assert!(theirs["contributions"].as_array().unwrap().is_empty());
+    let r: Value = c.get("/v1/datanets/0/records?offset=1&limit=5").unwrap();
+    assert_eq!(r["records"].as_array().unwrap().len(), 1);
+    assert_eq!(r["records"][0]["text"], "Second record about lakes.");
+    assert_eq!(
+        (r["records"][0]["start"].as_u64(), r["records"][0]["end"].as_u64()),
+        (Some(28), Some(54))
+    );
+    let list: Value = c.get("/v1/datanets").unwrap();
+    assert_eq!(list["datanets"].as_array().unwrap().len(), 1);
+    assert!(matches!(
+        c.get::<Value>("/v1/datanets/9"),
+        Err(SdkError::Api { status: 404, .. })
+    ));
+    assert_eq!(n.tmp_files(), 0);
+}
