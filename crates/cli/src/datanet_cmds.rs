@@ -100,7 +100,7 @@ pub struct ContributeArgs {
     /// Datanet id.
     #[arg(long)]
     datanet: u64,
-    /// Files or folders (.txt, .md, .jsonl, .csv).
+    /// Files or folders (.txt, .md, .jsonl, .csv, .pdf).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// JSON lines: the field holding the text.
@@ -109,7 +109,7 @@ pub struct ContributeArgs {
     /// CSV: the columns to take (comma-separated).
     #[arg(long, default_value = "text")]
     columns: String,
-    /// Text and Markdown: the largest record in bytes.
+    /// Text, Markdown and PDF: the largest record in bytes.
     #[arg(long, default_value_t = 4096)]
     max_record_bytes: u32,
 }
@@ -285,8 +285,14 @@ fn collect(paths: &[PathBuf], a: &ContributeArgs) -> Result<Vec<(PathBuf, Format
             Some(Format::Csv { .. }) => Format::Csv {
                 columns: a.columns.split(',').map(|s| s.trim().to_string()).collect(),
             },
+            Some(Format::Pdf { .. }) => Format::Pdf {
+                max_record_bytes: a.max_record_bytes,
+            },
             None if paths.contains(&p) => {
-                bail!("{}: unsupported file type (use .txt, .md, .jsonl or .csv)", p.display())
+                bail!(
+                    "{}: unsupported file type (use .txt, .md, .jsonl, .csv or .pdf)",
+                    p.display()
+                )
             }
             None => continue,
         };
@@ -294,7 +300,7 @@ fn collect(paths: &[PathBuf], a: &ContributeArgs) -> Result<Vec<(PathBuf, Format
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     if files.is_empty() {
-        bail!("no .txt, .md, .jsonl or .csv files found");
+        bail!("no .txt, .md, .jsonl, .csv or .pdf files found");
     }
     Ok(files)
 }

@@ -42,6 +42,15 @@ pub fn ingest(bytes: &[u8], format: &Format, source: &str) -> Result<Vec<Record>
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(err(source, 1, "the file is empty"));
     }
+    if let Format::Pdf { max_record_bytes } = format {
+        let max = check_max(*max_record_bytes, source)?;
+        let text = pdf_text(bytes, source)?;
+        let records = paragraphs(&text, false, max);
+        if records.is_empty() {
+            return Err(err(source, 1, "the PDF has no extractable text"));
+        }
+        return Ok(records);
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         err(
             source,
@@ -54,11 +63,23 @@ pub fn ingest(bytes: &[u8], format: &Format, source: &str) -> Result<Vec<Record>
         Format::Markdown { max_record_bytes } => paragraphs(text, true, check_max(*max_record_bytes, source)?),
         Format::Jsonl { field } => jsonl(text, field, source)?,
         Format::Csv { columns } => csv_rows(bytes, columns, source)?,
+        Format::Pdf { .. } => unreachable!("handled above"),
     };
     if records.is_empty() {
         return Err(err(source, 1, "no records in the file"));
     }
     Ok(records)
+}
+
+/// The text of a PDF. The extractor is guarded: a malformed file that makes it panic is an
+/// ingestion error, never a crashed node.
+fn pdf_text(bytes: &[u8], source: &str) -> Result<String, IngestError> {
+    let result = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
+    match result {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(e)) => Err(err(source, 1, format!("unreadable PDF: {e}"))),
+        Err(_) => Err(err(source, 1, "unreadable PDF: the text extractor failed on it")),
+    }
 }
 
 fn check_max(max: u32, source: &str) -> Result<usize, IngestError> {
@@ -276,6 +297,60 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].text, "A\nmulti\nline");
         assert_eq!(&csv[r[1].start as usize..r[1].end as usize], "2,B,plain");
+    }
+
+    /// A minimal one-page PDF with two lines of text, xref offsets computed.
+    fn tiny_pdf(lines: &[&str]) -> Vec<u8> {
+        let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
+        for l in lines {
+            content.push_str(&format!("({l}) Tj T*\n"));
+        }
+        content.push_str("ET");
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+        ];
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        let mut offsets = vec![];
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+        for o in offsets {
+            pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn pdf_text_is_extracted_and_bad_pdfs_are_errors() {
+        let pdf = tiny_pdf(&["Rivers carry water to the sea.", "Lakes hold it."]);
+        let r = ingest(&pdf, &Format::Pdf { max_record_bytes: 4096 }, "notes.pdf").unwrap();
+        let all: String = r.iter().map(|r| r.text.clone()).collect::<Vec<_>>().join(" ");
+        assert!(all.contains("Rivers carry water to the sea."), "{all:?}");
+        assert!(all.contains("Lakes hold it."), "{all:?}");
+        let e = ingest(
+            b"%PDF-1.4 this is not really a pdf",
+            &Format::Pdf { max_record_bytes: 4096 },
+            "bad.pdf",
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("bad.pdf:1: unreadable PDF"), "{e}");
+        let mut truncated = pdf.clone();
+        truncated.truncate(pdf.len() / 2);
+        assert!(ingest(&truncated, &Format::Pdf { max_record_bytes: 4096 }, "cut.pdf").is_err());
     }
 
     #[test]

@@ -216,7 +216,9 @@ pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRej
                 return bad("metadata must be at most 1 KiB");
             }
             match format {
-                Format::Text { max_record_bytes } | Format::Markdown { max_record_bytes }
+                Format::Text { max_record_bytes }
+                | Format::Markdown { max_record_bytes }
+                | Format::Pdf { max_record_bytes }
                     if !(64..=sinew_datanet::MAX_RECORD_BYTES).contains(max_record_bytes) =>
                 {
                     return bad("max_record_bytes must be within 64..=1048576")

@@ -35,6 +35,12 @@ pub enum Format {
         /// Column names to take, in order.
         columns: Vec<String>,
     },
+    /// PDF: the text is extracted, then cut like plain text. Record ranges are byte offsets in
+    /// the extracted text (a PDF's own bytes have no reading order).
+    Pdf {
+        /// Largest record, in bytes.
+        max_record_bytes: u32,
+    },
 }
 
 impl Format {
