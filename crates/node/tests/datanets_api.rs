@@ -223,6 +223,10 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
         (r["records"][0]["start"].as_u64(), r["records"][0]["end"].as_u64()),
         (Some(28), Some(54))
     );
+    let all: Value = c
+        .get(&format!("/v1/contributions?contributor={}", n.keys[1].address()))
+        .unwrap();
+    assert_eq!(all["contributions"][0]["datanet"], 0);
     let list: Value = c.get("/v1/datanets").unwrap();
     assert_eq!(list["datanets"].as_array().unwrap().len(), 1);
     assert!(matches!(

@@ -150,3 +150,25 @@ pub async fn records(
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(json!({ "records": out })))
 }
+
+/// The contributor filter of `/v1/contributions`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByContributor {
+    contributor: String,
+}
+
+/// GET /v1/contributions?contributor=ADDRESS: every contribution of one account, all datanets.
+pub async fn by_contributor(
+    State(node): State<Arc<Node>>,
+    Query(f): Query<ByContributor>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who: Address = f
+        .contributor
+        .parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))?;
+    let mut v: Vec<Contribution> = list(&node, &StateKey::Contribution(0, 0).encode()[..1])?;
+    v.retain(|c| c.contributor == who);
+    v.sort_by_key(|c| (c.datanet, c.seq));
+    Ok(Json(json!({ "contributions": v })))
+}

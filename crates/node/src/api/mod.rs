@@ -46,6 +46,7 @@ pub const ROUTES: &[&str] = &[
     "/v1/datanets/{id}/versions/{n}",
     "/v1/datanets/{id}/contributions",
     "/v1/datanets/{id}/records",
+    "/v1/contributions",
 ];
 
 /// Builds the router over a shared node.
@@ -72,6 +73,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/datanets/{id}/versions/{n}", get(datanets::version))
         .route("/v1/datanets/{id}/contributions", get(datanets::list_contributions))
         .route("/v1/datanets/{id}/records", get(datanets::records))
+        .route("/v1/contributions", get(datanets::by_contributor))
         .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(node)
