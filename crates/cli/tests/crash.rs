@@ -196,3 +196,67 @@ fn acknowledged_transactions_survive_kill_9() {
     );
     assert!(text.contains("every state root matches"), "{text}");
 }
+
+#[test]
+fn a_node_killed_mid_upload_shows_no_partial_blob() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let key = Keypair::dev("upload-crash");
+    let genesis = Genesis {
+        chain_id: "sinew-upload".into(),
+        timestamp_ms: 0,
+        params: Params::default_for(key.address()),
+        accounts: vec![GenesisAccount {
+            address: key.address(),
+            balance: 1,
+        }],
+    };
+    std::fs::write(
+        dir.path().join("genesis.json"),
+        serde_json::to_string(&genesis).unwrap(),
+    )
+    .unwrap();
+    let port = free_port();
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = \"data\"\ngenesis_file = \"genesis.json\"\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let client = Client::new(&format!("http://127.0.0.1:{port}"));
+    let mut node = spawn_node(&config);
+    wait_healthy(&client);
+    let full = vec![42u8; 4 << 20];
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "PUT /v1/blobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        full.len()
+    )
+    .unwrap();
+    s.write_all(&full[..1 << 20]).unwrap();
+    s.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let tmp = dir.path().join("data/blobs/tmp");
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 1, "the upload is under way");
+    node.kill().unwrap();
+    node.wait().unwrap();
+    drop(s);
+    let mut node = spawn_node(&config);
+    wait_healthy(&client);
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "the partial upload was swept"
+    );
+    let id = sinew_types::Hash::of(&full);
+    match client.get::<serde_json::Value>(&format!("/v1/blobs/{id}")) {
+        Err(sinew_sdk::SdkError::Api { status: 404, .. }) => {}
+        other => panic!("a partial blob is visible: {other:?}"),
+    }
+    // The same upload completes after the restart.
+    let (got, size) = client.upload_blob(&full[..], Some(full.len() as u64)).unwrap();
+    assert_eq!((got, size), (id, full.len() as u64));
+    node.kill().unwrap();
+    node.wait().unwrap();
+}
