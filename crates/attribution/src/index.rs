@@ -1,0 +1,401 @@
+//! Building, writing and memory-mapping suffix-array indexes; exact n-gram queries.
+//!
+//! File layout (little endian): a 64-byte header (magic `SINEWIDX`, format version, tokenizer id,
+//! text length, document count, BLAKE3 checksum of the body), then the token stream, padding to 8
+//! bytes, the suffix array (u32 per token), the document start offsets (u64 each) and the document
+//! references (contribution u64, record u32). About 5 bytes per token plus 20 per document.
+
+use memmap2::Mmap;
+use std::cmp::Ordering;
+use std::io::Write;
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"SINEWIDX";
+const VERSION: u32 = 1;
+const HEADER: usize = 64;
+/// Byte-level tokenizer id in the header.
+pub const TOKENIZER_BYTES: u8 = 0;
+
+/// Which record a document of the index is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DocRef {
+    /// Contribution number in the datanet.
+    pub contribution: u64,
+    /// Record index in the contribution.
+    pub record: u32,
+}
+
+/// One place a pattern occurs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Occurrence {
+    /// Document number in the index (order of the records given to `build`).
+    pub doc: u32,
+    /// Offset of the match in that document, in tokens.
+    pub offset: u64,
+}
+
+/// Why an index could not be built or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The corpus is too large for a 32-bit suffix array (shard it).
+    #[error("corpus of {0} tokens exceeds the 2^31 limit of one shard")]
+    TooLarge(usize),
+    /// A document contains the separator byte.
+    #[error("document {0} contains the separator byte 0xFF (not UTF-8 text)")]
+    Separator(usize),
+    /// Suffix array construction failed.
+    #[error("suffix array construction failed: {0}")]
+    Build(String),
+    /// The file is not an index of this version, or its checksum does not match.
+    #[error("not a valid index file: {0}")]
+    Invalid(String),
+    /// File system error.
+    #[error("index I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+enum Bytes {
+    Owned(Vec<u8>),
+    Mapped(Mmap),
+}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+/// A suffix-array index, in memory or memory-mapped from a file.
+pub struct Index {
+    bytes: Bytes,
+    text_len: usize,
+    docs: usize,
+    sa_at: usize,
+    starts_at: usize,
+    refs_at: usize,
+}
+
+fn pad8(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
+
+impl Index {
+    /// Builds the index of `docs` (record texts with their references), in order. The result is
+    /// a pure function of the input: the same records give byte-identical index files.
+    pub fn build(docs: &[(DocRef, &[u8])]) -> Result<Index, IndexError> {
+        let text_len: usize = docs.iter().map(|(_, t)| t.len() + 1).sum();
+        if text_len >= i32::MAX as usize {
+            return Err(IndexError::TooLarge(text_len));
+        }
+        let sa_at = pad8(HEADER + text_len);
+        let starts_at = sa_at + 4 * text_len;
+        let refs_at = starts_at + 8 * docs.len();
+        let total = refs_at + 12 * docs.len();
+        let mut out = vec![0u8; total];
+        let mut pos = HEADER;
+        for (i, (r, t)) in docs.iter().enumerate() {
+            if t.contains(&crate::SEPARATOR) {
+                return Err(IndexError::Separator(i));
+            }
+            let start = (pos - HEADER) as u64;
+            out[starts_at + 8 * i..starts_at + 8 * i + 8].copy_from_slice(&start.to_le_bytes());
+            out[refs_at + 12 * i..refs_at + 12 * i + 8].copy_from_slice(&r.contribution.to_le_bytes());
+            out[refs_at + 12 * i + 8..refs_at + 12 * i + 12].copy_from_slice(&r.record.to_le_bytes());
+            out[pos..pos + t.len()].copy_from_slice(t);
+            out[pos + t.len()] = crate::SEPARATOR;
+            pos += t.len() + 1;
+        }
+        let sa: Vec<i32> = libsais::SuffixArrayConstruction::for_text(&out[HEADER..HEADER + text_len])
+            .in_owned_buffer()
+            .single_threaded()
+            .run()
+            .map_err(|e| IndexError::Build(format!("{e:?}")))?
+            .into_vec();
+        for (i, s) in sa.iter().enumerate() {
+            out[sa_at + 4 * i..sa_at + 4 * i + 4].copy_from_slice(&(*s as u32).to_le_bytes());
+        }
+        out[..8].copy_from_slice(MAGIC);
+        out[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        out[12] = TOKENIZER_BYTES;
+        out[16..24].copy_from_slice(&(text_len as u64).to_le_bytes());
+        out[24..32].copy_from_slice(&(docs.len() as u64).to_le_bytes());
+        let sum = blake3::hash(&out[HEADER..]);
+        out[32..64].copy_from_slice(sum.as_bytes());
+        Ok(Index {
+            bytes: Bytes::Owned(out),
+            text_len,
+            docs: docs.len(),
+            sa_at,
+            starts_at,
+            refs_at,
+        })
+    }
+
+    /// Writes the index to `path` (atomically: a temporary file renamed into place).
+    pub fn write(&self, path: &Path) -> Result<(), IndexError> {
+        let tmp = path.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(self.bytes.as_slice())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+
+    /// The index file's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+
+    /// Memory-maps an index file; checks the header (and, with `verify`, the checksum).
+    pub fn open(path: &Path, verify: bool) -> Result<Index, IndexError> {
+        let f = std::fs::File::open(path)?;
+        // SAFETY: the file is opened read-only and index files are never modified in place
+        // (they are written to a temporary name and renamed).
+        let map = unsafe { Mmap::map(&f)? };
+        Index::from_bytes(Bytes::Mapped(map), verify)
+    }
+
+    fn from_bytes(bytes: Bytes, verify: bool) -> Result<Index, IndexError> {
+        let b = bytes.as_slice();
+        let bad = |m: &str| Err(IndexError::Invalid(m.to_string()));
+        if b.len() < HEADER || &b[..8] != MAGIC {
+            return bad("wrong magic");
+        }
+        if u32::from_le_bytes(b[8..12].try_into().expect("4 bytes")) != VERSION {
+            return bad("unsupported format version");
+        }
+        if b[12] != TOKENIZER_BYTES {
+            return bad("unknown tokenizer");
+        }
+        let text_len = u64::from_le_bytes(b[16..24].try_into().expect("8 bytes")) as usize;
+        let docs = u64::from_le_bytes(b[24..32].try_into().expect("8 bytes")) as usize;
+        let sa_at = pad8(HEADER + text_len);
+        let starts_at = sa_at + 4 * text_len;
+        let refs_at = starts_at + 8 * docs;
+        if b.len() != refs_at + 12 * docs {
+            return bad("truncated or padded file");
+        }
+        if verify && blake3::hash(&b[HEADER..]).as_bytes() != &b[32..64] {
+            return bad("checksum mismatch");
+        }
+        Ok(Index {
+            bytes,
+            text_len,
+            docs,
+            sa_at,
+            starts_at,
+            refs_at,
+        })
+    }
+
+    /// Tokens in the corpus (separators included).
+    pub fn len(&self) -> usize {
+        self.text_len
+    }
+
+    /// Whether the corpus is empty.
+    pub fn is_empty(&self) -> bool {
+        self.text_len == 0
+    }
+
+    /// Documents in the index.
+    pub fn doc_count(&self) -> usize {
+        self.docs
+    }
+
+    /// The token stream.
+    pub fn text(&self) -> &[u8] {
+        &self.bytes.as_slice()[HEADER..HEADER + self.text_len]
+    }
+
+    /// The i-th suffix array entry.
+    pub fn sa(&self, i: usize) -> usize {
+        let b = self.bytes.as_slice();
+        u32::from_le_bytes(
+            b[self.sa_at + 4 * i..self.sa_at + 4 * i + 4]
+                .try_into()
+                .expect("4 bytes"),
+        ) as usize
+    }
+
+    fn doc_start(&self, d: usize) -> usize {
+        let b = self.bytes.as_slice();
+        u64::from_le_bytes(
+            b[self.starts_at + 8 * d..self.starts_at + 8 * d + 8]
+                .try_into()
+                .expect("8 bytes"),
+        ) as usize
+    }
+
+    /// Which record document `d` is.
+    pub fn doc_ref(&self, d: u32) -> DocRef {
+        let b = self.bytes.as_slice();
+        let at = self.refs_at + 12 * d as usize;
+        DocRef {
+            contribution: u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes")),
+            record: u32::from_le_bytes(b[at + 8..at + 12].try_into().expect("4 bytes")),
+        }
+    }
+
+    /// Document `d`'s tokens.
+    pub fn doc(&self, d: u32) -> &[u8] {
+        let start = self.doc_start(d as usize);
+        let end = if (d as usize) + 1 < self.docs {
+            self.doc_start(d as usize + 1) - 1
+        } else {
+            self.text_len - 1
+        };
+        &self.text()[start..end]
+    }
+
+    /// The document and offset of corpus position `pos`.
+    pub fn locate(&self, pos: usize) -> Occurrence {
+        let (mut lo, mut hi) = (0usize, self.docs);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if self.doc_start(mid) <= pos {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Occurrence {
+            doc: lo as u32,
+            offset: (pos - self.doc_start(lo)) as u64,
+        }
+    }
+
+    fn cmp_at(&self, i: usize, pattern: &[u8]) -> Ordering {
+        let s = self.sa(i);
+        let text = self.text();
+        let end = (s + pattern.len()).min(text.len());
+        text[s..end].cmp(pattern)
+    }
+
+    /// The suffix-array interval `[lo, hi)` of suffixes starting with `pattern`.
+    pub fn range(&self, pattern: &[u8]) -> (usize, usize) {
+        let n = self.text_len;
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.cmp_at(mid, pattern) == Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let start = lo;
+        let mut hi = n;
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.cmp_at(mid, pattern) == Ordering::Greater {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        (start, lo)
+    }
+
+    /// How many times `pattern` occurs.
+    pub fn count(&self, pattern: &[u8]) -> usize {
+        if pattern.is_empty() {
+            return self.text_len;
+        }
+        let (lo, hi) = self.range(pattern);
+        hi - lo
+    }
+
+    /// Up to `limit` occurrences of `pattern`, sorted by document and offset.
+    pub fn find(&self, pattern: &[u8], limit: usize) -> Vec<Occurrence> {
+        if pattern.is_empty() {
+            return vec![];
+        }
+        let (lo, hi) = self.range(pattern);
+        let mut v: Vec<Occurrence> = (lo..hi.min(lo.saturating_add(limit)))
+            .map(|i| self.locate(self.sa(i)))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The length of the longest suffix of `query` that occurs in the corpus (the infini-gram
+    /// "infinity-gram" context).
+    pub fn longest_suffix(&self, query: &[u8]) -> usize {
+        // If a suffix occurs, every shorter suffix occurs too: binary search on the length.
+        let (mut lo, mut hi) = (0usize, query.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.count(&query[query.len() - mid..]) > 0 {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    }
+
+    /// Counts of the token following each occurrence of the longest matching suffix of `query`
+    /// (separators excluded), sorted by token: the infini-gram next-token distribution.
+    pub fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>) {
+        let k = self.longest_suffix(query);
+        let suffix = &query[query.len() - k..];
+        let (lo, hi) = if k == 0 { (0, self.text_len) } else { self.range(suffix) };
+        let mut counts = [0u64; 256];
+        let text = self.text();
+        for i in lo..hi {
+            let p = self.sa(i) + k;
+            if p < text.len() && text[p] != crate::SEPARATOR {
+                counts[text[p] as usize] += 1;
+            }
+        }
+        (
+            k,
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(t, c)| (t as u8, *c))
+                .collect(),
+        )
+    }
+
+    /// The longest prefix of `pattern` that occurs, and its suffix-array interval.
+    pub fn longest_prefix(&self, pattern: &[u8]) -> (usize, (usize, usize)) {
+        // Binary search for the insertion point of the whole pattern; the longest occurring
+        // prefix is the longer common prefix with the suffixes on either side of it.
+        let n = self.text_len;
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.cmp_at(mid, pattern) == Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let text = self.text();
+        let lcp = |i: usize| {
+            let s = self.sa(i);
+            text[s..]
+                .iter()
+                .zip(pattern)
+                .take_while(|(a, b)| a == b && **a != crate::SEPARATOR)
+                .count()
+        };
+        let mut best = 0;
+        if lo < n {
+            best = lcp(lo);
+        }
+        if lo > 0 {
+            best = best.max(lcp(lo - 1));
+        }
+        if best == 0 {
+            return (0, (lo, lo));
+        }
+        (best, self.range(&pattern[..best]))
+    }
+}

@@ -1,0 +1,16 @@
+//! Proof of attribution, the engine: a suffix-array index over the records of a datanet version,
+//! n-gram queries (count, find, longest matching suffix, next-token counts) and maximal-span
+//! attribution of an answer (the OLMoTrace method), all deterministic so that every node can
+//! recompute an attribution and check someone else's.
+//!
+//! Byte-level tokens: the corpus is the records' UTF-8 bytes, each followed by the separator
+//! `0xFF`, a byte UTF-8 never contains, so no match crosses a record boundary.
+
+pub mod index;
+pub mod spans;
+
+pub use index::{DocRef, Index, IndexError, Occurrence};
+pub use spans::{maximal_spans, Span};
+
+/// Separates documents in the token stream; never part of UTF-8 text.
+pub const SEPARATOR: u8 = 0xFF;

@@ -1,0 +1,147 @@
+//! The index against brute force on random small corpora: count, find, longest suffix, next
+//! tokens and maximal spans; and determinism of the index bytes.
+
+use proptest::prelude::*;
+use sinew_attribution::{maximal_spans, DocRef, Index, Occurrence, Span};
+
+fn corpus() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    // A small alphabet makes repeats (and so interesting queries) likely.
+    proptest::collection::vec(
+        proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b' ')], 0..40),
+        1..8,
+    )
+}
+
+fn build(docs: &[Vec<u8>]) -> Index {
+    let refs: Vec<(DocRef, &[u8])> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                DocRef {
+                    contribution: i as u64,
+                    record: 0,
+                },
+                d.as_slice(),
+            )
+        })
+        .collect();
+    Index::build(&refs).unwrap()
+}
+
+fn naive_find(docs: &[Vec<u8>], p: &[u8]) -> Vec<Occurrence> {
+    let mut v = vec![];
+    for (d, t) in docs.iter().enumerate() {
+        if p.len() <= t.len() {
+            for o in 0..=t.len() - p.len() {
+                if &t[o..o + p.len()] == p {
+                    v.push(Occurrence {
+                        doc: d as u32,
+                        offset: o as u64,
+                    });
+                }
+            }
+        }
+    }
+    v
+}
+
+fn naive_longest_prefix(docs: &[Vec<u8>], p: &[u8]) -> usize {
+    (0..=p.len())
+        .rev()
+        .find(|&k| k == 0 || !naive_find(docs, &p[..k]).is_empty())
+        .unwrap_or(0)
+}
+
+fn naive_spans(docs: &[Vec<u8>], a: &[u8], min_len: usize, max_count: usize) -> Vec<Span> {
+    let mut out = vec![];
+    let mut reach = 0;
+    for i in 0..a.len() {
+        let l = naive_longest_prefix(docs, &a[i..]);
+        if l > 0 && i + l > reach {
+            reach = i + l;
+            let count = naive_find(docs, &a[i..i + l]).len();
+            if l >= min_len && (max_count == 0 || count <= max_count) {
+                out.push(Span {
+                    start: i,
+                    len: l,
+                    count,
+                });
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn queries_match_brute_force(docs in corpus(), p in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b' ')], 1..6)) {
+        let idx = build(&docs);
+        let expect = naive_find(&docs, &p);
+        prop_assert_eq!(idx.count(&p), expect.len());
+        prop_assert_eq!(idx.find(&p, usize::MAX), expect);
+        let k = idx.longest_suffix(&p);
+        prop_assert!(k == 0 || !naive_find(&docs, &p[p.len() - k..]).is_empty());
+        prop_assert!(k == p.len() || naive_find(&docs, &p[p.len() - k - 1..]).is_empty());
+        prop_assert_eq!(idx.longest_prefix(&p).0, naive_longest_prefix(&docs, &p));
+    }
+
+    #[test]
+    fn maximal_spans_match_brute_force(docs in corpus(), a in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b' ')], 0..30), min_len in 1usize..4, max_count in 0usize..4) {
+        let idx = build(&docs);
+        prop_assert_eq!(maximal_spans(&idx, &a, min_len, max_count), naive_spans(&docs, &a, min_len, max_count));
+    }
+}
+
+#[test]
+fn index_bytes_are_deterministic_and_survive_a_round_trip_through_a_file() {
+    let docs = vec![
+        b"the river flows".to_vec(),
+        b"the lake is still".to_vec(),
+        b"a river and a lake".to_vec(),
+    ];
+    let a = build(&docs);
+    let b = build(&docs);
+    assert_eq!(a.as_bytes(), b.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.idx");
+    a.write(&path).unwrap();
+    let m = Index::open(&path, true).unwrap();
+    assert_eq!(m.count(b"river"), 2);
+    assert_eq!(
+        m.find(b"lake", 10),
+        vec![Occurrence { doc: 1, offset: 4 }, Occurrence { doc: 2, offset: 14 }]
+    );
+    assert_eq!(m.doc(2), b"a river and a lake");
+    assert_eq!(
+        m.doc_ref(1),
+        DocRef {
+            contribution: 1,
+            record: 0
+        }
+    );
+    let (k, next) = m.next_tokens(b"xx the ");
+    assert_eq!(k, 4, "\" the \" is not in the corpus but \"the \" is");
+    assert_eq!(next, vec![(b'l', 1), (b'r', 1)]);
+    // Damage is detected.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(Index::open(&path, true).is_err());
+    std::fs::write(&path, &bytes[..100]).unwrap();
+    assert!(Index::open(&path, false).is_err());
+    // The separator never appears inside a document; spans never cross documents.
+    assert!(Index::build(&[(
+        DocRef {
+            contribution: 0,
+            record: 0
+        },
+        &[b'a', 0xFF][..]
+    )])
+    .is_err());
+    let spans = maximal_spans(&a, b"flows the lake", 1, 0);
+    assert!(spans.iter().all(|s| s.len <= "flows the lake".len()));
+}
