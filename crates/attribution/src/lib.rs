@@ -6,10 +6,14 @@
 //! Byte-level tokens: the corpus is the records' UTF-8 bytes, each followed by the separator
 //! `0xFF`, a byte UTF-8 never contains, so no match crosses a record boundary.
 
+pub mod attribute;
 pub mod index;
+pub mod lm;
 pub mod spans;
 
+pub use attribute::{attribute, AttributedSpan, Attribution, Params};
 pub use index::{DocRef, Index, IndexError, Occurrence};
+pub use lm::{generate, Sampling};
 pub use spans::{maximal_spans, Span};
 
 /// Separates documents in the token stream; never part of UTF-8 text.

@@ -1,0 +1,96 @@
+//! The infini-gram language model: the next token follows the continuations of the longest suffix
+//! of the text so far that occurs in the corpus. Greedy or seeded sampling, both deterministic,
+//! so its answers can be re-derived (and are attributable by construction).
+
+use crate::index::Index;
+
+/// How the next token is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// The most frequent continuation (ties: the lowest byte).
+    Greedy,
+    /// Sampled in proportion to counts with a deterministic generator seeded by this value.
+    Seeded(u64),
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Continues `prompt` by at most `max_tokens` bytes; stops early when the corpus offers no
+/// continuation. The result is valid UTF-8 (a trailing partial character is dropped).
+pub fn generate(index: &Index, prompt: &[u8], max_tokens: usize, sampling: Sampling) -> Vec<u8> {
+    let mut text = prompt.to_vec();
+    let mut out = Vec::with_capacity(max_tokens);
+    let mut rng = match sampling {
+        Sampling::Seeded(s) => s,
+        Sampling::Greedy => 0,
+    };
+    // Long contexts only slow the search down; 512 bytes is plenty for byte-level matching.
+    const WINDOW: usize = 512;
+    for _ in 0..max_tokens {
+        let ctx = &text[text.len().saturating_sub(WINDOW)..];
+        let (_, next) = index.next_tokens(ctx);
+        let total: u64 = next.iter().map(|(_, c)| c).sum();
+        if total == 0 {
+            break;
+        }
+        let token = match sampling {
+            Sampling::Greedy => next
+                .iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .map(|t| t.0)
+                .expect("non-empty"),
+            Sampling::Seeded(_) => {
+                let mut pick = splitmix(&mut rng) % total;
+                let mut chosen = next[0].0;
+                for (t, c) in &next {
+                    if pick < *c {
+                        chosen = *t;
+                        break;
+                    }
+                    pick -= c;
+                }
+                chosen
+            }
+        };
+        text.push(token);
+        out.push(token);
+    }
+    while std::str::from_utf8(&out).is_err() {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::DocRef;
+
+    #[test]
+    fn generation_follows_the_corpus_and_is_deterministic() {
+        let docs: Vec<(DocRef, &[u8])> = vec![(
+            DocRef {
+                contribution: 0,
+                record: 0,
+            },
+            b"rivers flow to the sea. rivers flow to the ocean.",
+        )];
+        let idx = Index::build(&docs).unwrap();
+        let g = generate(&idx, b"rivers fl", 12, Sampling::Greedy);
+        assert!(
+            String::from_utf8(g.clone()).unwrap().starts_with("ow to the "),
+            "{:?}",
+            String::from_utf8_lossy(&g)
+        );
+        let a = generate(&idx, b"rivers", 30, Sampling::Seeded(7));
+        let b = generate(&idx, b"rivers", 30, Sampling::Seeded(7));
+        assert_eq!(a, b);
+        assert!(generate(&idx, b"zzz", 5, Sampling::Greedy).len() <= 5);
+    }
+}
