@@ -85,7 +85,7 @@ pub fn attribute(index: &Index, answer: &[u8], params: &Params) -> Attribution {
             continue;
         }
         let count = occ.len() as u128;
-        let share = ((len as u128) * (len as u128) << 40) / (count * count);
+        let share = (((len as u128) * (len as u128)) << 40) / (count * count);
         let occurrences: Vec<(DocRef, u64)> = occ.iter().map(|o| (index.doc_ref(o.doc), o.offset)).collect();
         for (r, _) in &occurrences {
             *shares.entry(r.contribution).or_default() += share;
