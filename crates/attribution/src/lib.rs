@@ -9,11 +9,13 @@
 pub mod attribute;
 pub mod index;
 pub mod lm;
+pub mod receipt;
 pub mod spans;
 
 pub use attribute::{attribute, AttributedSpan, Attribution, Params};
 pub use index::{DocRef, Index, IndexError, Occurrence};
 pub use lm::{generate, Sampling};
+pub use receipt::{receipt, recompute, verify_against_records, Receipt, ReceiptError};
 pub use spans::{maximal_spans, Span};
 
 /// Separates documents in the token stream; never part of UTF-8 text.

@@ -1,0 +1,189 @@
+//! Attribution receipts: everything needed to check an attribution. [`verify_against_records`]
+//! checks the claimed bytes with the records alone; [`recompute`] re-derives the whole receipt
+//! from the index and compares.
+
+use crate::attribute::{attribute, Params};
+use crate::index::{DocRef, Index};
+use serde::{Deserialize, Serialize};
+use sinew_types::Hash;
+
+/// One occurrence of a span in a record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptSpan {
+    /// Offset of the span in the answer.
+    pub answer_offset: u64,
+    /// Its length in bytes.
+    pub len: u64,
+    /// The contribution holding the record.
+    pub contribution: u64,
+    /// The record within it.
+    pub record: u32,
+    /// Offset of the span in the record.
+    pub record_offset: u64,
+}
+
+/// A complete, checkable attribution of one answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// BLAKE3 of the answer.
+    pub answer_hash: Hash,
+    /// The index (datanet version) attributed against: BLAKE3 of its file.
+    pub index: Hash,
+    /// Shortest span kept.
+    pub min_len: u64,
+    /// Most occurrences of a kept span.
+    pub max_count: u64,
+    /// Every occurrence of every kept span.
+    pub spans: Vec<ReceiptSpan>,
+    /// Parts per million per contribution; sums to 1,000,000 or is empty.
+    pub weights: Vec<(u64, u32)>,
+}
+
+/// Why a receipt does not check out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    /// The answer is not the one the receipt is about.
+    #[error("the answer's hash does not match the receipt")]
+    WrongAnswer,
+    /// A span's bytes differ from the record's.
+    #[error("span at answer offset {0} does not match record {1:?}")]
+    Mismatch(u64, DocRef),
+    /// A claimed record is unknown.
+    #[error("record {0:?} is unknown")]
+    UnknownRecord(DocRef),
+    /// Recomputation gives a different receipt.
+    #[error("recomputed attribution differs: {0}")]
+    Differs(String),
+}
+
+/// The receipt of attributing `answer` against `index` (whose file hash is `index_id`).
+pub fn receipt(index: &Index, index_id: Hash, answer: &[u8], params: &Params) -> Receipt {
+    let a = attribute(index, answer, params);
+    let spans = a
+        .spans
+        .iter()
+        .flat_map(|s| {
+            s.occurrences.iter().map(move |(r, off)| ReceiptSpan {
+                answer_offset: s.start as u64,
+                len: s.len as u64,
+                contribution: r.contribution,
+                record: r.record,
+                record_offset: *off,
+            })
+        })
+        .collect();
+    Receipt {
+        answer_hash: Hash::of(answer),
+        index: index_id,
+        min_len: params.min_len as u64,
+        max_count: params.max_count as u64,
+        spans,
+        weights: a.weights,
+    }
+}
+
+/// Checks every span's bytes against the records (`record` returns a record's text), without an
+/// index: anyone holding the data can do it.
+pub fn verify_against_records(
+    r: &Receipt,
+    answer: &[u8],
+    record: impl Fn(DocRef) -> Option<Vec<u8>>,
+) -> Result<(), ReceiptError> {
+    if Hash::of(answer) != r.answer_hash {
+        return Err(ReceiptError::WrongAnswer);
+    }
+    for s in &r.spans {
+        let doc = DocRef {
+            contribution: s.contribution,
+            record: s.record,
+        };
+        let text = record(doc).ok_or(ReceiptError::UnknownRecord(doc))?;
+        let (a0, r0, n) = (s.answer_offset as usize, s.record_offset as usize, s.len as usize);
+        let ok = a0 + n <= answer.len() && r0 + n <= text.len() && answer[a0..a0 + n] == text[r0..r0 + n];
+        if !ok {
+            return Err(ReceiptError::Mismatch(s.answer_offset, doc));
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes the receipt from the index and checks it is identical.
+pub fn recompute(index: &Index, index_id: Hash, answer: &[u8], claimed: &Receipt) -> Result<(), ReceiptError> {
+    if Hash::of(answer) != claimed.answer_hash {
+        return Err(ReceiptError::WrongAnswer);
+    }
+    let params = Params {
+        min_len: claimed.min_len as usize,
+        max_count: claimed.max_count as usize,
+    };
+    let fresh = receipt(index, index_id, answer, &params);
+    if fresh != *claimed {
+        let why = if fresh.spans != claimed.spans {
+            "spans"
+        } else if fresh.weights != claimed.weights {
+            "weights"
+        } else {
+            "index"
+        };
+        return Err(ReceiptError::Differs(why.into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_verify_and_forgeries_are_caught() {
+        let recs: Vec<(DocRef, &[u8])> = vec![
+            (
+                DocRef {
+                    contribution: 3,
+                    record: 1,
+                },
+                b"the great river carries silt from the mountains down to the wide sea",
+            ),
+            (
+                DocRef {
+                    contribution: 4,
+                    record: 0,
+                },
+                b"a lake holds still water in a basin",
+            ),
+        ];
+        let idx = Index::build(&recs).unwrap();
+        let id = Hash::of(idx.as_bytes());
+        let answer =
+            b"Indeed the great river carries silt from the mountains, while a lake holds still water in a basin.";
+        let params = Params {
+            min_len: 12,
+            max_count: 10,
+        };
+        let r = receipt(&idx, id, answer, &params);
+        assert_eq!(r.weights.iter().map(|w| w.1).sum::<u32>(), 1_000_000);
+        let lookup = |d: DocRef| recs.iter().find(|(r, _)| *r == d).map(|(_, t)| t.to_vec());
+        verify_against_records(&r, answer, lookup).unwrap();
+        recompute(&idx, id, answer, &r).unwrap();
+        // Forged weights, a shifted span, another answer: all refused.
+        let mut forged = r.clone();
+        forged.weights[0].1 += 1;
+        forged.weights[1].1 -= 1;
+        assert!(matches!(
+            recompute(&idx, id, answer, &forged),
+            Err(ReceiptError::Differs(_))
+        ));
+        let mut shifted = r.clone();
+        shifted.spans[0].record_offset += 1;
+        assert!(matches!(
+            verify_against_records(&shifted, answer, lookup),
+            Err(ReceiptError::Mismatch(..))
+        ));
+        assert_eq!(
+            verify_against_records(&r, b"another answer", lookup),
+            Err(ReceiptError::WrongAnswer)
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Receipt>(&json).unwrap(), r);
+    }
+}
