@@ -17,7 +17,7 @@ const HEADER: usize = 64;
 pub const TOKENIZER_BYTES: u8 = 0;
 
 /// Which record a document of the index is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DocRef {
     /// Contribution number in the datanet.
     pub contribution: u64,

@@ -1,6 +1,7 @@
 //! `sinew`: run a node or a devnet, manage keys, send transactions, query state, check proofs,
 //! and benchmark.
 
+mod attribution_cmds;
 mod bench;
 mod chain_cmds;
 mod datanet_cmds;
@@ -67,6 +68,17 @@ enum Command {
     /// Datanets: create, contribute, review, publish, inspect.
     #[command(subcommand)]
     Datanet(datanet_cmds::DatanetCmd),
+    /// Build or describe a suffix-array index of local files.
+    #[command(subcommand)]
+    Index(attribution_cmds::IndexCmd),
+    /// Count, find or continue strings in an index.
+    #[command(subcommand)]
+    Query(attribution_cmds::QueryCmd),
+    /// Attribute an answer to the records of an index (spans and weights).
+    Attribute(attribution_cmds::AttributeArgs),
+    /// Check an attribution receipt against the records, or recompute it.
+    #[command(subcommand)]
+    Attribution(attribution_cmds::ReceiptCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -93,6 +105,10 @@ fn main() {
         Command::Replay(a) => node_cmds::replay(a),
         Command::Devnet(a) => devnet::run(a),
         Command::Datanet(c) => datanet_cmds::run(c, &cli.url, &keys_dir),
+        Command::Index(c) => attribution_cmds::index(c),
+        Command::Query(c) => attribution_cmds::query(c),
+        Command::Attribute(a) => attribution_cmds::attribute_cmd(a),
+        Command::Attribution(c) => attribution_cmds::receipt_cmd(c),
         Command::Bench(b) => bench::run(b),
     };
     if let Err(e) = result {

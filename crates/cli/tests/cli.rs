@@ -160,3 +160,85 @@ fn devnet_demo_runs_end_to_end() {
         .unwrap());
     assert!(replay.contains("every state root matches"), "{replay}");
 }
+
+#[test]
+fn index_query_attribute_and_check_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/datanet");
+    let idx = d.join("s.idx");
+    let run = |args: &[&str]| Command::new(SINEW).args(args).output().unwrap();
+    let out = ok(&run(&["index", "build", "--out", idx.to_str().unwrap(), samples]));
+    assert!(out.contains("bytes per token"), "{out}");
+    assert!(ok(&run(&["index", "info", idx.to_str().unwrap()])).contains("checksum ok"));
+    assert_eq!(
+        ok(&run(&["query", "count", idx.to_str().unwrap(), "estuary"])).trim(),
+        "1"
+    );
+    assert!(ok(&run(&["query", "find", idx.to_str().unwrap(), "delta"])).contains("[delta]"));
+    let answer = d.join("answer.txt");
+    std::fs::write(
+        &answer,
+        "Notably, the land that drains into one river is called its basin, as everyone says.",
+    )
+    .unwrap();
+    let text = ok(&run(&[
+        "attribute",
+        idx.to_str().unwrap(),
+        "--file",
+        answer.to_str().unwrap(),
+        "--min-len",
+        "20",
+    ]));
+    assert!(
+        text.contains("land that drains into one river is called its basin"),
+        "{text}"
+    );
+    assert!(text.contains("100.0000%"), "one contribution takes it all: {text}");
+    let receipt = d.join("r.json");
+    std::fs::write(
+        &receipt,
+        ok(&run(&[
+            "attribute",
+            idx.to_str().unwrap(),
+            "--file",
+            answer.to_str().unwrap(),
+            "--min-len",
+            "20",
+            "--json",
+        ])),
+    )
+    .unwrap();
+    assert!(ok(&run(&[
+        "attribution",
+        "verify",
+        idx.to_str().unwrap(),
+        receipt.to_str().unwrap(),
+        "--answer",
+        answer.to_str().unwrap()
+    ]))
+    .contains("verified"));
+    assert!(ok(&run(&[
+        "attribution",
+        "recompute",
+        idx.to_str().unwrap(),
+        receipt.to_str().unwrap(),
+        "--answer",
+        answer.to_str().unwrap()
+    ]))
+    .contains("identical"));
+    // A forged receipt (weights moved) fails recomputation.
+    let mut r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&receipt).unwrap()).unwrap();
+    r["weights"][0][1] = serde_json::json!(999_999);
+    std::fs::write(&receipt, r.to_string()).unwrap();
+    let bad = run(&[
+        "attribution",
+        "recompute",
+        idx.to_str().unwrap(),
+        receipt.to_str().unwrap(),
+        "--answer",
+        answer.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("differs"));
+}

@@ -1,5 +1,6 @@
 //! `sinew bench`: benchmarks that print their figures (never run as tests).
 
+mod attribution;
 mod ingest;
 mod ledger;
 
@@ -13,6 +14,8 @@ pub enum BenchCmd {
     Ledger(ledger::LedgerArgs),
     /// Datanet ingestion end to end: generate, upload, contribute, publish.
     Ingest(ingest::IngestArgs),
+    /// Suffix-array index build, n-gram queries and maximal-span attribution.
+    Attribution(attribution::AttributionArgs),
 }
 
 /// Runs a benchmark.
@@ -20,5 +23,6 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
     match cmd {
         BenchCmd::Ledger(a) => ledger::run(a),
         BenchCmd::Ingest(a) => ingest::run(a),
+        BenchCmd::Attribution(a) => attribution::run(a),
     }
 }

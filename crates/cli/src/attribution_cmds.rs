@@ -1,0 +1,291 @@
+//! `sinew index`, `sinew query`, `sinew attribute`, `sinew attribution`: build and query
+//! suffix-array indexes of local corpora and attribute answers to them.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use sinew_attribution::{attribute, receipt, recompute, verify_against_records, DocRef, Index, Params, Receipt};
+use sinew_types::datanet::Format;
+use sinew_types::Hash;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Index commands.
+#[derive(Subcommand)]
+pub enum IndexCmd {
+    /// Build an index of the records of files (or folders of .txt, .md, .jsonl, .csv, .pdf).
+    Build {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// JSON lines: the field holding the text.
+        #[arg(long, default_value = "text")]
+        field: String,
+    },
+    /// Describe an index file (and verify its checksum).
+    Info {
+        /// Index file.
+        file: PathBuf,
+    },
+}
+
+/// Query commands.
+#[derive(Subcommand)]
+pub enum QueryCmd {
+    /// How many times a string occurs.
+    Count {
+        /// Index file.
+        file: PathBuf,
+        /// The string.
+        text: String,
+    },
+    /// Where a string occurs (document and offset), with context.
+    Find {
+        /// Index file.
+        file: PathBuf,
+        /// The string.
+        text: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// The longest suffix of a string that occurs, and what follows it.
+    Longest {
+        /// Index file.
+        file: PathBuf,
+        /// The string.
+        text: String,
+    },
+}
+
+/// Arguments of `sinew attribute`.
+#[derive(Args)]
+pub struct AttributeArgs {
+    /// Index file.
+    index: PathBuf,
+    /// The answer text (or use --file).
+    text: Option<String>,
+    /// Read the answer from a file.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Shortest span kept, in bytes.
+    #[arg(long, default_value_t = 32)]
+    min_len: usize,
+    /// Most occurrences of a kept span.
+    #[arg(long, default_value_t = 10)]
+    max_count: usize,
+    /// Print the receipt as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `sinew attribution verify|recompute`.
+#[derive(Subcommand)]
+pub enum ReceiptCmd {
+    /// Check a receipt's spans against the records in the index (bytes must match).
+    Verify {
+        /// Index file.
+        index: PathBuf,
+        /// Receipt (JSON from `sinew attribute --json`).
+        receipt: PathBuf,
+        /// The answer.
+        #[arg(long)]
+        answer: PathBuf,
+    },
+    /// Recompute the attribution from the index and compare with the receipt.
+    Recompute {
+        /// Index file.
+        index: PathBuf,
+        /// Receipt.
+        receipt: PathBuf,
+        /// The answer.
+        #[arg(long)]
+        answer: PathBuf,
+    },
+}
+
+/// Records of local files, each file numbered as a "contribution" in path order.
+pub fn local_records(paths: &[PathBuf], field: &str) -> Result<Vec<(DocRef, String)>> {
+    let mut files = Vec::new();
+    let mut stack = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).with_context(|| format!("reading {}", p.display()))? {
+                stack.push(e?.path());
+            }
+        } else if let Some(f) = p.extension().and_then(|e| e.to_str()).and_then(Format::for_extension) {
+            let f = match f {
+                Format::Jsonl { .. } => Format::Jsonl {
+                    field: field.to_string(),
+                },
+                other => other,
+            };
+            files.push((p, f));
+        } else if paths.contains(&p) {
+            bail!("{}: unsupported file type", p.display());
+        }
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
+    for (i, (p, f)) in files.iter().enumerate() {
+        let bytes = std::fs::read(p)?;
+        match sinew_datanet::ingest(&bytes, f, &p.display().to_string()) {
+            Ok(records) => {
+                for (j, r) in records.into_iter().enumerate() {
+                    out.push((
+                        DocRef {
+                            contribution: i as u64,
+                            record: j as u32,
+                        },
+                        r.text,
+                    ));
+                }
+            }
+            Err(e) if paths.contains(p) => return Err(e.into()),
+            Err(_) => continue, // a folder may hold files that are not text
+        }
+    }
+    Ok(out)
+}
+
+fn open(path: &Path) -> Result<(Index, Hash)> {
+    let idx = Index::open(path, false).with_context(|| format!("opening index {}", path.display()))?;
+    let id = Hash::of(idx.as_bytes());
+    Ok((idx, id))
+}
+
+/// `sinew index ...`.
+pub fn index(cmd: IndexCmd) -> Result<()> {
+    match cmd {
+        IndexCmd::Build { out, paths, field } => {
+            let t = Instant::now();
+            let records = local_records(&paths, &field)?;
+            let docs: Vec<(DocRef, &[u8])> = records.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
+            let t_ingest = t.elapsed();
+            let t = Instant::now();
+            let idx = Index::build(&docs)?;
+            let t_build = t.elapsed();
+            idx.write(&out)?;
+            println!(
+                "indexed {} records, {} tokens in {:.2}s (+{:.2}s reading): {} ({:.2} bytes per token), id {}",
+                idx.doc_count(),
+                idx.len(),
+                t_build.as_secs_f64(),
+                t_ingest.as_secs_f64(),
+                out.display(),
+                idx.as_bytes().len() as f64 / idx.len().max(1) as f64,
+                Hash::of(idx.as_bytes())
+            );
+        }
+        IndexCmd::Info { file } => {
+            let idx = Index::open(&file, true)?;
+            println!(
+                "{}: byte-level, {} documents, {} tokens, {} bytes, checksum ok, id {}",
+                file.display(),
+                idx.doc_count(),
+                idx.len(),
+                idx.as_bytes().len(),
+                Hash::of(idx.as_bytes())
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `sinew query ...`.
+pub fn query(cmd: QueryCmd) -> Result<()> {
+    match cmd {
+        QueryCmd::Count { file, text } => println!("{}", open(&file)?.0.count(text.as_bytes())),
+        QueryCmd::Find { file, text, limit } => {
+            let (idx, _) = open(&file)?;
+            for o in idx.find(text.as_bytes(), limit) {
+                let doc = idx.doc(o.doc);
+                let (s, e) = (o.offset as usize, o.offset as usize + text.len());
+                let before = String::from_utf8_lossy(&doc[s.saturating_sub(30)..s]);
+                let after = String::from_utf8_lossy(&doc[e..(e + 30).min(doc.len())]);
+                let r = idx.doc_ref(o.doc);
+                println!(
+                    "file {} record {} offset {}: ...{before}[{text}]{after}...",
+                    r.contribution, r.record, o.offset
+                );
+            }
+        }
+        QueryCmd::Longest { file, text } => {
+            let (idx, _) = open(&file)?;
+            let (k, next) = idx.next_tokens(text.as_bytes());
+            let suffix = String::from_utf8_lossy(&text.as_bytes()[text.len() - k..]);
+            println!("longest suffix that occurs: {k} bytes {suffix:?}");
+            let mut next = next;
+            next.sort_by_key(|t| std::cmp::Reverse(t.1));
+            for (t, c) in next.iter().take(10) {
+                println!("  next {:?}: {c}", char::from(*t));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `sinew attribute`.
+pub fn attribute_cmd(a: AttributeArgs) -> Result<()> {
+    let answer = match (&a.text, &a.file) {
+        (Some(t), None) => t.clone().into_bytes(),
+        (None, Some(f)) => std::fs::read(f)?,
+        _ => bail!("give the answer as text or with --file, not both"),
+    };
+    let (idx, id) = open(&a.index)?;
+    let params = Params {
+        min_len: a.min_len,
+        max_count: a.max_count,
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&receipt(&idx, id, &answer, &params))?
+        );
+        return Ok(());
+    }
+    let t = Instant::now();
+    let att = attribute(&idx, &answer, &params);
+    let took = t.elapsed();
+    println!("{} spans in {:.2} ms", att.spans.len(), took.as_secs_f64() * 1e3);
+    for s in &att.spans {
+        let text = String::from_utf8_lossy(&answer[s.start..s.start + s.len]);
+        let places: Vec<String> = s
+            .occurrences
+            .iter()
+            .map(|(r, o)| format!("{}/{}@{o}", r.contribution, r.record))
+            .collect();
+        println!("  [{}..{}] {text:?} in {}", s.start, s.start + s.len, places.join(", "));
+    }
+    for (c, ppm) in &att.weights {
+        println!("  contribution {c}: {:.4}%", *ppm as f64 / 10_000.0);
+    }
+    Ok(())
+}
+
+/// `sinew attribution verify|recompute`.
+pub fn receipt_cmd(cmd: ReceiptCmd) -> Result<()> {
+    let (index, receipt_path, answer, recompute_it) = match cmd {
+        ReceiptCmd::Verify { index, receipt, answer } => (index, receipt, answer, false),
+        ReceiptCmd::Recompute { index, receipt, answer } => (index, receipt, answer, true),
+    };
+    let (idx, id) = open(&index)?;
+    let r: Receipt = serde_json::from_str(&std::fs::read_to_string(&receipt_path)?).context("not a receipt")?;
+    let answer = std::fs::read(&answer)?;
+    if recompute_it {
+        recompute(&idx, id, &answer, &r)?;
+        println!(
+            "recomputed: identical ({} spans, weights {:?})",
+            r.spans.len(),
+            r.weights
+        );
+    } else {
+        let docs: HashMap<DocRef, u32> = (0..idx.doc_count() as u32).map(|d| (idx.doc_ref(d), d)).collect();
+        verify_against_records(&r, &answer, |d| docs.get(&d).map(|&n| idx.doc(n).to_vec()))?;
+        println!("verified: every span's bytes match its record");
+    }
+    Ok(())
+}
