@@ -2,8 +2,11 @@
 //!
 //! File layout (little endian): a 64-byte header (magic `SINEWIDX`, format version, tokenizer id,
 //! text length, document count, BLAKE3 checksum of the body), then the token stream, padding to 8
-//! bytes, the suffix array (u32 per token), the document start offsets (u64 each) and the document
-//! references (contribution u64, record u32). About 5 bytes per token plus 20 per document.
+//! bytes, the suffix array (u32 per token), the document start offsets (u64 each), the document
+//! references (contribution u64, record u32), padding to 8 bytes, and a sampled top level: the
+//! first 8 bytes (big endian) of every 256th suffix in order, so that the first ~18 steps of every
+//! binary search touch one small array instead of the whole suffix array and text. About 5.03
+//! bytes per token plus 20 per document.
 
 use memmap2::Mmap;
 use std::cmp::Ordering;
@@ -13,6 +16,8 @@ use std::path::Path;
 const MAGIC: &[u8; 8] = b"SINEWIDX";
 const VERSION: u32 = 1;
 const HEADER: usize = 64;
+/// Every how many suffixes the top level samples one.
+const STRIDE: usize = 256;
 /// Byte-level tokenizer id in the header.
 pub const TOKENIZER_BYTES: u8 = 0;
 
@@ -76,6 +81,7 @@ pub struct Index {
     sa_at: usize,
     starts_at: usize,
     refs_at: usize,
+    samples_at: usize,
 }
 
 fn pad8(n: usize) -> usize {
@@ -93,7 +99,8 @@ impl Index {
         let sa_at = pad8(HEADER + text_len);
         let starts_at = sa_at + 4 * text_len;
         let refs_at = starts_at + 8 * docs.len();
-        let total = refs_at + 12 * docs.len();
+        let samples_at = pad8(refs_at + 12 * docs.len());
+        let total = samples_at + 8 * text_len.div_ceil(STRIDE);
         let mut out = vec![0u8; total];
         let mut pos = HEADER;
         for (i, (r, t)) in docs.iter().enumerate() {
@@ -117,6 +124,10 @@ impl Index {
         for (i, s) in sa.iter().enumerate() {
             out[sa_at + 4 * i..sa_at + 4 * i + 4].copy_from_slice(&(*s as u32).to_le_bytes());
         }
+        for (k, s) in sa.iter().step_by(STRIDE).enumerate() {
+            let key = prefix_key(&out[HEADER..HEADER + text_len], *s as usize);
+            out[samples_at + 8 * k..samples_at + 8 * k + 8].copy_from_slice(&key.to_le_bytes());
+        }
         out[..8].copy_from_slice(MAGIC);
         out[8..12].copy_from_slice(&VERSION.to_le_bytes());
         out[12] = TOKENIZER_BYTES;
@@ -131,6 +142,7 @@ impl Index {
             sa_at,
             starts_at,
             refs_at,
+            samples_at,
         })
     }
 
@@ -175,7 +187,8 @@ impl Index {
         let sa_at = pad8(HEADER + text_len);
         let starts_at = sa_at + 4 * text_len;
         let refs_at = starts_at + 8 * docs;
-        if b.len() != refs_at + 12 * docs {
+        let samples_at = pad8(refs_at + 12 * docs);
+        if b.len() != samples_at + 8 * text_len.div_ceil(STRIDE) {
             return bad("truncated or padded file");
         }
         if verify && blake3::hash(&b[HEADER..]).as_bytes() != &b[32..64] {
@@ -188,6 +201,7 @@ impl Index {
             sa_at,
             starts_at,
             refs_at,
+            samples_at,
         })
     }
 
@@ -275,29 +289,62 @@ impl Index {
         text[s..end].cmp(pattern)
     }
 
+    fn sample(&self, k: usize) -> u64 {
+        let b = self.bytes.as_slice();
+        u64::from_le_bytes(
+            b[self.samples_at + 8 * k..self.samples_at + 8 * k + 8]
+                .try_into()
+                .expect("8 bytes"),
+        )
+    }
+
+    /// The first suffix-array index whose suffix, cut to the pattern's length, compares Greater
+    /// (`upper`) or not Less (`!upper`) than `pattern`.
+    fn bound(&self, pattern: &[u8], upper: bool) -> usize {
+        let goes_left = |o: Ordering| {
+            if upper {
+                o == Ordering::Greater
+            } else {
+                o != Ordering::Less
+            }
+        };
+        // Top level: the sampled prefixes decide most steps without touching the suffix array.
+        let m = pattern.len().min(8);
+        let pkey = prefix_key(pattern, 0) >> (8 * (8 - m));
+        let samples = self.text_len.div_ceil(STRIDE);
+        let (mut lo, mut hi) = (0usize, samples);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let skey = if m == 0 { 0 } else { self.sample(mid) >> (8 * (8 - m)) };
+            let o = match skey.cmp(&pkey) {
+                Ordering::Equal => self.cmp_at(mid * STRIDE, pattern),
+                other => other,
+            };
+            if goes_left(o) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        // The answer lies after sample lo - 1 and at or before sample lo.
+        let (mut lo, mut hi) = (
+            if lo == 0 { 0 } else { (lo - 1) * STRIDE + 1 },
+            (lo * STRIDE).min(self.text_len),
+        );
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if goes_left(self.cmp_at(mid, pattern)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    }
+
     /// The suffix-array interval `[lo, hi)` of suffixes starting with `pattern`.
     pub fn range(&self, pattern: &[u8]) -> (usize, usize) {
-        let n = self.text_len;
-        let (mut lo, mut hi) = (0usize, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.cmp_at(mid, pattern) == Ordering::Less {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let start = lo;
-        let mut hi = n;
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.cmp_at(mid, pattern) == Ordering::Greater {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        (start, lo)
+        (self.bound(pattern, false), self.bound(pattern, true))
     }
 
     /// How many times `pattern` occurs.
@@ -368,15 +415,7 @@ impl Index {
         // Binary search for the insertion point of the whole pattern; the longest occurring
         // prefix is the longer common prefix with the suffixes on either side of it.
         let n = self.text_len;
-        let (mut lo, mut hi) = (0usize, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.cmp_at(mid, pattern) == Ordering::Less {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
+        let lo = self.bound(pattern, false);
         let text = self.text();
         let lcp = |i: usize| {
             let s = self.sa(i);
@@ -398,4 +437,13 @@ impl Index {
         }
         (best, self.range(&pattern[..best]))
     }
+}
+
+/// The 8 bytes of `text` from `at` as a big-endian number, zero-padded past the end (zero sorts
+/// first, as a shorter string does).
+fn prefix_key(text: &[u8], at: usize) -> u64 {
+    let mut k = [0u8; 8];
+    let end = (at + 8).min(text.len());
+    k[..end - at].copy_from_slice(&text[at..end]);
+    u64::from_be_bytes(k)
 }

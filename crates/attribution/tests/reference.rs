@@ -89,6 +89,16 @@ proptest! {
     }
 
     #[test]
+    fn queries_match_brute_force_across_the_sampled_top_level(
+        docs in proptest::collection::vec(proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(0u8), Just(b' ')], 200..1500), 4..8),
+        p in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(0u8), Just(b' ')], 1..14),
+    ) {
+        let idx = build(&docs);
+        prop_assert_eq!(idx.find(&p, usize::MAX), naive_find(&docs, &p));
+        prop_assert_eq!(idx.longest_prefix(&p).0, naive_longest_prefix(&docs, &p));
+    }
+
+    #[test]
     fn maximal_spans_match_brute_force(docs in corpus(), a in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b' ')], 0..30), min_len in 1usize..4, max_count in 0usize..4) {
         let idx = build(&docs);
         prop_assert_eq!(maximal_spans(&idx, &a, min_len, max_count), naive_spans(&docs, &a, min_len, max_count));
