@@ -24,6 +24,10 @@ pub struct AttributionArgs {
     /// Also write the corpus as JSON lines here (for running infini-gram on the same data).
     #[arg(long)]
     jsonl: Option<PathBuf>,
+    /// Write the queries and answers with Sinew's results here (queries.jsonl, answers.jsonl),
+    /// for a peer to run the same ones.
+    #[arg(long)]
+    dump: Option<PathBuf>,
 }
 
 fn gather(dirs: &[PathBuf], limit: usize) -> Vec<String> {
@@ -223,6 +227,26 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         spans_found as f64 / answers.len() as f64,
         pct(&mut attr_ms, 0.5)
     );
+    if let Some(dir) = &a.dump {
+        std::fs::create_dir_all(dir)?;
+        let mut q = std::io::BufWriter::new(std::fs::File::create(dir.join("queries.jsonl"))?);
+        for p in pats.iter().take(5_000) {
+            serde_json::to_writer(
+                &mut q,
+                &serde_json::json!({ "hex": hex::encode(p), "count": idx.count(p) }),
+            )?;
+            std::io::Write::write_all(&mut q, b"\n")?;
+        }
+        let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join("answers.jsonl"))?);
+        for ans in &answers {
+            let spans: Vec<[usize; 3]> = maximal_spans(&idx, ans, params.min_len, params.max_count)
+                .iter()
+                .map(|s| [s.start, s.len, s.count])
+                .collect();
+            serde_json::to_writer(&mut w, &serde_json::json!({ "hex": hex::encode(ans), "spans": spans }))?;
+            std::io::Write::write_all(&mut w, b"\n")?;
+        }
+    }
     if a.out.is_none() {
         let _ = std::fs::remove_file(&path);
     }
