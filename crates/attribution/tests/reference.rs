@@ -155,3 +155,60 @@ fn index_bytes_are_deterministic_and_survive_a_round_trip_through_a_file() {
     let spans = maximal_spans(&a, b"flows the lake", 1, 0);
     assert!(spans.iter().all(|s| s.len <= "flows the lake".len()));
 }
+
+/// Spans planted in answers (copied from random documents of a generated corpus, between filler
+/// that does not occur in it) are all recovered, and nothing else is reported.
+#[test]
+fn planted_spans_are_recovered() {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let vocab: Vec<String> = (0..3000).map(|i| format!("w{i}")).collect();
+    let docs: Vec<Vec<u8>> = (0..300)
+        .map(|_| {
+            let n = 50 + rnd() as usize % 150;
+            (0..n)
+                .map(|_| vocab[rnd() as usize % vocab.len()].clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into_bytes()
+        })
+        .collect();
+    let idx = build(&docs);
+    let (mut planted, mut found) = (0usize, 0usize);
+    let mut extra = 0usize;
+    for _ in 0..200 {
+        let mut answer = b"ZQX ".to_vec();
+        let mut marks = vec![];
+        for _ in 0..3 {
+            let d = &docs[rnd() as usize % docs.len()];
+            let len = 40 + rnd() as usize % 60;
+            let at = rnd() as usize % (d.len() - len);
+            marks.push((answer.len(), len));
+            answer.extend_from_slice(&d[at..at + len]);
+            answer.extend_from_slice(b" ZQX QQZ ");
+        }
+        let spans = maximal_spans(&idx, &answer, 32, 0);
+        for (start, len) in &marks {
+            planted += 1;
+            if spans
+                .iter()
+                .any(|s| s.start <= *start && s.start + s.len >= start + len)
+            {
+                found += 1;
+            }
+        }
+        extra += spans
+            .iter()
+            .filter(|s| !marks.iter().any(|(st, l)| s.start < st + l && *st < s.start + s.len))
+            .count();
+    }
+    let recall = found as f64 / planted as f64;
+    println!("planted spans: recall {recall:.3} ({found}/{planted}), {extra} spans outside planted regions");
+    assert_eq!(found, planted, "every planted span is recovered");
+    assert_eq!(extra, 0);
+}

@@ -28,6 +28,15 @@ pub struct AttributionArgs {
     /// for a peer to run the same ones.
     #[arg(long)]
     dump: Option<PathBuf>,
+    /// Also measure with the page cache dropped (needs root; skipped otherwise).
+    #[arg(long)]
+    cold: bool,
+}
+
+/// Drops the kernel's page cache so the next reads come from disk.
+fn drop_caches() -> bool {
+    let _ = std::process::Command::new("sync").status();
+    std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok()
 }
 
 fn gather(dirs: &[PathBuf], limit: usize) -> Vec<String> {
@@ -227,6 +236,49 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         spans_found as f64 / answers.len() as f64,
         pct(&mut attr_ms, 0.5)
     );
+    if a.cold {
+        drop(idx);
+        if drop_caches() {
+            let idx = Index::open(&path, false)?;
+            let mut c: Vec<f64> = pats
+                .iter()
+                .skip(10_000)
+                .take(200)
+                .map(|p| {
+                    let t = Instant::now();
+                    std::hint::black_box(idx.count(p));
+                    t.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            drop_caches();
+            let idx = Index::open(&path, false)?;
+            let mut s: Vec<f64> = answers
+                .iter()
+                .take(20)
+                .map(|ans| {
+                    let t = Instant::now();
+                    std::hint::black_box(maximal_spans(&idx, ans, params.min_len, params.max_count));
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            println!("cold page cache: count p50 {:.0} us (first 200 queries after dropping caches); maximal spans p50 {:.1} ms (first 20 answers)", pct(&mut c, 0.5), pct(&mut s, 0.5));
+        } else {
+            println!("cold page cache: skipped (cannot write /proc/sys/vm/drop_caches)");
+        }
+        let idx = Index::open(&path, false)?;
+        return finish(&a, &idx, &pats, &answers, &params, &path);
+    }
+    finish(&a, &idx, &pats, &answers, &params, &path)
+}
+
+fn finish(
+    a: &AttributionArgs,
+    idx: &Index,
+    pats: &[Vec<u8>],
+    answers: &[Vec<u8>],
+    params: &Params,
+    path: &std::path::Path,
+) -> Result<()> {
     if let Some(dir) = &a.dump {
         std::fs::create_dir_all(dir)?;
         let mut q = std::io::BufWriter::new(std::fs::File::create(dir.join("queries.jsonl"))?);
@@ -238,8 +290,8 @@ pub fn run(a: AttributionArgs) -> Result<()> {
             std::io::Write::write_all(&mut q, b"\n")?;
         }
         let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join("answers.jsonl"))?);
-        for ans in &answers {
-            let spans: Vec<[usize; 3]> = maximal_spans(&idx, ans, params.min_len, params.max_count)
+        for ans in answers {
+            let spans: Vec<[usize; 3]> = maximal_spans(idx, ans, params.min_len, params.max_count)
                 .iter()
                 .map(|s| [s.start, s.len, s.count])
                 .collect();
@@ -248,7 +300,7 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         }
     }
     if a.out.is_none() {
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path);
     }
     Ok(())
 }
