@@ -418,6 +418,31 @@ fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<()> {
     );
     let r: serde_json::Value = c.get(&format!("/v1/datanets/{id}/records?contribution={lakes}&limit=1"))?;
     let rec = &r["records"][0];
+    let answer = "Ask anyone: most rivers begin as many small streams in high ground, and a reservoir forms behind a dam and is managed for drinking water, irrigation or power.";
+    let r: serde_json::Value = c.post_json(
+        &format!("/v1/datanets/{id}/versions/1/attribute"),
+        &serde_json::json!({ "text": answer }),
+    )?;
+    println!("attributing an answer to version 1: {answer:?}");
+    for s in r["spans"].as_array().into_iter().flatten() {
+        let (o, l) = (
+            s["answer_offset"].as_u64().unwrap_or(0) as usize,
+            s["len"].as_u64().unwrap_or(0) as usize,
+        );
+        println!(
+            "  span {:?} found in contribution {} record {}",
+            &answer[o..o + l],
+            s["contribution"],
+            s["record"]
+        );
+    }
+    for w in r["weights"].as_array().into_iter().flatten() {
+        println!(
+            "  contribution {} earns {:.2}% of the contributors' share",
+            w[0],
+            w[1].as_f64().unwrap_or(0.0) / 10_000.0
+        );
+    }
     println!(
         "a record with its provenance: contribution {} record {} = bytes {}..{} of blob {}:\n  {}",
         rec["contribution"],

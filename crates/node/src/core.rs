@@ -120,6 +120,11 @@ pub struct Node {
     pub(crate) pool: Mutex<Mempool>,
     /// Uploaded blobs (datanet contributions), which the state machine reads through this.
     pub blobs: IngestingBlobs,
+    /// The data directory.
+    pub(crate) data_dir: std::path::PathBuf,
+    /// Opened indexes of datanet versions, with their ids.
+    #[allow(clippy::type_complexity)]
+    pub(crate) indexes: Mutex<HashMap<(u64, u64), (Arc<sinew_attribution::Index>, Hash)>>,
     pub(crate) pool_cv: Condvar,
     /// Concurrent signature verifications allowed (cores - 1, at least 1).
     verify_slots: Slots,
@@ -182,6 +187,8 @@ impl Node {
             blobs: IngestingBlobs::new(
                 BlobStore::open(&config.data_dir.join("blobs")).map_err(|e| NodeError::Setup(e.to_string()))?,
             ),
+            data_dir: config.data_dir.clone(),
+            indexes: Mutex::new(HashMap::default()),
             pool_cv: Condvar::new(),
             verify_slots: Slots::new(
                 std::thread::available_parallelism()

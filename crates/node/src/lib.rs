@@ -9,6 +9,7 @@ pub mod api;
 mod app;
 pub mod config;
 pub mod core;
+mod indexes;
 pub mod mempool;
 pub mod metrics;
 pub mod service;

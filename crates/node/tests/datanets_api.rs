@@ -227,6 +227,21 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
         .get(&format!("/v1/contributions?contributor={}", n.keys[1].address()))
         .unwrap();
     assert_eq!(all["contributions"][0]["datanet"], 0);
+    // Attribution against the published version's index.
+    let ix: Value = c.get("/v1/datanets/0/versions/1/index").unwrap();
+    assert_eq!(ix["documents"], 2);
+    let receipt: Value = c
+        .post_json(
+            "/v1/datanets/0/versions/1/attribute",
+            &serde_json::json!({ "text": "Well: Second record about lakes.", "min_len": 10 }),
+        )
+        .unwrap();
+    assert_eq!(receipt["weights"], serde_json::json!([[0, 1_000_000]]));
+    assert_eq!(receipt["spans"][0]["record"], 1);
+    assert!(matches!(
+        c.get::<Value>("/v1/datanets/0/versions/9/index"),
+        Err(SdkError::Api { status: 404, .. })
+    ));
     let list: Value = c.get("/v1/datanets").unwrap();
     assert_eq!(list["datanets"].as_array().unwrap().len(), 1);
     assert!(matches!(

@@ -105,6 +105,11 @@ impl Client {
         Self::handle(self.agent.get(&format!("{}{path}", self.base)).call())
     }
 
+    /// POST a JSON body to a path and parse the JSON answer.
+    pub fn post_json<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> Result<T, SdkError> {
+        Self::handle(self.agent.post(&format!("{}{path}", self.base)).send_json(body.clone()))
+    }
+
     /// Node health (chain id, height, pending).
     pub fn health(&self) -> Result<serde_json::Value, SdkError> {
         self.get("/health")

@@ -172,3 +172,56 @@ pub async fn by_contributor(
     v.sort_by_key(|c| (c.datanet, c.seq));
     Ok(Json(json!({ "contributions": v })))
 }
+
+/// GET /v1/datanets/{id}/versions/{n}/index: the version's suffix-array index (built on first
+/// use): its id and size.
+pub async fn version_index(
+    State(node): State<Arc<Node>>,
+    Path((id, n)): Path<(u64, u64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let node2 = node.clone();
+    let (idx, hash) = tokio::task::spawn_blocking(move || node2.version_index(id, n))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(
+        json!({ "datanet": id, "version": n, "index": hash, "tokens": idx.len(), "documents": idx.doc_count(), "bytes": idx.as_bytes().len() }),
+    ))
+}
+
+/// Body of an attribution request.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeRequest {
+    text: String,
+    #[serde(default)]
+    min_len: Option<usize>,
+    #[serde(default)]
+    max_count: Option<usize>,
+}
+
+/// POST /v1/datanets/{id}/versions/{n}/attribute: attributes a text to the version's records:
+/// the receipt (spans, contributions, weights) anyone can verify against the records.
+pub async fn attribute(
+    State(node): State<Arc<Node>>,
+    Path((id, n)): Path<(u64, u64)>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let req: AttributeRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest("bad_json", format!("malformed JSON: {e}")))?;
+    if req.text.len() > 64 * 1024 {
+        return Err(ApiError::TooLarge("text exceeds 64 KiB".into()));
+    }
+    let defaults = sinew_attribution::Params::default();
+    let params = sinew_attribution::Params {
+        min_len: req.min_len.unwrap_or(defaults.min_len).max(1),
+        max_count: req.max_count.unwrap_or(defaults.max_count).max(1),
+    };
+    let node2 = node.clone();
+    let receipt = tokio::task::spawn_blocking(move || -> Result<sinew_attribution::Receipt, ApiError> {
+        let (idx, hash) = node2.version_index(id, n)?;
+        Ok(sinew_attribution::receipt(&idx, hash, req.text.as_bytes(), &params))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(receipt))
+}

@@ -47,6 +47,8 @@ pub const ROUTES: &[&str] = &[
     "/v1/datanets/{id}/contributions",
     "/v1/datanets/{id}/records",
     "/v1/contributions",
+    "/v1/datanets/{id}/versions/{n}/index",
+    "/v1/datanets/{id}/versions/{n}/attribute",
 ];
 
 /// Builds the router over a shared node.
@@ -74,6 +76,8 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/datanets/{id}/contributions", get(datanets::list_contributions))
         .route("/v1/datanets/{id}/records", get(datanets::records))
         .route("/v1/contributions", get(datanets::by_contributor))
+        .route("/v1/datanets/{id}/versions/{n}/index", get(datanets::version_index))
+        .route("/v1/datanets/{id}/versions/{n}/attribute", post(datanets::attribute))
         .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(node)
