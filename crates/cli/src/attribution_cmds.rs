@@ -13,14 +13,21 @@ use std::time::Instant;
 /// Index commands.
 #[derive(Subcommand)]
 pub enum IndexCmd {
-    /// Build an index of the records of files (or folders of .txt, .md, .jsonl, .csv, .pdf).
+    /// Build an index of the records of files (or folders of .txt, .md, .jsonl, .csv, .pdf), or
+    /// have the node build the index of a published datanet version (`--datanet` and `--version`).
     Build {
-        /// Output file.
-        #[arg(long)]
-        out: PathBuf,
-        /// Files or folders.
-        #[arg(required = true)]
+        /// Output file (local files).
+        #[arg(long, required_unless_present = "datanet")]
+        out: Option<PathBuf>,
+        /// Files or folders (local files).
+        #[arg(required_unless_present = "datanet")]
         paths: Vec<PathBuf>,
+        /// A datanet whose published version the node should index.
+        #[arg(long, requires = "version", conflicts_with_all = ["out", "paths"])]
+        datanet: Option<u64>,
+        /// The version to index.
+        #[arg(long)]
+        version: Option<u64>,
         /// JSON lines: the field holding the text.
         #[arg(long, default_value = "text")]
         field: String,
@@ -158,17 +165,40 @@ fn open(path: &Path) -> Result<(Index, Hash)> {
 }
 
 /// `sinew index ...`.
-pub fn index(cmd: IndexCmd) -> Result<()> {
+pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
     match cmd {
-        IndexCmd::Build { out, paths, field } => {
+        IndexCmd::Build {
+            datanet: Some(d),
+            version,
+            ..
+        } => {
+            let v = version.context("--version is required with --datanet")?;
+            let r: serde_json::Value =
+                sinew_sdk::Client::new(url).get(&format!("/v1/datanets/{d}/versions/{v}/index"))?;
+            println!(
+                "datanet {d} version {v}: index {} ({} documents, {} tokens, {} bytes) on the node",
+                r["index"].as_str().unwrap_or("?"),
+                r["documents"],
+                r["tokens"],
+                r["bytes"]
+            );
+        }
+        IndexCmd::Build { out, paths, field, .. } => {
+            let out = out.context("--out is required")?;
             let t = Instant::now();
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message("reading records");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
             let records = local_records(&paths, &field)?;
+            spinner.set_message(format!("building the suffix array of {} records", records.len()));
             let docs: Vec<(DocRef, &[u8])> = records.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
             let t_ingest = t.elapsed();
             let t = Instant::now();
             let idx = Index::build(&docs)?;
             let t_build = t.elapsed();
+            spinner.set_message("writing");
             idx.write(&out)?;
+            spinner.finish_and_clear();
             println!(
                 "indexed {} records, {} tokens in {:.2}s (+{:.2}s reading): {} ({:.2} bytes per token), id {}",
                 idx.doc_count(),

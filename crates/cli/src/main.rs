@@ -105,7 +105,7 @@ fn main() {
         Command::Replay(a) => node_cmds::replay(a),
         Command::Devnet(a) => devnet::run(a),
         Command::Datanet(c) => datanet_cmds::run(c, &cli.url, &keys_dir),
-        Command::Index(c) => attribution_cmds::index(c),
+        Command::Index(c) => attribution_cmds::index(c, &cli.url),
         Command::Query(c) => attribution_cmds::query(c),
         Command::Attribute(a) => attribution_cmds::attribute_cmd(a),
         Command::Attribution(c) => attribution_cmds::receipt_cmd(c),
