@@ -9,7 +9,8 @@
 //! shares of their occurrences; the totals are scaled to parts per million by largest remainder,
 //! ties broken by the lower contribution number. Integers only: every node gets the same result.
 
-use crate::index::{DocRef, Index};
+use crate::corpus::Corpus;
+use crate::index::DocRef;
 use crate::spans::maximal_spans;
 use std::collections::BTreeMap;
 
@@ -71,7 +72,7 @@ pub fn trim_to_words(answer: &[u8], start: usize, len: usize) -> (usize, usize) 
 }
 
 /// Attributes `answer` against `index`.
-pub fn attribute(index: &Index, answer: &[u8], params: &Params) -> Attribution {
+pub fn attribute<C: Corpus + ?Sized>(index: &C, answer: &[u8], params: &Params) -> Attribution {
     let mut spans = Vec::new();
     let mut shares: BTreeMap<u64, u128> = BTreeMap::new();
     for s in maximal_spans(index, answer, params.min_len, 0) {
@@ -80,13 +81,12 @@ pub fn attribute(index: &Index, answer: &[u8], params: &Params) -> Attribution {
             continue;
         }
         let pattern = &answer[start..start + len];
-        let occ = index.find(pattern, params.max_count + 1);
-        if occ.is_empty() || occ.len() > params.max_count {
+        let occurrences = index.occurrences(pattern, params.max_count + 1);
+        if occurrences.is_empty() || occurrences.len() > params.max_count {
             continue;
         }
-        let count = occ.len() as u128;
+        let count = occurrences.len() as u128;
         let share = (((len as u128) * (len as u128)) << 40) / (count * count);
-        let occurrences: Vec<(DocRef, u64)> = occ.iter().map(|o| (index.doc_ref(o.doc), o.offset)).collect();
         for (r, _) in &occurrences {
             *shares.entry(r.contribution).or_default() += share;
         }
@@ -126,6 +126,7 @@ pub fn to_ppm(shares: &BTreeMap<u64, u128>) -> Vec<(u64, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Index;
 
     #[test]
     fn ppm_always_sums_exactly() {

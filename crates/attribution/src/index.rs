@@ -389,25 +389,31 @@ impl Index {
     /// (separators excluded), sorted by token: the infini-gram next-token distribution.
     pub fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>) {
         let k = self.longest_suffix(query);
-        let suffix = &query[query.len() - k..];
-        let (lo, hi) = if k == 0 { (0, self.text_len) } else { self.range(suffix) };
+        (k, self.continuations(&query[query.len() - k..]))
+    }
+
+    /// Counts of the token following each occurrence of `pattern` (every token for the empty
+    /// pattern), separators excluded, sorted by token.
+    pub fn continuations(&self, pattern: &[u8]) -> Vec<(u8, u64)> {
+        let (lo, hi) = if pattern.is_empty() {
+            (0, self.text_len)
+        } else {
+            self.range(pattern)
+        };
         let mut counts = [0u64; 256];
         let text = self.text();
         for i in lo..hi {
-            let p = self.sa(i) + k;
+            let p = self.sa(i) + pattern.len();
             if p < text.len() && text[p] != crate::SEPARATOR {
                 counts[text[p] as usize] += 1;
             }
         }
-        (
-            k,
-            counts
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(t, c)| (t as u8, *c))
-                .collect(),
-        )
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(t, c)| (t as u8, *c))
+            .collect()
     }
 
     /// The longest prefix of `pattern` that occurs, and its suffix-array interval.

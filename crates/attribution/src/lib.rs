@@ -7,12 +7,14 @@
 //! `0xFF`, a byte UTF-8 never contains, so no match crosses a record boundary.
 
 pub mod attribute;
+pub mod corpus;
 pub mod index;
 pub mod lm;
 pub mod receipt;
 pub mod spans;
 
 pub use attribute::{attribute, AttributedSpan, Attribution, Params};
+pub use corpus::{Corpus, Shards};
 pub use index::{DocRef, Index, IndexError, Occurrence};
 pub use lm::{generate, Sampling};
 pub use receipt::{receipt, recompute, verify_against_records, Receipt, ReceiptError};

@@ -2,7 +2,7 @@
 //! of the text so far that occurs in the corpus. Greedy or seeded sampling, both deterministic,
 //! so its answers can be re-derived (and are attributable by construction).
 
-use crate::index::Index;
+use crate::corpus::Corpus;
 
 /// How the next token is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +23,7 @@ fn splitmix(state: &mut u64) -> u64 {
 
 /// Continues `prompt` by at most `max_tokens` bytes; stops early when the corpus offers no
 /// continuation. The result is valid UTF-8 (a trailing partial character is dropped).
-pub fn generate(index: &Index, prompt: &[u8], max_tokens: usize, sampling: Sampling) -> Vec<u8> {
+pub fn generate<C: Corpus + ?Sized>(index: &C, prompt: &[u8], max_tokens: usize, sampling: Sampling) -> Vec<u8> {
     let mut text = prompt.to_vec();
     let mut out = Vec::with_capacity(max_tokens);
     let mut rng = match sampling {
@@ -70,7 +70,7 @@ pub fn generate(index: &Index, prompt: &[u8], max_tokens: usize, sampling: Sampl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::DocRef;
+    use crate::index::{DocRef, Index};
 
     #[test]
     fn generation_follows_the_corpus_and_is_deterministic() {

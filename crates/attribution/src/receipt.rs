@@ -3,7 +3,8 @@
 //! from the index and compares.
 
 use crate::attribute::{attribute, Params};
-use crate::index::{DocRef, Index};
+use crate::corpus::Corpus;
+use crate::index::DocRef;
 use serde::{Deserialize, Serialize};
 use sinew_types::Hash;
 
@@ -57,7 +58,7 @@ pub enum ReceiptError {
 }
 
 /// The receipt of attributing `answer` against `index` (whose file hash is `index_id`).
-pub fn receipt(index: &Index, index_id: Hash, answer: &[u8], params: &Params) -> Receipt {
+pub fn receipt<C: Corpus + ?Sized>(index: &C, index_id: Hash, answer: &[u8], params: &Params) -> Receipt {
     let a = attribute(index, answer, params);
     let spans = a
         .spans
@@ -108,7 +109,12 @@ pub fn verify_against_records(
 }
 
 /// Recomputes the receipt from the index and checks it is identical.
-pub fn recompute(index: &Index, index_id: Hash, answer: &[u8], claimed: &Receipt) -> Result<(), ReceiptError> {
+pub fn recompute<C: Corpus + ?Sized>(
+    index: &C,
+    index_id: Hash,
+    answer: &[u8],
+    claimed: &Receipt,
+) -> Result<(), ReceiptError> {
     if Hash::of(answer) != claimed.answer_hash {
         return Err(ReceiptError::WrongAnswer);
     }
@@ -133,6 +139,7 @@ pub fn recompute(index: &Index, index_id: Hash, answer: &[u8], claimed: &Receipt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Index;
 
     #[test]
     fn receipts_verify_and_forgeries_are_caught() {

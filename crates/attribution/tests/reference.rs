@@ -2,7 +2,7 @@
 //! tokens and maximal spans; and determinism of the index bytes.
 
 use proptest::prelude::*;
-use sinew_attribution::{maximal_spans, DocRef, Index, Occurrence, Span};
+use sinew_attribution::{attribute, maximal_spans, Corpus, DocRef, Index, Occurrence, Params, Shards, Span};
 
 fn corpus() -> impl Strategy<Value = Vec<Vec<u8>>> {
     // A small alphabet makes repeats (and so interesting queries) likely.
@@ -96,6 +96,22 @@ proptest! {
         let idx = build(&docs);
         prop_assert_eq!(idx.find(&p, usize::MAX), naive_find(&docs, &p));
         prop_assert_eq!(idx.longest_prefix(&p).0, naive_longest_prefix(&docs, &p));
+    }
+
+    /// A corpus split into shards answers exactly like one index of it.
+    #[test]
+    fn shards_answer_like_one_index(docs in corpus(), budget in 1usize..60, a in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b' ')], 1..30)) {
+        let one = build(&docs);
+        let refs: Vec<(DocRef, &[u8])> = docs.iter().enumerate().map(|(i, d)| (DocRef { contribution: i as u64, record: 0 }, d.as_slice())).collect();
+        let shards = Shards::build(&refs, budget, |_, _| {}).unwrap();
+        prop_assert_eq!(shards.doc_count(), docs.len());
+        prop_assert_eq!(Corpus::count(&shards, &a[..1]), Corpus::count(&one, &a[..1]));
+        prop_assert_eq!(shards.longest_prefix_count(&a), one.longest_prefix_count(&a));
+        prop_assert_eq!(shards.occurrences(&a[..a.len().min(3)], 1000), one.occurrences(&a[..a.len().min(3)], 1000));
+        prop_assert_eq!(Corpus::next_tokens(&shards, &a), Corpus::next_tokens(&one, &a));
+        prop_assert_eq!(maximal_spans(&shards, &a, 1, 0), maximal_spans(&one, &a, 1, 0));
+        let p = Params { min_len: 2, max_count: 5 };
+        prop_assert_eq!(attribute(&shards, &a, &p), attribute(&one, &a, &p));
     }
 
     #[test]
@@ -211,4 +227,40 @@ fn planted_spans_are_recovered() {
     println!("planted spans: recall {recall:.3} ({found}/{planted}), {extra} spans outside planted regions");
     assert_eq!(found, planted, "every planted span is recovered");
     assert_eq!(extra, 0);
+}
+
+#[test]
+fn shards_are_written_and_reopened() {
+    let docs: Vec<Vec<u8>> = (0..50)
+        .map(|i| format!("record {i} about rivers and lakes").into_bytes())
+        .collect();
+    let refs: Vec<(DocRef, &[u8])> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                DocRef {
+                    contribution: i as u64,
+                    record: 0,
+                },
+                d.as_slice(),
+            )
+        })
+        .collect();
+    let mut steps = vec![];
+    let shards = Shards::build(&refs, 300, |i, n| steps.push((i, n))).unwrap();
+    assert!(shards.shards.len() > 3, "{} shards", shards.shards.len());
+    assert_eq!(
+        steps.last(),
+        Some(&(shards.shards.len(), shards.shards.len())),
+        "progress reaches the end"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("big.idx");
+    let paths = shards.write(&base).unwrap();
+    assert_eq!(paths.len(), shards.shards.len());
+    let back = Shards::open(&base, true).unwrap();
+    assert_eq!(back.id(), shards.id());
+    assert_eq!(Corpus::count(&back, b"rivers"), 50);
+    assert!(Shards::open(&dir.path().join("missing.idx"), false).is_err());
 }

@@ -3,7 +3,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use sinew_attribution::{attribute, receipt, recompute, verify_against_records, DocRef, Index, Params, Receipt};
+use sinew_attribution::{
+    attribute, receipt, recompute, verify_against_records, Corpus, DocRef, Params, Receipt, Shards,
+};
 use sinew_types::datanet::Format;
 use sinew_types::Hash;
 use std::collections::HashMap;
@@ -31,6 +33,10 @@ pub enum IndexCmd {
         /// JSON lines: the field holding the text.
         #[arg(long, default_value = "text")]
         field: String,
+        /// Memory budget of the build in MB: larger corpora are split into shards
+        /// (`OUT.0`, `OUT.1`, ...), queried as one.
+        #[arg(long, default_value_t = 8192)]
+        memory_budget_mb: usize,
     },
     /// Describe an index file (and verify its checksum).
     Info {
@@ -158,9 +164,9 @@ pub fn local_records(paths: &[PathBuf], field: &str) -> Result<Vec<(DocRef, Stri
     Ok(out)
 }
 
-fn open(path: &Path) -> Result<(Index, Hash)> {
-    let idx = Index::open(path, false).with_context(|| format!("opening index {}", path.display()))?;
-    let id = Hash::of(idx.as_bytes());
+fn open(path: &Path) -> Result<(Shards, Hash)> {
+    let idx = Shards::open(path, false).with_context(|| format!("opening index {}", path.display()))?;
+    let id = idx.id();
     Ok((idx, id))
 }
 
@@ -183,7 +189,13 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
                 r["bytes"]
             );
         }
-        IndexCmd::Build { out, paths, field, .. } => {
+        IndexCmd::Build {
+            out,
+            paths,
+            field,
+            memory_budget_mb,
+            ..
+        } => {
             let out = out.context("--out is required")?;
             let t = Instant::now();
             let spinner = indicatif::ProgressBar::new_spinner();
@@ -194,31 +206,39 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             let docs: Vec<(DocRef, &[u8])> = records.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
             let t_ingest = t.elapsed();
             let t = Instant::now();
-            let idx = Index::build(&docs)?;
+            // A build holds the text, the suffix array and the index file: ~10 bytes per token.
+            let budget = (memory_budget_mb << 20) / 10;
+            let idx = Shards::build(&docs, budget.max(1), |i, n| {
+                spinner.set_message(format!("building shard {} of {n}", (i + 1).min(n)))
+            })?;
             let t_build = t.elapsed();
             spinner.set_message("writing");
-            idx.write(&out)?;
+            let files = idx.write(&out)?;
             spinner.finish_and_clear();
+            let bytes: usize = idx.shards.iter().map(|s| s.as_bytes().len()).sum();
             println!(
-                "indexed {} records, {} tokens in {:.2}s (+{:.2}s reading): {} ({:.2} bytes per token), id {}",
+                "indexed {} records, {} tokens in {:.2}s (+{:.2}s reading): {} file(s) from {} ({:.2} bytes per token), id {}",
                 idx.doc_count(),
                 idx.len(),
                 t_build.as_secs_f64(),
                 t_ingest.as_secs_f64(),
+                files.len(),
                 out.display(),
-                idx.as_bytes().len() as f64 / idx.len().max(1) as f64,
-                Hash::of(idx.as_bytes())
+                bytes as f64 / idx.len().max(1) as f64,
+                idx.id()
             );
         }
         IndexCmd::Info { file } => {
-            let idx = Index::open(&file, true)?;
+            let idx = Shards::open(&file, true)?;
+            let bytes: usize = idx.shards.iter().map(|s| s.as_bytes().len()).sum();
             println!(
-                "{}: byte-level, {} documents, {} tokens, {} bytes, checksum ok, id {}",
+                "{}: byte-level, {} shard(s), {} documents, {} tokens, {} bytes, checksums ok, id {}",
                 file.display(),
+                idx.shards.len(),
                 idx.doc_count(),
                 idx.len(),
-                idx.as_bytes().len(),
-                Hash::of(idx.as_bytes())
+                bytes,
+                idx.id()
             );
         }
     }
@@ -228,24 +248,23 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
 /// `sinew query ...`.
 pub fn query(cmd: QueryCmd) -> Result<()> {
     match cmd {
-        QueryCmd::Count { file, text } => println!("{}", open(&file)?.0.count(text.as_bytes())),
+        QueryCmd::Count { file, text } => println!("{}", Corpus::count(&open(&file)?.0, text.as_bytes())),
         QueryCmd::Find { file, text, limit } => {
             let (idx, _) = open(&file)?;
-            for o in idx.find(text.as_bytes(), limit) {
-                let doc = idx.doc(o.doc);
-                let (s, e) = (o.offset as usize, o.offset as usize + text.len());
+            for (r, offset) in idx.occurrences(text.as_bytes(), limit) {
+                let doc = idx.doc_text(r).context("record missing from the index")?;
+                let (s, e) = (offset as usize, offset as usize + text.len());
                 let before = String::from_utf8_lossy(&doc[s.saturating_sub(30)..s]);
                 let after = String::from_utf8_lossy(&doc[e..(e + 30).min(doc.len())]);
-                let r = idx.doc_ref(o.doc);
                 println!(
-                    "file {} record {} offset {}: ...{before}[{text}]{after}...",
-                    r.contribution, r.record, o.offset
+                    "file {} record {} offset {offset}: ...{before}[{text}]{after}...",
+                    r.contribution, r.record
                 );
             }
         }
         QueryCmd::Longest { file, text } => {
             let (idx, _) = open(&file)?;
-            let (k, next) = idx.next_tokens(text.as_bytes());
+            let (k, next) = Corpus::next_tokens(&idx, text.as_bytes());
             let suffix = String::from_utf8_lossy(&text.as_bytes()[text.len() - k..]);
             println!("longest suffix that occurs: {k} bytes {suffix:?}");
             let mut next = next;
@@ -313,8 +332,15 @@ pub fn receipt_cmd(cmd: ReceiptCmd) -> Result<()> {
             r.weights
         );
     } else {
-        let docs: HashMap<DocRef, u32> = (0..idx.doc_count() as u32).map(|d| (idx.doc_ref(d), d)).collect();
-        verify_against_records(&r, &answer, |d| docs.get(&d).map(|&n| idx.doc(n).to_vec()))?;
+        let docs: HashMap<DocRef, (usize, u32)> = idx
+            .shards
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| (0..s.doc_count() as u32).map(move |d| (s.doc_ref(d), (i, d))))
+            .collect();
+        verify_against_records(&r, &answer, |d| {
+            docs.get(&d).map(|&(i, n)| idx.shards[i].doc(n).to_vec())
+        })?;
         println!("verified: every span's bytes match its record");
     }
     Ok(())

@@ -170,7 +170,7 @@ fn index_query_attribute_and_check_receipts() {
     let run = |args: &[&str]| Command::new(SINEW).args(args).output().unwrap();
     let out = ok(&run(&["index", "build", "--out", idx.to_str().unwrap(), samples]));
     assert!(out.contains("bytes per token"), "{out}");
-    assert!(ok(&run(&["index", "info", idx.to_str().unwrap()])).contains("checksum ok"));
+    assert!(ok(&run(&["index", "info", idx.to_str().unwrap()])).contains("checksums ok"));
     assert_eq!(
         ok(&run(&["query", "count", idx.to_str().unwrap(), "estuary"])).trim(),
         "1"

@@ -219,7 +219,7 @@ pub async fn attribute(
     let node2 = node.clone();
     let receipt = tokio::task::spawn_blocking(move || -> Result<sinew_attribution::Receipt, ApiError> {
         let (idx, hash) = node2.version_index(id, n)?;
-        Ok(sinew_attribution::receipt(&idx, hash, req.text.as_bytes(), &params))
+        Ok(sinew_attribution::receipt(&*idx, hash, req.text.as_bytes(), &params))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;

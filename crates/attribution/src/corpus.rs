@@ -1,0 +1,188 @@
+//! What attribution needs from an index, implemented by one [`Index`] and by [`Shards`], several
+//! indexes queried as one (a corpus larger than the build memory budget is split into shards).
+
+use crate::index::{DocRef, Index, IndexError};
+use sinew_types::Hash;
+use std::path::{Path, PathBuf};
+
+/// Queries over a corpus, however it is stored.
+pub trait Corpus {
+    /// The longest prefix of `pattern` that occurs, and how many times it occurs.
+    fn longest_prefix_count(&self, pattern: &[u8]) -> (usize, usize);
+    /// Up to `limit` occurrences of `pattern`: the record and the offset in it, sorted.
+    fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)>;
+    /// How many times `pattern` occurs.
+    fn count(&self, pattern: &[u8]) -> usize;
+    /// Length of the longest suffix of `query` that occurs, and the counts of the tokens that
+    /// follow its occurrences (separators excluded), sorted by token.
+    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>);
+}
+
+impl Corpus for Index {
+    fn longest_prefix_count(&self, pattern: &[u8]) -> (usize, usize) {
+        let (len, (lo, hi)) = self.longest_prefix(pattern);
+        (len, hi - lo)
+    }
+    fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
+        self.find(pattern, limit)
+            .into_iter()
+            .map(|o| (self.doc_ref(o.doc), o.offset))
+            .collect()
+    }
+    fn count(&self, pattern: &[u8]) -> usize {
+        Index::count(self, pattern)
+    }
+    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>) {
+        Index::next_tokens(self, query)
+    }
+}
+
+/// Several indexes queried as one corpus.
+pub struct Shards {
+    /// The shards, in order.
+    pub shards: Vec<Index>,
+}
+
+fn shard_path(base: &Path, i: usize) -> PathBuf {
+    let mut s = base.as_os_str().to_owned();
+    s.push(format!(".{i}"));
+    PathBuf::from(s)
+}
+
+impl Shards {
+    /// Builds shards of at most `budget_tokens` tokens each (a larger record gets a shard of its
+    /// own), documents kept in order: the same records and budget give the same files.
+    pub fn build(
+        docs: &[(DocRef, &[u8])],
+        budget_tokens: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Shards, IndexError> {
+        let mut groups: Vec<&[(DocRef, &[u8])]> = Vec::new();
+        let (mut start, mut size) = (0usize, 0usize);
+        for (i, (_, t)) in docs.iter().enumerate() {
+            if size > 0 && size + t.len() + 1 > budget_tokens {
+                groups.push(&docs[start..i]);
+                start = i;
+                size = 0;
+            }
+            size += t.len() + 1;
+        }
+        groups.push(&docs[start..]);
+        let mut shards = Vec::with_capacity(groups.len());
+        for (i, g) in groups.iter().enumerate() {
+            progress(i, groups.len());
+            shards.push(Index::build(g)?);
+        }
+        progress(groups.len(), groups.len());
+        Ok(Shards { shards })
+    }
+
+    /// Writes the shards: one file at `base`, or `base.0`, `base.1`... for several.
+    pub fn write(&self, base: &Path) -> Result<Vec<PathBuf>, IndexError> {
+        if self.shards.len() == 1 {
+            self.shards[0].write(base)?;
+            return Ok(vec![base.to_path_buf()]);
+        }
+        let mut paths = Vec::new();
+        for (i, s) in self.shards.iter().enumerate() {
+            let p = shard_path(base, i);
+            s.write(&p)?;
+            paths.push(p);
+        }
+        Ok(paths)
+    }
+
+    /// Opens `base`, or the shards `base.0`, `base.1`... if `base` itself does not exist.
+    pub fn open(base: &Path, verify: bool) -> Result<Shards, IndexError> {
+        if base.exists() {
+            return Ok(Shards {
+                shards: vec![Index::open(base, verify)?],
+            });
+        }
+        let mut shards = Vec::new();
+        while shard_path(base, shards.len()).exists() {
+            shards.push(Index::open(&shard_path(base, shards.len()), verify)?);
+        }
+        if shards.is_empty() {
+            return Err(IndexError::Invalid(format!(
+                "no index at {} (nor shards {}.0, ...)",
+                base.display(),
+                base.display()
+            )));
+        }
+        Ok(Shards { shards })
+    }
+
+    /// The corpus id: BLAKE3 of the shards' file hashes, in order (a single shard: its file hash).
+    pub fn id(&self) -> Hash {
+        if self.shards.len() == 1 {
+            return Hash::of(self.shards[0].as_bytes());
+        }
+        let ids: Vec<u8> = self.shards.iter().flat_map(|s| Hash::of(s.as_bytes()).0).collect();
+        Hash::tagged(b"sinew/sharded-index", &ids)
+    }
+
+    /// Tokens in all shards.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.len()).sum()
+    }
+
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Documents in all shards.
+    pub fn doc_count(&self) -> usize {
+        self.shards.iter().map(|s| s.doc_count()).sum()
+    }
+
+    /// The text of a record (a linear scan: for tools, not hot paths).
+    pub fn doc_text(&self, r: DocRef) -> Option<&[u8]> {
+        self.shards
+            .iter()
+            .find_map(|s| (0..s.doc_count() as u32).find(|&d| s.doc_ref(d) == r).map(|d| s.doc(d)))
+    }
+}
+
+impl Corpus for Shards {
+    fn longest_prefix_count(&self, pattern: &[u8]) -> (usize, usize) {
+        let len = self
+            .shards
+            .iter()
+            .map(|s| s.longest_prefix(pattern).0)
+            .max()
+            .unwrap_or(0);
+        if len == 0 {
+            return (0, 0);
+        }
+        (len, self.shards.iter().map(|s| s.count(&pattern[..len])).sum())
+    }
+    fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
+        let mut all: Vec<(DocRef, u64)> = self.shards.iter().flat_map(|s| s.occurrences(pattern, limit)).collect();
+        all.sort_unstable();
+        all.truncate(limit);
+        all
+    }
+    fn count(&self, pattern: &[u8]) -> usize {
+        self.shards.iter().map(|s| s.count(pattern)).sum()
+    }
+    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>) {
+        let k = self.shards.iter().map(|s| s.longest_suffix(query)).max().unwrap_or(0);
+        let mut counts = [0u64; 256];
+        for s in &self.shards {
+            for (t, c) in s.continuations(&query[query.len() - k..]) {
+                counts[t as usize] += c;
+            }
+        }
+        (
+            k,
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(t, c)| (t as u8, *c))
+                .collect(),
+        )
+    }
+}
