@@ -581,10 +581,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             );
         }
         match d.rules.curation {
-            CurationPolicy::Open => fail(
-                "open_datanet",
-                format!("datanet {id} is open: contributions need no review"),
-            ),
+            CurationPolicy::Open => unreachable!("open datanets are answered above"),
             CurationPolicy::OwnerCurated => {
                 if d.owner != *signer {
                     return fail(
