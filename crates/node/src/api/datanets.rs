@@ -20,17 +20,14 @@ fn list<T: borsh::BorshDeserialize>(node: &Node, prefix: &[u8]) -> Result<Vec<T>
         .collect()
 }
 
+/// One value of durable state.
+fn get<T: borsh::BorshDeserialize>(node: &Node, key: &StateKey) -> Result<Option<T>, ApiError> {
+    let snapshot = node.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
+    sinew_state::executor::read(&snapshot, key).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 fn get_datanet(node: &Node, id: u64) -> Result<Datanet, ApiError> {
-    let key = StateKey::Datanet(id).encode();
-    let v = node
-        .store
-        .state_prefix(&key)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (_, bytes) = v
-        .into_iter()
-        .find(|(k, _)| *k == key)
-        .ok_or_else(|| ApiError::NotFound(format!("no datanet {id}")))?;
-    borsh::from_slice(&bytes).map_err(|e| ApiError::Internal(format!("corrupt state: {e}")))
+    get(node, &StateKey::Datanet(id))?.ok_or_else(|| ApiError::NotFound(format!("no datanet {id}")))
 }
 
 fn contributions(node: &Node, id: u64) -> Result<Vec<Contribution>, ApiError> {
@@ -59,10 +56,7 @@ pub async fn version(
     State(node): State<Arc<Node>>,
     Path((id, n)): Path<(u64, u64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let versions: Vec<DatanetVersion> = list(&node, &StateKey::DatanetVersion(id, 0).encode()[..9])?;
-    let v = versions
-        .into_iter()
-        .find(|v| v.version == n)
+    let v: DatanetVersion = get(&node, &StateKey::DatanetVersion(id, n))?
         .ok_or_else(|| ApiError::NotFound(format!("datanet {id} has no version {n}")))?;
     Ok(Json(v))
 }
