@@ -2,7 +2,9 @@
 //! filtered by length and rarity), their occurrences mapped to contributions, and integer weights
 //! in parts per million that always sum to exactly 1,000,000 (or to 0 when nothing matches).
 //!
-//! Weight rule: a kept span of `len` bytes occurring `count` times is worth `len^2 / count`
+//! Lengths and offsets are in tokens of the index's tokenizer (bytes for byte-level indexes).
+//!
+//! Weight rule: a kept span of `len` tokens occurring `count` times is worth `len^2 / count`
 //! (longer spans are much stronger evidence of copying than several short ones; a rare span says
 //! more about where the answer came from than a common one), shared equally among its `count`
 //! occurrences. Each occurrence's share is `floor(len^2 * 2^40 / count^2)`; contributions sum the
@@ -12,12 +14,13 @@
 use crate::corpus::Corpus;
 use crate::index::DocRef;
 use crate::spans::maximal_spans;
+use crate::tokenizer::Tokenizer;
 use std::collections::BTreeMap;
 
 /// Attribution parameters (the ledger keeps them in state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
-    /// Shortest span kept, in bytes (OLMoTrace: 32).
+    /// Shortest span kept, in tokens.
     pub min_len: usize,
     /// Most occurrences a kept span may have (OLMoTrace: 10).
     pub max_count: usize,
@@ -35,10 +38,14 @@ impl Default for Params {
 /// A kept span and where it occurs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttributedSpan {
-    /// Offset in the answer.
+    /// Offset in the answer, in tokens.
     pub start: usize,
-    /// Length in bytes.
+    /// Length in tokens.
     pub len: usize,
+    /// Offset in the answer, in bytes.
+    pub byte_start: usize,
+    /// Length in bytes.
+    pub byte_len: usize,
     /// Its occurrences: record and offset in the record.
     pub occurrences: Vec<(DocRef, u64)>,
 }
@@ -56,31 +63,52 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
 
-/// Shrinks `[start, start + len)` to whole words: it starts at the first byte of a word and ends
-/// after the last byte of one.
-pub fn trim_to_words(answer: &[u8], start: usize, len: usize) -> (usize, usize) {
+/// Shrinks the token span `[start, start + len)` to whole words: it neither starts nor ends in the
+/// middle of a word, and its first and last tokens hold part of a word. `bounds` are the byte
+/// offsets in `answer` where each token starts, followed by the answer's length.
+pub fn trim_to_words(answer: &[u8], bounds: &[usize], start: usize, len: usize) -> (usize, usize) {
+    let mid_word = |b: usize| b > 0 && b < answer.len() && is_word(answer[b - 1]) && is_word(answer[b]);
+    let wordy = |t: usize| answer[bounds[t]..bounds[t + 1]].iter().any(|&b| is_word(b));
     let (mut s, mut e) = (start, start + len);
-    let starts_word = |i: usize| is_word(answer[i]) && (i == 0 || !is_word(answer[i - 1]));
-    let ends_word = |i: usize| is_word(answer[i - 1]) && (i == answer.len() || !is_word(answer[i]));
-    while s < e && !starts_word(s) {
+    while s < e && (mid_word(bounds[s]) || !wordy(s)) {
         s += 1;
     }
-    while e > s && !ends_word(e) {
+    while e > s && (mid_word(bounds[e]) || !wordy(e - 1)) {
         e -= 1;
     }
     (s, e - s)
 }
 
+/// The byte offset where each token of `codes` starts in the text they encode, then its length.
+pub fn token_bounds(tokenizer: Tokenizer, codes: &[u8]) -> Vec<usize> {
+    let lens = tokenizer
+        .token_lengths(codes)
+        .expect("codes made by the tokenizer decode");
+    let mut bounds = Vec::with_capacity(lens.len() + 1);
+    let mut at = 0;
+    bounds.push(0);
+    for l in lens {
+        at += l;
+        bounds.push(at);
+    }
+    bounds
+}
+
 /// Attributes `answer` against `index`.
 pub fn attribute<C: Corpus + ?Sized>(index: &C, answer: &[u8], params: &Params) -> Attribution {
+    let tokenizer = index.tokenizer();
+    let w = tokenizer.width();
+    let codes = tokenizer.encode_lossy(answer);
+    let text = tokenizer.decode(&codes).expect("codes made by the tokenizer decode");
+    let bounds = token_bounds(tokenizer, &codes);
     let mut spans = Vec::new();
     let mut shares: BTreeMap<u64, u128> = BTreeMap::new();
-    for s in maximal_spans(index, answer, params.min_len, 0) {
-        let (start, len) = trim_to_words(answer, s.start, s.len);
+    for s in maximal_spans(index, &codes, params.min_len, 0) {
+        let (start, len) = trim_to_words(&text, &bounds, s.start, s.len);
         if len < params.min_len {
             continue;
         }
-        let pattern = &answer[start..start + len];
+        let pattern = &codes[start * w..(start + len) * w];
         let occurrences = index.occurrences(pattern, params.max_count + 1);
         if occurrences.is_empty() || occurrences.len() > params.max_count {
             continue;
@@ -93,6 +121,8 @@ pub fn attribute<C: Corpus + ?Sized>(index: &C, answer: &[u8], params: &Params) 
         spans.push(AttributedSpan {
             start,
             len,
+            byte_start: bounds[start],
+            byte_len: bounds[start + len] - bounds[start],
             occurrences,
         });
     }
@@ -146,9 +176,17 @@ mod tests {
     #[test]
     fn spans_are_trimmed_to_words() {
         let a = b"xx the river flows yy";
-        assert_eq!(trim_to_words(a, 1, 17), (3, 15));
+        let bounds: Vec<usize> = (0..=a.len()).collect();
+        assert_eq!(trim_to_words(a, &bounds, 1, 17), (3, 15));
         assert_eq!(&a[3..18], b"the river flows");
-        assert_eq!(trim_to_words(a, 3, 15), (3, 15));
+        assert_eq!(trim_to_words(a, &bounds, 3, 15), (3, 15));
+        // GPT-2 tokens: "xx| the| river| flows| y|y"; a span may not end inside "yy".
+        let t = Tokenizer::Gpt2;
+        let codes = t.encode(a).unwrap();
+        let b = token_bounds(t, &codes);
+        assert_eq!(b, vec![0, 2, 6, 12, 18, 20, 21]);
+        assert_eq!(trim_to_words(a, &b, 0, 4), (0, 4));
+        assert_eq!(trim_to_words(a, &b, 3, 2), (3, 1));
     }
 
     #[test]

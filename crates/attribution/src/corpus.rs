@@ -2,26 +2,32 @@
 //! indexes queried as one (a corpus larger than the build memory budget is split into shards).
 
 use crate::index::{DocRef, Index, IndexError};
+use crate::tokenizer::Tokenizer;
 use sinew_types::Hash;
 use std::path::{Path, PathBuf};
 
-/// Queries over a corpus, however it is stored.
+/// Queries over a corpus, however it is stored. Patterns are token-code streams of the corpus's
+/// tokenizer; lengths and offsets are in tokens.
 pub trait Corpus {
-    /// The longest prefix of `pattern` that occurs, and how many times it occurs.
-    fn longest_prefix_count(&self, pattern: &[u8]) -> (usize, usize);
+    /// The tokenizer the corpus was indexed with.
+    fn tokenizer(&self) -> Tokenizer;
+    /// The length of the longest prefix of `pattern` that occurs.
+    fn longest_prefix_len(&self, pattern: &[u8]) -> usize;
     /// Up to `limit` occurrences of `pattern`: the record and the offset in it, sorted.
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)>;
     /// How many times `pattern` occurs.
     fn count(&self, pattern: &[u8]) -> usize;
     /// Length of the longest suffix of `query` that occurs, and the counts of the tokens that
     /// follow its occurrences (separators excluded), sorted by token.
-    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>);
+    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>);
 }
 
 impl Corpus for Index {
-    fn longest_prefix_count(&self, pattern: &[u8]) -> (usize, usize) {
-        let (len, (lo, hi)) = self.longest_prefix(pattern);
-        (len, hi - lo)
+    fn tokenizer(&self) -> Tokenizer {
+        Index::tokenizer(self)
+    }
+    fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
+        Index::longest_prefix_len(self, pattern)
     }
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
         self.find(pattern, limit)
@@ -32,7 +38,7 @@ impl Corpus for Index {
     fn count(&self, pattern: &[u8]) -> usize {
         Index::count(self, pattern)
     }
-    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>) {
+    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
         Index::next_tokens(self, query)
     }
 }
@@ -50,28 +56,41 @@ fn shard_path(base: &Path, i: usize) -> PathBuf {
 }
 
 impl Shards {
-    /// Builds shards of at most `budget_tokens` tokens each (a larger record gets a shard of its
-    /// own), documents kept in order: the same records and budget give the same files.
+    /// Builds byte-level shards of at most `budget_tokens` tokens each (a larger record gets a
+    /// shard of its own), documents kept in order: the same records and budget give the same files.
     pub fn build(
+        docs: &[(DocRef, &[u8])],
+        budget_tokens: usize,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<Shards, IndexError> {
+        Shards::build_with(Tokenizer::Bytes, docs, budget_tokens, progress)
+    }
+
+    /// [`Shards::build`] with another tokenizer; the budget counts its tokens.
+    pub fn build_with(
+        tokenizer: Tokenizer,
         docs: &[(DocRef, &[u8])],
         budget_tokens: usize,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Shards, IndexError> {
-        let mut groups: Vec<&[(DocRef, &[u8])]> = Vec::new();
+        let encoded = crate::index::encode_all(tokenizer, docs)?;
+        let w = tokenizer.width();
+        let mut groups = Vec::new();
         let (mut start, mut size) = (0usize, 0usize);
-        for (i, (_, t)) in docs.iter().enumerate() {
-            if size > 0 && size + t.len() + 1 > budget_tokens {
-                groups.push(&docs[start..i]);
+        for (i, (_, t)) in encoded.iter().enumerate() {
+            let tokens = t.len() / w + 1;
+            if size > 0 && size + tokens > budget_tokens {
+                groups.push(&encoded[start..i]);
                 start = i;
                 size = 0;
             }
-            size += t.len() + 1;
+            size += tokens;
         }
-        groups.push(&docs[start..]);
+        groups.push(&encoded[start..]);
         let mut shards = Vec::with_capacity(groups.len());
         for (i, g) in groups.iter().enumerate() {
             progress(i, groups.len());
-            shards.push(Index::build(g)?);
+            shards.push(Index::build_encoded(tokenizer, g)?);
         }
         progress(groups.len(), groups.len());
         Ok(Shards { shards })
@@ -138,25 +157,25 @@ impl Shards {
     }
 
     /// The text of a record (a linear scan: for tools, not hot paths).
-    pub fn doc_text(&self, r: DocRef) -> Option<&[u8]> {
-        self.shards
-            .iter()
-            .find_map(|s| (0..s.doc_count() as u32).find(|&d| s.doc_ref(d) == r).map(|d| s.doc(d)))
+    pub fn doc_text(&self, r: DocRef) -> Option<Vec<u8>> {
+        self.shards.iter().find_map(|s| {
+            (0..s.doc_count() as u32)
+                .find(|&d| s.doc_ref(d) == r)
+                .map(|d| s.doc_text(d))
+        })
     }
 }
 
 impl Corpus for Shards {
-    fn longest_prefix_count(&self, pattern: &[u8]) -> (usize, usize) {
-        let len = self
-            .shards
+    fn tokenizer(&self) -> Tokenizer {
+        self.shards.first().map_or(Tokenizer::Bytes, |s| s.tokenizer())
+    }
+    fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
+        self.shards
             .iter()
-            .map(|s| s.longest_prefix(pattern).0)
+            .map(|s| s.longest_prefix_len(pattern))
             .max()
-            .unwrap_or(0);
-        if len == 0 {
-            return (0, 0);
-        }
-        (len, self.shards.iter().map(|s| s.count(&pattern[..len])).sum())
+            .unwrap_or(0)
     }
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
         let mut all: Vec<(DocRef, u64)> = self.shards.iter().flat_map(|s| s.occurrences(pattern, limit)).collect();
@@ -167,22 +186,15 @@ impl Corpus for Shards {
     fn count(&self, pattern: &[u8]) -> usize {
         self.shards.iter().map(|s| s.count(pattern)).sum()
     }
-    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>) {
+    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
         let k = self.shards.iter().map(|s| s.longest_suffix(query)).max().unwrap_or(0);
-        let mut counts = [0u64; 256];
+        let w = Corpus::tokenizer(self).width();
+        let mut counts = std::collections::BTreeMap::new();
         for s in &self.shards {
-            for (t, c) in s.continuations(&query[query.len() - k..]) {
-                counts[t as usize] += c;
+            for (t, c) in s.continuations(&query[query.len() - k * w..]) {
+                *counts.entry(t).or_insert(0u64) += c;
             }
         }
-        (
-            k,
-            counts
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(t, c)| (t as u8, *c))
-                .collect(),
-        )
+        (k, counts.into_iter().collect())
     }
 }

@@ -1,14 +1,20 @@
 //! Building, writing and memory-mapping suffix-array indexes; exact n-gram queries.
 //!
 //! File layout (little endian): a 64-byte header (magic `SINEWIDX`, format version, tokenizer id,
-//! text length, document count, BLAKE3 checksum of the body), then the token stream, padding to 8
-//! bytes, the suffix array (u32 per token), the document start offsets (u64 each), the document
-//! references (contribution u64, record u32), padding to 8 bytes, and a sampled top level: the
-//! first 8 bytes (big endian) of every 256th suffix in order, so that the first ~18 steps of every
-//! binary search touch one small array instead of the whole suffix array and text. About 5.03
-//! bytes per token plus 20 per document.
+//! token stream length in bytes, document count, BLAKE3 checksum of the body), then the token
+//! stream (fixed-width codes, see [`Tokenizer`]), padding to 8 bytes, the suffix array (u32 per
+//! token: only suffixes starting at a token), the document start offsets (u64 each, in stream
+//! bytes), the document references (contribution u64, record u32), padding to 8 bytes, and a
+//! sampled top level: the first 8 bytes (big endian) of every 256th suffix in order, so that the
+//! first ~18 steps of every binary search touch one small array instead of the whole suffix array
+//! and text. Byte level: about 5.03 bytes per token plus 20 per document.
+//!
+//! Patterns given to queries are token-code streams ([`Tokenizer::encode`]); lengths and offsets
+//! returned are in tokens.
 
+use crate::tokenizer::{Tokenizer, TokenizerError};
 use memmap2::Mmap;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::io::Write;
 use std::path::Path;
@@ -18,8 +24,6 @@ const VERSION: u32 = 1;
 const HEADER: usize = 64;
 /// Every how many suffixes the top level samples one.
 const STRIDE: usize = 256;
-/// Byte-level tokenizer id in the header.
-pub const TOKENIZER_BYTES: u8 = 0;
 
 /// Which record a document of the index is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,6 +52,9 @@ pub enum IndexError {
     /// A document contains the separator byte.
     #[error("document {0} contains the separator byte 0xFF (not UTF-8 text)")]
     Separator(usize),
+    /// A document could not be tokenized.
+    #[error("document {0}: {1}")]
+    Tokenize(usize, TokenizerError),
     /// Suffix array construction failed.
     #[error("suffix array construction failed: {0}")]
     Build(String),
@@ -76,7 +83,11 @@ impl Bytes {
 /// A suffix-array index, in memory or memory-mapped from a file.
 pub struct Index {
     bytes: Bytes,
+    tokenizer: Tokenizer,
+    /// Token stream length in bytes.
     text_len: usize,
+    /// Tokens (suffix array entries).
+    tokens: usize,
     docs: usize,
     sa_at: usize,
     starts_at: usize,
@@ -89,31 +100,41 @@ fn pad8(n: usize) -> usize {
 }
 
 impl Index {
-    /// Builds the index of `docs` (record texts with their references), in order. The result is
-    /// a pure function of the input: the same records give byte-identical index files.
+    /// Builds the byte-level index of `docs` (record texts with their references), in order.
     pub fn build(docs: &[(DocRef, &[u8])]) -> Result<Index, IndexError> {
-        let text_len: usize = docs.iter().map(|(_, t)| t.len() + 1).sum();
+        Index::build_with(Tokenizer::Bytes, docs)
+    }
+
+    /// Builds the index of `docs` with `tokenizer`. The result is a pure function of the input:
+    /// the same records give byte-identical index files.
+    pub fn build_with(tokenizer: Tokenizer, docs: &[(DocRef, &[u8])]) -> Result<Index, IndexError> {
+        let encoded = encode_all(tokenizer, docs)?;
+        Index::build_encoded(tokenizer, &encoded)
+    }
+
+    /// Builds from documents already encoded with `tokenizer`.
+    pub(crate) fn build_encoded(tokenizer: Tokenizer, docs: &[EncodedDoc<'_>]) -> Result<Index, IndexError> {
+        let w = tokenizer.width();
+        let text_len: usize = docs.iter().map(|(_, t)| t.len() + w).sum();
         if text_len >= i32::MAX as usize {
-            return Err(IndexError::TooLarge(text_len));
+            return Err(IndexError::TooLarge(text_len / w));
         }
+        let tokens = text_len / w;
         let sa_at = pad8(HEADER + text_len);
-        let starts_at = sa_at + 4 * text_len;
+        let starts_at = sa_at + 4 * tokens;
         let refs_at = starts_at + 8 * docs.len();
         let samples_at = pad8(refs_at + 12 * docs.len());
-        let total = samples_at + 8 * text_len.div_ceil(STRIDE);
+        let total = samples_at + 8 * tokens.div_ceil(STRIDE);
         let mut out = vec![0u8; total];
         let mut pos = HEADER;
         for (i, (r, t)) in docs.iter().enumerate() {
-            if t.contains(&crate::SEPARATOR) {
-                return Err(IndexError::Separator(i));
-            }
             let start = (pos - HEADER) as u64;
             out[starts_at + 8 * i..starts_at + 8 * i + 8].copy_from_slice(&start.to_le_bytes());
             out[refs_at + 12 * i..refs_at + 12 * i + 8].copy_from_slice(&r.contribution.to_le_bytes());
             out[refs_at + 12 * i + 8..refs_at + 12 * i + 12].copy_from_slice(&r.record.to_le_bytes());
             out[pos..pos + t.len()].copy_from_slice(t);
-            out[pos + t.len()] = crate::SEPARATOR;
-            pos += t.len() + 1;
+            out[pos + t.len()..pos + t.len() + w].fill(crate::SEPARATOR);
+            pos += t.len() + w;
         }
         let sa: Vec<i32> = libsais::SuffixArrayConstruction::for_text(&out[HEADER..HEADER + text_len])
             .in_owned_buffer()
@@ -121,23 +142,30 @@ impl Index {
             .run()
             .map_err(|e| IndexError::Build(format!("{e:?}")))?
             .into_vec();
-        for (i, s) in sa.iter().enumerate() {
+        // Keep the suffixes that start at a token: their byte order is their token order.
+        let aligned = sa.iter().filter(|&&s| s as usize % w == 0);
+        for (i, s) in aligned.enumerate() {
             out[sa_at + 4 * i..sa_at + 4 * i + 4].copy_from_slice(&(*s as u32).to_le_bytes());
         }
-        for (k, s) in sa.iter().step_by(STRIDE).enumerate() {
-            let key = prefix_key(&out[HEADER..HEADER + text_len], *s as usize);
+        drop(sa);
+        for k in 0..tokens.div_ceil(STRIDE) {
+            let at = sa_at + 4 * k * STRIDE;
+            let s = u32::from_le_bytes(out[at..at + 4].try_into().expect("4 bytes")) as usize;
+            let key = prefix_key(&out[HEADER..HEADER + text_len], s);
             out[samples_at + 8 * k..samples_at + 8 * k + 8].copy_from_slice(&key.to_le_bytes());
         }
         out[..8].copy_from_slice(MAGIC);
         out[8..12].copy_from_slice(&VERSION.to_le_bytes());
-        out[12] = TOKENIZER_BYTES;
+        out[12] = tokenizer.id();
         out[16..24].copy_from_slice(&(text_len as u64).to_le_bytes());
         out[24..32].copy_from_slice(&(docs.len() as u64).to_le_bytes());
         let sum = blake3::hash(&out[HEADER..]);
         out[32..64].copy_from_slice(sum.as_bytes());
         Ok(Index {
             bytes: Bytes::Owned(out),
+            tokenizer,
             text_len,
+            tokens,
             docs: docs.len(),
             sa_at,
             starts_at,
@@ -179,16 +207,20 @@ impl Index {
         if u32::from_le_bytes(b[8..12].try_into().expect("4 bytes")) != VERSION {
             return bad("unsupported format version");
         }
-        if b[12] != TOKENIZER_BYTES {
+        let Ok(tokenizer) = Tokenizer::from_id(b[12]) else {
             return bad("unknown tokenizer");
-        }
+        };
         let text_len = u64::from_le_bytes(b[16..24].try_into().expect("8 bytes")) as usize;
         let docs = u64::from_le_bytes(b[24..32].try_into().expect("8 bytes")) as usize;
+        if text_len % tokenizer.width() != 0 || text_len > b.len() || docs > b.len() {
+            return bad("inconsistent header");
+        }
+        let tokens = text_len / tokenizer.width();
         let sa_at = pad8(HEADER + text_len);
-        let starts_at = sa_at + 4 * text_len;
+        let starts_at = sa_at + 4 * tokens;
         let refs_at = starts_at + 8 * docs;
         let samples_at = pad8(refs_at + 12 * docs);
-        if b.len() != samples_at + 8 * text_len.div_ceil(STRIDE) {
+        if b.len() != samples_at + 8 * tokens.div_ceil(STRIDE) {
             return bad("truncated or padded file");
         }
         if verify && blake3::hash(&b[HEADER..]).as_bytes() != &b[32..64] {
@@ -196,7 +228,9 @@ impl Index {
         }
         Ok(Index {
             bytes,
+            tokenizer,
             text_len,
+            tokens,
             docs,
             sa_at,
             starts_at,
@@ -205,14 +239,19 @@ impl Index {
         })
     }
 
+    /// The tokenizer the index was built with.
+    pub fn tokenizer(&self) -> Tokenizer {
+        self.tokenizer
+    }
+
     /// Tokens in the corpus (separators included).
     pub fn len(&self) -> usize {
-        self.text_len
+        self.tokens
     }
 
     /// Whether the corpus is empty.
     pub fn is_empty(&self) -> bool {
-        self.text_len == 0
+        self.tokens == 0
     }
 
     /// Documents in the index.
@@ -220,12 +259,12 @@ impl Index {
         self.docs
     }
 
-    /// The token stream.
+    /// The token stream (token codes).
     pub fn text(&self) -> &[u8] {
         &self.bytes.as_slice()[HEADER..HEADER + self.text_len]
     }
 
-    /// The i-th suffix array entry.
+    /// The i-th suffix array entry: a position in the token stream, in bytes.
     pub fn sa(&self, i: usize) -> usize {
         let b = self.bytes.as_slice();
         u32::from_le_bytes(
@@ -254,18 +293,26 @@ impl Index {
         }
     }
 
-    /// Document `d`'s tokens.
+    /// Document `d`'s token codes.
     pub fn doc(&self, d: u32) -> &[u8] {
+        let w = self.tokenizer.width();
         let start = self.doc_start(d as usize);
         let end = if (d as usize) + 1 < self.docs {
-            self.doc_start(d as usize + 1) - 1
+            self.doc_start(d as usize + 1) - w
         } else {
-            self.text_len - 1
+            self.text_len - w
         };
         &self.text()[start..end]
     }
 
-    /// The document and offset of corpus position `pos`.
+    /// Document `d`'s text (its tokens decoded).
+    pub fn doc_text(&self, d: u32) -> Vec<u8> {
+        self.tokenizer
+            .decode(self.doc(d))
+            .expect("an index holds only tokens of its vocabulary")
+    }
+
+    /// The document and token offset of stream position `pos` (in bytes).
     pub fn locate(&self, pos: usize) -> Occurrence {
         let (mut lo, mut hi) = (0usize, self.docs);
         while hi - lo > 1 {
@@ -278,7 +325,7 @@ impl Index {
         }
         Occurrence {
             doc: lo as u32,
-            offset: (pos - self.doc_start(lo)) as u64,
+            offset: ((pos - self.doc_start(lo)) / self.tokenizer.width()) as u64,
         }
     }
 
@@ -311,7 +358,7 @@ impl Index {
         // Top level: the sampled prefixes decide most steps without touching the suffix array.
         let m = pattern.len().min(8);
         let pkey = prefix_key(pattern, 0) >> (8 * (8 - m));
-        let samples = self.text_len.div_ceil(STRIDE);
+        let samples = self.tokens.div_ceil(STRIDE);
         let (mut lo, mut hi) = (0usize, samples);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -329,7 +376,7 @@ impl Index {
         // The answer lies after sample lo - 1 and at or before sample lo.
         let (mut lo, mut hi) = (
             if lo == 0 { 0 } else { (lo - 1) * STRIDE + 1 },
-            (lo * STRIDE).min(self.text_len),
+            (lo * STRIDE).min(self.tokens),
         );
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -350,7 +397,7 @@ impl Index {
     /// How many times `pattern` occurs.
     pub fn count(&self, pattern: &[u8]) -> usize {
         if pattern.is_empty() {
-            return self.text_len;
+            return self.tokens;
         }
         let (lo, hi) = self.range(pattern);
         hi - lo
@@ -369,14 +416,15 @@ impl Index {
         v
     }
 
-    /// The length of the longest suffix of `query` that occurs in the corpus (the infini-gram
-    /// "infinity-gram" context).
+    /// The length in tokens of the longest suffix of `query` that occurs in the corpus (the
+    /// infini-gram "infinity-gram" context).
     pub fn longest_suffix(&self, query: &[u8]) -> usize {
+        let w = self.tokenizer.width();
         // If a suffix occurs, every shorter suffix occurs too: binary search on the length.
-        let (mut lo, mut hi) = (0usize, query.len());
+        let (mut lo, mut hi) = (0usize, query.len() / w);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            if self.count(&query[query.len() - mid..]) > 0 {
+            if self.count(&query[query.len() - mid * w..]) > 0 {
                 lo = mid;
             } else {
                 hi = mid - 1;
@@ -387,48 +435,64 @@ impl Index {
 
     /// Counts of the token following each occurrence of the longest matching suffix of `query`
     /// (separators excluded), sorted by token: the infini-gram next-token distribution.
-    pub fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u8, u64)>) {
+    pub fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
         let k = self.longest_suffix(query);
-        (k, self.continuations(&query[query.len() - k..]))
+        let w = self.tokenizer.width();
+        (k, self.continuations(&query[query.len() - k * w..]))
     }
 
     /// Counts of the token following each occurrence of `pattern` (every token for the empty
     /// pattern), separators excluded, sorted by token.
-    pub fn continuations(&self, pattern: &[u8]) -> Vec<(u8, u64)> {
+    pub fn continuations(&self, pattern: &[u8]) -> Vec<(u32, u64)> {
         let (lo, hi) = if pattern.is_empty() {
-            (0, self.text_len)
+            (0, self.tokens)
         } else {
             self.range(pattern)
         };
-        let mut counts = [0u64; 256];
-        let text = self.text();
-        for i in lo..hi {
+        let (text, t, w) = (self.text(), self.tokenizer, self.tokenizer.width());
+        let next = (lo..hi).filter_map(|i| {
             let p = self.sa(i) + pattern.len();
-            if p < text.len() && text[p] != crate::SEPARATOR {
-                counts[text[p] as usize] += 1;
-            }
+            let tok = (p + w <= text.len()).then(|| t.token_at(&text[p..]))?;
+            (tok != t.separator()).then_some(tok)
+        });
+        if w == 1 {
+            let mut counts = [0u64; 256];
+            next.for_each(|tok| counts[tok as usize] += 1);
+            return counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(tok, c)| (tok as u32, *c))
+                .collect();
         }
-        counts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(t, c)| (t as u8, *c))
-            .collect()
+        let mut counts = std::collections::BTreeMap::new();
+        next.for_each(|tok| *counts.entry(tok).or_insert(0u64) += 1);
+        counts.into_iter().collect()
     }
 
-    /// The longest prefix of `pattern` that occurs, and its suffix-array interval.
+    /// The longest prefix of `pattern` that occurs (in tokens), and its suffix-array interval.
     pub fn longest_prefix(&self, pattern: &[u8]) -> (usize, (usize, usize)) {
+        let best = self.longest_prefix_len(pattern);
+        let lo = if best == 0 { self.bound(pattern, false) } else { 0 };
+        match best {
+            0 => (0, (lo, lo)),
+            _ => (best, self.range(&pattern[..best * self.tokenizer.width()])),
+        }
+    }
+
+    /// The length in tokens of the longest prefix of `pattern` that occurs.
+    pub fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
         // Binary search for the insertion point of the whole pattern; the longest occurring
         // prefix is the longer common prefix with the suffixes on either side of it.
-        let n = self.text_len;
+        let (n, t, w) = (self.tokens, self.tokenizer, self.tokenizer.width());
         let lo = self.bound(pattern, false);
         let text = self.text();
         let lcp = |i: usize| {
             let s = self.sa(i);
             text[s..]
-                .iter()
-                .zip(pattern)
-                .take_while(|(a, b)| a == b && **a != crate::SEPARATOR)
+                .chunks_exact(w)
+                .zip(pattern.chunks_exact(w))
+                .take_while(|(a, b)| a == b && t.token_at(a) != t.separator())
                 .count()
         };
         let mut best = 0;
@@ -438,11 +502,56 @@ impl Index {
         if lo > 0 {
             best = best.max(lcp(lo - 1));
         }
-        if best == 0 {
-            return (0, (lo, lo));
-        }
-        (best, self.range(&pattern[..best]))
+        best
     }
+}
+
+/// A document's reference and its token codes.
+pub(crate) type EncodedDoc<'a> = (DocRef, Cow<'a, [u8]>);
+
+/// Encodes every document, on all cores for byte-pair encodings (borrowed as is for bytes).
+pub(crate) fn encode_all<'a>(
+    tokenizer: Tokenizer,
+    docs: &[(DocRef, &'a [u8])],
+) -> Result<Vec<EncodedDoc<'a>>, IndexError> {
+    if tokenizer == Tokenizer::Bytes {
+        return docs
+            .iter()
+            .enumerate()
+            .map(|(i, (r, t))| match t.contains(&crate::SEPARATOR) {
+                true => Err(IndexError::Separator(i)),
+                false => Ok((*r, Cow::Borrowed(*t))),
+            })
+            .collect();
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(docs.len().max(1));
+    let chunk = docs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = docs
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                scope.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(j, (r, t))| {
+                            let codes = tokenizer
+                                .encode(t)
+                                .map_err(|e| IndexError::Tokenize(c * chunk + j, e))?;
+                            Ok((*r, Cow::Owned(codes)))
+                        })
+                        .collect::<Result<Vec<_>, IndexError>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(docs.len());
+        for p in parts {
+            out.extend(p.join().expect("tokenizer thread panicked")?);
+        }
+        Ok(out)
+    })
 }
 
 /// The 8 bytes of `text` from `at` as a big-endian number, zero-padded past the end (zero sorts

@@ -3,8 +3,9 @@
 //! attribution of an answer (the OLMoTrace method), all deterministic so that every node can
 //! recompute an attribution and check someone else's.
 //!
-//! Byte-level tokens: the corpus is the records' UTF-8 bytes, each followed by the separator
-//! `0xFF`, a byte UTF-8 never contains, so no match crosses a record boundary.
+//! Tokens: byte level by default (the corpus is the records' UTF-8 bytes, each followed by the
+//! separator `0xFF`, a byte UTF-8 never contains, so no match crosses a record boundary), or GPT-2
+//! / cl100k BPE, stored as fixed-width codes with an all-`0xFF` separator code ([`Tokenizer`]).
 
 pub mod attribute;
 pub mod corpus;
@@ -12,13 +13,16 @@ pub mod index;
 pub mod lm;
 pub mod receipt;
 pub mod spans;
+pub mod tokenizer;
 
 pub use attribute::{attribute, AttributedSpan, Attribution, Params};
 pub use corpus::{Corpus, Shards};
 pub use index::{DocRef, Index, IndexError, Occurrence};
-pub use lm::{generate, Sampling};
+pub use lm::{generate, generate_tokens, Sampling};
 pub use receipt::{receipt, recompute, verify_against_records, Receipt, ReceiptError};
 pub use spans::{maximal_spans, Span};
+pub use tokenizer::{Tokenizer, TokenizerError};
 
-/// Separates documents in the token stream; never part of UTF-8 text.
+/// Separates documents in the token stream (repeated to the code width); never part of UTF-8
+/// text, never a token code.
 pub const SEPARATOR: u8 = 0xFF;

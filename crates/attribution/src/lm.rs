@@ -7,7 +7,7 @@ use crate::corpus::Corpus;
 /// How the next token is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sampling {
-    /// The most frequent continuation (ties: the lowest byte).
+    /// The most frequent continuation (ties: the lowest token id).
     Greedy,
     /// Sampled in proportion to counts with a deterministic generator seeded by this value.
     Seeded(u64),
@@ -21,19 +21,33 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Continues `prompt` by at most `max_tokens` bytes; stops early when the corpus offers no
-/// continuation. The result is valid UTF-8 (a trailing partial character is dropped).
+/// Continues `prompt` by at most `max_tokens` tokens of the corpus's tokenizer; stops early when
+/// the corpus offers no continuation. The result is valid UTF-8 (a trailing partial character is
+/// dropped).
 pub fn generate<C: Corpus + ?Sized>(index: &C, prompt: &[u8], max_tokens: usize, sampling: Sampling) -> Vec<u8> {
-    let mut text = prompt.to_vec();
-    let mut out = Vec::with_capacity(max_tokens);
+    generate_tokens(index, prompt, max_tokens, sampling).0
+}
+
+/// [`generate`], also returning how many tokens the prompt and the continuation have.
+pub fn generate_tokens<C: Corpus + ?Sized>(
+    index: &C,
+    prompt: &[u8],
+    max_tokens: usize,
+    sampling: Sampling,
+) -> (Vec<u8>, usize, usize) {
+    let tokenizer = index.tokenizer();
+    let w = tokenizer.width();
+    let mut text = tokenizer.encode_lossy(prompt);
+    let prompt_tokens = text.len() / w;
+    let mut out = Vec::with_capacity(max_tokens * w);
     let mut rng = match sampling {
         Sampling::Seeded(s) => s,
         Sampling::Greedy => 0,
     };
-    // Long contexts only slow the search down; 512 bytes is plenty for byte-level matching.
+    // Long contexts only slow the search down; 512 tokens is plenty.
     const WINDOW: usize = 512;
     for _ in 0..max_tokens {
-        let ctx = &text[text.len().saturating_sub(WINDOW)..];
+        let ctx = &text[text.len().saturating_sub(WINDOW * w)..];
         let (_, next) = index.next_tokens(ctx);
         let total: u64 = next.iter().map(|(_, c)| c).sum();
         if total == 0 {
@@ -58,13 +72,15 @@ pub fn generate<C: Corpus + ?Sized>(index: &C, prompt: &[u8], max_tokens: usize,
                 chosen
             }
         };
-        text.push(token);
-        out.push(token);
+        tokenizer.push_code(&mut text, token);
+        tokenizer.push_code(&mut out, token);
     }
-    while std::str::from_utf8(&out).is_err() {
-        out.pop();
+    let generated = out.len() / w;
+    let mut bytes = tokenizer.decode(&out).expect("generated tokens come from the corpus");
+    while std::str::from_utf8(&bytes).is_err() {
+        bytes.pop();
     }
-    out
+    (bytes, prompt_tokens, generated)
 }
 
 #[cfg(test)]

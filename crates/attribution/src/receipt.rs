@@ -5,15 +5,17 @@
 use crate::attribute::{attribute, Params};
 use crate::corpus::Corpus;
 use crate::index::DocRef;
+use crate::tokenizer::Tokenizer;
 use serde::{Deserialize, Serialize};
 use sinew_types::Hash;
 
-/// One occurrence of a span in a record.
+/// One occurrence of a span in a record. Offsets and lengths are in tokens of the receipt's
+/// tokenizer (bytes for byte-level).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptSpan {
     /// Offset of the span in the answer.
     pub answer_offset: u64,
-    /// Its length in bytes.
+    /// Its length.
     pub len: u64,
     /// The contribution holding the record.
     pub contribution: u64,
@@ -30,6 +32,9 @@ pub struct Receipt {
     pub answer_hash: Hash,
     /// The index (datanet version) attributed against: BLAKE3 of its file.
     pub index: Hash,
+    /// The tokenizer of the index, in which offsets and lengths count.
+    #[serde(default)]
+    pub tokenizer: Tokenizer,
     /// Shortest span kept.
     pub min_len: u64,
     /// Most occurrences of a kept span.
@@ -76,6 +81,7 @@ pub fn receipt<C: Corpus + ?Sized>(index: &C, index_id: Hash, answer: &[u8], par
     Receipt {
         answer_hash: Hash::of(answer),
         index: index_id,
+        tokenizer: index.tokenizer(),
         min_len: params.min_len as u64,
         max_count: params.max_count as u64,
         spans,
@@ -93,13 +99,19 @@ pub fn verify_against_records(
     if Hash::of(answer) != r.answer_hash {
         return Err(ReceiptError::WrongAnswer);
     }
+    let (t, w) = (r.tokenizer, r.tokenizer.width());
+    let answer = t.encode_lossy(answer);
     for s in &r.spans {
         let doc = DocRef {
             contribution: s.contribution,
             record: s.record,
         };
-        let text = record(doc).ok_or(ReceiptError::UnknownRecord(doc))?;
-        let (a0, r0, n) = (s.answer_offset as usize, s.record_offset as usize, s.len as usize);
+        let text = t.encode_lossy(&record(doc).ok_or(ReceiptError::UnknownRecord(doc))?);
+        let (a0, r0, n) = (
+            s.answer_offset as usize * w,
+            s.record_offset as usize * w,
+            s.len as usize * w,
+        );
         let ok = a0 + n <= answer.len() && r0 + n <= text.len() && answer[a0..a0 + n] == text[r0..r0 + n];
         if !ok {
             return Err(ReceiptError::Mismatch(s.answer_offset, doc));
@@ -124,7 +136,9 @@ pub fn recompute<C: Corpus + ?Sized>(
     };
     let fresh = receipt(index, index_id, answer, &params);
     if fresh != *claimed {
-        let why = if fresh.spans != claimed.spans {
+        let why = if fresh.tokenizer != claimed.tokenizer {
+            "tokenizer"
+        } else if fresh.spans != claimed.spans {
             "spans"
         } else if fresh.weights != claimed.weights {
             "weights"

@@ -106,7 +106,7 @@ proptest! {
         let shards = Shards::build(&refs, budget, |_, _| {}).unwrap();
         prop_assert_eq!(shards.doc_count(), docs.len());
         prop_assert_eq!(Corpus::count(&shards, &a[..1]), Corpus::count(&one, &a[..1]));
-        prop_assert_eq!(shards.longest_prefix_count(&a), one.longest_prefix_count(&a));
+        prop_assert_eq!(shards.longest_prefix_len(&a), one.longest_prefix_len(&a));
         prop_assert_eq!(shards.occurrences(&a[..a.len().min(3)], 1000), one.occurrences(&a[..a.len().min(3)], 1000));
         prop_assert_eq!(Corpus::next_tokens(&shards, &a), Corpus::next_tokens(&one, &a));
         prop_assert_eq!(maximal_spans(&shards, &a, 1, 0), maximal_spans(&one, &a, 1, 0));
@@ -150,7 +150,7 @@ fn index_bytes_are_deterministic_and_survive_a_round_trip_through_a_file() {
     );
     let (k, next) = m.next_tokens(b"xx the ");
     assert_eq!(k, 4, "\" the \" is not in the corpus but \"the \" is");
-    assert_eq!(next, vec![(b'l', 1), (b'r', 1)]);
+    assert_eq!(next, vec![(u32::from(b'l'), 1), (u32::from(b'r'), 1)]);
     // Damage is detected.
     let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 1;

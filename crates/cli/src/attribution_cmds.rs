@@ -4,7 +4,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use sinew_attribution::{
-    attribute, receipt, recompute, verify_against_records, Corpus, DocRef, Params, Receipt, Shards,
+    attribute, receipt, recompute, verify_against_records, Corpus, DocRef, Params, Receipt, Shards, Tokenizer,
 };
 use sinew_types::datanet::Format;
 use sinew_types::Hash;
@@ -33,6 +33,9 @@ pub enum IndexCmd {
         /// JSON lines: the field holding the text.
         #[arg(long, default_value = "text")]
         field: String,
+        /// Tokenizer: bytes, gpt2 (r50k BPE) or cl100k (BPE); recorded in the index header.
+        #[arg(long, default_value = "bytes")]
+        tokenizer: Tokenizer,
         /// Memory budget of the build in MB: larger corpora are split into shards
         /// (`OUT.0`, `OUT.1`, ...), queried as one.
         #[arg(long, default_value_t = 8192)]
@@ -84,7 +87,7 @@ pub struct AttributeArgs {
     /// Read the answer from a file.
     #[arg(long)]
     file: Option<PathBuf>,
-    /// Shortest span kept, in bytes.
+    /// Shortest span kept, in tokens of the index (bytes for byte-level indexes).
     #[arg(long, default_value_t = 32)]
     min_len: usize,
     /// Most occurrences of a kept span.
@@ -193,6 +196,7 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             out,
             paths,
             field,
+            tokenizer,
             memory_budget_mb,
             ..
         } => {
@@ -208,7 +212,7 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             let t = Instant::now();
             // A build holds the text, the suffix array and the index file: ~10 bytes per token.
             let budget = (memory_budget_mb << 20) / 10;
-            let idx = Shards::build(&docs, budget.max(1), |i, n| {
+            let idx = Shards::build_with(tokenizer, &docs, budget.max(1), |i, n| {
                 spinner.set_message(format!("building shard {} of {n}", (i + 1).min(n)))
             })?;
             let t_build = t.elapsed();
@@ -217,7 +221,7 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             spinner.finish_and_clear();
             let bytes: usize = idx.shards.iter().map(|s| s.as_bytes().len()).sum();
             println!(
-                "indexed {} records, {} tokens in {:.2}s (+{:.2}s reading): {} file(s) from {} ({:.2} bytes per token), id {}",
+                "indexed {} records, {} {tokenizer} tokens in {:.2}s (+{:.2}s reading): {} file(s) from {} ({:.2} bytes per token), id {}",
                 idx.doc_count(),
                 idx.len(),
                 t_build.as_secs_f64(),
@@ -232,8 +236,9 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             let idx = Shards::open(&file, true)?;
             let bytes: usize = idx.shards.iter().map(|s| s.as_bytes().len()).sum();
             println!(
-                "{}: byte-level, {} shard(s), {} documents, {} tokens, {} bytes, checksums ok, id {}",
+                "{}: tokenizer {}, {} shard(s), {} documents, {} tokens, {} bytes, checksums ok, id {}",
                 file.display(),
+                Corpus::tokenizer(&idx),
                 idx.shards.len(),
                 idx.doc_count(),
                 idx.len(),
@@ -248,29 +253,46 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
 /// `sinew query ...`.
 pub fn query(cmd: QueryCmd) -> Result<()> {
     match cmd {
-        QueryCmd::Count { file, text } => println!("{}", Corpus::count(&open(&file)?.0, text.as_bytes())),
+        QueryCmd::Count { file, text } => {
+            let (idx, _) = open(&file)?;
+            let pattern = Corpus::tokenizer(&idx).encode(text.as_bytes())?;
+            println!("{}", Corpus::count(&idx, &pattern));
+        }
         QueryCmd::Find { file, text, limit } => {
             let (idx, _) = open(&file)?;
-            for (r, offset) in idx.occurrences(text.as_bytes(), limit) {
-                let doc = idx.doc_text(r).context("record missing from the index")?;
-                let (s, e) = (offset as usize, offset as usize + text.len());
-                let before = String::from_utf8_lossy(&doc[s.saturating_sub(30)..s]);
-                let after = String::from_utf8_lossy(&doc[e..(e + 30).min(doc.len())]);
+            let t = Corpus::tokenizer(&idx);
+            let w = t.width();
+            let pattern = t.encode(text.as_bytes())?;
+            for (r, offset) in idx.occurrences(&pattern, limit) {
+                let doc = t.encode(&idx.doc_text(r).context("record missing from the index")?)?;
+                let (s, e) = (offset as usize * w, offset as usize * w + pattern.len());
+                let context = |a: usize, b: usize| {
+                    String::from_utf8_lossy(&t.decode(&doc[a..b]).unwrap_or_default()).into_owned()
+                };
+                let before = context(s.saturating_sub(30 * w), s);
+                let after = context(e, (e + 30 * w).min(doc.len()));
                 println!(
-                    "file {} record {} offset {offset}: ...{before}[{text}]{after}...",
+                    "file {} record {} token {offset}: ...{before}[{text}]{after}...",
                     r.contribution, r.record
                 );
             }
         }
         QueryCmd::Longest { file, text } => {
             let (idx, _) = open(&file)?;
-            let (k, next) = Corpus::next_tokens(&idx, text.as_bytes());
-            let suffix = String::from_utf8_lossy(&text.as_bytes()[text.len() - k..]);
-            println!("longest suffix that occurs: {k} bytes {suffix:?}");
-            let mut next = next;
+            let t = Corpus::tokenizer(&idx);
+            let query = t.encode(text.as_bytes())?;
+            let (k, mut next) = Corpus::next_tokens(&idx, &query);
+            let suffix = t.decode(&query[query.len() - k * t.width()..])?;
+            println!(
+                "longest suffix that occurs: {k} tokens {:?}",
+                String::from_utf8_lossy(&suffix)
+            );
             next.sort_by_key(|t| std::cmp::Reverse(t.1));
-            for (t, c) in next.iter().take(10) {
-                println!("  next {:?}: {c}", char::from(*t));
+            for (tok, c) in next.iter().take(10) {
+                let mut code = Vec::new();
+                t.push_code(&mut code, *tok);
+                let shown = String::from_utf8_lossy(&t.decode(&code)?).into_owned();
+                println!("  next {tok} {shown:?}: {c}");
             }
         }
     }
@@ -301,7 +323,7 @@ pub fn attribute_cmd(a: AttributeArgs) -> Result<()> {
     let took = t.elapsed();
     println!("{} spans in {:.2} ms", att.spans.len(), took.as_secs_f64() * 1e3);
     for s in &att.spans {
-        let text = String::from_utf8_lossy(&answer[s.start..s.start + s.len]);
+        let text = String::from_utf8_lossy(&answer[s.byte_start..s.byte_start + s.byte_len]);
         let places: Vec<String> = s
             .occurrences
             .iter()
@@ -338,10 +360,8 @@ pub fn receipt_cmd(cmd: ReceiptCmd) -> Result<()> {
             .enumerate()
             .flat_map(|(i, s)| (0..s.doc_count() as u32).map(move |d| (s.doc_ref(d), (i, d))))
             .collect();
-        verify_against_records(&r, &answer, |d| {
-            docs.get(&d).map(|&(i, n)| idx.shards[i].doc(n).to_vec())
-        })?;
-        println!("verified: every span's bytes match its record");
+        verify_against_records(&r, &answer, |d| docs.get(&d).map(|&(i, n)| idx.shards[i].doc_text(n)))?;
+        println!("verified: every span's tokens match its record");
     }
     Ok(())
 }

@@ -124,7 +124,7 @@ pub struct Node {
     pub(crate) data_dir: std::path::PathBuf,
     /// Opened indexes of datanet versions, with their ids.
     #[allow(clippy::type_complexity)]
-    pub(crate) indexes: Mutex<HashMap<(u64, u64), (Arc<sinew_attribution::Index>, Hash)>>,
+    pub(crate) indexes: Mutex<HashMap<(u64, u64, sinew_attribution::Tokenizer), (Arc<sinew_attribution::Index>, Hash)>>,
     pub(crate) pool_cv: Condvar,
     /// Concurrent signature verifications allowed (cores - 1, at least 1).
     verify_slots: Slots,

@@ -3,24 +3,33 @@
 //! data directory, memory-mapped on use.
 
 use crate::core::{Node, NodeError};
-use sinew_attribution::{DocRef, Index};
+use sinew_attribution::{DocRef, Index, Tokenizer};
 use sinew_state::executor::read;
 use sinew_state::{Contribution, DatanetVersion, StateKey};
 use sinew_types::Hash;
 use std::sync::Arc;
 
 impl Node {
-    fn index_path(&self, datanet: u64, version: u64) -> std::path::PathBuf {
-        self.data_dir.join("indexes").join(format!("{datanet}-{version}.idx"))
+    fn index_path(&self, datanet: u64, version: u64, tokenizer: Tokenizer) -> std::path::PathBuf {
+        let name = match tokenizer {
+            Tokenizer::Bytes => format!("{datanet}-{version}.idx"),
+            t => format!("{datanet}-{version}-{t}.idx"),
+        };
+        self.data_dir.join("indexes").join(name)
     }
 
-    /// The index of a published version, built on first use. Returns it and its id (BLAKE3 of
-    /// the file).
-    pub fn version_index(&self, datanet: u64, version: u64) -> Result<(Arc<Index>, Hash), NodeError> {
-        if let Some(hit) = self.indexes.lock().get(&(datanet, version)) {
+    /// The index of a published version with `tokenizer`, built on first use. Returns it and its
+    /// id (BLAKE3 of the file).
+    pub fn version_index(
+        &self,
+        datanet: u64,
+        version: u64,
+        tokenizer: Tokenizer,
+    ) -> Result<(Arc<Index>, Hash), NodeError> {
+        if let Some(hit) = self.indexes.lock().get(&(datanet, version, tokenizer)) {
             return Ok(hit.clone());
         }
-        let path = self.index_path(datanet, version);
+        let path = self.index_path(datanet, version, tokenizer);
         if !path.exists() {
             let chain = self.chain.read();
             let state = chain.tree();
@@ -58,7 +67,7 @@ impl Node {
                 }));
             }
             let docs: Vec<(DocRef, &[u8])> = texts.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
-            let index = Index::build(&docs).map_err(|e| NodeError::Setup(e.to_string()))?;
+            let index = Index::build_with(tokenizer, &docs).map_err(|e| NodeError::Setup(e.to_string()))?;
             std::fs::create_dir_all(path.parent().expect("has a parent"))
                 .map_err(|e| NodeError::Setup(e.to_string()))?;
             index.write(&path).map_err(|e| NodeError::Setup(e.to_string()))?;
@@ -66,7 +75,7 @@ impl Node {
         let index = Index::open(&path, true).map_err(|e| NodeError::Setup(e.to_string()))?;
         let id = Hash::of(index.as_bytes());
         let entry = (Arc::new(index), id);
-        self.indexes.lock().insert((datanet, version), entry.clone());
+        self.indexes.lock().insert((datanet, version, tokenizer), entry.clone());
         Ok(entry)
     }
 }

@@ -238,6 +238,36 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
         .unwrap();
     assert_eq!(receipt["weights"], serde_json::json!([[0, 1_000_000]]));
     assert_eq!(receipt["spans"][0]["record"], 1);
+    assert_eq!(receipt["min_len"], 10);
+    assert_eq!(
+        receipt["max_count"], 10,
+        "defaults to the ledger's attribution_max_count"
+    );
+    // The same version indexed with GPT-2 tokens: offsets and lengths count tokens.
+    let gpt2: Value = c
+        .post_json(
+            "/v1/datanets/0/versions/1/attribute",
+            &serde_json::json!({ "text": "Well: Second record about lakes.", "min_len": 3, "tokenizer": "gpt2" }),
+        )
+        .unwrap();
+    assert_eq!(gpt2["tokenizer"], "gpt2");
+    assert_eq!(gpt2["weights"], serde_json::json!([[0, 1_000_000]]));
+    // "Well|:| Second| record| about| lakes|." against "Second| record| about| lakes|.": the
+    // leading " Second" is another token than "Second", the final "." is trimmed.
+    assert_eq!(
+        (
+            &gpt2["spans"][0]["answer_offset"],
+            &gpt2["spans"][0]["len"],
+            &gpt2["spans"][0]["record_offset"]
+        ),
+        (&serde_json::json!(3), &serde_json::json!(3), &serde_json::json!(1)),
+        "{gpt2}"
+    );
+    assert_ne!(gpt2["index"], receipt["index"]);
+    assert!(matches!(
+        c.get::<Value>("/v1/datanets/0/versions/1/index?tokenizer=llama"),
+        Err(SdkError::Api { status: 400, .. })
+    ));
     assert!(matches!(
         c.get::<Value>("/v1/datanets/0/versions/9/index"),
         Err(SdkError::Api { status: 404, .. })

@@ -25,6 +25,10 @@ pub struct Params {
     pub max_block_txs: u32,
     /// Largest blob (datanet upload), in bytes.
     pub max_blob_bytes: u64,
+    /// Attribution: shortest span kept, in tokens of the index (bytes at byte level).
+    pub attribution_min_len: u32,
+    /// Attribution: most occurrences a kept span may have (rarer spans say more).
+    pub attribution_max_count: u32,
 }
 
 /// Bounds that no `SetParams` may leave.
@@ -43,6 +47,10 @@ pub mod bounds {
     pub const MIN_BLOB_BYTES: u64 = 1 << 10;
     /// Largest blob size limit.
     pub const MAX_BLOB_BYTES: u64 = 4 << 30;
+    /// Longest allowed minimum attribution span, in tokens.
+    pub const MAX_ATTRIBUTION_MIN_LEN: u32 = 4096;
+    /// Largest allowed occurrence limit of an attribution span.
+    pub const MAX_ATTRIBUTION_COUNT: u32 = 10_000;
     /// Largest fee parameter, to keep fee arithmetic far from overflow.
     pub const MAX_FEE_PARAM: u128 = 1u128 << 96;
 }
@@ -58,6 +66,8 @@ impl Params {
             max_tx_bytes: 64 * 1024,
             max_block_txs: 10_000,
             max_blob_bytes: 256 << 20,
+            attribution_min_len: 32,
+            attribution_max_count: 10,
         }
     }
 
@@ -86,6 +96,16 @@ impl Params {
                 "max_blob_bytes must be within {MIN_BLOB_BYTES}..={MAX_BLOB_BYTES}"
             ));
         }
+        if !(1..=MAX_ATTRIBUTION_MIN_LEN).contains(&self.attribution_min_len) {
+            return Err(format!(
+                "attribution_min_len must be within 1..={MAX_ATTRIBUTION_MIN_LEN}"
+            ));
+        }
+        if !(1..=MAX_ATTRIBUTION_COUNT).contains(&self.attribution_max_count) {
+            return Err(format!(
+                "attribution_max_count must be within 1..={MAX_ATTRIBUTION_COUNT}"
+            ));
+        }
         if self.base_fee > MAX_FEE_PARAM || self.fee_per_byte > MAX_FEE_PARAM {
             return Err(format!("fee parameters must be at most {MAX_FEE_PARAM}"));
         }
@@ -102,6 +122,8 @@ impl Params {
             max_tx_bytes: update.max_tx_bytes.unwrap_or(self.max_tx_bytes),
             max_block_txs: update.max_block_txs.unwrap_or(self.max_block_txs),
             max_blob_bytes: update.max_blob_bytes.unwrap_or(self.max_blob_bytes),
+            attribution_min_len: update.attribution_min_len.unwrap_or(self.attribution_min_len),
+            attribution_max_count: update.attribution_max_count.unwrap_or(self.attribution_max_count),
         }
     }
 }
@@ -126,6 +148,10 @@ pub struct ParamsUpdate {
     pub max_block_txs: Option<u32>,
     /// New blob size limit.
     pub max_blob_bytes: Option<u64>,
+    /// New shortest attribution span.
+    pub attribution_min_len: Option<u32>,
+    /// New occurrence limit of attribution spans.
+    pub attribution_max_count: Option<u32>,
 }
 
 mod opt_amount {

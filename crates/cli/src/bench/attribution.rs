@@ -1,11 +1,11 @@
 //! The attribution benchmark: a corpus of the UTF-8 text files found under given folders (by
 //! default the Python standard library, /usr/include and /usr/share/doc on this machine), indexed
-//! byte-level; then warm count/find latency on n-grams sampled from the corpus, and maximal-span
+//! byte-level (or with a BPE tokenizer); then warm count/find latency on n-grams sampled from the corpus, and maximal-span
 //! attribution of 1 KB answers spliced from corpus fragments and filler.
 
 use anyhow::{bail, Result};
 use clap::Args;
-use sinew_attribution::{attribute, maximal_spans, DocRef, Index, Params};
+use sinew_attribution::{attribute, maximal_spans, DocRef, Index, Params, Tokenizer};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -31,6 +31,9 @@ pub struct AttributionArgs {
     /// Also measure with the page cache dropped (needs root; skipped otherwise).
     #[arg(long)]
     cold: bool,
+    /// Tokenizer: bytes (compared with infini-gram), gpt2 or cl100k.
+    #[arg(long, default_value = "bytes")]
+    tokenizer: Tokenizer,
 }
 
 /// Drops the kernel's page cache so the next reads come from disk.
@@ -123,11 +126,13 @@ pub fn run(a: AttributionArgs) -> Result<()> {
             )
         })
         .collect();
+    let tok = a.tokenizer;
+    let w = tok.width();
     let t = Instant::now();
-    let idx = Index::build(&refs)?;
+    let idx = Index::build_with(tok, &refs)?;
     let build = t.elapsed().as_secs_f64();
     println!(
-        "build: {build:.2}s for {} tokens; index {} bytes = {:.2} bytes per token; peak RSS {:.0} MiB",
+        "build ({tok}): {build:.2}s for {} tokens; index {} bytes = {:.2} bytes per token; peak RSS {:.0} MiB",
         idx.len(),
         idx.as_bytes().len(),
         idx.as_bytes().len() as f64 / idx.len() as f64,
@@ -152,12 +157,16 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         state ^= state << 17;
         state
     };
+    let tokens = text.len() / w;
+    let no_separator = |p: &[u8]| p.chunks_exact(w).all(|c| tok.token_at(c) != tok.separator());
+    // Byte level: 8 to 31 bytes; BPE: 2 to 7 tokens (about as many bytes).
+    let (short, spread) = if w == 1 { (8, 24) } else { (2, 6) };
     let mut pats = Vec::new();
     while pats.len() < 20_000 {
-        let at = rnd() as usize % (text.len() - 64);
-        let len = 8 + rnd() as usize % 24;
+        let at = rnd() as usize % (tokens - 64) * w;
+        let len = (short + rnd() as usize % spread) * w;
         let p = &text[at..at + len];
-        if !p.contains(&sinew_attribution::SEPARATOR) {
+        if no_separator(p) {
             pats.push(p.to_vec());
         }
     }
@@ -194,29 +203,39 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         "so", "then", "we", "note", "that", "also", "here", "which", "means", "overall",
     ];
     let mut answers = Vec::new();
+    let target = 1024 / if w == 1 { 1 } else { 4 } * w;
     while answers.len() < 200 {
         let mut a = Vec::new();
-        while a.len() < 1024 {
+        while a.len() < target {
             if rnd() % 2 == 0 {
-                let at = rnd() as usize % (text.len() - 256);
-                let len = 48 + rnd() as usize % 150;
+                let at = rnd() as usize % (tokens - 256) * w;
+                let len = if w == 1 {
+                    48 + rnd() as usize % 150
+                } else {
+                    (12 + rnd() as usize % 38) * w
+                };
                 let frag: Vec<u8> = text[at..at + len]
-                    .iter()
+                    .chunks_exact(w)
+                    .filter(|c| tok.token_at(c) != tok.separator())
+                    .flatten()
                     .copied()
-                    .filter(|&b| b != sinew_attribution::SEPARATOR)
                     .collect();
                 a.extend_from_slice(&frag);
             } else {
                 for _ in 0..(3 + rnd() % 8) {
-                    a.extend_from_slice(filler[rnd() as usize % filler.len()].as_bytes());
-                    a.push(b' ');
+                    let word = format!("{} ", filler[rnd() as usize % filler.len()]);
+                    a.extend_from_slice(&tok.encode(word.as_bytes())?);
                 }
             }
         }
-        a.truncate(1024);
+        a.truncate(target);
         answers.push(a);
     }
-    let params = Params::default();
+    // 32 bytes at byte level; 8 BPE tokens (about 32 bytes of English).
+    let params = Params {
+        min_len: if w == 1 { 32 } else { 8 },
+        ..Params::default()
+    };
     let mut span_ms: Vec<f64> = Vec::new();
     let mut attr_ms: Vec<f64> = Vec::new();
     let mut spans_found = 0;
@@ -225,12 +244,15 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         let s = maximal_spans(&idx, a, params.min_len, params.max_count);
         span_ms.push(t.elapsed().as_secs_f64() * 1e3);
         spans_found += s.len();
+        let answer_text = tok.decode(a)?;
         let t = Instant::now();
-        std::hint::black_box(attribute(&idx, a, &params));
+        std::hint::black_box(attribute(&idx, &answer_text, &params));
         attr_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
     println!(
-        "maximal spans of a 1 KB answer (min 32 bytes, at most 10 occurrences): p50 {:.2} ms, p99 {:.2} ms ({:.1} spans per answer); full attribution with weights: p50 {:.2} ms",
+        "maximal spans of a ~1 KB answer ({} tokens; min {} tokens, at most 10 occurrences): p50 {:.2} ms, p99 {:.2} ms ({:.1} spans per answer); full attribution with weights: p50 {:.2} ms",
+        target / w,
+        params.min_len,
         pct(&mut span_ms, 0.5),
         pct(&mut span_ms, 0.99),
         spans_found as f64 / answers.len() as f64,
@@ -279,7 +301,7 @@ fn finish(
     params: &Params,
     path: &std::path::Path,
 ) -> Result<()> {
-    if let Some(dir) = &a.dump {
+    if let (Some(dir), Tokenizer::Bytes) = (&a.dump, a.tokenizer) {
         std::fs::create_dir_all(dir)?;
         let mut q = std::io::BufWriter::new(std::fs::File::create(dir.join("queries.jsonl"))?);
         for p in pats.iter().take(5_000) {

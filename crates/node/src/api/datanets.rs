@@ -7,6 +7,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use sinew_attribution::Tokenizer;
 use sinew_state::{Contribution, Datanet, DatanetVersion, StateKey};
 use sinew_types::Address;
 use std::sync::Arc;
@@ -167,18 +168,35 @@ pub async fn by_contributor(
     Ok(Json(json!({ "contributions": v })))
 }
 
-/// GET /v1/datanets/{id}/versions/{n}/index: the version's suffix-array index (built on first
-/// use): its id and size.
+/// Query of the index endpoint.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexQuery {
+    #[serde(default)]
+    tokenizer: Option<String>,
+}
+
+fn parse_tokenizer(t: Option<&str>) -> Result<Tokenizer, ApiError> {
+    t.map_or(Ok(Tokenizer::Bytes), |t| {
+        t.parse()
+            .map_err(|e: sinew_attribution::TokenizerError| ApiError::BadRequest("bad_tokenizer", e.to_string()))
+    })
+}
+
+/// GET /v1/datanets/{id}/versions/{n}/index?tokenizer=bytes|gpt2|cl100k: the version's
+/// suffix-array index (built on first use): its id and size.
 pub async fn version_index(
     State(node): State<Arc<Node>>,
     Path((id, n)): Path<(u64, u64)>,
+    Query(q): Query<IndexQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let tokenizer = parse_tokenizer(q.tokenizer.as_deref())?;
     let node2 = node.clone();
-    let (idx, hash) = tokio::task::spawn_blocking(move || node2.version_index(id, n))
+    let (idx, hash) = tokio::task::spawn_blocking(move || node2.version_index(id, n, tokenizer))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(
-        json!({ "datanet": id, "version": n, "index": hash, "tokens": idx.len(), "documents": idx.doc_count(), "bytes": idx.as_bytes().len() }),
+        json!({ "datanet": id, "version": n, "index": hash, "tokenizer": tokenizer, "tokens": idx.len(), "documents": idx.doc_count(), "bytes": idx.as_bytes().len() }),
     ))
 }
 
@@ -191,6 +209,8 @@ pub struct AttributeRequest {
     min_len: Option<usize>,
     #[serde(default)]
     max_count: Option<usize>,
+    #[serde(default)]
+    tokenizer: Option<String>,
 }
 
 /// POST /v1/datanets/{id}/versions/{n}/attribute: attributes a text to the version's records:
@@ -205,14 +225,16 @@ pub async fn attribute(
     if req.text.len() > 64 * 1024 {
         return Err(ApiError::TooLarge("text exceeds 64 KiB".into()));
     }
-    let defaults = sinew_attribution::Params::default();
+    // Defaults are the ledger's attribution parameters (what settlement uses).
+    let ledger = node.params();
     let params = sinew_attribution::Params {
-        min_len: req.min_len.unwrap_or(defaults.min_len).max(1),
-        max_count: req.max_count.unwrap_or(defaults.max_count).max(1),
+        min_len: req.min_len.unwrap_or(ledger.attribution_min_len as usize).max(1),
+        max_count: req.max_count.unwrap_or(ledger.attribution_max_count as usize).max(1),
     };
+    let tokenizer = parse_tokenizer(req.tokenizer.as_deref())?;
     let node2 = node.clone();
     let receipt = tokio::task::spawn_blocking(move || -> Result<sinew_attribution::Receipt, ApiError> {
-        let (idx, hash) = node2.version_index(id, n)?;
+        let (idx, hash) = node2.version_index(id, n, tokenizer)?;
         Ok(sinew_attribution::receipt(&*idx, hash, req.text.as_bytes(), &params))
     })
     .await
