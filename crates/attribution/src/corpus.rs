@@ -5,6 +5,7 @@ use crate::index::{DocRef, Index, IndexError};
 use crate::tokenizer::Tokenizer;
 use sinew_types::Hash;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Queries over a corpus, however it is stored. Patterns are token-code streams of the corpus's
 /// tokenizer; lengths and offsets are in tokens.
@@ -187,14 +188,92 @@ impl Corpus for Shards {
         self.shards.iter().map(|s| s.count(pattern)).sum()
     }
     fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
-        let k = self.shards.iter().map(|s| s.longest_suffix(query)).max().unwrap_or(0);
-        let w = Corpus::tokenizer(self).width();
-        let mut counts = std::collections::BTreeMap::new();
-        for s in &self.shards {
-            for (t, c) in s.continuations(&query[query.len() - k * w..]) {
-                *counts.entry(t).or_insert(0u64) += c;
-            }
-        }
-        (k, counts.into_iter().collect())
+        merged_next_tokens(self.shards.iter(), Corpus::tokenizer(self), query)
     }
+}
+
+/// Indexes of several datanet versions queried as one corpus (a model built from several
+/// datanets). Contribution numbers are tagged with the part they come from:
+/// `part << 48 | contribution` (see [`Union::split_tag`]). All parts share one tokenizer.
+pub struct Union {
+    parts: Vec<Arc<Index>>,
+}
+
+impl Union {
+    /// Bits of a tagged contribution number that hold the contribution.
+    pub const TAG_SHIFT: u32 = 48;
+
+    /// The union of `parts`, which must share a tokenizer and number fewer than 65,536.
+    pub fn new(parts: Vec<Arc<Index>>) -> Result<Union, IndexError> {
+        let t = parts.first().map(|p| p.tokenizer());
+        if parts.iter().any(|p| Some(p.tokenizer()) != t) || parts.len() > 0xFFFF {
+            return Err(IndexError::Invalid(
+                "union parts differ in tokenizer (or are too many)".into(),
+            ));
+        }
+        Ok(Union { parts })
+    }
+
+    /// The part and the contribution of a tagged contribution number.
+    pub fn split_tag(tagged: u64) -> (usize, u64) {
+        (
+            (tagged >> Self::TAG_SHIFT) as usize,
+            tagged & ((1 << Self::TAG_SHIFT) - 1),
+        )
+    }
+
+    /// The corpus id: BLAKE3 over the parts' ids, in order.
+    pub fn id(ids: &[Hash]) -> Hash {
+        let bytes: Vec<u8> = ids.iter().flat_map(|h| h.0).collect();
+        Hash::tagged(b"sinew/union-index", &bytes)
+    }
+}
+
+impl Corpus for Union {
+    fn tokenizer(&self) -> Tokenizer {
+        self.parts.first().map_or(Tokenizer::Bytes, |p| p.tokenizer())
+    }
+    fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
+        self.parts
+            .iter()
+            .map(|p| p.longest_prefix_len(pattern))
+            .max()
+            .unwrap_or(0)
+    }
+    fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
+        let mut all: Vec<(DocRef, u64)> = Vec::new();
+        for (i, p) in self.parts.iter().enumerate() {
+            all.extend(p.occurrences(pattern, limit).into_iter().map(|(mut r, o)| {
+                r.contribution |= (i as u64) << Self::TAG_SHIFT;
+                (r, o)
+            }));
+        }
+        all.sort_unstable();
+        all.truncate(limit);
+        all
+    }
+    fn count(&self, pattern: &[u8]) -> usize {
+        self.parts.iter().map(|p| p.count(pattern)).sum()
+    }
+    fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
+        merged_next_tokens(self.parts.iter().map(|p| &**p), Corpus::tokenizer(self), query)
+    }
+}
+
+/// The next-token counts of several indexes taken together: the longest suffix over all of
+/// them, and the sum of each one's continuation counts of it.
+fn merged_next_tokens<'a>(
+    parts: impl Iterator<Item = &'a Index> + Clone,
+    tokenizer: Tokenizer,
+    query: &[u8],
+) -> (usize, Vec<(u32, u64)>) {
+    let k = parts.clone().map(|s| s.longest_suffix(query)).max().unwrap_or(0);
+    let w = tokenizer.width();
+    let mut counts = std::collections::BTreeMap::new();
+    for s in parts {
+        for (t, c) in s.continuations(&query[query.len() - k * w..]) {
+            *counts.entry(t).or_insert(0u64) += c;
+        }
+    }
+    (k, counts.into_iter().collect())
 }

@@ -16,7 +16,7 @@ pub mod spans;
 pub mod tokenizer;
 
 pub use attribute::{attribute, AttributedSpan, Attribution, Params};
-pub use corpus::{Corpus, Shards};
+pub use corpus::{Corpus, Shards, Union};
 pub use index::{DocRef, Index, IndexError, Occurrence};
 pub use lm::{generate, generate_tokens, Sampling};
 pub use receipt::{receipt, recompute, verify_against_records, Receipt, ReceiptError};

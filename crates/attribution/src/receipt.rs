@@ -45,6 +45,33 @@ pub struct Receipt {
     pub weights: Vec<(u64, u32)>,
 }
 
+impl Receipt {
+    /// A digest of the whole receipt (what a settlement transaction carries): BLAKE3 over a
+    /// fixed little-endian layout of every field, so it does not depend on any serializer.
+    pub fn digest(&self) -> Hash {
+        let mut b = Vec::with_capacity(128 + 36 * self.spans.len() + 12 * self.weights.len());
+        b.extend_from_slice(&self.answer_hash.0);
+        b.extend_from_slice(&self.index.0);
+        b.push(self.tokenizer.id());
+        b.extend_from_slice(&self.min_len.to_le_bytes());
+        b.extend_from_slice(&self.max_count.to_le_bytes());
+        b.extend_from_slice(&(self.spans.len() as u64).to_le_bytes());
+        for s in &self.spans {
+            b.extend_from_slice(&s.answer_offset.to_le_bytes());
+            b.extend_from_slice(&s.len.to_le_bytes());
+            b.extend_from_slice(&s.contribution.to_le_bytes());
+            b.extend_from_slice(&s.record.to_le_bytes());
+            b.extend_from_slice(&s.record_offset.to_le_bytes());
+        }
+        b.extend_from_slice(&(self.weights.len() as u64).to_le_bytes());
+        for (c, w) in &self.weights {
+            b.extend_from_slice(&c.to_le_bytes());
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        Hash::tagged(b"sinew/attribution-receipt", &b)
+    }
+}
+
 /// Why a receipt does not check out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReceiptError {

@@ -123,7 +123,10 @@ pub fn node(a: NodeArgs) -> Result<()> {
 /// every header and the final state against the store.
 pub fn replay(a: ReplayArgs) -> Result<()> {
     let store = Store::open(&a.data_dir.join("db"))?;
-    let blobs = sinew_store::IngestingBlobs::new(sinew_store::BlobStore::open(&a.data_dir.join("blobs"))?);
+    let blobs = sinew_store::IngestingBlobs::with_indexes(
+        sinew_store::BlobStore::open(&a.data_dir.join("blobs"))?,
+        a.data_dir.join("indexes"),
+    );
     let genesis = store.genesis()?.context("the data directory holds no chain")?;
     let head = store.head_height()?.context("no blocks")?;
     let started = Instant::now();

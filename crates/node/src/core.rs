@@ -120,11 +120,6 @@ pub struct Node {
     pub(crate) pool: Mutex<Mempool>,
     /// Uploaded blobs (datanet contributions), which the state machine reads through this.
     pub blobs: IngestingBlobs,
-    /// The data directory.
-    pub(crate) data_dir: std::path::PathBuf,
-    /// Opened indexes of datanet versions, with their ids.
-    #[allow(clippy::type_complexity)]
-    pub(crate) indexes: Mutex<HashMap<(u64, u64, sinew_attribution::Tokenizer), (Arc<sinew_attribution::Index>, Hash)>>,
     pub(crate) pool_cv: Condvar,
     /// Concurrent signature verifications allowed (cores - 1, at least 1).
     verify_slots: Slots,
@@ -184,11 +179,10 @@ impl Node {
             chain: RwLock::new(chain),
             genesis,
             pool: Mutex::new(Mempool::new(config.mempool.clone())),
-            blobs: IngestingBlobs::new(
+            blobs: IngestingBlobs::with_indexes(
                 BlobStore::open(&config.data_dir.join("blobs")).map_err(|e| NodeError::Setup(e.to_string()))?,
+                config.data_dir.join("indexes"),
             ),
-            data_dir: config.data_dir.clone(),
-            indexes: Mutex::new(HashMap::default()),
             pool_cv: Condvar::new(),
             verify_slots: Slots::new(
                 std::thread::available_parallelism()

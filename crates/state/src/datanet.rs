@@ -26,6 +26,33 @@ use std::sync::Arc;
 pub trait BlobSource {
     /// The blob's size and its records cut by `format`, fingerprinted.
     fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError>;
+
+    /// The suffix-array index of a published datanet version (a pure function of its
+    /// contributions' records, so every node builds the same bytes) and its id. `contributions`
+    /// lists the version's approved contributions in order (number, blob, format); it is called
+    /// only when the index is not at hand yet.
+    fn version_index(
+        &self,
+        key: IndexKey,
+        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
+    ) -> Result<(Arc<sinew_attribution::Index>, Hash), BlobSourceError> {
+        let _ = contributions;
+        Err(BlobSourceError::Storage(format!(
+            "no index of datanet {} version {} on this node",
+            key.datanet, key.version
+        )))
+    }
+}
+
+/// Which index: a datanet version and a tokenizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndexKey {
+    /// The datanet.
+    pub datanet: u64,
+    /// The published version.
+    pub version: u64,
+    /// The tokenizer.
+    pub tokenizer: sinew_attribution::Tokenizer,
 }
 
 /// Why a blob's records are not available.

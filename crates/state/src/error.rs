@@ -84,6 +84,9 @@ pub enum TxRejection {
     /// A datanet transaction is malformed (name, license, rules, sizes...).
     #[error("invalid datanet transaction: {0}")]
     InvalidDatanet(String),
+    /// A model, provider, key or settlement transaction is malformed.
+    #[error("invalid inference transaction: {0}")]
+    InvalidInference(String),
     /// Reading state failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -106,6 +109,7 @@ impl TxRejection {
             TxRejection::NotAuthority { .. } => "not_authority",
             TxRejection::InvalidParams(_) => "invalid_params",
             TxRejection::InvalidDatanet(_) => "invalid_datanet",
+            TxRejection::InvalidInference(_) => "invalid_inference",
             TxRejection::Storage(_) => "storage",
         }
     }

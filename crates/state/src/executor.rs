@@ -77,6 +77,8 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
             effects: BlockEffects::default(),
         };
         ex.release_unbonding()?;
+        let released = ex.release_prepaid()?;
+        ex.effects.block_events.extend(released);
         ex.commit_tx_writes();
         Ok(ex)
     }
@@ -303,6 +305,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                 self.put(&StateKey::Params, &new);
                 events.push(Event::ParamsChanged { by: *signer });
             }
+            p if crate::inference::is_inference(p) => return self.run_inference(signer, p, events),
             p => return self.run_datanet(signer, p, events),
         }
         Ok(Ok(()))
@@ -313,6 +316,13 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         debug_assert!(self.tx.is_empty());
         self.effects.writes = std::mem::take(&mut self.block);
         self.effects
+    }
+}
+
+impl<R: StateReader> StateReader for BlockExecutor<'_, R> {
+    /// State as this transaction sees it: its own writes, then the block's, then committed state.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.get_raw(key)
     }
 }
 
@@ -360,6 +370,7 @@ pub fn stateless_checks(chain_id: &str, params: &Params, ptx: &PreparedTx) -> Re
             }
             params.with(update).validate().map_err(TxRejection::InvalidParams)?;
         }
+        p if crate::inference::is_inference(p) => crate::inference::stateless_checks(p, params)?,
         p => crate::datanet::stateless_checks(p, params)?,
     }
     Ok(())

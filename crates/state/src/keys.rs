@@ -32,6 +32,26 @@ pub enum StateKey {
     /// One LSH bucket group of a datanet: band, first byte of the band hash
     /// (value: `Vec<(u64, u64, u32)>`: band hash, contribution, record index; sorted).
     DatanetLsh(u64, u8, u8),
+    /// A registered provider (value: `Provider`).
+    Provider(Address),
+    /// The id the next model gets (value: `u64`).
+    NextModelId,
+    /// A model (value: `Model`).
+    Model(u64),
+    /// A model's id by name hash, for unique names (value: `u64`).
+    ModelName(Hash),
+    /// Models built from a datanet (value: `Vec<u64>`, ascending).
+    ModelsByDatanet(u64),
+    /// An API key by its hash (value: `ApiKey`).
+    ApiKey(Hash),
+    /// A prepaid inference balance (value: `Prepaid`).
+    Prepaid(Address),
+    /// Accounts with prepaid withdrawals maturing at a height (value: `Vec<Address>`).
+    PrepaidDue(Height),
+    /// A settled request (value: `Settled`).
+    Settled(Hash),
+    /// Accrued, claimable rewards (value: `u128`).
+    Rewards(Address),
 }
 
 impl StateKey {

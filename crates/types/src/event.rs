@@ -115,6 +115,98 @@ pub enum Event {
         /// Merkle root over the approved contributions.
         root: crate::Hash,
     },
+    /// A provider registered.
+    ProviderRegistered {
+        /// Its account.
+        provider: Address,
+    },
+    /// A model registered.
+    ModelRegistered {
+        /// Its id.
+        model: u64,
+        /// Its owner.
+        owner: Address,
+        /// Its provider.
+        provider: Address,
+    },
+    /// A model's prices or status changed.
+    ModelUpdated {
+        /// The model.
+        model: u64,
+    },
+    /// An API key was bound or revoked.
+    ApiKeyChanged {
+        /// The account it spends from.
+        account: Address,
+        /// The key's hash.
+        key_hash: crate::Hash,
+        /// Whether it is now revoked.
+        revoked: bool,
+    },
+    /// Tokens moved into or out of a prepaid balance.
+    Prepaid {
+        /// The account.
+        account: Address,
+        /// Deposited (positive direction) or released back to the balance.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+        /// True for a deposit, false for a release.
+        deposit: bool,
+    },
+    /// A withdrawal of prepaid tokens started.
+    PrepaidWithdrawalStarted {
+        /// The account.
+        account: Address,
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+        /// When they return.
+        release_height: Height,
+    },
+    /// An answer was settled and its fee split.
+    InferenceSettled {
+        /// The model.
+        model: u64,
+        /// Who paid.
+        payer: Address,
+        /// The request.
+        request_id: crate::Hash,
+        /// The whole fee.
+        #[serde(with = "amount::as_string")]
+        fee: Amount,
+        /// To the treasury.
+        #[serde(with = "amount::as_string")]
+        platform: Amount,
+        /// To the model owner.
+        #[serde(with = "amount::as_string")]
+        owner: Amount,
+        /// To the provider.
+        #[serde(with = "amount::as_string")]
+        provider: Amount,
+        /// To contributors (or, with no matching span, the datanets' owners).
+        #[serde(with = "amount::as_string")]
+        contributors: Amount,
+    },
+    /// A reward accrued to a claimable balance.
+    RewardAccrued {
+        /// Who may claim it.
+        account: Address,
+        /// The datanet and contribution it is for (none: a no-match share to a datanet owner).
+        datanet: u64,
+        /// The contribution (u64::MAX for a no-match share).
+        contribution: u64,
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
+    /// Rewards moved to the balance.
+    RewardsClaimed {
+        /// Who claimed.
+        account: Address,
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
 }
 
 impl Event {
@@ -132,6 +224,15 @@ impl Event {
             Event::Reviewed { .. } => "reviewed",
             Event::ContributionDecided { .. } => "contribution_decided",
             Event::VersionPublished { .. } => "version_published",
+            Event::ProviderRegistered { .. } => "provider_registered",
+            Event::ModelRegistered { .. } => "model_registered",
+            Event::ModelUpdated { .. } => "model_updated",
+            Event::ApiKeyChanged { .. } => "api_key_changed",
+            Event::Prepaid { .. } => "prepaid",
+            Event::PrepaidWithdrawalStarted { .. } => "prepaid_withdrawal_started",
+            Event::InferenceSettled { .. } => "inference_settled",
+            Event::RewardAccrued { .. } => "reward_accrued",
+            Event::RewardsClaimed { .. } => "rewards_claimed",
         }
     }
 
@@ -149,7 +250,15 @@ impl Event {
                 contributor == account
             }
             Event::Reviewed { reviewer, .. } => reviewer == account,
-            Event::VersionPublished { .. } => false,
+            Event::VersionPublished { .. } | Event::ModelUpdated { .. } => false,
+            Event::ProviderRegistered { provider } => provider == account,
+            Event::ModelRegistered { owner, provider, .. } => owner == account || provider == account,
+            Event::ApiKeyChanged { account: a, .. }
+            | Event::Prepaid { account: a, .. }
+            | Event::PrepaidWithdrawalStarted { account: a, .. }
+            | Event::RewardAccrued { account: a, .. }
+            | Event::RewardsClaimed { account: a, .. } => a == account,
+            Event::InferenceSettled { payer, .. } => payer == account,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod error;
 pub mod event;
 pub mod hash;
+pub mod inference;
 pub mod merkle;
 pub mod params;
 pub mod receipt;

@@ -29,6 +29,16 @@ pub struct Params {
     pub attribution_min_len: u32,
     /// Attribution: most occurrences a kept span may have (rarer spans say more).
     pub attribution_max_count: u32,
+    /// Inference: flat fee per settled answer, to the treasury.
+    #[serde(with = "amount::as_string")]
+    pub inference_platform_fee: Amount,
+    /// Inference: smallest share of a fee a model may give its contributors, in basis points.
+    pub min_contributors_bps: u16,
+    /// Inference: stake a provider must hold to register and serve.
+    #[serde(with = "amount::as_string")]
+    pub min_provider_stake: Amount,
+    /// Inference: largest settled answer, in bytes.
+    pub max_answer_bytes: u32,
 }
 
 /// Bounds that no `SetParams` may leave.
@@ -51,6 +61,8 @@ pub mod bounds {
     pub const MAX_ATTRIBUTION_MIN_LEN: u32 = 4096;
     /// Largest allowed occurrence limit of an attribution span.
     pub const MAX_ATTRIBUTION_COUNT: u32 = 10_000;
+    /// Largest allowed answer size limit (an answer must fit in a transaction).
+    pub const MAX_ANSWER_BYTES: u32 = 512 * 1024;
     /// Largest fee parameter, to keep fee arithmetic far from overflow.
     pub const MAX_FEE_PARAM: u128 = 1u128 << 96;
 }
@@ -68,6 +80,10 @@ impl Params {
             max_blob_bytes: 256 << 20,
             attribution_min_len: 32,
             attribution_max_count: 10,
+            inference_platform_fee: 10,
+            min_contributors_bps: 1_000,
+            min_provider_stake: 10_000,
+            max_answer_bytes: 16 * 1024,
         }
     }
 
@@ -106,6 +122,15 @@ impl Params {
                 "attribution_max_count must be within 1..={MAX_ATTRIBUTION_COUNT}"
             ));
         }
+        if self.min_contributors_bps > 10_000 {
+            return Err("min_contributors_bps must be at most 10000".into());
+        }
+        if !(256..=MAX_ANSWER_BYTES).contains(&self.max_answer_bytes) {
+            return Err(format!("max_answer_bytes must be within 256..={MAX_ANSWER_BYTES}"));
+        }
+        if self.inference_platform_fee > MAX_FEE_PARAM || self.min_provider_stake > MAX_FEE_PARAM {
+            return Err(format!("inference fees and stakes must be at most {MAX_FEE_PARAM}"));
+        }
         if self.base_fee > MAX_FEE_PARAM || self.fee_per_byte > MAX_FEE_PARAM {
             return Err(format!("fee parameters must be at most {MAX_FEE_PARAM}"));
         }
@@ -124,6 +149,10 @@ impl Params {
             max_blob_bytes: update.max_blob_bytes.unwrap_or(self.max_blob_bytes),
             attribution_min_len: update.attribution_min_len.unwrap_or(self.attribution_min_len),
             attribution_max_count: update.attribution_max_count.unwrap_or(self.attribution_max_count),
+            inference_platform_fee: update.inference_platform_fee.unwrap_or(self.inference_platform_fee),
+            min_contributors_bps: update.min_contributors_bps.unwrap_or(self.min_contributors_bps),
+            min_provider_stake: update.min_provider_stake.unwrap_or(self.min_provider_stake),
+            max_answer_bytes: update.max_answer_bytes.unwrap_or(self.max_answer_bytes),
         }
     }
 }
@@ -152,6 +181,16 @@ pub struct ParamsUpdate {
     pub attribution_min_len: Option<u32>,
     /// New occurrence limit of attribution spans.
     pub attribution_max_count: Option<u32>,
+    /// New platform fee per answer.
+    #[serde(with = "opt_amount")]
+    pub inference_platform_fee: Option<Amount>,
+    /// New minimum contributors' share.
+    pub min_contributors_bps: Option<u16>,
+    /// New minimum provider stake.
+    #[serde(with = "opt_amount")]
+    pub min_provider_stake: Option<Amount>,
+    /// New answer size limit.
+    pub max_answer_bytes: Option<u32>,
 }
 
 mod opt_amount {

@@ -3,6 +3,7 @@
 use crate::amount::{self, Amount};
 use crate::datanet::{BlobId, DatanetId, DatanetInfo, DatanetRules, Format};
 use crate::encoding::{decode, encode};
+use crate::inference::{ModelId, ModelInfo, ModelStatus, Pricing, Split};
 use crate::signing::{verify_one, SigItem, SignatureBytes, SignatureError};
 use crate::{Address, DecodeError, Hash, Nonce, ParamsUpdate};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -95,6 +96,82 @@ pub enum Payload {
         /// Open (true) or closed (false) to contributions.
         open: Option<bool>,
     },
+    /// Register the signer as an inference provider (its own stake backs it).
+    RegisterProvider {
+        /// Display name, 1 to 64 bytes.
+        name: String,
+        /// Where it serves: `builtin` (the infini-gram model in every Sinew gateway) or the base
+        /// URL of an OpenAI-compatible server (llama.cpp, vLLM, Ollama).
+        endpoint: String,
+    },
+    /// Register a model owned by the signer, served by a registered provider.
+    RegisterModel {
+        /// Name, lineage, tokenizer.
+        info: ModelInfo,
+        /// The provider serving it.
+        provider: Address,
+        /// Prices.
+        pricing: Pricing,
+        /// How fees are split.
+        split: Split,
+    },
+    /// Change a model's prices or status (owner only).
+    UpdateModel {
+        /// The model.
+        model: ModelId,
+        /// New prices.
+        pricing: Option<Pricing>,
+        /// New status (a retired model cannot come back).
+        status: Option<ModelStatus>,
+    },
+    /// Bind an API key (by its BLAKE3 hash) to the signer's prepaid balance.
+    RegisterApiKey {
+        /// BLAKE3 of the key.
+        key_hash: Hash,
+        /// Most the key may spend in all (0: no limit).
+        #[serde(with = "amount::as_string")]
+        spend_limit: Amount,
+    },
+    /// Revoke one of the signer's API keys.
+    RevokeApiKey {
+        /// BLAKE3 of the key.
+        key_hash: Hash,
+    },
+    /// Move tokens from the balance to the prepaid inference balance (held in escrow).
+    DepositPrepaid {
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
+    /// Ask for prepaid tokens back; they return after the unbonding period (answers served
+    /// meanwhile can still be settled from them).
+    WithdrawPrepaid {
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
+    /// Settle one answer: charge the caller's prepaid balance and split the fee. Signed by the
+    /// model's provider; `apply` recomputes the attribution and refuses a receipt that differs.
+    SettleInference {
+        /// The model that answered.
+        model: ModelId,
+        /// The caller's API key hash.
+        api_key: Hash,
+        /// Unique per request (a settlement is never applied twice).
+        request_id: Hash,
+        /// BLAKE3 of the prompt as received.
+        prompt_hash: Hash,
+        /// Prompt tokens in the model's tokenizer.
+        input_tokens: u64,
+        /// Answer tokens in the model's tokenizer.
+        output_tokens: u64,
+        /// The answer text.
+        answer: String,
+        /// Digest of the attribution receipt of the answer against the model's datanets.
+        receipt: Hash,
+    },
+    /// Move accrued rewards (contributor shares) to the balance.
+    ClaimRewards,
 }
 
 impl Payload {
@@ -110,6 +187,15 @@ impl Payload {
             Payload::Review { .. } => "review",
             Payload::PublishVersion { .. } => "publish_version",
             Payload::UpdateDatanetInfo { .. } => "update_datanet_info",
+            Payload::RegisterProvider { .. } => "register_provider",
+            Payload::RegisterModel { .. } => "register_model",
+            Payload::UpdateModel { .. } => "update_model",
+            Payload::RegisterApiKey { .. } => "register_api_key",
+            Payload::RevokeApiKey { .. } => "revoke_api_key",
+            Payload::DepositPrepaid { .. } => "deposit_prepaid",
+            Payload::WithdrawPrepaid { .. } => "withdraw_prepaid",
+            Payload::SettleInference { .. } => "settle_inference",
+            Payload::ClaimRewards => "claim_rewards",
         }
     }
 }

@@ -1,0 +1,220 @@
+//! The test harness shared by state-machine tests: a chain over in-memory state, blobs held in
+//! memory, indexes of datanet versions built on demand, and helpers to run one transaction per
+//! block (every block also validated by a replica; supply checked after each).
+#![allow(dead_code)]
+
+use sinew_attribution::{DocRef, Index};
+use sinew_datanet::Ingested;
+use sinew_state::executor::read;
+use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
+use sinew_state::{
+    Account, BlobSource, BlobSourceError, Chain, Contribution, IndexKey, MemState, StateKey, TxRejection,
+};
+use sinew_types::datanet::{BlobId, CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::{Address, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Blobs in memory; indexes built in memory on first use.
+#[derive(Default)]
+pub struct MemBlobs(
+    pub HashMap<BlobId, Vec<u8>>,
+    Mutex<HashMap<IndexKey, (Arc<Index>, Hash)>>,
+);
+
+impl BlobSource for MemBlobs {
+    fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError> {
+        let bytes = self.0.get(blob).ok_or(BlobSourceError::NotFound(*blob))?;
+        sinew_datanet::ingest_blob(bytes, format, "blob")
+            .map(Arc::new)
+            .map_err(|e| BlobSourceError::Ingest(e.to_string()))
+    }
+
+    fn version_index(
+        &self,
+        key: IndexKey,
+        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
+    ) -> Result<(Arc<Index>, Hash), BlobSourceError> {
+        if let Some(hit) = self.1.lock().unwrap().get(&key) {
+            return Ok(hit.clone());
+        }
+        let mut texts = Vec::new();
+        for (seq, blob, format) in contributions()? {
+            let bytes = self.0.get(&blob).ok_or(BlobSourceError::NotFound(blob))?;
+            let records = sinew_datanet::ingest(bytes, &format, "blob").unwrap();
+            for (i, r) in records.into_iter().enumerate() {
+                texts.push((
+                    DocRef {
+                        contribution: seq,
+                        record: i as u32,
+                    },
+                    r.text,
+                ));
+            }
+        }
+        let docs: Vec<(DocRef, &[u8])> = texts.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
+        let index = Index::build_with(key.tokenizer, &docs).unwrap();
+        let id = Hash::of(index.as_bytes());
+        let entry = (Arc::new(index), id);
+        self.1.lock().unwrap().insert(key, entry.clone());
+        Ok(entry)
+    }
+}
+
+pub struct Net {
+    pub chain: Chain,
+    pub state: MemState,
+    pub keys: Vec<Keypair>,
+    pub blobs: MemBlobs,
+    pub nonces: Vec<u64>,
+}
+
+pub const TEXT: Format = Format::Text { max_record_bytes: 4096 };
+
+impl Net {
+    pub fn new() -> Net {
+        let (g, keys) = test_genesis(5, 1_000_000_000);
+        let (mut chain, gb) = Chain::from_genesis(&g, 8).unwrap();
+        let mut state = MemState::default();
+        state.apply(&gb.effects.writes);
+        chain.commit(gb);
+        Net {
+            chain,
+            state,
+            keys,
+            blobs: MemBlobs::default(),
+            nonces: vec![0; 5],
+        }
+    }
+
+    /// Runs one transaction in its own block: the receipt, or why it was not included.
+    pub fn run(&mut self, who: usize, payload: Payload) -> Result<Receipt, TxRejection> {
+        let tx = Transaction {
+            chain_id: "sinew-test".into(),
+            signer: self.keys[who].address(),
+            nonce: self.nonces[who],
+            max_fee: 10_000_000,
+            payload,
+        };
+        let p = self.keys[who].sign(tx).prepare();
+        let (ex, mut rejected) = self
+            .chain
+            .propose(&self.state, &self.blobs, [&p], 0, Address::default())
+            .unwrap();
+        if let Some((_, r)) = rejected.pop() {
+            return Err(r);
+        }
+        let receipt = ex.effects.receipts[0].clone();
+        // Every block also validates on a replica with the same blobs.
+        self.chain
+            .validate(&self.state, &self.blobs, ex.block.clone(), |_| false)
+            .expect("replica agrees");
+        self.state.apply(&ex.effects.writes);
+        self.chain.commit(ex);
+        self.nonces[who] += 1;
+        assert_eq!(total_held(&self.state), supply(&self.state), "supply conserved");
+        Ok(receipt)
+    }
+
+    pub fn ok(&mut self, who: usize, payload: Payload) -> Receipt {
+        let r = self.run(who, payload).expect("included");
+        assert_eq!(r.status, TxStatus::Success, "{r:?}");
+        r
+    }
+
+    pub fn fails(&mut self, who: usize, payload: Payload) -> String {
+        let before = self.state.clone();
+        let r = self.run(who, payload).expect("included");
+        match r.status {
+            TxStatus::Failed { code, .. } => {
+                // Only the fee and the nonce changed.
+                let changed: Vec<_> = self
+                    .state
+                    .map
+                    .iter()
+                    .filter(|(k, v)| before.map.get(*k) != Some(v))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                let allowed = [
+                    StateKey::Account(self.keys[who].address()).encode(),
+                    StateKey::Account(sinew_state::executor::treasury()).encode(),
+                ];
+                assert!(
+                    changed.iter().all(|k| allowed.contains(k)),
+                    "a failed transaction changed more than fee and nonce"
+                );
+                code
+            }
+            s => panic!("expected a failure, got {s:?}"),
+        }
+    }
+
+    pub fn blob(&mut self, text: &str) -> (BlobId, Payload) {
+        let bytes = text.as_bytes().to_vec();
+        let id = Hash::of(&bytes);
+        let ing = sinew_datanet::ingest_blob(&bytes, &TEXT, "t").unwrap();
+        self.blobs.0.insert(id, bytes.clone());
+        let payload = Payload::Contribute {
+            datanet: 0,
+            blob: id,
+            size: bytes.len() as u64,
+            format: TEXT,
+            record_count: ing.records.len() as u32,
+            records_root: sinew_datanet::records_root(&ing.records),
+            metadata: "test".into(),
+        };
+        (id, payload)
+    }
+
+    pub fn balance(&self, a: &Address) -> u128 {
+        read::<Account, _>(&self.state, &StateKey::Account(*a))
+            .unwrap()
+            .unwrap_or_default()
+            .balance
+    }
+
+    pub fn contribution(&self, d: u64, s: u64) -> Contribution {
+        read(&self.state, &StateKey::Contribution(d, s)).unwrap().unwrap()
+    }
+}
+
+pub fn create(curation: CurationPolicy, refuse_near: bool) -> Payload {
+    Payload::CreateDatanet {
+        info: DatanetInfo {
+            name: "rivers".into(),
+            description: "facts about rivers".into(),
+            license: "CC-BY-4.0".into(),
+            tags: vec!["geo".into()],
+        },
+        rules: DatanetRules {
+            curation,
+            contribution_bond: 1_000,
+            reject_slash_bps: 5_000,
+            publish_fee_per_byte: 2,
+            refuse_near_duplicates: refuse_near,
+        },
+    }
+}
+
+pub fn with_datanet(p: Payload, id: u64) -> Payload {
+    match p {
+        Payload::Contribute {
+            blob,
+            size,
+            format,
+            record_count,
+            records_root,
+            metadata,
+            ..
+        } => Payload::Contribute {
+            datanet: id,
+            blob,
+            size,
+            format,
+            record_count,
+            records_root,
+            metadata,
+        },
+        other => other,
+    }
+}
