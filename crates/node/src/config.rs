@@ -29,6 +29,9 @@ pub struct NodeConfig {
     /// Mempool limits.
     #[serde(default)]
     pub mempool: MempoolConfig,
+    /// Inference gateway limits (used when the node serves models with a provider key).
+    #[serde(default)]
+    pub gateway: crate::gateway::GatewayConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -55,6 +58,7 @@ impl NodeConfig {
             max_pending: default_max_pending(),
             proof_retain_blocks: default_retain(),
             mempool: MempoolConfig::default(),
+            gateway: crate::gateway::GatewayConfig::default(),
         }
     }
 

@@ -125,6 +125,8 @@ pub struct Node {
     verify_slots: Slots,
     /// Transactions in a block that is executed but not yet durable.
     inflight: Mutex<HashSet<TxId>>,
+    /// The inference gateway, when this node serves models.
+    pub(crate) gateway: std::sync::OnceLock<Arc<crate::gateway::Gateway>>,
     /// The last durable header: what the API serves.
     durable: RwLock<sinew_types::BlockHeader>,
     params: RwLock<Params>,
@@ -192,6 +194,7 @@ impl Node {
                     .max(1),
             ),
             inflight: Mutex::new(HashSet::default()),
+            gateway: std::sync::OnceLock::new(),
             durable: RwLock::new(head),
             params: RwLock::new(params),
             waiters: Mutex::new(HashMap::default()),

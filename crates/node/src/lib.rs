@@ -9,6 +9,7 @@ pub mod api;
 mod app;
 pub mod config;
 pub mod core;
+pub mod gateway;
 mod indexes;
 pub mod mempool;
 pub mod metrics;

@@ -119,6 +119,14 @@ impl Mempool {
         self.by_id.contains_key(id)
     }
 
+    /// The nonce after `signer`'s highest waiting one, if any waits.
+    pub fn next_nonce(&self, signer: &Address) -> Option<Nonce> {
+        self.by_signer
+            .get(signer)
+            .and_then(|q| q.keys().next_back())
+            .map(|n| n + 1)
+    }
+
     /// Adds a transaction whose signature and stateless checks passed. `account_nonce` is the
     /// signer's next nonce in committed state.
     pub fn admit(&mut self, ptx: PreparedTx, account_nonce: Nonce) -> Result<(), AdmitError> {

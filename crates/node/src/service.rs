@@ -56,12 +56,25 @@ impl RunningNode {
 
 /// Opens the data directory, starts the single-node sequencer and serves the API.
 pub async fn start(config: NodeConfig, genesis: Option<Genesis>) -> Result<RunningNode, NodeError> {
+    start_with(config, genesis, None).await
+}
+
+/// [`start`], also serving the models of `provider` (its key signs their settlements) through
+/// the OpenAI-compatible gateway.
+pub async fn start_with(
+    config: NodeConfig,
+    genesis: Option<Genesis>,
+    provider: Option<sinew_types::Keypair>,
+) -> Result<RunningNode, NodeError> {
     let c = config.clone();
     let node = Arc::new(
         tokio::task::spawn_blocking(move || Node::open(&c, genesis))
             .await
             .map_err(|e| NodeError::Setup(e.to_string()))??,
     );
+    if let Some(key) = provider {
+        node.serve_models(key, config.gateway.clone());
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| NodeError::Setup(format!("cannot listen on {}: {e}", config.listen)))?;

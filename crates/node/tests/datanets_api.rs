@@ -1,114 +1,13 @@
 //! Datanets over the API: streamed blob upload and verified download, the datanet lifecycle, and
 //! bad input refused with a clear error, no state change and no stray file in the blob store.
 
+mod common;
+
+use common::{create, TestNode};
 use serde_json::Value;
-use sinew_node::NodeConfig;
-use sinew_sdk::{sign_with_fee, Client, SdkError, SubmitOutcome};
-use sinew_state::fuzz_harness::test_genesis;
-use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
-use sinew_types::{Hash, Keypair, Params, Payload, TxStatus};
-
-struct TestNode {
-    rt: tokio::runtime::Runtime,
-    running: Option<sinew_node::RunningNode>,
-    client: Client,
-    keys: Vec<Keypair>,
-    params: Params,
-    dir: tempfile::TempDir,
-}
-
-impl TestNode {
-    fn start() -> TestNode {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut genesis, keys) = test_genesis(4, 1_000_000_000);
-        genesis.params.max_blob_bytes = 4096;
-        let mut config = NodeConfig::new(dir.path().join("node"));
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        config.block_interval_ms = 5;
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let running = rt.block_on(sinew_node::start(config, Some(genesis.clone()))).unwrap();
-        let client = Client::new(&running.url());
-        TestNode {
-            rt,
-            running: Some(running),
-            client,
-            keys,
-            params: genesis.params,
-            dir,
-        }
-    }
-
-    fn url(&self) -> String {
-        self.running.as_ref().unwrap().url()
-    }
-
-    fn nonce(&self, who: usize) -> u64 {
-        self.client
-            .account(&self.keys[who].address(), None)
-            .unwrap()
-            .account
-            .nonce
-    }
-
-    /// Submits and waits: Ok(receipt status) or Err(refusal code).
-    fn send(&self, who: usize, payload: Payload) -> Result<TxStatus, String> {
-        let tx = sign_with_fee(&self.keys[who], "sinew-test", self.nonce(who), payload, &self.params);
-        match self.client.submit(&tx, true).unwrap().outcome {
-            SubmitOutcome::Committed { receipt, .. } => Ok(receipt.status),
-            SubmitOutcome::Refused { error } => Err(error.code),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    fn contribute(&self, datanet: u64, text: &str) -> Payload {
-        let ing = sinew_datanet::ingest_blob(text.as_bytes(), &Format::Text { max_record_bytes: 4096 }, "t").unwrap();
-        let (blob, size) = self
-            .client
-            .upload_blob(text.as_bytes(), Some(text.len() as u64))
-            .unwrap();
-        Payload::Contribute {
-            datanet,
-            blob,
-            size,
-            format: Format::Text { max_record_bytes: 4096 },
-            record_count: ing.records.len() as u32,
-            records_root: sinew_datanet::records_root(&ing.records),
-            metadata: String::new(),
-        }
-    }
-
-    fn tmp_files(&self) -> usize {
-        std::fs::read_dir(self.dir.path().join("node/blobs/tmp"))
-            .unwrap()
-            .count()
-    }
-}
-
-impl Drop for TestNode {
-    fn drop(&mut self) {
-        if let Some(r) = self.running.take() {
-            self.rt.block_on(r.shutdown()).unwrap();
-        }
-    }
-}
-
-fn create() -> Payload {
-    Payload::CreateDatanet {
-        info: DatanetInfo {
-            name: "notes".into(),
-            description: "d".into(),
-            license: "MIT OR Apache-2.0".into(),
-            tags: vec![],
-        },
-        rules: DatanetRules {
-            curation: CurationPolicy::OwnerCurated,
-            contribution_bond: 100,
-            reject_slash_bps: 0,
-            publish_fee_per_byte: 1,
-            refuse_near_duplicates: false,
-        },
-    }
-}
+use sinew_sdk::SdkError;
+use sinew_types::datanet::CurationPolicy;
+use sinew_types::{Hash, Payload, TxStatus};
 
 #[test]
 fn blobs_upload_stream_and_verify() {
@@ -155,12 +54,12 @@ fn blobs_upload_stream_and_verify() {
 fn datanet_lifecycle_and_bad_input_over_the_api() {
     let n = TestNode::start();
     let c = &n.client;
-    let mut bad = create();
+    let mut bad = create(CurationPolicy::OwnerCurated);
     if let Payload::CreateDatanet { info, .. } = &mut bad {
         info.license = "Made-Up-1.0".into();
     }
     assert_eq!(n.send(0, bad), Err("invalid_datanet".into()));
-    assert_eq!(n.send(0, create()), Ok(TxStatus::Success));
+    assert_eq!(n.send(0, create(CurationPolicy::OwnerCurated)), Ok(TxStatus::Success));
     let contrib = n.contribute(0, "First record about rivers.\n\nSecond record about lakes.");
     // Bad contributions are refused at admission: no fee, no nonce, nothing changes.
     let before = c.account(&n.keys[1].address(), None).unwrap().account;

@@ -12,7 +12,7 @@ use sinew_state::{Contribution, Datanet, DatanetVersion, StateKey};
 use sinew_types::Address;
 use std::sync::Arc;
 
-fn list<T: borsh::BorshDeserialize>(node: &Node, prefix: &[u8]) -> Result<Vec<T>, ApiError> {
+pub(super) fn list<T: borsh::BorshDeserialize>(node: &Node, prefix: &[u8]) -> Result<Vec<T>, ApiError> {
     node.store
         .state_prefix(prefix)
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -22,7 +22,7 @@ fn list<T: borsh::BorshDeserialize>(node: &Node, prefix: &[u8]) -> Result<Vec<T>
 }
 
 /// One value of durable state.
-fn get<T: borsh::BorshDeserialize>(node: &Node, key: &StateKey) -> Result<Option<T>, ApiError> {
+pub(super) fn get<T: borsh::BorshDeserialize>(node: &Node, key: &StateKey) -> Result<Option<T>, ApiError> {
     let snapshot = node.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
     sinew_state::executor::read(&snapshot, key).map_err(|e| ApiError::Internal(e.to_string()))
 }

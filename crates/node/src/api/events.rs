@@ -27,6 +27,20 @@ const KINDS: &[&str] = &[
     "unbonding_started",
     "unbonding_released",
     "params_changed",
+    "datanet_created",
+    "contributed",
+    "reviewed",
+    "contribution_decided",
+    "version_published",
+    "provider_registered",
+    "model_registered",
+    "model_updated",
+    "api_key_changed",
+    "prepaid",
+    "prepaid_withdrawal_started",
+    "inference_settled",
+    "reward_accrued",
+    "rewards_claimed",
 ];
 
 /// Streams events as they are committed.

@@ -4,7 +4,9 @@ mod blobs;
 mod datanets;
 mod error;
 mod events;
+mod openai;
 mod queries;
+mod registry;
 mod txs;
 
 pub use error::ApiError;
@@ -49,6 +51,14 @@ pub const ROUTES: &[&str] = &[
     "/v1/contributions",
     "/v1/datanets/{id}/versions/{n}/index",
     "/v1/datanets/{id}/versions/{n}/attribute",
+    "/v1/datanets/{id}/models",
+    "/v1/registry/models",
+    "/v1/registry/models/{id}",
+    "/v1/registry/providers",
+    "/v1/accounts/{address}/inference",
+    "/v1/models",
+    "/v1/chat/completions",
+    "/v1/completions",
 ];
 
 /// Builds the router over a shared node.
@@ -78,6 +88,14 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/contributions", get(datanets::by_contributor))
         .route("/v1/datanets/{id}/versions/{n}/index", get(datanets::version_index))
         .route("/v1/datanets/{id}/versions/{n}/attribute", post(datanets::attribute))
+        .route("/v1/datanets/{id}/models", get(registry::datanet_models))
+        .route("/v1/registry/models", get(registry::list_models))
+        .route("/v1/registry/models/{id}", get(registry::show_model))
+        .route("/v1/registry/providers", get(registry::list_providers))
+        .route("/v1/accounts/{address}/inference", get(registry::account_inference))
+        .route("/v1/models", get(openai::models))
+        .route("/v1/chat/completions", post(openai::chat))
+        .route("/v1/completions", post(openai::completions))
         .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(node)

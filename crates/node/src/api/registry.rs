@@ -1,0 +1,70 @@
+//! Ledger queries about inference: models and their lineage (both ways), providers, and an
+//! account's prepaid balance and claimable rewards.
+
+use super::datanets::{get, list};
+use super::ApiError;
+use crate::core::Node;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+use sinew_state::{DatanetVersion, Model, Prepaid, Provider, StateKey};
+use sinew_types::Address;
+use std::sync::Arc;
+
+fn models(node: &Node) -> Result<Vec<Model>, ApiError> {
+    let mut v: Vec<Model> = list(node, &StateKey::Model(0).encode()[..1])?;
+    v.sort_by_key(|m| m.id);
+    Ok(v)
+}
+
+/// GET /v1/registry/models: every registered model.
+pub async fn list_models(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(json!({ "models": models(&node)? })))
+}
+
+/// GET /v1/registry/models/{id}: a model and the datanet versions it was built from.
+pub async fn show_model(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> Result<impl IntoResponse, ApiError> {
+    let m: Model = get(&node, &StateKey::Model(id))?.ok_or_else(|| ApiError::NotFound(format!("no model {id}")))?;
+    let mut lineage = Vec::new();
+    for &(d, v) in &m.info.datanets {
+        let version: Option<DatanetVersion> = get(&node, &StateKey::DatanetVersion(d, v))?;
+        lineage.push(json!({ "datanet": d, "version": v, "details": version }));
+    }
+    Ok(Json(json!({ "model": m, "lineage": lineage })))
+}
+
+/// GET /v1/datanets/{id}/models: the models built from a datanet.
+pub async fn datanet_models(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> Result<impl IntoResponse, ApiError> {
+    let ids: Vec<u64> = get(&node, &StateKey::ModelsByDatanet(id))?.unwrap_or_default();
+    let mut out = Vec::with_capacity(ids.len());
+    for m in ids {
+        if let Some(model) = get::<Model>(&node, &StateKey::Model(m))? {
+            out.push(model);
+        }
+    }
+    Ok(Json(json!({ "datanet": id, "models": out })))
+}
+
+/// GET /v1/registry/providers: every registered provider.
+pub async fn list_providers(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
+    let mut v: Vec<Provider> = list(&node, &StateKey::Provider(Address::default()).encode()[..1])?;
+    v.sort_by_key(|p| p.address);
+    Ok(Json(json!({ "providers": v })))
+}
+
+/// GET /v1/accounts/{address}/inference: prepaid balance and claimable rewards.
+pub async fn account_inference(
+    State(node): State<Arc<Node>>,
+    Path(address): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let a: Address = address
+        .parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))?;
+    let prepaid: Prepaid = get(&node, &StateKey::Prepaid(a))?.unwrap_or_default();
+    let rewards: u128 = get(&node, &StateKey::Rewards(a))?.unwrap_or(0);
+    Ok(Json(json!({
+        "account": a, "prepaid": prepaid, "prepaid_available": prepaid.available().to_string(),
+        "rewards": rewards.to_string(),
+    })))
+}

@@ -1,0 +1,224 @@
+//! A node on loopback for API tests, with helpers to sign, submit and wait; and a ready-made
+//! inference setup (a published datanet, a provider, a model, a funded API key).
+#![allow(dead_code)]
+
+use serde_json::Value;
+use sinew_node::NodeConfig;
+use sinew_sdk::{sign_with_fee, Client, SubmitOutcome};
+use sinew_state::fuzz_harness::test_genesis;
+use sinew_state::inference::api_key_hash;
+use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::inference::{ModelInfo, Pricing, Split};
+use sinew_types::{Keypair, Params, Payload, TxStatus};
+
+pub struct TestNode {
+    pub rt: tokio::runtime::Runtime,
+    pub running: Option<sinew_node::RunningNode>,
+    pub client: Client,
+    pub keys: Vec<Keypair>,
+    pub params: Params,
+    pub dir: tempfile::TempDir,
+}
+
+/// How to start a test node.
+#[derive(Default)]
+pub struct Options {
+    /// Serve models as provider key `n`.
+    pub provider: Option<usize>,
+    /// Blob size limit (default: the genesis default).
+    pub max_blob_bytes: Option<u64>,
+    /// Upstream timeout of the gateway, in ms.
+    pub upstream_timeout_ms: Option<u64>,
+}
+
+impl TestNode {
+    pub fn start() -> TestNode {
+        TestNode::start_with(Options {
+            max_blob_bytes: Some(4096),
+            ..Options::default()
+        })
+    }
+
+    pub fn start_with(o: Options) -> TestNode {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut genesis, keys) = test_genesis(5, 1_000_000_000);
+        if let Some(m) = o.max_blob_bytes {
+            genesis.params.max_blob_bytes = m;
+        }
+        let mut config = NodeConfig::new(dir.path().join("node"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.block_interval_ms = 5;
+        if let Some(t) = o.upstream_timeout_ms {
+            config.gateway.upstream_timeout_ms = t;
+        }
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let provider = o.provider.map(|i| keys[i].clone());
+        let running = rt
+            .block_on(sinew_node::service::start_with(config, Some(genesis.clone()), provider))
+            .unwrap();
+        let client = Client::new(&running.url());
+        TestNode {
+            rt,
+            running: Some(running),
+            client,
+            keys,
+            params: genesis.params,
+            dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.running.as_ref().unwrap().url()
+    }
+
+    pub fn nonce(&self, who: usize) -> u64 {
+        self.client
+            .account(&self.keys[who].address(), None)
+            .unwrap()
+            .account
+            .nonce
+    }
+
+    /// Submits and waits: Ok(receipt status) or Err(refusal code).
+    pub fn send(&self, who: usize, payload: Payload) -> Result<TxStatus, String> {
+        let tx = sign_with_fee(&self.keys[who], "sinew-test", self.nonce(who), payload, &self.params);
+        match self.client.submit(&tx, true).unwrap().outcome {
+            SubmitOutcome::Committed { receipt, .. } => Ok(receipt.status),
+            SubmitOutcome::Refused { error } => Err(error.code),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Submits, waits and expects success.
+    pub fn ok(&self, who: usize, payload: Payload) {
+        assert_eq!(self.send(who, payload), Ok(TxStatus::Success));
+    }
+
+    pub fn contribute(&self, datanet: u64, text: &str) -> Payload {
+        let ing = sinew_datanet::ingest_blob(text.as_bytes(), &Format::Text { max_record_bytes: 4096 }, "t").unwrap();
+        let (blob, size) = self
+            .client
+            .upload_blob(text.as_bytes(), Some(text.len() as u64))
+            .unwrap();
+        Payload::Contribute {
+            datanet,
+            blob,
+            size,
+            format: Format::Text { max_record_bytes: 4096 },
+            record_count: ing.records.len() as u32,
+            records_root: sinew_datanet::records_root(&ing.records),
+            metadata: String::new(),
+        }
+    }
+
+    pub fn tmp_files(&self) -> usize {
+        std::fs::read_dir(self.dir.path().join("node/blobs/tmp"))
+            .unwrap()
+            .count()
+    }
+
+    /// The prepaid balance and claimable rewards of key `who`.
+    pub fn inference_account(&self, who: usize) -> (u128, u128) {
+        let v: Value = self
+            .client
+            .get(&format!("/v1/accounts/{}/inference", self.keys[who].address()))
+            .unwrap();
+        (
+            v["prepaid"]["balance"].as_str().unwrap().parse().unwrap(),
+            v["rewards"].as_str().unwrap().parse().unwrap(),
+        )
+    }
+
+    /// A datanet (owner 0) with contributor 1's records in version 1, provider 3 registered at
+    /// `endpoint`, model `river-lm` (owner 0) and user 2 with API key [`USER_KEY`] and 1,000,000
+    /// prepaid.
+    pub fn setup_inference(&self, endpoint: &str) {
+        self.ok(0, create(CurationPolicy::Open));
+        self.ok(1, self.contribute(0, RIVERS));
+        self.ok(0, Payload::PublishVersion { datanet: 0 });
+        self.ok(3, Payload::Stake { amount: 10_000 });
+        self.ok(
+            3,
+            Payload::RegisterProvider {
+                name: "test gateway".into(),
+                endpoint: endpoint.into(),
+            },
+        );
+        self.ok(
+            0,
+            Payload::RegisterModel {
+                info: ModelInfo {
+                    name: "river-lm".into(),
+                    base_model: "infini-gram".into(),
+                    adapter: Some("rivers-adapter".into()),
+                    adapter_blob: None,
+                    datanets: vec![(0, 1)],
+                    tokenizer: "bytes".into(),
+                },
+                provider: self.keys[3].address(),
+                pricing: Pricing {
+                    input_per_1k: 1_000,
+                    output_per_1k: 2_000,
+                },
+                split: Split {
+                    owner_bps: 2_000,
+                    provider_bps: 3_000,
+                    contributors_bps: 5_000,
+                },
+            },
+        );
+        self.ok(
+            2,
+            Payload::RegisterApiKey {
+                key_hash: api_key_hash(USER_KEY),
+                spend_limit: 0,
+            },
+        );
+        self.ok(2, Payload::DepositPrepaid { amount: 1_000_000 });
+    }
+
+    /// Waits until transaction `id` (hex) is committed; returns its status JSON.
+    pub fn wait_tx(&self, id: &str) -> Value {
+        for _ in 0..500 {
+            let v: Value = self.client.get(&format!("/v1/txs/{id}")).unwrap();
+            if v.to_string().contains("committed") {
+                return v;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("transaction {id} did not commit");
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            self.rt.block_on(r.shutdown()).unwrap();
+        }
+    }
+}
+
+/// The user's API key in [`TestNode::setup_inference`].
+pub const USER_KEY: &str = "sk-sinew-test-user";
+
+/// The contributed text of [`TestNode::setup_inference`].
+pub const RIVERS: &str = "The Danube flows through ten countries before it reaches the Black Sea at a wide delta. \
+                          The Rhine carries barges from the Alps to the North Sea past many old castles.";
+
+pub fn create(curation: CurationPolicy) -> Payload {
+    Payload::CreateDatanet {
+        info: DatanetInfo {
+            name: "notes".into(),
+            description: "d".into(),
+            license: "MIT OR Apache-2.0".into(),
+            tags: vec![],
+        },
+        rules: DatanetRules {
+            curation,
+            contribution_bond: 100,
+            reject_slash_bps: 0,
+            publish_fee_per_byte: 1,
+            refuse_near_duplicates: false,
+        },
+    }
+}
