@@ -65,7 +65,7 @@ pub struct VerifyProofArgs {
     root: Option<Hash>,
 }
 
-fn report(r: &SubmitResult) -> Result<()> {
+pub(crate) fn report(r: &SubmitResult) -> Result<()> {
     match &r.outcome {
         SubmitOutcome::Refused { error } => {
             bail!("transaction {} refused ({}): {}", r.tx_id, error.code, error.message)

@@ -64,7 +64,10 @@ pub fn run(a: DevnetArgs) -> Result<()> {
     let genesis = Genesis {
         chain_id: "sinew-devnet".into(),
         timestamp_ms: now_ms(),
-        params: Params::default_for(keys[0].address()),
+        params: Params {
+            inference_platform_fee: TOKEN / 10_000,
+            ..Params::default_for(keys[0].address())
+        },
         accounts: keys
             .iter()
             .map(|k| GenesisAccount {
@@ -78,7 +81,10 @@ pub fn run(a: DevnetArgs) -> Result<()> {
     config.listen = a.listen;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        let running = sinew_node::start(config, if resume { None } else { Some(genesis) }).await?;
+        // The last dev account is the devnet's inference provider: this node serves its models.
+        let provider = keys.last().cloned();
+        let running =
+            sinew_node::service::start_with(config, if resume { None } else { Some(genesis) }, provider).await?;
         let url = running.url();
         let bin = std::env::current_exe()
             .map(|p| p.display().to_string())
@@ -119,7 +125,7 @@ pub fn run(a: DevnetArgs) -> Result<()> {
     })
 }
 
-fn step(title: &str) {
+pub(crate) fn step(title: &str) {
     println!("\n== {title}");
 }
 
@@ -270,7 +276,8 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
         if rejected { "rejected" } else { "ACCEPTED (bug!)" }
     );
 
-    datanet_demo(&c, keys)?;
+    let datanet = datanet_demo(&c, keys)?;
+    crate::demo_inference::run(&c, url, keys, datanet)?;
 
     step("summary");
     let t = c.account(&treasury(), None)?.account;
@@ -292,7 +299,7 @@ const SAMPLES: [(&str, &str); 3] = [
     ("glossary.csv", include_str!("../../../samples/datanet/glossary.csv")),
 ];
 
-fn committed(c: &Client, key: &Keypair, payload: Payload) -> Result<sinew_types::Receipt> {
+pub(crate) fn committed(c: &Client, key: &Keypair, payload: Payload) -> Result<sinew_types::Receipt> {
     let r = c.submit(&c.build(key, payload, None)?, true)?;
     if let Some(e) = r.error() {
         bail!("{} ({})", e.message, e.code);
@@ -343,7 +350,7 @@ fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &str, text: 
 
 /// Datanets: a curated dataset from the shipped sample corpus, two contributors, a review, a
 /// refused duplicate, a flagged near-duplicate, and a published version.
-fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<()> {
+fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<u64> {
     step("6. a datanet: contributions with bonds, review, duplicates, a published version");
     let (owner, alice, bob) = (&keys[0], &keys[1], &keys[2 % keys.len()]);
     let receipt = committed(
@@ -452,5 +459,5 @@ fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<()> {
         rec["blob"].as_str().unwrap_or("?"),
         rec["text"].as_str().unwrap_or("?")
     );
-    Ok(())
+    Ok(id)
 }

@@ -5,7 +5,9 @@ mod attribution_cmds;
 mod bench;
 mod chain_cmds;
 mod datanet_cmds;
+mod demo_inference;
 mod devnet;
+mod inference_cmds;
 mod keys;
 mod node_cmds;
 
@@ -80,6 +82,21 @@ enum Command {
     #[command(subcommand)]
     Attribution(attribution_cmds::ReceiptCmd),
     /// Benchmarks.
+    /// Inference providers: register, list.
+    #[command(subcommand)]
+    Provider(inference_cmds::ProviderCmd),
+    /// Models: register, update, list, show (with lineage).
+    #[command(subcommand)]
+    Model(inference_cmds::ModelCmd),
+    /// API keys bound to a prepaid balance: create, revoke.
+    #[command(subcommand)]
+    Apikey(inference_cmds::ApiKeyCmd),
+    /// Prepaid inference balance: deposit, withdraw, show.
+    #[command(subcommand)]
+    Prepaid(inference_cmds::PrepaidCmd),
+    /// Rewards earned by attribution: show, claim.
+    #[command(subcommand)]
+    Rewards(inference_cmds::RewardsCmd),
     #[command(subcommand)]
     Bench(bench::BenchCmd),
 }
@@ -101,7 +118,7 @@ fn main() {
         Command::Tx { id } => chain_cmds::tx(&id, &cli.url),
         Command::VerifyProof(a) => chain_cmds::verify_proof_cmd(a),
         Command::Genesis(a) => node_cmds::genesis(a, &keys_dir),
-        Command::Node(a) => node_cmds::node(a),
+        Command::Node(a) => node_cmds::node(a, &keys_dir),
         Command::Replay(a) => node_cmds::replay(a),
         Command::Devnet(a) => devnet::run(a),
         Command::Datanet(c) => datanet_cmds::run(c, &cli.url, &keys_dir),
@@ -109,6 +126,11 @@ fn main() {
         Command::Query(c) => attribution_cmds::query(c),
         Command::Attribute(a) => attribution_cmds::attribute_cmd(a),
         Command::Attribution(c) => attribution_cmds::receipt_cmd(c),
+        Command::Provider(c) => inference_cmds::provider(c, &cli.url, &keys_dir),
+        Command::Model(c) => inference_cmds::model(c, &cli.url, &keys_dir),
+        Command::Apikey(c) => inference_cmds::apikey(c, &cli.url, &keys_dir),
+        Command::Prepaid(c) => inference_cmds::prepaid(c, &cli.url, &keys_dir),
+        Command::Rewards(c) => inference_cmds::rewards(c, &cli.url, &keys_dir),
         Command::Bench(b) => bench::run(b),
     };
     if let Err(e) = result {

@@ -33,6 +33,10 @@ pub struct NodeArgs {
     /// TOML configuration file.
     #[arg(long)]
     config: PathBuf,
+    /// Serve the models of this provider key (name in the keys directory) through the
+    /// OpenAI-compatible gateway; its account signs their settlements.
+    #[arg(long)]
+    provider_key: Option<String>,
 }
 
 /// Arguments of `sinew replay`.
@@ -92,7 +96,12 @@ pub fn read_genesis(path: &Path) -> Result<Genesis> {
 }
 
 /// `sinew node`: runs until Ctrl-C.
-pub fn node(a: NodeArgs) -> Result<()> {
+pub fn node(a: NodeArgs, keys_dir: &Path) -> Result<()> {
+    let provider = a
+        .provider_key
+        .as_deref()
+        .map(|k| crate::keys::load(keys_dir, k))
+        .transpose()?;
     let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
     let mut config = NodeConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.config.display()))?;
     let base = a.config.parent().unwrap_or(Path::new("."));
@@ -105,7 +114,7 @@ pub fn node(a: NodeArgs) -> Result<()> {
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        let running = sinew_node::start(config, genesis).await?;
+        let running = sinew_node::service::start_with(config, genesis, provider).await?;
         println!(
             "node listening on {} (chain {}, height {})",
             running.url(),

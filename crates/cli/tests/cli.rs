@@ -152,6 +152,9 @@ fn devnet_demo_runs_end_to_end() {
         text.contains("published version 1: 3 contributions, 32 records"),
         "{text}"
     );
+    assert!(text.contains("A: \" many small streams in high ground."), "{text}");
+    assert!(text.contains("gets 100.00% of the contributors' share"), "{text}");
+    assert!(text.contains("dev1 claimed its rewards"), "{text}");
     // The chain it left behind re-executes from genesis to the same roots.
     let replay = ok(&Command::new(SINEW)
         .args(["replay", "--data-dir"])
@@ -241,4 +244,101 @@ fn index_query_attribute_and_check_receipts() {
     ]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("differs"));
+}
+
+#[test]
+fn inference_commands_against_a_serving_devnet() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(SINEW)
+        .args(["devnet", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--dir"])
+        .arg(d)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _node = Killed(child);
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut api_key = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("registered API key ").nth(1) {
+            api_key = rest.split_whitespace().next().unwrap().to_string();
+        }
+        if line.contains("serving until Ctrl-C") {
+            break;
+        }
+    }
+    assert!(api_key.starts_with("sk-sinew-"), "the demo printed its key");
+    let run = |args: &[&str]| sinew(d, &url, args);
+    assert!(ok(&run(&["model", "list"])).contains("rivers-lm-0"));
+    assert!(ok(&run(&["model", "show", "0"])).contains("lineage"));
+    assert!(ok(&run(&["provider", "list"])).contains("devnet gateway"));
+    assert!(ok(&run(&["model", "list", "--datanet", "0"])).contains("rivers-lm-0"));
+    let created = ok(&run(&[
+        "apikey",
+        "create",
+        "--from",
+        "dev1",
+        "--spend-limit",
+        "5000000000000000",
+    ]));
+    let key = created
+        .split("API key")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    ok(&run(&[
+        "prepaid",
+        "deposit",
+        "--from",
+        "dev1",
+        "--amount",
+        "1000000000000000000",
+    ]));
+    assert!(ok(&run(&["prepaid", "show", "dev1"])).contains("prepaid 1 "));
+    // The new key works with the gateway.
+    let chat = |k: &str| {
+        ureq::post(&format!("{url}/v1/chat/completions"))
+            .set("authorization", &format!("Bearer {k}"))
+            .send_json(serde_json::json!({ "model": "rivers-lm-0", "max_tokens": 8,
+                "messages": [{ "role": "user", "content": "Lakes are" }] }))
+    };
+    assert!(chat(&key).is_ok());
+    assert!(ok(&run(&["rewards", "show", "dev2"])).contains("claimable rewards"));
+    ok(&run(&["rewards", "claim", "--from", "dev2"]));
+    let again = run(&["rewards", "claim", "--from", "dev2"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing_to_claim"));
+    let bad = run(&[
+        "model",
+        "register",
+        "--from",
+        "dev0",
+        "--name",
+        "x",
+        "--datanet",
+        "0:1",
+        "--provider",
+        "dev3",
+        "--split",
+        "5000,5000,1",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("10000"), "{bad:?}");
+    ok(&run(&["apikey", "revoke", "--from", "dev1", "--key", &key]));
+    assert!(matches!(chat(&key), Err(ureq::Error::Status(401, _))));
+    ok(&run(&[
+        "model", "update", "--from", "dev0", "--model", "0", "--status", "paused",
+    ]));
+    assert!(matches!(chat(&api_key), Err(ureq::Error::Status(404, _))));
 }

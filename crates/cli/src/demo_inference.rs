@@ -1,0 +1,183 @@
+//! The devnet demo's inference part: a provider and a model on the sample datanet, a user with
+//! an API key and a prepaid balance asking questions through the OpenAI-compatible API, and who
+//! was paid what for each answer, and why.
+
+use crate::devnet::{committed, step, TOKEN};
+use anyhow::{Context, Result};
+use sinew_sdk::{format_amount, Client};
+use sinew_state::inference::api_key_hash;
+use sinew_types::inference::{ModelInfo, Pricing, Split};
+use sinew_types::{Address, Keypair, Payload};
+
+fn rewards(c: &Client, a: &Address) -> Result<u128> {
+    let v: serde_json::Value = c.get(&format!("/v1/accounts/{a}/inference"))?;
+    Ok(v["rewards"].as_str().unwrap_or("0").parse()?)
+}
+
+fn balance(c: &Client, a: &Address) -> Result<u128> {
+    Ok(c.account(a, None)?.account.balance)
+}
+
+/// Runs the inference demo against datanet `datanet` (version 1 published).
+pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<()> {
+    step("7. payable inference: a model on the datanet, answered, attributed and settled");
+    let owner = &keys[0];
+    let provider = keys.last().context("no dev keys")?;
+    let contributors: Vec<&Keypair> = keys[1..keys.len().min(3)].iter().collect();
+    committed(c, provider, Payload::Stake { amount: 100 * TOKEN })?;
+    committed(
+        c,
+        provider,
+        Payload::RegisterProvider {
+            name: "devnet gateway".into(),
+            endpoint: "builtin".into(),
+        },
+    )?;
+    println!(
+        "dev{} staked 100 tokens and registered as a provider serving the built-in infini-gram model",
+        keys.len() - 1
+    );
+    let name = format!("rivers-lm-{datanet}");
+    committed(
+        c,
+        owner,
+        Payload::RegisterModel {
+            info: ModelInfo {
+                name: name.clone(),
+                base_model: "infini-gram".into(),
+                adapter: None,
+                adapter_blob: None,
+                datanets: vec![(datanet, 1)],
+                tokenizer: "bytes".into(),
+            },
+            provider: provider.address(),
+            pricing: Pricing {
+                input_per_1k: TOKEN / 100,
+                output_per_1k: TOKEN / 50,
+            },
+            split: Split {
+                owner_bps: 2_000,
+                provider_bps: 3_000,
+                contributors_bps: 5_000,
+            },
+        },
+    )?;
+    println!(
+        "dev0 registered model {name:?} built from datanet {datanet} version 1: 0.01 token per 1,000 prompt \
+         tokens, 0.02 per 1,000 answer tokens; fees split 20% owner, 30% provider, 50% contributors"
+    );
+    // A fresh user: funded, with an API key and a prepaid balance.
+    let user = Keypair::dev("devnet-user");
+    committed(
+        c,
+        owner,
+        Payload::Transfer {
+            to: user.address(),
+            amount: 10 * TOKEN,
+        },
+    )?;
+    let api_key = format!("sk-sinew-devnet-{}", &user.address().to_string()[..16]);
+    committed(
+        c,
+        &user,
+        Payload::RegisterApiKey {
+            key_hash: api_key_hash(&api_key),
+            spend_limit: 0,
+        },
+    )?;
+    committed(c, &user, Payload::DepositPrepaid { amount: 5 * TOKEN })?;
+    println!("a user registered API key {api_key} and prepaid 5 tokens");
+
+    let watched: Vec<(String, Address)> = [("owner dev0".to_string(), owner.address())]
+        .into_iter()
+        .chain(std::iter::once((
+            format!(
+                "provider dev{} (after paying for its settlement transactions)",
+                keys.len() - 1
+            ),
+            provider.address(),
+        )))
+        .collect();
+    let before: Vec<u128> = watched.iter().map(|(_, a)| balance(c, a)).collect::<Result<_>>()?;
+    let rewards_before: Vec<u128> = contributors
+        .iter()
+        .map(|k| rewards(c, &k.address()))
+        .collect::<Result<_>>()?;
+    let mut last_tx = String::new();
+    for question in ["Most rivers begin as", "A reservoir forms behind"] {
+        let body = serde_json::json!({
+            "model": name, "max_tokens": 96,
+            "messages": [{ "role": "user", "content": question }],
+        });
+        let resp: serde_json::Value = ureq::post(&format!("{url}/v1/chat/completions"))
+            .set("authorization", &format!("Bearer {api_key}"))
+            .send_json(body)
+            .context("chat completion")?
+            .into_json()?;
+        let answer = resp["choices"][0]["message"]["content"].as_str().unwrap_or("");
+        let s = &resp["sinew"];
+        println!("\nQ: {question:?}\nA: {:?}", answer.trim_end());
+        println!(
+            "   {} prompt + {} answer tokens, fee {} tokens, settlement tx {}",
+            resp["usage"]["prompt_tokens"],
+            resp["usage"]["completion_tokens"],
+            format_amount(s["fee"].as_str().unwrap_or("0").parse().unwrap_or(0)),
+            s["settlement_tx"].as_str().unwrap_or("?")
+        );
+        for span in s["spans"].as_array().into_iter().flatten().take(3) {
+            println!(
+                "   verbatim from datanet {} contribution {} record {}: {:?}",
+                span["datanet"],
+                span["contribution"],
+                span["record"],
+                span["text"].as_str().unwrap_or("")
+            );
+        }
+        for w in s["weights"].as_array().into_iter().flatten() {
+            println!(
+                "   contribution {} (contributor {}...) gets {:.2}% of the contributors' share",
+                w["contribution"],
+                &w["contributor"].as_str().unwrap_or("?")[..12],
+                w["ppm"].as_f64().unwrap_or(0.0) / 10_000.0
+            );
+        }
+        last_tx = s["settlement_tx"].as_str().unwrap_or("").to_string();
+    }
+    // Wait for the last settlement, then show who was paid.
+    for _ in 0..200 {
+        let v: serde_json::Value = c.get(&format!("/v1/txs/{last_tx}"))?;
+        if v.to_string().contains("committed") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    println!("\nwho was paid (the ledger recomputed each attribution before splitting the fee):");
+    for ((who, a), b) in watched.iter().zip(before) {
+        println!("   {who}: +{} tokens", format_amount(balance(c, a)? - b));
+    }
+    for (i, (k, b)) in contributors.iter().zip(rewards_before).enumerate() {
+        println!(
+            "   contributor dev{}: +{} tokens claimable",
+            i + 1,
+            format_amount(rewards(c, &k.address())? - b)
+        );
+    }
+    let v: serde_json::Value = c.get(&format!("/v1/accounts/{}/inference", user.address()))?;
+    println!(
+        "   the user's prepaid balance: {} tokens left",
+        format_amount(v["prepaid"]["balance"].as_str().unwrap_or("0").parse().unwrap_or(0))
+    );
+    if rewards(c, &contributors[0].address())? > 0 {
+        committed(c, contributors[0], Payload::ClaimRewards)?;
+        println!("   dev1 claimed its rewards into its balance");
+    }
+    println!("\ntry it with any OpenAI client:");
+    println!(
+        "   curl {url}/v1/chat/completions -H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' \\\n     -d '{{\"model\": \"{name}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Lakes are\"}}]}}'"
+    );
+    println!(
+        "   python -c \"from openai import OpenAI; c = OpenAI(base_url='{url}/v1', api_key='{api_key}'); \
+         print(c.chat.completions.create(model='{name}', messages=[{{'role': 'user', 'content': 'Lakes are'}}]).choices[0].message.content)\""
+    );
+    Ok(())
+}

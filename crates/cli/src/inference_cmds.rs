@@ -1,0 +1,364 @@
+//! `sinew provider|model|apikey|prepaid|rewards`: register providers and models, bind API keys
+//! to prepaid balances, and claim what attribution earned.
+
+use crate::chain_cmds::report;
+use crate::keys;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use rand::RngCore;
+use sinew_sdk::{format_amount, Client};
+use sinew_state::inference::api_key_hash;
+use sinew_types::inference::{ModelInfo, ModelStatus, Pricing, Split};
+use sinew_types::Payload;
+use std::path::Path;
+
+/// `sinew provider ...`.
+#[derive(Subcommand)]
+pub enum ProviderCmd {
+    /// Register the key's account as an inference provider (it must hold the minimum stake).
+    Register {
+        /// Key name that signs.
+        #[arg(long)]
+        from: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// `builtin` (the infini-gram model) or the base URL of an OpenAI-compatible server.
+        #[arg(long, default_value = "builtin")]
+        endpoint: String,
+    },
+    /// List providers.
+    List,
+}
+
+/// `sinew model ...`.
+#[derive(Subcommand)]
+pub enum ModelCmd {
+    /// Register a model owned by the key's account.
+    Register(RegisterModelArgs),
+    /// Change a model's prices or status (owner only).
+    Update {
+        /// Key name that signs (the owner).
+        #[arg(long)]
+        from: String,
+        /// The model id.
+        #[arg(long)]
+        model: u64,
+        /// New price per 1,000 prompt tokens.
+        #[arg(long)]
+        input_price: Option<u128>,
+        /// New price per 1,000 answer tokens.
+        #[arg(long)]
+        output_price: Option<u128>,
+        /// New status: active, paused or retired.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// List models (or those built from one datanet).
+    List {
+        /// Only models built from this datanet.
+        #[arg(long)]
+        datanet: Option<u64>,
+    },
+    /// Show a model and its lineage.
+    Show {
+        /// The model id.
+        id: u64,
+    },
+}
+
+/// Arguments of `sinew model register`.
+#[derive(Args)]
+pub struct RegisterModelArgs {
+    /// Key name that signs (the owner).
+    #[arg(long)]
+    from: String,
+    /// Model name (what callers put in `model`).
+    #[arg(long)]
+    name: String,
+    /// Base model.
+    #[arg(long, default_value = "infini-gram")]
+    base_model: String,
+    /// Adapter the provider serves on the base model.
+    #[arg(long)]
+    adapter: Option<String>,
+    /// Datanet versions the model was built from, as DATANET:VERSION (repeatable).
+    #[arg(long = "datanet", required = true)]
+    datanets: Vec<String>,
+    /// Tokenizer: bytes, gpt2 or cl100k.
+    #[arg(long, default_value = "bytes")]
+    tokenizer: String,
+    /// The provider: address or key name.
+    #[arg(long)]
+    provider: String,
+    /// Price per 1,000 prompt tokens.
+    #[arg(long, default_value_t = 1_000)]
+    input_price: u128,
+    /// Price per 1,000 answer tokens.
+    #[arg(long, default_value_t = 2_000)]
+    output_price: u128,
+    /// Split of each fee in basis points: OWNER,PROVIDER,CONTRIBUTORS (sums to 10000).
+    #[arg(long, default_value = "2000,3000,5000")]
+    split: String,
+}
+
+/// `sinew apikey ...`.
+#[derive(Subcommand)]
+pub enum ApiKeyCmd {
+    /// Create a new API key bound to the account's prepaid balance (printed once, never stored).
+    Create {
+        /// Key name that signs (whose prepaid balance the key spends).
+        #[arg(long)]
+        from: String,
+        /// Most the key may ever spend (0: no limit).
+        #[arg(long, default_value_t = 0)]
+        spend_limit: u128,
+    },
+    /// Revoke an API key.
+    Revoke {
+        /// Key name that signs.
+        #[arg(long)]
+        from: String,
+        /// The API key.
+        #[arg(long)]
+        key: String,
+    },
+}
+
+/// `sinew prepaid ...`.
+#[derive(Subcommand)]
+pub enum PrepaidCmd {
+    /// Move tokens into the prepaid inference balance.
+    Deposit {
+        /// Key name that signs.
+        #[arg(long)]
+        from: String,
+        /// Base units.
+        #[arg(long)]
+        amount: u128,
+    },
+    /// Ask for prepaid tokens back (released after the unbonding period).
+    Withdraw {
+        /// Key name that signs.
+        #[arg(long)]
+        from: String,
+        /// Base units.
+        #[arg(long)]
+        amount: u128,
+    },
+    /// Show an account's prepaid balance.
+    Show {
+        /// Address or key name.
+        who: String,
+    },
+}
+
+/// `sinew rewards ...`.
+#[derive(Subcommand)]
+pub enum RewardsCmd {
+    /// Show an account's claimable rewards.
+    Show {
+        /// Address or key name.
+        who: String,
+    },
+    /// Move claimable rewards to the balance.
+    Claim {
+        /// Key name that signs.
+        #[arg(long)]
+        from: String,
+    },
+}
+
+fn send(url: &str, dir: &Path, from: &str, payload: Payload) -> Result<()> {
+    let key = keys::load(dir, from)?;
+    let c = Client::new(url);
+    let tx = c.build(&key, payload, None)?;
+    report(&c.submit(&tx, true)?)
+}
+
+fn parse_split(s: &str) -> Result<Split> {
+    let parts: Vec<u16> = s
+        .split(',')
+        .map(|p| p.trim().parse::<u16>())
+        .collect::<Result<_, _>>()
+        .context("--split takes three basis-point numbers: OWNER,PROVIDER,CONTRIBUTORS")?;
+    let [owner_bps, provider_bps, contributors_bps] = parts[..] else {
+        bail!("--split takes three numbers: OWNER,PROVIDER,CONTRIBUTORS");
+    };
+    Ok(Split {
+        owner_bps,
+        provider_bps,
+        contributors_bps,
+    })
+}
+
+fn parse_status(s: &str) -> Result<ModelStatus> {
+    Ok(match s {
+        "active" => ModelStatus::Active,
+        "paused" => ModelStatus::Paused,
+        "retired" => ModelStatus::Retired,
+        other => bail!("unknown status {other:?} (active, paused or retired)"),
+    })
+}
+
+/// `sinew provider ...`.
+pub fn provider(cmd: ProviderCmd, url: &str, dir: &Path) -> Result<()> {
+    match cmd {
+        ProviderCmd::Register { from, name, endpoint } => {
+            send(url, dir, &from, Payload::RegisterProvider { name, endpoint })
+        }
+        ProviderCmd::List => {
+            let v: serde_json::Value = Client::new(url).get("/v1/registry/providers")?;
+            println!("{}", serde_json::to_string_pretty(&v["providers"])?);
+            Ok(())
+        }
+    }
+}
+
+/// `sinew model ...`.
+pub fn model(cmd: ModelCmd, url: &str, dir: &Path) -> Result<()> {
+    match cmd {
+        ModelCmd::Register(a) => {
+            let datanets = a
+                .datanets
+                .iter()
+                .map(|d| {
+                    let (n, v) = d.split_once(':').context("--datanet takes DATANET:VERSION")?;
+                    Ok((n.parse()?, v.parse()?))
+                })
+                .collect::<Result<Vec<(u64, u64)>>>()?;
+            let payload = Payload::RegisterModel {
+                info: ModelInfo {
+                    name: a.name,
+                    base_model: a.base_model,
+                    adapter: a.adapter,
+                    adapter_blob: None,
+                    datanets,
+                    tokenizer: a.tokenizer,
+                },
+                provider: keys::resolve_address(dir, &a.provider)?,
+                pricing: Pricing {
+                    input_per_1k: a.input_price,
+                    output_per_1k: a.output_price,
+                },
+                split: parse_split(&a.split)?,
+            };
+            send(url, dir, &a.from, payload)
+        }
+        ModelCmd::Update {
+            from,
+            model,
+            input_price,
+            output_price,
+            status,
+        } => {
+            let pricing = match (input_price, output_price) {
+                (None, None) => None,
+                (i, o) => {
+                    let v: serde_json::Value = Client::new(url).get(&format!("/v1/registry/models/{model}"))?;
+                    let cur: Pricing = serde_json::from_value(v["model"]["pricing"].clone())?;
+                    Some(Pricing {
+                        input_per_1k: i.unwrap_or(cur.input_per_1k),
+                        output_per_1k: o.unwrap_or(cur.output_per_1k),
+                    })
+                }
+            };
+            let status = status.as_deref().map(parse_status).transpose()?;
+            send(url, dir, &from, Payload::UpdateModel { model, pricing, status })
+        }
+        ModelCmd::List { datanet } => {
+            let path = match datanet {
+                Some(d) => format!("/v1/datanets/{d}/models"),
+                None => "/v1/registry/models".into(),
+            };
+            let v: serde_json::Value = Client::new(url).get(&path)?;
+            for m in v["models"].as_array().into_iter().flatten() {
+                println!(
+                    "{:>4}  {:<24} {:?}  datanets {}  {} answers, fees {}",
+                    m["id"],
+                    m["info"]["name"].as_str().unwrap_or("?"),
+                    m["status"].as_str().unwrap_or("?"),
+                    m["info"]["datanets"],
+                    m["answers"],
+                    m["fees"].as_str().unwrap_or("0")
+                );
+            }
+            Ok(())
+        }
+        ModelCmd::Show { id } => {
+            let v: serde_json::Value = Client::new(url).get(&format!("/v1/registry/models/{id}"))?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
+    }
+}
+
+/// `sinew apikey ...`.
+pub fn apikey(cmd: ApiKeyCmd, url: &str, dir: &Path) -> Result<()> {
+    match cmd {
+        ApiKeyCmd::Create { from, spend_limit } => {
+            let mut secret = [0u8; 24];
+            rand::rngs::OsRng.fill_bytes(&mut secret);
+            let key = format!("sk-sinew-{}", hex::encode(secret));
+            send(
+                url,
+                dir,
+                &from,
+                Payload::RegisterApiKey {
+                    key_hash: api_key_hash(&key),
+                    spend_limit,
+                },
+            )?;
+            println!("API key (shown once; the ledger keeps only its hash): {key}");
+            Ok(())
+        }
+        ApiKeyCmd::Revoke { from, key } => send(
+            url,
+            dir,
+            &from,
+            Payload::RevokeApiKey {
+                key_hash: api_key_hash(&key),
+            },
+        ),
+    }
+}
+
+fn inference_account(url: &str, dir: &Path, who: &str) -> Result<serde_json::Value> {
+    let a = keys::resolve_address(dir, who)?;
+    Ok(Client::new(url).get(&format!("/v1/accounts/{a}/inference"))?)
+}
+
+fn amount(v: &serde_json::Value) -> String {
+    format_amount(v.as_str().and_then(|s| s.parse().ok()).unwrap_or(0))
+}
+
+/// `sinew prepaid ...`.
+pub fn prepaid(cmd: PrepaidCmd, url: &str, dir: &Path) -> Result<()> {
+    match cmd {
+        PrepaidCmd::Deposit { from, amount } => send(url, dir, &from, Payload::DepositPrepaid { amount }),
+        PrepaidCmd::Withdraw { from, amount } => send(url, dir, &from, Payload::WithdrawPrepaid { amount }),
+        PrepaidCmd::Show { who } => {
+            let v = inference_account(url, dir, &who)?;
+            println!(
+                "prepaid {} (available {}, withdrawing {} at height {})",
+                amount(&v["prepaid"]["balance"]),
+                amount(&v["prepaid_available"]),
+                amount(&v["prepaid"]["withdrawing"]),
+                v["prepaid"]["release_height"]
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `sinew rewards ...`.
+pub fn rewards(cmd: RewardsCmd, url: &str, dir: &Path) -> Result<()> {
+    match cmd {
+        RewardsCmd::Show { who } => {
+            let v = inference_account(url, dir, &who)?;
+            println!("claimable rewards: {}", amount(&v["rewards"]));
+            Ok(())
+        }
+        RewardsCmd::Claim { from } => send(url, dir, &from, Payload::ClaimRewards),
+    }
+}
