@@ -48,7 +48,7 @@ pub fn generate_tokens<C: Corpus + ?Sized>(
     const WINDOW: usize = 512;
     for _ in 0..max_tokens {
         let ctx = &text[text.len().saturating_sub(WINDOW * w)..];
-        let (_, next) = index.next_tokens(ctx);
+        let next = continuation(index, ctx, w);
         let total: u64 = next.iter().map(|(_, c)| c).sum();
         if total == 0 {
             break;
@@ -83,6 +83,29 @@ pub fn generate_tokens<C: Corpus + ?Sized>(
     (bytes, prompt_tokens, generated)
 }
 
+/// The next-token counts after the longest suffix of `ctx` that occurs *followed by a token*
+/// (not only at the end of a record): when the longest matching suffix ends every record it
+/// occurs in, back off to the longest one that continues somewhere. Having a continuation is
+/// monotone in the suffix length (a shorter suffix occurs wherever a longer one does, followed by
+/// the same token), so a binary search finds it.
+fn continuation<C: Corpus + ?Sized>(index: &C, ctx: &[u8], w: usize) -> Vec<(u32, u64)> {
+    let (k, next) = index.next_tokens(ctx);
+    if !next.is_empty() || k == 0 {
+        return next;
+    }
+    let at = |m: usize| index.next_tokens(&ctx[ctx.len() - m * w..]).1;
+    let (mut lo, mut hi) = (0usize, k - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if at(mid).is_empty() {
+            hi = mid - 1;
+        } else {
+            lo = mid;
+        }
+    }
+    at(lo)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +131,8 @@ mod tests {
         let b = generate(&idx, b"rivers", 30, Sampling::Seeded(7));
         assert_eq!(a, b);
         assert!(generate(&idx, b"zzz", 5, Sampling::Greedy).len() <= 5);
+        // At the end of the record the model backs off to a shorter context and goes on.
+        let long = generate(&idx, b"to the ocean.", 20, Sampling::Greedy);
+        assert_eq!(long.len(), 20, "{:?}", String::from_utf8_lossy(&long));
     }
 }

@@ -293,7 +293,7 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
 }
 
 /// The sample corpus shipped in `samples/datanet` (written for the project).
-const SAMPLES: [(&str, &str); 3] = [
+pub(crate) const SAMPLES: [(&str, &str); 3] = [
     ("rivers.md", include_str!("../../../samples/datanet/rivers.md")),
     ("lakes.jsonl", include_str!("../../../samples/datanet/lakes.jsonl")),
     ("glossary.csv", include_str!("../../../samples/datanet/glossary.csv")),
@@ -311,7 +311,7 @@ pub(crate) fn committed(c: &Client, key: &Keypair, payload: Payload) -> Result<s
     Ok(receipt)
 }
 
-fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &str, text: &str) -> Result<(u64, u32)> {
+pub(crate) fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &str, text: &str) -> Result<(u64, u32)> {
     let format = match name.rsplit('.').next() {
         Some("csv") => Format::Csv {
             columns: vec!["term".into(), "definition".into()],

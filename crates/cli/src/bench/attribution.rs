@@ -80,10 +80,7 @@ fn gather(dirs: &[PathBuf], limit: usize) -> Vec<String> {
     out
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
+use super::pct;
 
 /// `sinew bench attribution`.
 pub fn run(a: AttributionArgs) -> Result<()> {

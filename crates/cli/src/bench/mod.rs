@@ -1,6 +1,7 @@
 //! `sinew bench`: benchmarks that print their figures (never run as tests).
 
 mod attribution;
+mod inference;
 mod ingest;
 mod ledger;
 
@@ -16,6 +17,8 @@ pub enum BenchCmd {
     Ingest(ingest::IngestArgs),
     /// Suffix-array index build, n-gram queries and maximal-span attribution.
     Attribution(attribution::AttributionArgs),
+    /// Inference through the OpenAI-compatible gateway: answers/s and latency; gateway overhead.
+    Inference(inference::InferenceArgs),
 }
 
 /// Runs a benchmark.
@@ -24,5 +27,12 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Ledger(a) => ledger::run(a),
         BenchCmd::Ingest(a) => ingest::run(a),
         BenchCmd::Attribution(a) => attribution::run(a),
+        BenchCmd::Inference(a) => inference::run(a),
     }
+}
+
+/// The `p` quantile (0..=1) of `v` (sorted in place).
+pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    v[((v.len() - 1) as f64 * p).round() as usize]
 }

@@ -251,6 +251,7 @@ fn sinew_field(a: &Answer) -> Value {
         "fee": a.fee.to_string(), "receipt_id": a.receipt.digest(), "index": a.receipt.index,
         "tokenizer": t.name(), "min_len": a.receipt.min_len, "max_count": a.receipt.max_count,
         "spans": spans, "weights": weights,
+        "timings_us": { "answer": a.timings_us[0], "attribution": a.timings_us[1], "settlement": a.timings_us[2] },
     })
 }
 

@@ -131,6 +131,8 @@ pub struct Answer {
     pub fee: Amount,
     /// The attribution receipt.
     pub receipt: Receipt,
+    /// Microseconds spent answering (model or upstream), attributing and settling.
+    pub timings_us: [u64; 3],
     /// For each attributed contribution, in the receipt's weight order: its tagged number (as
     /// in the receipt), datanet, contribution number and contributor.
     pub contributors: Vec<(u64, u64, u64, Address)>,
@@ -328,6 +330,7 @@ impl Node {
             model_corpus(chain.tree(), &self.blobs, &model.info)
                 .map_err(|e| GatewayError::Internal(format!("the model's datanet index: {e}")))?
         };
+        let started = std::time::Instant::now();
         let (text, output_tokens, finish_reason) = if provider.endpoint == "builtin" {
             let sampling = req.seed.map_or(Sampling::Greedy, Sampling::Seeded);
             let (bytes, _, generated) =
@@ -362,7 +365,9 @@ impl Node {
                 params.max_answer_bytes
             ))));
         }
+        let served = started.elapsed();
         let receipt = answer_receipt(&corpus, &text, &params);
+        let attributed = started.elapsed();
         let fee = price(output_tokens).ok_or_else(|| GatewayError::Internal("fee overflow".into()))?;
         let request_id = Hash::tagged(
             b"sinew/request",
@@ -399,6 +404,12 @@ impl Node {
             }
         };
         let contributors = self.contributors_of(&model, &receipt)?;
+        let settled = started.elapsed();
+        let timings_us = [
+            served.as_micros() as u64,
+            (attributed - served).as_micros() as u64,
+            (settled - attributed).as_micros() as u64,
+        ];
         self.release_on_commit(payer, fee, settlement.1);
         Ok(Answer {
             model_id: id,
@@ -410,6 +421,7 @@ impl Node {
             settlement: settlement.0,
             fee,
             receipt,
+            timings_us,
             contributors,
         })
     }

@@ -1,0 +1,311 @@
+//! The inference benchmark: the built-in model answering through the OpenAI-compatible gateway
+//! over HTTP (answers of N tokens, attributed and settled), at concurrency 1 and 32; and the
+//! gateway's overhead over calling an upstream server directly, excluding attribution.
+
+use super::pct;
+use crate::devnet::{contribute_sample, SAMPLES, TOKEN};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use sinew_node::NodeConfig;
+use sinew_sdk::Client;
+use sinew_state::inference::api_key_hash;
+use sinew_state::{Genesis, GenesisAccount};
+use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules};
+use sinew_types::inference::{ModelInfo, Pricing, Split};
+use sinew_types::{Keypair, Params, Payload};
+use std::time::{Duration, Instant};
+
+/// Arguments of `sinew bench inference`.
+#[derive(Args)]
+pub struct InferenceArgs {
+    /// Answer length, in tokens.
+    #[arg(long, default_value_t = 256)]
+    tokens: u32,
+    /// Requests per concurrency level.
+    #[arg(long, default_value_t = 400)]
+    requests: usize,
+    /// Concurrency levels, comma-separated.
+    #[arg(long, default_value = "1,32")]
+    concurrency: String,
+    /// Tokenizer of the model: bytes, gpt2 or cl100k.
+    #[arg(long, default_value = "bytes")]
+    tokenizer: String,
+}
+
+const KEY: &str = "sk-sinew-bench";
+
+fn committed(c: &Client, key: &Keypair, payload: Payload) -> Result<()> {
+    crate::devnet::committed(c, key, payload).map(|_| ())
+}
+
+/// A node serving `model` from the sample datanet as provider `keys[3]` at `endpoint`.
+fn setup(
+    rt: &tokio::runtime::Runtime,
+    endpoint: &str,
+    tokenizer: &str,
+) -> Result<(sinew_node::RunningNode, tempfile::TempDir)> {
+    let dir = tempfile::tempdir()?;
+    let keys: Vec<Keypair> = (0..4).map(|i| Keypair::dev(&format!("bench-{i}"))).collect();
+    let genesis = Genesis {
+        chain_id: "sinew-bench".into(),
+        timestamp_ms: 0,
+        params: Params::default_for(keys[0].address()),
+        accounts: keys
+            .iter()
+            .map(|k| GenesisAccount {
+                address: k.address(),
+                balance: 1_000_000 * TOKEN,
+            })
+            .collect(),
+    };
+    let mut config = NodeConfig::new(dir.path().join("node"));
+    config.listen = "127.0.0.1:0".parse()?;
+    config.block_interval_ms = 10;
+    let running = rt.block_on(sinew_node::service::start_with(
+        config,
+        Some(genesis),
+        Some(keys[3].clone()),
+    ))?;
+    let c = Client::new(&running.url());
+    committed(
+        &c,
+        &keys[0],
+        Payload::CreateDatanet {
+            info: DatanetInfo {
+                name: "bench".into(),
+                description: String::new(),
+                license: "Apache-2.0".into(),
+                tags: vec![],
+            },
+            rules: DatanetRules {
+                curation: CurationPolicy::Open,
+                contribution_bond: 0,
+                reject_slash_bps: 0,
+                publish_fee_per_byte: 0,
+                refuse_near_duplicates: false,
+            },
+        },
+    )?;
+    for (i, (name, text)) in SAMPLES.iter().enumerate() {
+        contribute_sample(&c, &keys[1 + i % 2], 0, name, text)?;
+    }
+    committed(&c, &keys[0], Payload::PublishVersion { datanet: 0 })?;
+    committed(&c, &keys[3], Payload::Stake { amount: TOKEN })?;
+    committed(
+        &c,
+        &keys[3],
+        Payload::RegisterProvider {
+            name: "bench".into(),
+            endpoint: endpoint.into(),
+        },
+    )?;
+    committed(
+        &c,
+        &keys[0],
+        Payload::RegisterModel {
+            info: ModelInfo {
+                name: "bench-lm".into(),
+                base_model: "infini-gram".into(),
+                adapter: None,
+                adapter_blob: None,
+                datanets: vec![(0, 1)],
+                tokenizer: tokenizer.into(),
+            },
+            provider: keys[3].address(),
+            pricing: Pricing {
+                input_per_1k: 1_000,
+                output_per_1k: 2_000,
+            },
+            split: Split {
+                owner_bps: 2_000,
+                provider_bps: 3_000,
+                contributors_bps: 5_000,
+            },
+        },
+    )?;
+    committed(
+        &c,
+        &keys[2],
+        Payload::RegisterApiKey {
+            key_hash: api_key_hash(KEY),
+            spend_limit: 0,
+        },
+    )?;
+    committed(&c, &keys[2], Payload::DepositPrepaid { amount: 1_000 * TOKEN })?;
+    Ok((running, dir))
+}
+
+/// Prompts: the first words of the sample records, so answers continue real text.
+fn prompts() -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, text) in SAMPLES {
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().take(4).collect();
+            if words.len() == 4 && words.iter().all(|w| w.chars().all(|c| c.is_alphabetic())) {
+                out.push(words.join(" "));
+            }
+        }
+    }
+    out
+}
+
+/// One chat completion: (client latency, the gateway's timings and the answer's tokens).
+fn ask(agent: &ureq::Agent, url: &str, prompt: &str, tokens: u32) -> Result<(Duration, serde_json::Value)> {
+    let body = serde_json::json!({ "model": "bench-lm", "max_tokens": tokens,
+                                   "messages": [{ "role": "user", "content": prompt }] });
+    let t = Instant::now();
+    let v: serde_json::Value = agent
+        .post(&format!("{url}/v1/chat/completions"))
+        .set("authorization", &format!("Bearer {KEY}"))
+        .send_json(body)?
+        .into_json()?;
+    let mut timings = v["sinew"]["timings_us"].clone();
+    timings["tokens"] = v["usage"]["completion_tokens"].clone();
+    Ok((t.elapsed(), timings))
+}
+
+/// `sinew bench inference`.
+pub fn run(a: InferenceArgs) -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let (node, _dir) = setup(&rt, "builtin", &a.tokenizer)?;
+    let url = node.url();
+    let prompts = prompts();
+    if prompts.is_empty() {
+        bail!("no prompts");
+    }
+    println!(
+        "inference bench: built-in infini-gram model ({} tokens), answers of up to {} tokens, attributed and settled, over HTTP",
+        a.tokenizer, a.tokens
+    );
+    let agent = ureq::AgentBuilder::new().max_idle_connections_per_host(64).build();
+    for _ in 0..20 {
+        ask(&agent, &url, &prompts[0], a.tokens)?;
+    }
+    for level in a.concurrency.split(',') {
+        let n: usize = level.trim().parse().context("--concurrency takes numbers")?;
+        let per = a.requests.div_ceil(n);
+        let t = Instant::now();
+        let results: Vec<Result<Vec<(Duration, serde_json::Value)>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|w| {
+                    let (agent, url, prompts) = (&agent, &url, &prompts);
+                    s.spawn(move || {
+                        (0..per)
+                            .map(|i| ask(agent, url, &prompts[(w * per + i) % prompts.len()], a.tokens))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("worker")).collect()
+        });
+        let wall = t.elapsed().as_secs_f64();
+        let all: Vec<(Duration, serde_json::Value)> = results.into_iter().collect::<Result<Vec<_>>>()?.concat();
+        let mut lat: Vec<f64> = all.iter().map(|(d, _)| d.as_secs_f64() * 1e3).collect();
+        let part = |k: &str| {
+            let mut v: Vec<f64> = all.iter().map(|(_, t)| t[k].as_f64().unwrap_or(0.0) / 1e3).collect();
+            pct(&mut v, 0.5)
+        };
+        let mean_tokens = all
+            .iter()
+            .map(|(_, t)| t["tokens"].as_f64().unwrap_or(0.0))
+            .sum::<f64>()
+            / all.len() as f64;
+        println!(
+            "concurrency {n:>2}: {} answers (mean {mean_tokens:.0} tokens) in {wall:.2}s = {:.0} answers/s; latency p50 {:.2} ms, p99 {:.2} ms (gateway p50: model {:.2} ms, attribution {:.2} ms, settlement {:.2} ms)",
+            all.len(),
+            all.len() as f64 / wall,
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99),
+            part("answer"),
+            part("attribution"),
+            part("settlement"),
+        );
+    }
+    // Every answer settles exactly once.
+    let c = Client::new(&url);
+    let expected = 20
+        + a.concurrency
+            .split(',')
+            .map(|l| {
+                a.requests.div_ceil(l.trim().parse::<usize>().unwrap_or(1)) * l.trim().parse::<usize>().unwrap_or(1)
+            })
+            .sum::<usize>();
+    let mut settled = 0;
+    for _ in 0..500 {
+        let m: serde_json::Value = c.get("/v1/registry/models/0")?;
+        settled = m["model"]["answers"].as_u64().unwrap_or(0) as usize;
+        if settled == expected {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("settled on the ledger: {settled} of {expected} answers");
+    rt.block_on(node.shutdown())?;
+    overhead(&rt, &a)
+}
+
+/// Gateway overhead over a direct call to an upstream (a local OpenAI-compatible server that
+/// answers at once), excluding attribution: client latency through the gateway minus the
+/// upstream call and the attribution the gateway reports.
+fn overhead(rt: &tokio::runtime::Runtime, a: &InferenceArgs) -> Result<()> {
+    use axum::routing::post;
+    let answer = "Most rivers begin as many small streams in high ground. Rain and melting snow gather in rills.";
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move || async move {
+            axum::Json(serde_json::json!({ "id": "u", "object": "chat.completion", "created": 0, "model": "m",
+                "choices": [{ "index": 0, "message": { "role": "assistant", "content": answer }, "finish_reason": "stop" }],
+                "usage": { "prompt_tokens": 4, "completion_tokens": answer.len(), "total_tokens": 4 + answer.len() } }))
+        }),
+    );
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let upstream = format!("http://{}", listener.local_addr()?);
+    rt.spawn(async move { axum::serve(listener, app).await });
+    let (node, _dir) = setup(rt, &upstream, &a.tokenizer)?;
+    let url = node.url();
+    let agent = ureq::AgentBuilder::new().build();
+    let body = serde_json::json!({ "model": "bench-lm", "max_tokens": 64,
+                                   "messages": [{ "role": "user", "content": "Most rivers" }] });
+    let n = 500;
+    let mut direct = Vec::with_capacity(n);
+    for _ in 0..n + 50 {
+        let t = Instant::now();
+        // A pooled connection the server has just closed fails once; the retry is timed too.
+        let call = || -> Result<String> {
+            Ok(agent
+                .post(&format!("{upstream}/v1/chat/completions"))
+                .send_json(body.clone())?
+                .into_string()?)
+        };
+        call().or_else(|_| call())?;
+        direct.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let mut total = Vec::with_capacity(n);
+    let mut over = Vec::with_capacity(n);
+    for i in 0..n + 50 {
+        let t = Instant::now();
+        let v: serde_json::Value = agent
+            .post(&format!("{url}/v1/chat/completions"))
+            .set("authorization", &format!("Bearer {KEY}"))
+            .send_json(body.clone())?
+            .into_json()?;
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        if i < 50 {
+            continue;
+        }
+        let tm = &v["sinew"]["timings_us"];
+        let inner = (tm["answer"].as_f64().unwrap_or(0.0) + tm["attribution"].as_f64().unwrap_or(0.0)) / 1e3;
+        total.push(ms);
+        over.push(ms - inner);
+    }
+    let mut direct = direct.split_off(50);
+    println!(
+        "gateway overhead over a direct upstream call: direct p50 {:.3} ms; through the gateway p50 {:.3} ms; overhead excluding the upstream call and attribution p50 {:.3} ms, p99 {:.3} ms",
+        pct(&mut direct, 0.5),
+        pct(&mut total, 0.5),
+        pct(&mut over, 0.5),
+        pct(&mut over, 0.99)
+    );
+    rt.block_on(node.shutdown())?;
+    Ok(())
+}
