@@ -27,6 +27,11 @@ pub trait BlobSource {
     /// The blob's size and its records cut by `format`, fingerprinted.
     fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError>;
 
+    /// A blob's bytes (task specs the ledger recomputes).
+    fn blob(&self, id: &BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> {
+        Err(BlobSourceError::NotFound(*id))
+    }
+
     /// The suffix-array index of a published datanet version (a pure function of its
     /// contributions' records, so every node builds the same bytes) and its id. `contributions`
     /// lists the version's approved contributions in order (number, blob, format); it is called
@@ -294,7 +299,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
     }
 
     /// Moves `amount` from `from` to `to` (within the transaction's writes).
-    fn move_tokens(
+    pub(crate) fn move_tokens(
         &mut self,
         from: &Address,
         to: &Address,

@@ -84,6 +84,9 @@ pub enum TxRejection {
     /// A datanet transaction is malformed (name, license, rules, sizes...).
     #[error("invalid datanet transaction: {0}")]
     InvalidDatanet(String),
+    /// An agent or task transaction is malformed.
+    #[error("invalid task transaction: {0}")]
+    InvalidTask(String),
     /// A model, provider, key or settlement transaction is malformed.
     #[error("invalid inference transaction: {0}")]
     InvalidInference(String),
@@ -110,6 +113,7 @@ impl TxRejection {
             TxRejection::InvalidParams(_) => "invalid_params",
             TxRejection::InvalidDatanet(_) => "invalid_datanet",
             TxRejection::InvalidInference(_) => "invalid_inference",
+            TxRejection::InvalidTask(_) => "invalid_task",
             TxRejection::Storage(_) => "storage",
         }
     }

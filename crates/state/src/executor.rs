@@ -79,6 +79,8 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         ex.release_unbonding()?;
         let released = ex.release_prepaid()?;
         ex.effects.block_events.extend(released);
+        let retired = ex.release_agents()?;
+        ex.effects.block_events.extend(retired);
         ex.commit_tx_writes();
         Ok(ex)
     }
@@ -306,6 +308,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                 events.push(Event::ParamsChanged { by: *signer });
             }
             p if crate::inference::is_inference(p) => return self.run_inference(signer, p, events),
+            p if crate::tasks::is_task(p) => return self.run_task(signer, p, events),
             p => return self.run_datanet(signer, p, events),
         }
         Ok(Ok(()))
@@ -371,6 +374,7 @@ pub fn stateless_checks(chain_id: &str, params: &Params, ptx: &PreparedTx) -> Re
             params.with(update).validate().map_err(TxRejection::InvalidParams)?;
         }
         p if crate::inference::is_inference(p) => crate::inference::stateless_checks(p, params)?,
+        p if crate::tasks::is_task(p) => crate::tasks::stateless_checks(p, params)?,
         p => crate::datanet::stateless_checks(p, params)?,
     }
     Ok(())

@@ -324,7 +324,7 @@ fn fail(code: &'static str, message: impl Into<String>) -> Result<Result<(), Fai
 
 impl<R: StateReader> BlockExecutor<'_, R> {
     /// Credits `amount` to `to`'s balance out of module account `from`.
-    fn pay_out(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<(), StorageError> {
+    pub(crate) fn pay_out(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<(), StorageError> {
         if amount == 0 {
             return Ok(());
         }

@@ -52,6 +52,16 @@ pub enum StateKey {
     Settled(Hash),
     /// Accrued, claimable rewards (value: `u128`).
     Rewards(Address),
+    /// A registered agent (value: `Agent`).
+    Agent(Address),
+    /// Active agents advertising a capability, by BLAKE3 of its name (value: `Vec<Address>`, sorted).
+    AgentsByCapability(Hash),
+    /// An agent's track record (value: `Reputation`).
+    Reputation(Address),
+    /// A task (value: `Task`).
+    Task(Hash),
+    /// Agents whose retirement matures at a height (value: `Vec<Address>`).
+    AgentDue(Height),
 }
 
 impl StateKey {

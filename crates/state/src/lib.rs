@@ -16,6 +16,7 @@ pub mod genesis;
 pub mod inference;
 pub mod keys;
 pub mod reader;
+pub mod tasks;
 pub mod tree;
 
 pub use account::{Account, Unbonding};
@@ -27,4 +28,5 @@ pub use genesis::{Genesis, GenesisAccount};
 pub use inference::{ApiKey, Model, Prepaid, Provider};
 pub use keys::StateKey;
 pub use reader::{MemState, StateReader, WriteSet};
+pub use tasks::{Agent, Reputation, Task};
 pub use tree::{verify_proof, StateProof, StateTree};

@@ -3,19 +3,15 @@
 
 mod common;
 
-use common::{create, Net};
+use common::Net;
 use proptest::prelude::*;
 use sinew_state::executor::read;
 use sinew_state::inference::{
     answer_receipt, api_key_hash, model_corpus, prepaid_escrow, rewards_pool, ApiKey, Model, Prepaid,
 };
 use sinew_state::{StateKey, TxRejection};
-use sinew_types::datanet::CurationPolicy;
 use sinew_types::inference::{ModelInfo, ModelStatus, Pricing, Split};
 use sinew_types::{Address, Event, Hash, Payload, TxStatus};
-
-const RIVERS: &str = "The Danube flows through ten countries before it reaches the Black Sea at a wide delta.";
-const LAKES: &str = "Lake Baikal in Siberia holds about a fifth of the unfrozen fresh water on the planet.";
 
 const OWNER: usize = 0;
 const ALICE: usize = 1;
@@ -47,30 +43,7 @@ const SPLIT: Split = Split {
 /// A datanet with Alice's and Bob's records in version 1, a provider, a model and a funded key.
 fn setup() -> Net {
     let mut n = Net::new();
-    n.ok(OWNER, create(CurationPolicy::Open, false));
-    let (_, a) = n.blob(RIVERS);
-    n.ok(ALICE, a);
-    let (_, b) = n.blob(LAKES);
-    n.ok(BOB, b);
-    n.ok(OWNER, Payload::PublishVersion { datanet: 0 });
-    n.ok(PROVIDER, Payload::Stake { amount: 10_000 });
-    n.ok(
-        PROVIDER,
-        Payload::RegisterProvider {
-            name: "gateway".into(),
-            endpoint: "builtin".into(),
-        },
-    );
-    let provider = n.keys[PROVIDER].address();
-    n.ok(
-        OWNER,
-        Payload::RegisterModel {
-            info: model_info("river-lm"),
-            provider,
-            pricing: PRICING,
-            split: SPLIT,
-        },
-    );
+    common::with_model(&mut n);
     n.ok(
         USER,
         Payload::RegisterApiKey {

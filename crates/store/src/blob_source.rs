@@ -103,6 +103,13 @@ impl BlobSource for IngestingBlobs {
         Ok(ingested)
     }
 
+    fn blob(&self, id: &BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> {
+        self.store.read(id).map(Arc::new).map_err(|e| match e {
+            BlobError::NotFound(id) => BlobSourceError::NotFound(id),
+            other => BlobSourceError::Storage(other.to_string()),
+        })
+    }
+
     fn version_index(
         &self,
         key: IndexKey,

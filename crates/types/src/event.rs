@@ -207,6 +207,63 @@ pub enum Event {
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
+    /// An agent registered, updated or retired.
+    AgentChanged {
+        /// The agent.
+        agent: Address,
+        /// Its status now.
+        status: crate::task::AgentStatus,
+    },
+    /// A task was posted (or its reward topped up).
+    TaskPosted {
+        /// The task.
+        task: crate::Hash,
+        /// Its kind (agents filter on it).
+        task_kind: String,
+        /// Who funded it.
+        poster: Address,
+        /// Its reward now.
+        #[serde(with = "amount::as_string")]
+        reward: Amount,
+    },
+    /// A task changed state (claimed, submitted, reviewed, attested, challenged, reopened...).
+    TaskUpdated {
+        /// The task.
+        task: crate::Hash,
+        /// Its kind.
+        task_kind: String,
+        /// Who acted.
+        actor: Address,
+        /// What happened: claimed, taken_over, submitted, accepted, rejected, attested,
+        /// challenged, challenge_won, challenge_lost, wrong_result, reopened, cancelled, expired.
+        action: String,
+        /// Its status now.
+        status: crate::task::TaskStatus,
+    },
+    /// A task was paid out.
+    TaskCompleted {
+        /// The task.
+        task: crate::Hash,
+        /// Its kind.
+        task_kind: String,
+        /// Who did it.
+        agent: Address,
+        /// What it earned.
+        #[serde(with = "amount::as_string")]
+        reward: Amount,
+    },
+    /// A bond was slashed.
+    Slashed {
+        /// Whose.
+        account: Address,
+        /// The task.
+        task: crate::Hash,
+        /// How much.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+        /// Why: missed_deadline, wrong_result, challenge_lost, outvoted.
+        reason: String,
+    },
 }
 
 impl Event {
@@ -233,6 +290,21 @@ impl Event {
             Event::InferenceSettled { .. } => "inference_settled",
             Event::RewardAccrued { .. } => "reward_accrued",
             Event::RewardsClaimed { .. } => "rewards_claimed",
+            Event::AgentChanged { .. } => "agent_changed",
+            Event::TaskPosted { .. } => "task_posted",
+            Event::TaskUpdated { .. } => "task_updated",
+            Event::TaskCompleted { .. } => "task_completed",
+            Event::Slashed { .. } => "slashed",
+        }
+    }
+
+    /// The task kind of a task event, for filtering by capability.
+    pub fn task_kind(&self) -> Option<&str> {
+        match self {
+            Event::TaskPosted { task_kind, .. }
+            | Event::TaskUpdated { task_kind, .. }
+            | Event::TaskCompleted { task_kind, .. } => Some(task_kind),
+            _ => None,
         }
     }
 
@@ -259,6 +331,10 @@ impl Event {
             | Event::RewardAccrued { account: a, .. }
             | Event::RewardsClaimed { account: a, .. } => a == account,
             Event::InferenceSettled { payer, .. } => payer == account,
+            Event::AgentChanged { agent, .. } | Event::TaskCompleted { agent, .. } => agent == account,
+            Event::TaskPosted { poster, .. } => poster == account,
+            Event::TaskUpdated { actor, .. } => actor == account,
+            Event::Slashed { account: a, .. } => a == account,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod merkle;
 pub mod params;
 pub mod receipt;
 pub mod signing;
+pub mod task;
 pub mod tx;
 pub mod wire;
 

@@ -39,6 +39,9 @@ pub struct Params {
     pub min_provider_stake: Amount,
     /// Inference: largest settled answer, in bytes.
     pub max_answer_bytes: u32,
+    /// Agents: least stake an agent registers with.
+    #[serde(with = "amount::as_string")]
+    pub min_agent_stake: Amount,
 }
 
 /// Bounds that no `SetParams` may leave.
@@ -84,6 +87,7 @@ impl Params {
             min_contributors_bps: 1_000,
             min_provider_stake: 10_000,
             max_answer_bytes: 16 * 1024,
+            min_agent_stake: 1_000,
         }
     }
 
@@ -128,7 +132,10 @@ impl Params {
         if !(256..=MAX_ANSWER_BYTES).contains(&self.max_answer_bytes) {
             return Err(format!("max_answer_bytes must be within 256..={MAX_ANSWER_BYTES}"));
         }
-        if self.inference_platform_fee > MAX_FEE_PARAM || self.min_provider_stake > MAX_FEE_PARAM {
+        if self.inference_platform_fee > MAX_FEE_PARAM
+            || self.min_provider_stake > MAX_FEE_PARAM
+            || self.min_agent_stake > MAX_FEE_PARAM
+        {
             return Err(format!("inference fees and stakes must be at most {MAX_FEE_PARAM}"));
         }
         if self.base_fee > MAX_FEE_PARAM || self.fee_per_byte > MAX_FEE_PARAM {
@@ -153,6 +160,7 @@ impl Params {
             min_contributors_bps: update.min_contributors_bps.unwrap_or(self.min_contributors_bps),
             min_provider_stake: update.min_provider_stake.unwrap_or(self.min_provider_stake),
             max_answer_bytes: update.max_answer_bytes.unwrap_or(self.max_answer_bytes),
+            min_agent_stake: update.min_agent_stake.unwrap_or(self.min_agent_stake),
         }
     }
 }
@@ -191,6 +199,9 @@ pub struct ParamsUpdate {
     pub min_provider_stake: Option<Amount>,
     /// New answer size limit.
     pub max_answer_bytes: Option<u32>,
+    /// New least agent stake.
+    #[serde(with = "opt_amount")]
+    pub min_agent_stake: Option<Amount>,
 }
 
 mod opt_amount {

@@ -5,6 +5,7 @@ use crate::datanet::{BlobId, DatanetId, DatanetInfo, DatanetRules, Format};
 use crate::encoding::{decode, encode};
 use crate::inference::{ModelId, ModelInfo, ModelStatus, Pricing, Split};
 use crate::signing::{verify_one, SigItem, SignatureBytes, SignatureError};
+use crate::task::{TaskId, Verification};
 use crate::{Address, DecodeError, Hash, Nonce, ParamsUpdate};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -172,6 +173,97 @@ pub enum Payload {
     },
     /// Move accrued rewards (contributor shares) to the balance.
     ClaimRewards,
+    /// Register the signer as an agent, locking `stake`.
+    RegisterAgent {
+        /// Display name, 1 to 64 bytes.
+        name: String,
+        /// Tags and task kinds it takes (1 to 16, each 1 to 64 bytes).
+        capabilities: Vec<String>,
+        /// Where it can be reached (URL or free text), at most 256 bytes.
+        endpoint: String,
+        /// Base units locked as stake.
+        #[serde(with = "amount::as_string")]
+        stake: Amount,
+    },
+    /// Change an agent's capabilities or endpoint, or add stake.
+    UpdateAgent {
+        /// New capabilities.
+        capabilities: Option<Vec<String>>,
+        /// New endpoint.
+        endpoint: Option<String>,
+        /// Stake to add.
+        #[serde(with = "amount::as_string")]
+        add_stake: Amount,
+    },
+    /// Stop taking work; the stake returns after the unbonding period.
+    RetireAgent,
+    /// Post a task, or top up the reward of the identical open task (same kind and spec).
+    PostTask {
+        /// Task kind (`sinew/attribution`, `sinew/inference`, or one some agent advertises).
+        kind: String,
+        /// The spec: BLAKE3 of its blob.
+        spec: Hash,
+        /// Reward, escrowed now.
+        #[serde(with = "amount::as_string")]
+        reward: Amount,
+        /// Last height for a result.
+        deadline: u64,
+        /// Blocks a claimant is exclusive before another agent may take over.
+        claim_window: u64,
+        /// Bond a claimant locks.
+        #[serde(with = "amount::as_string")]
+        bond: Amount,
+        /// How the result is checked.
+        verification: Verification,
+        /// The task this one is a sub-task of.
+        parent: Option<TaskId>,
+    },
+    /// Claim a task (an agent able to do its kind), locking the bond.
+    ClaimTask {
+        /// The task.
+        task: TaskId,
+    },
+    /// Submit the result of a claimed task.
+    SubmitResult {
+        /// The task.
+        task: TaskId,
+        /// The result: BLAKE3 of its blob (for built-in kinds, the recomputable digest).
+        result: Hash,
+    },
+    /// Cancel an unclaimed task (its poster); every funder is refunded.
+    CancelTask {
+        /// The task.
+        task: TaskId,
+    },
+    /// The poster accepts or rejects a submitted result (poster verification).
+    ReviewResult {
+        /// The task.
+        task: TaskId,
+        /// Accept (pay now) or reject (reopen).
+        accept: bool,
+    },
+    /// A staked verifier attests a submitted result (quorum verification), locking the bond.
+    Attest {
+        /// The task.
+        task: TaskId,
+        /// Whether the result is right.
+        approve: bool,
+    },
+    /// Dispute a submitted result during its window, locking `bond`; the ledger recomputes it.
+    /// The loser pays the winner.
+    Challenge {
+        /// The task.
+        task: TaskId,
+        /// Bond (at least the task's claimant bond).
+        #[serde(with = "amount::as_string")]
+        bond: Amount,
+    },
+    /// Settle a task whose window has passed, or that expired: pay, return or slash bonds,
+    /// update reputations. Anyone may send it.
+    FinalizeTask {
+        /// The task.
+        task: TaskId,
+    },
 }
 
 impl Payload {
@@ -196,6 +288,17 @@ impl Payload {
             Payload::WithdrawPrepaid { .. } => "withdraw_prepaid",
             Payload::SettleInference { .. } => "settle_inference",
             Payload::ClaimRewards => "claim_rewards",
+            Payload::RegisterAgent { .. } => "register_agent",
+            Payload::UpdateAgent { .. } => "update_agent",
+            Payload::RetireAgent => "retire_agent",
+            Payload::PostTask { .. } => "post_task",
+            Payload::ClaimTask { .. } => "claim_task",
+            Payload::SubmitResult { .. } => "submit_result",
+            Payload::CancelTask { .. } => "cancel_task",
+            Payload::ReviewResult { .. } => "review_result",
+            Payload::Attest { .. } => "attest",
+            Payload::Challenge { .. } => "challenge",
+            Payload::FinalizeTask { .. } => "finalize_task",
         }
     }
 }

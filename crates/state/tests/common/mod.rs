@@ -30,6 +30,14 @@ impl BlobSource for MemBlobs {
             .map_err(|e| BlobSourceError::Ingest(e.to_string()))
     }
 
+    fn blob(&self, id: &BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> {
+        self.0
+            .get(id)
+            .cloned()
+            .map(Arc::new)
+            .ok_or(BlobSourceError::NotFound(*id))
+    }
+
     fn version_index(
         &self,
         key: IndexKey,
@@ -67,6 +75,8 @@ pub struct Net {
     pub keys: Vec<Keypair>,
     pub blobs: MemBlobs,
     pub nonces: Vec<u64>,
+    /// Fees each key has paid so far.
+    pub fees: Vec<u128>,
 }
 
 pub const TEXT: Format = Format::Text { max_record_bytes: 4096 };
@@ -84,6 +94,7 @@ impl Net {
             keys,
             blobs: MemBlobs::default(),
             nonces: vec![0; 5],
+            fees: vec![0; 5],
         }
     }
 
@@ -112,6 +123,7 @@ impl Net {
         self.state.apply(&ex.effects.writes);
         self.chain.commit(ex);
         self.nonces[who] += 1;
+        self.fees[who] += receipt.fee;
         assert_eq!(total_held(&self.state), supply(&self.state), "supply conserved");
         Ok(receipt)
     }
@@ -147,6 +159,26 @@ impl Net {
             }
             s => panic!("expected a failure, got {s:?}"),
         }
+    }
+
+    /// The committed height.
+    pub fn height(&self) -> u64 {
+        self.chain.head().height
+    }
+
+    /// Adds `n` blocks (a transfer each).
+    pub fn advance(&mut self, n: u64) {
+        for _ in 0..n {
+            let to = self.keys[4].address();
+            self.ok(0, Payload::Transfer { to, amount: 1 });
+        }
+    }
+
+    /// Stores a blob (a task spec) and returns its id.
+    pub fn put_blob(&mut self, bytes: &[u8]) -> Hash {
+        let id = Hash::of(bytes);
+        self.blobs.0.insert(id, bytes.to_vec());
+        id
     }
 
     pub fn blob(&mut self, text: &str) -> (BlobId, Payload) {
@@ -217,4 +249,54 @@ pub fn with_datanet(p: Payload, id: u64) -> Payload {
         },
         other => other,
     }
+}
+
+/// Records of the datanet [`with_model`] builds.
+pub const RIVERS: &str = "The Danube flows through ten countries before it reaches the Black Sea at a wide delta.";
+/// Records of the datanet [`with_model`] builds.
+pub const LAKES: &str = "Lake Baikal in Siberia holds about a fifth of the unfrozen fresh water on the planet.";
+
+/// A published datanet 0 (owner 0) with one record by key 1 and one by key 2, provider 3 (built
+/// in), and model 0 `river-lm` (owner 0, bytes tokenizer, prices 1000/2000 per 1k, split
+/// 20/30/50).
+pub fn with_model(n: &mut Net) {
+    use sinew_types::inference::{ModelInfo, Pricing, Split};
+    n.ok(0, create(CurationPolicy::Open, false));
+    let (_, a) = n.blob(RIVERS);
+    n.ok(1, a);
+    let (_, b) = n.blob(LAKES);
+    n.ok(2, b);
+    n.ok(0, Payload::PublishVersion { datanet: 0 });
+    n.ok(3, Payload::Stake { amount: 10_000 });
+    n.ok(
+        3,
+        Payload::RegisterProvider {
+            name: "gateway".into(),
+            endpoint: "builtin".into(),
+        },
+    );
+    let provider = n.keys[3].address();
+    n.ok(
+        0,
+        Payload::RegisterModel {
+            info: ModelInfo {
+                name: "river-lm".into(),
+                base_model: "infini-gram".into(),
+                adapter: None,
+                adapter_blob: None,
+                datanets: vec![(0, 1)],
+                tokenizer: "bytes".into(),
+            },
+            provider,
+            pricing: Pricing {
+                input_per_1k: 1_000,
+                output_per_1k: 2_000,
+            },
+            split: Split {
+                owner_bps: 2_000,
+                provider_bps: 3_000,
+                contributors_bps: 5_000,
+            },
+        },
+    );
 }
