@@ -780,7 +780,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         let Some(mut agent) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
             return fail("unknown_agent", format!("{signer} is not an active agent"));
         };
-        if !agent.capabilities.iter().any(|c| *c == t.kind) {
+        if !agent.capabilities.contains(&t.kind) {
             return fail("not_capable", format!("the agent does not advertise {:?}", t.kind));
         }
         if self.height >= t.deadline {
