@@ -100,6 +100,11 @@ impl Client {
         }
     }
 
+    /// The node's base URL.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
     /// GET a path and parse the JSON answer.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, SdkError> {
         Self::handle(self.agent.get(&format!("{}{path}", self.base)).call())

@@ -18,6 +18,8 @@ use tokio_stream::wrappers::BroadcastStream;
 pub struct EventFilter {
     account: Option<String>,
     kind: Option<String>,
+    /// Task kinds (comma-separated): only task events of those kinds (an agent's capabilities).
+    task_kind: Option<String>,
 }
 
 const KINDS: &[&str] = &[
@@ -41,6 +43,11 @@ const KINDS: &[&str] = &[
     "inference_settled",
     "reward_accrued",
     "rewards_claimed",
+    "agent_changed",
+    "task_posted",
+    "task_updated",
+    "task_completed",
+    "slashed",
 ];
 
 /// Streams events as they are committed.
@@ -65,12 +72,18 @@ pub async fn stream(
             ));
         }
     }
+    let task_kinds: Option<Vec<String>> = f
+        .task_kind
+        .map(|k| k.split(',').map(|s| s.trim().to_string()).collect());
     let rx = node.subscribe_events();
     let s = BroadcastStream::new(rx).filter_map(move |item| {
         let out = match item {
             Ok(rec) => {
                 let keep = account.is_none_or(|a| rec.event.involves(&a))
-                    && kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| k == rec.event.kind()));
+                    && kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| k == rec.event.kind()))
+                    && task_kinds
+                        .as_ref()
+                        .is_none_or(|ks| rec.event.task_kind().is_some_and(|t| ks.iter().any(|k| k == t)));
                 keep.then(|| {
                     SseEvent::default()
                         .event(rec.event.kind())

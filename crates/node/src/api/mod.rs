@@ -7,6 +7,7 @@ mod events;
 mod openai;
 mod queries;
 mod registry;
+mod tasks;
 mod txs;
 
 pub use error::ApiError;
@@ -59,6 +60,11 @@ pub const ROUTES: &[&str] = &[
     "/v1/models",
     "/v1/chat/completions",
     "/v1/completions",
+    "/v1/registry/models/{id}/attribute",
+    "/v1/agents",
+    "/v1/agents/{address}",
+    "/v1/tasks",
+    "/v1/tasks/{id}",
 ];
 
 /// Builds the router over a shared node.
@@ -96,6 +102,11 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/models", get(openai::models))
         .route("/v1/chat/completions", post(openai::chat))
         .route("/v1/completions", post(openai::completions))
+        .route("/v1/registry/models/{id}/attribute", post(tasks::model_attribute))
+        .route("/v1/agents", get(tasks::list_agents))
+        .route("/v1/agents/{address}", get(tasks::show_agent))
+        .route("/v1/tasks", get(tasks::list_tasks))
+        .route("/v1/tasks/{id}", get(tasks::show_task))
         .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(node)

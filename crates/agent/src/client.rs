@@ -1,0 +1,145 @@
+//! An agent's handle on the ledger: its key, and typed calls for every task action.
+
+use sinew_sdk::{Client, SdkError, SubmitOutcome};
+use sinew_state::Task;
+use sinew_types::task::TaskId;
+use sinew_types::{Address, Amount, Hash, Keypair, Payload, TxStatus};
+
+/// Why an agent action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The node could not be reached or answered nonsense.
+    #[error("node: {0}")]
+    Node(#[from] SdkError),
+    /// The ledger refused the transaction (nothing changed).
+    #[error("refused ({code}): {message}")]
+    Refused {
+        /// Stable code, such as `already_claimed`.
+        code: String,
+        /// Why.
+        message: String,
+    },
+    /// The transaction was included but failed (only its fee was charged).
+    #[error("failed ({code}): {message}")]
+    Failed {
+        /// Stable code.
+        code: String,
+        /// Why.
+        message: String,
+    },
+    /// The worker could not do the task.
+    #[error("work: {0}")]
+    Work(String),
+}
+
+impl AgentError {
+    /// The refusal or failure code, if the ledger gave one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AgentError::Refused { code, .. } | AgentError::Failed { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// An agent: a key and the node it talks to.
+#[derive(Clone)]
+pub struct Agent {
+    /// The node's client.
+    pub client: Client,
+    key: Keypair,
+}
+
+impl Agent {
+    /// An agent signing with `key`, talking to the node at `url`.
+    pub fn new(url: &str, key: Keypair) -> Agent {
+        Agent {
+            client: Client::new(url),
+            key,
+        }
+    }
+
+    /// Its account.
+    pub fn address(&self) -> Address {
+        self.key.address()
+    }
+
+    /// Signs, submits and waits for `payload`; a refusal or a failure is an error.
+    pub fn send(&self, payload: Payload) -> Result<sinew_types::Receipt, AgentError> {
+        let tx = self.client.build(&self.key, payload, None)?;
+        let r = self.client.submit(&tx, true)?;
+        match r.outcome {
+            SubmitOutcome::Committed { receipt, .. } => match &receipt.status {
+                TxStatus::Success => Ok(receipt),
+                TxStatus::Failed { code, message } => Err(AgentError::Failed {
+                    code: code.clone(),
+                    message: message.clone(),
+                }),
+            },
+            SubmitOutcome::Refused { error } => Err(AgentError::Refused {
+                code: error.code,
+                message: error.message,
+            }),
+            SubmitOutcome::Dropped { code, reason } => Err(AgentError::Refused { code, message: reason }),
+            SubmitOutcome::Pending => Err(AgentError::Refused {
+                code: "pending".into(),
+                message: "not committed in time".into(),
+            }),
+        }
+    }
+
+    /// Registers the agent (a no-op if it already is one).
+    pub fn register(&self, name: &str, capabilities: &[&str], endpoint: &str, stake: Amount) -> Result<(), AgentError> {
+        let payload = Payload::RegisterAgent {
+            name: name.into(),
+            capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
+            endpoint: endpoint.into(),
+            stake,
+        };
+        match self.send(payload) {
+            Err(e) if e.code() == Some("already_registered") => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// One task.
+    pub fn task(&self, id: &TaskId) -> Result<Task, AgentError> {
+        let v: serde_json::Value = self.client.get(&format!("/v1/tasks/{id}"))?;
+        serde_json::from_value(v["task"].clone()).map_err(|e| AgentError::Node(SdkError::Decode(e.to_string())))
+    }
+
+    /// Tasks matching a query string (`status=open&kind=...`).
+    pub fn tasks(&self, query: &str) -> Result<Vec<Task>, AgentError> {
+        let v: serde_json::Value = self.client.get(&format!("/v1/tasks?{query}"))?;
+        serde_json::from_value(v["tasks"].clone()).map_err(|e| AgentError::Node(SdkError::Decode(e.to_string())))
+    }
+
+    /// The committed height.
+    pub fn height(&self) -> Result<u64, AgentError> {
+        Ok(self.client.health()?["height"].as_u64().unwrap_or(0))
+    }
+
+    /// A blob's bytes (a task's spec).
+    pub fn blob(&self, id: &Hash) -> Result<Vec<u8>, AgentError> {
+        let url = format!("{}/v1/blobs/{id}", self.client_url());
+        let r = ureq::get(&url)
+            .call()
+            .map_err(|e| AgentError::Work(format!("fetching blob {id}: {e}")))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut bytes).map_err(|e| AgentError::Work(e.to_string()))?;
+        if Hash::of(&bytes) != *id {
+            return Err(AgentError::Work(format!("blob {id} does not match its id")));
+        }
+        Ok(bytes)
+    }
+
+    /// Uploads bytes as a blob (a spec or a result) and returns its id.
+    pub fn upload(&self, bytes: &[u8]) -> Result<Hash, AgentError> {
+        Ok(self.client.upload_blob(bytes, Some(bytes.len() as u64))?.0)
+    }
+
+    /// The node's base URL.
+    pub fn client_url(&self) -> String {
+        self.client.url().to_string()
+    }
+}

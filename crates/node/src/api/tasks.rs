@@ -1,0 +1,158 @@
+//! Agent and task queries: agents by capability ordered by reputation score, tasks by status,
+//! kind or claimant; and the attribution of a text against a model's datanets (what agents
+//! computing or auditing `sinew/attribution` results need).
+
+use super::datanets::{get, list};
+use super::ApiError;
+use crate::core::Node;
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use sinew_state::inference::{answer_receipt, model_corpus};
+use sinew_state::tasks::capability_key;
+use sinew_state::{Agent, Model, Reputation, StateKey, Task};
+use sinew_types::task::TaskStatus;
+use sinew_types::{Address, Hash};
+use std::sync::Arc;
+
+/// Filters of the agent list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentFilter {
+    capability: Option<String>,
+}
+
+fn agent_view(node: &Node, a: Agent) -> Result<serde_json::Value, ApiError> {
+    let rep: Reputation = get(node, &StateKey::Reputation(a.address))?.unwrap_or_default();
+    let score = rep.score(a.stake);
+    Ok(json!({ "agent": a, "reputation": rep, "score": score }))
+}
+
+/// GET /v1/agents?capability=X: active agents (with that capability), best score first.
+pub async fn list_agents(
+    State(node): State<Arc<Node>>,
+    Query(f): Query<AgentFilter>,
+) -> Result<impl IntoResponse, ApiError> {
+    let agents: Vec<Agent> = match &f.capability {
+        Some(c) => {
+            let addrs: Vec<Address> = get(&node, &capability_key(c))?.unwrap_or_default();
+            let mut v = Vec::with_capacity(addrs.len());
+            for a in addrs {
+                if let Some(ag) = get::<Agent>(&node, &StateKey::Agent(a))? {
+                    v.push(ag);
+                }
+            }
+            v
+        }
+        None => list(&node, &StateKey::Agent(Address::default()).encode()[..1])?,
+    };
+    let mut views = agents
+        .into_iter()
+        .map(|a| agent_view(&node, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    views.sort_by(|a, b| {
+        b["score"]
+            .as_u64()
+            .cmp(&a["score"].as_u64())
+            .then_with(|| a["agent"]["address"].as_str().cmp(&b["agent"]["address"].as_str()))
+    });
+    Ok(Json(json!({ "agents": views })))
+}
+
+fn address(s: &str) -> Result<Address, ApiError> {
+    s.parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))
+}
+
+/// GET /v1/agents/{address}: an agent, its reputation and score.
+pub async fn show_agent(State(node): State<Arc<Node>>, Path(a): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let a = address(&a)?;
+    let ag: Agent = get(&node, &StateKey::Agent(a))?.ok_or_else(|| ApiError::NotFound(format!("no agent {a}")))?;
+    Ok(Json(agent_view(&node, ag)?))
+}
+
+/// Filters of the task list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFilter {
+    status: Option<String>,
+    kind: Option<String>,
+    claimant: Option<String>,
+    limit: Option<usize>,
+}
+
+/// GET /v1/tasks?status=open&kind=K&claimant=A&limit=N: tasks, oldest first.
+pub async fn list_tasks(
+    State(node): State<Arc<Node>>,
+    Query(f): Query<TaskFilter>,
+) -> Result<impl IntoResponse, ApiError> {
+    let status: Option<TaskStatus> = f
+        .status
+        .as_deref()
+        .map(|s| {
+            serde_json::from_value(json!(s)).map_err(|_| {
+                ApiError::BadRequest(
+                    "bad_status",
+                    format!("unknown status {s:?}: open, claimed, submitted, completed or closed"),
+                )
+            })
+        })
+        .transpose()?;
+    let claimant = f.claimant.as_deref().map(address).transpose()?;
+    let mut tasks: Vec<Task> = list(&node, &StateKey::Task(Hash::default()).encode()[..1])?;
+    tasks.retain(|t| {
+        status.is_none_or(|s| t.status == s)
+            && f.kind.as_ref().is_none_or(|k| &t.kind == k)
+            && claimant.is_none_or(|c| t.claimant == Some(c))
+    });
+    tasks.sort_by_key(|t| (t.created_at, t.id));
+    tasks.truncate(f.limit.unwrap_or(1_000).min(10_000));
+    Ok(Json(json!({ "tasks": tasks })))
+}
+
+/// GET /v1/tasks/{id}.
+pub async fn show_task(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let id: Hash = id
+        .parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_task_id", e.to_string()))?;
+    let t: Task = get(&node, &StateKey::Task(id))?.ok_or_else(|| ApiError::NotFound(format!("no task {id}")))?;
+    Ok(Json(json!({ "task": t })))
+}
+
+/// Body of a model attribution request.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelAttributeRequest {
+    text: String,
+}
+
+/// POST /v1/registry/models/{id}/attribute: the receipt of a text against the model's datanets,
+/// with the ledger's parameters, and its digest (what a settlement or a `sinew/attribution` task
+/// result carries).
+pub async fn model_attribute(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<u64>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let req: ModelAttributeRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest("bad_json", format!("malformed JSON: {e}")))?;
+    let params = node.params();
+    if req.text.len() > params.max_answer_bytes as usize {
+        return Err(ApiError::TooLarge(format!(
+            "text exceeds {} bytes",
+            params.max_answer_bytes
+        )));
+    }
+    let m: Model = get(&node, &StateKey::Model(id))?.ok_or_else(|| ApiError::NotFound(format!("no model {id}")))?;
+    let node2 = node.clone();
+    let receipt = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let snapshot = node2.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let corpus = model_corpus(&snapshot, &node2.blobs, &m.info).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(answer_receipt(&corpus, &req.text, &params))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(json!({ "digest": receipt.digest(), "receipt": receipt })))
+}
