@@ -91,8 +91,9 @@ impl Worker for FaultyWorker {
 /// Recomputes every submitted `sinew/attribution` result and challenges the wrong ones with a
 /// bond equal to the claimant's (it wins that bond when it is right, loses its own if not).
 pub struct Auditor {
-    /// Results already checked: (task, result).
-    pub checked: BTreeSet<(Hash, Hash)>,
+    /// Submissions already checked: (task, result, end of its window), so a resubmission of the
+    /// same wrong result is checked again.
+    pub checked: BTreeSet<(Hash, Hash, u64)>,
     /// Challenges won.
     pub won: u64,
 }
@@ -110,7 +111,7 @@ impl Auditor {
     pub fn step(&mut self, agent: &Agent) -> Result<(), AgentError> {
         for t in agent.tasks(&format!("status=submitted&kind={KIND_ATTRIBUTION}"))? {
             let Some(result) = t.result else { continue };
-            if !self.checked.insert((t.id, result)) {
+            if !self.checked.insert((t.id, result, t.review_deadline)) {
                 continue;
             }
             let Ok(v) = agent.blob(&t.spec).map(|s| spec_json(&s)) else {

@@ -18,8 +18,9 @@ fn balance(c: &Client, a: &Address) -> Result<u128> {
     Ok(c.account(a, None)?.account.balance)
 }
 
-/// Runs the inference demo against datanet `datanet` (version 1 published).
-pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<()> {
+/// Runs the inference demo against datanet `datanet` (version 1 published); returns the id of
+/// the model it registers.
+pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64> {
     step("7. payable inference: a model on the datanet, answered, attributed and settled");
     let owner = &keys[0];
     let provider = keys.last().context("no dev keys")?;
@@ -179,5 +180,12 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<()> 
         "   python -c \"from openai import OpenAI; c = OpenAI(base_url='{url}/v1', api_key='{api_key}'); \
          print(c.chat.completions.create(model='{name}', messages=[{{'role': 'user', 'content': 'Lakes are'}}]).choices[0].message.content)\""
     );
-    Ok(())
+    let models: serde_json::Value = c.get("/v1/registry/models")?;
+    models["models"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["info"]["name"] == name.as_str())
+        .and_then(|m| m["id"].as_u64())
+        .context("the model just registered")
 }

@@ -277,7 +277,8 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     );
 
     let datanet = datanet_demo(&c, keys)?;
-    crate::demo_inference::run(&c, url, keys, datanet)?;
+    let model = crate::demo_inference::run(&c, url, keys, datanet)?;
+    crate::demo_agents::run_demo(&c, url, keys, model)?;
 
     step("summary");
     let t = c.account(&treasury(), None)?.account;

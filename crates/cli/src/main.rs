@@ -5,11 +5,13 @@ mod attribution_cmds;
 mod bench;
 mod chain_cmds;
 mod datanet_cmds;
+mod demo_agents;
 mod demo_inference;
 mod devnet;
 mod inference_cmds;
 mod keys;
 mod node_cmds;
+mod task_cmds;
 
 use clap::{Parser, Subcommand};
 
@@ -97,6 +99,12 @@ enum Command {
     /// Rewards earned by attribution: show, claim.
     #[command(subcommand)]
     Rewards(inference_cmds::RewardsCmd),
+    /// Agents: register, retire, list (by reputation), show, run an example agent.
+    #[command(subcommand)]
+    Agent(task_cmds::AgentCmd),
+    /// Tasks: post, list, show, claim, submit, review, attest, challenge, finalize, cancel.
+    #[command(subcommand)]
+    Task(task_cmds::TaskCmd),
     #[command(subcommand)]
     Bench(bench::BenchCmd),
 }
@@ -131,6 +139,8 @@ fn main() {
         Command::Apikey(c) => inference_cmds::apikey(c, &cli.url, &keys_dir),
         Command::Prepaid(c) => inference_cmds::prepaid(c, &cli.url, &keys_dir),
         Command::Rewards(c) => inference_cmds::rewards(c, &cli.url, &keys_dir),
+        Command::Agent(c) => task_cmds::agent(c, &cli.url, &keys_dir),
+        Command::Task(c) => task_cmds::task(c, &cli.url, &keys_dir),
         Command::Bench(b) => bench::run(b),
     };
     if let Err(e) = result {

@@ -155,6 +155,15 @@ fn devnet_demo_runs_end_to_end() {
     assert!(text.contains("A: \" many small streams in high ground."), "{text}");
     assert!(text.contains("gets 100.00% of the contributors' share"), "{text}");
     assert!(text.contains("dev1 claimed its rewards"), "{text}");
+    assert!(
+        text.contains("the auditor recomputed the attribution, challenged, and won"),
+        "{text}"
+    );
+    let honest = text
+        .lines()
+        .find(|l| l.contains("honest worker  "))
+        .expect("reputation table");
+    assert!(honest.contains("completed 2 failed 0"), "{honest}");
     // The chain it left behind re-executes from genesis to the same roots.
     let replay = ok(&Command::new(SINEW)
         .args(["replay", "--data-dir"])

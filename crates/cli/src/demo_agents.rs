@@ -1,0 +1,178 @@
+//! The devnet demo's agents part: an honest worker, a faulty one and an auditor work tasks on the
+//! ledger against each other; the faulty agent is caught by the auditor and slashed, the honest
+//! one is paid, and reputations show it.
+
+use crate::devnet::{committed, step, TOKEN};
+use anyhow::{bail, Context, Result};
+use sinew_agent::examples::{Auditor, FaultyWorker, InferenceWorker};
+use sinew_agent::{run, Agent};
+use sinew_sdk::{format_amount, Client};
+use sinew_state::inference::api_key_hash;
+use sinew_types::task::{task_id, Verification, KIND_ATTRIBUTION, KIND_INFERENCE};
+use sinew_types::{Hash, Keypair, Payload};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Sends cheap transfers so that blocks keep coming while the demo waits for windows to close.
+fn tick_until(c: &Client, key: &Keypair, what: &str, mut done: impl FnMut() -> Result<bool>) -> Result<()> {
+    let to = Keypair::dev("devnet-tick").address();
+    let started = Instant::now();
+    while !done()? {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("timed out waiting for {what}");
+        }
+        committed(c, key, Payload::Transfer { to, amount: 1 })?;
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    Ok(())
+}
+
+fn status(c: &Client, id: &Hash) -> Result<String> {
+    let v: serde_json::Value = c.get(&format!("/v1/tasks/{id}"))?;
+    Ok(v["task"]["status"].as_str().unwrap_or("?").to_string())
+}
+
+/// Runs the agents demo against model `model` (id) on a devnet at `url`.
+pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<()> {
+    step("8. agents: tasks with escrow and bonds, a faulty agent caught by an auditor and slashed");
+    let poster = &keys[0];
+    let names = ["honest", "faulty", "auditor"];
+    let ks: Vec<Keypair> = names
+        .iter()
+        .map(|n| Keypair::dev(&format!("devnet-agent-{n}")))
+        .collect();
+    for k in &ks {
+        committed(
+            c,
+            poster,
+            Payload::Transfer {
+                to: k.address(),
+                amount: 100 * TOKEN,
+            },
+        )?;
+    }
+    let agents: Vec<Agent> = ks.iter().map(|k| Agent::new(url, k.clone())).collect();
+    let (honest, faulty, auditor) = (&agents[0], &agents[1], &agents[2]);
+    faulty.register("faulty attributor", &[KIND_ATTRIBUTION], "", 10 * TOKEN)?;
+    auditor.register("attribution auditor", &["auditor"], "", 10 * TOKEN)?;
+    println!("registered agents: a faulty attributor and an auditor, each staking 10 tokens");
+    // An attribution task, checked by its poster (silence accepts) and open to challenges.
+    let answer = "Most rivers begin as many small streams in high ground, and a reservoir forms behind a dam.";
+    let spec = c
+        .upload_blob(
+            serde_json::json!({ "model": model, "answer": answer })
+                .to_string()
+                .as_bytes(),
+            None,
+        )?
+        .0;
+    let height = c.health()?["height"].as_u64().unwrap_or(0);
+    committed(
+        c,
+        poster,
+        Payload::PostTask {
+            kind: KIND_ATTRIBUTION.into(),
+            spec,
+            reward: 5 * TOKEN,
+            deadline: height + 2_000,
+            claim_window: 500,
+            bond: TOKEN,
+            verification: Verification::Poster { window: 8 },
+            parent: None,
+        },
+    )?;
+    let attribution = task_id(KIND_ATTRIBUTION, &spec);
+    println!("dev0 posted task {attribution}: attribute an answer to model {model}'s data (reward 5, bond 1, 8-block challenge window)");
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_faulty = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    {
+        let (a, s) = (faulty.clone(), stop_faulty.clone());
+        threads.push(std::thread::spawn(move || run(&a, &mut FaultyWorker, &s).map(|_| ())));
+        let (a, s) = (auditor.clone(), stop.clone());
+        threads.push(std::thread::spawn(move || Auditor::new().run(&a, &s)));
+    }
+    tick_until(c, poster, "the faulty agent to be caught", || {
+        let v: serde_json::Value = c.get(&format!("/v1/agents/{}", faulty.address()))?;
+        Ok(v["reputation"]["challenged_lost"].as_u64().unwrap_or(0) > 0)
+    })?;
+    stop_faulty.store(true, Ordering::Relaxed);
+    println!("the faulty agent claimed it and submitted a guess; the auditor recomputed the attribution, challenged, and won the faulty agent's 1-token bond; the task reopened (the faulty agent is stopped)");
+    // The honest worker pays the gateway for inference with its own API key.
+    let api_key = format!("sk-sinew-devnet-agent-{}", &honest.address().to_string()[..12]);
+    committed(
+        c,
+        &ks[0],
+        Payload::RegisterApiKey {
+            key_hash: api_key_hash(&api_key),
+            spend_limit: 0,
+        },
+    )?;
+    committed(c, &ks[0], Payload::DepositPrepaid { amount: 10 * TOKEN })?;
+    honest.register("honest worker", &[KIND_INFERENCE, KIND_ATTRIBUTION], "", 10 * TOKEN)?;
+    {
+        let (a, s) = (honest.clone(), stop.clone());
+        let key = api_key.clone();
+        threads.push(std::thread::spawn(move || {
+            run(
+                &a,
+                &mut InferenceWorker {
+                    api_key: key,
+                    worked: vec![],
+                },
+                &s,
+            )
+            .map(|_| ())
+        }));
+    }
+    // An inference task the ledger recomputes: a seeded answer of the built-in model.
+    let spec2 = c
+        .upload_blob(
+            serde_json::json!({ "model": model, "prompt": "Lakes are", "seed": 7, "max_tokens": 48 })
+                .to_string()
+                .as_bytes(),
+            None,
+        )?
+        .0;
+    let height = c.health()?["height"].as_u64().unwrap_or(0);
+    committed(
+        c,
+        poster,
+        Payload::PostTask {
+            kind: KIND_INFERENCE.into(),
+            spec: spec2,
+            reward: 3 * TOKEN,
+            deadline: height + 2_000,
+            claim_window: 500,
+            bond: TOKEN,
+            verification: Verification::Recompute,
+            parent: None,
+        },
+    )?;
+    let inference = task_id(KIND_INFERENCE, &spec2);
+    println!("dev0 posted task {inference}: a seeded answer from the model, checked by the ledger itself (reward 3)");
+    tick_until(c, poster, "both tasks to complete", || {
+        Ok(status(c, &attribution)? == "completed" && status(c, &inference)? == "completed")
+    })?;
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().map_err(|_| anyhow::anyhow!("agent thread panicked"))??;
+    }
+    println!("the honest worker asked the model through the gateway (paying with its own key), the ledger recomputed the answer and paid at once; it also took over the attribution task and was paid when the window closed");
+    let v: serde_json::Value = c.get("/v1/agents")?;
+    println!("agents by reputation score:");
+    for a in v["agents"].as_array().context("agents")? {
+        let r = &a["reputation"];
+        println!(
+            "   {:<20} score {:>8}  completed {} failed {} challenged-and-lost {}  earned {} tokens",
+            a["agent"]["name"].as_str().unwrap_or("?"),
+            a["score"],
+            r["completed"],
+            r["failed"],
+            r["challenged_lost"],
+            format_amount(r["earned"].as_str().unwrap_or("0").parse().unwrap_or(0))
+        );
+    }
+    Ok(())
+}
