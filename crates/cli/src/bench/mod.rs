@@ -4,6 +4,7 @@ mod attribution;
 mod inference;
 mod ingest;
 mod ledger;
+mod tasks;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -19,6 +20,8 @@ pub enum BenchCmd {
     Attribution(attribution::AttributionArgs),
     /// Inference through the OpenAI-compatible gateway: answers/s and latency; gateway overhead.
     Inference(inference::InferenceArgs),
+    /// Full task lifecycles per second with many agents.
+    Tasks(tasks::TasksArgs),
 }
 
 /// Runs a benchmark.
@@ -28,6 +31,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Ingest(a) => ingest::run(a),
         BenchCmd::Attribution(a) => attribution::run(a),
         BenchCmd::Inference(a) => inference::run(a),
+        BenchCmd::Tasks(a) => tasks::run(a),
     }
 }
 
