@@ -6,6 +6,7 @@ use crate::core::Node;
 use sinew_consensus::{AppError, Application};
 use sinew_state::{BlockEffects, ExecutedBlock, TxRejection};
 use sinew_types::{Block, TxId};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -32,6 +33,8 @@ pub struct NodeApp {
     node: Arc<Node>,
     to_committer: Option<SyncSender<ToPersist>>,
     failure: Arc<Mutex<Option<String>>>,
+    /// Blocks handed to the committer and not yet durable.
+    in_flight: Arc<AtomicUsize>,
 }
 
 fn now_ms() -> u64 {
@@ -48,7 +51,8 @@ impl NodeApp {
         // most one block is executed but not yet on disk.
         let (tx, rx) = sync_channel::<ToPersist>(0);
         let failure: Arc<Mutex<Option<String>>> = Arc::default();
-        let (n, f) = (node.clone(), failure.clone());
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let (n, f, fl) = (node.clone(), failure.clone(), in_flight.clone());
         let handle = std::thread::Builder::new().name("committer".into()).spawn(move || {
             for job in rx {
                 let t = Instant::now();
@@ -59,6 +63,7 @@ impl NodeApp {
                 }
                 let store = t.elapsed();
                 n.after_commit(&job.block, &job.effects, job.dropped, job.started);
+                fl.fetch_sub(1, Ordering::AcqRel);
                 tracing::debug!(
                     height = job.block.header.height,
                     txs = job.block.txs.len(),
@@ -74,6 +79,7 @@ impl NodeApp {
                 node,
                 to_committer: Some(tx),
                 failure,
+                in_flight,
             },
             handle,
         ))
@@ -145,6 +151,10 @@ impl Application for NodeApp {
         }))
     }
 
+    fn idle(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0
+    }
+
     fn verify(&mut self, proposal: &Proposal) -> Result<(), AppError> {
         let chain = self.node.chain.read();
         chain
@@ -172,6 +182,7 @@ impl Application for NodeApp {
             started,
             executed_at,
         };
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.to_committer
             .as_ref()
             .expect("open until drop")

@@ -67,3 +67,23 @@ impl NodeConfig {
         toml::from_str(text).map_err(|e| e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_configuration_parses_and_typos_are_refused() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+        let end = start + readme[start..].find("```").expect("closed");
+        let c = NodeConfig::from_toml(&readme[start..end]).unwrap();
+        assert_eq!(c.block_interval_ms, 20);
+        assert!(c.gateway.wait_for_commit);
+        assert_eq!(c.gateway.upstream_timeout_ms, 30_000);
+        let bad = NodeConfig::from_toml("data_dir = \"d\"\n[gateway]\nwait_for_comit = false\n").unwrap_err();
+        assert!(bad.contains("wait_for_comit"), "{bad}");
+        let defaults = NodeConfig::from_toml("data_dir = \"d\"\n").unwrap();
+        assert!(defaults.gateway.wait_for_commit);
+    }
+}

@@ -253,6 +253,18 @@ impl Node {
         txs: Vec<SignedTransaction>,
         watch: bool,
     ) -> Vec<(TxId, Result<Option<oneshot::Receiver<SubmitOutcome>>, AdmitError>)> {
+        self.submit_with(txs, watch, true)
+    }
+
+    /// [`Node::submit`], optionally without the admission dry run (for the node's own
+    /// transactions whose outcome the caller waits for and handles).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn submit_with(
+        &self,
+        txs: Vec<SignedTransaction>,
+        watch: bool,
+        dry_run: bool,
+    ) -> Vec<(TxId, Result<Option<oneshot::Receiver<SubmitOutcome>>, AdmitError>)> {
         let prepared: Vec<_> = txs.into_iter().map(|t| t.prepare()).collect();
         let items: Vec<_> = prepared.iter().map(|p| p.sig_item()).collect();
         let sigs = {
@@ -292,7 +304,7 @@ impl Node {
                     }
                     .into());
                 }
-                if needs_dry_run(&ptx.tx.tx.payload) && ptx.tx.tx.nonce == acct.nonce {
+                if dry_run && needs_dry_run(&ptx.tx.tx.payload) && ptx.tx.tx.nonce == acct.nonce {
                     self.dry_run(state, next_height, ptx)?;
                 }
                 Ok(acct.nonce)

@@ -30,6 +30,10 @@ pub struct InferenceArgs {
     /// Tokenizer of the model: bytes, gpt2 or cl100k.
     #[arg(long, default_value = "bytes")]
     tokenizer: String,
+    /// Answer once the settlement is admitted instead of committed (the gateway's
+    /// `wait_for_commit = false`).
+    #[arg(long)]
+    admitted_only: bool,
 }
 
 const KEY: &str = "sk-sinew-bench";
@@ -43,6 +47,7 @@ fn setup(
     rt: &tokio::runtime::Runtime,
     endpoint: &str,
     tokenizer: &str,
+    wait_for_commit: bool,
 ) -> Result<(sinew_node::RunningNode, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let keys: Vec<Keypair> = (0..4).map(|i| Keypair::dev(&format!("bench-{i}"))).collect();
@@ -61,6 +66,7 @@ fn setup(
     let mut config = NodeConfig::new(dir.path().join("node"));
     config.listen = "127.0.0.1:0".parse()?;
     config.block_interval_ms = 10;
+    config.gateway.wait_for_commit = wait_for_commit;
     let running = rt.block_on(sinew_node::service::start_with(
         config,
         Some(genesis),
@@ -167,15 +173,17 @@ fn ask(agent: &ureq::Agent, url: &str, prompt: &str, tokens: u32) -> Result<(Dur
 /// `sinew bench inference`.
 pub fn run(a: InferenceArgs) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
-    let (node, _dir) = setup(&rt, "builtin", &a.tokenizer)?;
+    let (node, _dir) = setup(&rt, "builtin", &a.tokenizer, !a.admitted_only)?;
     let url = node.url();
     let prompts = prompts();
     if prompts.is_empty() {
         bail!("no prompts");
     }
     println!(
-        "inference bench: built-in infini-gram model ({} tokens), answers of up to {} tokens, attributed and settled, over HTTP",
-        a.tokenizer, a.tokens
+        "inference bench: built-in infini-gram model ({} tokens), answers of up to {} tokens, attributed and settled ({}), over HTTP",
+        a.tokenizer,
+        a.tokens,
+        if a.admitted_only { "answered once the settlement is admitted" } else { "answered once the settlement is committed" }
     );
     let agent = ureq::AgentBuilder::new().max_idle_connections_per_host(64).build();
     for _ in 0..20 {
@@ -261,7 +269,7 @@ fn overhead(rt: &tokio::runtime::Runtime, a: &InferenceArgs) -> Result<()> {
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let upstream = format!("http://{}", listener.local_addr()?);
     rt.spawn(async move { axum::serve(listener, app).await });
-    let (node, _dir) = setup(rt, &upstream, &a.tokenizer)?;
+    let (node, _dir) = setup(rt, &upstream, &a.tokenizer, !a.admitted_only)?;
     let url = node.url();
     let agent = ureq::AgentBuilder::new().build();
     let body = serde_json::json!({ "model": "bench-lm", "max_tokens": 64,

@@ -17,6 +17,7 @@ use sinew_state::executor::read;
 use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, model_name_hash};
 use sinew_state::{Account, ApiKey, Model, Prepaid, Provider, StateKey};
 use sinew_types::inference::ModelStatus;
+use sinew_types::wire::SubmitOutcome;
 use sinew_types::{Address, Amount, Hash, Keypair, Payload, Transaction, TxId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +35,9 @@ pub struct GatewayConfig {
     pub default_max_tokens: u32,
     /// How long an upstream may take, in milliseconds.
     pub upstream_timeout_ms: u64,
+    /// Return an answer only once its settlement is committed (durable): even a crash of the
+    /// node right after cannot leave it unpaid. Off: once admitted (lower latency at low load).
+    pub wait_for_commit: bool,
 }
 
 impl Default for GatewayConfig {
@@ -43,6 +47,7 @@ impl Default for GatewayConfig {
             max_tokens: 2048,
             default_max_tokens: 128,
             upstream_timeout_ms: 30_000,
+            wait_for_commit: true,
         }
     }
 }
@@ -139,7 +144,7 @@ pub struct Answer {
 }
 
 /// Resolves when a submitted transaction is committed or dropped.
-type CommitWatch = tokio::sync::oneshot::Receiver<sinew_types::wire::SubmitOutcome>;
+type CommitWatch = tokio::sync::oneshot::Receiver<SubmitOutcome>;
 
 /// Runs a future to completion on a small current-thread runtime (outside tokio).
 fn futures_lite_block_on(f: impl std::future::Future<Output = ()>) {
@@ -396,13 +401,29 @@ impl Node {
         // Keep the actual fee reserved until the settlement commits.
         drop(reservation);
         *g.reserved.lock().entry(payer).or_insert(0) += fee;
-        let settlement = match self.submit_settlement(g, payload) {
+        let mut settlement = match self.submit_settlement(g, payload) {
             Ok(s) => s,
             Err(e) => {
                 g.release(&payer, fee);
                 return Err(e);
             }
         };
+        if g.config.wait_for_commit {
+            let rx = settlement.1.take().expect("settlements are watched");
+            let outcome = rx.blocking_recv();
+            g.release(&payer, fee);
+            match outcome {
+                Ok(SubmitOutcome::Committed { receipt, .. }) => {
+                    if let sinew_types::TxStatus::Failed { code, message } = receipt.status {
+                        return Err(GatewayError::Settlement(format!("{code}: {message}")));
+                    }
+                }
+                Ok(SubmitOutcome::Dropped { code, reason }) => {
+                    return Err(GatewayError::Settlement(format!("{code}: {reason}")))
+                }
+                other => return Err(GatewayError::Internal(format!("settlement not committed: {other:?}"))),
+            }
+        }
         let contributors = self.contributors_of(&model, &receipt)?;
         let settled = started.elapsed();
         let timings_us = [
@@ -427,13 +448,11 @@ impl Node {
     }
 
     /// Releases a settled fee's reservation once the settlement is committed (or dropped): from
-    /// then on the ledger's prepaid balance accounts for it.
+    /// then on the ledger's prepaid balance accounts for it. (Nothing to do when the gateway
+    /// already waited for the commit.)
     fn release_on_commit(&self, payer: Address, fee: Amount, rx: Option<CommitWatch>) {
         let Some(g) = self.gateway.get().cloned() else { return };
-        let Some(rx) = rx else {
-            g.release(&payer, fee);
-            return;
-        };
+        let Some(rx) = rx else { return };
         let release = async move {
             let _ = rx.await;
             g.release(&payer, fee);
@@ -486,7 +505,9 @@ impl Node {
                 tx.max_fee = params.fee_for(len + 16);
                 g.key.sign(tx)
             };
-            let mut out = self.submit(vec![signed], true);
+            // When the gateway waits for the commit, the block's own execution is the check: a
+            // settlement that fails there serves no answer. Otherwise it is dry-run at admission.
+            let mut out = self.submit_with(vec![signed], true, !g.config.wait_for_commit);
             let (id, result) = out.pop().expect("one result per transaction");
             match result {
                 Ok(rx) => return Ok((id, rx)),
