@@ -89,13 +89,22 @@ impl Worker for FaultyWorker {
 }
 
 /// Recomputes every submitted `sinew/attribution` result and challenges the wrong ones with a
-/// bond equal to the claimant's (it wins that bond when it is right, loses its own if not).
+/// bond equal to the claimant's (it wins that bond when it is right, loses its own if not); and
+/// re-verifies every inference settlement's attribution receipt on the chain, block by block
+/// (`apply` already refuses wrong ones, so a mismatch here means a node is wrong, or the
+/// attribution parameters changed since).
 pub struct Auditor {
     /// Submissions already checked: (task, result, end of its window), so a resubmission of the
     /// same wrong result is checked again.
     pub checked: BTreeSet<(Hash, Hash, u64)>,
     /// Challenges won.
     pub won: u64,
+    /// The next block whose settlements to re-verify.
+    pub next_height: u64,
+    /// Settlement receipts re-verified.
+    pub settlements_checked: u64,
+    /// Settlements whose receipt did not recompute: their transaction ids.
+    pub settlement_mismatches: Vec<Hash>,
 }
 
 impl Auditor {
@@ -104,7 +113,36 @@ impl Auditor {
         Auditor {
             checked: BTreeSet::new(),
             won: 0,
+            next_height: 1,
+            settlements_checked: 0,
+            settlement_mismatches: Vec::new(),
         }
+    }
+
+    /// Re-verifies the settlement receipts of every block not yet seen.
+    pub fn audit_settlements(&mut self, agent: &Agent) -> Result<(), AgentError> {
+        let head = agent.height()?;
+        while self.next_height <= head {
+            let b: serde_json::Value = agent.client.get(&format!("/v1/blocks/{}", self.next_height))?;
+            let txs: Vec<sinew_types::SignedTransaction> = serde_json::from_value(b["txs"].clone())
+                .map_err(|e| AgentError::Node(sinew_sdk::SdkError::Decode(e.to_string())))?;
+            for t in txs {
+                if let Payload::SettleInference {
+                    model, answer, receipt, ..
+                } = &t.tx.payload
+                {
+                    let Ok(digest) = attribution_digest(agent, *model, answer) else {
+                        continue;
+                    };
+                    self.settlements_checked += 1;
+                    if digest != *receipt {
+                        self.settlement_mismatches.push(t.tx.id());
+                    }
+                }
+            }
+            self.next_height += 1;
+        }
+        Ok(())
     }
 
     /// One pass over submitted attribution results.
@@ -143,6 +181,7 @@ impl Auditor {
     pub fn run(&mut self, agent: &Agent, stop: &AtomicBool) -> Result<(), AgentError> {
         while !stop.load(Ordering::Relaxed) {
             self.step(agent)?;
+            self.audit_settlements(agent)?;
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(())

@@ -89,9 +89,19 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
     let mut threads = Vec::new();
     {
         let (a, s) = (faulty.clone(), stop_faulty.clone());
-        threads.push(std::thread::spawn(move || run(&a, &mut FaultyWorker, &s).map(|_| ())));
+        threads.push(std::thread::spawn(move || {
+            run(&a, &mut FaultyWorker, &s).map(|_| String::new())
+        }));
         let (a, s) = (auditor.clone(), stop.clone());
-        threads.push(std::thread::spawn(move || Auditor::new().run(&a, &s)));
+        threads.push(std::thread::spawn(move || {
+            let mut au = Auditor::new();
+            au.run(&a, &s)?;
+            Ok(format!(
+                "the auditor also re-verified {} inference settlement receipts on the chain: {} mismatched",
+                au.settlements_checked,
+                au.settlement_mismatches.len()
+            ))
+        }));
     }
     tick_until(c, poster, "the faulty agent to be caught", || {
         let v: serde_json::Value = c.get(&format!("/v1/agents/{}", faulty.address()))?;
@@ -123,7 +133,7 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
                 },
                 &s,
             )
-            .map(|_| ())
+            .map(|_| String::new())
         }));
     }
     // An inference task the ledger recomputes: a seeded answer of the built-in model.
@@ -162,10 +172,14 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         Ok(status(c, &attribution)? == "completed" && status(c, &inference)? == "completed")
     })?;
     stop.store(true, Ordering::Relaxed);
+    let mut reports = Vec::new();
     for t in threads {
-        t.join().map_err(|_| anyhow::anyhow!("agent thread panicked"))??;
+        reports.push(t.join().map_err(|_| anyhow::anyhow!("agent thread panicked"))??);
     }
     println!("the honest worker asked the model through the gateway (paying with its own key), the ledger recomputed the answer and paid at once; it also took over the attribution task and was paid when the window closed");
+    for r in reports.iter().filter(|r| !r.is_empty()) {
+        println!("{r}");
+    }
     let v: serde_json::Value = c.get("/v1/agents")?;
     println!("agents by reputation score:");
     for a in v["agents"].as_array().context("agents")? {
