@@ -27,6 +27,30 @@ pub enum ProviderCmd {
         #[arg(long, default_value = "builtin")]
         endpoint: String,
     },
+    /// Stake behind a provider: share its part of every fee, by stake.
+    Delegate {
+        /// Key name that signs.
+        #[arg(long)]
+        from: String,
+        /// The provider: address or key name.
+        #[arg(long)]
+        provider: String,
+        /// Base units.
+        #[arg(long)]
+        amount: u128,
+    },
+    /// Withdraw stake from a provider (it unbonds).
+    Undelegate {
+        /// Key name that signs.
+        #[arg(long)]
+        from: String,
+        /// The provider: address or key name.
+        #[arg(long)]
+        provider: String,
+        /// Base units.
+        #[arg(long)]
+        amount: u128,
+    },
     /// List providers.
     List,
 }
@@ -206,6 +230,14 @@ pub fn provider(cmd: ProviderCmd, url: &str, dir: &Path) -> Result<()> {
     match cmd {
         ProviderCmd::Register { from, name, endpoint } => {
             send(url, dir, &from, Payload::RegisterProvider { name, endpoint })
+        }
+        ProviderCmd::Delegate { from, provider, amount } => {
+            let provider = keys::resolve_address(dir, &provider)?;
+            send(url, dir, &from, Payload::DelegateToProvider { provider, amount })
+        }
+        ProviderCmd::Undelegate { from, provider, amount } => {
+            let provider = keys::resolve_address(dir, &provider)?;
+            send(url, dir, &from, Payload::UndelegateFromProvider { provider, amount })
         }
         ProviderCmd::List => {
             let v: serde_json::Value = Client::new(url).get("/v1/registry/providers")?;

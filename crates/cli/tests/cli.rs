@@ -291,6 +291,28 @@ fn inference_commands_against_a_serving_devnet() {
     assert!(ok(&run(&["model", "list"])).contains("rivers-lm-0"));
     assert!(ok(&run(&["model", "show", "0"])).contains("lineage"));
     assert!(ok(&run(&["provider", "list"])).contains("devnet gateway"));
+    ok(&run(&[
+        "provider",
+        "delegate",
+        "--from",
+        "dev1",
+        "--provider",
+        "dev3",
+        "--amount",
+        "1000000",
+    ]));
+    assert!(ok(&run(&["provider", "list"])).contains("\"amount\": \"1000000\""));
+    let bad = run(&[
+        "provider",
+        "undelegate",
+        "--from",
+        "dev2",
+        "--provider",
+        "dev3",
+        "--amount",
+        "1",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no_stake"), "{bad:?}");
     assert!(ok(&run(&["model", "list", "--datanet", "0"])).contains("rivers-lm-0"));
     let created = ok(&run(&[
         "apikey",

@@ -5,7 +5,9 @@
 //!
 //! Fee of an answer: `ceil((input_tokens * input_per_1k + output_tokens * output_per_1k) / 1000)`
 //! plus the platform fee (to the treasury). The rest is split by the model's basis points between
-//! owner, provider and contributors (largest remainder, so the parts sum exactly). The
+//! owner, provider and contributors (largest remainder, so the parts sum exactly). The provider's
+//! part is split again between the provider (weight: its own stake) and the accounts that staked
+//! behind it (`DelegateToProvider`, at most 64), by stake, into the stakers' claimable rewards. The
 //! contributors' part is split by the attribution weights (parts per million, largest remainder)
 //! and accrues to each contribution's contributor as claimable rewards. With no matching span it
 //! goes, in equal parts, to the owners of the model's datanets: the curators whose data the model
@@ -150,7 +152,34 @@ pub fn is_inference(p: &Payload) -> bool {
             | Payload::WithdrawPrepaid { .. }
             | Payload::SettleInference { .. }
             | Payload::ClaimRewards
+            | Payload::DelegateToProvider { .. }
+            | Payload::UndelegateFromProvider { .. }
     )
+}
+
+/// The module account holding stake delegated to providers.
+pub fn provider_delegations() -> Address {
+    Address::module("provider-delegations")
+}
+
+/// Most stakers one provider may have (each settlement credits all of them).
+pub const MAX_DELEGATORS: usize = 64;
+
+/// Splits `amount` between a provider (weight: its own stake) and its stakers (weights: their
+/// stake), exactly (largest remainder; weights scaled to 40 bits to stay within the split's
+/// bound, ties to the provider then to lower addresses).
+pub fn provider_split(amount: Amount, own: Amount, stakers: &[(Address, Amount)]) -> Vec<Amount> {
+    let weights: Vec<u128> = std::iter::once(own).chain(stakers.iter().map(|s| s.1)).collect();
+    let max = weights.iter().copied().max().unwrap_or(0);
+    let shift = (128 - max.leading_zeros()).saturating_sub(40);
+    let scaled: Vec<u128> = weights.iter().map(|w| w >> shift).collect();
+    if scaled.iter().all(|w| *w == 0) {
+        // No stake anywhere: everything to the provider.
+        let mut v = vec![0; weights.len()];
+        v[0] = amount;
+        return v;
+    }
+    split_exact(amount, &scaled)
 }
 
 /// Checks of inference payloads that need no state.
@@ -232,6 +261,11 @@ pub fn stateless_checks(payload: &Payload, params: &Params) -> Result<(), TxReje
             }
             if *input_tokens > u64::from(u32::MAX) || *output_tokens > u64::from(u32::MAX) {
                 return bad("token counts must be below 2^32".into());
+            }
+        }
+        Payload::DelegateToProvider { amount, .. } | Payload::UndelegateFromProvider { amount, .. } => {
+            if *amount == 0 {
+                return Err(TxRejection::ZeroAmount);
             }
         }
         Payload::RevokeApiKey { .. } | Payload::ClaimRewards => {}
@@ -573,6 +607,91 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     events,
                 )
             }
+            Payload::DelegateToProvider { provider, amount } => {
+                if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
+                    return fail("unknown_provider", format!("{provider} is not a registered provider"));
+                }
+                if provider == signer {
+                    return fail("self_delegation", "a provider stakes for itself with Stake");
+                }
+                let key = StateKey::ProviderDelegators(*provider);
+                let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
+                let at = match stakers.binary_search_by(|s| s.0.cmp(signer)) {
+                    Ok(i) => i,
+                    Err(i) if stakers.len() < MAX_DELEGATORS => {
+                        stakers.insert(i, (*signer, 0));
+                        i
+                    }
+                    Err(_) => {
+                        return fail(
+                            "too_many_stakers",
+                            format!("a provider has at most {MAX_DELEGATORS} stakers"),
+                        )
+                    }
+                };
+                let Some(total) = stakers[at].1.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
+                    return fail("overflow", "stake would exceed 2^96");
+                };
+                if let Err(f) = self.move_tokens(signer, &provider_delegations(), *amount)? {
+                    return Ok(Err(f));
+                }
+                stakers[at].1 = total;
+                self.put(&key, &stakers);
+                events.push(Event::Delegation {
+                    delegator: *signer,
+                    provider: *provider,
+                    amount: *amount,
+                    delegate: true,
+                });
+            }
+            Payload::UndelegateFromProvider { provider, amount } => {
+                let key = StateKey::ProviderDelegators(*provider);
+                let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
+                let Ok(at) = stakers.binary_search_by(|s| s.0.cmp(signer)) else {
+                    return fail("no_stake", format!("{signer} has no stake with {provider}"));
+                };
+                if stakers[at].1 < *amount {
+                    return fail(
+                        "insufficient_stake",
+                        format!("staked {} with this provider", stakers[at].1),
+                    );
+                }
+                stakers[at].1 -= amount;
+                if stakers[at].1 == 0 {
+                    stakers.remove(at);
+                }
+                if stakers.is_empty() {
+                    self.delete(&key);
+                } else {
+                    self.put(&key, &stakers);
+                }
+                // The tokens leave the pool now and unbond in the account, like own stake.
+                let release_height = self.height + self.params().unbonding_period;
+                let mut pool = self.account(&provider_delegations())?.unwrap_or_default();
+                pool.balance = pool
+                    .balance
+                    .checked_sub(*amount)
+                    .ok_or_else(|| StorageError("delegation pool is short: supply invariant broken".into()))?;
+                self.put(&StateKey::Account(provider_delegations()), &pool);
+                let mut a = self.account(signer)?.expect("signer account exists: fee was charged");
+                a.unbonding.push(crate::account::Unbonding {
+                    amount: *amount,
+                    release_height,
+                });
+                self.put(&StateKey::Account(*signer), &a);
+                let due_key = StateKey::UnbondingDue(release_height);
+                let mut due: Vec<Address> = self.get(&due_key)?.unwrap_or_default();
+                if !due.contains(signer) {
+                    due.push(*signer);
+                }
+                self.put(&due_key, &due);
+                events.push(Event::Delegation {
+                    delegator: *signer,
+                    provider: *provider,
+                    amount: *amount,
+                    delegate: false,
+                });
+            }
             Payload::ClaimRewards => {
                 let amount: Amount = self.get(&StateKey::Rewards(*signer))?.unwrap_or(0);
                 if amount == 0 {
@@ -670,7 +789,19 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         let escrow = prepaid_escrow();
         self.pay_out(&escrow, &treasury(), platform)?;
         self.pay_out(&escrow, &m.owner, owner)?;
-        self.pay_out(&escrow, &m.provider, provider)?;
+        // The provider's share is split with its stakers by stake (its own stake counts for it).
+        let stakers: Vec<(Address, Amount)> = self.get(&StateKey::ProviderDelegators(m.provider))?.unwrap_or_default();
+        let own = self.account(&m.provider)?.map_or(0, |a| a.staked);
+        let shares = provider_split(provider, own, &stakers);
+        self.pay_out(&escrow, &m.provider, shares[0])?;
+        let mut to_stakers: Amount = 0;
+        for ((who, _), amount) in stakers.iter().zip(&shares[1..]) {
+            if *amount > 0 {
+                let r: Amount = self.get(&StateKey::Rewards(*who))?.unwrap_or(0);
+                self.put(&StateKey::Rewards(*who), &(r + amount));
+                to_stakers += amount;
+            }
+        }
         let mut recipients: Vec<(Address, u64, u64)> = Vec::new();
         let weights: Vec<u128> = if receipt.weights.is_empty() {
             // No matching span: the datanets' owners, equally.
@@ -710,6 +841,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             });
         }
         debug_assert_eq!(pooled, contributors);
+        let pooled = pooled + to_stakers;
         let mut e = self.account(&escrow)?.unwrap_or_default();
         e.balance = e
             .balance

@@ -62,6 +62,8 @@ pub enum StateKey {
     Task(Hash),
     /// Agents whose retirement matures at a height (value: `Vec<Address>`).
     AgentDue(Height),
+    /// Stakers of a provider and their stake (value: `Vec<(Address, u128)>`, sorted by address).
+    ProviderDelegators(Address),
 }
 
 impl StateKey {

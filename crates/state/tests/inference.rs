@@ -370,6 +370,95 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
     assert_eq!(m.info.datanets, vec![(0, 1)]);
 }
 
+#[test]
+fn a_providers_stakers_share_its_part_of_every_fee_by_stake() {
+    use sinew_state::inference::{provider_delegations, provider_split};
+    let mut n = setup();
+    let provider = n.keys[PROVIDER].address();
+    n.ok(
+        ALICE,
+        Payload::DelegateToProvider {
+            provider,
+            amount: 30_000,
+        },
+    );
+    n.ok(
+        BOB,
+        Payload::DelegateToProvider {
+            provider,
+            amount: 10_000,
+        },
+    );
+    assert_eq!(n.balance(&provider_delegations()), 40_000);
+    let not_provider = n.keys[USER].address();
+    assert_eq!(
+        n.fails(
+            ALICE,
+            Payload::DelegateToProvider {
+                provider: not_provider,
+                amount: 5
+            }
+        ),
+        "unknown_provider"
+    );
+    assert_eq!(
+        n.fails(PROVIDER, Payload::DelegateToProvider { provider, amount: 5 }),
+        "self_delegation"
+    );
+    assert_eq!(
+        n.fails(USER, Payload::UndelegateFromProvider { provider, amount: 5 }),
+        "no_stake"
+    );
+    assert_eq!(
+        n.fails(
+            BOB,
+            Payload::UndelegateFromProvider {
+                provider,
+                amount: 10_001
+            }
+        ),
+        "insufficient_stake"
+    );
+    let (alice, bob) = (rewards(&n, ALICE), rewards(&n, BOB));
+    let before = n.balance(&provider);
+    // No span matches this answer, so Alice and Bob earn only as stakers.
+    let r = n.ok(
+        PROVIDER,
+        settle(&n, "req-stake", "Nothing here matches the data.", (500, 500)),
+    );
+    let (_, parts) = settled(&r.events);
+    let mut stakers = vec![(n.keys[ALICE].address(), 30_000u128), (n.keys[BOB].address(), 10_000)];
+    stakers.sort();
+    let shares = provider_split(parts[2], 10_000, &stakers);
+    assert_eq!(
+        shares.iter().sum::<u128>(),
+        parts[2],
+        "the provider's part splits exactly"
+    );
+    let share_of = |who: usize| shares[1 + stakers.iter().position(|s| s.0 == n.keys[who].address()).unwrap()];
+    assert_eq!(rewards(&n, ALICE) - alice, share_of(ALICE));
+    assert_eq!(rewards(&n, BOB) - bob, share_of(BOB));
+    assert!(
+        share_of(ALICE) > share_of(BOB) * 2,
+        "three times the stake, three times the share"
+    );
+    assert_eq!(n.balance(&provider), before + shares[0] - r.fee);
+    // Withdrawn stake unbonds like own stake.
+    let (bal, fees) = (n.balance(&n.keys[BOB].address()), n.fees[BOB]);
+    n.ok(
+        BOB,
+        Payload::UndelegateFromProvider {
+            provider,
+            amount: 10_000,
+        },
+    );
+    assert_eq!(n.balance(&provider_delegations()), 30_000);
+    for _ in 0..3 {
+        n.ok(OWNER, Payload::Stake { amount: 1 });
+    }
+    assert_eq!(n.balance(&n.keys[BOB].address()), bal + 10_000 - (n.fees[BOB] - fees));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 

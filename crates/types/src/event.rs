@@ -180,7 +180,7 @@ pub enum Event {
         /// To the model owner.
         #[serde(with = "amount::as_string")]
         owner: Amount,
-        /// To the provider.
+        /// To the provider and its stakers (by stake).
         #[serde(with = "amount::as_string")]
         provider: Amount,
         /// To contributors (or, with no matching span, the datanets' owners).
@@ -264,6 +264,18 @@ pub enum Event {
         /// Why: missed_deadline, wrong_result, challenge_lost, outvoted.
         reason: String,
     },
+    /// Stake was delegated to (or withdrawn from) a provider.
+    Delegation {
+        /// The staker.
+        delegator: Address,
+        /// The provider.
+        provider: Address,
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+        /// True for a delegation, false for a withdrawal.
+        delegate: bool,
+    },
 }
 
 impl Event {
@@ -295,6 +307,7 @@ impl Event {
             Event::TaskUpdated { .. } => "task_updated",
             Event::TaskCompleted { .. } => "task_completed",
             Event::Slashed { .. } => "slashed",
+            Event::Delegation { .. } => "delegation",
         }
     }
 
@@ -335,6 +348,9 @@ impl Event {
             Event::TaskPosted { poster, .. } => poster == account,
             Event::TaskUpdated { actor, .. } => actor == account,
             Event::Slashed { account: a, .. } => a == account,
+            Event::Delegation {
+                delegator, provider, ..
+            } => delegator == account || provider == account,
         }
     }
 }

@@ -264,6 +264,23 @@ pub enum Payload {
         /// The task.
         task: TaskId,
     },
+    /// Stake tokens behind an inference provider: its share of every answer's fee is split with
+    /// its stakers by stake, into their claimable rewards.
+    DelegateToProvider {
+        /// The provider.
+        provider: Address,
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
+    /// Withdraw stake from a provider; it unbonds like own stake.
+    UndelegateFromProvider {
+        /// The provider.
+        provider: Address,
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
 }
 
 impl Payload {
@@ -299,6 +316,8 @@ impl Payload {
             Payload::Attest { .. } => "attest",
             Payload::Challenge { .. } => "challenge",
             Payload::FinalizeTask { .. } => "finalize_task",
+            Payload::DelegateToProvider { .. } => "delegate_to_provider",
+            Payload::UndelegateFromProvider { .. } => "undelegate_from_provider",
         }
     }
 }

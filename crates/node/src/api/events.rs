@@ -48,6 +48,7 @@ const KINDS: &[&str] = &[
     "task_updated",
     "task_completed",
     "slashed",
+    "delegation",
 ];
 
 /// Streams events as they are committed.

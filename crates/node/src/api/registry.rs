@@ -46,11 +46,22 @@ pub async fn datanet_models(State(node): State<Arc<Node>>, Path(id): Path<u64>) 
     Ok(Json(json!({ "datanet": id, "models": out })))
 }
 
-/// GET /v1/registry/providers: every registered provider.
+/// GET /v1/registry/providers: every registered provider, with its stakers.
 pub async fn list_providers(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
     let mut v: Vec<Provider> = list(&node, &StateKey::Provider(Address::default()).encode()[..1])?;
     v.sort_by_key(|p| p.address);
-    Ok(Json(json!({ "providers": v })))
+    let mut out = Vec::with_capacity(v.len());
+    for p in v {
+        let stakers: Vec<(Address, u128)> = get(&node, &StateKey::ProviderDelegators(p.address))?.unwrap_or_default();
+        let stakers: Vec<_> = stakers
+            .iter()
+            .map(|(a, amount)| json!({ "staker": a, "amount": amount.to_string() }))
+            .collect();
+        let mut j = json!(p);
+        j["stakers"] = json!(stakers);
+        out.push(j);
+    }
+    Ok(Json(json!({ "providers": out })))
 }
 
 /// GET /v1/accounts/{address}/inference: prepaid balance and claimable rewards.
