@@ -172,17 +172,10 @@ impl Corpus for Shards {
         self.shards.first().map_or(Tokenizer::Bytes, |s| s.tokenizer())
     }
     fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.longest_prefix_len(pattern))
-            .max()
-            .unwrap_or(0)
+        merged_longest_prefix_len(self.shards.iter(), pattern)
     }
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
-        let mut all: Vec<(DocRef, u64)> = self.shards.iter().flat_map(|s| s.occurrences(pattern, limit)).collect();
-        all.sort_unstable();
-        all.truncate(limit);
-        all
+        merged_occurrences(self.shards.iter(), pattern, limit, |_| 0)
     }
     fn count(&self, pattern: &[u8]) -> usize {
         self.shards.iter().map(|s| s.count(pattern)).sum()
@@ -234,23 +227,12 @@ impl Corpus for Union {
         self.parts.first().map_or(Tokenizer::Bytes, |p| p.tokenizer())
     }
     fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
-        self.parts
-            .iter()
-            .map(|p| p.longest_prefix_len(pattern))
-            .max()
-            .unwrap_or(0)
+        merged_longest_prefix_len(self.parts.iter().map(|p| &**p), pattern)
     }
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
-        let mut all: Vec<(DocRef, u64)> = Vec::new();
-        for (i, p) in self.parts.iter().enumerate() {
-            all.extend(p.occurrences(pattern, limit).into_iter().map(|(mut r, o)| {
-                r.contribution |= (i as u64) << Self::TAG_SHIFT;
-                (r, o)
-            }));
-        }
-        all.sort_unstable();
-        all.truncate(limit);
-        all
+        merged_occurrences(self.parts.iter().map(|p| &**p), pattern, limit, |i| {
+            (i as u64) << Self::TAG_SHIFT
+        })
     }
     fn count(&self, pattern: &[u8]) -> usize {
         self.parts.iter().map(|p| p.count(pattern)).sum()
@@ -258,6 +240,31 @@ impl Corpus for Union {
     fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
         merged_next_tokens(self.parts.iter().map(|p| &**p), Corpus::tokenizer(self), query)
     }
+}
+
+/// The longest prefix of `pattern` occurring in any of several indexes.
+fn merged_longest_prefix_len<'a>(parts: impl Iterator<Item = &'a Index>, pattern: &[u8]) -> usize {
+    parts.map(|p| p.longest_prefix_len(pattern)).max().unwrap_or(0)
+}
+
+/// Up to `limit` occurrences over several indexes, sorted; `tag(i)` is OR-ed into the
+/// contribution numbers of part `i`.
+fn merged_occurrences<'a>(
+    parts: impl Iterator<Item = &'a Index>,
+    pattern: &[u8],
+    limit: usize,
+    tag: impl Fn(usize) -> u64,
+) -> Vec<(DocRef, u64)> {
+    let mut all: Vec<(DocRef, u64)> = Vec::new();
+    for (i, p) in parts.enumerate() {
+        all.extend(p.occurrences(pattern, limit).into_iter().map(|(mut r, o)| {
+            r.contribution |= tag(i);
+            (r, o)
+        }));
+    }
+    all.sort_unstable();
+    all.truncate(limit);
+    all
 }
 
 /// The next-token counts of several indexes taken together: the longest suffix over all of

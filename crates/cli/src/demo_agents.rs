@@ -28,6 +28,38 @@ fn tick_until(c: &Client, key: &Keypair, what: &str, mut done: impl FnMut() -> R
     Ok(())
 }
 
+/// Uploads a task spec (JSON) as a blob; returns its id.
+fn upload_json(c: &Client, spec: serde_json::Value) -> Result<Hash> {
+    Ok(c.upload_blob(spec.to_string().as_bytes(), None)?.0)
+}
+
+/// Posts a task (deadline in 2,000 blocks, 500-block claim window, 1-token bond); returns its id.
+fn post_task(
+    c: &Client,
+    poster: &Keypair,
+    kind: &str,
+    spec: Hash,
+    reward: u128,
+    verification: Verification,
+) -> Result<Hash> {
+    let height = c.health()?["height"].as_u64().unwrap_or(0);
+    committed(
+        c,
+        poster,
+        Payload::PostTask {
+            kind: kind.into(),
+            spec,
+            reward,
+            deadline: height + 2_000,
+            claim_window: 500,
+            bond: TOKEN,
+            verification,
+            parent: None,
+        },
+    )?;
+    Ok(task_id(kind, &spec))
+}
+
 fn status(c: &Client, id: &Hash) -> Result<String> {
     let v: serde_json::Value = c.get(&format!("/v1/tasks/{id}"))?;
     Ok(v["task"]["status"].as_str().unwrap_or("?").to_string())
@@ -59,30 +91,15 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
     println!("registered agents: a faulty attributor and an auditor, each staking 10 tokens");
     // An attribution task, checked by its poster (silence accepts) and open to challenges.
     let answer = "Most rivers begin as many small streams in high ground, and a reservoir forms behind a dam.";
-    let spec = c
-        .upload_blob(
-            serde_json::json!({ "model": model, "answer": answer })
-                .to_string()
-                .as_bytes(),
-            None,
-        )?
-        .0;
-    let height = c.health()?["height"].as_u64().unwrap_or(0);
-    committed(
+    let spec = upload_json(c, serde_json::json!({ "model": model, "answer": answer }))?;
+    let attribution = post_task(
         c,
         poster,
-        Payload::PostTask {
-            kind: KIND_ATTRIBUTION.into(),
-            spec,
-            reward: 5 * TOKEN,
-            deadline: height + 2_000,
-            claim_window: 500,
-            bond: TOKEN,
-            verification: Verification::Poster { window: 40 },
-            parent: None,
-        },
+        KIND_ATTRIBUTION,
+        spec,
+        5 * TOKEN,
+        Verification::Poster { window: 40 },
     )?;
-    let attribution = task_id(KIND_ATTRIBUTION, &spec);
     println!("dev0 posted task {attribution}: attribute an answer to model {model}'s data (reward 5, bond 1, 40-block challenge window)");
     let stop = Arc::new(AtomicBool::new(false));
     let stop_faulty = Arc::new(AtomicBool::new(false));
@@ -137,30 +154,11 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         }));
     }
     // An inference task the ledger recomputes: a seeded answer of the built-in model.
-    let spec2 = c
-        .upload_blob(
-            serde_json::json!({ "model": model, "prompt": "Lakes are", "seed": 7, "max_tokens": 48 })
-                .to_string()
-                .as_bytes(),
-            None,
-        )?
-        .0;
-    let height = c.health()?["height"].as_u64().unwrap_or(0);
-    committed(
+    let spec2 = upload_json(
         c,
-        poster,
-        Payload::PostTask {
-            kind: KIND_INFERENCE.into(),
-            spec: spec2,
-            reward: 3 * TOKEN,
-            deadline: height + 2_000,
-            claim_window: 500,
-            bond: TOKEN,
-            verification: Verification::Recompute,
-            parent: None,
-        },
+        serde_json::json!({ "model": model, "prompt": "Lakes are", "seed": 7, "max_tokens": 48 }),
     )?;
-    let inference = task_id(KIND_INFERENCE, &spec2);
+    let inference = post_task(c, poster, KIND_INFERENCE, spec2, 3 * TOKEN, Verification::Recompute)?;
     println!("dev0 posted task {inference}: a seeded answer from the model, checked by the ledger itself (reward 3)");
     tick_until(c, poster, "both tasks to complete", || {
         // Anyone may finalize a task whose window has passed; the poster does, should no agent.

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sinew_state::Account;
-use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, SignedTransaction, Transaction, TxId};
+use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, SignedTransaction, TxId};
 use std::time::Duration;
 
 /// Why a call failed.
@@ -56,6 +56,7 @@ pub struct AccountView {
     pub proof: ProvenValue,
 }
 
+pub use sinew_types::tx::sign_with_fee;
 pub use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitResult};
 
 /// A client of one node.
@@ -222,27 +223,6 @@ impl Client {
         };
         Ok(sign_with_fee(key, &chain_id, nonce, payload, &params))
     }
-}
-
-/// Signs a transaction whose `max_fee` is exactly the fee it costs under `params`.
-pub fn sign_with_fee(
-    key: &Keypair,
-    chain_id: &str,
-    nonce: Nonce,
-    payload: Payload,
-    params: &Params,
-) -> SignedTransaction {
-    let mut tx = Transaction {
-        chain_id: chain_id.to_string(),
-        signer: key.address(),
-        nonce,
-        max_fee: 0,
-        payload,
-    };
-    // The encoding's length does not depend on max_fee's value (a fixed 16 bytes).
-    let len = tx.encode().len() + 64;
-    tx.max_fee = params.fee_for(len);
-    key.sign(tx)
 }
 
 /// Formats base units with 18 decimals as a token amount, for people.

@@ -7,7 +7,7 @@
 //! near-duplicates (MinHash/LSH, see `sinew_datanet::minhash`) or refuses them by policy.
 
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{BlockExecutor, Failure};
+use crate::executor::{fail, BlockExecutor, Failure};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -284,13 +284,6 @@ pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRej
         _ => unreachable!("not a datanet payload"),
     }
     Ok(())
-}
-
-fn fail(code: &'static str, message: impl Into<String>) -> Result<Result<(), Failure>, StorageError> {
-    Ok(Err(Failure {
-        code,
-        message: message.into(),
-    }))
 }
 
 impl<R: StateReader> BlockExecutor<'_, R> {

@@ -128,6 +128,16 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         self.get(&StateKey::Account(*a))
     }
 
+    /// Queues `who` under a maturity key (`UnbondingDue`, `PrepaidDue`, `AgentDue`), once.
+    pub(crate) fn enqueue_due(&mut self, key: StateKey, who: &Address) -> Result<(), StorageError> {
+        let mut due: Vec<Address> = self.get(&key)?.unwrap_or_default();
+        if !due.contains(who) {
+            due.push(*who);
+        }
+        self.put(&key, &due);
+        Ok(())
+    }
+
     fn commit_tx_writes(&mut self) {
         let tx = std::mem::take(&mut self.tx);
         self.block.extend(tx);
@@ -290,12 +300,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                     release_height,
                 });
                 self.put(&StateKey::Account(*signer), &a);
-                let due_key = StateKey::UnbondingDue(release_height);
-                let mut due: Vec<Address> = self.get(&due_key)?.unwrap_or_default();
-                if !due.contains(signer) {
-                    due.push(*signer);
-                }
-                self.put(&due_key, &due);
+                self.enqueue_due(StateKey::UnbondingDue(release_height), signer)?;
                 events.push(Event::UnbondingStarted {
                     account: *signer,
                     amount: *amount,
@@ -378,6 +383,17 @@ pub fn stateless_checks(chain_id: &str, params: &Params, ptx: &PreparedTx) -> Re
         p => crate::datanet::stateless_checks(p, params)?,
     }
     Ok(())
+}
+
+/// What running a payload gives: a failure (fee and nonce only) or success; `Err` is storage.
+pub(crate) type Outcome = Result<Result<(), Failure>, StorageError>;
+
+/// The failure outcome with a stable code and a message.
+pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> Outcome {
+    Ok(Err(Failure {
+        code,
+        message: message.into(),
+    }))
 }
 
 /// Why an included transaction failed.

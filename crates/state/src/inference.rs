@@ -15,7 +15,7 @@
 
 use crate::datanet::{BlobSource, BlobSourceError, IndexKey};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{read, treasury, BlockExecutor, Failure};
+use crate::executor::{fail, read, treasury, BlockExecutor, Failure};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use crate::{Contribution, Datanet, DatanetVersion};
@@ -349,13 +349,6 @@ pub fn answer_receipt(corpus: &(Union, Hash), answer: &str, params: &Params) -> 
     sinew_attribution::receipt(&corpus.0, corpus.1, answer.as_bytes(), &p)
 }
 
-fn fail(code: &'static str, message: impl Into<String>) -> Result<Result<(), Failure>, StorageError> {
-    Ok(Err(Failure {
-        code,
-        message: message.into(),
-    }))
-}
-
 impl<R: StateReader> BlockExecutor<'_, R> {
     /// Credits `amount` to `to`'s balance out of module account `from`.
     pub(crate) fn pay_out(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<(), StorageError> {
@@ -539,18 +532,9 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 });
             }
             Payload::DepositPrepaid { amount } => {
-                let mut a = self.account(signer)?.expect("signer account exists: fee was charged");
-                if a.balance < *amount {
-                    return Ok(Err(Failure::insufficient_balance(a.balance, *amount)));
+                if let Err(f) = self.move_tokens(signer, &prepaid_escrow(), *amount)? {
+                    return Ok(Err(f));
                 }
-                a.balance -= amount;
-                self.put(&StateKey::Account(*signer), &a);
-                let mut e = self.account(&prepaid_escrow())?.unwrap_or_default();
-                e.balance = e
-                    .balance
-                    .checked_add(*amount)
-                    .ok_or_else(|| StorageError("escrow overflow: supply invariant broken".into()))?;
-                self.put(&StateKey::Account(prepaid_escrow()), &e);
                 let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
                 p.balance += amount;
                 self.put(&StateKey::Prepaid(*signer), &p);
@@ -574,12 +558,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 p.withdrawing += amount;
                 p.release_height = release_height;
                 self.put(&StateKey::Prepaid(*signer), &p);
-                let due_key = StateKey::PrepaidDue(release_height);
-                let mut due: Vec<Address> = self.get(&due_key)?.unwrap_or_default();
-                if !due.contains(signer) {
-                    due.push(*signer);
-                }
-                self.put(&due_key, &due);
+                self.enqueue_due(StateKey::PrepaidDue(release_height), signer)?;
                 events.push(Event::PrepaidWithdrawalStarted {
                     account: *signer,
                     amount: *amount,
@@ -679,12 +658,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     release_height,
                 });
                 self.put(&StateKey::Account(*signer), &a);
-                let due_key = StateKey::UnbondingDue(release_height);
-                let mut due: Vec<Address> = self.get(&due_key)?.unwrap_or_default();
-                if !due.contains(signer) {
-                    due.push(*signer);
-                }
-                self.put(&due_key, &due);
+                self.enqueue_due(StateKey::UnbondingDue(release_height), signer)?;
                 events.push(Event::Delegation {
                     delegator: *signer,
                     provider: *provider,
@@ -842,15 +816,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
         debug_assert_eq!(pooled, contributors);
         let pooled = pooled + to_stakers;
-        let mut e = self.account(&escrow)?.unwrap_or_default();
-        e.balance = e
-            .balance
-            .checked_sub(pooled)
-            .ok_or_else(|| StorageError("prepaid escrow is short: supply invariant broken".into()))?;
-        self.put(&StateKey::Account(escrow), &e);
-        let mut p = self.account(&pool)?.unwrap_or_default();
-        p.balance += pooled;
-        self.put(&StateKey::Account(pool), &p);
+        self.pay_out(&escrow, &pool, pooled)?;
         prepaid.balance -= fee;
         self.put(&StateKey::Prepaid(payer), &prepaid);
         key.spent += fee;

@@ -16,7 +16,7 @@
 
 use crate::datanet::{BlobSource, BlobSourceError};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{BlockExecutor, Failure};
+use crate::executor::{fail, BlockExecutor, Outcome};
 use crate::inference::{answer_receipt, model_corpus, Model};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
@@ -320,15 +320,6 @@ pub fn recompute_result(
     }
 }
 
-type Outcome = Result<Result<(), Failure>, StorageError>;
-
-fn fail(code: &'static str, message: impl Into<String>) -> Outcome {
-    Ok(Err(Failure {
-        code,
-        message: message.into(),
-    }))
-}
-
 impl<R: StateReader> BlockExecutor<'_, R> {
     fn agent(&self, a: &Address) -> Result<Option<Agent>, StorageError> {
         self.get(&StateKey::Agent(*a))
@@ -562,12 +553,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 let caps = a.capabilities.clone();
                 self.index_capabilities(signer, &caps, false)?;
                 self.put(&StateKey::Agent(*signer), &a);
-                let key = StateKey::AgentDue(release);
-                let mut due: Vec<Address> = self.get(&key)?.unwrap_or_default();
-                if !due.contains(signer) {
-                    due.push(*signer);
-                }
-                self.put(&key, &due);
+                self.enqueue_due(StateKey::AgentDue(release), signer)?;
                 events.push(Event::AgentChanged {
                     agent: *signer,
                     status: AgentStatus::Retiring,

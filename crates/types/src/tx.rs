@@ -421,6 +421,27 @@ impl PreparedTx {
     }
 }
 
+/// Signs a transaction whose `max_fee` is exactly the fee it costs under `params`.
+pub fn sign_with_fee(
+    key: &crate::Keypair,
+    chain_id: &str,
+    nonce: Nonce,
+    payload: Payload,
+    params: &crate::Params,
+) -> SignedTransaction {
+    let mut tx = Transaction {
+        chain_id: chain_id.to_string(),
+        signer: key.address(),
+        nonce,
+        max_fee: 0,
+        payload,
+    };
+    // The encoding's length does not depend on max_fee's value (a fixed 16 bytes).
+    let len = tx.encode().len() + 64;
+    tx.max_fee = params.fee_for(len);
+    key.sign(tx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,9 +62,19 @@ impl From<GatewayError> for OpenAiError {
             GatewayError::Settlement(_) => {
                 OpenAiError(StatusCode::CONFLICT, "invalid_request_error", "settlement_refused", m)
             }
-            GatewayError::Internal(_) => OpenAiError(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal", m),
+            GatewayError::Internal(_) => internal(m),
         }
     }
+}
+
+/// A failure of the node itself, in OpenAI's shape.
+fn internal(e: impl std::fmt::Display) -> OpenAiError {
+    OpenAiError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "internal",
+        e.to_string(),
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -83,14 +93,7 @@ fn now_secs() -> u64 {
 pub async fn models(State(node): State<Arc<Node>>) -> Result<Json<Value>, OpenAiError> {
     let models = tokio::task::spawn_blocking(move || node.served_models())
         .await
-        .map_err(|e| {
-            OpenAiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "internal",
-                e.to_string(),
-            )
-        })??;
+        .map_err(internal)??;
     let data: Vec<Value> = models
         .iter()
         .map(|m| {
@@ -258,14 +261,7 @@ fn sinew_field(a: &Answer) -> Value {
 async fn run(node: Arc<Node>, key: Option<String>, req: InferenceRequest) -> Result<Answer, OpenAiError> {
     tokio::task::spawn_blocking(move || node.infer(key.as_deref(), &req))
         .await
-        .map_err(|e| {
-            OpenAiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "internal",
-                e.to_string(),
-            )
-        })?
+        .map_err(internal)?
         .map_err(OpenAiError::from)
 }
 

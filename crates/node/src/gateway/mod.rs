@@ -17,8 +17,9 @@ use sinew_state::executor::read;
 use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, model_name_hash};
 use sinew_state::{Account, ApiKey, Model, Prepaid, Provider, StateKey};
 use sinew_types::inference::ModelStatus;
+use sinew_types::tx::sign_with_fee;
 use sinew_types::wire::SubmitOutcome;
-use sinew_types::{Address, Amount, Hash, Keypair, Payload, Transaction, TxId};
+use sinew_types::{Address, Amount, Hash, Keypair, Payload, TxId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -492,19 +493,7 @@ impl Node {
                 .latest::<Account>(&StateKey::Account(signer))?
                 .map_or(0, |a| a.nonce);
             let nonce = pooled.unwrap_or(0).max(committed);
-            let params = self.params();
-            let mut tx = Transaction {
-                chain_id: self.chain_id().to_string(),
-                signer,
-                nonce,
-                max_fee: 0,
-                payload: payload.clone(),
-            };
-            let signed = {
-                let len = g.key.sign(tx.clone()).encode().len();
-                tx.max_fee = params.fee_for(len + 16);
-                g.key.sign(tx)
-            };
+            let signed = sign_with_fee(&g.key, self.chain_id(), nonce, payload.clone(), &self.params());
             // When the gateway waits for the commit, the block's own execution is the check: a
             // settlement that fails there serves no answer. Otherwise it is dry-run at admission.
             let mut out = self.submit_with(vec![signed], true, !g.config.wait_for_commit);
