@@ -124,20 +124,32 @@ impl Auditor {
         let head = agent.height()?;
         while self.next_height <= head {
             let b: serde_json::Value = agent.client.get(&format!("/v1/blocks/{}", self.next_height))?;
-            let txs: Vec<sinew_types::SignedTransaction> = serde_json::from_value(b["txs"].clone())
-                .map_err(|e| AgentError::Node(sinew_sdk::SdkError::Decode(e.to_string())))?;
-            for t in txs {
-                if let Payload::SettleInference {
-                    model, answer, receipt, ..
+            let r: serde_json::Value = agent.client.get(&format!("/v1/blocks/{}/receipts", self.next_height))?;
+            let decode = |e: serde_json::Error| AgentError::Node(sinew_sdk::SdkError::Decode(e.to_string()));
+            let txs: Vec<sinew_types::SignedTransaction> = serde_json::from_value(b["txs"].clone()).map_err(decode)?;
+            let receipts: Vec<sinew_types::Receipt> = serde_json::from_value(r["receipts"].clone()).map_err(decode)?;
+            for (t, receipt) in txs.iter().zip(&receipts) {
+                let Payload::SettleInference {
+                    answer,
+                    receipt: claimed,
+                    ..
                 } = &t.tx.payload
-                {
-                    let Ok(digest) = attribution_digest(agent, *model, answer) else {
-                        continue;
-                    };
-                    self.settlements_checked += 1;
-                    if digest != *receipt {
-                        self.settlement_mismatches.push(t.tx.id());
-                    }
+                else {
+                    continue;
+                };
+                // The model is named by the settlement's event (its reservation is gone).
+                let Some(model) = receipt.events.iter().find_map(|e| match e {
+                    sinew_types::Event::InferenceSettled { model, .. } => Some(*model),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                let Ok(digest) = attribution_digest(agent, model, answer) else {
+                    continue;
+                };
+                self.settlements_checked += 1;
+                if digest != *claimed {
+                    self.settlement_mismatches.push(t.tx.id());
                 }
             }
             self.next_height += 1;

@@ -8,6 +8,7 @@ use sinew_agent::examples::{Auditor, FaultyWorker, InferenceWorker};
 use sinew_agent::{run, Agent};
 use sinew_sdk::{format_amount, Client};
 use sinew_state::inference::api_key_hash;
+use sinew_types::inference::KeyScope;
 use sinew_types::task::{task_id, Verification, KIND_ATTRIBUTION, KIND_INFERENCE};
 use sinew_types::{Hash, Keypair, Payload};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -133,7 +134,7 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         &ks[0],
         Payload::RegisterApiKey {
             key_hash: api_key_hash(&api_key),
-            spend_limit: 0,
+            scope: KeyScope::provider(keys.last().context("no dev keys")?.address(), TOKEN),
         },
     )?;
     committed(c, &ks[0], Payload::DepositPrepaid { amount: 10 * TOKEN })?;

@@ -6,7 +6,7 @@ use crate::devnet::{committed, step, TOKEN};
 use anyhow::{Context, Result};
 use sinew_sdk::{format_amount, Client};
 use sinew_state::inference::api_key_hash;
-use sinew_types::inference::{ModelInfo, Pricing, Split};
+use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
 use sinew_types::{Address, Keypair, Payload};
 
 fn rewards(c: &Client, a: &Address) -> Result<u128> {
@@ -67,6 +67,19 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
         "dev0 registered model {name:?} built from datanet {datanet} version 1: 0.01 token per 1,000 prompt \
          tokens, 0.02 per 1,000 answer tokens; fees split 20% owner, 30% provider, 50% contributors"
     );
+    let model: u64 = {
+        let v: serde_json::Value = c.get("/v1/registry/models")?;
+        v["models"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["info"]["name"] == name.as_str()))
+            .and_then(|m| m["id"].as_u64())
+            .context("the model just registered is not listed")?
+    };
+    committed(c, provider, Payload::ServeModel { model, serve: true })?;
+    println!(
+        "dev{} accepted to serve model {model} (a model takes requests only once its provider agrees)",
+        keys.len() - 1
+    );
     // A fresh user: funded, with an API key and a prepaid balance.
     let user = Keypair::dev("devnet-user");
     committed(
@@ -83,11 +96,21 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
         &user,
         Payload::RegisterApiKey {
             key_hash: api_key_hash(&api_key),
-            spend_limit: 0,
+            scope: KeyScope {
+                providers: vec![provider.address()],
+                models: vec![model],
+                max_fee_per_request: TOKEN / 10,
+                spend_limit: TOKEN,
+                voucher_key: None,
+            },
         },
     )?;
     committed(c, &user, Payload::DepositPrepaid { amount: 5 * TOKEN })?;
-    println!("a user registered API key {api_key} and prepaid 5 tokens");
+    println!(
+        "a user registered API key {api_key} (only dev{} may charge it, only for model {model}, at most 0.1 token \
+         per request and 1 token in all) and prepaid 5 tokens",
+        keys.len() - 1
+    );
 
     let watched: Vec<(String, Address)> = [("owner dev0".to_string(), owner.address())]
         .into_iter()

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use rand::RngCore;
 use sinew_sdk::{format_amount, Client};
 use sinew_state::inference::api_key_hash;
-use sinew_types::inference::{ModelInfo, ModelStatus, Pricing, Split};
+use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split};
 use sinew_types::Payload;
 use std::path::Path;
 
@@ -50,6 +50,18 @@ pub enum ProviderCmd {
         /// Base units.
         #[arg(long)]
         amount: u128,
+    },
+    /// Accept to serve a model that names this provider (or stop serving it with --stop).
+    Serve {
+        /// Key name that signs (the provider).
+        #[arg(long)]
+        from: String,
+        /// The model id.
+        #[arg(long)]
+        model: u64,
+        /// Stop serving it.
+        #[arg(long)]
+        stop: bool,
     },
     /// List providers.
     List,
@@ -129,14 +141,27 @@ pub struct RegisterModelArgs {
 /// `sinew apikey ...`.
 #[derive(Subcommand)]
 pub enum ApiKeyCmd {
-    /// Create a new API key bound to the account's prepaid balance (printed once, never stored).
+    /// Create a new API key bound to the account's prepaid balance (printed once, never stored),
+    /// which only the providers (and models) named here may charge.
     Create {
         /// Key name that signs (whose prepaid balance the key spends).
         #[arg(long)]
         from: String,
+        /// A provider that may charge it: address or key name (repeatable, at least one).
+        #[arg(long = "provider", required = true)]
+        providers: Vec<String>,
+        /// A model id it may pay for (repeatable; none: any model of those providers).
+        #[arg(long = "model")]
+        models: Vec<u64>,
+        /// Most one request may cost, in base units.
+        #[arg(long)]
+        max_fee: u128,
         /// Most the key may ever spend (0: no limit).
         #[arg(long, default_value_t = 0)]
         spend_limit: u128,
+        /// Pay only for requests carrying a voucher signed by this key (address or key name).
+        #[arg(long)]
+        voucher_key: Option<String>,
     },
     /// Revoke an API key.
     Revoke {
@@ -239,6 +264,7 @@ pub fn provider(cmd: ProviderCmd, url: &str, dir: &Path) -> Result<()> {
             let provider = keys::resolve_address(dir, &provider)?;
             send(url, dir, &from, Payload::UndelegateFromProvider { provider, amount })
         }
+        ProviderCmd::Serve { from, model, stop } => send(url, dir, &from, Payload::ServeModel { model, serve: !stop }),
         ProviderCmd::List => {
             let v: serde_json::Value = Client::new(url).get("/v1/registry/providers")?;
             println!("{}", serde_json::to_string_pretty(&v["providers"])?);
@@ -275,7 +301,9 @@ pub fn model(cmd: ModelCmd, url: &str, dir: &Path) -> Result<()> {
                 },
                 split: parse_split(&a.split)?,
             };
-            send(url, dir, &a.from, payload)
+            send(url, dir, &a.from, payload)?;
+            println!("the model takes requests once its provider accepts it: sinew provider serve --from <provider key> --model <id>");
+            Ok(())
         }
         ModelCmd::Update {
             from,
@@ -328,7 +356,24 @@ pub fn model(cmd: ModelCmd, url: &str, dir: &Path) -> Result<()> {
 /// `sinew apikey ...`.
 pub fn apikey(cmd: ApiKeyCmd, url: &str, dir: &Path) -> Result<()> {
     match cmd {
-        ApiKeyCmd::Create { from, spend_limit } => {
+        ApiKeyCmd::Create {
+            from,
+            providers,
+            models,
+            max_fee,
+            spend_limit,
+            voucher_key,
+        } => {
+            let scope = KeyScope {
+                providers: providers
+                    .iter()
+                    .map(|p| keys::resolve_address(dir, p))
+                    .collect::<Result<_>>()?,
+                models,
+                max_fee_per_request: max_fee,
+                spend_limit,
+                voucher_key: voucher_key.map(|v| keys::resolve_address(dir, &v)).transpose()?,
+            };
             let mut secret = [0u8; 24];
             rand::rngs::OsRng.fill_bytes(&mut secret);
             let key = format!("sk-sinew-{}", hex::encode(secret));
@@ -338,7 +383,7 @@ pub fn apikey(cmd: ApiKeyCmd, url: &str, dir: &Path) -> Result<()> {
                 &from,
                 Payload::RegisterApiKey {
                     key_hash: api_key_hash(&key),
-                    spend_limit,
+                    scope,
                 },
             )?;
             println!("API key (shown once; the ledger keeps only its hash): {key}");

@@ -314,11 +314,34 @@ fn inference_commands_against_a_serving_devnet() {
     ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no_stake"), "{bad:?}");
     assert!(ok(&run(&["model", "list", "--datanet", "0"])).contains("rivers-lm-0"));
+    // A key that another provider may charge does not work with this gateway.
+    let elsewhere = ok(&run(&[
+        "apikey",
+        "create",
+        "--from",
+        "dev1",
+        "--provider",
+        "dev2",
+        "--max-fee",
+        "1000000000000000",
+    ]));
+    let elsewhere = elsewhere
+        .split("API key")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
     let created = ok(&run(&[
         "apikey",
         "create",
         "--from",
         "dev1",
+        "--provider",
+        "dev3",
+        "--max-fee",
+        "1000000000000000",
         "--spend-limit",
         "5000000000000000",
     ]));
@@ -353,6 +376,7 @@ fn inference_commands_against_a_serving_devnet() {
         }
     };
     assert_eq!(chat(&key), 200);
+    assert_eq!(chat(&elsewhere), 403, "the payer did not name this provider");
     assert!(ok(&run(&["rewards", "show", "dev2"])).contains("claimable rewards"));
     ok(&run(&["rewards", "claim", "--from", "dev2"]));
     let again = run(&["rewards", "claim", "--from", "dev2"]);

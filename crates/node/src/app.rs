@@ -134,11 +134,36 @@ impl Application for NodeApp {
             )
             .map_err(|e| AppError(e.to_string()))?;
         drop(chain);
-        // A gap may close when the missing nonce arrives: keep those; drop every other refusal.
-        let dropped: Vec<_> = rejected
+        // A gap may close when the missing nonce arrives: keep those; drop every other refusal,
+        // the signer's later transactions behind a dropped one (they could never be included),
+        // and whatever waited too long.
+        let mut dropped: Vec<_> = rejected
             .into_iter()
             .filter(|(_, r)| !matches!(r, TxRejection::NonceGap { .. }))
             .collect();
+        {
+            let mut pool = node.pool.lock();
+            let roots: Vec<TxId> = dropped
+                .iter()
+                .filter(|(_, r)| !matches!(r, TxRejection::NonceTooLow { .. }))
+                .map(|(id, _)| *id)
+                .collect();
+            let orphans = pool.successors(&roots);
+            dropped.extend(
+                orphans
+                    .into_iter()
+                    .map(|(id, nonce)| (id, TxRejection::PredecessorDropped { nonce })),
+            );
+            let included: std::collections::HashSet<TxId> = executed.effects.tx_ids.iter().copied().collect();
+            let known: std::collections::HashSet<TxId> = dropped.iter().map(|d| d.0).collect();
+            let expired = pool.expired(Instant::now());
+            dropped.extend(
+                expired
+                    .into_iter()
+                    .filter(|id| !included.contains(id) && !known.contains(id))
+                    .map(|id| (id, TxRejection::Expired)),
+            );
+        }
         if executed.block.txs.is_empty() {
             node.begin_inflight(&[], &dropped);
             node.record_drops(&dropped);

@@ -62,12 +62,31 @@ pub struct ProvenValue {
     pub proof: String,
 }
 
-/// Payloads whose outcome depends on more than a balance: the node dry-runs them at admission.
+/// Payloads the node dry-runs at admission, so one that would only fail is refused for free:
+/// those whose outcome depends on more than a balance but whose check costs only a few state
+/// reads. Payloads that make the ledger ingest, attribute or recompute are never dry-run: a
+/// stranger could otherwise have the node do that work for free, again and again. They pay for
+/// their work (`Payload::work_units`) even when they fail.
 fn needs_dry_run(p: &Payload) -> bool {
     !matches!(
         p,
-        Payload::Transfer { .. } | Payload::Stake { .. } | Payload::Unstake { .. } | Payload::SetParams { .. }
-    )
+        Payload::Transfer { .. }
+            | Payload::Stake { .. }
+            | Payload::Unstake { .. }
+            | Payload::SetParams { .. }
+            | Payload::Contribute { .. }
+            | Payload::SettleInference { .. }
+            | Payload::SubmitResult { .. }
+            | Payload::Challenge { .. }
+    ) && !matches!(p, Payload::PostTask { kind, .. } if sinew_types::task::recomputable(kind))
+}
+
+/// What the cheap admission checks learned of a transaction's signer.
+struct Checked {
+    nonce: u64,
+    balance: sinew_types::Amount,
+    fee: sinew_types::Amount,
+    next_in_line: bool,
 }
 
 /// A counting semaphore for blocking threads.
@@ -276,41 +295,81 @@ impl Node {
         drop(items);
         let params = self.params();
         let chain_id = self.genesis.chain_id.clone();
-        // Contributions: ingest their blobs now, before taking any lock (it may take a while).
-        for ptx in &prepared {
-            if let Payload::Contribute { blob, format, .. } = &ptx.tx.tx.payload {
-                let _ = sinew_state::BlobSource::records(&self.blobs, blob, format);
-            }
-        }
-        // Checks against committed state, read from the in-memory state tree (no disk reads).
-        let chain = self.chain.read();
-        let state = chain.tree();
-        let next_height = chain.head().height + 1;
-        let checked: Vec<Result<u64, AdmitError>> = prepared
-            .iter()
-            .zip(sigs)
-            .map(|(ptx, sig)| {
-                sig.map_err(TxRejection::from)?;
-                stateless_checks(&chain_id, &params, ptx)?;
-                let signer = ptx.tx.tx.signer;
-                let acct: Account = read(state, &StateKey::Account(signer))
-                    .map_err(TxRejection::from)?
-                    .ok_or(TxRejection::UnknownAccount(signer))?;
-                let fee = params.fee_for(ptx.encoded_len);
-                if acct.balance < fee {
-                    return Err(TxRejection::CannotPayFee {
-                        fee,
-                        balance: acct.balance,
+        // Cheap checks first, against the in-memory state tree (no disk reads, a short read
+        // lock): signature, size, chain, fee, the signer's account, nonce and balance.
+        let checked: Vec<Result<Checked, AdmitError>> = {
+            let chain = self.chain.read();
+            let state = chain.tree();
+            prepared
+                .iter()
+                .zip(sigs)
+                .map(|(ptx, sig)| {
+                    sig.map_err(TxRejection::from)?;
+                    stateless_checks(&chain_id, &params, ptx)?;
+                    let signer = ptx.tx.tx.signer;
+                    let acct: Account = read(state, &StateKey::Account(signer))
+                        .map_err(TxRejection::from)?
+                        .ok_or(TxRejection::UnknownAccount(signer))?;
+                    if ptx.tx.tx.nonce < acct.nonce {
+                        return Err(TxRejection::NonceTooLow {
+                            expected: acct.nonce,
+                            got: ptx.tx.tx.nonce,
+                        }
+                        .into());
                     }
-                    .into());
+                    let fee = ptx.fee(&params);
+                    if acct.balance < fee {
+                        return Err(TxRejection::CannotPayFee {
+                            fee,
+                            balance: acct.balance,
+                        }
+                        .into());
+                    }
+                    // The mempool's cheap refusals come before any costly step too.
+                    let (taken, queued) = {
+                        let pool = self.pool.lock();
+                        if pool.contains(&ptx.id) {
+                            return Err(AdmitError::Duplicate(ptx.id));
+                        }
+                        pool.queued(&signer, ptx.tx.tx.nonce)
+                    };
+                    if taken {
+                        return Err(AdmitError::NonceTaken(ptx.tx.tx.nonce));
+                    }
+                    Ok(Checked {
+                        nonce: acct.nonce,
+                        balance: acct.balance,
+                        fee,
+                        // Next in line for its signer: nothing can take its fee away before it
+                        // executes, so work done for it now is paid for.
+                        next_in_line: ptx.tx.tx.nonce == acct.nonce && queued == 0,
+                    })
+                })
+                .collect()
+        };
+        // Then the costly part, holding no lock block production needs, one admission at a time
+        // per spare core: a contribution next in line for its signer gets its blob ingested
+        // (cached, so the block does not wait for it; it will pay for the work, failing or not);
+        // cheap payloads are dry-run against the durable snapshot.
+        let checked: Vec<Result<Checked, AdmitError>> = prepared
+            .iter()
+            .zip(checked)
+            .map(|(ptx, c)| {
+                let c = c?;
+                let payload = &ptx.tx.tx.payload;
+                if let Payload::Contribute { blob, format, .. } = payload {
+                    if !c.next_in_line {
+                        return Ok(c);
+                    }
+                    let _slot = self.verify_slots.acquire();
+                    let _ = sinew_state::BlobSource::records(&self.blobs, blob, format);
+                } else if dry_run && needs_dry_run(payload) && ptx.tx.tx.nonce == c.nonce {
+                    let _slot = self.verify_slots.acquire();
+                    self.dry_run(ptx)?;
                 }
-                if dry_run && needs_dry_run(&ptx.tx.tx.payload) && ptx.tx.tx.nonce == acct.nonce {
-                    self.dry_run(state, next_height, ptx)?;
-                }
-                Ok(acct.nonce)
+                Ok(c)
             })
             .collect();
-        drop(chain);
         let mut out = Vec::with_capacity(prepared.len());
         let mut pool = self.pool.lock();
         let inflight = self.inflight.lock();
@@ -320,7 +379,7 @@ impl Node {
                 if inflight.contains(&id) {
                     return Err(AdmitError::Duplicate(id));
                 }
-                let nonce = check?;
+                let c = check?;
                 let rx = if watch {
                     let (tx, rx) = oneshot::channel();
                     self.waiters.lock().entry(id).or_default().push(tx);
@@ -328,7 +387,7 @@ impl Node {
                 } else {
                     None
                 };
-                if let Err(e) = pool.admit(ptx, nonce) {
+                if let Err(e) = pool.admit(ptx, c.nonce, c.balance, c.fee) {
                     if watch {
                         self.waiters.lock().remove(&id);
                     }
@@ -349,23 +408,19 @@ impl Node {
         out
     }
 
-    /// Executes a transaction on a scratch copy of the next block: a transaction that would
-    /// only fail (and pay a fee for nothing) is refused with the failure's reason instead.
-    fn dry_run(
-        &self,
-        state: &sinew_state::StateTree,
-        height: Height,
-        ptx: &sinew_types::tx::PreparedTx,
-    ) -> Result<(), AdmitError> {
-        let mut ex = sinew_state::BlockExecutor::begin(state, &self.blobs, height).map_err(TxRejection::from)?;
-        ex.execute(ptx)?;
-        let effects = ex.finish();
-        match &effects.receipts[0].status {
-            sinew_types::TxStatus::Success => Ok(()),
-            sinew_types::TxStatus::Failed { code, message } => Err(AdmitError::WouldFail {
-                code: code.clone(),
-                message: message.clone(),
-            }),
+    /// Runs a transaction's payload on a scratch block over the durable state: one that would
+    /// only fail (and pay a fee for nothing) is refused with the failure's reason instead. No
+    /// lock is held: block production goes on meanwhile.
+    fn dry_run(&self, ptx: &sinew_types::tx::PreparedTx) -> Result<(), AdmitError> {
+        let snapshot = self
+            .store
+            .snapshot()
+            .map_err(|e| TxRejection::from(sinew_state::StorageError(e.to_string())))?;
+        let height = self.durable.read().height + 1;
+        let mut ex = sinew_state::BlockExecutor::begin(&snapshot, &self.blobs, height).map_err(TxRejection::from)?;
+        match ex.trial(ptx)? {
+            None => Ok(()),
+            Some((code, message)) => Err(AdmitError::WouldFail { code, message }),
         }
     }
 

@@ -1,10 +1,16 @@
 //! The mempool: signature-checked transactions waiting for a block, in per-signer nonce queues
 //! and arrival order, with duplicate detection and size limits.
+//!
+//! What a stranger can make it hold is bounded by what they can pay: a signer's waiting
+//! transactions never cost more in fees than its balance, nonces may run only so far ahead, and
+//! nothing waits longer than `max_wait_ms` (a transaction behind a nonce that never comes, or
+//! behind one that was dropped, does not sit there for ever).
 
 use sinew_state::TxRejection;
 use sinew_types::tx::PreparedTx;
-use sinew_types::{Address, Nonce, TxId};
-use std::collections::BTreeMap;
+use sinew_types::{Address, Amount, Nonce, TxId};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 
 /// Hash maps keyed by ids and addresses: foldhash, randomly seeded per process.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -20,6 +26,8 @@ pub struct MempoolConfig {
     pub max_per_signer: usize,
     /// How far past the account's next nonce a waiting transaction may be.
     pub max_nonce_gap: u64,
+    /// Longest a transaction may wait for a block, in milliseconds.
+    pub max_wait_ms: u64,
 }
 
 impl Default for MempoolConfig {
@@ -28,6 +36,7 @@ impl Default for MempoolConfig {
             max_txs: 200_000,
             max_per_signer: 4_096,
             max_nonce_gap: 4_096,
+            max_wait_ms: 60_000,
         }
     }
 }
@@ -60,6 +69,16 @@ pub enum AdmitError {
     /// The state machine would reject it.
     #[error(transparent)]
     Rejected(#[from] TxRejection),
+    /// The signer's balance cannot pay the fees of all its waiting transactions and this one.
+    #[error(
+        "the fees of this signer's waiting transactions ({pending}) and this one would exceed its balance {balance}"
+    )]
+    CannotPayPending {
+        /// Fees of what already waits, plus this one's.
+        pending: Amount,
+        /// The balance.
+        balance: Amount,
+    },
     /// It would be included but fail (paying a fee for nothing), for this reason.
     #[error("{message}")]
     WouldFail {
@@ -79,6 +98,7 @@ impl AdmitError {
             AdmitError::Full(_) => "mempool_full",
             AdmitError::SignerFull(_) => "signer_full",
             AdmitError::NonceTooFarAhead { .. } => "nonce_too_far_ahead",
+            AdmitError::CannotPayPending { .. } => "cannot_pay_pending",
             AdmitError::Rejected(r) => r.code(),
             AdmitError::WouldFail { code, .. } => code,
         }
@@ -89,9 +109,14 @@ impl AdmitError {
 #[derive(Default)]
 pub struct Mempool {
     config: MempoolConfig,
-    by_id: HashMap<TxId, u64>,
+    /// Arrival sequence and fee of each waiting transaction.
+    by_id: HashMap<TxId, (u64, Amount)>,
     by_signer: HashMap<Address, BTreeMap<Nonce, u64>>,
     by_arrival: BTreeMap<u64, Arc<PreparedTx>>,
+    /// Arrival times in arrival order (entries of removed transactions are skipped lazily).
+    arrived: VecDeque<(u64, Instant)>,
+    /// Fees of each signer's waiting transactions.
+    pending_fees: HashMap<Address, Amount>,
     next_seq: u64,
 }
 
@@ -127,9 +152,15 @@ impl Mempool {
             .map(|n| n + 1)
     }
 
-    /// Adds a transaction whose signature and stateless checks passed. `account_nonce` is the
-    /// signer's next nonce in committed state.
-    pub fn admit(&mut self, ptx: PreparedTx, account_nonce: Nonce) -> Result<(), AdmitError> {
+    /// Adds a transaction whose signature and stateless checks passed. `account_nonce` and
+    /// `balance` are the signer's in committed state; `fee` is what this transaction costs.
+    pub fn admit(
+        &mut self,
+        ptx: PreparedTx,
+        account_nonce: Nonce,
+        balance: Amount,
+        fee: Amount,
+    ) -> Result<(), AdmitError> {
         let tx = &ptx.tx.tx;
         if self.by_id.contains_key(&ptx.id) {
             return Err(AdmitError::Duplicate(ptx.id));
@@ -151,6 +182,15 @@ impl Mempool {
         if self.by_arrival.len() >= self.config.max_txs {
             return Err(AdmitError::Full(self.by_arrival.len()));
         }
+        let pending = self
+            .pending_fees
+            .get(&tx.signer)
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(fee);
+        if pending > balance {
+            return Err(AdmitError::CannotPayPending { pending, balance });
+        }
         let queue = self.by_signer.entry(tx.signer).or_default();
         if queue.contains_key(&tx.nonce) {
             return Err(AdmitError::NonceTaken(tx.nonce));
@@ -161,9 +201,54 @@ impl Mempool {
         let seq = self.next_seq;
         self.next_seq += 1;
         queue.insert(tx.nonce, seq);
-        self.by_id.insert(ptx.id, seq);
+        self.pending_fees.insert(tx.signer, pending);
+        self.by_id.insert(ptx.id, (seq, fee));
         self.by_arrival.insert(seq, Arc::new(ptx));
+        self.arrived.push_back((seq, Instant::now()));
         Ok(())
+    }
+
+    /// Whether `signer` has a transaction waiting with `nonce`, and how many it has waiting.
+    pub fn queued(&self, signer: &Address, nonce: Nonce) -> (bool, usize) {
+        self.by_signer
+            .get(signer)
+            .map_or((false, 0), |q| (q.contains_key(&nonce), q.len()))
+    }
+
+    /// Waiting transactions of the same signer with a higher nonce than each of `dropped`: they
+    /// can never be included now that their predecessor is gone.
+    pub fn successors(&self, dropped: &[TxId]) -> Vec<(TxId, Nonce)> {
+        let mut out = Vec::new();
+        for id in dropped {
+            let Some(ptx) = self.by_id.get(id).and_then(|s| self.by_arrival.get(&s.0)) else {
+                continue;
+            };
+            let (signer, nonce) = (ptx.tx.tx.signer, ptx.tx.tx.nonce);
+            if let Some(q) = self.by_signer.get(&signer) {
+                for (_, seq) in q.range(nonce + 1..) {
+                    out.push((self.by_arrival[seq].id, nonce));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup_by_key(|o| o.0);
+        out
+    }
+
+    /// Transactions that have waited longer than `max_wait_ms` at `now`.
+    pub fn expired(&mut self, now: Instant) -> Vec<TxId> {
+        let max = Duration::from_millis(self.config.max_wait_ms);
+        let mut out = Vec::new();
+        while let Some(&(seq, at)) = self.arrived.front() {
+            if now.saturating_duration_since(at) <= max {
+                break;
+            }
+            self.arrived.pop_front();
+            if let Some(ptx) = self.by_arrival.get(&seq) {
+                out.push(ptx.id);
+            }
+        }
+        out
     }
 
     /// Up to `max` transactions to try in the next block: arrival order, each signer's nonces
@@ -193,11 +278,17 @@ impl Mempool {
     /// Removes transactions (included in a block or dropped).
     pub fn remove(&mut self, ids: impl IntoIterator<Item = TxId>) {
         for id in ids {
-            let Some(seq) = self.by_id.remove(&id) else {
+            let Some((seq, fee)) = self.by_id.remove(&id) else {
                 continue;
             };
             let ptx = self.by_arrival.remove(&seq).expect("indexes agree");
             let signer = ptx.tx.tx.signer;
+            if let Some(p) = self.pending_fees.get_mut(&signer) {
+                *p = p.saturating_sub(fee);
+                if *p == 0 {
+                    self.pending_fees.remove(&signer);
+                }
+            }
             if let Some(q) = self.by_signer.get_mut(&signer) {
                 q.remove(&ptx.tx.tx.nonce);
                 if q.is_empty() {
@@ -232,23 +323,25 @@ mod tests {
             max_txs: 5,
             max_per_signer: 3,
             max_nonce_gap: 10,
+            max_wait_ms: 60_000,
         });
-        m.admit(tx(&a, 1), 0).unwrap();
-        m.admit(tx(&b, 0), 0).unwrap();
-        m.admit(tx(&a, 0), 0).unwrap();
-        assert_eq!(m.admit(tx(&a, 0), 0), Err(AdmitError::Duplicate(tx(&a, 0).id)));
+        let rich = 1_000_000;
+        m.admit(tx(&a, 1), 0, rich, 1).unwrap();
+        m.admit(tx(&b, 0), 0, rich, 1).unwrap();
+        m.admit(tx(&a, 0), 0, rich, 1).unwrap();
+        assert_eq!(m.admit(tx(&a, 0), 0, rich, 1), Err(AdmitError::Duplicate(tx(&a, 0).id)));
         assert!(matches!(
-            m.admit(tx(&a, 11), 0),
+            m.admit(tx(&a, 11), 0, rich, 1),
             Err(AdmitError::NonceTooFarAhead { .. })
         ));
         assert!(matches!(
-            m.admit(tx(&Keypair::dev("c"), 0), 1),
+            m.admit(tx(&Keypair::dev("c"), 0), 1, rich, 1),
             Err(AdmitError::Rejected(TxRejection::NonceTooLow { .. }))
         ));
-        m.admit(tx(&a, 2), 0).unwrap();
-        assert!(matches!(m.admit(tx(&a, 3), 0), Err(AdmitError::SignerFull(3))));
-        m.admit(tx(&b, 1), 0).unwrap();
-        assert!(matches!(m.admit(tx(&b, 2), 0), Err(AdmitError::Full(5))));
+        m.admit(tx(&a, 2), 0, rich, 1).unwrap();
+        assert!(matches!(m.admit(tx(&a, 3), 0, rich, 1), Err(AdmitError::SignerFull(3))));
+        m.admit(tx(&b, 1), 0, rich, 1).unwrap();
+        assert!(matches!(m.admit(tx(&b, 2), 0, rich, 1), Err(AdmitError::Full(5))));
         // Arrival order, but a's nonce 1 arrived before nonce 0: it waits for the next block.
         let pick = |m: &Mempool| {
             m.candidates(10)
@@ -267,5 +360,47 @@ mod tests {
         m.remove(ids);
         assert!(m.is_empty());
         assert!(m.by_signer.is_empty());
+        assert!(m.pending_fees.is_empty());
+    }
+
+    #[test]
+    fn a_signer_cannot_queue_more_fees_than_it_holds() {
+        let a = Keypair::dev("a");
+        let mut m = Mempool::new(MempoolConfig::default());
+        for n in 0..5 {
+            m.admit(tx(&a, n), 0, 500, 100).unwrap();
+        }
+        assert!(matches!(
+            m.admit(tx(&a, 5), 0, 500, 100),
+            Err(AdmitError::CannotPayPending {
+                pending: 600,
+                balance: 500
+            })
+        ));
+        // Once one leaves (included), there is room again.
+        m.remove([tx(&a, 0).id]);
+        m.admit(tx(&a, 5), 1, 500, 100).unwrap();
+    }
+
+    #[test]
+    fn successors_of_a_dropped_transaction_and_stale_ones_are_found() {
+        let a = Keypair::dev("a");
+        let b = Keypair::dev("b");
+        let mut m = Mempool::new(MempoolConfig {
+            max_wait_ms: 0,
+            ..MempoolConfig::default()
+        });
+        for n in 0..4 {
+            m.admit(tx(&a, n), 0, 1_000, 1).unwrap();
+        }
+        m.admit(tx(&b, 0), 0, 1_000, 1).unwrap();
+        let s: Vec<TxId> = m.successors(&[tx(&a, 1).id]).into_iter().map(|s| s.0).collect();
+        let mut want = vec![tx(&a, 2).id, tx(&a, 3).id];
+        want.sort();
+        assert_eq!(s, want);
+        assert!(m.successors(&[tx(&b, 0).id]).is_empty());
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(m.expired(Instant::now()).len(), 5);
+        assert!(m.expired(Instant::now()).is_empty(), "each is reported once");
     }
 }

@@ -61,31 +61,43 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
     assert_eq!(n.send(0, bad), Err("invalid_datanet".into()));
     assert_eq!(n.send(0, create(CurationPolicy::OwnerCurated)), Ok(TxStatus::Success));
     let contrib = n.contribute(0, "First record about rivers.\n\nSecond record about lakes.");
-    // Bad contributions are refused at admission: no fee, no nonce, nothing changes.
+    // Bad contributions are included and fail: the contributor pays the fee, including the work
+    // of ingesting the blob, and nothing else changes (nobody makes the node ingest for free).
     let before = c.account(&n.keys[1].address(), None).unwrap().account;
+    let fee_of = |p: &Payload| {
+        sinew_sdk::sign_with_fee(&n.keys[1], "sinew-test", 0, p.clone(), &n.params)
+            .tx
+            .max_fee
+    };
     let mut wrong = contrib.clone();
     if let Payload::Contribute { record_count, .. } = &mut wrong {
         *record_count = 5;
     }
-    assert_eq!(n.send(1, wrong), Err("blob_mismatch".into()));
     let mut missing = contrib.clone();
     if let Payload::Contribute { blob, .. } = &mut missing {
         *blob = Hash::of(b"not uploaded");
     }
-    assert_eq!(n.send(1, missing), Err("unknown_blob".into()));
     let mut elsewhere = contrib.clone();
     if let Payload::Contribute { datanet, .. } = &mut elsewhere {
         *datanet = 7;
     }
-    assert_eq!(n.send(1, elsewhere), Err("unknown_datanet".into()));
+    let fees: u128 = [&wrong, &missing, &elsewhere].into_iter().map(fee_of).sum();
+    assert!(fees > 3 * n.params.fee_for(200), "the work is priced");
+    assert_eq!(n.outcome(1, wrong), "blob_mismatch");
+    assert_eq!(n.outcome(1, missing), "unknown_blob");
+    assert_eq!(n.outcome(1, elsewhere), "unknown_datanet");
+    // Cheap transactions that would only fail are still refused at admission, for free.
     assert_eq!(
         n.send(0, Payload::PublishVersion { datanet: 0 }),
         Err("nothing_approved".into())
     );
-    assert_eq!(c.account(&n.keys[1].address(), None).unwrap().account, before);
+    let after = c.account(&n.keys[1].address(), None).unwrap().account;
+    assert_eq!(after.balance, before.balance - fees);
+    assert_eq!(after.nonce, before.nonce + 3);
+    assert_eq!((after.staked, after.unbonding), (before.staked, before.unbonding));
     // The real thing, then a duplicate, then reviews.
     assert_eq!(n.send(1, contrib.clone()), Ok(TxStatus::Success));
-    assert_eq!(n.send(2, contrib), Err("duplicate_record".into()));
+    assert_eq!(n.outcome(2, contrib), "duplicate_record");
     let approve = Payload::Review {
         datanet: 0,
         contribution: 0,

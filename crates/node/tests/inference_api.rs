@@ -7,6 +7,7 @@ mod common;
 use common::{Options, TestNode, USER_KEY};
 use serde_json::{json, Value};
 use sinew_state::inference::api_key_hash;
+use sinew_types::inference::KeyScope;
 use sinew_types::{Hash, Payload};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -116,29 +117,62 @@ fn the_builtin_model_answers_attributes_and_settles_once() {
     assert!(c["choices"][0]["text"].as_str().unwrap().starts_with(" barges"));
     n.wait_tx(c["sinew"]["settlement_tx"].as_str().unwrap());
 
-    // A replayed or forged settlement is refused by the ledger.
+    // A replayed settlement is not even included; a forged or stale receipt fails in the block.
     let request_id: Hash = sinew["request_id"].as_str().unwrap().parse().unwrap();
     let receipt: Hash = sinew["receipt_id"].as_str().unwrap().parse().unwrap();
     let settle = |request_id: Hash, receipt: Hash| Payload::SettleInference {
-        model: 0,
-        api_key: api_key_hash(USER_KEY),
         request_id,
-        prompt_hash: Hash::of(b"p"),
-        input_tokens: 17,
-        output_tokens: 60,
         answer: text.clone(),
         receipt,
     };
-    assert_eq!(n.send(3, settle(request_id, receipt)), Err("already_settled".into()));
+    assert_eq!(n.outcome(3, settle(request_id, receipt)), "no_reservation");
+    n.ok(
+        3,
+        Payload::ReserveInference {
+            api_key: api_key_hash(USER_KEY),
+            request_id: Hash::of(b"fresh"),
+            model: 0,
+            prompt_hash: Hash::of(b"p"),
+            input_tokens: 17,
+            max_output_tokens: 60,
+            max_fee: 1_000,
+            voucher: None,
+        },
+    );
     assert_eq!(
-        n.send(3, settle(Hash::of(b"fresh"), Hash::of(b"forged"))),
-        Err("receipt_mismatch".into())
+        n.outcome(3, settle(Hash::of(b"fresh"), Hash::of(b"forged"))),
+        "receipt_mismatch"
     );
     let stale: Hash = c["sinew"]["receipt_id"].as_str().unwrap().parse().unwrap();
     assert_eq!(
-        n.send(3, settle(Hash::of(b"fresh"), stale)),
-        Err("receipt_mismatch".into()),
+        n.outcome(3, settle(Hash::of(b"fresh"), stale)),
+        "receipt_mismatch",
         "a receipt of another answer"
+    );
+    // A provider that is not the key's cannot even reserve against it.
+    n.ok(4, Payload::Stake { amount: 10_000 });
+    n.ok(
+        4,
+        Payload::RegisterProvider {
+            name: "stranger".into(),
+            endpoint: "builtin".into(),
+        },
+    );
+    assert_eq!(
+        n.outcome(
+            4,
+            Payload::ReserveInference {
+                api_key: api_key_hash(USER_KEY),
+                request_id: Hash::of(b"theft"),
+                model: 0,
+                prompt_hash: Hash::of(b"p"),
+                input_tokens: 1,
+                max_output_tokens: 1,
+                max_fee: 1_000,
+                voucher: None,
+            }
+        ),
+        "not_provider"
     );
     // Lineage both ways.
     let by_datanet: Value = n.client.get("/v1/datanets/0/models").unwrap();
@@ -155,24 +189,45 @@ fn bad_requests_get_clear_errors_and_charge_nothing() {
         ..Options::default()
     });
     n.setup_inference("builtin");
-    n.ok(
-        4,
-        Payload::RegisterApiKey {
-            key_hash: api_key_hash("sk-empty"),
-            spend_limit: 0,
-        },
-    );
-    n.ok(
-        2,
-        Payload::RegisterApiKey {
-            key_hash: api_key_hash("sk-revoked"),
-            spend_limit: 0,
-        },
-    );
+    let provider = n.keys[3].address();
+    let key = |who: usize, name: &str, scope: KeyScope| {
+        n.ok(
+            who,
+            Payload::RegisterApiKey {
+                key_hash: api_key_hash(name),
+                scope,
+            },
+        )
+    };
+    key(4, "sk-empty", KeyScope::provider(provider, 1_000_000));
+    key(2, "sk-revoked", KeyScope::provider(provider, 1_000_000));
     n.ok(
         2,
         Payload::RevokeApiKey {
             key_hash: api_key_hash("sk-revoked"),
+        },
+    );
+    // Keys whose payer did not consent to this request.
+    key(
+        2,
+        "sk-other-provider",
+        KeyScope::provider(n.keys[4].address(), 1_000_000),
+    );
+    key(
+        2,
+        "sk-other-model",
+        KeyScope {
+            models: vec![5],
+            ..KeyScope::provider(provider, 1_000_000)
+        },
+    );
+    key(2, "sk-capped", KeyScope::provider(provider, 20));
+    key(
+        2,
+        "sk-voucher",
+        KeyScope {
+            voucher_key: Some(n.keys[2].address()),
+            ..KeyScope::provider(provider, 1_000_000)
         },
     );
     let before = (n.inference_account(2), n.inference_account(4), n.nonce(3));
@@ -181,6 +236,34 @@ fn bad_requests_get_clear_errors_and_charge_nothing() {
         ("no key", None, good.clone(), 401, "invalid_api_key"),
         ("wrong key", Some("sk-wrong"), good.clone(), 401, "invalid_api_key"),
         ("revoked key", Some("sk-revoked"), good.clone(), 401, "invalid_api_key"),
+        (
+            "key for another provider",
+            Some("sk-other-provider"),
+            good.clone(),
+            403,
+            "key_scope",
+        ),
+        (
+            "key for another model",
+            Some("sk-other-model"),
+            good.clone(),
+            403,
+            "key_scope",
+        ),
+        (
+            "over the per-request cap",
+            Some("sk-capped"),
+            good.clone(),
+            403,
+            "key_scope",
+        ),
+        (
+            "voucher key without a voucher",
+            Some("sk-voucher"),
+            good.clone(),
+            403,
+            "key_scope",
+        ),
         (
             "unknown model",
             Some(USER_KEY),
@@ -276,7 +359,7 @@ fn bad_requests_get_clear_errors_and_charge_nothing() {
 }
 
 /// A minimal OpenAI-compatible upstream: mode 0 answers, 1 is too slow, 2 fails, 3 answers
-/// garbage, 4 lies about its token counts.
+/// garbage, 4 lies about its token counts, 5 answers after 700 ms.
 fn mock_upstream(rt: &tokio::runtime::Runtime, mode: Arc<AtomicU8>, seen: Arc<Mutex<Vec<String>>>) -> String {
     use axum::routing::post;
     let app = axum::Router::new().route(
@@ -298,6 +381,10 @@ fn mock_upstream(rt: &tokio::runtime::Runtime, mode: Arc<AtomicU8>, seen: Arc<Mu
                     }
                     2 => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({ "error": "boom" }))),
                     3 => (axum::http::StatusCode::OK, axum::Json(json!({ "choices": [] }))),
+                    5 => {
+                        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+                        (axum::http::StatusCode::OK, axum::Json(ok))
+                    }
                     _ => {
                         let mut lie = ok;
                         lie["usage"]["completion_tokens"] = json!(1_000_000);
@@ -343,7 +430,7 @@ fn upstream_providers_are_routed_by_adapter_and_their_failures_charge_nothing() 
         "upstream answers are attributed too"
     );
     n.wait_tx(a["sinew"]["settlement_tx"].as_str().unwrap());
-    let before = (n.inference_account(2), n.nonce(3));
+    let before = n.inference_account(2);
     for (m, status, code) in [
         (1, 504, "upstream_timeout"),
         (2, 502, "upstream_error"),
@@ -359,11 +446,15 @@ fn upstream_providers_are_routed_by_adapter_and_their_failures_charge_nothing() 
         );
         assert_eq!((s, v["error"]["code"].as_str()), (status, Some(code)), "mode {m}: {v}");
     }
-    assert_eq!(
-        (n.inference_account(2), n.nonce(3)),
-        before,
-        "nothing charged, nothing settled"
-    );
+    assert_eq!(n.inference_account(2), before, "nothing charged");
+    // Each failed request's hold was given back by the gateway.
+    for _ in 0..500 {
+        if n.held(2) == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(n.held(2), 0, "holds released");
     // And the upstream recovers.
     mode.store(0, Ordering::SeqCst);
     let (s, _) = post(
@@ -373,4 +464,129 @@ fn upstream_providers_are_routed_by_adapter_and_their_failures_charge_nothing() 
         &chat("river-lm", "Danube?", 64),
     );
     assert_eq!(s, 200);
+}
+
+/// Issue 10, hole 8: a caller used to revoke its key or withdraw while its answer was being
+/// generated, get an error, and read the answer from the failed settlement in the block. Now the
+/// request's funds are held on the ledger before the provider answers: the settlement goes
+/// through whatever the caller does meanwhile.
+#[test]
+fn a_caller_cannot_escape_paying_for_a_request_in_flight() {
+    let n = TestNode::start_with(Options {
+        provider: Some(3),
+        upstream_timeout_ms: Some(5_000),
+        ..Options::default()
+    });
+    let mode = Arc::new(AtomicU8::new(5));
+    let url = mock_upstream(&n.rt, mode, Arc::new(Mutex::new(Vec::new())));
+    n.setup_inference(&url);
+    let (prepaid_before, _) = n.inference_account(2);
+    let base = n.url().to_string();
+    let request = std::thread::spawn(move || {
+        let r = ureq::post(&format!("{base}/v1/chat/completions"))
+            .set("authorization", &format!("Bearer {USER_KEY}"))
+            .send_string(&chat("river-lm", "Tell me about the Danube", 64));
+        match r {
+            Ok(r) => (r.status(), r.into_json::<Value>().unwrap()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    });
+    // Once the hold is on the ledger, the caller revokes its key and withdraws all it can.
+    let mut held = 0;
+    for _ in 0..300 {
+        held = n.held(2);
+        if held > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(held > 0, "the request's funds are held before the upstream answers");
+    n.ok(
+        2,
+        Payload::RevokeApiKey {
+            key_hash: api_key_hash(USER_KEY),
+        },
+    );
+    n.ok(
+        2,
+        Payload::WithdrawPrepaid {
+            amount: prepaid_before - held,
+        },
+    );
+    let (status, a) = request.join().unwrap();
+    assert_eq!(status, 200, "{a}");
+    let fee: u128 = a["sinew"]["fee"].as_str().unwrap().parse().unwrap();
+    assert!(fee > 0 && fee <= held);
+    let (prepaid, _) = n.inference_account(2);
+    assert_eq!(
+        prepaid,
+        prepaid_before - fee,
+        "paid (the withdrawal is still on its way)"
+    );
+    assert_eq!(n.held(2), 0);
+    // And the revoked key buys nothing more.
+    let (s, v) = post(
+        &n,
+        "/v1/chat/completions",
+        Some(USER_KEY),
+        &chat("river-lm", "Danube?", 8),
+    );
+    assert_eq!((s, v["error"]["code"].as_str()), (401, Some("invalid_api_key")));
+}
+
+/// Issue 10, hole 9: a dropped transaction of the provider used to leave every later one
+/// waiting behind its nonce for ever. Now the mempool drops them too (they could never be
+/// included), and the gateway re-signs its own.
+#[test]
+fn a_dropped_transaction_does_not_wedge_the_gateway() {
+    let n = TestNode::start_with(Options {
+        provider: Some(3),
+        ..Options::default()
+    });
+    n.setup_inference("builtin");
+    let nonce = n.nonce(3);
+    let sign = |nonce, p| sinew_sdk::sign_with_fee(&n.keys[3], "sinew-test", nonce, p, &n.params);
+    // A settlement with no reservation is admitted (no dry run for work it would do) and dropped
+    // from the block; the transfer behind it could never be included.
+    let lost = sign(
+        nonce,
+        Payload::SettleInference {
+            request_id: Hash::of(b"never reserved"),
+            answer: "x".into(),
+            receipt: Hash::default(),
+        },
+    );
+    let behind = sign(
+        nonce + 1,
+        Payload::Transfer {
+            to: n.keys[4].address(),
+            amount: 1,
+        },
+    );
+    let r = n.client.submit_batch(&[lost.clone(), behind.clone()], true).unwrap();
+    let codes: Vec<String> = r
+        .results
+        .iter()
+        .map(|x| serde_json::to_value(&x.outcome).unwrap().to_string())
+        .collect();
+    assert!(codes[0].contains("no_reservation"), "{codes:?}");
+    assert!(codes[1].contains("predecessor_dropped"), "{codes:?}");
+    assert_eq!(n.nonce(3), nonce, "neither was included");
+    assert!(n
+        .client
+        .tx(&behind.tx.id())
+        .unwrap()
+        .to_string()
+        .contains("predecessor_dropped"));
+    // The gateway goes on answering.
+    for _ in 0..3 {
+        let (s, a) = post(
+            &n,
+            "/v1/chat/completions",
+            Some(USER_KEY),
+            &chat("river-lm", "The Danube", 16),
+        );
+        assert_eq!(s, 200, "{a}");
+    }
 }

@@ -90,6 +90,20 @@ pub enum TxRejection {
     /// A model, provider, key or settlement transaction is malformed.
     #[error("invalid inference transaction: {0}")]
     InvalidInference(String),
+    /// A settlement without a live reservation of its signer: never included, so its answer is
+    /// never published unpaid.
+    #[error("no reservation: {0}")]
+    NoReservation(String),
+    /// The signer's transaction with an earlier nonce was dropped, so this one can never be
+    /// included (the mempool drops it rather than hold it for ever; re-sign and resend).
+    #[error("dropped: the transaction with nonce {nonce} before it was dropped")]
+    PredecessorDropped {
+        /// The dropped predecessor's nonce.
+        nonce: Nonce,
+    },
+    /// It waited in the mempool longer than the node keeps transactions.
+    #[error("dropped: waited longer than the mempool keeps transactions")]
+    Expired,
     /// Reading state failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -114,6 +128,9 @@ impl TxRejection {
             TxRejection::InvalidDatanet(_) => "invalid_datanet",
             TxRejection::InvalidInference(_) => "invalid_inference",
             TxRejection::InvalidTask(_) => "invalid_task",
+            TxRejection::NoReservation(_) => "no_reservation",
+            TxRejection::PredecessorDropped { .. } => "predecessor_dropped",
+            TxRejection::Expired => "expired",
             TxRejection::Storage(_) => "storage",
         }
     }

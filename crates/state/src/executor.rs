@@ -79,6 +79,8 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         ex.release_unbonding()?;
         let released = ex.release_prepaid()?;
         ex.effects.block_events.extend(released);
+        let expired = ex.release_expired_holds()?;
+        ex.effects.block_events.extend(expired);
         let retired = ex.release_agents()?;
         ex.effects.block_events.extend(retired);
         ex.commit_tx_writes();
@@ -194,12 +196,17 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                 got: tx.nonce,
             });
         }
-        let fee = self.params.fee_for(ptx.encoded_len);
+        let fee = ptx.fee(&self.params);
         if acct.balance < fee {
             return Err(TxRejection::CannotPayFee {
                 fee,
                 balance: acct.balance,
             });
+        }
+        // Payload checks that refuse inclusion outright (no fee), because a failure would publish
+        // what must stay private.
+        if let Payload::SettleInference { request_id, .. } = &tx.payload {
+            crate::inference::settlement_admissible(self, &tx.signer, request_id)?;
         }
         // From here on the transaction is included: fee and nonce always stick.
         acct.balance -= fee;
@@ -239,6 +246,25 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         });
         self.effects.tx_ids.push(ptx.id);
         Ok(())
+    }
+
+    /// Runs a transaction's payload as if its fee had been paid, ignoring its nonce, and reports
+    /// how it would end: `Ok(None)` success, `Ok(Some((code, message)))` a failure, `Err` a
+    /// rejection. For admission's advisory dry run against a possibly older snapshot of state
+    /// (where the nonce may not line up yet); nothing it does is kept.
+    pub fn trial(&mut self, ptx: &PreparedTx) -> Result<Option<(String, String)>, TxRejection> {
+        self.check_stateless(ptx)?;
+        let tx = &ptx.tx.tx;
+        if let Payload::SettleInference { request_id, .. } = &tx.payload {
+            crate::inference::settlement_admissible(self, &tx.signer, request_id)?;
+        }
+        let mut acct = self.account(&tx.signer)?.unwrap_or_default();
+        acct.balance = acct.balance.saturating_sub(ptx.fee(&self.params));
+        self.put(&StateKey::Account(tx.signer), &acct);
+        let mut events = Vec::new();
+        let outcome = self.run_payload(&tx.signer, &tx.payload, &mut events)?;
+        self.tx.clear();
+        Ok(outcome.err().map(|f| (f.code.to_string(), f.message)))
     }
 
     fn run_payload(
@@ -349,7 +375,7 @@ pub fn stateless_checks(chain_id: &str, params: &Params, ptx: &PreparedTx) -> Re
             got: tx.chain_id.chars().take(64).collect(),
         });
     }
-    let required = params.fee_for(ptx.encoded_len);
+    let required = ptx.fee(params);
     if tx.max_fee < required {
         return Err(TxRejection::FeeTooLow {
             required,

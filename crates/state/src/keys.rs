@@ -64,6 +64,10 @@ pub enum StateKey {
     AgentDue(Height),
     /// Stakers of a provider and their stake (value: `Vec<(Address, u128)>`, sorted by address).
     ProviderDelegators(Address),
+    /// Funds held for a reserved inference request (value: `Hold`).
+    Hold(Hash),
+    /// Holds expiring at a height (value: `Vec<Hash>`: request ids).
+    HoldDue(Height),
 }
 
 impl StateKey {

@@ -25,7 +25,7 @@ pub use datanet::{BlobSource, BlobSourceError, Contribution, Datanet, DatanetVer
 pub use error::{BlockError, StorageError, TxRejection};
 pub use executor::{BlockEffects, BlockExecutor};
 pub use genesis::{Genesis, GenesisAccount};
-pub use inference::{ApiKey, Model, Prepaid, Provider};
+pub use inference::{ApiKey, Hold, Model, Prepaid, Provider};
 pub use keys::StateKey;
 pub use reader::{MemState, StateReader, WriteSet};
 pub use tasks::{Agent, Reputation, Task};

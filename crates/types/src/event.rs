@@ -276,6 +276,41 @@ pub enum Event {
         /// True for a delegation, false for a withdrawal.
         delegate: bool,
     },
+    /// The most a request can cost was held from the payer's prepaid balance.
+    InferenceReserved {
+        /// The model.
+        model: u64,
+        /// Who pays.
+        payer: Address,
+        /// The provider that will answer.
+        provider: Address,
+        /// The request.
+        request_id: crate::Hash,
+        /// Held base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
+    /// A hold returned to the payer's available balance without a settlement.
+    HoldReleased {
+        /// Who it returns to.
+        payer: Address,
+        /// The request.
+        request_id: crate::Hash,
+        /// Base units.
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+        /// Released by the ledger at its expiry (true) or by the provider (false).
+        expired: bool,
+    },
+    /// A provider accepted (or stopped) serving a model.
+    ModelServed {
+        /// The model.
+        model: u64,
+        /// The provider.
+        provider: Address,
+        /// Whether it serves it now.
+        serve: bool,
+    },
 }
 
 impl Event {
@@ -308,6 +343,9 @@ impl Event {
             Event::TaskCompleted { .. } => "task_completed",
             Event::Slashed { .. } => "slashed",
             Event::Delegation { .. } => "delegation",
+            Event::InferenceReserved { .. } => "inference_reserved",
+            Event::HoldReleased { .. } => "hold_released",
+            Event::ModelServed { .. } => "model_served",
         }
     }
 
@@ -351,6 +389,9 @@ impl Event {
             Event::Delegation {
                 delegator, provider, ..
             } => delegator == account || provider == account,
+            Event::InferenceReserved { payer, provider, .. } => payer == account || provider == account,
+            Event::HoldReleased { payer, .. } => payer == account,
+            Event::ModelServed { provider, .. } => provider == account,
         }
     }
 }

@@ -42,6 +42,12 @@ pub struct Params {
     /// Agents: least stake an agent registers with.
     #[serde(with = "amount::as_string")]
     pub min_agent_stake: Amount,
+    /// Inference: blocks a reservation holds the payer's funds before the ledger releases it.
+    pub inference_hold_blocks: u64,
+    /// Fee per unit of work a transaction causes beyond its own bytes (blob bytes ingested,
+    /// records written, answers attributed, results recomputed: `Payload::work_units`).
+    #[serde(with = "amount::as_string")]
+    pub fee_per_work_unit: Amount,
 }
 
 /// Bounds that no `SetParams` may leave.
@@ -66,6 +72,8 @@ pub mod bounds {
     pub const MAX_ATTRIBUTION_COUNT: u32 = 10_000;
     /// Largest allowed answer size limit (an answer must fit in a transaction).
     pub const MAX_ANSWER_BYTES: u32 = 512 * 1024;
+    /// Shortest inference hold, in blocks (an answer needs time to be generated and settled).
+    pub const MIN_HOLD_BLOCKS: u64 = 10;
     /// Largest fee parameter, to keep fee arithmetic far from overflow.
     pub const MAX_FEE_PARAM: u128 = 1u128 << 96;
 }
@@ -88,13 +96,21 @@ impl Params {
             min_provider_stake: 10_000,
             max_answer_bytes: 16 * 1024,
             min_agent_stake: 1_000,
+            inference_hold_blocks: 10_000,
+            fee_per_work_unit: 10,
         }
     }
 
-    /// The fee for a transaction of `encoded_len` bytes.
+    /// The fee for a transaction of `encoded_len` bytes that causes no work beyond its size.
     pub fn fee_for(&self, encoded_len: usize) -> Amount {
         self.base_fee
             .saturating_add(self.fee_per_byte.saturating_mul(encoded_len as u128))
+    }
+
+    /// The fee for a transaction of `encoded_len` bytes causing `work_units` of work.
+    pub fn fee_with_work(&self, encoded_len: usize, work_units: u64) -> Amount {
+        self.fee_for(encoded_len)
+            .saturating_add(self.fee_per_work_unit.saturating_mul(u128::from(work_units)))
     }
 
     /// Checks the parameters lie within [`bounds`]; returns what is wrong.
@@ -138,7 +154,13 @@ impl Params {
         {
             return Err(format!("inference fees and stakes must be at most {MAX_FEE_PARAM}"));
         }
-        if self.base_fee > MAX_FEE_PARAM || self.fee_per_byte > MAX_FEE_PARAM {
+        if !(MIN_HOLD_BLOCKS..=MAX_UNBONDING).contains(&self.inference_hold_blocks) {
+            return Err(format!(
+                "inference_hold_blocks must be within {MIN_HOLD_BLOCKS}..={MAX_UNBONDING}"
+            ));
+        }
+        if self.base_fee > MAX_FEE_PARAM || self.fee_per_byte > MAX_FEE_PARAM || self.fee_per_work_unit > MAX_FEE_PARAM
+        {
             return Err(format!("fee parameters must be at most {MAX_FEE_PARAM}"));
         }
         Ok(())
@@ -161,6 +183,8 @@ impl Params {
             min_provider_stake: update.min_provider_stake.unwrap_or(self.min_provider_stake),
             max_answer_bytes: update.max_answer_bytes.unwrap_or(self.max_answer_bytes),
             min_agent_stake: update.min_agent_stake.unwrap_or(self.min_agent_stake),
+            inference_hold_blocks: update.inference_hold_blocks.unwrap_or(self.inference_hold_blocks),
+            fee_per_work_unit: update.fee_per_work_unit.unwrap_or(self.fee_per_work_unit),
         }
     }
 }
@@ -202,6 +226,11 @@ pub struct ParamsUpdate {
     /// New least agent stake.
     #[serde(with = "opt_amount")]
     pub min_agent_stake: Option<Amount>,
+    /// New inference hold length.
+    pub inference_hold_blocks: Option<u64>,
+    /// New fee per unit of work.
+    #[serde(with = "opt_amount")]
+    pub fee_per_work_unit: Option<Amount>,
 }
 
 mod opt_amount {

@@ -81,6 +81,12 @@ impl Keypair {
         Address(VerificationKeyBytes::from(&self.signing).into())
     }
 
+    /// Signs arbitrary bytes (vouchers and other off-chain authorizations; callers tag the
+    /// message with its purpose so a signature never means two things).
+    pub fn sign_bytes(&self, message: &[u8]) -> SignatureBytes {
+        SignatureBytes(self.signing.sign(message).to_bytes())
+    }
+
     /// Signs a transaction's canonical encoding.
     pub fn sign(&self, tx: Transaction) -> SignedTransaction {
         let msg = crate::encoding::encode(&tx);

@@ -3,7 +3,7 @@
 use crate::amount::{self, Amount};
 use crate::datanet::{BlobId, DatanetId, DatanetInfo, DatanetRules, Format};
 use crate::encoding::{decode, encode};
-use crate::inference::{ModelId, ModelInfo, ModelStatus, Pricing, Split};
+use crate::inference::{KeyScope, ModelId, ModelInfo, ModelStatus, Pricing, Split, Voucher};
 use crate::signing::{verify_one, SigItem, SignatureBytes, SignatureError};
 use crate::task::{TaskId, Verification};
 use crate::{Address, DecodeError, Hash, Nonce, ParamsUpdate};
@@ -125,13 +125,13 @@ pub enum Payload {
         /// New status (a retired model cannot come back).
         status: Option<ModelStatus>,
     },
-    /// Bind an API key (by its BLAKE3 hash) to the signer's prepaid balance.
+    /// Bind an API key (by its BLAKE3 hash) to the signer's prepaid balance, for the providers
+    /// and models the signer chose, with a per-request cap and a spend limit.
     RegisterApiKey {
         /// BLAKE3 of the key.
         key_hash: Hash,
-        /// Most the key may spend in all (0: no limit).
-        #[serde(with = "amount::as_string")]
-        spend_limit: Amount,
+        /// What the key may be charged for.
+        scope: KeyScope,
     },
     /// Revoke one of the signer's API keys.
     RevokeApiKey {
@@ -151,21 +151,14 @@ pub enum Payload {
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
-    /// Settle one answer: charge the caller's prepaid balance and split the fee. Signed by the
-    /// model's provider; `apply` recomputes the attribution and refuses a receipt that differs.
+    /// Settle one answer against its reservation: the fee (prices and prompt tokens fixed by the
+    /// reservation, answer tokens recounted from the answer) is charged from the held amount and
+    /// split; the rest of the hold returns. Signed by the provider that reserved;
+    /// `apply` recomputes the attribution and refuses a receipt that differs. Without a live
+    /// reservation the settlement is not included at all (so the answer is never published).
     SettleInference {
-        /// The model that answered.
-        model: ModelId,
-        /// The caller's API key hash.
-        api_key: Hash,
-        /// Unique per request (a settlement is never applied twice).
+        /// The reserved request.
         request_id: Hash,
-        /// BLAKE3 of the prompt as received.
-        prompt_hash: Hash,
-        /// Prompt tokens in the model's tokenizer.
-        input_tokens: u64,
-        /// Answer tokens in the model's tokenizer.
-        output_tokens: u64,
         /// The answer text.
         answer: String,
         /// Digest of the attribution receipt of the answer against the model's datanets.
@@ -281,9 +274,67 @@ pub enum Payload {
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
+    /// Hold the most a request can cost from the payer's prepaid balance before the provider
+    /// answers it (signed by the model's provider, within the API key's scope). The hold is
+    /// settled, released by the provider, or released by the ledger when it expires; meanwhile
+    /// the payer can neither withdraw nor spend it elsewhere.
+    ReserveInference {
+        /// The caller's API key hash.
+        api_key: Hash,
+        /// Unique per request (a request is reserved and settled once).
+        request_id: Hash,
+        /// The model.
+        model: ModelId,
+        /// BLAKE3 of the prompt as received.
+        prompt_hash: Hash,
+        /// Prompt tokens in the model's tokenizer (the provider's count; bounded by `max_fee`).
+        input_tokens: u64,
+        /// Most answer tokens.
+        max_output_tokens: u64,
+        /// The most the request may cost: what the gateway quoted and the caller accepted.
+        #[serde(with = "amount::as_string")]
+        max_fee: Amount,
+        /// The payer's signed consent, required by keys registered with a voucher key.
+        voucher: Option<Voucher>,
+    },
+    /// Release a reservation the provider will not settle (the request failed).
+    ReleaseHold {
+        /// The reserved request.
+        request_id: Hash,
+    },
+    /// A provider accepts to serve a model that names it (`serve: true`), or stops serving it.
+    /// Until accepted, a model takes no requests.
+    ServeModel {
+        /// The model.
+        model: ModelId,
+        /// Serve it or not.
+        serve: bool,
+    },
 }
 
+/// Work units of a transaction that makes the ledger recompute a result (a seeded answer of up
+/// to 1,024 tokens, or an attribution): what `PostTask` of a recomputable kind, `SubmitResult`
+/// and `Challenge` pay for, whether or not this one needs it.
+pub const RECOMPUTE_WORK_UNITS: u64 = 1_024;
+
 impl Payload {
+    /// The most work executing this payload can cause beyond reading and writing a few values,
+    /// in units priced by `Params::fee_per_work_unit`: a function of the payload alone, so
+    /// anyone can compute a transaction's fee before signing it. A contribution pays per KiB
+    /// ingested and per record indexed; a settlement per 64 bytes attributed; anything that may
+    /// recompute a task result pays for the longest recomputation.
+    pub fn work_units(&self) -> u64 {
+        match self {
+            Payload::Contribute { size, record_count, .. } => {
+                size.div_ceil(1024).saturating_add(u64::from(*record_count))
+            }
+            Payload::SettleInference { answer, .. } => (answer.len() as u64).div_ceil(64),
+            Payload::PostTask { kind, .. } if crate::task::recomputable(kind) => RECOMPUTE_WORK_UNITS,
+            Payload::SubmitResult { .. } | Payload::Challenge { .. } => RECOMPUTE_WORK_UNITS,
+            _ => 0,
+        }
+    }
+
     /// A short stable name for logs, metrics and filters.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -318,6 +369,9 @@ impl Payload {
             Payload::FinalizeTask { .. } => "finalize_task",
             Payload::DelegateToProvider { .. } => "delegate_to_provider",
             Payload::UndelegateFromProvider { .. } => "undelegate_from_provider",
+            Payload::ReserveInference { .. } => "reserve_inference",
+            Payload::ReleaseHold { .. } => "release_hold",
+            Payload::ServeModel { .. } => "serve_model",
         }
     }
 }
@@ -411,6 +465,11 @@ pub struct PreparedTx {
 }
 
 impl PreparedTx {
+    /// The fee this transaction costs under `params`: its size and the work it causes.
+    pub fn fee(&self, params: &crate::Params) -> Amount {
+        params.fee_with_work(self.encoded_len, self.tx.tx.payload.work_units())
+    }
+
     /// The item to hand to batch signature verification.
     pub fn sig_item(&self) -> SigItem<'_> {
         SigItem {
@@ -438,7 +497,7 @@ pub fn sign_with_fee(
     };
     // The encoding's length does not depend on max_fee's value (a fixed 16 bytes).
     let len = tx.encode().len() + 64;
-    tx.max_fee = params.fee_for(len);
+    tx.max_fee = params.fee_with_work(len, tx.payload.work_units());
     key.sign(tx)
 }
 

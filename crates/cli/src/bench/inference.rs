@@ -11,7 +11,7 @@ use sinew_sdk::Client;
 use sinew_state::inference::api_key_hash;
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules};
-use sinew_types::inference::{ModelInfo, Pricing, Split};
+use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
 use sinew_types::{Keypair, Params, Payload};
 use std::time::{Duration, Instant};
 
@@ -129,12 +129,13 @@ fn setup(
             },
         },
     )?;
+    committed(&c, &keys[3], Payload::ServeModel { model: 0, serve: true })?;
     committed(
         &c,
         &keys[2],
         Payload::RegisterApiKey {
             key_hash: api_key_hash(KEY),
-            spend_limit: 0,
+            scope: KeyScope::provider(keys[3].address(), 1_000 * TOKEN),
         },
     )?;
     committed(&c, &keys[2], Payload::DepositPrepaid { amount: 1_000 * TOKEN })?;

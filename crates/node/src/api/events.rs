@@ -49,6 +49,9 @@ const KINDS: &[&str] = &[
     "task_completed",
     "slashed",
     "delegation",
+    "inference_reserved",
+    "hold_released",
+    "model_served",
 ];
 
 /// Streams events as they are committed.

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use sinew_attribution::Tokenizer;
+use sinew_types::inference::Voucher;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -59,9 +60,19 @@ impl From<GatewayError> for OpenAiError {
                 OpenAiError(StatusCode::GATEWAY_TIMEOUT, "upstream_error", "upstream_timeout", m)
             }
             GatewayError::Upstream(_) => OpenAiError(StatusCode::BAD_GATEWAY, "upstream_error", "upstream_error", m),
-            GatewayError::Settlement(_) => {
-                OpenAiError(StatusCode::CONFLICT, "invalid_request_error", "settlement_refused", m)
+            GatewayError::Forbidden(_) => OpenAiError(StatusCode::FORBIDDEN, "permission_error", "key_scope", m),
+            GatewayError::Ledger { .. } => {
+                OpenAiError(StatusCode::CONFLICT, "invalid_request_error", "ledger_refused", m)
             }
+            GatewayError::Timeout(_) => {
+                OpenAiError(StatusCode::SERVICE_UNAVAILABLE, "server_error", "ledger_timeout", m)
+            }
+            GatewayError::Unavailable(_) => OpenAiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "provider_unavailable",
+                m,
+            ),
             GatewayError::Internal(_) => internal(m),
         }
     }
@@ -81,6 +92,20 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("authorization")?.to_str().ok()?;
     let key = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?.trim();
     (!key.is_empty()).then(|| key.to_string())
+}
+
+/// The payer's voucher, from the `sinew-voucher` header (hex of its canonical encoding).
+fn voucher(headers: &HeaderMap) -> Result<Option<Voucher>, OpenAiError> {
+    let Some(v) = headers.get("sinew-voucher") else {
+        return Ok(None);
+    };
+    let bad_voucher = || bad("the sinew-voucher header must be the hex of a borsh-encoded voucher");
+    let hex = v.to_str().map_err(|_| bad_voucher())?;
+    if hex.len() > 1024 {
+        return Err(bad_voucher());
+    }
+    let bytes = hex::decode(hex.trim()).map_err(|_| bad_voucher())?;
+    borsh::from_slice(&bytes).map(Some).map_err(|_| bad_voucher())
 }
 
 fn now_secs() -> u64 {
@@ -115,7 +140,7 @@ struct Parsed {
     include_usage: bool,
 }
 
-fn parse_common(v: &Value, messages: Vec<(String, String)>) -> Result<Parsed, OpenAiError> {
+fn parse_common(v: &Value, headers: &HeaderMap, messages: Vec<(String, String)>) -> Result<Parsed, OpenAiError> {
     let model = v["model"]
         .as_str()
         .filter(|m| !m.is_empty())
@@ -172,6 +197,7 @@ fn parse_common(v: &Value, messages: Vec<(String, String)>) -> Result<Parsed, Op
             messages,
             max_tokens,
             seed,
+            voucher: voucher(headers)?,
         },
         stream,
         include_usage,
@@ -251,7 +277,7 @@ fn sinew_field(a: &Answer) -> Value {
         .collect();
     json!({
         "model_id": a.model_id, "request_id": a.request_id, "settlement_tx": a.settlement,
-        "fee": a.fee.to_string(), "receipt_id": a.receipt.digest(), "index": a.receipt.index,
+        "fee": a.fee.to_string(), "held": a.held.to_string(), "receipt_id": a.receipt.digest(), "index": a.receipt.index,
         "tokenizer": t.name(), "min_len": a.receipt.min_len, "max_count": a.receipt.max_count,
         "spans": spans, "weights": weights,
         "timings_us": { "answer": a.timings_us[0], "attribution": a.timings_us[1], "settlement": a.timings_us[2] },
@@ -307,7 +333,7 @@ pub async fn chat(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum:
 
 async fn chat_inner(node: Arc<Node>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, OpenAiError> {
     let v = parse_json(&body)?;
-    let p = parse_common(&v, chat_messages(&v)?)?;
+    let p = parse_common(&v, &headers, chat_messages(&v)?)?;
     let model = p.req.model.clone();
     let a = run(node, bearer(&headers), p.req).await?;
     let id = format!("chatcmpl-{}", &a.request_id.to_string()[..24]);
@@ -362,7 +388,7 @@ async fn completions_inner(
         Value::Array(a) if a.len() == 1 && a[0].is_string() => a[0].as_str().unwrap_or_default().to_string(),
         _ => return Err(bad("`prompt` must be a string (or an array of one string)")),
     };
-    let p = parse_common(&v, vec![("user".into(), prompt)])?;
+    let p = parse_common(&v, &headers, vec![("user".into(), prompt)])?;
     let model = p.req.model.clone();
     let a = run(node, bearer(&headers), p.req).await?;
     let id = format!("cmpl-{}", &a.request_id.to_string()[..24]);

@@ -1,24 +1,25 @@
-//! The inference gateway: authenticates a caller by API key, checks and reserves their prepaid
-//! balance, has the model's provider answer (the built-in infini-gram model over the model's
-//! datanet versions, or an upstream OpenAI-compatible server), attributes the answer, and
-//! settles it on the ledger before handing it over: an answer is never served unpaid, and its
-//! request id makes it impossible to charge twice.
+//! The inference gateway: authenticates a caller by API key (within the scope its payer gave
+//! the key), holds the most the request can cost on the ledger (a committed reservation: from then
+//! on nothing the caller does can make the settlement fail), has the model's provider answer (the
+//! built-in infini-gram model over the model's datanet versions, or an upstream OpenAI-compatible
+//! server), attributes the answer, and settles it on the ledger before handing it over: an answer
+//! is never served unpaid, and its request id makes it impossible to charge twice.
 
+mod generate;
+mod ledger;
 mod upstream;
 
 pub use upstream::UpstreamError;
 
 use crate::core::Node;
-use crate::mempool::AdmitError;
+use ledger::deadline_in;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use sinew_attribution::{generate_tokens, Receipt, Sampling, Tokenizer};
+use sinew_attribution::{Receipt, Tokenizer};
 use sinew_state::executor::read;
 use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, model_name_hash};
-use sinew_state::{Account, ApiKey, Model, Prepaid, Provider, StateKey};
-use sinew_types::inference::ModelStatus;
-use sinew_types::tx::sign_with_fee;
-use sinew_types::wire::SubmitOutcome;
+use sinew_state::{ApiKey, Model, Prepaid, StateKey};
+use sinew_types::inference::Voucher;
 use sinew_types::{Address, Amount, Hash, Keypair, Payload, TxId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,7 +39,10 @@ pub struct GatewayConfig {
     pub upstream_timeout_ms: u64,
     /// Return an answer only once its settlement is committed (durable): even a crash of the
     /// node right after cannot leave it unpaid. Off: once admitted (lower latency at low load).
+    /// The reservation before the answer is always waited for.
     pub wait_for_commit: bool,
+    /// How long the gateway waits for its reservation or settlement to commit, in milliseconds.
+    pub commit_timeout_ms: u64,
 }
 
 impl Default for GatewayConfig {
@@ -49,6 +53,7 @@ impl Default for GatewayConfig {
             default_max_tokens: 128,
             upstream_timeout_ms: 30_000,
             wait_for_commit: true,
+            commit_timeout_ms: 30_000,
         }
     }
 }
@@ -74,9 +79,24 @@ pub enum GatewayError {
     /// The upstream failed, timed out or answered nonsense.
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
-    /// The settlement was refused by the ledger.
-    #[error("settlement refused: {0}")]
-    Settlement(String),
+    /// The API key may not pay for this request (provider, model or per-request cap outside
+    /// its scope, or a voucher is missing or wrong).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The ledger refused or failed one of the gateway's transactions.
+    #[error("the ledger refused the request: {code}: {message}")]
+    Ledger {
+        /// The ledger's failure code.
+        code: String,
+        /// Why.
+        message: String,
+    },
+    /// The ledger did not commit in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// The provider cannot pay the fees of its own transactions now.
+    #[error("{0}")]
+    Unavailable(String),
     /// The node failed.
     #[error("{0}")]
     Internal(String),
@@ -93,6 +113,8 @@ pub struct InferenceRequest {
     pub max_tokens: Option<u32>,
     /// Sampling seed (none: greedy).
     pub seed: Option<u64>,
+    /// The payer's signed consent (required by voucher keys; its request id is used).
+    pub voucher: Option<Voucher>,
 }
 
 impl InferenceRequest {
@@ -133,6 +155,8 @@ pub struct Answer {
     pub request_id: Hash,
     /// The settlement transaction.
     pub settlement: TxId,
+    /// The most the request could have cost (what was held).
+    pub held: Amount,
     /// The fee charged.
     pub fee: Amount,
     /// The attribution receipt.
@@ -144,24 +168,17 @@ pub struct Answer {
     pub contributors: Vec<(u64, u64, u64, Address)>,
 }
 
-/// Resolves when a submitted transaction is committed or dropped.
-type CommitWatch = tokio::sync::oneshot::Receiver<SubmitOutcome>;
-
-/// Runs a future to completion on a small current-thread runtime (outside tokio).
-fn futures_lite_block_on(f: impl std::future::Future<Output = ()>) {
-    if let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() {
-        rt.block_on(f);
-    }
-}
-
 /// The gateway state of a node that serves models.
 pub struct Gateway {
     key: Keypair,
     config: GatewayConfig,
-    /// Amounts reserved per payer for requests in progress or settlements not yet committed.
+    /// Amounts this gateway is about to hold per payer (reservations submitted, not yet
+    /// committed), so concurrent requests do not over-reserve and pay fees for failures.
     reserved: Mutex<HashMap<Address, Amount>>,
-    /// Serializes nonce assignment of settlement transactions.
+    /// Serializes nonce assignment of the gateway's transactions.
     nonce_lock: Mutex<()>,
+    /// Requests between reservation and settlement (each needs a fee-paying transaction).
+    in_flight: AtomicU64,
     counter: AtomicU64,
     agent: ureq::Agent,
 }
@@ -177,6 +194,7 @@ impl Gateway {
             config,
             reserved: Mutex::default(),
             nonce_lock: Mutex::default(),
+            in_flight: AtomicU64::new(0),
             counter: AtomicU64::new(0),
             agent,
         }
@@ -198,7 +216,7 @@ impl Gateway {
     }
 }
 
-/// A reservation released on drop unless handed on.
+/// A local reservation (before the ledger holds it), released on drop.
 struct Reservation<'a> {
     gateway: &'a Gateway,
     payer: Address,
@@ -209,6 +227,29 @@ impl Drop for Reservation<'_> {
     fn drop(&mut self) {
         self.gateway.release(&self.payer, self.amount);
     }
+}
+
+/// A request in flight (counted so the provider keeps enough to pay its fees).
+struct InFlight<'a>(&'a Gateway);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What authentication established about a request.
+struct Authorized {
+    key_hash: Hash,
+    key: ApiKey,
+    model: Model,
+    tokenizer: Tokenizer,
+    max_tokens: u32,
+}
+
+/// Largest settlement the gateway may have to pay a fee for, in bytes (answer plus envelope).
+fn settlement_bytes(max_answer_bytes: u32) -> usize {
+    max_answer_bytes as usize + 512
 }
 
 impl Node {
@@ -222,19 +263,19 @@ impl Node {
         let _ = self.gateway.set(Arc::new(Gateway::new(key, config)));
     }
 
-    fn latest<T: borsh::BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, GatewayError> {
+    pub(crate) fn latest<T: borsh::BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, GatewayError> {
         let chain = self.chain.read();
         read(chain.tree(), key).map_err(|e| GatewayError::Internal(e.to_string()))
     }
 
-    /// The models this gateway serves (active, provided by its key), by name.
+    /// The models this gateway serves (taking requests, provided by its key), by name.
     pub fn served_models(&self) -> Result<Vec<Model>, GatewayError> {
         let g = self.gateway().ok_or(GatewayError::NotServing)?;
         let next: u64 = self.latest(&StateKey::NextModelId)?.unwrap_or(0);
         let mut out = Vec::new();
         for id in 0..next {
             if let Some(m) = self.latest::<Model>(&StateKey::Model(id))? {
-                if m.provider == g.provider() && m.status == ModelStatus::Active {
+                if m.provider == g.provider() && m.takes_requests() {
                     out.push(m);
                 }
             }
@@ -243,9 +284,13 @@ impl Node {
         Ok(out)
     }
 
-    /// Authenticates, answers, attributes and settles one request.
-    pub fn infer(&self, api_key: Option<&str>, req: &InferenceRequest) -> Result<Answer, GatewayError> {
-        let g = self.gateway().ok_or(GatewayError::NotServing)?;
+    /// Checks the key, its scope and the request against this gateway's limits.
+    fn authorize(
+        &self,
+        g: &Gateway,
+        api_key: Option<&str>,
+        req: &InferenceRequest,
+    ) -> Result<Authorized, GatewayError> {
         let api_key = api_key
             .ok_or_else(|| GatewayError::Unauthorized("missing API key (send Authorization: Bearer <key>)".into()))?;
         let key_hash = api_key_hash(api_key);
@@ -260,23 +305,47 @@ impl Node {
         let model: Model = self
             .latest(&StateKey::Model(id))?
             .ok_or_else(|| GatewayError::Internal("model name points nowhere".into()))?;
-        if model.status != ModelStatus::Active {
-            return Err(GatewayError::ModelNotFound(format!(
-                "the model `{}` is not active",
-                req.model
-            )));
-        }
         if model.provider != g.provider() {
             return Err(GatewayError::ModelNotFound(format!(
                 "the model `{}` is served by provider {}, not by this gateway",
                 req.model, model.provider
             )));
         }
-        let prompt = req.prompt_text();
-        if prompt.len() > g.config.max_prompt_bytes {
+        if !model.takes_requests() {
+            return Err(GatewayError::ModelNotFound(format!(
+                "the model `{}` is not taking requests",
+                req.model
+            )));
+        }
+        if !key.scope.allows(&g.provider(), id) {
+            return Err(GatewayError::Forbidden(format!(
+                "this API key does not allow provider {} to charge it for `{}`",
+                g.provider(),
+                req.model
+            )));
+        }
+        match (&key.scope.voucher_key, &req.voucher) {
+            (Some(_), None) => {
+                return Err(GatewayError::Forbidden(
+                    "this API key pays only for requests with a voucher (header sinew-voucher)".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(GatewayError::Forbidden(
+                    "this API key has no voucher key; send the request without a voucher".into(),
+                ))
+            }
+            (Some(vk), Some(v)) if !v.verify(self.chain_id(), &key_hash, vk) || v.model != id => {
+                return Err(GatewayError::Forbidden(
+                    "the voucher is not signed by this key's voucher key for this model".into(),
+                ))
+            }
+            _ => {}
+        }
+        let prompt_len = req.prompt_text().len();
+        if prompt_len > g.config.max_prompt_bytes {
             return Err(GatewayError::BadRequest(format!(
-                "the prompt has {} bytes, more than this gateway's limit of {}",
-                prompt.len(),
+                "the prompt has {prompt_len} bytes, more than this gateway's limit of {}",
                 g.config.max_prompt_bytes
             )));
         }
@@ -292,90 +361,115 @@ impl Node {
             .tokenizer
             .parse()
             .map_err(|e: sinew_attribution::TokenizerError| GatewayError::Internal(e.to_string()))?;
-        let input_tokens = tokenizer.tokens(prompt.as_bytes()).map_or(0, |t| t.len()) as u64;
+        Ok(Authorized {
+            key_hash,
+            key,
+            model,
+            tokenizer,
+            max_tokens,
+        })
+    }
+
+    /// Authenticates, holds, answers, attributes and settles one request.
+    pub fn infer(&self, api_key: Option<&str>, req: &InferenceRequest) -> Result<Answer, GatewayError> {
+        let g = self.gateway().ok_or(GatewayError::NotServing)?;
+        let auth = self.authorize(g, api_key, req)?;
+        let prompt = req.prompt_text();
+        let input_tokens = auth.tokenizer.tokens(prompt.as_bytes()).map_or(0, |t| t.len()) as u64;
         let params = self.params();
-        let price = |out: u64| {
-            model
-                .pricing
-                .price(input_tokens, out)
-                .and_then(|p| p.checked_add(params.inference_platform_fee))
-        };
-        let max_fee = price(u64::from(max_tokens))
+        let max_fee = auth
+            .model
+            .pricing
+            .price(input_tokens, u64::from(auth.max_tokens))
+            .and_then(|p| p.checked_add(params.inference_platform_fee))
             .ok_or_else(|| GatewayError::BadRequest("the price of this request overflows".into()))?;
-        // Reserve the most this request can cost against the prepaid balance.
-        let payer = key.account;
-        let reservation = {
-            let prepaid: Prepaid = self.latest(&StateKey::Prepaid(payer))?.unwrap_or_default();
-            let mut reserved = g.reserved.lock();
-            let held = reserved.get(&payer).copied().unwrap_or(0);
-            let available = prepaid.available().saturating_sub(held);
-            if available < max_fee {
-                return Err(GatewayError::InsufficientFunds(format!(
-                    "prepaid balance available {available} cannot cover up to {max_fee} for this request \
-                     (deposit with `sinew prepaid deposit`)"
-                )));
-            }
-            if key.spend_limit > 0 && key.spent.saturating_add(held).saturating_add(max_fee) > key.spend_limit {
-                return Err(GatewayError::InsufficientFunds(format!(
-                    "this API key's spend limit of {} would be exceeded",
-                    key.spend_limit
-                )));
-            }
-            *reserved.entry(payer).or_insert(0) += max_fee;
-            Reservation {
-                gateway: g,
-                payer,
-                amount: max_fee,
-            }
-        };
-        let provider: Provider = self
-            .latest(&StateKey::Provider(g.provider()))?
-            .ok_or_else(|| GatewayError::Internal("this gateway's provider is not registered".into()))?;
-        let corpus = {
-            let chain = self.chain.read();
-            model_corpus(chain.tree(), &self.blobs, &model.info)
-                .map_err(|e| GatewayError::Internal(format!("the model's datanet index: {e}")))?
-        };
-        let started = std::time::Instant::now();
-        let (text, output_tokens, finish_reason) = if provider.endpoint == "builtin" {
-            let sampling = req.seed.map_or(Sampling::Greedy, Sampling::Seeded);
-            let (bytes, _, generated) =
-                generate_tokens(&corpus.0, req.last_message().as_bytes(), max_tokens as usize, sampling);
-            let text = String::from_utf8(bytes).map_err(|e| GatewayError::Internal(e.to_string()))?;
-            let finish = if generated >= max_tokens as usize {
-                "length"
-            } else {
-                "stop"
-            };
-            (text, generated as u64, finish)
-        } else {
-            let name = model.info.adapter.as_deref().unwrap_or(&model.info.base_model);
-            let reply = upstream::chat(&g.agent, &provider.endpoint, name, req, max_tokens)?;
-            // We count the answer ourselves, in the model's tokenizer; an upstream whose claim is
-            // far from it is lying or broken, and nobody is charged.
-            let ours = tokenizer.tokens(reply.text.as_bytes()).map_or(0, |t| t.len()) as u64;
-            if let Some(claimed) = reply.completion_tokens {
-                if claimed > 4 * ours + 16 || 4 * claimed + 16 < ours {
-                    return Err(UpstreamError::Implausible(format!(
-                        "the upstream claims {claimed} answer tokens; the answer has about {ours}"
-                    ))
-                    .into());
-                }
-            }
-            (reply.text, ours, reply.finish_reason)
-        };
-        if text.len() > params.max_answer_bytes as usize {
-            return Err(GatewayError::Upstream(UpstreamError::Implausible(format!(
-                "the answer has {} bytes, more than the ledger settles ({})",
-                text.len(),
-                params.max_answer_bytes
-            ))));
+        if max_fee > auth.key.scope.max_fee_per_request {
+            return Err(GatewayError::Forbidden(format!(
+                "this request may cost {max_fee}, more than the key's per-request cap of {} (ask for fewer max_tokens)",
+                auth.key.scope.max_fee_per_request
+            )));
         }
-        let served = started.elapsed();
-        let receipt = answer_receipt(&corpus, &text, &params);
-        let attributed = started.elapsed();
-        let fee = price(output_tokens).ok_or_else(|| GatewayError::Internal("fee overflow".into()))?;
-        let request_id = Hash::tagged(
+        if let Some(v) = &req.voucher {
+            if v.max_fee < max_fee {
+                return Err(GatewayError::Forbidden(format!(
+                    "this request may cost {max_fee}, more than the voucher's {}",
+                    v.max_fee
+                )));
+            }
+        }
+        // The provider pays a fee for the reservation and the settlement of every request.
+        g.in_flight.fetch_add(1, Ordering::AcqRel);
+        let _in_flight = InFlight(g);
+        let pending = 2 * g.in_flight.load(Ordering::Acquire);
+        if !self.provider_can_pay(g, pending, settlement_bytes(params.max_answer_bytes))? {
+            return Err(GatewayError::Unavailable(
+                "the provider's balance cannot pay the ledger fees of more requests now; retry later".into(),
+            ));
+        }
+        let payer = auth.key.account;
+        let local = self.reserve_locally(g, &auth, payer, max_fee)?;
+        let request_id = match &req.voucher {
+            Some(v) => v.request_id,
+            None => self.new_request_id(g, &auth.key_hash),
+        };
+        let reserve = Payload::ReserveInference {
+            api_key: auth.key_hash,
+            request_id,
+            model: auth.model.id,
+            prompt_hash: Hash::of(prompt.as_bytes()),
+            input_tokens,
+            max_output_tokens: u64::from(auth.max_tokens),
+            max_fee,
+            voucher: req.voucher.clone(),
+        };
+        let deadline = deadline_in(g.config.commit_timeout_ms);
+        match self.commit_own(g, &reserve, true, deadline) {
+            Ok(_) => drop(local),
+            Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
+            Err(e) => return Err(e),
+        }
+        // From here the ledger holds the funds: give the hold back on any failure.
+        let result = self.answer_and_settle(g, &auth, req, request_id, input_tokens, max_fee);
+        if result.is_err() {
+            self.release_soon(g, request_id);
+        }
+        result
+    }
+
+    fn reserve_locally<'g>(
+        &self,
+        g: &'g Gateway,
+        auth: &Authorized,
+        payer: Address,
+        max_fee: Amount,
+    ) -> Result<Reservation<'g>, GatewayError> {
+        let prepaid: Prepaid = self.latest(&StateKey::Prepaid(payer))?.unwrap_or_default();
+        let mut reserved = g.reserved.lock();
+        let pending = reserved.get(&payer).copied().unwrap_or(0);
+        let available = prepaid.available().saturating_sub(pending);
+        if available < max_fee {
+            return Err(GatewayError::InsufficientFunds(format!(
+                "prepaid balance available {available} cannot cover up to {max_fee} for this request \
+                 (deposit with `sinew prepaid deposit`)"
+            )));
+        }
+        let limit = auth.key.scope.spend_limit;
+        let committed = auth.key.spent.saturating_add(auth.key.held).saturating_add(pending);
+        if limit > 0 && committed.saturating_add(max_fee) > limit {
+            return Err(GatewayError::InsufficientFunds(format!(
+                "this API key's spend limit of {limit} would be exceeded"
+            )));
+        }
+        *reserved.entry(payer).or_insert(0) += max_fee;
+        Ok(Reservation {
+            gateway: g,
+            payer,
+            amount: max_fee,
+        })
+    }
+
+    fn new_request_id(&self, g: &Gateway, key_hash: &Hash) -> Hash {
+        Hash::tagged(
             b"sinew/request",
             &[
                 g.provider().0.as_slice(),
@@ -388,84 +482,69 @@ impl Node {
                 key_hash.0.as_slice(),
             ]
             .concat(),
-        );
-        let payload = Payload::SettleInference {
-            model: id,
-            api_key: key_hash,
-            request_id,
-            prompt_hash: Hash::of(prompt.as_bytes()),
-            input_tokens,
-            output_tokens,
-            answer: text.clone(),
-            receipt: receipt.digest(),
-        };
-        // Keep the actual fee reserved until the settlement commits.
-        drop(reservation);
-        *g.reserved.lock().entry(payer).or_insert(0) += fee;
-        let mut settlement = match self.submit_settlement(g, payload) {
-            Ok(s) => s,
-            Err(e) => {
-                g.release(&payer, fee);
-                return Err(e);
-            }
-        };
-        if g.config.wait_for_commit {
-            let rx = settlement.1.take().expect("settlements are watched");
-            let outcome = rx.blocking_recv();
-            g.release(&payer, fee);
-            match outcome {
-                Ok(SubmitOutcome::Committed { receipt, .. }) => {
-                    if let sinew_types::TxStatus::Failed { code, message } = receipt.status {
-                        return Err(GatewayError::Settlement(format!("{code}: {message}")));
-                    }
-                }
-                Ok(SubmitOutcome::Dropped { code, reason }) => {
-                    return Err(GatewayError::Settlement(format!("{code}: {reason}")))
-                }
-                other => return Err(GatewayError::Internal(format!("settlement not committed: {other:?}"))),
-            }
-        }
-        let contributors = self.contributors_of(&model, &receipt)?;
-        let settled = started.elapsed();
-        let timings_us = [
-            served.as_micros() as u64,
-            (attributed - served).as_micros() as u64,
-            (settled - attributed).as_micros() as u64,
-        ];
-        self.release_on_commit(payer, fee, settlement.1);
-        Ok(Answer {
-            model_id: id,
-            text,
-            finish_reason,
-            input_tokens,
-            output_tokens,
-            request_id,
-            settlement: settlement.0,
-            fee,
-            receipt,
-            timings_us,
-            contributors,
-        })
+        )
     }
 
-    /// Releases a settled fee's reservation once the settlement is committed (or dropped): from
-    /// then on the ledger's prepaid balance accounts for it. (Nothing to do when the gateway
-    /// already waited for the commit.)
-    fn release_on_commit(&self, payer: Address, fee: Amount, rx: Option<CommitWatch>) {
-        let Some(g) = self.gateway.get().cloned() else { return };
-        let Some(rx) = rx else { return };
-        let release = async move {
-            let _ = rx.await;
-            g.release(&payer, fee);
+    /// Has the provider answer a held request, attributes the answer and settles it.
+    fn answer_and_settle(
+        &self,
+        g: &Gateway,
+        auth: &Authorized,
+        req: &InferenceRequest,
+        request_id: Hash,
+        input_tokens: u64,
+        held: Amount,
+    ) -> Result<Answer, GatewayError> {
+        let params = self.params();
+        let corpus = {
+            let chain = self.chain.read();
+            model_corpus(chain.tree(), &self.blobs, &auth.model.info)
+                .map_err(|e| GatewayError::Internal(format!("the model's datanet index: {e}")))?
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => {
-                h.spawn(release);
-            }
-            Err(_) => {
-                std::thread::spawn(move || futures_lite_block_on(release));
-            }
-        }
+        let started = std::time::Instant::now();
+        let generated = self.generate(g, auth, req, &corpus.0, params.max_answer_bytes)?;
+        let served = started.elapsed();
+        let receipt = answer_receipt(&corpus, &generated.text, &params);
+        let attributed = started.elapsed();
+        let fee = auth
+            .model
+            .pricing
+            .price(input_tokens, generated.tokens)
+            .and_then(|p| p.checked_add(params.inference_platform_fee))
+            .filter(|f| *f <= held)
+            .ok_or_else(|| GatewayError::Internal("fee beyond the hold".into()))?;
+        let settle = Payload::SettleInference {
+            request_id,
+            answer: generated.text.clone(),
+            receipt: receipt.digest(),
+        };
+        let deadline = deadline_in(g.config.commit_timeout_ms);
+        let settlement = if g.config.wait_for_commit {
+            // The block's own execution is the check: a settlement that fails there serves nothing.
+            self.commit_own(g, &settle, false, deadline)?.0
+        } else {
+            self.submit_own(g, &settle, true)?.0
+        };
+        let contributors = self.contributors_of(&auth.model, &receipt)?;
+        let settled = started.elapsed();
+        Ok(Answer {
+            model_id: auth.model.id,
+            text: generated.text,
+            finish_reason: generated.finish_reason,
+            input_tokens,
+            output_tokens: generated.tokens,
+            request_id,
+            settlement,
+            held,
+            fee,
+            receipt,
+            timings_us: [
+                served.as_micros() as u64,
+                (attributed - served).as_micros() as u64,
+                (settled - attributed).as_micros() as u64,
+            ],
+            contributors,
+        })
     }
 
     fn contributors_of(&self, model: &Model, receipt: &Receipt) -> Result<Vec<(u64, u64, u64, Address)>, GatewayError> {
@@ -480,36 +559,15 @@ impl Node {
         }
         Ok(out)
     }
+}
 
-    /// Signs and admits a settlement with the next free nonce of the provider's account.
-    fn submit_settlement(&self, g: &Gateway, payload: Payload) -> Result<(TxId, Option<CommitWatch>), GatewayError> {
-        let _serial = g.nonce_lock.lock();
-        let signer = g.provider();
-        for _ in 0..4 {
-            // The pool first, then the tree: a transaction leaves the pool only after the tree
-            // holds it, so one of the two always accounts for it.
-            let pooled = self.pool.lock().next_nonce(&signer);
-            let committed = self
-                .latest::<Account>(&StateKey::Account(signer))?
-                .map_or(0, |a| a.nonce);
-            let nonce = pooled.unwrap_or(0).max(committed);
-            let signed = sign_with_fee(&g.key, self.chain_id(), nonce, payload.clone(), &self.params());
-            // When the gateway waits for the commit, the block's own execution is the check: a
-            // settlement that fails there serves no answer. Otherwise it is dry-run at admission.
-            let mut out = self.submit_with(vec![signed], true, !g.config.wait_for_commit);
-            let (id, result) = out.pop().expect("one result per transaction");
-            match result {
-                Ok(rx) => return Ok((id, rx)),
-                Err(AdmitError::NonceTaken(_)) => continue,
-                Err(AdmitError::Rejected(sinew_state::TxRejection::NonceTooLow { .. })) => continue,
-                Err(AdmitError::WouldFail { code, message }) => {
-                    return Err(GatewayError::Settlement(format!("{code}: {message}")))
-                }
-                Err(e) => return Err(GatewayError::Settlement(e.to_string())),
-            }
-        }
-        Err(GatewayError::Settlement(
-            "could not find a free nonce for the settlement".into(),
-        ))
+/// A refused reservation, as the caller should see it.
+fn reservation_refused(code: String, message: String) -> GatewayError {
+    match code.as_str() {
+        "insufficient_prepaid" | "spend_limit" => GatewayError::InsufficientFunds(message),
+        "out_of_scope" | "over_request_cap" | "voucher_required" | "bad_voucher" | "voucher_expired"
+        | "over_voucher" | "no_voucher_key" | "revoked_key" | "unknown_key" => GatewayError::Forbidden(message),
+        "request_exists" => GatewayError::BadRequest(format!("this request id was already used: {message}")),
+        _ => GatewayError::Ledger { code, message },
     }
 }

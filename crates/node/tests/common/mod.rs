@@ -8,7 +8,7 @@ use sinew_sdk::{sign_with_fee, Client, SubmitOutcome};
 use sinew_state::fuzz_harness::test_genesis;
 use sinew_state::inference::api_key_hash;
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
-use sinew_types::inference::{ModelInfo, Pricing, Split};
+use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
 use sinew_types::{Keypair, Params, Payload, TxStatus};
 
 pub struct TestNode {
@@ -79,14 +79,34 @@ impl TestNode {
             .nonce
     }
 
-    /// Submits and waits: Ok(receipt status) or Err(refusal code).
+    /// Submits and waits: Ok(receipt status) or Err(code of the refusal at admission, or of
+    /// the drop from the block).
     pub fn send(&self, who: usize, payload: Payload) -> Result<TxStatus, String> {
         let tx = sign_with_fee(&self.keys[who], "sinew-test", self.nonce(who), payload, &self.params);
         match self.client.submit(&tx, true).unwrap().outcome {
             SubmitOutcome::Committed { receipt, .. } => Ok(receipt.status),
             SubmitOutcome::Refused { error } => Err(error.code),
+            SubmitOutcome::Dropped { code, .. } => Err(code),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// The code of a refusal, a drop or a failure in the block ("success" otherwise).
+    pub fn outcome(&self, who: usize, payload: Payload) -> String {
+        match self.send(who, payload) {
+            Ok(TxStatus::Success) => "success".into(),
+            Ok(TxStatus::Failed { code, .. }) => code,
+            Err(code) => code,
+        }
+    }
+
+    /// The amount held from key `who`'s prepaid balance by reservations in progress.
+    pub fn held(&self, who: usize) -> u128 {
+        let v: Value = self
+            .client
+            .get(&format!("/v1/accounts/{}/inference", self.keys[who].address()))
+            .unwrap();
+        v["prepaid"]["held"].as_str().unwrap().parse().unwrap()
     }
 
     /// Submits, waits and expects success.
@@ -130,8 +150,8 @@ impl TestNode {
     }
 
     /// A datanet (owner 0) with contributor 1's records in version 1, provider 3 registered at
-    /// `endpoint`, model `river-lm` (owner 0) and user 2 with API key [`USER_KEY`] and 1,000,000
-    /// prepaid.
+    /// `endpoint`, model `river-lm` (owner 0, accepted by the provider) and user 2 with API key
+    /// [`USER_KEY`] (provider 3 may charge it up to 1,000,000 per request) and 1,000,000 prepaid.
     pub fn setup_inference(&self, endpoint: &str) {
         self.ok(0, create(CurationPolicy::Open));
         self.ok(1, self.contribute(0, RIVERS));
@@ -167,11 +187,12 @@ impl TestNode {
                 },
             },
         );
+        self.ok(3, Payload::ServeModel { model: 0, serve: true });
         self.ok(
             2,
             Payload::RegisterApiKey {
                 key_hash: api_key_hash(USER_KEY),
-                spend_limit: 0,
+                scope: KeyScope::provider(self.keys[3].address(), 1_000_000),
             },
         );
         self.ok(2, Payload::DepositPrepaid { amount: 1_000_000 });

@@ -83,7 +83,12 @@ pub const TEXT: Format = Format::Text { max_record_bytes: 4096 };
 
 impl Net {
     pub fn new() -> Net {
-        let (g, keys) = test_genesis(5, 1_000_000_000);
+        Net::with_keys(5)
+    }
+
+    /// A chain with `count` funded keys.
+    pub fn with_keys(count: usize) -> Net {
+        let (g, keys) = test_genesis(count, 1_000_000_000);
         let (mut chain, gb) = Chain::from_genesis(&g, 8).unwrap();
         let mut state = MemState::default();
         state.apply(&gb.effects.writes);
@@ -93,8 +98,8 @@ impl Net {
             state,
             keys,
             blobs: MemBlobs::default(),
-            nonces: vec![0; 5],
-            fees: vec![0; 5],
+            nonces: vec![0; count],
+            fees: vec![0; count],
         }
     }
 
@@ -166,10 +171,10 @@ impl Net {
         self.chain.head().height
     }
 
-    /// Adds `n` blocks (a transfer each).
+    /// Adds `n` blocks (a transfer each, from key 0 to an address no test key holds).
     pub fn advance(&mut self, n: u64) {
         for _ in 0..n {
-            let to = self.keys[4].address();
+            let to = Address([0xAD; 32]);
             self.ok(0, Payload::Transfer { to, amount: 1 });
         }
     }
@@ -299,4 +304,6 @@ pub fn with_model(n: &mut Net) {
             },
         },
     );
+    // The provider accepts to serve it.
+    n.ok(3, Payload::ServeModel { model: 0, serve: true });
 }

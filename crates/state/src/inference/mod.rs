@@ -1,30 +1,38 @@
-//! Payable inference in the state machine: providers, models with lineage, API keys bound to
-//! prepaid balances, and settlement of answers: the fee is charged once per request, the
-//! attribution of the answer is recomputed from the model's datanet indexes and must match the
-//! receipt the provider claims, and the fee is split exactly.
+//! Payable inference in the state machine: providers, models with lineage (served only with
+//! their provider's consent), API keys scoped by their payer, prepaid balances, and the two steps
+//! of a paid answer: a reservation that holds the most the request can cost (within the key's
+//! scope: provider, model, per-request cap, spend limit, voucher), then a settlement that charges
+//! the actual fee from the hold and splits it (`settle.rs`).
 //!
 //! Fee of an answer: `ceil((input_tokens * input_per_1k + output_tokens * output_per_1k) / 1000)`
-//! plus the platform fee (to the treasury). The rest is split by the model's basis points between
-//! owner, provider and contributors (largest remainder, so the parts sum exactly). The provider's
-//! part is split again between the provider (weight: its own stake) and the accounts that staked
-//! behind it (`DelegateToProvider`, at most 64), by stake, into the stakers' claimable rewards. The
-//! contributors' part is split by the attribution weights (parts per million, largest remainder)
-//! and accrues to each contribution's contributor as claimable rewards. With no matching span it
-//! goes, in equal parts, to the owners of the model's datanets: the curators whose data the model
-//! was built from, the nearest thing to "the contributors" an unattributed answer has.
+//! plus the platform fee (to the treasury), at the prices in force when the request was reserved;
+//! answer tokens are recounted by the ledger from the answer. The rest is split by the model's
+//! basis points between owner, provider and contributors (largest remainder, so the parts sum
+//! exactly). The provider's part is split again between the provider (weight: its own stake) and
+//! the accounts that staked behind it (`DelegateToProvider`, at most 64), by stake, into the
+//! stakers' claimable rewards. The contributors' part is split by the attribution weights (parts
+//! per million, largest remainder) and accrues to each contribution's contributor as claimable
+//! rewards. With no matching span it goes, in equal parts, to the owners of the model's datanets:
+//! the curators whose data the model was built from, the nearest thing to "the contributors" an
+//! unattributed answer has.
+
+mod settle;
+
+pub(crate) use settle::settlement_admissible;
+pub use settle::{Hold, Settled};
 
 use crate::datanet::{BlobSource, BlobSourceError, IndexKey};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, read, treasury, BlockExecutor, Failure};
+use crate::executor::{fail, read, BlockExecutor, Failure};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
-use crate::{Contribution, Datanet, DatanetVersion};
+use crate::{Contribution, DatanetVersion};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use sinew_attribution::{Receipt, Tokenizer, Union};
 use sinew_types::amount::{self, Amount};
 use sinew_types::datanet::{BlobId, Format};
-use sinew_types::inference::{split_exact, ModelInfo, ModelStatus, Pricing, Split};
+use sinew_types::inference::{split_exact, KeyScope, ModelInfo, ModelStatus, Pricing, Split};
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::{Address, Event, Hash, Height, Params, Payload};
 
@@ -56,8 +64,10 @@ pub struct Model {
     pub pricing: Pricing,
     /// Fee split.
     pub split: Split,
-    /// Serving or not.
+    /// Serving or not (the owner's say).
     pub status: ModelStatus,
+    /// Whether the provider accepted to serve it (the provider's say; both must agree).
+    pub served: bool,
     /// Height of registration.
     pub created_at: Height,
     /// Answers settled.
@@ -67,17 +77,26 @@ pub struct Model {
     pub fees: Amount,
 }
 
-/// An API key bound to an account's prepaid balance.
+impl Model {
+    /// Whether it takes new requests: active by its owner and accepted by its provider.
+    pub fn takes_requests(&self) -> bool {
+        self.status == ModelStatus::Active && self.served
+    }
+}
+
+/// An API key bound to an account's prepaid balance, within the scope its payer chose.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ApiKey {
     /// The account it spends from.
     pub account: Address,
-    /// Most it may spend (0: no limit).
-    #[serde(with = "amount::as_string")]
-    pub spend_limit: Amount,
-    /// Spent so far.
+    /// Providers, models, per-request cap, spend limit, voucher key.
+    pub scope: KeyScope,
+    /// Settled so far.
     #[serde(with = "amount::as_string")]
     pub spent: Amount,
+    /// Held by reservations not yet settled or released.
+    #[serde(with = "amount::as_string")]
+    pub held: Amount,
     /// Revoked keys are refused.
     pub revoked: bool,
     /// Height of registration.
@@ -90,30 +109,22 @@ pub struct Prepaid {
     /// Tokens held in escrow for answers.
     #[serde(with = "amount::as_string")]
     pub balance: Amount,
-    /// Part of it on its way back (still chargeable until released).
+    /// Part of it on its way back.
     #[serde(with = "amount::as_string")]
     pub withdrawing: Amount,
+    /// Part of it held by reservations of requests in progress.
+    #[serde(with = "amount::as_string")]
+    pub held: Amount,
     /// When the withdrawal is released.
     pub release_height: Height,
 }
 
 impl Prepaid {
-    /// What new requests may still spend.
+    /// What new requests may still reserve and withdrawals may still take. Invariant:
+    /// `withdrawing + held <= balance`, so neither can take what the other was promised.
     pub fn available(&self) -> Amount {
-        self.balance.saturating_sub(self.withdrawing)
+        self.balance.saturating_sub(self.withdrawing).saturating_sub(self.held)
     }
-}
-
-/// A settled request.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Settled {
-    /// The model.
-    pub model: u64,
-    /// Height of settlement.
-    pub height: Height,
-    /// Fee charged.
-    #[serde(with = "amount::as_string")]
-    pub fee: Amount,
 }
 
 /// The module account holding prepaid balances.
@@ -154,6 +165,9 @@ pub fn is_inference(p: &Payload) -> bool {
             | Payload::ClaimRewards
             | Payload::DelegateToProvider { .. }
             | Payload::UndelegateFromProvider { .. }
+            | Payload::ReserveInference { .. }
+            | Payload::ReleaseHold { .. }
+            | Payload::ServeModel { .. }
     )
 }
 
@@ -240,27 +254,41 @@ pub fn stateless_checks(payload: &Payload, params: &Params) -> Result<(), TxReje
                 check_pricing(p)?;
             }
         }
-        Payload::RegisterApiKey { spend_limit, .. } => {
-            if *spend_limit > MAX_FEE_PARAM {
-                return bad(format!("spend limit must be at most {MAX_FEE_PARAM}"));
-            }
+        Payload::RegisterApiKey { scope, .. } => {
+            scope.check(MAX_FEE_PARAM).map_err(TxRejection::InvalidInference)?;
         }
         Payload::DepositPrepaid { amount } | Payload::WithdrawPrepaid { amount } => {
             if *amount == 0 {
                 return Err(TxRejection::ZeroAmount);
             }
         }
-        Payload::SettleInference {
-            answer,
-            input_tokens,
-            output_tokens,
-            ..
-        } => {
+        Payload::SettleInference { answer, .. } => {
             if answer.len() > params.max_answer_bytes as usize {
                 return bad(format!("answer exceeds {} bytes", params.max_answer_bytes));
             }
-            if *input_tokens > u64::from(u32::MAX) || *output_tokens > u64::from(u32::MAX) {
+        }
+        Payload::ReserveInference {
+            input_tokens,
+            max_output_tokens,
+            max_fee,
+            voucher,
+            request_id,
+            model,
+            ..
+        } => {
+            if *input_tokens > u64::from(u32::MAX) || *max_output_tokens > u64::from(u32::MAX) {
                 return bad("token counts must be below 2^32".into());
+            }
+            if *max_output_tokens == 0 {
+                return bad("a request may produce at least one token".into());
+            }
+            if *max_fee == 0 || *max_fee > MAX_FEE_PARAM {
+                return bad(format!("max_fee must be within 1..={MAX_FEE_PARAM}"));
+            }
+            if let Some(v) = voucher {
+                if v.request_id != *request_id || v.model != *model {
+                    return bad("the voucher is for another request or model".into());
+                }
             }
         }
         Payload::DelegateToProvider { amount, .. } | Payload::UndelegateFromProvider { amount, .. } => {
@@ -268,7 +296,10 @@ pub fn stateless_checks(payload: &Payload, params: &Params) -> Result<(), TxReje
                 return Err(TxRejection::ZeroAmount);
             }
         }
-        Payload::RevokeApiKey { .. } | Payload::ClaimRewards => {}
+        Payload::RevokeApiKey { .. }
+        | Payload::ClaimRewards
+        | Payload::ReleaseHold { .. }
+        | Payload::ServeModel { .. } => {}
         _ => unreachable!("not an inference payload"),
     }
     Ok(())
@@ -370,6 +401,21 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(())
     }
 
+    /// Moves delegated stake out of the delegation pool into `who`'s unbonding stake.
+    fn unbond_delegation(&mut self, who: &Address, amount: Amount) -> Result<(), StorageError> {
+        let release_height = self.height.saturating_add(self.params().unbonding_period);
+        let mut pool = self.account(&provider_delegations())?.unwrap_or_default();
+        pool.balance = pool
+            .balance
+            .checked_sub(amount)
+            .ok_or_else(|| StorageError("delegation pool is short: supply invariant broken".into()))?;
+        self.put(&StateKey::Account(provider_delegations()), &pool);
+        let mut a = self.account(who)?.unwrap_or_default();
+        a.unbonding.push(crate::account::Unbonding { amount, release_height });
+        self.put(&StateKey::Account(*who), &a);
+        self.enqueue_due(StateKey::UnbondingDue(release_height), who)
+    }
+
     /// Releases prepaid withdrawals maturing at this block's height.
     pub(crate) fn release_prepaid(&mut self) -> Result<Vec<Event>, StorageError> {
         let due_key = StateKey::PrepaidDue(self.height);
@@ -464,6 +510,9 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     pricing: *pricing,
                     split: *split,
                     status: ModelStatus::Active,
+                    // A provider registering its own model consents by signing; any other
+                    // provider must accept it (ServeModel) before it takes requests.
+                    served: provider == signer,
                     created_at: self.height,
                     answers: 0,
                     fees: 0,
@@ -494,7 +543,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 self.put(&StateKey::Model(*model), &m);
                 events.push(Event::ModelUpdated { model: *model });
             }
-            Payload::RegisterApiKey { key_hash, spend_limit } => {
+            Payload::RegisterApiKey { key_hash, scope } => {
                 if self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))?.is_some() {
                     return fail(
                         "key_exists",
@@ -503,8 +552,9 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 }
                 let k = ApiKey {
                     account: *signer,
-                    spend_limit: *spend_limit,
+                    scope: scope.clone(),
                     spent: 0,
+                    held: 0,
                     revoked: false,
                     created_at: self.height,
                 };
@@ -565,26 +615,42 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     release_height,
                 });
             }
+            Payload::ReserveInference { .. } => return self.reserve(signer, payload, events),
             Payload::SettleInference {
-                model,
-                api_key,
                 request_id,
-                input_tokens,
-                output_tokens,
                 answer,
                 receipt,
-                ..
-            } => {
-                return self.settle(
-                    signer,
-                    *model,
-                    api_key,
-                    request_id,
-                    (*input_tokens, *output_tokens),
-                    answer,
-                    receipt,
-                    events,
-                )
+            } => return self.settle(signer, request_id, answer, receipt, events),
+            Payload::ReleaseHold { request_id } => return self.release_hold_by_provider(signer, request_id, events),
+            Payload::ServeModel { model, serve } => {
+                let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
+                    return fail("unknown_model", format!("no model {model}"));
+                };
+                if m.provider != *signer {
+                    return fail(
+                        "not_provider",
+                        format!(
+                            "only model {model}'s provider {} decides whether to serve it",
+                            m.provider
+                        ),
+                    );
+                }
+                if m.served == *serve {
+                    return fail(
+                        "unchanged",
+                        format!(
+                            "model {model} is already {}",
+                            if *serve { "served" } else { "not served" }
+                        ),
+                    );
+                }
+                m.served = *serve;
+                self.put(&StateKey::Model(*model), &m);
+                events.push(Event::ModelServed {
+                    model: *model,
+                    provider: *signer,
+                    serve: *serve,
+                });
             }
             Payload::DelegateToProvider { provider, amount } => {
                 if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
@@ -602,10 +668,33 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                         i
                     }
                     Err(_) => {
-                        return fail(
-                            "too_many_stakers",
-                            format!("a provider has at most {MAX_DELEGATORS} stakers"),
-                        )
+                        // Full: the smallest stake makes room for a larger one (and unbonds), so
+                        // dust delegations cannot lock real stakers out.
+                        let (smallest, _) = stakers
+                            .iter()
+                            .enumerate()
+                            .min_by_key(|(_, s)| (s.1, s.0))
+                            .expect("a full list is not empty");
+                        if stakers[smallest].1 >= *amount {
+                            return fail(
+                                "too_many_stakers",
+                                format!(
+                                    "a provider has at most {MAX_DELEGATORS} stakers; delegate more than the smallest stake {} to take its place",
+                                    stakers[smallest].1
+                                ),
+                            );
+                        }
+                        let (evicted, stake) = stakers.remove(smallest);
+                        self.unbond_delegation(&evicted, stake)?;
+                        events.push(Event::Delegation {
+                            delegator: evicted,
+                            provider: *provider,
+                            amount: stake,
+                            delegate: false,
+                        });
+                        let i = stakers.binary_search_by(|s| s.0.cmp(signer)).unwrap_err();
+                        stakers.insert(i, (*signer, 0));
+                        i
                     }
                 };
                 let Some(total) = stakers[at].1.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
@@ -644,21 +733,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 } else {
                     self.put(&key, &stakers);
                 }
-                // The tokens leave the pool now and unbond in the account, like own stake.
-                let release_height = self.height + self.params().unbonding_period;
-                let mut pool = self.account(&provider_delegations())?.unwrap_or_default();
-                pool.balance = pool
-                    .balance
-                    .checked_sub(*amount)
-                    .ok_or_else(|| StorageError("delegation pool is short: supply invariant broken".into()))?;
-                self.put(&StateKey::Account(provider_delegations()), &pool);
-                let mut a = self.account(signer)?.expect("signer account exists: fee was charged");
-                a.unbonding.push(crate::account::Unbonding {
-                    amount: *amount,
-                    release_height,
-                });
-                self.put(&StateKey::Account(*signer), &a);
-                self.enqueue_due(StateKey::UnbondingDue(release_height), signer)?;
+                self.unbond_delegation(signer, *amount)?;
                 events.push(Event::Delegation {
                     delegator: *signer,
                     provider: *provider,
@@ -680,168 +755,6 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             }
             _ => unreachable!("not an inference payload"),
         }
-        Ok(Ok(()))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn settle(
-        &mut self,
-        signer: &Address,
-        model_id: u64,
-        api_key: &Hash,
-        request_id: &Hash,
-        (input_tokens, output_tokens): (u64, u64),
-        answer: &str,
-        claimed: &Hash,
-        events: &mut Vec<Event>,
-    ) -> Result<Result<(), Failure>, StorageError> {
-        let mut m = match self.get::<Model>(&StateKey::Model(model_id))? {
-            Some(m) if m.status == ModelStatus::Active => m,
-            Some(_) => return fail("model_unavailable", format!("model {model_id} is not active")),
-            None => return fail("unknown_model", format!("no model {model_id}")),
-        };
-        if m.provider != *signer {
-            return fail(
-                "not_provider",
-                format!("only provider {} settles model {model_id}", m.provider),
-            );
-        }
-        let mut key = match self.get::<ApiKey>(&StateKey::ApiKey(*api_key))? {
-            Some(k) if !k.revoked => k,
-            Some(_) => return fail("revoked_key", "the API key is revoked"),
-            None => return fail("unknown_key", "no such API key"),
-        };
-        if self.get::<Settled>(&StateKey::Settled(*request_id))?.is_some() {
-            return fail("already_settled", format!("request {request_id} is already settled"));
-        }
-        let platform = self.params().inference_platform_fee;
-        let Some(fee) = m
-            .pricing
-            .price(input_tokens, output_tokens)
-            .and_then(|p| p.checked_add(platform))
-        else {
-            return fail("overflow", "the fee overflows");
-        };
-        let payer = key.account;
-        let mut prepaid: Prepaid = self.get(&StateKey::Prepaid(payer))?.unwrap_or_default();
-        if prepaid.balance < fee {
-            return fail(
-                "insufficient_prepaid",
-                format!("prepaid balance {} cannot pay {fee}", prepaid.balance),
-            );
-        }
-        if key.spend_limit > 0 && key.spent.saturating_add(fee) > key.spend_limit {
-            return fail(
-                "spend_limit",
-                format!("the key's spend limit {} would be exceeded", key.spend_limit),
-            );
-        }
-        // The attribution is recomputed here, by every node, from the model's datanet indexes.
-        let corpus = match model_corpus(self, self.blobs, &m.info) {
-            Ok(c) => c,
-            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
-            Err(e) => return fail("index_unavailable", e.to_string()),
-        };
-        let receipt = answer_receipt(&corpus, answer, self.params());
-        if receipt.digest() != *claimed {
-            return fail(
-                "receipt_mismatch",
-                format!(
-                    "the claimed attribution receipt {claimed} differs from the recomputed {}",
-                    receipt.digest()
-                ),
-            );
-        }
-        // Split: platform, then owner / provider / contributors by basis points.
-        let rest = fee - platform;
-        let s = m.split;
-        let parts = split_exact(
-            rest,
-            &[s.owner_bps.into(), s.provider_bps.into(), s.contributors_bps.into()],
-        );
-        let (owner, provider, contributors) = (parts[0], parts[1], parts[2]);
-        let escrow = prepaid_escrow();
-        self.pay_out(&escrow, &treasury(), platform)?;
-        self.pay_out(&escrow, &m.owner, owner)?;
-        // The provider's share is split with its stakers by stake (its own stake counts for it).
-        let stakers: Vec<(Address, Amount)> = self.get(&StateKey::ProviderDelegators(m.provider))?.unwrap_or_default();
-        let own = self.account(&m.provider)?.map_or(0, |a| a.staked);
-        let shares = provider_split(provider, own, &stakers);
-        self.pay_out(&escrow, &m.provider, shares[0])?;
-        let mut to_stakers: Amount = 0;
-        for ((who, _), amount) in stakers.iter().zip(&shares[1..]) {
-            if *amount > 0 {
-                let r: Amount = self.get(&StateKey::Rewards(*who))?.unwrap_or(0);
-                self.put(&StateKey::Rewards(*who), &(r + amount));
-                to_stakers += amount;
-            }
-        }
-        let mut recipients: Vec<(Address, u64, u64)> = Vec::new();
-        let weights: Vec<u128> = if receipt.weights.is_empty() {
-            // No matching span: the datanets' owners, equally.
-            for &(d, _) in &m.info.datanets {
-                let dn: Datanet = self
-                    .get(&StateKey::Datanet(d))?
-                    .ok_or_else(|| StorageError(format!("model lineage names missing datanet {d}")))?;
-                recipients.push((dn.owner, d, u64::MAX));
-            }
-            vec![1; recipients.len()]
-        } else {
-            for (tagged, _) in &receipt.weights {
-                let (part, c) = Union::split_tag(*tagged);
-                let d = m.info.datanets[part].0;
-                let contribution: Contribution = self
-                    .get(&StateKey::Contribution(d, c))?
-                    .ok_or_else(|| StorageError(format!("attributed contribution {d}/{c} missing")))?;
-                recipients.push((contribution.contributor, d, c));
-            }
-            receipt.weights.iter().map(|w| u128::from(w.1)).collect()
-        };
-        let amounts = split_exact(contributors, &weights);
-        let pool = rewards_pool();
-        let mut pooled: Amount = 0;
-        for ((who, datanet, contribution), amount) in recipients.into_iter().zip(amounts) {
-            if amount == 0 {
-                continue;
-            }
-            let r: Amount = self.get(&StateKey::Rewards(who))?.unwrap_or(0);
-            self.put(&StateKey::Rewards(who), &(r + amount));
-            pooled += amount;
-            events.push(Event::RewardAccrued {
-                account: who,
-                datanet,
-                contribution,
-                amount,
-            });
-        }
-        debug_assert_eq!(pooled, contributors);
-        let pooled = pooled + to_stakers;
-        self.pay_out(&escrow, &pool, pooled)?;
-        prepaid.balance -= fee;
-        self.put(&StateKey::Prepaid(payer), &prepaid);
-        key.spent += fee;
-        self.put(&StateKey::ApiKey(*api_key), &key);
-        self.put(
-            &StateKey::Settled(*request_id),
-            &Settled {
-                model: model_id,
-                height: self.height,
-                fee,
-            },
-        );
-        m.answers += 1;
-        m.fees = m.fees.saturating_add(fee);
-        self.put(&StateKey::Model(model_id), &m);
-        events.push(Event::InferenceSettled {
-            model: model_id,
-            payer,
-            request_id: *request_id,
-            fee,
-            platform,
-            owner,
-            provider,
-            contributors,
-        });
         Ok(Ok(()))
     }
 }

@@ -1,0 +1,497 @@
+//! The two steps of a paid answer, and why a hostile party gains nothing between them.
+//!
+//! ```text
+//!  ReserveInference (provider) ──> Hold ──┬─> SettleInference (provider): fee charged from the
+//!   checks the payer's consent:           │     hold, split; the rest returns
+//!   key scope (provider, model, cap,      ├─> ReleaseHold (provider): all returns
+//!   spend limit), voucher, funds          └─> expiry (ledger, `inference_hold_blocks`): all returns
+//! ```
+//!
+//! - The payer consents through its API key's scope (and, for voucher keys, a signature per
+//!   request): no provider can charge a key that did not name it, or more than its caps.
+//! - The fee is fixed by the hold: prices and prompt tokens as reserved, answer tokens recounted
+//!   here from the answer, never more than the held amount. A price change reaches only later
+//!   requests.
+//! - Once held, nothing the payer does (revoking the key, withdrawing, spending elsewhere) can make
+//!   the settlement fail: the hold is excluded from what can be withdrawn or reserved again, and
+//!   the settlement checks neither revocation nor balance. A settlement without a live hold is
+//!   *rejected* (never included), so an unpaid answer is never published in a block.
+
+use super::{answer_receipt, model_corpus, prepaid_escrow, provider_split, rewards_pool, ApiKey, Model, Prepaid};
+use crate::datanet::BlobSourceError;
+use crate::error::{StorageError, TxRejection};
+use crate::executor::{fail, treasury, BlockExecutor, Outcome};
+use crate::keys::StateKey;
+use crate::reader::StateReader;
+use crate::{Contribution, Datanet, Provider};
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use sinew_attribution::{Tokenizer, Union};
+use sinew_types::amount::{self, Amount};
+use sinew_types::inference::{split_exact, ModelId, Pricing};
+use sinew_types::{Address, Event, Hash, Height, Payload};
+
+/// Funds held for one request between its reservation and its settlement.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Hold {
+    /// The request.
+    pub request_id: Hash,
+    /// Who pays.
+    pub payer: Address,
+    /// The API key it is charged to.
+    pub api_key: Hash,
+    /// The model.
+    pub model: ModelId,
+    /// The provider that reserved and alone may settle or release.
+    pub provider: Address,
+    /// BLAKE3 of the prompt.
+    pub prompt_hash: Hash,
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Most answer tokens.
+    pub max_output_tokens: u64,
+    /// Prices at reservation.
+    pub pricing: Pricing,
+    /// Platform fee at reservation.
+    #[serde(with = "amount::as_string")]
+    pub platform_fee: Amount,
+    /// Held base units: the price of the longest answer.
+    #[serde(with = "amount::as_string")]
+    pub amount: Amount,
+    /// Height of the reservation.
+    pub height: Height,
+    /// Height at which the ledger releases it if unsettled.
+    pub expires_at: Height,
+}
+
+/// A settled request.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Settled {
+    /// The model.
+    pub model: u64,
+    /// Height of settlement.
+    pub height: Height,
+    /// Fee charged.
+    #[serde(with = "amount::as_string")]
+    pub fee: Amount,
+}
+
+/// Whether a settlement may be included at all: it needs a live hold reserved by its signer.
+/// Without one it is rejected (no fee, not in a block), so its answer is never published.
+pub(crate) fn settlement_admissible(
+    reader: &dyn StateReader,
+    signer: &Address,
+    request_id: &Hash,
+) -> Result<(), TxRejection> {
+    let hold: Option<Hold> = crate::executor::read(reader, &StateKey::Hold(*request_id))?;
+    match hold {
+        Some(h) if h.provider == *signer => Ok(()),
+        Some(_) => Err(TxRejection::NoReservation(format!(
+            "request {request_id} was reserved by another provider"
+        ))),
+        None => Err(TxRejection::NoReservation(format!(
+            "request {request_id} has no live reservation (never reserved, settled, released or expired)"
+        ))),
+    }
+}
+
+impl<R: StateReader> BlockExecutor<'_, R> {
+    /// `ReserveInference`: checks the payer's consent and holds the most the request can cost.
+    pub(super) fn reserve(&mut self, signer: &Address, payload: &Payload, events: &mut Vec<Event>) -> Outcome {
+        let Payload::ReserveInference {
+            api_key,
+            request_id,
+            model,
+            prompt_hash,
+            input_tokens,
+            max_output_tokens,
+            max_fee,
+            voucher,
+        } = payload
+        else {
+            unreachable!("reserve takes a reservation")
+        };
+        let m = match self.get::<Model>(&StateKey::Model(*model))? {
+            Some(m) => m,
+            None => return fail("unknown_model", format!("no model {model}")),
+        };
+        if m.provider != *signer {
+            return fail(
+                "not_provider",
+                format!("only model {model}'s provider {} reserves its requests", m.provider),
+            );
+        }
+        if !m.takes_requests() {
+            return fail(
+                "model_unavailable",
+                format!("model {model} is not taking requests (paused, retired, or not accepted by its provider)"),
+            );
+        }
+        // A provider must still hold the stake it registered with (it may have unstaked since).
+        if self.get::<Provider>(&StateKey::Provider(*signer))?.is_none() {
+            return fail("unknown_provider", format!("{signer} is not a registered provider"));
+        }
+        let staked = self.account(signer)?.map_or(0, |a| a.staked);
+        let need = self.params().min_provider_stake;
+        if staked < need {
+            return fail(
+                "insufficient_stake",
+                format!("a provider must keep {need} staked to serve; {signer} has {staked}"),
+            );
+        }
+        let mut key = match self.get::<ApiKey>(&StateKey::ApiKey(*api_key))? {
+            Some(k) if !k.revoked => k,
+            Some(_) => return fail("revoked_key", "the API key is revoked"),
+            None => return fail("unknown_key", "no such API key"),
+        };
+        if !key.scope.allows(signer, *model) {
+            return fail(
+                "out_of_scope",
+                format!("the API key does not allow provider {signer} to charge it for model {model}"),
+            );
+        }
+        if self.get::<Hold>(&StateKey::Hold(*request_id))?.is_some()
+            || self.get::<Settled>(&StateKey::Settled(*request_id))?.is_some()
+        {
+            return fail("request_exists", format!("request {request_id} was already reserved"));
+        }
+        let platform_fee = self.params().inference_platform_fee;
+        let Some(amount) = m
+            .pricing
+            .price(*input_tokens, *max_output_tokens)
+            .and_then(|p| p.checked_add(platform_fee))
+        else {
+            return fail("overflow", "the price overflows");
+        };
+        if amount > *max_fee {
+            return fail(
+                "price_changed",
+                format!("the request costs up to {amount} at current prices, more than the quoted {max_fee}"),
+            );
+        }
+        if amount > key.scope.max_fee_per_request {
+            return fail(
+                "over_request_cap",
+                format!(
+                    "the request may cost {amount}, more than the key's per-request cap {}",
+                    key.scope.max_fee_per_request
+                ),
+            );
+        }
+        let committed = key.spent.saturating_add(key.held).saturating_add(amount);
+        if key.scope.spend_limit > 0 && committed > key.scope.spend_limit {
+            return fail(
+                "spend_limit",
+                format!("the key's spend limit {} would be exceeded", key.scope.spend_limit),
+            );
+        }
+        match (&key.scope.voucher_key, voucher) {
+            (Some(vk), Some(v)) => {
+                if !v.verify(self.chain_id(), api_key, vk) {
+                    return fail("bad_voucher", "the voucher is not signed by the key's voucher key");
+                }
+                if self.height > v.valid_until {
+                    return fail(
+                        "voucher_expired",
+                        format!("the voucher was valid until height {}", v.valid_until),
+                    );
+                }
+                if amount > v.max_fee {
+                    return fail(
+                        "over_voucher",
+                        format!("the request may cost {amount}, more than the voucher's {}", v.max_fee),
+                    );
+                }
+            }
+            (Some(_), None) => return fail("voucher_required", "this API key pays only for requests with a voucher"),
+            (None, Some(_)) => {
+                return fail(
+                    "no_voucher_key",
+                    "this API key has no voucher key to check a voucher against",
+                )
+            }
+            (None, None) => {}
+        }
+        let payer = key.account;
+        let mut prepaid: Prepaid = self.get(&StateKey::Prepaid(payer))?.unwrap_or_default();
+        if prepaid.available() < amount {
+            return fail(
+                "insufficient_prepaid",
+                format!("prepaid balance available {} cannot hold {amount}", prepaid.available()),
+            );
+        }
+        let expires_at = self.height.saturating_add(self.params().inference_hold_blocks);
+        prepaid.held += amount;
+        key.held += amount;
+        self.put(&StateKey::Prepaid(payer), &prepaid);
+        self.put(&StateKey::ApiKey(*api_key), &key);
+        self.put(
+            &StateKey::Hold(*request_id),
+            &Hold {
+                request_id: *request_id,
+                payer,
+                api_key: *api_key,
+                model: *model,
+                provider: *signer,
+                prompt_hash: *prompt_hash,
+                input_tokens: *input_tokens,
+                max_output_tokens: *max_output_tokens,
+                pricing: m.pricing,
+                platform_fee,
+                amount,
+                height: self.height,
+                expires_at,
+            },
+        );
+        let due = StateKey::HoldDue(expires_at);
+        let mut ids: Vec<Hash> = self.get(&due)?.unwrap_or_default();
+        ids.push(*request_id);
+        self.put(&due, &ids);
+        events.push(Event::InferenceReserved {
+            model: *model,
+            payer,
+            provider: *signer,
+            request_id: *request_id,
+            amount,
+        });
+        Ok(Ok(()))
+    }
+
+    /// Returns a hold to its payer's available balance and forgets it.
+    fn drop_hold(&mut self, h: &Hold) -> Result<(), StorageError> {
+        let mut prepaid: Prepaid = self.get(&StateKey::Prepaid(h.payer))?.unwrap_or_default();
+        prepaid.held = prepaid
+            .held
+            .checked_sub(h.amount)
+            .ok_or_else(|| StorageError("prepaid hold is short: invariant broken".into()))?;
+        self.put(&StateKey::Prepaid(h.payer), &prepaid);
+        if let Some(mut key) = self.get::<ApiKey>(&StateKey::ApiKey(h.api_key))? {
+            key.held = key.held.saturating_sub(h.amount);
+            self.put(&StateKey::ApiKey(h.api_key), &key);
+        }
+        self.delete(&StateKey::Hold(h.request_id));
+        Ok(())
+    }
+
+    /// `ReleaseHold`: the provider gives a request up.
+    pub(super) fn release_hold_by_provider(
+        &mut self,
+        signer: &Address,
+        request_id: &Hash,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let h = match self.get::<Hold>(&StateKey::Hold(*request_id))? {
+            Some(h) if h.provider == *signer => h,
+            Some(_) => return fail("not_provider", "only the provider that reserved releases a hold"),
+            None => return fail("no_hold", format!("request {request_id} holds nothing")),
+        };
+        self.drop_hold(&h)?;
+        events.push(Event::HoldReleased {
+            payer: h.payer,
+            request_id: *request_id,
+            amount: h.amount,
+            expired: false,
+        });
+        Ok(Ok(()))
+    }
+
+    /// Releases holds expiring at this block's height (settled or released ones are gone).
+    pub(crate) fn release_expired_holds(&mut self) -> Result<Vec<Event>, StorageError> {
+        let due = StateKey::HoldDue(self.height);
+        let Some(ids) = self.get::<Vec<Hash>>(&due)? else {
+            return Ok(vec![]);
+        };
+        let mut events = Vec::new();
+        for id in ids {
+            if let Some(h) = self.get::<Hold>(&StateKey::Hold(id))? {
+                self.drop_hold(&h)?;
+                events.push(Event::HoldReleased {
+                    payer: h.payer,
+                    request_id: id,
+                    amount: h.amount,
+                    expired: true,
+                });
+            }
+        }
+        self.delete(&due);
+        Ok(events)
+    }
+
+    /// `SettleInference`: recounts the answer, recomputes its attribution, charges the fee from
+    /// the hold and splits it. Admissibility (a live hold of the signer) was checked before the
+    /// fee was charged.
+    pub(super) fn settle(
+        &mut self,
+        signer: &Address,
+        request_id: &Hash,
+        answer: &str,
+        claimed: &Hash,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let h: Hold = self
+            .get::<Hold>(&StateKey::Hold(*request_id))?
+            .filter(|h| h.provider == *signer)
+            .ok_or_else(|| StorageError("settlement admitted without its hold".into()))?;
+        let mut m: Model = self
+            .get(&StateKey::Model(h.model))?
+            .ok_or_else(|| StorageError(format!("held model {} missing", h.model)))?;
+        let tokenizer: Tokenizer = m
+            .info
+            .tokenizer
+            .parse()
+            .map_err(|e: sinew_attribution::TokenizerError| StorageError(e.to_string()))?;
+        let output_tokens = tokenizer.tokens(answer.as_bytes()).map_or(u64::MAX, |t| t.len() as u64);
+        if output_tokens > h.max_output_tokens {
+            return fail(
+                "too_many_tokens",
+                format!(
+                    "the answer has {output_tokens} tokens, more than the {} reserved",
+                    h.max_output_tokens
+                ),
+            );
+        }
+        let Some(fee) = h
+            .pricing
+            .price(h.input_tokens, output_tokens)
+            .and_then(|p| p.checked_add(h.platform_fee))
+            .filter(|f| *f <= h.amount)
+        else {
+            return Err(StorageError("a fee within the reserved tokens exceeds its hold".into()));
+        };
+        // The attribution is recomputed here, by every node, from the model's datanet indexes.
+        let corpus = match model_corpus(self, self.blobs, &m.info) {
+            Ok(c) => c,
+            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
+            Err(e) => return fail("index_unavailable", e.to_string()),
+        };
+        let receipt = answer_receipt(&corpus, answer, self.params());
+        if receipt.digest() != *claimed {
+            return fail(
+                "receipt_mismatch",
+                format!(
+                    "the claimed attribution receipt {claimed} differs from the recomputed {}",
+                    receipt.digest()
+                ),
+            );
+        }
+        self.drop_hold(&h)?;
+        let parts = self.split_fee(&m, fee, h.platform_fee, &receipt.weights, events)?;
+        let mut prepaid: Prepaid = self.get(&StateKey::Prepaid(h.payer))?.unwrap_or_default();
+        prepaid.balance = prepaid
+            .balance
+            .checked_sub(fee)
+            .ok_or_else(|| StorageError("prepaid balance below its hold: invariant broken".into()))?;
+        self.put(&StateKey::Prepaid(h.payer), &prepaid);
+        if let Some(mut key) = self.get::<ApiKey>(&StateKey::ApiKey(h.api_key))? {
+            key.spent = key.spent.saturating_add(fee);
+            self.put(&StateKey::ApiKey(h.api_key), &key);
+        }
+        self.put(
+            &StateKey::Settled(*request_id),
+            &Settled {
+                model: h.model,
+                height: self.height,
+                fee,
+            },
+        );
+        m.answers += 1;
+        m.fees = m.fees.saturating_add(fee);
+        self.put(&StateKey::Model(h.model), &m);
+        events.push(Event::InferenceSettled {
+            model: h.model,
+            payer: h.payer,
+            request_id: *request_id,
+            fee,
+            platform: h.platform_fee,
+            owner: parts[0],
+            provider: parts[1],
+            contributors: parts[2],
+        });
+        Ok(Ok(()))
+    }
+
+    /// Pays `fee` out of the prepaid escrow: platform fee to the treasury, then owner / provider
+    /// (with its stakers) / contributors (by attribution weight) by the model's basis points.
+    /// Returns the owner, provider and contributors parts.
+    fn split_fee(
+        &mut self,
+        m: &Model,
+        fee: Amount,
+        platform: Amount,
+        weights: &[(u64, u32)],
+        events: &mut Vec<Event>,
+    ) -> Result<[Amount; 3], StorageError> {
+        let rest = fee - platform;
+        let s = m.split;
+        let parts = split_exact(
+            rest,
+            &[s.owner_bps.into(), s.provider_bps.into(), s.contributors_bps.into()],
+        );
+        let (owner, provider, contributors) = (parts[0], parts[1], parts[2]);
+        let escrow = prepaid_escrow();
+        self.pay_out(&escrow, &treasury(), platform)?;
+        self.pay_out(&escrow, &m.owner, owner)?;
+        // The provider's share is split with its stakers by stake (its own stake counts for it).
+        let stakers: Vec<(Address, Amount)> = self.get(&StateKey::ProviderDelegators(m.provider))?.unwrap_or_default();
+        let own = self.account(&m.provider)?.map_or(0, |a| a.staked);
+        let shares = provider_split(provider, own, &stakers);
+        self.pay_out(&escrow, &m.provider, shares[0])?;
+        let mut pooled: Amount = 0;
+        for ((who, _), amount) in stakers.iter().zip(&shares[1..]) {
+            if *amount > 0 {
+                self.accrue(who, *amount)?;
+                pooled += amount;
+            }
+        }
+        let mut recipients: Vec<(Address, u64, u64)> = Vec::new();
+        let split_weights: Vec<u128> = if weights.is_empty() {
+            // No matching span: the datanets' owners, equally.
+            for &(d, _) in &m.info.datanets {
+                let dn: Datanet = self
+                    .get(&StateKey::Datanet(d))?
+                    .ok_or_else(|| StorageError(format!("model lineage names missing datanet {d}")))?;
+                recipients.push((dn.owner, d, u64::MAX));
+            }
+            vec![1; recipients.len()]
+        } else {
+            for (tagged, _) in weights {
+                let (part, c) = Union::split_tag(*tagged);
+                let d = m.info.datanets[part].0;
+                let contribution: Contribution = self
+                    .get(&StateKey::Contribution(d, c))?
+                    .ok_or_else(|| StorageError(format!("attributed contribution {d}/{c} missing")))?;
+                recipients.push((contribution.contributor, d, c));
+            }
+            weights.iter().map(|w| u128::from(w.1)).collect()
+        };
+        let mut to_contributors: Amount = 0;
+        for ((who, datanet, contribution), amount) in
+            recipients.into_iter().zip(split_exact(contributors, &split_weights))
+        {
+            if amount == 0 {
+                continue;
+            }
+            self.accrue(&who, amount)?;
+            to_contributors += amount;
+            events.push(Event::RewardAccrued {
+                account: who,
+                datanet,
+                contribution,
+                amount,
+            });
+        }
+        debug_assert_eq!(to_contributors, contributors);
+        self.pay_out(&escrow, &rewards_pool(), pooled + to_contributors)?;
+        Ok([owner, provider, contributors])
+    }
+
+    /// Adds `amount` to `who`'s claimable rewards (the tokens move to the rewards pool).
+    fn accrue(&mut self, who: &Address, amount: Amount) -> Result<(), StorageError> {
+        let r: Amount = self.get(&StateKey::Rewards(*who))?.unwrap_or(0);
+        let total = r
+            .checked_add(amount)
+            .ok_or_else(|| StorageError("rewards overflow: supply invariant broken".into()))?;
+        self.put(&StateKey::Rewards(*who), &total);
+        Ok(())
+    }
+}
