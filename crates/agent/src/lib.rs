@@ -10,4 +10,4 @@ pub mod examples;
 mod runner;
 
 pub use client::{Agent, AgentError};
-pub use runner::{run, Stats, Worker};
+pub use runner::{run, run_with, ClaimPolicy, Stats, Worker};

@@ -318,6 +318,8 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             .expect("valid template"),
     );
     // Ingest everything first: a bad file stops the whole contribution before anything is stored.
+    // A PDF's text is extracted here, on the contributor's machine, and contributed as text (the
+    // ledger never runs a PDF extractor: it has no bound a validator could agree on).
     let mut prepared = Vec::new();
     for (path, format) in &files {
         bar.set_message(format!(
@@ -325,18 +327,43 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             path.file_name().and_then(|n| n.to_str()).unwrap_or("")
         ));
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let ingested = sinew_datanet::ingest_blob(&bytes, format, &path.display().to_string())?;
-        bar.inc(bytes.len() as u64 / 2);
-        prepared.push((path, format, ingested));
+        // Only extracted PDF text is kept in memory; files are streamed again for the upload.
+        let (text, format, note) = match format {
+            Format::Pdf { max_record_bytes } => {
+                let text = sinew_datanet::pdf_text(&bytes, &path.display().to_string())?;
+                let note = format!(" (text of PDF {})", sinew_types::Hash::of(&bytes));
+                (
+                    Some(text.into_bytes()),
+                    Format::Text {
+                        max_record_bytes: *max_record_bytes,
+                    },
+                    note,
+                )
+            }
+            f => (None, f.clone(), String::new()),
+        };
+        let ingested =
+            sinew_datanet::ingest_blob(text.as_deref().unwrap_or(&bytes), &format, &path.display().to_string())?;
+        bar.inc(ingested.size / 2);
+        prepared.push((path, format, text, note, ingested));
     }
-    for (path, format, ingested) in prepared {
+    for (path, format, text, note, ingested) in prepared {
         bar.set_message(format!(
             "uploading {}",
             path.file_name().and_then(|n| n.to_str()).unwrap_or("")
         ));
-        let file = std::fs::File::open(path)?;
-        let (blob, size) = c.upload_blob(bar.wrap_read(file), Some(ingested.size))?;
+        let (blob, size) = match text {
+            Some(t) => c.upload_blob(bar.wrap_read(std::io::Cursor::new(t)), Some(ingested.size))?,
+            None => c.upload_blob(bar.wrap_read(std::fs::File::open(path)?), Some(ingested.size))?,
+        };
         bar.set_position(bar.position().saturating_sub(ingested.size / 2));
+        let name: String = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
         let payload = Payload::Contribute {
             datanet: a.datanet,
             blob,
@@ -344,13 +371,7 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             format: format.clone(),
             record_count: ingested.records.len() as u32,
             records_root: sinew_datanet::records_root(&ingested.records),
-            metadata: path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("")
-                .chars()
-                .take(200)
-                .collect(),
+            metadata: format!("{name}{note}"),
         };
         let r = submit(c, &key, payload).with_context(|| format!("contributing {}", path.display()))?;
         for e in &r.receipt().context("no receipt")?.events {

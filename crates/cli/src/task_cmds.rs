@@ -197,6 +197,9 @@ pub struct PostArgs {
     /// Quorum: share of a losing verifier's bond slashed, in basis points.
     #[arg(long, default_value_t = 5_000)]
     slash_bps: u16,
+    /// Quorum: least stake a verifier needs.
+    #[arg(long, default_value_t = 0)]
+    verifier_min_stake: u128,
     /// Parent task (for sub-tasks).
     #[arg(long)]
     parent: Option<Hash>,
@@ -296,6 +299,7 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
                     min_verifiers: a.min_verifiers,
                     bond: a.verifier_bond,
                     slash_bps: a.slash_bps,
+                    min_stake: a.verifier_min_stake,
                 },
                 "recompute" => Verification::Recompute,
                 other => bail!("unknown mode {other:?} (poster, quorum or recompute)"),

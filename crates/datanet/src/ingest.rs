@@ -72,14 +72,21 @@ pub fn ingest(bytes: &[u8], format: &Format, source: &str) -> Result<Vec<Record>
 }
 
 /// The text of a PDF. The extractor is guarded: a malformed file that makes it panic is an
-/// ingestion error, never a crashed node.
-fn pdf_text(bytes: &[u8], source: &str) -> Result<String, IngestError> {
+/// ingestion error, never a crashed process. It has no bound on time or memory, so the ledger
+/// never runs it: contributors extract the text on their own machine and contribute it as text.
+pub fn pdf_text(bytes: &[u8], source: &str) -> Result<String, IngestError> {
     let result = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
     match result {
         Ok(Ok(text)) => Ok(text),
         Ok(Err(e)) => Err(err(source, 1, format!("unreadable PDF: {e}"))),
         Err(_) => Err(err(source, 1, "unreadable PDF: the text extractor failed on it")),
     }
+}
+
+/// Whitespace as records are cut: ASCII only, so cuts never depend on the Unicode tables of the
+/// toolchain a validator was built with (a no-break space is part of the text).
+fn is_space(c: char) -> bool {
+    c.is_ascii_whitespace()
 }
 
 fn check_max(max: u32, source: &str) -> Result<usize, IngestError> {
@@ -108,7 +115,7 @@ fn paragraphs(text: &str, markdown: bool, max: usize) -> Vec<Record> {
     for line in text.split_inclusive('\n') {
         let line_start = pos;
         pos += line.len();
-        let trimmed = line.trim();
+        let trimmed = line.trim_matches(is_space);
         if trimmed.is_empty() {
             flush(start.take(), end, &mut out);
             continue;
@@ -116,8 +123,8 @@ fn paragraphs(text: &str, markdown: bool, max: usize) -> Vec<Record> {
         if markdown && trimmed.starts_with('#') {
             flush(start.take(), end, &mut out);
         }
-        let content_start = line_start + (line.len() - line.trim_start().len());
-        let content_end = line_start + line.trim_end().len();
+        let content_start = line_start + (line.len() - line.trim_start_matches(is_space).len());
+        let content_end = line_start + line.trim_end_matches(is_space).len();
         if start.is_none() {
             start = Some(content_start);
         }
@@ -134,19 +141,15 @@ fn split_long(text: &str, mut s: usize, e: usize, max: usize, out: &mut Vec<Reco
             cut -= 1;
         }
         let window = &text[s..cut];
-        let at = window
-            .rfind(char::is_whitespace)
-            .filter(|&i| i > 0)
-            .map(|i| s + i)
-            .unwrap_or(cut);
-        let piece = text[s..at].trim_end();
+        let at = window.rfind(is_space).filter(|&i| i > 0).map(|i| s + i).unwrap_or(cut);
+        let piece = text[s..at].trim_end_matches(is_space);
         out.push(Record {
             start: s as u64,
             end: (s + piece.len()) as u64,
             text: piece.to_string(),
         });
         s = at;
-        while s < e && text[s..].starts_with(char::is_whitespace) {
+        while s < e && text[s..].starts_with(is_space) {
             s += text[s..].chars().next().map_or(1, char::len_utf8);
         }
     }
@@ -167,7 +170,7 @@ fn jsonl(text: &str, field: &str, source: &str) -> Result<Vec<Record>, IngestErr
         let start = pos;
         pos += line.len();
         let body = line.trim_end_matches(['\n', '\r']);
-        if body.trim().is_empty() {
+        if body.trim_matches(is_space).is_empty() {
             continue;
         }
         let v: serde_json::Value =
@@ -177,7 +180,7 @@ fn jsonl(text: &str, field: &str, source: &str) -> Result<Vec<Record>, IngestErr
             Some(_) => return Err(err(source, line_no, format!("field {field:?} is not a string"))),
             None => return Err(err(source, line_no, format!("no field {field:?}"))),
         };
-        if t.trim().is_empty() {
+        if t.trim_matches(is_space).is_empty() {
             return Err(err(source, line_no, format!("field {field:?} is empty")));
         }
         out.push(Record {
@@ -216,7 +219,7 @@ fn csv_rows(bytes: &[u8], columns: &[String], source: &str) -> Result<Vec<Record
             Ok(true) => {
                 let text: Vec<&str> = idx.iter().map(|&i| rec.get(i).unwrap_or("")).collect();
                 let joined = text.join("\n");
-                if !joined.trim().is_empty() {
+                if !joined.trim_matches(is_space).is_empty() {
                     rows.push((at.byte(), at.line(), joined));
                 }
             }

@@ -6,7 +6,7 @@
 pub mod ingest;
 pub mod minhash;
 
-pub use ingest::{ingest, IngestError, Record};
+pub use ingest::{ingest, pdf_text, IngestError, Record};
 pub use minhash::{fingerprint, NearDupIndex, RecordMeta, BANDS, MIN_SHARED_BANDS};
 
 use sinew_types::{merkle, Hash};

@@ -1,7 +1,7 @@
 //! Record fingerprints: BLAKE3 of the text for exact duplicates, and MinHash over word 3-shingles
 //! with locality-sensitive hashing for near-duplicates.
 //!
-//! 64 min-hashes per record (xxh3 of each lowercased word, words combined into 3-shingles,
+//! 64 min-hashes per record (xxh3 of each ASCII-lowercased word, words combined into 3-shingles,
 //! each shingle remixed 64 ways), cut into 16 bands of 4. A band matches with probability J^4
 //! for Jaccard similarity J (of 3-shingle sets); a pair is flagged when at least
 //! [`MIN_SHARED_BANDS`] = 2 of 16 bands match: probability 0.9997 at J = 0.9, 0.97 at J = 0.75,
@@ -44,15 +44,20 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Whether a byte belongs to a word: ASCII letters and digits, and every byte of a non-ASCII
+/// character. Only ASCII is classified, so the words of a text never depend on the Unicode
+/// tables of the toolchain a validator was built with.
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
 fn word_hashes(text: &str) -> Vec<u64> {
     let mut out = Vec::new();
-    let mut buf = String::new();
-    for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    let mut buf: Vec<u8> = Vec::new();
+    for w in text.as_bytes().split(|b| !word_byte(*b)).filter(|w| !w.is_empty()) {
         buf.clear();
-        for c in w.chars() {
-            buf.extend(c.to_lowercase());
-        }
-        out.push(xxh3_64_with_seed(buf.as_bytes(), SEED));
+        buf.extend(w.iter().map(u8::to_ascii_lowercase));
+        out.push(xxh3_64_with_seed(&buf, SEED));
     }
     out
 }
@@ -235,6 +240,9 @@ mod tests {
         assert!(precision >= 0.95, "precision {precision}");
     }
 
+    const FROZEN_BAND_0: u64 = 0x2baa_43b3_71c0_bfb8;
+    const FROZEN_BAND_15: u64 = 0x536b_29c4_bd17_ad03;
+
     #[test]
     fn exact_copies_share_every_band_and_case_does_not_matter() {
         let a = bands(&signature("The quick brown fox jumps over the lazy dog"));
@@ -242,5 +250,25 @@ mod tests {
         assert_eq!(a, b);
         let c = bands(&signature("An entirely different sentence about ledgers and data"));
         assert!(a.iter().zip(&c).all(|(x, y)| x != y));
+    }
+
+    /// A frozen vector: these band hashes are part of the ledger (every validator must compute
+    /// them alike, on any toolchain), so they may never change. Non-ASCII letters and spaces are
+    /// plain word bytes: no Unicode table is consulted.
+    #[test]
+    fn fingerprints_are_frozen_and_independent_of_unicode_tables() {
+        let text = "Ünïcödé  naïve café — Straße\u{00A0}ǅemal İstanbul ΣΊΣΥΦΟΣ 東京 ok";
+        let b = bands(&signature(text));
+        assert_eq!(b[0], FROZEN_BAND_0, "band 0 is {:#x}", b[0]);
+        assert_eq!(b[15], FROZEN_BAND_15, "band 15 is {:#x}", b[15]);
+        // Only ASCII letters fold case; the no-break space joins words.
+        assert_ne!(
+            bands(&signature("CAFÉ au lait ici")),
+            bands(&signature("café au lait ici"))
+        );
+        assert_eq!(
+            bands(&signature("CAFé AU LAIT ici")),
+            bands(&signature("caFé au lait ICI"))
+        );
     }
 }

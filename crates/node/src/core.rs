@@ -78,6 +78,7 @@ fn needs_dry_run(p: &Payload) -> bool {
             | Payload::SettleInference { .. }
             | Payload::SubmitResult { .. }
             | Payload::Challenge { .. }
+            | Payload::ExpireContribution { .. }
     ) && !matches!(p, Payload::PostTask { kind, .. } if sinew_types::task::recomputable(kind))
 }
 

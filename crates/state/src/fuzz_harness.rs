@@ -39,6 +39,7 @@ pub fn test_genesis(n: usize, balance: u128) -> (Genesis, Vec<Keypair>) {
     let keys: Vec<Keypair> = (0..n).map(|i| Keypair::dev(&format!("fuzz-{i}"))).collect();
     let mut params = Params::default_for(keys[0].address());
     params.unbonding_period = 3;
+    params.min_claim_window = 4;
     let genesis = Genesis {
         chain_id: "sinew-test".into(),
         timestamp_ms: 0,

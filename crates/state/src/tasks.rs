@@ -27,6 +27,7 @@ use sinew_types::inference::split_exact;
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::task::{
     recomputable, task_id, AgentStatus, TaskId, TaskStatus, Verification, KIND_ATTRIBUTION, KIND_INFERENCE,
+    MAX_ATTESTATIONS, MAX_REJECTIONS, REJECTION_FEE_BPS,
 };
 use sinew_types::{Address, Event, Hash, Height, Params, Payload};
 
@@ -127,6 +128,8 @@ pub struct Task {
     pub review_deadline: Height,
     /// Quorum attestations: verifier, approve, stake weight, bond.
     pub attestations: Vec<(Address, bool, Amount, Amount)>,
+    /// Results the poster rejected so far (at most `MAX_REJECTIONS`).
+    pub rejections: u32,
     /// Height of posting.
     pub created_at: Height,
 }
@@ -181,7 +184,7 @@ fn check_capabilities(caps: &[String]) -> Result<(), TxRejection> {
 }
 
 /// Checks of agent and task payloads that need no state.
-pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRejection> {
+pub fn stateless_checks(payload: &Payload, params: &Params) -> Result<(), TxRejection> {
     let bad = |m: &str| Err(TxRejection::InvalidTask(m.to_string()));
     match payload {
         Payload::RegisterAgent {
@@ -233,9 +236,13 @@ pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRej
             if *reward > MAX_FEE_PARAM || *bond > MAX_FEE_PARAM {
                 return bad("reward and bond must be at most 2^96");
             }
-            if *claim_window == 0 || *claim_window > 1_000_000 {
-                return bad("claim window must be within 1..=1000000 blocks");
+            if *claim_window < params.min_claim_window || *claim_window > 1_000_000 {
+                return Err(TxRejection::InvalidTask(format!(
+                    "claim window must be within {}..=1000000 blocks (a claimant needs time to work)",
+                    params.min_claim_window
+                )));
             }
+
             match verification {
                 Verification::Recompute if !recomputable(kind) => {
                     return bad("only sinew/attribution and sinew/inference tasks can be recomputed by the ledger")
@@ -249,9 +256,15 @@ pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRej
                     min_verifiers,
                     slash_bps,
                     bond,
+                    min_stake,
                     ..
-                } if *min_verifiers == 0 || *min_verifiers > 100 || *slash_bps > 10_000 || *bond > MAX_FEE_PARAM => {
-                    return bad("quorum needs 1 to 100 verifiers, slash_bps at most 10000, bond at most 2^96")
+                } if *min_verifiers == 0
+                    || *min_verifiers as usize > MAX_ATTESTATIONS
+                    || *slash_bps > 10_000
+                    || *bond > MAX_FEE_PARAM
+                    || *min_stake > MAX_FEE_PARAM =>
+                {
+                    return bad("quorum needs 1 to 100 verifiers, slash_bps at most 10000, bond and stake at most 2^96")
                 }
                 _ => {}
             }
@@ -436,11 +449,14 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         self.reopen(t, events)
     }
 
-    /// Reopens a task for another claimant, or closes and refunds it past its deadline.
+    /// Reopens a task for another claimant, or closes and refunds it past its deadline. Bonds of
+    /// attestations still on the task go back to their verifiers.
     fn reopen(&mut self, t: &mut Task, events: &mut Vec<Event>) -> Result<(), StorageError> {
         t.claimant = None;
         t.result = None;
-        t.attestations.clear();
+        for (v, _, _, bond) in std::mem::take(&mut t.attestations) {
+            self.pay_out(&task_escrow(), &v, bond)?;
+        }
         if self.height >= t.deadline {
             self.refund(t)?;
             t.status = TaskStatus::Closed;
@@ -452,15 +468,22 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(())
     }
 
-    /// Returns to each funder exactly what it put in, and the forfeited bonds in proportion to
-    /// that (largest remainder; weights scaled to 40 bits, so the proportion is exact to about
-    /// one part in 10^12 while the parts always sum exactly).
+    /// Returns the reward to the funders, and the forfeited bonds, in proportion to what each put
+    /// in (largest remainder; weights scaled to 40 bits, so the proportion is exact to about one
+    /// part in 10^12 while the parts always sum exactly). Each gets exactly what it put in when
+    /// no rejection fee was paid out of the reward.
     fn refund(&mut self, t: &Task) -> Result<(), StorageError> {
         let max = t.funders.iter().map(|f| f.1).max().unwrap_or(0);
         let shift = (128 - max.leading_zeros()).saturating_sub(40);
         let weights: Vec<u128> = t.funders.iter().map(|f| (f.1 >> shift).max(1)).collect();
+        let funded: Amount = t.funders.iter().map(|f| f.1).sum();
+        let back: Vec<Amount> = if funded == t.reward {
+            t.funders.iter().map(|f| f.1).collect()
+        } else {
+            split_exact(t.reward, &weights)
+        };
         let extra = split_exact(t.forfeited, &weights);
-        for ((who, put), e) in t.funders.iter().zip(extra) {
+        for (((who, _), put), e) in t.funders.iter().zip(back).zip(extra) {
             self.pay_out(&task_escrow(), who, put + e)?;
         }
         Ok(())
@@ -618,9 +641,22 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     self.complete(&mut t, events)?;
                 } else {
                     // A rejected result: the bond goes back (the poster is not a judge of its
-                    // own money), the claimant's record shows it, and the task reopens.
+                    // own money) with a share of the reward for a result the poster has now
+                    // seen, the claimant's record shows it, and the task reopens. A poster may
+                    // reject only so many.
+                    if t.rejections >= MAX_REJECTIONS {
+                        return fail(
+                            "rejections_exhausted",
+                            format!(
+                                "the poster already rejected {MAX_REJECTIONS} results: accept, or let the window pass"
+                            ),
+                        );
+                    }
                     let agent = t.claimant.expect("submitted task has a claimant");
-                    self.pay_out(&task_escrow(), &agent, t.bond)?;
+                    let seen = t.reward * Amount::from(REJECTION_FEE_BPS) / 10_000;
+                    t.reward -= seen;
+                    t.rejections += 1;
+                    self.pay_out(&task_escrow(), &agent, t.bond + seen)?;
                     self.release_claim(&agent)?;
                     self.update_rep(&agent, |r| r.failed += 1)?;
                     events.push(self.task_event(&t, signer, "rejected"));
@@ -632,7 +668,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
                     return fail("unknown_task", format!("no task {task}"));
                 };
-                let Verification::Quorum { bond, .. } = t.verification else {
+                let Verification::Quorum { bond, min_stake, .. } = t.verification else {
                     return fail("wrong_mode", "this task is not verified by a quorum");
                 };
                 if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
@@ -642,8 +678,13 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     );
                 }
                 let weight = match self.agent(signer)? {
-                    Some(a) if a.status == AgentStatus::Active && a.stake > 0 => a.stake,
-                    _ => return fail("not_staked", "only active staked agents attest"),
+                    Some(a) if a.status == AgentStatus::Active && a.stake > 0 && a.stake >= min_stake => a.stake,
+                    _ => {
+                        return fail(
+                            "not_staked",
+                            format!("only active agents with at least {min_stake} staked attest this task"),
+                        )
+                    }
                 };
                 if t.claimant == Some(*signer) || t.poster == *signer {
                     return fail("conflict", "the claimant and the poster cannot attest");
@@ -651,8 +692,24 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 if t.attestations.iter().any(|a| a.0 == *signer) {
                     return fail("already_attested", "one attestation per verifier");
                 }
-                if t.attestations.len() >= 100 {
-                    return fail("quorum_full", "100 attestations already");
+                if t.attestations.len() >= MAX_ATTESTATIONS {
+                    // Full: the smallest stake makes room for a larger one, so the seats go by
+                    // stake, not by who came first.
+                    let (i, smallest) = t
+                        .attestations
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, a)| (a.2, a.0))
+                        .map(|(i, a)| (i, a.2))
+                        .expect("full");
+                    if smallest >= weight {
+                        return fail(
+                            "quorum_full",
+                            format!("{MAX_ATTESTATIONS} attestations already, none with less stake than {weight}"),
+                        );
+                    }
+                    let (v, _, _, b) = t.attestations.remove(i);
+                    self.pay_out(&task_escrow(), &v, b)?;
                 }
                 if let Err(f) = self.lock(signer, bond)? {
                     return Ok(Err(f));
@@ -712,6 +769,39 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         if let Err(f) = self.lock(signer, reward)? {
             return Ok(Err(f));
         }
+        if existing.is_none() && bond > reward {
+            // A bond larger than the reward makes the task a trap: the poster's own agent takes
+            // over after the window and keeps the victim's bond.
+            return fail(
+                "bond_exceeds_reward",
+                format!("the claimant bond {bond} may not exceed the reward {reward}"),
+            );
+        }
+        if let Some(t) = &existing {
+            // Joining funds someone else's terms: only identical terms may be joined, and a
+            // poster-verified task only by its poster (whose judgement would decide the money).
+            if (t.deadline, t.claim_window, t.bond, t.verification, t.parent)
+                != (deadline, claim_window, bond, *verification, *parent)
+            {
+                return fail(
+                    "terms_differ",
+                    format!(
+                        "task {id} is open with other terms (deadline {}, claim window {}, bond {}, {:?}, parent {:?}); \
+                         post the same terms to join it, or change the spec",
+                        t.deadline, t.claim_window, t.bond, t.verification, t.parent
+                    ),
+                );
+            }
+            if matches!(t.verification, Verification::Poster { .. }) && t.poster != *signer {
+                return fail(
+                    "poster_task",
+                    format!(
+                        "task {id} is judged by its poster {}; post your own spec to fund work you judge",
+                        t.poster
+                    ),
+                );
+            }
+        }
         let t = match existing {
             Some(mut t) => {
                 // The identical task is open: join it (top up the reward).
@@ -746,6 +836,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 on_time: false,
                 review_deadline: 0,
                 attestations: vec![],
+                rejections: 0,
                 created_at: self.height,
             },
         };
@@ -898,8 +989,29 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             });
             events.push(self.task_event(&t, signer, "challenge_lost"));
         } else {
-            // The result is wrong: the challenger gets its bond back and the claimant's.
-            self.pay_out(&task_escrow(), signer, bond + t.bond)?;
+            // The result is wrong: the challenger gets its bond back and the claimant's, and
+            // verifiers who attested the wrong result lose their slash share to it too.
+            let mut won = bond + t.bond;
+            if let Verification::Quorum { slash_bps, .. } = t.verification {
+                for (v, approve, _, b) in std::mem::take(&mut t.attestations) {
+                    let slash = if approve {
+                        b * Amount::from(slash_bps) / 10_000
+                    } else {
+                        0
+                    };
+                    self.pay_out(&task_escrow(), &v, b - slash)?;
+                    won += slash;
+                    if slash > 0 {
+                        events.push(Event::Slashed {
+                            account: v,
+                            task: t.id,
+                            amount: slash,
+                            reason: "attested_wrong_result".into(),
+                        });
+                    }
+                }
+            }
+            self.pay_out(&task_escrow(), signer, won)?;
             self.release_claim(&claimant)?;
             self.update_rep(&claimant, |r| r.challenged_lost += 1)?;
             events.push(Event::Slashed {

@@ -47,11 +47,13 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
     );
     assert_eq!(v.root, merkle::root(&[contribution_leaf(&n.contribution(0, 0))]));
     assert_eq!(n.fails(0, Payload::PublishVersion { datanet: 0 }), "nothing_approved");
-    // A rejected contribution: half the bond slashed to the owner, its records freed.
+    // A rejected contribution: half the bond slashed to the treasury (never to the reviewer, who
+    // would profit from rejecting), its records freed.
     let (_, c2) = n.blob(DOC_B);
     n.ok(2, c2.clone());
     let owner_before = n.balance(&n.keys[0].address());
     let contributor_before = n.balance(&n.keys[2].address());
+    let treasury_before = n.balance(&sinew_state::executor::treasury());
     let reject = Payload::Review {
         datanet: 0,
         contribution: 1,
@@ -59,8 +61,12 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
         reason: "off topic".into(),
     };
     let r = n.ok(0, reject);
-    assert_eq!(n.balance(&n.keys[0].address()), owner_before - r.fee + 500);
+    assert_eq!(n.balance(&n.keys[0].address()), owner_before - r.fee);
     assert_eq!(n.balance(&n.keys[2].address()), contributor_before + 500);
+    assert_eq!(
+        n.balance(&sinew_state::executor::treasury()),
+        treasury_before + r.fee + 500
+    );
     assert_eq!(
         n.contribution(0, 1).status,
         ContributionStatus::Rejected {
@@ -148,6 +154,181 @@ fn staked_reviewers_vote_to_a_quorum() {
         n.contribution(0, 1).status,
         ContributionStatus::Rejected { .. }
     ));
+}
+
+/// Issue 10, 13: reviews counted heads, so one party splitting its stake into sybil accounts
+/// decided alone. Now stake decides: twice the minimum in one account weighs what two
+/// reviewers do, and a sybil split adds nothing.
+#[test]
+fn staked_reviews_weigh_stake_not_heads() {
+    let mut n = Net::new();
+    n.ok(
+        0,
+        create(
+            CurationPolicy::StakedReviewers {
+                quorum: 3,
+                min_stake: 5_000,
+            },
+            false,
+        ),
+    );
+    n.ok(3, Payload::Stake { amount: 15_000 });
+    for who in [1, 4] {
+        n.ok(who, Payload::Stake { amount: 5_000 });
+    }
+    let (_, c) = n.blob(DOC_A);
+    n.ok(2, c);
+    let vote = |approve: bool| Payload::Review {
+        datanet: 0,
+        contribution: 0,
+        approve,
+        reason: "no".into(),
+    };
+    // Two minimum stakes say no: 10,000 of the 15,000 needed.
+    n.ok(1, vote(false));
+    n.ok(4, vote(false));
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
+    // One reviewer with three times the minimum outweighs them.
+    n.ok(3, vote(true));
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
+    assert_eq!(n.contribution(0, 0).votes.iter().map(|v| v.2).sum::<u128>(), 25_000);
+}
+
+/// Issue 10, 13: a pending contribution held its record hashes for ever (nobody else could
+/// contribute them, whatever the reviewers did). After `pending_expiry_blocks` anyone may expire
+/// it: its bond comes back in full and its records are free.
+#[test]
+fn unreviewed_contributions_expire_and_free_their_records() {
+    let mut n = Net::new();
+    n.ok(
+        0,
+        Payload::SetParams {
+            update: sinew_types::ParamsUpdate {
+                pending_expiry_blocks: Some(5),
+                ..Default::default()
+            },
+        },
+    );
+    n.ok(0, create(CurationPolicy::OwnerCurated, false));
+    let (_, c) = n.blob(DOC_A);
+    let before = n.balance(&n.keys[1].address());
+    let r = n.ok(1, c.clone());
+    assert_eq!(n.fails(2, c.clone()), "duplicate_record", "squatted while pending");
+    let expire = Payload::ExpireContribution {
+        datanet: 0,
+        contribution: 0,
+    };
+    assert_eq!(n.fails(2, expire.clone()), "too_early");
+    n.advance(5);
+    n.ok(2, expire.clone());
+    assert_eq!(n.fails(2, expire), "already_decided");
+    assert!(matches!(
+        n.contribution(0, 0).status,
+        ContributionStatus::Rejected { .. }
+    ));
+    assert_eq!(
+        n.balance(&n.keys[1].address()),
+        before - r.fee,
+        "the whole bond came back"
+    );
+    assert_eq!(n.balance(&bond_escrow()), 0);
+    n.ok(3, c);
+    assert_eq!(n.contribution(0, 1).contributor, n.keys[3].address());
+}
+
+/// Records `from..from + count` of the case variants of one sentence (distinct, same words).
+fn case_variants(from: usize, count: usize) -> String {
+    let base = "the danube river flows through ten countries before reaching the black sea delta";
+    (from..from + count)
+        .map(|i| {
+            let mut letter = 0;
+            base.chars()
+                .map(|ch| {
+                    if !ch.is_ascii_alphabetic() {
+                        return ch;
+                    }
+                    letter += 1;
+                    if letter <= 32 && (i >> (letter - 1)) & 1 == 1 {
+                        ch.to_ascii_uppercase()
+                    } else {
+                        ch
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Issue 10, hole 2: records that share LSH bands (case variants are enough) cost N x M
+/// comparisons and map entries: two contributions of about 700 KB exhausted memory; and copies
+/// inside one contribution were never compared at all. Now each bucket keeps a bounded number of
+/// records, so a contribution costs at most 16 x 4 comparisons per record, and later records of
+/// a contribution are compared with its earlier ones.
+#[test]
+fn near_duplicate_search_is_linear_and_sees_copies_within_a_contribution() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::Open, false));
+    n.ok(0, create(CurationPolicy::Open, true));
+    // Two case variants in one contribution: flagged (datanet 0) or refused (datanet 1).
+    let (_, two) = n.blob(&case_variants(0, 2));
+    let r = n.ok(1, two.clone());
+    assert!(
+        r.events
+            .iter()
+            .any(|e| matches!(e, sinew_types::Event::Contributed { near_duplicates: 1, .. })),
+        "{:?}",
+        r.events
+    );
+    let f = &n.contribution(0, 0).near_duplicates[0];
+    assert_eq!((f.record, f.other_contribution, f.other_record), (1, 0, 0));
+    assert_eq!(n.fails(1, with_datanet(two, 1)), "near_duplicate");
+    // Thousands of variants, twice: every record is flagged, no bucket grows past its cap.
+    let many = case_variants(2, 3_000);
+    let (_, first) = n.blob(&many);
+    let r = n.ok(2, first);
+    let flagged = |r: &sinew_types::Receipt| {
+        r.events
+            .iter()
+            .find_map(|e| match e {
+                sinew_types::Event::Contributed { near_duplicates, .. } => Some(*near_duplicates),
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        flagged(&r),
+        3_000,
+        "each is near the two earlier ones or an earlier sibling"
+    );
+    let more: String = many.replace("delta", "DeLtA").replace("sea", "SEA");
+    let (_, second) = n.blob(&more);
+    let r = n.ok(3, second);
+    assert_eq!(flagged(&r), 3_000);
+    let prefix = StateKey::DatanetLsh(0, 0, 0).encode()[..9].to_vec();
+    let buckets: Vec<Vec<(u64, u32)>> = n
+        .state
+        .map
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, v)| borsh::from_slice(v).unwrap())
+        .collect();
+    assert!(!buckets.is_empty());
+    assert!(buckets.iter().all(|b| b.len() <= sinew_state::datanet::LSH_BUCKET_CAP));
+}
+
+#[test]
+fn pdfs_are_contributed_as_their_text() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::Open, false));
+    let (_, mut c) = n.blob(DOC_A);
+    if let Payload::Contribute { format, .. } = &mut c {
+        *format = sinew_types::datanet::Format::Pdf { max_record_bytes: 4096 };
+    }
+    match n.run(1, c) {
+        Err(TxRejection::InvalidDatanet(m)) => assert!(m.contains("extracted text"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -90,10 +90,10 @@ fn poster_verified_tasks_join_claim_submit_and_pay() {
     let id = task_id(KIND, &spec);
     let deadline = n.height() + 50;
     n.ok(0, post(KIND, spec, 1_000, deadline, Verification::Poster { window: 3 }));
-    // The identical task is joined, not duplicated.
-    n.ok(2, post(KIND, spec, 500, deadline, Verification::Poster { window: 3 }));
+    // The identical task is joined (by its poster: it judges), not duplicated.
+    n.ok(0, post(KIND, spec, 500, deadline, Verification::Poster { window: 3 }));
     let t = task(&n, &id);
-    assert_eq!((t.reward, t.funders.len()), (1_500, 2));
+    assert_eq!((t.reward, t.funders.len()), (1_500, 1));
     assert_eq!(n.fails(2, Payload::ClaimTask { task: id }), "unknown_agent");
     let (before, fees) = (bal(&n, 1), n.fees[1]);
     n.ok(1, Payload::ClaimTask { task: id });
@@ -298,6 +298,7 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
         min_verifiers: 3,
         bond: 200,
         slash_bps: 5_000,
+        min_stake: 0,
     };
     n.ok(0, post(KIND, spec, 1_000, n.height() + 50, quorum));
     assert_eq!(
@@ -538,7 +539,12 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
         ),
         "zero"
     );
-    assert!(refused(&mut n, 0, post(KIND, Hash::of(b"a"), 5, h + 9, Verification::Recompute)).contains("recomputed"));
+    assert!(refused(
+        &mut n,
+        0,
+        post(KIND, Hash::of(b"a"), 500, h + 9, Verification::Recompute)
+    )
+    .contains("recomputed"));
     assert_eq!(
         refused(
             &mut n,
@@ -625,7 +631,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
     let spec = Hash::of(b"p");
     n.ok(
         0,
-        post(KIND, spec, 50, n.height() + 20, Verification::Poster { window: 2 }),
+        post(KIND, spec, 500, n.height() + 20, Verification::Poster { window: 2 }),
     );
     assert_eq!(
         n.fails(
@@ -676,6 +682,300 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
     escrow_adds_up(&n);
 }
 
+/// Issue 10, hole 3: a second post of the same (kind, spec) with other terms used to be merged
+/// silently into the first, so the joiner's reward went to the first poster's deadline, bond,
+/// verification and judgement. Only identical terms are joined now, and a poster-verified task
+/// only by its poster.
+#[test]
+fn joining_a_task_needs_the_same_terms() {
+    let mut n = Net::new();
+    register(&mut n, 1, &[KIND], 1_000);
+    let spec = Hash::of(b"shared work");
+    let id = task_id(KIND, &spec);
+    let deadline = n.height() + 50;
+    let quorum = Verification::Quorum {
+        window: 5,
+        min_verifiers: 1,
+        bond: 10,
+        slash_bps: 1_000,
+        min_stake: 0,
+    };
+    n.ok(0, post(KIND, spec, 1_000, deadline, quorum));
+    let other_deadline = post(KIND, spec, 500, deadline + 1, quorum);
+    assert_eq!(n.fails(2, other_deadline), "terms_differ");
+    let other_mode = post(KIND, spec, 500, deadline, Verification::Poster { window: 5 });
+    assert_eq!(n.fails(2, other_mode), "terms_differ");
+    let mut other_bond = post(KIND, spec, 500, deadline, quorum);
+    if let Payload::PostTask { bond, .. } = &mut other_bond {
+        *bond = 1;
+    }
+    assert_eq!(n.fails(2, other_bond), "terms_differ");
+    // The same terms join.
+    n.ok(2, post(KIND, spec, 500, deadline, quorum));
+    let t = task(&n, &id);
+    assert_eq!((t.reward, t.funders.len()), (1_500, 2));
+    // A poster-verified task is judged by its poster: nobody else funds it.
+    let spec2 = Hash::of(b"judged work");
+    n.ok(
+        0,
+        post(KIND, spec2, 1_000, deadline, Verification::Poster { window: 5 }),
+    );
+    assert_eq!(
+        n.fails(2, post(KIND, spec2, 500, deadline, Verification::Poster { window: 5 })),
+        "poster_task"
+    );
+    escrow_adds_up(&n);
+}
+
+/// Issue 10, hole 4: a won challenge on a quorum-verified task reopened it without returning
+/// the verifiers' bonds, which stayed in the escrow for ever. Now verifiers who attested the wrong
+/// result lose their slash share to the challenger and the rest comes back; the escrow holds
+/// exactly what open tasks owe.
+#[test]
+fn a_won_challenge_on_a_quorum_task_settles_every_verifier_bond() {
+    let mut n = Net::with_keys(7);
+    with_model(&mut n);
+    register(&mut n, 1, &[KIND_ATTRIBUTION], 1_000);
+    register(&mut n, 5, &["verifier"], 2_000);
+    register(&mut n, 6, &["verifier"], 2_000);
+    let answer = format!("Quorum: {RIVERS}");
+    let spec = n.put_blob(
+        serde_json::json!({ "model": 0, "answer": answer })
+            .to_string()
+            .as_bytes(),
+    );
+    let id = task_id(KIND_ATTRIBUTION, &spec);
+    let quorum = Verification::Quorum {
+        window: 10,
+        min_verifiers: 2,
+        bond: 300,
+        slash_bps: 5_000,
+        min_stake: 0,
+    };
+    n.ok(0, post(KIND_ATTRIBUTION, spec, 1_000, n.height() + 60, quorum));
+    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(
+        1,
+        Payload::SubmitResult {
+            task: id,
+            result: Hash::of(b"wrong"),
+        },
+    );
+    n.ok(
+        5,
+        Payload::Attest {
+            task: id,
+            approve: true,
+        },
+    );
+    n.ok(
+        6,
+        Payload::Attest {
+            task: id,
+            approve: false,
+        },
+    );
+    escrow_adds_up(&n);
+    let (v5, v6, c4) = (bal(&n, 5), bal(&n, 6), bal(&n, 4));
+    let r = n.ok(4, Payload::Challenge { task: id, bond: 100 });
+    assert!(r
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::TaskUpdated { action, .. } if action == "challenge_won")));
+    assert_eq!(bal(&n, 5), v5 + 150, "approved the wrong result: half its bond slashed");
+    assert_eq!(bal(&n, 6), v6 + 300, "rejected it: bond back");
+    assert_eq!(
+        bal(&n, 4),
+        c4 - r.fee + 100 + 150,
+        "the challenger wins the claimant's bond and the slash"
+    );
+    let t = task(&n, &id);
+    assert_eq!((t.status, t.attestations.len()), (TaskStatus::Open, 0));
+    escrow_adds_up(&n);
+}
+
+/// Issue 10, hole 11: a poster offered a 1-block claim window with a large bond, let its own
+/// agent take over, and kept the victim's bond. The ledger now asks for a minimum window and a
+/// bond no larger than the reward; the SDK's claim policy declines what is still unattractive.
+#[test]
+fn trap_tasks_are_refused() {
+    let mut n = Net::new();
+    register(&mut n, 1, &[KIND], 1_000);
+    let mut short = post(
+        KIND,
+        Hash::of(b"trap"),
+        1_000,
+        n.height() + 50,
+        Verification::Poster { window: 2 },
+    );
+    if let Payload::PostTask { claim_window, .. } = &mut short {
+        *claim_window = 1;
+    }
+    match n.run(0, short) {
+        Err(TxRejection::InvalidTask(m)) => assert!(m.contains("claim window"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let mut greedy = post(
+        KIND,
+        Hash::of(b"trap"),
+        1_000,
+        n.height() + 50,
+        Verification::Poster { window: 2 },
+    );
+    if let Payload::PostTask { bond, .. } = &mut greedy {
+        *bond = 1_001;
+    }
+    assert_eq!(n.fails(0, greedy), "bond_exceeds_reward");
+}
+
+/// Issue 10, hole 12: attestations were first come, first seated (100 seats): a hundred
+/// minimum-stake sybils took every seat and decided. Now a task may ask for a minimum verifier
+/// stake, and a full quorum seats a larger stake in place of the smallest.
+#[test]
+fn quorum_seats_go_by_stake_not_arrival() {
+    use sinew_types::task::MAX_ATTESTATIONS;
+    let mut n = Net::with_keys(MAX_ATTESTATIONS + 8);
+    register(&mut n, 1, &[KIND], 1_000);
+    let spec = Hash::of(b"contested");
+    let id = task_id(KIND, &spec);
+    let quorum = Verification::Quorum {
+        window: 1_000,
+        min_verifiers: 3,
+        bond: 10,
+        slash_bps: 5_000,
+        min_stake: 1_500,
+    };
+    n.ok(0, post(KIND, spec, 1_000, n.height() + 2_000, quorum));
+    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(
+        1,
+        Payload::SubmitResult {
+            task: id,
+            result: Hash::of(b"r"),
+        },
+    );
+    // A minimum-stake agent is not enough for this task.
+    register(&mut n, 2, &["verifier"], 1_000);
+    assert_eq!(
+        n.fails(
+            2,
+            Payload::Attest {
+                task: id,
+                approve: false
+            }
+        ),
+        "not_staked"
+    );
+    // Sybils at the task's minimum fill every seat.
+    let sybils: Vec<usize> = (8..8 + MAX_ATTESTATIONS).collect();
+    for &s in &sybils {
+        register(&mut n, s, &["verifier"], 1_500);
+        n.ok(
+            s,
+            Payload::Attest {
+                task: id,
+                approve: false,
+            },
+        );
+    }
+    register(&mut n, 3, &["verifier"], 1_500);
+    assert_eq!(
+        n.fails(
+            3,
+            Payload::Attest {
+                task: id,
+                approve: true
+            }
+        ),
+        "quorum_full"
+    );
+    // A verifier with more stake takes the smallest seat; the evicted sybil gets its bond back.
+    register(&mut n, 4, &["verifier"], 50_000);
+    // Equal stakes: the lowest address gives way.
+    let evicted = *sybils.iter().min_by_key(|&&s| n.keys[s].address()).unwrap();
+    let before = bal(&n, evicted);
+    n.ok(
+        4,
+        Payload::Attest {
+            task: id,
+            approve: true,
+        },
+    );
+    let t = task(&n, &id);
+    assert_eq!(t.attestations.len(), MAX_ATTESTATIONS);
+    assert!(t.attestations.iter().any(|a| a.0 == n.keys[4].address()));
+    assert!(!t.attestations.iter().any(|a| a.0 == n.keys[evicted].address()));
+    assert_eq!(bal(&n, evicted), before + 10);
+    escrow_adds_up(&n);
+}
+
+/// Issue 10, 13: a poster could reject every result it saw and then take its reward back at
+/// the deadline. Each rejection now pays the rejected claimant a tenth of the reward, and a
+/// poster rejects at most three results.
+#[test]
+fn a_poster_cannot_reject_every_result_for_free() {
+    use sinew_types::task::MAX_REJECTIONS;
+    let mut n = Net::new();
+    register(&mut n, 1, &[KIND], 1_000);
+    let spec = Hash::of(b"essay");
+    let id = task_id(KIND, &spec);
+    n.ok(
+        0,
+        post(KIND, spec, 1_000, n.height() + 200, Verification::Poster { window: 5 }),
+    );
+    let mut paid = 0;
+    for round in 0..MAX_REJECTIONS {
+        n.ok(1, Payload::ClaimTask { task: id });
+        n.ok(
+            1,
+            Payload::SubmitResult {
+                task: id,
+                result: Hash::of(&[round as u8]),
+            },
+        );
+        let before = bal(&n, 1);
+        let reward = task(&n, &id).reward;
+        n.ok(
+            0,
+            Payload::ReviewResult {
+                task: id,
+                accept: false,
+            },
+        );
+        assert_eq!(
+            bal(&n, 1),
+            before + 100 + reward / 10,
+            "bond back and a tenth of the reward"
+        );
+        paid += reward / 10;
+        escrow_adds_up(&n);
+    }
+    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(
+        1,
+        Payload::SubmitResult {
+            task: id,
+            result: Hash::of(b"final"),
+        },
+    );
+    assert_eq!(
+        n.fails(
+            0,
+            Payload::ReviewResult {
+                task: id,
+                accept: false
+            }
+        ),
+        "rejections_exhausted"
+    );
+    // Silence accepts: the rest of the reward is paid.
+    n.advance(6);
+    let before = bal(&n, 1);
+    n.ok(2, Payload::FinalizeTask { task: id });
+    assert_eq!(bal(&n, 1), before + 100 + (1_000 - paid));
+    escrow_adds_up(&n);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -693,7 +993,7 @@ proptest! {
         for (op, who, t, flag) in ops {
             let id = task_id(KIND, &specs[t]);
             let v = if flag { Verification::Poster { window: 2 } } else {
-                Verification::Quorum { window: 2, min_verifiers: 1, bond: 50, slash_bps: 5_000 }
+                Verification::Quorum { window: 2, min_verifiers: 1, bond: 50, slash_bps: 5_000, min_stake: 0 }
             };
             let p = match op {
                 0 => post(KIND, specs[t], 300, n.height() + 12, v),

@@ -66,9 +66,11 @@ pub enum CurationPolicy {
     Open,
     /// The owner approves or rejects each contribution.
     OwnerCurated,
-    /// Accounts with at least `min_stake` bonded vote; `quorum` votes either way decide.
+    /// Accounts with at least `min_stake` bonded vote, each weighing its stake; a side decides
+    /// once its stake reaches `quorum * min_stake` (splitting stake into more accounts adds no
+    /// weight).
     StakedReviewers {
-        /// Votes needed to approve or to reject.
+        /// Stake needed to decide, in multiples of `min_stake`.
         quorum: u32,
         /// Stake a reviewer must have bonded.
         #[serde(with = "amount::as_string")]

@@ -48,6 +48,10 @@ pub struct Params {
     /// records written, answers attributed, results recomputed: `Payload::work_units`).
     #[serde(with = "amount::as_string")]
     pub fee_per_work_unit: Amount,
+    /// Datanets: blocks a contribution may wait for review before anyone may expire it.
+    pub pending_expiry_blocks: u64,
+    /// Tasks: shortest claim window a task may offer (a claimant must have time to work).
+    pub min_claim_window: u64,
 }
 
 /// Bounds that no `SetParams` may leave.
@@ -98,6 +102,8 @@ impl Params {
             min_agent_stake: 1_000,
             inference_hold_blocks: 10_000,
             fee_per_work_unit: 10,
+            pending_expiry_blocks: 100_000,
+            min_claim_window: 10,
         }
     }
 
@@ -154,6 +160,12 @@ impl Params {
         {
             return Err(format!("inference fees and stakes must be at most {MAX_FEE_PARAM}"));
         }
+        if !(1..=1_000_000).contains(&self.min_claim_window) {
+            return Err("min_claim_window must be within 1..=1000000".into());
+        }
+        if !(1..=MAX_UNBONDING).contains(&self.pending_expiry_blocks) {
+            return Err(format!("pending_expiry_blocks must be within 1..={MAX_UNBONDING}"));
+        }
         if !(MIN_HOLD_BLOCKS..=MAX_UNBONDING).contains(&self.inference_hold_blocks) {
             return Err(format!(
                 "inference_hold_blocks must be within {MIN_HOLD_BLOCKS}..={MAX_UNBONDING}"
@@ -185,6 +197,8 @@ impl Params {
             min_agent_stake: update.min_agent_stake.unwrap_or(self.min_agent_stake),
             inference_hold_blocks: update.inference_hold_blocks.unwrap_or(self.inference_hold_blocks),
             fee_per_work_unit: update.fee_per_work_unit.unwrap_or(self.fee_per_work_unit),
+            pending_expiry_blocks: update.pending_expiry_blocks.unwrap_or(self.pending_expiry_blocks),
+            min_claim_window: update.min_claim_window.unwrap_or(self.min_claim_window),
         }
     }
 }
@@ -231,6 +245,10 @@ pub struct ParamsUpdate {
     /// New fee per unit of work.
     #[serde(with = "opt_amount")]
     pub fee_per_work_unit: Option<Amount>,
+    /// New review window of contributions.
+    pub pending_expiry_blocks: Option<u64>,
+    /// New shortest claim window.
+    pub min_claim_window: Option<u64>,
 }
 
 mod opt_amount {

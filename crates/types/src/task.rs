@@ -15,6 +15,17 @@ pub const KIND_ATTRIBUTION: &str = "sinew/attribution";
 /// (spec blob: `{"model": id, "prompt": "...", "seed": n or null, "max_tokens": n}`).
 pub const KIND_INFERENCE: &str = "sinew/inference";
 
+/// Most attestations one quorum-verified result takes.
+pub const MAX_ATTESTATIONS: usize = 100;
+
+/// Most results a poster may reject on one task (each rejection pays the rejected claimant
+/// [`REJECTION_FEE_BPS`] of the reward): a poster cannot see every result for free and then
+/// take its reward back.
+pub const MAX_REJECTIONS: u32 = 3;
+
+/// Share of the reward, in basis points, a poster's rejection pays the rejected claimant.
+pub const REJECTION_FEE_BPS: u16 = 1_000;
+
 /// Whether the ledger can recompute results of `kind`.
 pub fn recomputable(kind: &str) -> bool {
     kind == KIND_ATTRIBUTION || kind == KIND_INFERENCE
@@ -38,9 +49,11 @@ pub enum Verification {
         /// Blocks the poster (and challengers) have.
         window: u64,
     },
-    /// Staked verifiers attest within `window` blocks, each locking `bond`; the stake-weighted
-    /// majority (each verifier's weight clipped to a third of the total) decides; verifiers on
-    /// the losing side lose `slash_bps` of their bond to the winning side.
+    /// Staked verifiers (at least `min_stake` each) attest within `window` blocks, each locking
+    /// `bond`; the stake-weighted majority (each verifier's weight clipped to a third of the
+    /// total) decides; verifiers on the losing side lose `slash_bps` of their bond to the winning
+    /// side. At most [`MAX_ATTESTATIONS`] attest; when full, a verifier with more stake than the
+    /// smallest takes its place (its bond returned), so early sybils cannot fill the seats.
     Quorum {
         /// Blocks for attestations.
         window: u64,
@@ -51,6 +64,9 @@ pub enum Verification {
         bond: Amount,
         /// Share of a losing verifier's bond slashed, in basis points.
         slash_bps: u16,
+        /// Least stake a verifier needs (on top of the ledger's agent minimum).
+        #[serde(with = "amount::as_string", default)]
+        min_stake: Amount,
     },
     /// The ledger recomputes the result at submission (built-in kinds only).
     Recompute,

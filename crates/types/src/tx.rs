@@ -302,6 +302,14 @@ pub enum Payload {
         /// The reserved request.
         request_id: Hash,
     },
+    /// Close a contribution left unreviewed for `pending_expiry_blocks` (anyone): its bond is
+    /// returned in full and its records no longer block the same records from others.
+    ExpireContribution {
+        /// The datanet.
+        datanet: DatanetId,
+        /// The contribution's number in the datanet.
+        contribution: u64,
+    },
     /// A provider accepts to serve a model that names it (`serve: true`), or stops serving it.
     /// Until accepted, a model takes no requests.
     ServeModel {
@@ -331,6 +339,8 @@ impl Payload {
             Payload::SettleInference { answer, .. } => (answer.len() as u64).div_ceil(64),
             Payload::PostTask { kind, .. } if crate::task::recomputable(kind) => RECOMPUTE_WORK_UNITS,
             Payload::SubmitResult { .. } | Payload::Challenge { .. } => RECOMPUTE_WORK_UNITS,
+            // Re-reads the contribution's records to free them.
+            Payload::ExpireContribution { .. } => RECOMPUTE_WORK_UNITS,
             _ => 0,
         }
     }
@@ -372,6 +382,7 @@ impl Payload {
             Payload::ReserveInference { .. } => "reserve_inference",
             Payload::ReleaseHold { .. } => "release_hold",
             Payload::ServeModel { .. } => "serve_model",
+            Payload::ExpireContribution { .. } => "expire_contribution",
         }
     }
 }

@@ -6,13 +6,17 @@
 //! count and Merkle root, refuses exact duplicates of records already in the datanet, and flags
 //! near-duplicates (MinHash/LSH, see `sinew_datanet::minhash`) or refuses them by policy.
 
+mod near_dup;
+
+pub use near_dup::LSH_BUCKET_CAP;
+
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, BlockExecutor, Failure};
+use crate::executor::{fail, BlockExecutor, Failure, Outcome};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use sinew_datanet::{Ingested, BANDS, MIN_SHARED_BANDS};
+use sinew_datanet::{Ingested, BANDS};
 use sinew_types::amount::{self, Amount};
 use sinew_types::datanet::{
     BlobId, ContributionStatus, CurationPolicy, DatanetInfo, DatanetRules, Format, NearDuplicate,
@@ -140,8 +144,8 @@ pub struct Contribution {
     pub bond: Amount,
     /// Review state.
     pub status: ContributionStatus,
-    /// Review votes (staked-reviewer datanets): reviewer and approve?
-    pub votes: Vec<(Address, bool)>,
+    /// Review votes (staked-reviewer datanets): reviewer, approve?, stake weight.
+    pub votes: Vec<(Address, bool, Amount)>,
     /// Records flagged as near-duplicates (at most [`MAX_FLAGS`] listed).
     pub near_duplicates: Vec<NearDuplicate>,
     /// How many records were flagged in all.
@@ -172,11 +176,10 @@ pub struct DatanetVersion {
     pub height: Height,
 }
 
-/// An entry of an LSH bucket group: band hash, contribution, record index.
-type LshEntry = (u64, u64, u32);
-
 /// Flags listed per contribution (the count is always exact).
 pub const MAX_FLAGS: usize = 64;
+/// Most review votes one contribution takes.
+pub const MAX_VOTES: usize = 100;
 const MAX_TEXT: usize = 1024;
 const MAX_DESCRIPTION: usize = 4096;
 
@@ -248,9 +251,13 @@ pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRej
                 return bad("metadata must be at most 1 KiB");
             }
             match format {
-                Format::Text { max_record_bytes }
-                | Format::Markdown { max_record_bytes }
-                | Format::Pdf { max_record_bytes }
+                // A PDF extractor has no bound on time or memory a validator could agree on (a
+                // decompression bomb would stop the chain): contributors extract the text
+                // themselves (`sinew datanet contribute` does) and contribute it as text.
+                Format::Pdf { .. } => {
+                    return bad("PDFs are contributed as their extracted text (format text); the CLI extracts it")
+                }
+                Format::Text { max_record_bytes } | Format::Markdown { max_record_bytes }
                     if !(64..=sinew_datanet::MAX_RECORD_BYTES).contains(max_record_bytes) =>
                 {
                     return bad("max_record_bytes must be within 64..=1048576")
@@ -280,7 +287,7 @@ pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRej
                 check_tags(t)?;
             }
         }
-        Payload::PublishVersion { .. } => {}
+        Payload::PublishVersion { .. } | Payload::ExpireContribution { .. } => {}
         _ => unreachable!("not a datanet payload"),
     }
     Ok(())
@@ -375,6 +382,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 reason,
             } => self.review(signer, *datanet, *contribution, *approve, reason, events),
             Payload::PublishVersion { datanet } => self.publish(signer, *datanet, events),
+            Payload::ExpireContribution { datanet, contribution } => self.expire(*datanet, *contribution, events),
             Payload::UpdateDatanetInfo {
                 datanet,
                 description,
@@ -474,46 +482,15 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 );
             }
         }
-        // Near duplicates through the LSH buckets, grouped by (band, first byte).
-        let mut groups: BTreeMap<(u8, u8), Vec<LshEntry>> = BTreeMap::new();
+        // Near duplicates through the LSH buckets: earlier contributions and earlier records of
+        // this one, at a bounded cost per record.
+        let mut buckets = near_dup::Buckets::new(id);
+        let mut flags: Vec<NearDuplicate> = Vec::new();
         for (i, r) in records.iter().enumerate() {
-            for (b, h) in r.bands.iter().enumerate() {
-                groups
-                    .entry((b as u8, (h >> 56) as u8))
-                    .or_default()
-                    .push((*h, seq, i as u32));
-            }
-        }
-        let mut shared: BTreeMap<(u32, u64, u32), u8> = BTreeMap::new();
-        let mut loaded: BTreeMap<(u8, u8), Vec<LshEntry>> = BTreeMap::new();
-        for ((band, prefix), entries) in &groups {
-            let existing: Vec<(u64, u64, u32)> =
-                self.get(&StateKey::DatanetLsh(id, *band, *prefix))?.unwrap_or_default();
-            for (h, _, i) in entries {
-                let from = existing.partition_point(|e| e.0 < *h);
-                for e in existing[from..].iter().take_while(|e| e.0 == *h) {
-                    *shared.entry((*i, e.1, e.2)).or_default() += 1;
-                }
-            }
-            loaded.insert((*band, *prefix), existing);
-        }
-        let mut flags: BTreeMap<u32, NearDuplicate> = BTreeMap::new();
-        for ((i, c, k), n) in shared {
-            if n >= MIN_SHARED_BANDS {
-                let f = NearDuplicate {
-                    record: i,
-                    other_contribution: c,
-                    other_record: k,
-                    shared_bands: n,
-                };
-                let better = flags.get(&i).is_none_or(|old| n > old.shared_bands);
-                if better {
-                    flags.insert(i, f);
-                }
-            }
-        }
-        if d.rules.refuse_near_duplicates {
-            if let Some(f) = flags.values().next() {
+            let Some(f) = buckets.check_and_add(self, seq, i as u32, r)? else {
+                continue;
+            };
+            if d.rules.refuse_near_duplicates {
                 return fail(
                     "near_duplicate",
                     format!(
@@ -522,6 +499,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     ),
                 );
             }
+            flags.push(f);
         }
         // All checks passed: lock the bond, record everything.
         let bond = d.rules.contribution_bond;
@@ -534,11 +512,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         for (i, r) in records.iter().enumerate() {
             self.put(&StateKey::DatanetRecord(id, r.hash), &(seq, i as u32));
         }
-        for ((band, prefix), mut existing) in loaded {
-            existing.extend(groups.remove(&(band, prefix)).unwrap_or_default());
-            existing.sort_unstable();
-            self.put(&StateKey::DatanetLsh(id, band, prefix), &existing);
-        }
+        buckets.store(self);
         let near_duplicate_count = flags.len() as u32;
         let c = Contribution {
             datanet: id,
@@ -553,7 +527,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             bond,
             status: ContributionStatus::Pending,
             votes: vec![],
-            near_duplicates: flags.into_values().take(MAX_FLAGS).collect(),
+            near_duplicates: flags.into_iter().take(MAX_FLAGS).collect(),
             near_duplicate_count,
             height: self.height,
         };
@@ -630,25 +604,33 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                         format!("reviewers of datanet {id} need {min_stake} staked; you have {staked}"),
                     );
                 }
-                if c.votes.iter().any(|(r, _)| r == signer) {
+                if c.votes.iter().any(|(r, _, _)| r == signer) {
                     return fail(
                         "already_voted",
                         format!("you already reviewed contribution {seq} of datanet {id}"),
                     );
                 }
-                c.votes.push((*signer, approve));
+                if c.votes.len() >= MAX_VOTES {
+                    return fail(
+                        "votes_full",
+                        format!("contribution {seq} has {MAX_VOTES} votes already"),
+                    );
+                }
+                c.votes.push((*signer, approve, staked));
                 events.push(Event::Reviewed {
                     datanet: id,
                     contribution: seq,
                     reviewer: *signer,
                     approve,
                 });
-                let ayes = c.votes.iter().filter(|v| v.1).count() as u32;
-                let nays = c.votes.len() as u32 - ayes;
+                // Stake decides, not heads: sybil accounts add no weight.
+                let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.1 == side).map(|v| v.2).sum() };
+                let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
+                let (ayes, nays) = (weight(true), weight(false));
                 self.put(&StateKey::Contribution(id, seq), &c);
-                if ayes >= quorum {
+                if ayes >= threshold && ayes > nays {
                     self.decide(id, seq, true, String::new(), events)
-                } else if nays >= quorum {
+                } else if nays >= threshold && nays > ayes {
                     self.decide(id, seq, false, reason.to_string(), events)
                 } else {
                     Ok(Ok(()))
@@ -657,7 +639,35 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
     }
 
-    /// Approves or rejects a pending contribution: moves its bond, updates the datanet.
+    /// `ExpireContribution`: a contribution left unreviewed for `pending_expiry_blocks` is
+    /// closed by anyone, its bond returned in full and its records freed, so a pending
+    /// contribution cannot hold record hashes (and their first-come credit) for ever.
+    fn expire(&mut self, id: u64, seq: u64, events: &mut Vec<Event>) -> Outcome {
+        let Some(c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
+            return fail(
+                "unknown_contribution",
+                format!("datanet {id} has no contribution {seq}"),
+            );
+        };
+        if c.status != ContributionStatus::Pending {
+            return fail(
+                "already_decided",
+                format!("contribution {seq} of datanet {id} is decided"),
+            );
+        }
+        let due = c.height.saturating_add(self.params().pending_expiry_blocks);
+        if self.height < due {
+            return fail(
+                "too_early",
+                format!("contribution {seq} may be reviewed until height {due}"),
+            );
+        }
+        self.settle_contribution(id, seq, false, 0, "expired unreviewed".into(), events)
+    }
+
+    /// Approves or rejects a pending contribution: moves its bond (a rejection slashes the
+    /// datanet's share of it to the treasury, never to the reviewer, who would otherwise profit
+    /// from rejecting), updates the datanet.
     fn decide(
         &mut self,
         id: u64,
@@ -666,6 +676,24 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         reason: String,
         events: &mut Vec<Event>,
     ) -> Result<Result<(), Failure>, StorageError> {
+        let slash_bps = self
+            .datanet(id)?
+            .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?
+            .rules
+            .reject_slash_bps;
+        self.settle_contribution(id, seq, approve, if approve { 0 } else { slash_bps }, reason, events)
+    }
+
+    /// Approves or rejects a contribution, slashing `slash_bps` of its bond to the treasury.
+    fn settle_contribution(
+        &mut self,
+        id: u64,
+        seq: u64,
+        approve: bool,
+        slash_bps: u16,
+        reason: String,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
         let mut d = self
             .datanet(id)?
             .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?;
@@ -673,16 +701,12 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             .get(&StateKey::Contribution(id, seq))?
             .ok_or_else(|| StorageError(format!("contribution {id}/{seq} vanished")))?;
         let escrow = bond_escrow();
-        let (returned, slashed) = if approve {
-            (c.bond, 0)
-        } else {
-            let slashed = c.bond * d.rules.reject_slash_bps as u128 / 10_000;
-            (c.bond - slashed, slashed)
-        };
+        let slashed = c.bond * Amount::from(slash_bps) / 10_000;
+        let returned = c.bond - slashed;
         if let Err(f) = self.move_tokens(&escrow, &c.contributor, returned)? {
             return Err(StorageError(format!("bond escrow short: {}", f.message)));
         }
-        if let Err(f) = self.move_tokens(&escrow, &d.owner, slashed)? {
+        if let Err(f) = self.move_tokens(&escrow, &crate::executor::treasury(), slashed)? {
             return Err(StorageError(format!("bond escrow short: {}", f.message)));
         }
         if approve {
@@ -716,20 +740,17 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             .blobs
             .records(&c.blob, &c.format)
             .map_err(|e| StorageError(format!("records of rejected contribution {seq}: {e}")))?;
-        let mut groups: BTreeMap<(u8, u8), ()> = BTreeMap::new();
         for r in ingested.records.iter() {
-            self.delete(&StateKey::DatanetRecord(id, r.hash));
-            for (b, h) in r.bands.iter().enumerate() {
-                groups.insert((b as u8, (h >> 56) as u8), ());
+            // Only the hashes this contribution holds (a later copy may have been refused, never
+            // re-pointed, so every hash of it is its own).
+            if self
+                .get::<(u64, u32)>(&StateKey::DatanetRecord(id, r.hash))?
+                .is_some_and(|(c, _)| c == seq)
+            {
+                self.delete(&StateKey::DatanetRecord(id, r.hash));
             }
         }
-        for (band, prefix) in groups.into_keys() {
-            let key = StateKey::DatanetLsh(id, band, prefix);
-            let mut v: Vec<(u64, u64, u32)> = self.get(&key)?.unwrap_or_default();
-            v.retain(|e| e.1 != seq);
-            self.put(&key, &v);
-        }
-        Ok(())
+        self.forget_buckets(id, seq, &ingested.records)
     }
 
     fn publish(
