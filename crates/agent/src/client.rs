@@ -50,6 +50,9 @@ pub struct Agent {
     key: Keypair,
 }
 
+/// Pages of tasks one query follows.
+const MAX_TASK_PAGES: usize = 64;
+
 impl Agent {
     /// An agent signing with `key`, talking to the node at `url`.
     pub fn new(url: &str, key: Keypair) -> Agent {
@@ -110,8 +113,22 @@ impl Agent {
 
     /// Tasks matching a query string (`status=open&kind=...`).
     pub fn tasks(&self, query: &str) -> Result<Vec<Task>, AgentError> {
-        let v: serde_json::Value = self.client.get(&format!("/v1/tasks?{query}"))?;
-        serde_json::from_value(v["tasks"].clone()).map_err(|e| AgentError::Node(SdkError::Decode(e.to_string())))
+        // The node answers a page at a time (and a filtered page may be short): follow the
+        // cursor, up to a bound that keeps one pass of the loop bounded too.
+        let mut out: Vec<Task> = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_TASK_PAGES {
+            let cursor = after.as_deref().map(|a| format!("&after={a}")).unwrap_or_default();
+            let v: serde_json::Value = self.client.get(&format!("/v1/tasks?{query}&limit=1000{cursor}"))?;
+            let page: Vec<Task> = serde_json::from_value(v["tasks"].clone())
+                .map_err(|e| AgentError::Node(SdkError::Decode(e.to_string())))?;
+            out.extend(page);
+            match v["next"].as_str() {
+                Some(n) => after = Some(n.to_string()),
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     /// The committed height.

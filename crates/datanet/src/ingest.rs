@@ -15,14 +15,25 @@ pub struct Record {
 
 /// Why a file could not be ingested. Nothing is stored when this happens.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}:{line}: {message}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
 pub struct IngestError {
     /// The file (or blob) name.
     pub file: String,
     /// 1-based line of the problem.
     pub line: u64,
-    /// What is wrong.
+    /// What is wrong, in words of ours that never change between versions.
     pub message: String,
+    /// The parser's own explanation (JSON, CSV, PDF libraries): helpful to a person, but its
+    /// wording belongs to a third party and may change, so the ledger never records it.
+    pub detail: Option<String>,
+}
+
+impl IngestError {
+    /// The error without the parser's detail: what the ledger may record (every validator
+    /// words it the same, whatever library versions it was built with).
+    pub fn stable(&self) -> String {
+        format!("{}:{}: {}", self.file, self.line, self.message)
+    }
 }
 
 fn err(source: &str, line: u64, message: impl Into<String>) -> IngestError {
@@ -30,6 +41,14 @@ fn err(source: &str, line: u64, message: impl Into<String>) -> IngestError {
         file: source.to_string(),
         line,
         message: message.into(),
+        detail: None,
+    }
+}
+
+fn err_detail(source: &str, line: u64, message: &str, detail: impl std::fmt::Display) -> IngestError {
+    IngestError {
+        detail: Some(detail.to_string()),
+        ..err(source, line, message)
     }
 }
 
@@ -78,7 +97,7 @@ pub fn pdf_text(bytes: &[u8], source: &str) -> Result<String, IngestError> {
     let result = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
     match result {
         Ok(Ok(text)) => Ok(text),
-        Ok(Err(e)) => Err(err(source, 1, format!("unreadable PDF: {e}"))),
+        Ok(Err(e)) => Err(err_detail(source, 1, "unreadable PDF", e)),
         Err(_) => Err(err(source, 1, "unreadable PDF: the text extractor failed on it")),
     }
 }
@@ -174,7 +193,7 @@ fn jsonl(text: &str, field: &str, source: &str) -> Result<Vec<Record>, IngestErr
             continue;
         }
         let v: serde_json::Value =
-            serde_json::from_str(body).map_err(|e| err(source, line_no, format!("malformed JSON: {e}")))?;
+            serde_json::from_str(body).map_err(|e| err_detail(source, line_no, "malformed JSON", e))?;
         let t = match v.get(field) {
             Some(serde_json::Value::String(s)) => s,
             Some(_) => return Err(err(source, line_no, format!("field {field:?} is not a string"))),
@@ -199,7 +218,7 @@ fn csv_rows(bytes: &[u8], columns: &[String], source: &str) -> Result<Vec<Record
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
     let headers = rdr
         .headers()
-        .map_err(|e| err(source, 1, format!("bad header row: {e}")))?
+        .map_err(|e| err_detail(source, 1, "bad header row", e))?
         .clone();
     let idx: Vec<usize> = columns
         .iter()
@@ -225,7 +244,7 @@ fn csv_rows(bytes: &[u8], columns: &[String], source: &str) -> Result<Vec<Record
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or_else(|| at.line());
-                return Err(err(source, line, format!("malformed CSV row: {e}")));
+                return Err(err_detail(source, line, "malformed CSV row", e));
             }
         }
     }

@@ -137,9 +137,11 @@ impl Application for NodeApp {
         // A gap may close when the missing nonce arrives: keep those; drop every other refusal,
         // the signer's later transactions behind a dropped one (they could never be included),
         // and whatever waited too long.
+        // Transactions this node could not execute for now (a blob it cannot read this moment)
+        // wait too: they are not at fault.
         let mut dropped: Vec<_> = rejected
             .into_iter()
-            .filter(|(_, r)| !matches!(r, TxRejection::NonceGap { .. }))
+            .filter(|(_, r)| !matches!(r, TxRejection::NonceGap { .. } | TxRejection::Unavailable(_)))
             .collect();
         {
             let mut pool = node.pool.lock();

@@ -32,6 +32,39 @@ pub struct NodeConfig {
     /// Inference gateway limits (used when the node serves models with a provider key).
     #[serde(default)]
     pub gateway: crate::gateway::GatewayConfig,
+    /// Limits of the public API.
+    #[serde(default)]
+    pub api: ApiConfig,
+}
+
+/// Limits of the public API: what one stranger's requests may cost the node.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Event stream subscribers at once.
+    pub max_event_subscribers: usize,
+    /// Costly requests (attribution, index builds, record reads) running at once; more are
+    /// answered 503 at once rather than queued behind each other.
+    pub max_heavy_requests: usize,
+    /// Bytes of uploaded blobs no transaction has named yet that the node keeps.
+    pub max_unpinned_blob_bytes: u64,
+    /// Seconds an upload no transaction names is kept.
+    pub unpinned_blob_ttl_secs: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_event_subscribers: 256,
+            max_heavy_requests: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .saturating_sub(1)
+                .max(1),
+            max_unpinned_blob_bytes: 2 << 30,
+            unpinned_blob_ttl_secs: 3_600,
+        }
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -59,6 +92,7 @@ impl NodeConfig {
             proof_retain_blocks: default_retain(),
             mempool: MempoolConfig::default(),
             gateway: crate::gateway::GatewayConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 

@@ -82,6 +82,16 @@ fn needs_dry_run(p: &Payload) -> bool {
     ) && !matches!(p, Payload::PostTask { kind, .. } if sinew_types::task::recomputable(kind))
 }
 
+/// The blobs a payload names: the ledger will need them, so the node keeps them.
+fn named_blobs(p: &Payload) -> Vec<Hash> {
+    match p {
+        Payload::Contribute { blob, .. } => vec![*blob],
+        Payload::PostTask { spec, .. } => vec![*spec],
+        Payload::RegisterModel { info, .. } => info.adapter_blob.into_iter().collect(),
+        _ => vec![],
+    }
+}
+
 /// What the cheap admission checks learned of a transaction's signer.
 struct Checked {
     nonce: u64,
@@ -157,6 +167,14 @@ pub struct Node {
     /// Prometheus metrics.
     pub metrics: Metrics,
     pub(crate) proposer: Address,
+    /// The node's configuration.
+    pub config: crate::config::NodeConfig,
+    /// Costly API requests running (attribution, index builds, record reads).
+    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
+    /// Event stream subscribers.
+    pub(crate) subscribers: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Records recently read for the API.
+    pub(crate) records: Mutex<crate::record_cache::RecordCache>,
 }
 
 impl Node {
@@ -226,6 +244,10 @@ impl Node {
             head: watch::channel(height).0,
             metrics,
             proposer: Address::module("sequencer"),
+            heavy: Arc::new(tokio::sync::Semaphore::new(config.api.max_heavy_requests.max(1))),
+            subscribers: Default::default(),
+            records: crate::record_cache::new_cache(),
+            config: config.clone(),
         })
     }
 
@@ -358,6 +380,18 @@ impl Node {
             .map(|(ptx, c)| {
                 let c = c?;
                 let payload = &ptx.tx.tx.payload;
+                // Blobs a transaction names are kept for good from now on (durably, before the
+                // transaction can be included).
+                for blob in named_blobs(payload) {
+                    match self.blobs.store.pin(&blob) {
+                        Ok(()) | Err(sinew_store::BlobError::NotFound(_)) => {}
+                        Err(e) => {
+                            return Err(AdmitError::Rejected(TxRejection::Unavailable(format!(
+                                "cannot keep blob {blob}: {e}"
+                            ))))
+                        }
+                    }
+                }
                 if let Payload::Contribute { blob, format, .. } = payload {
                     if !c.next_in_line {
                         return Ok(c);

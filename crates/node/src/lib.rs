@@ -13,6 +13,7 @@ pub mod gateway;
 mod indexes;
 pub mod mempool;
 pub mod metrics;
+mod record_cache;
 pub mod service;
 
 pub use config::NodeConfig;

@@ -154,6 +154,44 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
         receipt["max_count"], 10,
         "defaults to the ledger's attribution_max_count"
     );
+    // Another tokenizer's index is built only once a model uses it (a stranger cannot make the
+    // node build and store every tokenizer's index of every version).
+    let refused = c.post_json::<Value>(
+        "/v1/datanets/0/versions/1/attribute",
+        &serde_json::json!({ "text": "Well: Second record about lakes.", "min_len": 3, "tokenizer": "gpt2" }),
+    );
+    assert!(matches!(refused, Err(SdkError::Api { status: 404, .. })), "{refused:?}");
+    n.ok(3, Payload::Stake { amount: 10_000 });
+    n.ok(
+        3,
+        Payload::RegisterProvider {
+            name: "p".into(),
+            endpoint: "builtin".into(),
+        },
+    );
+    n.ok(
+        3,
+        Payload::RegisterModel {
+            info: sinew_types::inference::ModelInfo {
+                name: "lakes-gpt2".into(),
+                base_model: "infini-gram".into(),
+                adapter: None,
+                adapter_blob: None,
+                datanets: vec![(0, 1)],
+                tokenizer: "gpt2".into(),
+            },
+            provider: n.keys[3].address(),
+            pricing: sinew_types::inference::Pricing {
+                input_per_1k: 1,
+                output_per_1k: 1,
+            },
+            split: sinew_types::inference::Split {
+                owner_bps: 2_000,
+                provider_bps: 3_000,
+                contributors_bps: 5_000,
+            },
+        },
+    );
     // The same version indexed with GPT-2 tokens: offsets and lengths count tokens.
     let gpt2: Value = c
         .post_json(

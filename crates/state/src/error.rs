@@ -101,6 +101,10 @@ pub enum TxRejection {
         /// The dropped predecessor's nonce.
         nonce: Nonce,
     },
+    /// This node cannot read what the transaction needs right now (a blob or an index: full
+    /// disk, too many open files); it stays waiting and is tried again.
+    #[error("temporarily unavailable on this node: {0}")]
+    Unavailable(String),
     /// It waited in the mempool longer than the node keeps transactions.
     #[error("dropped: waited longer than the mempool keeps transactions")]
     Expired,
@@ -131,6 +135,7 @@ impl TxRejection {
             TxRejection::NoReservation(_) => "no_reservation",
             TxRejection::PredecessorDropped { .. } => "predecessor_dropped",
             TxRejection::Expired => "expired",
+            TxRejection::Unavailable(_) => "unavailable",
             TxRejection::Storage(_) => "storage",
         }
     }

@@ -208,7 +208,9 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         if let Payload::SettleInference { request_id, .. } = &tx.payload {
             crate::inference::settlement_admissible(self, &tx.signer, request_id)?;
         }
-        // From here on the transaction is included: fee and nonce always stick.
+        // Included unless the node cannot read what it needs right now: then nothing of it stays
+        // (fee included) and the transaction waits for a later block. Otherwise fee and nonce
+        // always stick.
         acct.balance -= fee;
         acct.nonce += 1;
         self.put(&StateKey::Account(tx.signer), &acct);
@@ -219,7 +221,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
             .checked_add(fee)
             .ok_or_else(|| StorageError("treasury balance overflow: supply invariant broken".into()))?;
         self.put(&StateKey::Account(treasury), &t);
-        self.commit_tx_writes();
+        let fee_writes = self.tx.clone();
         let mut events = vec![Event::FeePaid {
             payer: tx.signer,
             amount: fee,
@@ -229,8 +231,13 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                 self.commit_tx_writes();
                 TxStatus::Success
             }
-            Err(failure) => {
+            Err(failure) if failure.code == UNAVAILABLE => {
                 self.tx.clear();
+                return Err(TxRejection::Unavailable(failure.message));
+            }
+            Err(failure) => {
+                self.tx = fee_writes;
+                self.commit_tx_writes();
                 events.truncate(1);
                 TxStatus::Failed {
                     code: failure.code.into(),
@@ -264,7 +271,10 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         let mut events = Vec::new();
         let outcome = self.run_payload(&tx.signer, &tx.payload, &mut events)?;
         self.tx.clear();
-        Ok(outcome.err().map(|f| (f.code.to_string(), f.message)))
+        match outcome {
+            Err(f) if f.code == UNAVAILABLE => Err(TxRejection::Unavailable(f.message)),
+            other => Ok(other.err().map(|f| (f.code.to_string(), f.message))),
+        }
     }
 
     fn run_payload(
@@ -410,6 +420,11 @@ pub fn stateless_checks(chain_id: &str, params: &Params, ptx: &PreparedTx) -> Re
     }
     Ok(())
 }
+
+/// The reserved failure code of a transaction this node cannot execute right now (its blob or
+/// index is temporarily unreadable): [`BlockExecutor::execute`] leaves it out of the block
+/// instead of failing it, since another node (or this one later) would succeed.
+pub(crate) const UNAVAILABLE: &str = "unavailable";
 
 /// What running a payload gives: a failure (fee and nonce only) or success; `Err` is storage.
 pub(crate) type Outcome = Result<Result<(), Failure>, StorageError>;

@@ -68,6 +68,8 @@ pub enum StateKey {
     Hold(Hash),
     /// Holds expiring at a height (value: `Vec<Hash>`: request ids).
     HoldDue(Height),
+    /// Models a provider serves (accepted), ascending (value: `Vec<u64>`).
+    ProviderModels(Address),
 }
 
 impl StateKey {

@@ -289,6 +289,40 @@ pub fn stateless_checks(payload: &Payload, params: &Params) -> Result<(), TxReje
     Ok(())
 }
 
+/// Why the ledger could not recompute a built-in task's result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecomputeError {
+    /// The spec is not what the kind asks for (a message of ours, the same on every node).
+    #[error("{0}")]
+    BadSpec(String),
+    /// This node cannot read the spec blob or an index right now.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// The state or blob store is damaged.
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl RecomputeError {
+    fn outcome(self) -> Outcome {
+        match self {
+            RecomputeError::BadSpec(m) => fail("bad_spec", m),
+            RecomputeError::Unavailable(m) => fail(crate::executor::UNAVAILABLE, m),
+            RecomputeError::Storage(m) => Err(StorageError(m)),
+        }
+    }
+}
+
+impl From<BlobSourceError> for RecomputeError {
+    fn from(e: BlobSourceError) -> Self {
+        match e {
+            BlobSourceError::Unavailable(m) => RecomputeError::Unavailable(m),
+            BlobSourceError::Storage(m) => RecomputeError::Storage(m),
+            e @ (BlobSourceError::NotFound(_) | BlobSourceError::Ingest(_)) => RecomputeError::BadSpec(e.to_string()),
+        }
+    }
+}
+
 /// What a built-in kind's spec says, and the digest a correct result has.
 pub fn recompute_result(
     state: &dyn StateReader,
@@ -296,30 +330,32 @@ pub fn recompute_result(
     params: &Params,
     kind: &str,
     spec: &Hash,
-) -> Result<Hash, String> {
-    let bytes = blobs.blob(spec).map_err(|e| format!("spec blob: {e}"))?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("spec is not JSON: {e}"))?;
-    let model_id = v["model"].as_u64().ok_or("spec has no model id")?;
+) -> Result<Hash, RecomputeError> {
+    let bad = |m: &str| RecomputeError::BadSpec(m.to_string());
+    let bytes = blobs.blob(spec)?;
+    // The parser's own wording never reaches a receipt: only ours.
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad("the spec is not JSON"))?;
+    let model_id = v["model"].as_u64().ok_or_else(|| bad("spec has no model id"))?;
     let model: Model = crate::executor::read(state, &StateKey::Model(model_id))
-        .map_err(|e| e.0)?
-        .ok_or_else(|| format!("no model {model_id}"))?;
-    let corpus = model_corpus(state, blobs, &model.info).map_err(|e: BlobSourceError| e.to_string())?;
+        .map_err(|e| RecomputeError::Storage(e.0))?
+        .ok_or_else(|| RecomputeError::BadSpec(format!("no model {model_id}")))?;
+    let corpus = model_corpus(state, blobs, &model.info)?;
     match kind {
         KIND_ATTRIBUTION => {
-            let answer = v["answer"].as_str().ok_or("spec has no answer")?;
+            let answer = v["answer"].as_str().ok_or_else(|| bad("spec has no answer"))?;
             if answer.len() > params.max_answer_bytes as usize {
-                return Err("answer too large".into());
+                return Err(bad("answer too large"));
             }
             Ok(answer_receipt(&corpus, answer, params).digest())
         }
         KIND_INFERENCE => {
-            let prompt = v["prompt"].as_str().ok_or("spec has no prompt")?;
+            let prompt = v["prompt"].as_str().ok_or_else(|| bad("spec has no prompt"))?;
             let max_tokens = v["max_tokens"]
                 .as_u64()
                 .filter(|n| (1..=1024).contains(n))
-                .ok_or("max_tokens must be 1..=1024")?;
+                .ok_or_else(|| bad("max_tokens must be 1..=1024"))?;
             if prompt.len() > 32 * 1024 {
-                return Err("prompt too large".into());
+                return Err(bad("prompt too large"));
             }
             let sampling = match v["seed"].as_u64() {
                 Some(s) => sinew_attribution::Sampling::Seeded(s),
@@ -329,7 +365,9 @@ pub fn recompute_result(
                 sinew_attribution::generate_tokens(&corpus.0, prompt.as_bytes(), max_tokens as usize, sampling);
             Ok(Hash::of(&answer))
         }
-        other => Err(format!("the ledger cannot recompute {other} tasks")),
+        other => Err(RecomputeError::BadSpec(format!(
+            "the ledger cannot recompute {other} tasks"
+        ))),
     }
 }
 
@@ -763,7 +801,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             }
         } else if recomputable(kind) {
             if let Err(e) = recompute_result(self, self.blobs, self.params(), kind, spec) {
-                return fail("bad_spec", e);
+                return e.outcome();
             }
         }
         if let Err(f) = self.lock(signer, reward)? {
@@ -924,7 +962,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             Verification::Recompute => {
                 let expected = match recompute_result(self, self.blobs, self.params(), &t.kind, &t.spec) {
                     Ok(h) => h,
-                    Err(e) => return fail("bad_spec", e),
+                    Err(e) => return e.outcome(),
                 };
                 if expected == *result {
                     events.push(self.task_event(&t, signer, "submitted"));
@@ -976,7 +1014,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
         let expected = match recompute_result(self, self.blobs, self.params(), &t.kind, &t.spec) {
             Ok(h) => h,
-            Err(e) => return fail("bad_spec", e),
+            Err(e) => return e.outcome(),
         };
         if t.result == Some(expected) {
             // The result stands: the challenger's bond goes to the claimant.

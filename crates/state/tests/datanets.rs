@@ -480,3 +480,73 @@ mod property {
         }
     }
 }
+
+/// A blob source whose disk fails for a while (too many open files, a full disk).
+struct Flaky;
+
+impl sinew_state::BlobSource for Flaky {
+    fn records(
+        &self,
+        _: &sinew_types::datanet::BlobId,
+        _: &sinew_types::datanet::Format,
+    ) -> Result<std::sync::Arc<sinew_datanet::Ingested>, sinew_state::BlobSourceError> {
+        Err(sinew_state::BlobSourceError::Unavailable(
+            "Too many open files (os error 24)".into(),
+        ))
+    }
+}
+
+/// Issue 10, hole 10: a transient disk error inside `apply` used to stop block production for
+/// good. Now the transaction that needs the unreadable blob is left out of the block (no fee,
+/// no trace) while the rest of the block goes on, and it is included once the disk recovers.
+#[test]
+fn a_transient_disk_error_leaves_the_transaction_out_and_the_chain_goes_on() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::Open, false));
+    let (_, c) = n.blob(DOC_A);
+    let sign = |n: &Net, who: usize, nonce: u64, p: Payload| {
+        n.keys[who]
+            .sign(sinew_types::Transaction {
+                chain_id: "sinew-test".into(),
+                signer: n.keys[who].address(),
+                nonce,
+                max_fee: 10_000_000,
+                payload: p,
+            })
+            .prepare()
+    };
+    let contribute = sign(&n, 1, n.nonces[1], c.clone());
+    let transfer = sign(
+        &n,
+        2,
+        n.nonces[2],
+        Payload::Transfer {
+            to: n.keys[3].address(),
+            amount: 5,
+        },
+    );
+    let flaky = Flaky;
+    let (ex, rejected) = n
+        .chain
+        .propose(
+            &n.state,
+            &flaky,
+            [&contribute, &transfer],
+            0,
+            sinew_types::Address::default(),
+        )
+        .unwrap();
+    assert_eq!(ex.block.txs.len(), 1, "the transfer goes on");
+    assert_eq!(ex.block.txs[0].tx.signer, n.keys[2].address());
+    assert!(matches!(&rejected[..], [(id, TxRejection::Unavailable(_))] if *id == contribute.id));
+    assert!(
+        ex.effects
+            .writes
+            .keys()
+            .all(|k| *k != StateKey::Account(n.keys[1].address()).encode()),
+        "no fee"
+    );
+    // Once the disk is back, the same transaction is included.
+    n.ok(1, c);
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
+}

@@ -2,13 +2,21 @@
 //! data directory. Uploads stream into a temporary file while hashing and appear under their id
 //! only once complete and fsync'd, so a crash mid-upload leaves nothing visible (leftovers are
 //! swept on open). Reads verify the hash before any byte is served.
+//!
+//! Uploads are open to anyone, so what nobody uses cannot stay for ever: a blob is *pinned*
+//! (durably, before the transaction is admitted) once a transaction names it; unpinned uploads
+//! share a byte quota and are deleted once older than a time to live. A pinned blob is never
+//! deleted: the ledger may need it to re-execute a block or build an index.
 
 use sinew_types::datanet::BlobId;
 use sinew_types::Hash;
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 /// Why a blob operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,28 +36,133 @@ pub enum BlobError {
     /// The upload was empty.
     #[error("empty upload")]
     Empty,
+    /// Uploads no transaction has named yet already fill the node's quota.
+    #[error("the node holds {held} bytes of uploads no transaction names (quota {quota}); name yours in a transaction or retry later")]
+    QuotaExceeded {
+        /// Bytes held.
+        held: u64,
+        /// The quota.
+        quota: u64,
+    },
     /// The file system failed.
     #[error("blob store I/O: {0}")]
     Io(#[from] std::io::Error),
 }
 
+/// Unpinned blobs: (stored at, id) to size, oldest first; and their total size.
+type Unpinned = (BTreeMap<(SystemTime, BlobId), u64>, u64);
+
 /// Blobs on local disk.
 pub struct BlobStore {
     dir: PathBuf,
     tmp_seq: AtomicU64,
+    unpinned: Mutex<Unpinned>,
 }
 
 impl BlobStore {
     /// Opens (creating) the store in `dir`, removing any partial upload a crash left behind.
     pub fn open(dir: &Path) -> Result<BlobStore, BlobError> {
         fs::create_dir_all(dir.join("tmp"))?;
+        fs::create_dir_all(dir.join("pins"))?;
         for e in fs::read_dir(dir.join("tmp"))? {
             fs::remove_file(e?.path())?;
         }
-        Ok(BlobStore {
+        let store = BlobStore {
             dir: dir.to_path_buf(),
             tmp_seq: AtomicU64::new(0),
-        })
+            unpinned: Mutex::default(),
+        };
+        // Find the unpinned blobs (two hex digits, then the other 62).
+        let mut found = BTreeMap::new();
+        let mut total = 0;
+        for sub in fs::read_dir(dir)? {
+            let sub = sub?;
+            let name = sub.file_name().to_string_lossy().into_owned();
+            if name.len() != 2 || !sub.file_type()?.is_dir() {
+                continue;
+            }
+            for f in fs::read_dir(sub.path())? {
+                let f = f?;
+                let Ok(id) = format!("{name}{}", f.file_name().to_string_lossy()).parse::<BlobId>() else {
+                    continue;
+                };
+                if !store.is_pinned(&id) {
+                    let m = f.metadata()?;
+                    found.insert((m.modified()?, id), m.len());
+                    total += m.len();
+                }
+            }
+        }
+        *store.unpinned.lock().expect("not poisoned") = (found, total);
+        Ok(store)
+    }
+
+    fn pin_path(&self, id: &BlobId) -> PathBuf {
+        self.dir.join("pins").join(id.to_string())
+    }
+
+    /// Whether a transaction has named the blob (so it is kept for good).
+    pub fn is_pinned(&self, id: &BlobId) -> bool {
+        self.pin_path(id).exists()
+    }
+
+    /// Keeps a stored blob for good (a transaction names it); durable when this returns.
+    pub fn pin(&self, id: &BlobId) -> Result<(), BlobError> {
+        if self.is_pinned(id) {
+            return Ok(());
+        }
+        if !self.contains(id) {
+            return Err(BlobError::NotFound(*id));
+        }
+        let f = File::create(self.pin_path(id))?;
+        f.sync_all()?;
+        File::open(self.dir.join("pins"))?.sync_all()?;
+        let mut u = self.unpinned.lock().expect("not poisoned");
+        let key = u.0.keys().find(|k| k.1 == *id).copied();
+        if let Some(k) = key {
+            let size = u.0.remove(&k).expect("found");
+            u.1 -= size;
+        }
+        Ok(())
+    }
+
+    /// Bytes of unpinned blobs held.
+    pub fn unpinned_bytes(&self) -> u64 {
+        self.unpinned.lock().expect("not poisoned").1
+    }
+
+    /// After an upload of `new`: deletes unpinned blobs older than `ttl`; if unpinned blobs
+    /// still exceed `quota`, deletes `new` (unless pinned or older than this upload) and refuses.
+    pub fn enforce_quota(&self, new: &BlobId, quota: u64, ttl: Duration) -> Result<(), BlobError> {
+        let now = SystemTime::now();
+        let mut u = self.unpinned.lock().expect("not poisoned");
+        let expired: Vec<(SystemTime, BlobId)> =
+            u.0.keys()
+                .take_while(|(at, _)| now.duration_since(*at).unwrap_or_default() > ttl)
+                .copied()
+                .collect();
+        for k in expired {
+            if k.1 == *new || self.is_pinned(&k.1) {
+                continue;
+            }
+            let _ = fs::remove_file(self.path(&k.1));
+            let size = u.0.remove(&k).expect("listed");
+            u.1 -= size;
+        }
+        if u.1 <= quota {
+            return Ok(());
+        }
+        let held = u.1;
+        let key = u.0.keys().find(|k| k.1 == *new).copied();
+        if let Some(k) = key {
+            // Only what this upload added is taken back.
+            if now.duration_since(k.0).unwrap_or_default() < Duration::from_secs(5) && !self.is_pinned(new) {
+                let _ = fs::remove_file(self.path(new));
+                let size = u.0.remove(&k).expect("found");
+                u.1 -= size;
+            }
+        }
+        Err(BlobError::QuotaExceeded { held, quota })
     }
 
     /// The path of a blob. Built only from the id's hex digits: no user text reaches the file system.
@@ -160,8 +273,14 @@ impl BlobWriter<'_> {
         let dest = self.store.path(&id);
         let parent = dest.parent().expect("blob paths have a parent");
         fs::create_dir_all(parent)?;
+        let known = dest.exists();
         fs::rename(&self.tmp, &dest)?;
         File::open(parent)?.sync_all()?;
+        if !known && !self.store.is_pinned(&id) {
+            let mut u = self.store.unpinned.lock().expect("not poisoned");
+            u.0.insert((SystemTime::now(), id), self.len);
+            u.1 += self.len;
+        }
         Ok((id, self.len))
     }
 }
@@ -207,6 +326,38 @@ mod tests {
             matches!(s.read(&id), Err(BlobError::Corrupt(_))),
             "a truncated blob too"
         );
+    }
+
+    #[test]
+    fn unpinned_uploads_share_a_quota_and_expire_pinned_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = BlobStore::open(dir.path()).unwrap();
+        let (a, _) = s.put(&[1u8; 600][..], 1 << 20).unwrap();
+        s.enforce_quota(&a, 1_000, Duration::from_secs(3_600)).unwrap();
+        let (b, _) = s.put(&[2u8; 600][..], 1 << 20).unwrap();
+        assert!(matches!(
+            s.enforce_quota(&b, 1_000, Duration::from_secs(3_600)),
+            Err(BlobError::QuotaExceeded {
+                held: 1_200,
+                quota: 1_000
+            })
+        ));
+        assert!(!s.contains(&b), "the refused upload is gone");
+        assert!(s.contains(&a));
+        // Pinned blobs leave the quota and are never collected.
+        s.pin(&a).unwrap();
+        assert_eq!(s.unpinned_bytes(), 0);
+        let (c, _) = s.put(&[3u8; 900][..], 1 << 20).unwrap();
+        s.enforce_quota(&c, 1_000, Duration::from_secs(3_600)).unwrap();
+        // Expired unpinned uploads are collected by the next upload; pins survive reopening.
+        std::thread::sleep(Duration::from_millis(20));
+        let (d, _) = s.put(&[4u8; 500][..], 1 << 20).unwrap();
+        s.enforce_quota(&d, 1_000, Duration::from_millis(10)).unwrap();
+        assert!(!s.contains(&c) && s.contains(&d) && s.contains(&a));
+        let s = BlobStore::open(dir.path()).unwrap();
+        assert!(s.is_pinned(&a));
+        assert_eq!(s.unpinned_bytes(), 500);
+        assert!(matches!(s.pin(&Hash::of(b"none")), Err(BlobError::NotFound(_))));
     }
 
     #[test]

@@ -224,6 +224,28 @@ impl Store {
         Ok(out)
     }
 
+    /// At most `limit` durable state entries whose key starts with `prefix` and comes after
+    /// `after` (exclusive; from the start when `None`), in key order: a page of a list.
+    pub fn state_page(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Result<Vec<StateEntry>, StoreError> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(a) if a >= prefix => Bound::Excluded(a.to_vec()),
+            _ => Bound::Included(prefix.to_vec()),
+        };
+        let mut out = Vec::new();
+        for g in self.db.snapshot().range(&self.state, (start, Bound::Unbounded)) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = g.into_inner()?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// Every state entry, in key order (to rebuild the state tree on start).
     pub fn state_entries(&self) -> Result<Vec<StateEntry>, StoreError> {
         let snap = self.db.snapshot();

@@ -18,6 +18,7 @@ fn blob_error(e: BlobError) -> ApiError {
         BlobError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
         BlobError::NotFound(_) => ApiError::NotFound(e.to_string()),
         BlobError::Empty => ApiError::BadRequest("empty_blob", e.to_string()),
+        BlobError::QuotaExceeded { .. } => ApiError::Full(e.to_string()),
         BlobError::Corrupt(_) | BlobError::Io(_) => ApiError::Internal(e.to_string()),
     }
 }
@@ -41,6 +42,10 @@ pub async fn upload(
     // Chunks go to a blocking writer through a small channel: bounded memory, no whole-file buffer.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, ()>>(8);
     let n = node.clone();
+    let (quota, ttl) = (
+        node.config.api.max_unpinned_blob_bytes,
+        std::time::Duration::from_secs(node.config.api.unpinned_blob_ttl_secs),
+    );
     let writer = tokio::task::spawn_blocking(move || {
         let mut w = n.blobs.store.writer(limit)?;
         while let Some(chunk) = rx.blocking_recv() {
@@ -49,7 +54,10 @@ pub async fn upload(
                 Err(()) => return Err(BlobError::Io(std::io::Error::other("upload interrupted"))),
             }
         }
-        w.finish()
+        let (id, size) = w.finish()?;
+        // Uploads nobody has named in a transaction share a quota and expire.
+        n.blobs.store.enforce_quota(&id, quota, ttl)?;
+        Ok((id, size))
     });
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {

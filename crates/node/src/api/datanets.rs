@@ -1,5 +1,6 @@
 //! Datanet queries: datanets, versions, contributions (by contributor), records with provenance.
 
+use super::page;
 use super::ApiError;
 use crate::core::Node;
 use axum::extract::{Path, Query, State};
@@ -12,15 +13,6 @@ use sinew_state::{Contribution, Datanet, DatanetVersion, StateKey};
 use sinew_types::Address;
 use std::sync::Arc;
 
-pub(super) fn list<T: borsh::BorshDeserialize>(node: &Node, prefix: &[u8]) -> Result<Vec<T>, ApiError> {
-    node.store
-        .state_prefix(prefix)
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .into_iter()
-        .map(|(_, v)| borsh::from_slice(&v).map_err(|e| ApiError::Internal(format!("corrupt state: {e}"))))
-        .collect()
-}
-
 /// One value of durable state.
 pub(super) fn get<T: borsh::BorshDeserialize>(node: &Node, key: &StateKey) -> Result<Option<T>, ApiError> {
     let snapshot = node.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -31,24 +23,47 @@ fn get_datanet(node: &Node, id: u64) -> Result<Datanet, ApiError> {
     get(node, &StateKey::Datanet(id))?.ok_or_else(|| ApiError::NotFound(format!("no datanet {id}")))
 }
 
-fn contributions(node: &Node, id: u64) -> Result<Vec<Contribution>, ApiError> {
-    let mut v: Vec<Contribution> = list(node, &StateKey::Contribution(id, 0).encode()[..9])?;
-    v.sort_by_key(|c| c.seq);
-    Ok(v)
+/// A page of a list: `after` (the cursor of the previous page) and `limit`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub(super) after: Option<String>,
+    pub(super) limit: Option<usize>,
 }
 
-/// GET /v1/datanets.
-pub async fn list_datanets(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
-    let mut v: Vec<Datanet> = list(&node, &StateKey::Datanet(0).encode()[..1])?;
-    v.sort_by_key(|d| d.id);
-    Ok(Json(json!({ "datanets": v })))
+/// GET /v1/datanets?after=&limit=: datanets by id, a page at a time.
+pub async fn list_datanets(
+    State(node): State<Arc<Node>>,
+    Query(p): Query<Page>,
+) -> Result<impl IntoResponse, ApiError> {
+    let after = page::cursor(p.after.as_deref())?;
+    let (v, next) = page::blocking(&node, move |n| {
+        page::scan::<Datanet>(
+            n,
+            &StateKey::Datanet(0).encode()[..1],
+            after,
+            page::limit(p.limit),
+            |_| true,
+        )
+    })
+    .await?;
+    Ok(Json(json!({ "datanets": v, "next": next })))
 }
 
-/// GET /v1/datanets/{id}: the datanet and its versions.
+/// GET /v1/datanets/{id}: the datanet and its latest versions (at most a page).
 pub async fn show(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> Result<impl IntoResponse, ApiError> {
-    let d = get_datanet(&node, id)?;
-    let mut versions: Vec<DatanetVersion> = list(&node, &StateKey::DatanetVersion(id, 0).encode()[..9])?;
-    versions.sort_by_key(|v| v.version);
+    let (d, versions) = page::blocking(&node, move |n| {
+        let d = get_datanet(n, id)?;
+        let first = d.versions.saturating_sub(page::MAX_LIMIT as u64) + 1;
+        let mut versions = Vec::new();
+        for v in first..=d.versions {
+            if let Some(x) = get::<DatanetVersion>(n, &StateKey::DatanetVersion(id, v))? {
+                versions.push(x);
+            }
+        }
+        Ok((d, versions))
+    })
+    .await?;
     Ok(Json(json!({ "datanet": d, "versions": versions })))
 }
 
@@ -67,27 +82,36 @@ pub async fn version(
 #[serde(deny_unknown_fields)]
 pub struct ContributionFilter {
     contributor: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
 }
 
-/// GET /v1/datanets/{id}/contributions?contributor=ADDRESS.
+fn parse_address(a: &str) -> Result<Address, ApiError> {
+    a.parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))
+}
+
+/// GET /v1/datanets/{id}/contributions?contributor=ADDRESS&after=&limit=: in order, a page at a
+/// time.
 pub async fn list_contributions(
     State(node): State<Arc<Node>>,
     Path(id): Path<u64>,
     Query(f): Query<ContributionFilter>,
 ) -> Result<impl IntoResponse, ApiError> {
-    get_datanet(&node, id)?;
-    let who: Option<Address> = f
-        .contributor
-        .map(|a| {
-            a.parse()
-                .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))
-        })
-        .transpose()?;
-    let v: Vec<Contribution> = contributions(&node, id)?
-        .into_iter()
-        .filter(|c| who.is_none_or(|w| c.contributor == w))
-        .collect();
-    Ok(Json(json!({ "contributions": v })))
+    let who = f.contributor.as_deref().map(parse_address).transpose()?;
+    let after = page::cursor(f.after.as_deref())?;
+    let (v, next) = page::blocking(&node, move |n| {
+        get_datanet(n, id)?;
+        page::scan::<Contribution>(
+            n,
+            &StateKey::Contribution(id, 0).encode()[..9],
+            after,
+            page::limit(f.limit),
+            |c| who.is_none_or(|w| c.contributor == w),
+        )
+    })
+    .await?;
+    Ok(Json(json!({ "contributions": v, "next": next })))
 }
 
 /// Paging of the records list.
@@ -100,34 +124,38 @@ pub struct RecordPage {
     limit: Option<usize>,
 }
 
+/// Contributions read per records request (skipping by their record counts is cheap, but not
+/// free).
+const RECORD_SCAN_BUDGET: u64 = 10_000;
+
 /// GET /v1/datanets/{id}/records: records with their provenance (contribution, blob, byte range).
+/// A costly request: it reads and cuts blobs.
 pub async fn records(
     State(node): State<Arc<Node>>,
     Path(id): Path<u64>,
     Query(p): Query<RecordPage>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let limit = p.limit.unwrap_or(50).min(1000);
-    let n = node.clone();
-    let out = tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, ApiError> {
-        get_datanet(&n, id)?;
+    let limit = p.limit.unwrap_or(50).clamp(1, page::MAX_LIMIT);
+    let permit = page::heavy(&node)?;
+    let out = page::blocking(&node, move |n| -> Result<Vec<serde_json::Value>, ApiError> {
+        let _permit = permit;
+        let d = get_datanet(n, id)?;
         let mut out = Vec::new();
         let mut skip = p.offset;
-        for c in contributions(&n, id)? {
-            if p.contribution.is_some_and(|want| want != c.seq) {
+        let seqs = match p.contribution {
+            Some(c) => c..c.saturating_add(1).min(d.contributions),
+            None => 0..d.contributions.min(RECORD_SCAN_BUDGET),
+        };
+        for seq in seqs {
+            let Some(c) = get::<Contribution>(n, &StateKey::Contribution(id, seq))? else {
                 continue;
-            }
+            };
             if skip >= c.record_count as usize {
                 skip -= c.record_count as usize;
                 continue;
             }
-            let bytes = n
-                .blobs
-                .store
-                .read(&c.blob)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let recs = sinew_datanet::ingest(&bytes, &c.format, &c.blob.to_string())
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            for (i, r) in recs.into_iter().enumerate().skip(skip) {
+            let recs = n.record_texts(&c.blob, &c.format)?;
+            for (i, r) in recs.iter().enumerate().skip(skip) {
                 if out.len() >= limit {
                     return Ok(out);
                 }
@@ -141,8 +169,7 @@ pub async fn records(
         }
         Ok(out)
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .await?;
     Ok(Json(json!({ "records": out })))
 }
 
@@ -151,21 +178,29 @@ pub async fn records(
 #[serde(deny_unknown_fields)]
 pub struct ByContributor {
     contributor: String,
+    after: Option<String>,
+    limit: Option<usize>,
 }
 
-/// GET /v1/contributions?contributor=ADDRESS: every contribution of one account, all datanets.
+/// GET /v1/contributions?contributor=ADDRESS&after=&limit=: one account's contributions, all
+/// datanets, a page at a time (a page may hold fewer than `limit`: follow `next`).
 pub async fn by_contributor(
     State(node): State<Arc<Node>>,
     Query(f): Query<ByContributor>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who: Address = f
-        .contributor
-        .parse()
-        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))?;
-    let mut v: Vec<Contribution> = list(&node, &StateKey::Contribution(0, 0).encode()[..1])?;
-    v.retain(|c| c.contributor == who);
-    v.sort_by_key(|c| (c.datanet, c.seq));
-    Ok(Json(json!({ "contributions": v })))
+    let who = parse_address(&f.contributor)?;
+    let after = page::cursor(f.after.as_deref())?;
+    let (v, next) = page::blocking(&node, move |n| {
+        page::scan::<Contribution>(
+            n,
+            &StateKey::Contribution(0, 0).encode()[..1],
+            after,
+            page::limit(f.limit),
+            |c| c.contributor == who,
+        )
+    })
+    .await?;
+    Ok(Json(json!({ "contributions": v, "next": next })))
 }
 
 /// Query of the index endpoint.
@@ -183,18 +218,40 @@ fn parse_tokenizer(t: Option<&str>) -> Result<Tokenizer, ApiError> {
     })
 }
 
+/// Whether the node builds this index on request: the byte-level index of any published version
+/// (one per version, paid for by the publish fee), or an index some model of the ledger uses.
+fn index_allowed(node: &Node, id: u64, n: u64, tokenizer: Tokenizer) -> Result<(), ApiError> {
+    if tokenizer == Tokenizer::Bytes {
+        return Ok(());
+    }
+    let models: Vec<u64> = get(node, &StateKey::ModelsByDatanet(id))?.unwrap_or_default();
+    for m in models {
+        if let Some(m) = get::<sinew_state::Model>(node, &StateKey::Model(m))? {
+            if m.info.datanets.contains(&(id, n)) && m.info.tokenizer == tokenizer.name() {
+                return Ok(());
+            }
+        }
+    }
+    Err(ApiError::NotFound(format!(
+        "no model uses datanet {id} version {n} with the {tokenizer} tokenizer; this node builds the bytes index of any version and the indexes its models use"
+    )))
+}
+
 /// GET /v1/datanets/{id}/versions/{n}/index?tokenizer=bytes|gpt2|cl100k: the version's
-/// suffix-array index (built on first use): its id and size.
+/// suffix-array index (built on first use): its id and size. A costly request.
 pub async fn version_index(
     State(node): State<Arc<Node>>,
     Path((id, n)): Path<(u64, u64)>,
     Query(q): Query<IndexQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let tokenizer = parse_tokenizer(q.tokenizer.as_deref())?;
-    let node2 = node.clone();
-    let (idx, hash) = tokio::task::spawn_blocking(move || node2.version_index(id, n, tokenizer))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let permit = page::heavy(&node)?;
+    let (idx, hash) = page::blocking(&node, move |node| {
+        let _permit = permit;
+        index_allowed(node, id, n, tokenizer)?;
+        Ok(node.version_index(id, n, tokenizer)?)
+    })
+    .await?;
     Ok(Json(
         json!({ "datanet": id, "version": n, "index": hash, "tokenizer": tokenizer, "tokens": idx.len(), "documents": idx.doc_count(), "bytes": idx.as_bytes().len() }),
     ))
@@ -214,7 +271,9 @@ pub struct AttributeRequest {
 }
 
 /// POST /v1/datanets/{id}/versions/{n}/attribute: attributes a text to the version's records:
-/// the receipt (spans, contributions, weights) anyone can verify against the records.
+/// the receipt (spans, contributions, weights) anyone can verify against the records. The text
+/// is at most the ledger's answer size and the span parameters stay within the ledger's: the
+/// work of one request is bounded. A costly request.
 pub async fn attribute(
     State(node): State<Arc<Node>>,
     Path((id, n)): Path<(u64, u64)>,
@@ -222,22 +281,33 @@ pub async fn attribute(
 ) -> Result<impl IntoResponse, ApiError> {
     let req: AttributeRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest("bad_json", format!("malformed JSON: {e}")))?;
-    if req.text.len() > 64 * 1024 {
-        return Err(ApiError::TooLarge("text exceeds 64 KiB".into()));
-    }
-    // Defaults are the ledger's attribution parameters (what settlement uses).
     let ledger = node.params();
+    if req.text.len() > ledger.max_answer_bytes as usize {
+        return Err(ApiError::TooLarge(format!(
+            "text exceeds the ledger's answer size of {} bytes",
+            ledger.max_answer_bytes
+        )));
+    }
+    // Defaults are the ledger's attribution parameters (what settlement uses); a caller may ask
+    // for longer or rarer spans, never for more occurrences than the ledger materialises.
     let params = sinew_attribution::Params {
-        min_len: req.min_len.unwrap_or(ledger.attribution_min_len as usize).max(1),
-        max_count: req.max_count.unwrap_or(ledger.attribution_max_count as usize).max(1),
+        min_len: req
+            .min_len
+            .unwrap_or(ledger.attribution_min_len as usize)
+            .clamp(1, sinew_types::params::bounds::MAX_ATTRIBUTION_MIN_LEN as usize),
+        max_count: req
+            .max_count
+            .unwrap_or(ledger.attribution_max_count as usize)
+            .clamp(1, ledger.attribution_max_count as usize),
     };
     let tokenizer = parse_tokenizer(req.tokenizer.as_deref())?;
-    let node2 = node.clone();
-    let receipt = tokio::task::spawn_blocking(move || -> Result<sinew_attribution::Receipt, ApiError> {
-        let (idx, hash) = node2.version_index(id, n, tokenizer)?;
+    let permit = page::heavy(&node)?;
+    let receipt = page::blocking(&node, move |node| {
+        let _permit = permit;
+        index_allowed(node, id, n, tokenizer)?;
+        let (idx, hash) = node.version_index(id, n, tokenizer)?;
         Ok(sinew_attribution::receipt(&*idx, hash, req.text.as_bytes(), &params))
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .await?;
     Ok(Json(receipt))
 }

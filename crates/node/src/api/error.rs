@@ -18,6 +18,12 @@ pub enum ApiError {
     /// The request is well-formed but too large.
     #[error("{0}")]
     TooLarge(String),
+    /// The node is doing as much of this costly work as it allows at once: retry shortly.
+    #[error("{0}")]
+    Busy(String),
+    /// The node holds as much of this as it keeps (uploads no transaction names).
+    #[error("{0}")]
+    Full(String),
     /// The node failed.
     #[error("{0}")]
     Internal(String),
@@ -38,6 +44,8 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(code, _) => (StatusCode::BAD_REQUEST, *code),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Full(_) => (StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         (

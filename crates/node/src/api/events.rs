@@ -8,6 +8,7 @@ use futures::stream::{Stream, StreamExt};
 use serde::Deserialize;
 use sinew_types::Address;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
@@ -54,6 +55,15 @@ const KINDS: &[&str] = &[
     "model_served",
 ];
 
+/// A subscription counted in the node's limit; released when the stream is dropped.
+struct Subscriber(Arc<AtomicUsize>);
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Streams events as they are committed.
 pub async fn stream(
     State(node): State<Arc<Node>>,
@@ -79,8 +89,18 @@ pub async fn stream(
     let task_kinds: Option<Vec<String>> = f
         .task_kind
         .map(|k| k.split(',').map(|s| s.trim().to_string()).collect());
+    // A bounded number of subscribers: each one costs the node a filter pass per event.
+    let max = node.config.api.max_event_subscribers;
+    if node.subscribers.fetch_add(1, Ordering::AcqRel) >= max {
+        node.subscribers.fetch_sub(1, Ordering::AcqRel);
+        return Err(ApiError::Busy(format!(
+            "this node serves at most {max} event subscribers at once; retry later"
+        )));
+    }
+    let guard = Subscriber(node.subscribers.clone());
     let rx = node.subscribe_events();
     let s = BroadcastStream::new(rx).filter_map(move |item| {
+        let _held = &guard;
         let out = match item {
             Ok(rec) => {
                 let keep = account.is_none_or(|a| rec.event.involves(&a))

@@ -5,6 +5,7 @@ mod datanets;
 mod error;
 mod events;
 mod openai;
+mod page;
 mod queries;
 mod registry;
 mod tasks;

@@ -1,10 +1,10 @@
 //! Ledger queries about inference: models and their lineage (both ways), providers, and an
 //! account's prepaid balance and claimable rewards.
 
-use super::datanets::{get, list};
-use super::ApiError;
+use super::datanets::{get, Page};
+use super::{page, ApiError};
 use crate::core::Node;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
@@ -12,15 +12,20 @@ use sinew_state::{DatanetVersion, Model, Prepaid, Provider, StateKey};
 use sinew_types::Address;
 use std::sync::Arc;
 
-fn models(node: &Node) -> Result<Vec<Model>, ApiError> {
-    let mut v: Vec<Model> = list(node, &StateKey::Model(0).encode()[..1])?;
-    v.sort_by_key(|m| m.id);
-    Ok(v)
-}
-
-/// GET /v1/registry/models: every registered model.
-pub async fn list_models(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(json!({ "models": models(&node)? })))
+/// GET /v1/registry/models?after=&limit=: registered models by id, a page at a time.
+pub async fn list_models(State(node): State<Arc<Node>>, Query(p): Query<Page>) -> Result<impl IntoResponse, ApiError> {
+    let after = page::cursor(p.after.as_deref())?;
+    let (v, next) = page::blocking(&node, move |n| {
+        page::scan::<Model>(
+            n,
+            &StateKey::Model(0).encode()[..1],
+            after,
+            page::limit(p.limit),
+            |_| true,
+        )
+    })
+    .await?;
+    Ok(Json(json!({ "models": v, "next": next })))
 }
 
 /// GET /v1/registry/models/{id}: a model and the datanet versions it was built from.
@@ -34,34 +39,52 @@ pub async fn show_model(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> R
     Ok(Json(json!({ "model": m, "lineage": lineage })))
 }
 
-/// GET /v1/datanets/{id}/models: the models built from a datanet.
+/// GET /v1/datanets/{id}/models: the models built from a datanet (at most a page: the latest).
 pub async fn datanet_models(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> Result<impl IntoResponse, ApiError> {
-    let ids: Vec<u64> = get(&node, &StateKey::ModelsByDatanet(id))?.unwrap_or_default();
-    let mut out = Vec::with_capacity(ids.len());
-    for m in ids {
-        if let Some(model) = get::<Model>(&node, &StateKey::Model(m))? {
-            out.push(model);
+    let out = page::blocking(&node, move |n| {
+        let ids: Vec<u64> = get(n, &StateKey::ModelsByDatanet(id))?.unwrap_or_default();
+        let mut out = Vec::new();
+        for m in ids.iter().rev().take(page::MAX_LIMIT).rev() {
+            if let Some(model) = get::<Model>(n, &StateKey::Model(*m))? {
+                out.push(model);
+            }
         }
-    }
+        Ok(out)
+    })
+    .await?;
     Ok(Json(json!({ "datanet": id, "models": out })))
 }
 
-/// GET /v1/registry/providers: every registered provider, with its stakers.
-pub async fn list_providers(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
-    let mut v: Vec<Provider> = list(&node, &StateKey::Provider(Address::default()).encode()[..1])?;
-    v.sort_by_key(|p| p.address);
-    let mut out = Vec::with_capacity(v.len());
-    for p in v {
-        let stakers: Vec<(Address, u128)> = get(&node, &StateKey::ProviderDelegators(p.address))?.unwrap_or_default();
-        let stakers: Vec<_> = stakers
-            .iter()
-            .map(|(a, amount)| json!({ "staker": a, "amount": amount.to_string() }))
-            .collect();
-        let mut j = json!(p);
-        j["stakers"] = json!(stakers);
-        out.push(j);
-    }
-    Ok(Json(json!({ "providers": out })))
+/// GET /v1/registry/providers?after=&limit=: registered providers, with their stakers, a page at
+/// a time.
+pub async fn list_providers(
+    State(node): State<Arc<Node>>,
+    Query(p): Query<Page>,
+) -> Result<impl IntoResponse, ApiError> {
+    let after = page::cursor(p.after.as_deref())?;
+    let (out, next) = page::blocking(&node, move |n| {
+        let (v, next) = page::scan::<Provider>(
+            n,
+            &StateKey::Provider(Address::default()).encode()[..1],
+            after,
+            page::limit(p.limit),
+            |_| true,
+        )?;
+        let mut out = Vec::with_capacity(v.len());
+        for p in v {
+            let stakers: Vec<(Address, u128)> = get(n, &StateKey::ProviderDelegators(p.address))?.unwrap_or_default();
+            let stakers: Vec<_> = stakers
+                .iter()
+                .map(|(a, amount)| json!({ "staker": a, "amount": amount.to_string() }))
+                .collect();
+            let mut j = json!(p);
+            j["stakers"] = json!(stakers);
+            out.push(j);
+        }
+        Ok((out, next))
+    })
+    .await?;
+    Ok(Json(json!({ "providers": out, "next": next })))
 }
 
 /// GET /v1/accounts/{address}/inference: prepaid balance and claimable rewards.

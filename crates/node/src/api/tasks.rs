@@ -2,8 +2,8 @@
 //! kind or claimant; and the attribution of a text against a model's datanets (what agents
 //! computing or auditing `sinew/attribution` results need).
 
-use super::datanets::{get, list};
-use super::ApiError;
+use super::datanets::get;
+use super::{page, ApiError};
 use crate::core::Node;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
@@ -22,6 +22,8 @@ use std::sync::Arc;
 #[serde(deny_unknown_fields)]
 pub struct AgentFilter {
     capability: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
 }
 
 fn agent_view(node: &Node, a: Agent) -> Result<serde_json::Value, ApiError> {
@@ -30,35 +32,61 @@ fn agent_view(node: &Node, a: Agent) -> Result<serde_json::Value, ApiError> {
     Ok(json!({ "agent": a, "reputation": rep, "score": score }))
 }
 
-/// GET /v1/agents?capability=X: active agents (with that capability), best score first.
+/// GET /v1/agents?capability=X&after=&limit=: agents (active ones with that capability), a page
+/// at a time, best score first within the page.
 pub async fn list_agents(
     State(node): State<Arc<Node>>,
     Query(f): Query<AgentFilter>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let agents: Vec<Agent> = match &f.capability {
-        Some(c) => {
-            let addrs: Vec<Address> = get(&node, &capability_key(c))?.unwrap_or_default();
-            let mut v = Vec::with_capacity(addrs.len());
-            for a in addrs {
-                if let Some(ag) = get::<Agent>(&node, &StateKey::Agent(a))? {
-                    v.push(ag);
+    let limit = page::limit(f.limit);
+    let after = page::cursor(f.after.as_deref())?;
+    let (mut views, next) = page::blocking(&node, move |n| {
+        let (agents, next): (Vec<Agent>, Option<String>) = match &f.capability {
+            Some(c) => {
+                // The capability index is one list: page through it by position.
+                let addrs: Vec<Address> = get(n, &capability_key(c))?.unwrap_or_default();
+                let from = match after {
+                    Some(a) if a.len() == 8 => u64::from_be_bytes(a.try_into().expect("8 bytes")) as usize,
+                    Some(_) => {
+                        return Err(ApiError::BadRequest(
+                            "bad_cursor",
+                            "the cursor is not one this node gave".into(),
+                        ))
+                    }
+                    None => 0,
+                };
+                let mut v = Vec::new();
+                for a in addrs.iter().skip(from).take(limit) {
+                    if let Some(ag) = get::<Agent>(n, &StateKey::Agent(*a))? {
+                        v.push(ag);
+                    }
                 }
+                let end = from + limit;
+                let next = (end < addrs.len()).then(|| hex::encode((end as u64).to_be_bytes()));
+                (v, next)
             }
-            v
-        }
-        None => list(&node, &StateKey::Agent(Address::default()).encode()[..1])?,
-    };
-    let mut views = agents
-        .into_iter()
-        .map(|a| agent_view(&node, a))
-        .collect::<Result<Vec<_>, _>>()?;
+            None => page::scan::<Agent>(
+                n,
+                &StateKey::Agent(Address::default()).encode()[..1],
+                after,
+                limit,
+                |_| true,
+            )?,
+        };
+        let views = agents
+            .into_iter()
+            .map(|a| agent_view(n, a))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((views, next))
+    })
+    .await?;
     views.sort_by(|a, b| {
         b["score"]
             .as_u64()
             .cmp(&a["score"].as_u64())
             .then_with(|| a["agent"]["address"].as_str().cmp(&b["agent"]["address"].as_str()))
     });
-    Ok(Json(json!({ "agents": views })))
+    Ok(Json(json!({ "agents": views, "next": next })))
 }
 
 fn address(s: &str) -> Result<Address, ApiError> {
@@ -80,10 +108,12 @@ pub struct TaskFilter {
     status: Option<String>,
     kind: Option<String>,
     claimant: Option<String>,
+    after: Option<String>,
     limit: Option<usize>,
 }
 
-/// GET /v1/tasks?status=open&kind=K&claimant=A&limit=N: tasks, oldest first.
+/// GET /v1/tasks?status=open&kind=K&claimant=A&after=&limit=N: tasks by id, a page at a time (a
+/// filtered page may hold fewer than `limit`: follow `next`).
 pub async fn list_tasks(
     State(node): State<Arc<Node>>,
     Query(f): Query<TaskFilter>,
@@ -101,15 +131,18 @@ pub async fn list_tasks(
         })
         .transpose()?;
     let claimant = f.claimant.as_deref().map(address).transpose()?;
-    let mut tasks: Vec<Task> = list(&node, &StateKey::Task(Hash::default()).encode()[..1])?;
-    tasks.retain(|t| {
-        status.is_none_or(|s| t.status == s)
-            && f.kind.as_ref().is_none_or(|k| &t.kind == k)
-            && claimant.is_none_or(|c| t.claimant == Some(c))
-    });
-    tasks.sort_by_key(|t| (t.created_at, t.id));
-    tasks.truncate(f.limit.unwrap_or(1_000).min(10_000));
-    Ok(Json(json!({ "tasks": tasks })))
+    let after = page::cursor(f.after.as_deref())?;
+    let limit = page::limit(f.limit);
+    let kind = f.kind;
+    let (tasks, next) = page::blocking(&node, move |n| {
+        page::scan::<Task>(n, &StateKey::Task(Hash::default()).encode()[..1], after, limit, |t| {
+            status.is_none_or(|s| t.status == s)
+                && kind.as_ref().is_none_or(|k| &t.kind == k)
+                && claimant.is_none_or(|c| t.claimant == Some(c))
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "tasks": tasks, "next": next })))
 }
 
 /// GET /v1/tasks/{id}.
@@ -146,13 +179,13 @@ pub async fn model_attribute(
         )));
     }
     let m: Model = get(&node, &StateKey::Model(id))?.ok_or_else(|| ApiError::NotFound(format!("no model {id}")))?;
-    let node2 = node.clone();
-    let receipt = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let snapshot = node2.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let corpus = model_corpus(&snapshot, &node2.blobs, &m.info).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let permit = page::heavy(&node)?;
+    let receipt = page::blocking(&node, move |n| {
+        let _permit = permit;
+        let snapshot = n.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let corpus = model_corpus(&snapshot, &n.blobs, &m.info).map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(answer_receipt(&corpus, &req.text, &params))
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .await?;
     Ok(Json(json!({ "digest": receipt.digest(), "receipt": receipt })))
 }

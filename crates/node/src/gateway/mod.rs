@@ -268,12 +268,14 @@ impl Node {
         read(chain.tree(), key).map_err(|e| GatewayError::Internal(e.to_string()))
     }
 
-    /// The models this gateway serves (taking requests, provided by its key), by name.
+    /// The models this gateway serves (taking requests, accepted by its key), by name.
     pub fn served_models(&self) -> Result<Vec<Model>, GatewayError> {
         let g = self.gateway().ok_or(GatewayError::NotServing)?;
-        let next: u64 = self.latest(&StateKey::NextModelId)?.unwrap_or(0);
+        let ids: Vec<u64> = self
+            .latest(&StateKey::ProviderModels(g.provider()))?
+            .unwrap_or_default();
         let mut out = Vec::new();
-        for id in 0..next {
+        for id in ids {
             if let Some(m) = self.latest::<Model>(&StateKey::Model(id))? {
                 if m.provider == g.provider() && m.takes_requests() {
                     out.push(m);

@@ -27,6 +27,13 @@ use std::sync::Arc;
 
 /// Where the state machine gets a blob's records: a pure function of the blob's bytes and the
 /// format, so every node gets the same answer.
+///
+/// The contract on errors: [`BlobSourceError::NotFound`] and [`BlobSourceError::Ingest`] are
+/// facts about the blob that every node shares (the transaction fails, with a message of ours);
+/// [`BlobSourceError::Unavailable`] is this node's passing trouble (a full disk, too many open
+/// files): the transaction is left out of the block and tried again later, never failed;
+/// [`BlobSourceError::Storage`] is damage (a blob that no longer matches its id): execution
+/// stops, loudly.
 pub trait BlobSource {
     /// The blob's size and its records cut by `format`, fingerprinted.
     fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError>;
@@ -70,12 +77,29 @@ pub enum BlobSourceError {
     /// The node has no such blob (upload it first).
     #[error("blob {0} has not been uploaded")]
     NotFound(BlobId),
-    /// The blob does not parse in that format.
+    /// The blob does not parse in that format (a message of ours, the same on every node).
     #[error("{0}")]
     Ingest(String),
-    /// The blob store failed.
+    /// This node cannot read it right now (full disk, too many open files): try again later.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// The blob store is damaged.
     #[error("blob store: {0}")]
     Storage(String),
+}
+
+impl BlobSourceError {
+    /// The outcome of a transaction that needed the blob: a failure with a stable message, the
+    /// reserved `unavailable` failure (the executor leaves the transaction out), or a storage
+    /// error that stops execution.
+    pub(crate) fn outcome(self, code: &'static str) -> Outcome {
+        match self {
+            BlobSourceError::Storage(e) => Err(StorageError(e)),
+            BlobSourceError::Unavailable(e) => fail(crate::executor::UNAVAILABLE, e),
+            e @ BlobSourceError::NotFound(_) => fail("unknown_blob", e.to_string()),
+            e @ BlobSourceError::Ingest(_) => fail(code, e.to_string()),
+        }
+    }
 }
 
 /// A blob source with no blobs (state-machine tests, replay without blobs).
@@ -178,6 +202,11 @@ pub struct DatanetVersion {
 
 /// Flags listed per contribution (the count is always exact).
 pub const MAX_FLAGS: usize = 64;
+/// Largest version a datanet may publish, in bytes plus records: one suffix array of 32-bit
+/// positions must hold its text (each record adds a separator), or no node could attribute
+/// answers to it. (Sharded indexes will lift this.)
+pub const MAX_VERSION_BYTES: u64 = (1 << 31) - (1 << 24);
+
 /// Most review votes one contribution takes.
 pub const MAX_VOTES: usize = 100;
 const MAX_TEXT: usize = 1024;
@@ -444,9 +473,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
         let ingested = match self.blobs.records(blob, format) {
             Ok(r) => r,
-            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
-            Err(e @ BlobSourceError::NotFound(_)) => return fail("unknown_blob", e.to_string()),
-            Err(e @ BlobSourceError::Ingest(_)) => return fail("bad_blob", e.to_string()),
+            Err(e) => return e.outcome("bad_blob"),
         };
         if ingested.size != size {
             return fail(
@@ -720,7 +747,9 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         } else {
             c.status = ContributionStatus::Rejected { reason };
             // Its records no longer block others: drop them from the duplicate indexes.
-            self.forget_records(id, seq, &c)?;
+            if let Err(f) = self.forget_records(id, seq, &c)? {
+                return Ok(Err(f));
+            }
         }
         events.push(Event::ContributionDecided {
             datanet: id,
@@ -735,11 +764,13 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(Ok(()))
     }
 
-    fn forget_records(&mut self, id: u64, seq: u64, c: &Contribution) -> Result<(), StorageError> {
-        let ingested = self
-            .blobs
-            .records(&c.blob, &c.format)
-            .map_err(|e| StorageError(format!("records of rejected contribution {seq}: {e}")))?;
+    fn forget_records(&mut self, id: u64, seq: u64, c: &Contribution) -> Outcome {
+        let ingested = match self.blobs.records(&c.blob, &c.format) {
+            Ok(r) => r,
+            Err(BlobSourceError::Unavailable(e)) => return fail(crate::executor::UNAVAILABLE, e),
+            // Its records were read when it was contributed: they cannot have stopped parsing.
+            Err(e) => return Err(StorageError(format!("records of contribution {id}/{seq}: {e}"))),
+        };
         for r in ingested.records.iter() {
             // Only the hashes this contribution holds (a later copy may have been refused, never
             // re-pointed, so every hash of it is its own).
@@ -750,7 +781,8 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 self.delete(&StateKey::DatanetRecord(id, r.hash));
             }
         }
-        self.forget_buckets(id, seq, &ingested.records)
+        self.forget_buckets(id, seq, &ingested.records)?;
+        Ok(Ok(()))
     }
 
     fn publish(
@@ -772,6 +804,15 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             return fail(
                 "nothing_approved",
                 format!("no contribution was approved since version {}", d.versions),
+            );
+        }
+        if d.approved_bytes.saturating_add(d.approved_records) > MAX_VERSION_BYTES {
+            return fail(
+                "too_large_to_index",
+                format!(
+                    "a version of {} bytes in {} records would exceed the {MAX_VERSION_BYTES} an index holds",
+                    d.approved_bytes, d.approved_records
+                ),
             );
         }
         let new_bytes = d.approved_bytes - d.published_bytes;

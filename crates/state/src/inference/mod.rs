@@ -401,6 +401,26 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(())
     }
 
+    /// Adds a model to (or removes it from) the list of models its provider serves: what a
+    /// gateway lists, without walking every model ever registered.
+    fn index_served(&mut self, provider: &Address, model: u64, serve: bool) -> Result<(), StorageError> {
+        let key = StateKey::ProviderModels(*provider);
+        let mut v: Vec<u64> = self.get(&key)?.unwrap_or_default();
+        match (v.binary_search(&model), serve) {
+            (Err(i), true) => v.insert(i, model),
+            (Ok(i), false) => {
+                v.remove(i);
+            }
+            _ => {}
+        }
+        if v.is_empty() {
+            self.delete(&key);
+        } else {
+            self.put(&key, &v);
+        }
+        Ok(())
+    }
+
     /// Moves delegated stake out of the delegation pool into `who`'s unbonding stake.
     fn unbond_delegation(&mut self, who: &Address, amount: Amount) -> Result<(), StorageError> {
         let release_height = self.height.saturating_add(self.params().unbonding_period);
@@ -518,6 +538,9 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                     fees: 0,
                 };
                 self.put(&StateKey::Model(id), &m);
+                if m.served {
+                    self.index_served(provider, id, true)?;
+                }
                 events.push(Event::ModelRegistered {
                     model: id,
                     owner: *signer,
@@ -646,6 +669,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 }
                 m.served = *serve;
                 self.put(&StateKey::Model(*model), &m);
+                self.index_served(signer, *model, *serve)?;
                 events.push(Event::ModelServed {
                     model: *model,
                     provider: *signer,

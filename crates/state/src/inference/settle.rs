@@ -18,7 +18,6 @@
 //!   *rejected* (never included), so an unpaid answer is never published in a block.
 
 use super::{answer_receipt, model_corpus, prepaid_escrow, provider_split, rewards_pool, ApiKey, Model, Prepaid};
-use crate::datanet::BlobSourceError;
 use crate::error::{StorageError, TxRejection};
 use crate::executor::{fail, treasury, BlockExecutor, Outcome};
 use crate::keys::StateKey;
@@ -361,8 +360,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         // The attribution is recomputed here, by every node, from the model's datanet indexes.
         let corpus = match model_corpus(self, self.blobs, &m.info) {
             Ok(c) => c,
-            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
-            Err(e) => return fail("index_unavailable", e.to_string()),
+            Err(e) => return e.outcome("index_unavailable"),
         };
         let receipt = answer_receipt(&corpus, answer, self.params());
         if receipt.digest() != *claimed {

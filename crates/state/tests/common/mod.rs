@@ -27,7 +27,7 @@ impl BlobSource for MemBlobs {
         let bytes = self.0.get(blob).ok_or(BlobSourceError::NotFound(*blob))?;
         sinew_datanet::ingest_blob(bytes, format, "blob")
             .map(Arc::new)
-            .map_err(|e| BlobSourceError::Ingest(e.to_string()))
+            .map_err(|e| BlobSourceError::Ingest(e.stable()))
     }
 
     fn blob(&self, id: &BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> {
