@@ -15,6 +15,8 @@ pub mod fuzz_harness;
 pub mod genesis;
 pub mod inference;
 pub mod keys;
+pub mod ledger_check;
+pub mod ledger_fuzz;
 pub mod reader;
 pub mod tasks;
 pub mod tree;

@@ -68,6 +68,28 @@ pub const ROUTES: &[&str] = &[
     "/v1/tasks/{id}",
 ];
 
+/// Feeds arbitrary bytes to every parser of an untrusted request body and header (transactions
+/// in JSON and binary, batches, chat and text completions, vouchers, attribution requests,
+/// cursors): none may panic, whatever the bytes. The `http_bodies` fuzz target runs it.
+pub fn fuzz_request_bodies(data: &[u8]) {
+    let _ = serde_json::from_slice::<sinew_types::SignedTransaction>(data);
+    let _ = sinew_types::SignedTransaction::decode(data);
+    let _ = txs::decode_batch(data);
+    let _ = serde_json::from_slice::<Vec<sinew_types::SignedTransaction>>(data);
+    openai::fuzz_body(data);
+    let _ = serde_json::from_slice::<datanets::AttributeRequest>(data);
+    let _ = serde_json::from_slice::<tasks::ModelAttributeRequest>(data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = page::cursor(Some(text));
+        let _ = serde_urlencoded_like(text);
+    }
+}
+
+/// Query strings go through serde's URL-encoded form parser, as axum's `Query` does.
+fn serde_urlencoded_like(q: &str) -> bool {
+    axum::extract::Query::<tasks::TaskFilter>::try_from_uri(&format!("/x?{q}").parse().unwrap_or_default()).is_ok()
+}
+
 /// Builds the router over a shared node.
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()

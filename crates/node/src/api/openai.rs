@@ -204,6 +204,23 @@ fn parse_common(v: &Value, headers: &HeaderMap, messages: Vec<(String, String)>)
     })
 }
 
+/// The body and header parsers of chat and text completions, on arbitrary bytes (fuzzing).
+pub(super) fn fuzz_body(data: &[u8]) {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = axum::http::HeaderValue::from_bytes(data) {
+        headers.insert("sinew-voucher", v.clone());
+        headers.insert("authorization", v);
+        let _ = voucher(&headers);
+        let _ = bearer(&headers);
+    }
+    if let Ok(v) = parse_json(data) {
+        if let Ok(messages) = chat_messages(&v) {
+            let _ = parse_common(&v, &HeaderMap::new(), messages);
+        }
+        let _ = parse_common(&v, &HeaderMap::new(), vec![("user".into(), String::new())]);
+    }
+}
+
 fn parse_json(body: &[u8]) -> Result<Value, OpenAiError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| bad(format!("malformed JSON: {e}")))?;
     if !v.is_object() {

@@ -150,7 +150,7 @@ pub async fn submit_batch(
 }
 
 /// Decodes a borsh batch, checking the declared count before allocating.
-fn decode_batch(body: &[u8]) -> Result<Vec<SignedTransaction>, ApiError> {
+pub(super) fn decode_batch(body: &[u8]) -> Result<Vec<SignedTransaction>, ApiError> {
     if body.len() >= 4 {
         let n = u32::from_le_bytes(body[..4].try_into().unwrap()) as usize;
         if n > MAX_BATCH_TXS {
