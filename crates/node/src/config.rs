@@ -115,6 +115,9 @@ mod tests {
         assert_eq!(c.block_interval_ms, 20);
         assert!(c.gateway.wait_for_commit);
         assert_eq!(c.gateway.upstream_timeout_ms, 30_000);
+        assert_eq!(c.mempool.max_wait_ms, 60_000);
+        assert_eq!(c.api.max_event_subscribers, 256);
+        assert_eq!(c.api.unpinned_blob_ttl_secs, 3_600);
         let bad = NodeConfig::from_toml("data_dir = \"d\"\n[gateway]\nwait_for_comit = false\n").unwrap_err();
         assert!(bad.contains("wait_for_comit"), "{bad}");
         let defaults = NodeConfig::from_toml("data_dir = \"d\"\n").unwrap();

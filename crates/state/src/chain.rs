@@ -127,14 +127,23 @@ impl Chain {
         let height = self.next_height();
         let mut ex = BlockExecutor::begin(reader, blobs, height)?;
         let limit = ex.params().max_block_txs as usize;
+        let byte_limit = ex.params().max_block_bytes as usize;
+        let mut bytes = 0usize;
         let mut txs = Vec::new();
         let mut rejected = Vec::new();
         for ptx in candidates {
             if ex.tx_count() >= limit {
                 break;
             }
+            // A transaction that does not fit waits for the next block (it is not rejected).
+            if bytes + ptx.encoded_len > byte_limit {
+                continue;
+            }
             match ex.execute(ptx) {
-                Ok(()) => txs.push(ptx.tx.clone()),
+                Ok(()) => {
+                    bytes += ptx.encoded_len;
+                    txs.push(ptx.tx.clone())
+                }
                 Err(TxRejection::Storage(e)) => return Err(e.into()),
                 Err(r) => rejected.push((ptx.id, r)),
             }
@@ -197,6 +206,13 @@ impl Chain {
             return Err(BlockError::TooManyTxs {
                 count: prepared.len(),
                 limit: ex.params().max_block_txs,
+            });
+        }
+        let bytes: usize = prepared.iter().map(|p| p.encoded_len).sum();
+        if bytes > ex.params().max_block_bytes as usize {
+            return Err(BlockError::TooLarge {
+                bytes,
+                limit: ex.params().max_block_bytes,
             });
         }
         for (index, ptx) in prepared.iter().enumerate() {

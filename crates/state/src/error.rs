@@ -178,6 +178,14 @@ pub enum BlockError {
         /// Limit.
         limit: u32,
     },
+    /// More bytes of transactions than `max_block_bytes`.
+    #[error("block has {bytes} bytes of transactions, more than the limit of {limit}")]
+    TooLarge {
+        /// Bytes.
+        bytes: usize,
+        /// Limit.
+        limit: u32,
+    },
     /// A header field disagrees with what executing the block gives.
     #[error("header {field} mismatch: header says {claimed}, execution gives {computed}")]
     HeaderMismatch {

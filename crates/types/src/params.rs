@@ -52,6 +52,9 @@ pub struct Params {
     pub pending_expiry_blocks: u64,
     /// Tasks: shortest claim window a task may offer (a claimant must have time to work).
     pub min_claim_window: u64,
+    /// Largest block, in bytes of its signed transactions: bounds what executing, storing and
+    /// serving one block costs.
+    pub max_block_bytes: u32,
 }
 
 /// Bounds that no `SetParams` may leave.
@@ -66,6 +69,8 @@ pub mod bounds {
     pub const MAX_TX_BYTES: u32 = crate::tx::MAX_TX_BYTES_HARD as u32;
     /// Largest block, in transactions.
     pub const MAX_BLOCK_TXS: u32 = 100_000;
+    /// Largest block, in bytes of signed transactions.
+    pub const MAX_BLOCK_BYTES: u32 = 64 << 20;
     /// Smallest blob size limit.
     pub const MIN_BLOB_BYTES: u64 = 1 << 10;
     /// Largest blob size limit.
@@ -104,6 +109,7 @@ impl Params {
             fee_per_work_unit: 10,
             pending_expiry_blocks: 100_000,
             min_claim_window: 10,
+            max_block_bytes: 8 << 20,
         }
     }
 
@@ -160,6 +166,11 @@ impl Params {
         {
             return Err(format!("inference fees and stakes must be at most {MAX_FEE_PARAM}"));
         }
+        if self.max_block_bytes < self.max_tx_bytes || self.max_block_bytes > MAX_BLOCK_BYTES {
+            return Err(format!(
+                "max_block_bytes must be within max_tx_bytes..={MAX_BLOCK_BYTES}"
+            ));
+        }
         if !(1..=1_000_000).contains(&self.min_claim_window) {
             return Err("min_claim_window must be within 1..=1000000".into());
         }
@@ -199,6 +210,7 @@ impl Params {
             fee_per_work_unit: update.fee_per_work_unit.unwrap_or(self.fee_per_work_unit),
             pending_expiry_blocks: update.pending_expiry_blocks.unwrap_or(self.pending_expiry_blocks),
             min_claim_window: update.min_claim_window.unwrap_or(self.min_claim_window),
+            max_block_bytes: update.max_block_bytes.unwrap_or(self.max_block_bytes),
         }
     }
 }
@@ -249,6 +261,8 @@ pub struct ParamsUpdate {
     pub pending_expiry_blocks: Option<u64>,
     /// New shortest claim window.
     pub min_claim_window: Option<u64>,
+    /// New block size limit in bytes.
+    pub max_block_bytes: Option<u32>,
 }
 
 mod opt_amount {

@@ -36,14 +36,14 @@ pub struct InferenceArgs {
     admitted_only: bool,
 }
 
-const KEY: &str = "sk-sinew-bench";
+pub(super) const KEY: &str = "sk-sinew-bench";
 
 fn committed(c: &Client, key: &Keypair, payload: Payload) -> Result<()> {
     crate::devnet::committed(c, key, payload).map(|_| ())
 }
 
 /// A node serving `model` from the sample datanet as provider `keys[3]` at `endpoint`.
-fn setup(
+pub(super) fn setup(
     rt: &tokio::runtime::Runtime,
     endpoint: &str,
     tokenizer: &str,

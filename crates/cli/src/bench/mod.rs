@@ -1,6 +1,7 @@
 //! `sinew bench`: benchmarks that print their figures (never run as tests).
 
 mod attribution;
+mod hostile;
 mod inference;
 mod ingest;
 mod ledger;
@@ -22,6 +23,8 @@ pub enum BenchCmd {
     Inference(inference::InferenceArgs),
     /// Full task lifecycles per second with many agents.
     Tasks(tasks::TasksArgs),
+    /// A node under hostile requests to every endpoint while honest transfers flow.
+    Hostile(hostile::HostileArgs),
 }
 
 /// Runs a benchmark.
@@ -32,6 +35,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Attribution(a) => attribution::run(a),
         BenchCmd::Inference(a) => inference::run(a),
         BenchCmd::Tasks(a) => tasks::run(a),
+        BenchCmd::Hostile(a) => hostile::run(a),
     }
 }
 

@@ -1,0 +1,334 @@
+//! `sinew bench hostile`: a node on loopback under hostile requests to every public endpoint
+//! (oversized pages, forged cursors, costly attributions, index builds, record scans, upload
+//! floods, subscriber floods, junk and gapped transaction batches, bad API keys) while an honest
+//! account sends transfers at a steady rate. It reports how long the honest transfers took to
+//! commit, whether blocks kept coming, how the node's memory moved, and what the attackers got
+//! back (never a 500). Targets: honest p99 under 1 s, no 500, blocks throughout.
+
+use super::inference::{setup, KEY};
+use super::pct;
+use crate::devnet::TOKEN;
+use anyhow::{bail, Result};
+use clap::Args;
+use sinew_sdk::{sign_with_fee, Client, SubmitOutcome};
+use sinew_types::{Address, Keypair, Payload, Transaction};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Arguments of `sinew bench hostile`.
+#[derive(Args)]
+pub struct HostileArgs {
+    /// How long the attack lasts, in seconds.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Honest transfers per second.
+    #[arg(long, default_value_t = 20)]
+    rate: u64,
+    /// Attacking threads (each cycles through every attack).
+    #[arg(long, default_value_t = 4)]
+    attackers: usize,
+    /// Check liveness only (every honest transfer commits, no 500, blocks keep coming), not the
+    /// latency target: for the test suite, where builds are unoptimised and cores shared.
+    #[arg(long)]
+    liveness_only: bool,
+}
+
+/// Status codes seen per attack.
+type Tally = Arc<Mutex<BTreeMap<(&'static str, u16), u64>>>;
+
+fn status(r: Result<ureq::Response, ureq::Error>) -> u16 {
+    match r {
+        Ok(r) => {
+            let code = r.status();
+            // Drain a bounded amount: the attacker does read what it asked for.
+            let mut buf = vec![0u8; 1 << 16];
+            let _ = r.into_reader().take(1 << 24).read(&mut buf);
+            code
+        }
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(_) => 0,
+    }
+}
+
+/// One round of every attack against `url`, as account `attacker`.
+fn attack_round(agent: &ureq::Agent, url: &str, attacker: &Keypair, chain: &str, round: u64, tally: &Tally) {
+    let note =
+        |what: &'static str, code: u16| *tally.lock().expect("not poisoned").entry((what, code)).or_default() += 1;
+    let get = |path: &str| status(agent.get(&format!("{url}{path}")).call());
+    // Lists with absurd pages and forged cursors.
+    for path in [
+        "/v1/tasks?limit=100000000&kind=nothing&status=open",
+        "/v1/agents?limit=999999999",
+        "/v1/datanets?after=zz",
+        "/v1/datanets?limit=1000",
+        "/v1/registry/models?limit=1000000",
+        "/v1/registry/providers?after=ffffffffffffffffffffffffffffffff",
+        "/v1/contributions?contributor=0000000000000000000000000000000000000000000000000000000000000000&limit=1000",
+        "/v1/datanets/0/contributions?limit=1000000",
+    ] {
+        note("lists", get(path));
+    }
+    // Costly reads: records far away, huge attributions, indexes nobody uses.
+    note(
+        "records",
+        get("/v1/datanets/0/records?offset=1000000000000&limit=1000000"),
+    );
+    note("records", get("/v1/datanets/0/records?limit=1000"));
+    note("index", get("/v1/datanets/0/versions/1/index?tokenizer=cl100k"));
+    note("index", get("/v1/datanets/9/versions/1/index"));
+    let text = "the river flows ".repeat(1_000);
+    let body = serde_json::json!({ "text": text, "min_len": 1, "max_count": 1_000_000_000u64 });
+    note(
+        "attribute",
+        status(
+            agent
+                .post(&format!("{url}/v1/datanets/0/versions/1/attribute"))
+                .send_json(body),
+        ),
+    );
+    let huge = serde_json::json!({ "text": "x".repeat(200_000) });
+    note(
+        "attribute",
+        status(
+            agent
+                .post(&format!("{url}/v1/registry/models/0/attribute"))
+                .send_json(huge),
+        ),
+    );
+    // Chain queries.
+    note("chain", get("/v1/blocks/1"));
+    note("chain", get(&format!("/v1/state/{}", "ab".repeat(40))));
+    note("chain", get(&format!("/v1/accounts/{}", attacker.address())));
+    // Uploads nobody will name.
+    let junk: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| ((i as u64 * 2_654_435_761) ^ round) as u8)
+        .collect();
+    note(
+        "upload",
+        status(agent.put(&format!("{url}/v1/blobs")).send_bytes(&junk)),
+    );
+    // Transactions: forged signatures, unknown signers, nonces far ahead.
+    let stranger = Keypair::dev(&format!("stranger-{round}"));
+    let mut batch = Vec::new();
+    for i in 0..200u64 {
+        let signer = if i % 2 == 0 { attacker } else { &stranger };
+        let tx = Transaction {
+            chain_id: chain.into(),
+            signer: signer.address(),
+            nonce: 1_000 + round * 200 + i,
+            max_fee: 10_000_000,
+            payload: Payload::Transfer {
+                to: Address([7; 32]),
+                amount: 1,
+            },
+        };
+        let mut s = signer.sign(tx);
+        if i % 5 == 0 {
+            s.signature.0[3] ^= 1;
+        }
+        batch.push(s);
+    }
+    let bytes = sinew_types::encoding::encode(&batch);
+    note(
+        "txs",
+        status(
+            agent
+                .post(&format!("{url}/v1/txs/batch"))
+                .set("content-type", "application/octet-stream")
+                .send_bytes(&bytes),
+        ),
+    );
+    // The gateway with keys it should refuse and prompts it should refuse.
+    for (key, prompt) in [("sk-nobody", "hi".to_string()), (KEY, "x".repeat(100_000))] {
+        let body = serde_json::json!({ "model": "bench-lm", "messages": [{ "role": "user", "content": prompt }], "max_tokens": 8 });
+        note(
+            "gateway",
+            status(
+                agent
+                    .post(&format!("{url}/v1/chat/completions"))
+                    .set("authorization", &format!("Bearer {key}"))
+                    .send_json(body),
+            ),
+        );
+    }
+}
+
+/// Holds event-stream subscriptions open (more than the node allows) until `stop`.
+fn hold_subscriptions(url: String, count: usize, stop: Arc<AtomicBool>, tally: Tally) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_read(Duration::from_millis(200))
+            .build();
+        let mut open = Vec::new();
+        for _ in 0..count {
+            match agent.get(&format!("{url}/v1/events")).call() {
+                Ok(r) => {
+                    *tally.lock().expect("not poisoned").entry(("events", 200)).or_default() += 1;
+                    open.push(r.into_reader());
+                }
+                Err(e) => {
+                    let code = match e {
+                        ureq::Error::Status(c, _) => c,
+                        _ => 0,
+                    };
+                    *tally.lock().expect("not poisoned").entry(("events", code)).or_default() += 1;
+                }
+            }
+        }
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(open);
+    })
+}
+
+/// The resident memory of this process, in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs the hostile load benchmark.
+pub fn run(a: HostileArgs) -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let (running, _dir) = setup(&rt, "builtin", "bytes", true)?;
+    let url = running.url();
+    let c = Client::new(&url);
+    let chain = c.chain_id()?;
+    let params = c.params()?;
+    let keys: Vec<Keypair> = (0..4).map(|i| Keypair::dev(&format!("bench-{i}"))).collect();
+    let tally: Tally = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let rss_start = rss_kib();
+    let height_start = c.health()?["height"].as_u64().unwrap_or(0);
+    let subs = hold_subscriptions(url.clone(), 300, stop.clone(), tally.clone());
+    let mut attackers = Vec::new();
+    for t in 0..a.attackers {
+        let (url, chain, stop, tally) = (url.clone(), chain.clone(), stop.clone(), tally.clone());
+        let attacker = keys[2].clone();
+        attackers.push(std::thread::spawn(move || {
+            let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+            let mut round = t as u64 * 1_000_000;
+            while !stop.load(Ordering::Relaxed) {
+                attack_round(&agent, &url, &attacker, &chain, round, &tally);
+                round += 1;
+            }
+        }));
+    }
+    // Memory sampler.
+    let peak = Arc::new(Mutex::new(rss_start));
+    let sampler = {
+        let (peak, stop) = (peak.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let r = rss_kib();
+                let mut p = peak.lock().expect("not poisoned");
+                *p = (*p).max(r);
+                drop(p);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    // Honest transfers at a steady rate, each waited for until committed.
+    let honest = &keys[1];
+    let mut nonce = c.account(&honest.address(), None)?.account.nonce;
+    let mut latencies = Vec::new();
+    let mut failed = 0u64;
+    let started = Instant::now();
+    let period = Duration::from_micros(1_000_000 / a.rate.max(1));
+    let mut next = Instant::now();
+    while started.elapsed() < Duration::from_secs(a.seconds) {
+        let tx = sign_with_fee(
+            honest,
+            &chain,
+            nonce,
+            Payload::Transfer {
+                to: keys[0].address(),
+                amount: TOKEN / 1_000,
+            },
+            &params,
+        );
+        let t = Instant::now();
+        match c.submit(&tx, true)?.outcome {
+            SubmitOutcome::Committed { .. } => {
+                latencies.push(t.elapsed().as_secs_f64() * 1e3);
+                nonce += 1;
+            }
+            other => {
+                failed += 1;
+                eprintln!("honest transfer not committed: {other:?}");
+                nonce = c.account(&honest.address(), None)?.account.nonce;
+            }
+        }
+        next += period;
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in attackers {
+        let _ = t.join();
+    }
+    let _ = subs.join();
+    let _ = sampler.join();
+    let height_end = c.health()?["height"].as_u64().unwrap_or(0);
+    let rss_end = rss_kib();
+    let peak = *peak.lock().expect("not poisoned");
+    rt.block_on(running.shutdown())?;
+    let tally = tally.lock().expect("not poisoned").clone();
+    println!(
+        "hostile load: {} s, {} attacking threads, honest transfers at {}/s",
+        a.seconds, a.attackers, a.rate
+    );
+    println!(
+        "blocks produced during the attack: {}",
+        height_end.saturating_sub(height_start)
+    );
+    let (p50, p99, max) = if latencies.is_empty() {
+        (0.0, 0.0, 0.0)
+    } else {
+        let mut l = latencies.clone();
+        (pct(&mut l, 0.5), pct(&mut l, 0.99), pct(&mut l, 1.0))
+    };
+    println!(
+        "honest transfers: {} committed, {failed} not; commit latency p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms",
+        latencies.len()
+    );
+    println!(
+        "node memory (RSS): {} MiB at start, peak {} MiB, {} MiB at the end",
+        rss_start / 1024,
+        peak / 1024,
+        rss_end / 1024
+    );
+    println!("attack requests by kind and status (0: connection refused or timed out):");
+    let mut five_hundreds = 0;
+    for ((what, code), n) in &tally {
+        println!("  {what:10} {code:3}  {n}");
+        if *code == 500 {
+            five_hundreds += n;
+        }
+    }
+    if failed > 0 || latencies.is_empty() {
+        bail!("{failed} honest transfers did not commit");
+    }
+    if height_end <= height_start {
+        bail!("no block was produced during the attack");
+    }
+    if five_hundreds > 0 {
+        bail!("{five_hundreds} attack requests got 500: the node failed on hostile input");
+    }
+    if !a.liveness_only && p99 > 1_000.0 {
+        bail!("honest commit latency p99 {p99:.1} ms exceeds the 1 s target");
+    }
+    Ok(())
+}
