@@ -82,12 +82,13 @@ fn needs_dry_run(p: &Payload) -> bool {
     ) && !matches!(p, Payload::PostTask { kind, .. } if sinew_types::task::recomputable(kind))
 }
 
-/// The blobs a payload names: the ledger will need them, so the node keeps them.
-fn named_blobs(p: &Payload) -> Vec<Hash> {
+/// The blobs a payload names, and whether the ledger reads them (then they must be here): the
+/// node keeps them all for good.
+pub(crate) fn named_blobs(p: &Payload) -> Vec<(Hash, bool)> {
     match p {
-        Payload::Contribute { blob, .. } => vec![*blob],
-        Payload::PostTask { spec, .. } => vec![*spec],
-        Payload::RegisterModel { info, .. } => info.adapter_blob.into_iter().collect(),
+        Payload::Contribute { blob, .. } => vec![(*blob, true)],
+        Payload::PostTask { spec, kind, .. } => vec![(*spec, sinew_types::task::recomputable(kind))],
+        Payload::RegisterModel { info, .. } => info.adapter_blob.iter().map(|b| (*b, false)).collect(),
         _ => vec![],
     }
 }
@@ -381,10 +382,14 @@ impl Node {
                 let c = c?;
                 let payload = &ptx.tx.tx.payload;
                 // Blobs a transaction names are kept for good from now on (durably, before the
-                // transaction can be included).
-                for blob in named_blobs(payload) {
+                // transaction can be included); one the ledger must read has to be here already.
+                for (blob, required) in named_blobs(payload) {
                     match self.blobs.store.pin(&blob) {
-                        Ok(()) | Err(sinew_store::BlobError::NotFound(_)) => {}
+                        Ok(()) => {}
+                        Err(sinew_store::BlobError::NotFound(_)) if required => {
+                            return Err(AdmitError::Rejected(TxRejection::MissingBlob(blob)))
+                        }
+                        Err(sinew_store::BlobError::NotFound(_)) => {}
                         Err(e) => {
                             return Err(AdmitError::Rejected(TxRejection::Unavailable(format!(
                                 "cannot keep blob {blob}: {e}"
@@ -552,7 +557,7 @@ impl Node {
     /// durable: its transactions leave the mempool and count as in flight until `after_commit`.
     pub(crate) fn begin_inflight(&self, included: &[TxId], dropped: &[(TxId, TxRejection)]) {
         let mut pool = self.pool.lock();
-        pool.remove(included.iter().copied());
+        pool.included(included.iter().copied());
         pool.remove(dropped.iter().map(|(id, _)| *id));
         self.metrics.mempool_size.set(pool.len() as i64);
         self.inflight.lock().extend(included.iter().copied());
@@ -596,6 +601,14 @@ impl Node {
         started: Instant,
     ) {
         let height = block.header.height;
+        // Blobs that transactions in the block name stay for good, whatever their admission saw.
+        for t in &block.txs {
+            for (blob, _) in named_blobs(&t.tx.payload) {
+                if let Err(e) = self.blobs.store.pin(&blob) {
+                    tracing::warn!("blob {blob} named at height {height} cannot be pinned: {e}");
+                }
+            }
+        }
         {
             let mut inflight = self.inflight.lock();
             for id in &effects.tx_ids {

@@ -34,8 +34,8 @@ impl Default for MempoolConfig {
     fn default() -> Self {
         MempoolConfig {
             max_txs: 200_000,
-            max_per_signer: 4_096,
-            max_nonce_gap: 4_096,
+            max_per_signer: 1_024,
+            max_nonce_gap: 1_024,
             max_wait_ms: 60_000,
         }
     }
@@ -117,6 +117,9 @@ pub struct Mempool {
     arrived: VecDeque<(u64, Instant)>,
     /// Fees of each signer's waiting transactions.
     pending_fees: HashMap<Address, Amount>,
+    /// Each waiting signer's next nonce in state (learned at admission, advanced by inclusion):
+    /// only a signer whose lowest waiting nonce is this one has anything to offer a block.
+    account_nonces: HashMap<Address, Nonce>,
     next_seq: u64,
 }
 
@@ -202,6 +205,8 @@ impl Mempool {
         self.next_seq += 1;
         queue.insert(tx.nonce, seq);
         self.pending_fees.insert(tx.signer, pending);
+        let known = self.account_nonces.entry(tx.signer).or_insert(account_nonce);
+        *known = (*known).max(account_nonce);
         self.by_id.insert(ptx.id, (seq, fee));
         self.by_arrival.insert(seq, Arc::new(ptx));
         self.arrived.push_back((seq, Instant::now()));
@@ -253,6 +258,9 @@ impl Mempool {
 
     /// Up to `max` transactions to try in the next block: arrival order, each signer's nonces
     /// contiguous from its lowest waiting nonce.
+    /// Transactions whose nonce is ahead of their signer's next one are never offered (a flood of
+    /// them costs a block nothing and cannot crowd honest transactions out); they wait for the
+    /// missing nonce or expire.
     pub fn candidates(&self, max: usize) -> Vec<Arc<PreparedTx>> {
         let mut next: HashMap<Address, Nonce> = HashMap::default();
         let mut out = Vec::with_capacity(max.min(self.by_arrival.len()));
@@ -262,10 +270,12 @@ impl Mempool {
             }
             let tx = &ptx.tx.tx;
             let expected = *next.entry(tx.signer).or_insert_with(|| {
-                *self.by_signer[&tx.signer]
-                    .keys()
-                    .next()
-                    .expect("queue of a waiting tx is not empty")
+                self.account_nonces.get(&tx.signer).copied().unwrap_or_else(|| {
+                    *self.by_signer[&tx.signer]
+                        .keys()
+                        .next()
+                        .expect("queue of a waiting tx is not empty")
+                })
             });
             if tx.nonce == expected {
                 next.insert(tx.signer, expected + 1);
@@ -273,6 +283,19 @@ impl Mempool {
             }
         }
         out
+    }
+
+    /// Removes transactions included in a block: their signers' next nonces advance.
+    pub fn included(&mut self, ids: impl IntoIterator<Item = TxId>) {
+        for id in ids {
+            let Some(ptx) = self.by_id.get(&id).and_then(|(seq, _)| self.by_arrival.get(seq)) else {
+                continue;
+            };
+            let (signer, nonce) = (ptx.tx.tx.signer, ptx.tx.tx.nonce);
+            let known = self.account_nonces.entry(signer).or_insert(nonce + 1);
+            *known = (*known).max(nonce + 1);
+            self.remove([id]);
+        }
     }
 
     /// Removes transactions (included in a block or dropped).
@@ -293,6 +316,7 @@ impl Mempool {
                 q.remove(&ptx.tx.tx.nonce);
                 if q.is_empty() {
                     self.by_signer.remove(&signer);
+                    self.account_nonces.remove(&signer);
                 }
             }
         }
@@ -352,7 +376,7 @@ mod tests {
         let first = pick(&m);
         let got: Vec<_> = first.iter().map(|(s, n, _)| (*s, *n)).collect();
         assert_eq!(got, vec![(b.address(), 0), (a.address(), 0), (b.address(), 1)]);
-        m.remove(first.iter().map(|c| c.2));
+        m.included(first.iter().map(|c| c.2));
         let second: Vec<_> = pick(&m).iter().map(|(s, n, _)| (*s, *n)).collect();
         assert_eq!(second, vec![(a.address(), 1), (a.address(), 2)]);
         assert_eq!(m.candidates(1).len(), 1, "the limit holds");
@@ -361,6 +385,31 @@ mod tests {
         assert!(m.is_empty());
         assert!(m.by_signer.is_empty());
         assert!(m.pending_fees.is_empty());
+        assert!(m.account_nonces.is_empty());
+    }
+
+    #[test]
+    fn transactions_ahead_of_their_nonce_are_never_offered() {
+        let honest = Keypair::dev("honest");
+        let flood = Keypair::dev("flood");
+        let mut m = Mempool::new(MempoolConfig::default());
+        // The flood arrives first: nonces 1..100 of an account whose next nonce is 0.
+        for n in 1..100 {
+            m.admit(tx(&flood, n), 0, 1_000_000, 1).unwrap();
+        }
+        m.admit(tx(&honest, 0), 0, 1_000_000, 1).unwrap();
+        let c = m.candidates(10);
+        assert_eq!(c.len(), 1, "only the honest transaction is offered");
+        assert_eq!(c[0].tx.tx.signer, honest.address());
+        // Once the missing nonce arrives it is offered; once it is included, the rest in order.
+        m.included([c[0].id]);
+        m.admit(tx(&flood, 0), 0, 1_000_000, 1).unwrap();
+        let c = m.candidates(1_000);
+        assert_eq!(c.len(), 1);
+        m.included([c[0].id]);
+        let c = m.candidates(1_000);
+        assert_eq!(c.len(), 99);
+        assert!(c.iter().enumerate().all(|(i, p)| p.tx.tx.nonce == i as u64 + 1));
     }
 
     #[test]

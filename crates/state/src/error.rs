@@ -105,6 +105,9 @@ pub enum TxRejection {
     /// disk, too many open files); it stays waiting and is tried again.
     #[error("temporarily unavailable on this node: {0}")]
     Unavailable(String),
+    /// It names a blob this node does not have: upload it first.
+    #[error("blob {0} has not been uploaded to this node")]
+    MissingBlob(sinew_types::Hash),
     /// It waited in the mempool longer than the node keeps transactions.
     #[error("dropped: waited longer than the mempool keeps transactions")]
     Expired,
@@ -136,6 +139,7 @@ impl TxRejection {
             TxRejection::PredecessorDropped { .. } => "predecessor_dropped",
             TxRejection::Expired => "expired",
             TxRejection::Unavailable(_) => "unavailable",
+            TxRejection::MissingBlob(_) => "unknown_blob",
             TxRejection::Storage(_) => "storage",
         }
     }

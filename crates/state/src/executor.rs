@@ -12,6 +12,30 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use sinew_types::tx::PreparedTx;
 use sinew_types::{Address, Amount, Event, Height, Params, Payload, Receipt, TxId, TxStatus};
 
+/// The maturity queues: what matures at a height, released when that block begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DueQueue {
+    /// Accounts with unbonding stake.
+    Unbonding = 0,
+    /// Accounts with prepaid withdrawals.
+    Prepaid = 1,
+    /// Retiring agents.
+    Agent = 2,
+    /// Inference holds (request ids).
+    Hold = 3,
+}
+
+impl DueQueue {
+    fn key(self, height: Height, i: u64) -> StateKey {
+        match self {
+            DueQueue::Unbonding => StateKey::UnbondingDue(height, i),
+            DueQueue::Prepaid => StateKey::PrepaidDue(height, i),
+            DueQueue::Agent => StateKey::AgentDue(height, i),
+            DueQueue::Hold => StateKey::HoldDue(height, i),
+        }
+    }
+}
+
 /// The treasury module account that collects fees.
 pub fn treasury() -> Address {
     Address::module("treasury")
@@ -130,14 +154,42 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         self.get(&StateKey::Account(*a))
     }
 
-    /// Queues `who` under a maturity key (`UnbondingDue`, `PrepaidDue`, `AgentDue`), once.
-    pub(crate) fn enqueue_due(&mut self, key: StateKey, who: &Address) -> Result<(), StorageError> {
-        let mut due: Vec<Address> = self.get(&key)?.unwrap_or_default();
-        if !due.contains(who) {
-            due.push(*who);
-        }
-        self.put(&key, &due);
+    /// Appends `item` to maturity queue `q` at `height`: one key per entry and a length, so a
+    /// block of many entries costs each its own write (never a rewrite of the whole queue).
+    pub(crate) fn enqueue<T: BorshSerialize>(
+        &mut self,
+        q: DueQueue,
+        height: Height,
+        item: &T,
+    ) -> Result<(), StorageError> {
+        let count_key = StateKey::DueCount(q as u8, height);
+        let n: u64 = self.get(&count_key)?.unwrap_or(0);
+        self.put(&q.key(height, n), item);
+        self.put(&count_key, &(n + 1));
         Ok(())
+    }
+
+    /// Takes every entry of maturity queue `q` at `height` (and forgets the queue).
+    pub(crate) fn take_due<T: BorshDeserialize>(
+        &mut self,
+        q: DueQueue,
+        height: Height,
+    ) -> Result<Vec<T>, StorageError> {
+        let count_key = StateKey::DueCount(q as u8, height);
+        let Some(n) = self.get::<u64>(&count_key)? else {
+            return Ok(vec![]);
+        };
+        let mut out = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let key = q.key(height, i);
+            out.push(
+                self.get(&key)?
+                    .ok_or_else(|| StorageError(format!("maturity queue entry {i} at height {height} missing")))?,
+            );
+            self.delete(&key);
+        }
+        self.delete(&count_key);
+        Ok(out)
     }
 
     fn commit_tx_writes(&mut self) {
@@ -146,10 +198,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
     }
 
     fn release_unbonding(&mut self) -> Result<(), StorageError> {
-        let due_key = StateKey::UnbondingDue(self.height);
-        let Some(due) = self.get::<Vec<Address>>(&due_key)? else {
-            return Ok(());
-        };
+        let due: Vec<Address> = self.take_due(DueQueue::Unbonding, self.height)?;
         for addr in due {
             let mut acct = self
                 .account(&addr)?
@@ -158,15 +207,14 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                 acct.unbonding.drain(..).partition(|u| u.release_height <= self.height);
             acct.unbonding = pending;
             let amount: Amount = ready.iter().map(|u| u.amount).sum();
-            acct.balance += amount;
-            self.put(&StateKey::Account(addr), &acct);
             if amount > 0 {
+                acct.balance += amount;
+                self.put(&StateKey::Account(addr), &acct);
                 self.effects
                     .block_events
                     .push(Event::UnbondingReleased { account: addr, amount });
             }
         }
-        self.tx.insert(due_key.encode(), None);
         Ok(())
     }
 
@@ -336,7 +384,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
                     release_height,
                 });
                 self.put(&StateKey::Account(*signer), &a);
-                self.enqueue_due(StateKey::UnbondingDue(release_height), signer)?;
+                self.enqueue(DueQueue::Unbonding, release_height, signer)?;
                 events.push(Event::UnbondingStarted {
                     account: *signer,
                     amount: *amount,

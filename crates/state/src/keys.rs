@@ -15,16 +15,18 @@ pub enum StateKey {
     Supply,
     /// An account (value: `Account`).
     Account(Address),
-    /// Accounts with unbonding stake maturing at a height (value: `Vec<Address>`).
-    UnbondingDue(Height),
+    /// An account with unbonding stake maturing at a height, by position in that height's queue
+    /// (value: `Address`; the queue's length is under `DueCount`).
+    UnbondingDue(Height, u64),
     /// The id the next datanet gets (value: `u64`).
     NextDatanetId,
     /// A datanet (value: `Datanet`).
     Datanet(u64),
     /// A contribution to a datanet, by its number there (value: `Contribution`).
     Contribution(u64, u64),
-    /// Approved contributions of a datanet, in order of approval (value: `Vec<u64>`).
-    DatanetApproved(u64),
+    /// The `n`-th approved contribution of a datanet, in order of approval (value: `u64`, its
+    /// number; the count is the datanet's `approved`).
+    DatanetApproved(u64, u64),
     /// A published version of a datanet (value: `DatanetVersion`).
     DatanetVersion(u64, u64),
     /// A record's text hash in a datanet, for exact duplicates (value: `(u64, u32)`: contribution, index).
@@ -40,36 +42,44 @@ pub enum StateKey {
     Model(u64),
     /// A model's id by name hash, for unique names (value: `u64`).
     ModelName(Hash),
-    /// Models built from a datanet (value: `Vec<u64>`, ascending).
-    ModelsByDatanet(u64),
+    /// A model built from a datanet (value: `()`): one key per pair, listed by prefix.
+    ModelsByDatanet(u64, u64),
     /// An API key by its hash (value: `ApiKey`).
     ApiKey(Hash),
     /// A prepaid inference balance (value: `Prepaid`).
     Prepaid(Address),
-    /// Accounts with prepaid withdrawals maturing at a height (value: `Vec<Address>`).
-    PrepaidDue(Height),
+    /// An account with a prepaid withdrawal maturing at a height, by position (value: `Address`).
+    PrepaidDue(Height, u64),
     /// A settled request (value: `Settled`).
     Settled(Hash),
     /// Accrued, claimable rewards (value: `u128`).
     Rewards(Address),
     /// A registered agent (value: `Agent`).
     Agent(Address),
-    /// Active agents advertising a capability, by BLAKE3 of its name (value: `Vec<Address>`, sorted).
-    AgentsByCapability(Hash),
+    /// An active agent advertising a capability (BLAKE3 of its name) (value: `()`): one key per
+    /// pair, listed by prefix; the count is under `CapabilityAgents`.
+    AgentsByCapability(Hash, Address),
     /// An agent's track record (value: `Reputation`).
     Reputation(Address),
     /// A task (value: `Task`).
     Task(Hash),
-    /// Agents whose retirement matures at a height (value: `Vec<Address>`).
-    AgentDue(Height),
+    /// An agent whose retirement matures at a height, by position (value: `Address`).
+    AgentDue(Height, u64),
     /// Stakers of a provider and their stake (value: `Vec<(Address, u128)>`, sorted by address).
     ProviderDelegators(Address),
     /// Funds held for a reserved inference request (value: `Hold`).
     Hold(Hash),
-    /// Holds expiring at a height (value: `Vec<Hash>`: request ids).
-    HoldDue(Height),
-    /// Models a provider serves (accepted), ascending (value: `Vec<u64>`).
-    ProviderModels(Address),
+    /// A hold expiring at a height, by position (value: `Hash`: the request id).
+    HoldDue(Height, u64),
+    /// A model a provider serves (accepted) (value: `()`): one key per pair, listed by prefix.
+    ProviderModels(Address, u64),
+    /// Length of a maturity queue at a height (value: `u64`): queue (see `DueQueue`), height.
+    DueCount(u8, Height),
+    /// Agents advertising a capability (value: `u64`).
+    CapabilityAgents(Hash),
+    /// The Merkle frontier of a datanet's approved contributions (value: `Vec<(u32, Hash)>`: the
+    /// roots of its perfect subtrees, largest first), so a version's root costs O(log n).
+    DatanetFrontier(u64),
 }
 
 impl StateKey {

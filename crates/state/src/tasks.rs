@@ -7,7 +7,9 @@
 //! Money never leaves escrow except by these rules: a completed task pays the claimant the reward
 //! plus any bonds forfeited on it and returns its bond; a missed claim window, a wrong result or a
 //! rejected one forfeits the claimant's bond to the task (the next agent earns it); an expired or
-//! cancelled task returns everything to its funders, in proportion to what each put in.
+//! cancelled task returns its reward to its funders, in proportion to what each put in, and the
+//! bonds forfeited on it to the treasury (a poster never profits from the claimants it turned
+//! away).
 //!
 //! Reputation score (integer, deterministic): `success * 3 + on_time` (each in parts per million,
 //! success = completed / (completed + failed + 2 * challenges lost + 1), on-time = completed within
@@ -16,7 +18,7 @@
 
 use crate::datanet::{BlobSource, BlobSourceError};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, BlockExecutor, Outcome};
+use crate::executor::{fail, BlockExecutor, DueQueue, Outcome};
 use crate::inference::{answer_receipt, model_corpus, Model};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
@@ -100,7 +102,7 @@ pub struct Task {
     /// Reward escrowed by the funders.
     #[serde(with = "amount::as_string")]
     pub reward: Amount,
-    /// Bonds forfeited on this task, paid to whoever completes it.
+    /// Bonds forfeited on this task, paid to whoever completes it (to the treasury if nobody does).
     #[serde(with = "amount::as_string")]
     pub forfeited: Amount,
     /// Last height for a result.
@@ -144,9 +146,9 @@ pub fn agent_stakes() -> Address {
     Address::module("agent-stakes")
 }
 
-/// The capability index key of a capability or task kind.
-pub fn capability_key(name: &str) -> StateKey {
-    StateKey::AgentsByCapability(Hash::tagged(b"sinew/capability", name.as_bytes()))
+/// The hash a capability or task kind is indexed under.
+pub fn capability_hash(name: &str) -> Hash {
+    Hash::tagged(b"sinew/capability", name.as_bytes())
 }
 
 /// Whether a payload belongs to this module.
@@ -317,8 +319,9 @@ impl From<BlobSourceError> for RecomputeError {
     fn from(e: BlobSourceError) -> Self {
         match e {
             BlobSourceError::Unavailable(m) => RecomputeError::Unavailable(m),
+            e @ BlobSourceError::NotFound(_) => RecomputeError::Unavailable(e.to_string()),
             BlobSourceError::Storage(m) => RecomputeError::Storage(m),
-            e @ (BlobSourceError::NotFound(_) | BlobSourceError::Ingest(_)) => RecomputeError::BadSpec(e.to_string()),
+            e @ BlobSourceError::Ingest(_) => RecomputeError::BadSpec(e.to_string()),
         }
     }
 }
@@ -395,21 +398,28 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(())
     }
 
+    /// Adds (or removes) the agent under each capability: one key per pair and a count per
+    /// capability, so registering costs the same whatever the number of agents.
     fn index_capabilities(&mut self, a: &Address, caps: &[String], add: bool) -> Result<(), StorageError> {
         for c in caps {
-            let key = capability_key(c);
-            let mut v: Vec<Address> = self.get(&key)?.unwrap_or_default();
-            match (v.binary_search(a), add) {
-                (Err(i), true) => v.insert(i, *a),
-                (Ok(i), false) => {
-                    v.remove(i);
-                }
-                _ => {}
+            let h = capability_hash(c);
+            let key = StateKey::AgentsByCapability(h, *a);
+            let present = self.get::<()>(&key)?.is_some();
+            if present == add {
+                continue;
             }
-            if v.is_empty() {
-                self.delete(&key);
+            let count_key = StateKey::CapabilityAgents(h);
+            let n: u64 = self.get(&count_key)?.unwrap_or(0);
+            if add {
+                self.put(&key, &());
+                self.put(&count_key, &(n + 1));
             } else {
-                self.put(&key, &v);
+                self.delete(&key);
+                if n <= 1 {
+                    self.delete(&count_key);
+                } else {
+                    self.put(&count_key, &(n - 1));
+                }
             }
         }
         Ok(())
@@ -427,10 +437,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
 
     /// Releases retired agents' stake maturing at this height.
     pub(crate) fn release_agents(&mut self) -> Result<Vec<Event>, StorageError> {
-        let key = StateKey::AgentDue(self.height);
-        let Some(due) = self.get::<Vec<Address>>(&key)? else {
-            return Ok(vec![]);
-        };
+        let due: Vec<Address> = self.take_due(DueQueue::Agent, self.height)?;
         let mut events = Vec::new();
         for a in due {
             let Some(mut ag) = self.agent(&a)? else { continue };
@@ -446,7 +453,6 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 status: AgentStatus::Retired,
             });
         }
-        self.delete(&key);
         Ok(events)
     }
 
@@ -506,10 +512,11 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(())
     }
 
-    /// Returns the reward to the funders, and the forfeited bonds, in proportion to what each put
-    /// in (largest remainder; weights scaled to 40 bits, so the proportion is exact to about one
-    /// part in 10^12 while the parts always sum exactly). Each gets exactly what it put in when
-    /// no rejection fee was paid out of the reward.
+    /// Returns the reward to the funders in proportion to what each put in (largest remainder;
+    /// weights scaled to 40 bits, so the proportion is exact to about one part in 10^12 while the
+    /// parts always sum exactly); each gets exactly what it put in when no rejection fee was paid
+    /// out of the reward. Bonds forfeited on the task go to the treasury, never to the funders: a
+    /// poster must not profit from the claimants it (or verifiers it controls) turned away.
     fn refund(&mut self, t: &Task) -> Result<(), StorageError> {
         let max = t.funders.iter().map(|f| f.1).max().unwrap_or(0);
         let shift = (128 - max.leading_zeros()).saturating_sub(40);
@@ -520,10 +527,10 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         } else {
             split_exact(t.reward, &weights)
         };
-        let extra = split_exact(t.forfeited, &weights);
-        for (((who, _), put), e) in t.funders.iter().zip(back).zip(extra) {
-            self.pay_out(&task_escrow(), who, put + e)?;
+        for ((who, _), put) in t.funders.iter().zip(back) {
+            self.pay_out(&task_escrow(), who, put)?;
         }
+        self.pay_out(&task_escrow(), &crate::executor::treasury(), t.forfeited)?;
         Ok(())
     }
 
@@ -614,7 +621,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 let caps = a.capabilities.clone();
                 self.index_capabilities(signer, &caps, false)?;
                 self.put(&StateKey::Agent(*signer), &a);
-                self.enqueue_due(StateKey::AgentDue(release), signer)?;
+                self.enqueue(DueQueue::Agent, release, signer)?;
                 events.push(Event::AgentChanged {
                     agent: *signer,
                     status: AgentStatus::Retiring,
@@ -781,7 +788,10 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 format!("deadline {deadline} is not after height {}", self.height),
             );
         }
-        let known = recomputable(kind) || self.get::<Vec<Address>>(&capability_key(kind))?.is_some();
+        let known = recomputable(kind)
+            || self
+                .get::<u64>(&StateKey::CapabilityAgents(capability_hash(kind)))?
+                .is_some();
         if !known {
             return fail("unknown_kind", format!("no active agent takes {kind:?} tasks"));
         }

@@ -470,6 +470,25 @@ fn holds_are_released_by_their_provider_or_at_expiry() {
         n.run(PROVIDER, settle(&n, "forgotten", "the Danube")),
         Err(TxRejection::NoReservation(_))
     ));
+    // A request released and reserved again keeps its new hold past the old one's expiry.
+    n.ok(PROVIDER, reserve(&n, "again", 10, 10));
+    n.advance(4);
+    n.ok(
+        PROVIDER,
+        Payload::ReleaseHold {
+            request_id: Hash::of(b"again"),
+        },
+    );
+    n.ok(PROVIDER, reserve(&n, "again", 10, 10));
+    n.advance(6);
+    let hold: Option<Hold> = read(&n.state, &StateKey::Hold(Hash::of(b"again"))).unwrap();
+    assert!(
+        hold.is_some(),
+        "the first reservation's expiry does not release the second"
+    );
+    n.advance(5);
+    let hold: Option<Hold> = read(&n.state, &StateKey::Hold(Hash::of(b"again"))).unwrap();
+    assert!(hold.is_none(), "the second expires at its own time");
 }
 
 /// The stronger mode: a key that pays only for requests carrying the payer's signed voucher.
@@ -783,8 +802,8 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
         "already_registered"
     );
     // Lineage is queryable both ways.
-    let by_datanet: Vec<u64> = read(&n.state, &StateKey::ModelsByDatanet(0)).unwrap().unwrap();
-    assert_eq!(by_datanet, vec![0]);
+    let by_datanet: Option<()> = read(&n.state, &StateKey::ModelsByDatanet(0, 0)).unwrap();
+    assert!(by_datanet.is_some());
     let m: Model = read(&n.state, &StateKey::Model(0)).unwrap().unwrap();
     assert_eq!(m.info.datanets, vec![(0, 1)]);
 }

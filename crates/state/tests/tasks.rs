@@ -253,12 +253,14 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
         "deadline_passed"
     );
     let before = bal(&n, 0);
-    n.ok(3, Payload::FinalizeTask { task: id2 });
+    let treasury = n.balance(&sinew_state::executor::treasury());
+    let r = n.ok(3, Payload::FinalizeTask { task: id2 });
     assert_eq!(task(&n, &id2).status, TaskStatus::Closed);
+    assert_eq!(bal(&n, 0), before + 700, "the reward back to the funder");
     assert_eq!(
-        bal(&n, 0),
-        before + 800,
-        "reward and the slashed bond back to the funder"
+        n.balance(&sinew_state::executor::treasury()),
+        treasury + r.fee + 100,
+        "the slashed bond to the treasury, never to the poster"
     );
     // An unclaimed task can be cancelled by its poster.
     let spec3 = Hash::of(b"cancel me");
@@ -791,6 +793,61 @@ fn a_won_challenge_on_a_quorum_task_settles_every_verifier_bond() {
     );
     let t = task(&n, &id);
     assert_eq!((t.status, t.attestations.len()), (TaskStatus::Open, 0));
+    escrow_adds_up(&n);
+}
+
+/// A poster that rejects honest work through a quorum it controls, then cancels, gets its reward
+/// back and nothing more: bonds forfeited on a task never go to its funders.
+#[test]
+fn a_poster_never_profits_from_a_forfeited_bond() {
+    let mut n = Net::new();
+    register(&mut n, 1, &[KIND], 1_000);
+    register(&mut n, 2, &["verifier"], 1_000);
+    let spec = Hash::of(b"honest work");
+    let id = task_id(KIND, &spec);
+    let quorum = Verification::Quorum {
+        window: 5,
+        min_verifiers: 1,
+        bond: 10,
+        slash_bps: 0,
+        min_stake: 0,
+    };
+    let mut p = post(KIND, spec, 1_000, n.height() + 100, quorum);
+    if let Payload::PostTask { bond, .. } = &mut p {
+        *bond = 1_000;
+    }
+    n.ok(0, p);
+    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(
+        1,
+        Payload::SubmitResult {
+            task: id,
+            result: Hash::of(b"good"),
+        },
+    );
+    // The poster's own verifier rejects it.
+    n.ok(
+        2,
+        Payload::Attest {
+            task: id,
+            approve: false,
+        },
+    );
+    n.advance(6);
+    n.ok(3, Payload::FinalizeTask { task: id });
+    assert_eq!(task(&n, &id).forfeited, 1_000, "the claimant's bond was forfeited");
+    let (poster, fees) = (bal(&n, 0), n.fees[0]);
+    let treasury = n.balance(&sinew_state::executor::treasury());
+    n.ok(0, Payload::CancelTask { task: id });
+    assert_eq!(
+        bal(&n, 0),
+        poster + 1_000 - (n.fees[0] - fees),
+        "the reward, not the bond"
+    );
+    assert_eq!(
+        n.balance(&sinew_state::executor::treasury()),
+        treasury + (n.fees[0] - fees) + 1_000
+    );
     escrow_adds_up(&n);
 }
 

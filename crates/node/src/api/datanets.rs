@@ -127,6 +127,8 @@ pub struct RecordPage {
 /// Contributions read per records request (skipping by their record counts is cheap, but not
 /// free).
 const RECORD_SCAN_BUDGET: u64 = 10_000;
+/// Bytes of record text one records answer carries at most (a page ends early rather than grow).
+const RECORD_PAGE_BYTES: usize = 4 << 20;
 
 /// GET /v1/datanets/{id}/records: records with their provenance (contribution, blob, byte range).
 /// A costly request: it reads and cuts blobs.
@@ -141,6 +143,7 @@ pub async fn records(
         let _permit = permit;
         let d = get_datanet(n, id)?;
         let mut out = Vec::new();
+        let mut bytes = 0usize;
         let mut skip = p.offset;
         let seqs = match p.contribution {
             Some(c) => c..c.saturating_add(1).min(d.contributions),
@@ -156,9 +159,10 @@ pub async fn records(
             }
             let recs = n.record_texts(&c.blob, &c.format)?;
             for (i, r) in recs.iter().enumerate().skip(skip) {
-                if out.len() >= limit {
+                if out.len() >= limit || (bytes + r.text.len() > RECORD_PAGE_BYTES && !out.is_empty()) {
                     return Ok(out);
                 }
+                bytes += r.text.len();
                 out.push(json!({
                     "contribution": c.seq, "index": i, "contributor": c.contributor, "status": c.status,
                     "blob": c.blob, "start": r.start, "end": r.end,
@@ -224,8 +228,10 @@ fn index_allowed(node: &Node, id: u64, n: u64, tokenizer: Tokenizer) -> Result<(
     if tokenizer == Tokenizer::Bytes {
         return Ok(());
     }
-    let models: Vec<u64> = get(node, &StateKey::ModelsByDatanet(id))?.unwrap_or_default();
-    for m in models {
+    let prefix = StateKey::ModelsByDatanet(id, 0).encode()[..9].to_vec();
+    let (keys, _) = page::scan_keys(node, &prefix, None, page::SCAN_BUDGET)?;
+    for k in keys {
+        let StateKey::ModelsByDatanet(_, m) = k else { continue };
         if let Some(m) = get::<sinew_state::Model>(node, &StateKey::Model(m))? {
             if m.info.datanets.contains(&(id, n)) && m.info.tokenizer == tokenizer.name() {
                 return Ok(());

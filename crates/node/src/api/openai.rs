@@ -67,6 +67,9 @@ impl From<GatewayError> for OpenAiError {
             GatewayError::Timeout(_) => {
                 OpenAiError(StatusCode::SERVICE_UNAVAILABLE, "server_error", "ledger_timeout", m)
             }
+            GatewayError::SettlementPending { .. } => {
+                OpenAiError(StatusCode::GATEWAY_TIMEOUT, "server_error", "settlement_pending", m)
+            }
             GatewayError::Unavailable(_) => OpenAiError(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server_error",

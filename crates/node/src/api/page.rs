@@ -66,6 +66,28 @@ pub(super) fn scan<T: borsh::BorshDeserialize>(
     }
 }
 
+/// Keys under `prefix` after the cursor (values ignored): at most `limit`, with the cursor of the
+/// next page. For indexes kept as one key per item.
+pub(super) fn scan_keys(
+    node: &Node,
+    prefix: &[u8],
+    after: Option<Vec<u8>>,
+    limit: usize,
+) -> Result<(Vec<sinew_state::StateKey>, Option<String>), ApiError> {
+    let entries = node
+        .store
+        .state_page(prefix, after.as_deref(), limit)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let next = (entries.len() == limit)
+        .then(|| entries.last().map(|(k, _)| hex::encode(k)))
+        .flatten();
+    let keys = entries
+        .iter()
+        .map(|(k, _)| borsh::from_slice(k).map_err(|e| ApiError::Internal(format!("corrupt state key: {e}"))))
+        .collect::<Result<_, _>>()?;
+    Ok((keys, next))
+}
+
 /// Runs `f` on a blocking thread.
 pub(super) async fn blocking<T: Send + 'static>(
     node: &Arc<Node>,

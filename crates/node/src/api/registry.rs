@@ -39,20 +39,28 @@ pub async fn show_model(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> R
     Ok(Json(json!({ "model": m, "lineage": lineage })))
 }
 
-/// GET /v1/datanets/{id}/models: the models built from a datanet (at most a page: the latest).
-pub async fn datanet_models(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> Result<impl IntoResponse, ApiError> {
-    let out = page::blocking(&node, move |n| {
-        let ids: Vec<u64> = get(n, &StateKey::ModelsByDatanet(id))?.unwrap_or_default();
+/// GET /v1/datanets/{id}/models?after=&limit=: the models built from a datanet, a page at a time.
+pub async fn datanet_models(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<u64>,
+    Query(p): Query<Page>,
+) -> Result<impl IntoResponse, ApiError> {
+    let after = page::cursor(p.after.as_deref())?;
+    let (out, next) = page::blocking(&node, move |n| {
+        let prefix = StateKey::ModelsByDatanet(id, 0).encode()[..9].to_vec();
+        let (keys, next) = page::scan_keys(n, &prefix, after, page::limit(p.limit))?;
         let mut out = Vec::new();
-        for m in ids.iter().rev().take(page::MAX_LIMIT).rev() {
-            if let Some(model) = get::<Model>(n, &StateKey::Model(*m))? {
-                out.push(model);
+        for k in keys {
+            if let StateKey::ModelsByDatanet(_, m) = k {
+                if let Some(model) = get::<Model>(n, &StateKey::Model(m))? {
+                    out.push(model);
+                }
             }
         }
-        Ok(out)
+        Ok((out, next))
     })
     .await?;
-    Ok(Json(json!({ "datanet": id, "models": out })))
+    Ok(Json(json!({ "datanet": id, "models": out, "next": next })))
 }
 
 /// GET /v1/registry/providers?after=&limit=: registered providers, with their stakers, a page at

@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use sinew_state::inference::{answer_receipt, model_corpus};
-use sinew_state::tasks::capability_key;
+use sinew_state::tasks::capability_hash;
 use sinew_state::{Agent, Model, Reputation, StateKey, Task};
 use sinew_types::task::TaskStatus;
 use sinew_types::{Address, Hash};
@@ -43,26 +43,18 @@ pub async fn list_agents(
     let (mut views, next) = page::blocking(&node, move |n| {
         let (agents, next): (Vec<Agent>, Option<String>) = match &f.capability {
             Some(c) => {
-                // The capability index is one list: page through it by position.
-                let addrs: Vec<Address> = get(n, &capability_key(c))?.unwrap_or_default();
-                let from = match after {
-                    Some(a) if a.len() == 8 => u64::from_be_bytes(a.try_into().expect("8 bytes")) as usize,
-                    Some(_) => {
-                        return Err(ApiError::BadRequest(
-                            "bad_cursor",
-                            "the cursor is not one this node gave".into(),
-                        ))
-                    }
-                    None => 0,
-                };
+                // The capability index is one key per agent: page through its keys.
+                let prefix =
+                    StateKey::AgentsByCapability(capability_hash(c), Address::default()).encode()[..33].to_vec();
+                let (keys, next) = page::scan_keys(n, &prefix, after, limit)?;
                 let mut v = Vec::new();
-                for a in addrs.iter().skip(from).take(limit) {
-                    if let Some(ag) = get::<Agent>(n, &StateKey::Agent(*a))? {
-                        v.push(ag);
+                for k in keys {
+                    if let StateKey::AgentsByCapability(_, a) = k {
+                        if let Some(ag) = get::<Agent>(n, &StateKey::Agent(a))? {
+                            v.push(ag);
+                        }
                     }
                 }
-                let end = from + limit;
-                let next = (end < addrs.len()).then(|| hex::encode((end as u64).to_be_bytes()));
                 (v, next)
             }
             None => page::scan::<Agent>(

@@ -94,6 +94,16 @@ pub enum GatewayError {
     /// The ledger did not commit in time.
     #[error("{0}")]
     Timeout(String),
+    /// The settlement is admitted but not yet committed: if it commits, the caller pays and the
+    /// answer is in that transaction (the gateway never says "failed" about a settlement that
+    /// may still go through).
+    #[error("the settlement {tx} of request {request_id} is still pending; if it commits, the answer is in that transaction")]
+    SettlementPending {
+        /// The settlement transaction.
+        tx: TxId,
+        /// The request.
+        request_id: Hash,
+    },
     /// The provider cannot pay the fees of its own transactions now.
     #[error("{0}")]
     Unavailable(String),
@@ -271,11 +281,17 @@ impl Node {
     /// The models this gateway serves (taking requests, accepted by its key), by name.
     pub fn served_models(&self) -> Result<Vec<Model>, GatewayError> {
         let g = self.gateway().ok_or(GatewayError::NotServing)?;
-        let ids: Vec<u64> = self
-            .latest(&StateKey::ProviderModels(g.provider()))?
-            .unwrap_or_default();
+        // The provider's accepted models, one key each (durable state suffices for a listing).
+        let prefix = StateKey::ProviderModels(g.provider(), 0).encode()[..33].to_vec();
+        let entries = self
+            .store
+            .state_page(&prefix, None, 10_000)
+            .map_err(|e| GatewayError::Internal(e.to_string()))?;
         let mut out = Vec::new();
-        for id in ids {
+        for (k, _) in entries {
+            let Ok(StateKey::ProviderModels(_, id)) = borsh::from_slice::<StateKey>(&k) else {
+                continue;
+            };
             if let Some(m) = self.latest::<Model>(&StateKey::Model(id))? {
                 if m.provider == g.provider() && m.takes_requests() {
                     out.push(m);
@@ -430,10 +446,13 @@ impl Node {
             Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
             Err(e) => return Err(e),
         }
-        // From here the ledger holds the funds: give the hold back on any failure.
+        // From here the ledger holds the funds: give the hold back on any failure, unless a
+        // settlement may still commit.
         let result = self.answer_and_settle(g, &auth, req, request_id, input_tokens, max_fee);
-        if result.is_err() {
-            self.release_soon(g, request_id);
+        if let Err(e) = &result {
+            if !matches!(e, GatewayError::SettlementPending { .. }) {
+                self.release_soon(g, request_id);
+            }
         }
         result
     }
@@ -523,7 +542,7 @@ impl Node {
         let deadline = deadline_in(g.config.commit_timeout_ms);
         let settlement = if g.config.wait_for_commit {
             // The block's own execution is the check: a settlement that fails there serves nothing.
-            self.commit_own(g, &settle, false, deadline)?.0
+            self.settle_and_wait(g, &settle, request_id, deadline)?
         } else {
             self.submit_own(g, &settle, true)?.0
         };
@@ -547,6 +566,36 @@ impl Node {
             ],
             contributors,
         })
+    }
+
+    /// Submits a settlement and waits for it to commit, re-signing it if it was dropped behind a
+    /// lost predecessor; past the deadline, reports it pending (never failed).
+    fn settle_and_wait(
+        &self,
+        g: &Gateway,
+        settle: &Payload,
+        request_id: Hash,
+        deadline: std::time::Instant,
+    ) -> Result<TxId, GatewayError> {
+        loop {
+            let (tx, rx) = self.submit_own(g, settle, false)?;
+            match self.await_own(rx, deadline) {
+                Ok(r) => {
+                    return match r.status {
+                        sinew_types::TxStatus::Success => Ok(tx),
+                        sinew_types::TxStatus::Failed { code, message } => Err(GatewayError::Ledger { code, message }),
+                    }
+                }
+                Err(GatewayError::Timeout(_)) => return Err(GatewayError::SettlementPending { tx, request_id }),
+                Err(GatewayError::Ledger { code, .. })
+                    if matches!(code.as_str(), "nonce_gap" | "predecessor_dropped" | "nonce_too_low")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     fn contributors_of(&self, model: &Model, receipt: &Receipt) -> Result<Vec<(u64, u64, u64, Address)>, GatewayError> {

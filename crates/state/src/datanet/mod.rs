@@ -28,10 +28,11 @@ use std::sync::Arc;
 /// Where the state machine gets a blob's records: a pure function of the blob's bytes and the
 /// format, so every node gets the same answer.
 ///
-/// The contract on errors: [`BlobSourceError::NotFound`] and [`BlobSourceError::Ingest`] are
-/// facts about the blob that every node shares (the transaction fails, with a message of ours);
-/// [`BlobSourceError::Unavailable`] is this node's passing trouble (a full disk, too many open
-/// files): the transaction is left out of the block and tried again later, never failed;
+/// The contract on errors: [`BlobSourceError::Ingest`] is a fact about the blob that every node
+/// shares (the transaction fails, with a message of ours); [`BlobSourceError::NotFound`] and
+/// [`BlobSourceError::Unavailable`] are this node's state (it lacks the blob, or cannot read it
+/// right now: a full disk, too many open files): the transaction is left out of the block and
+/// tried again later, never failed;
 /// [`BlobSourceError::Storage`] is damage (a blob that no longer matches its id): execution
 /// stops, loudly.
 pub trait BlobSource {
@@ -96,7 +97,10 @@ impl BlobSourceError {
         match self {
             BlobSourceError::Storage(e) => Err(StorageError(e)),
             BlobSourceError::Unavailable(e) => fail(crate::executor::UNAVAILABLE, e),
-            e @ BlobSourceError::NotFound(_) => fail("unknown_blob", e.to_string()),
+            // A blob this node lacks is not a fact about the transaction (another node, or this
+            // one later, has it): the transaction waits. Admission refuses a transaction naming
+            // a blob the node never had.
+            e @ BlobSourceError::NotFound(_) => fail(crate::executor::UNAVAILABLE, e.to_string()),
             e @ BlobSourceError::Ingest(_) => fail(code, e.to_string()),
         }
     }
@@ -631,6 +635,9 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                         format!("reviewers of datanet {id} need {min_stake} staked; you have {staked}"),
                     );
                 }
+                if c.contributor == *signer {
+                    return fail("conflict", "a contributor does not review its own contribution");
+                }
                 if c.votes.iter().any(|(r, _, _)| r == signer) {
                     return fail(
                         "already_voted",
@@ -738,9 +745,12 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
         if approve {
             c.status = ContributionStatus::Approved;
-            let mut approved: Vec<u64> = self.get(&StateKey::DatanetApproved(id))?.unwrap_or_default();
-            approved.push(seq);
-            self.put(&StateKey::DatanetApproved(id), &approved);
+            // One key per approval, and the Merkle frontier a version's root is read from: an
+            // approval costs the same however many came before.
+            self.put(&StateKey::DatanetApproved(id, d.approved), &seq);
+            let mut frontier: merkle::Frontier = self.get(&StateKey::DatanetFrontier(id))?.unwrap_or_default();
+            frontier.push(&contribution_leaf(&c));
+            self.put(&StateKey::DatanetFrontier(id), &frontier);
             d.approved += 1;
             d.approved_records += c.record_count as u64;
             d.approved_bytes += c.size;
@@ -767,9 +777,15 @@ impl<R: StateReader> BlockExecutor<'_, R> {
     fn forget_records(&mut self, id: u64, seq: u64, c: &Contribution) -> Outcome {
         let ingested = match self.blobs.records(&c.blob, &c.format) {
             Ok(r) => r,
-            Err(BlobSourceError::Unavailable(e)) => return fail(crate::executor::UNAVAILABLE, e),
-            // Its records were read when it was contributed: they cannot have stopped parsing.
-            Err(e) => return Err(StorageError(format!("records of contribution {id}/{seq}: {e}"))),
+            // Its records were read when it was contributed: if this node cannot read them now,
+            // the transaction waits (it is never failed, and never stops the chain).
+            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
+            Err(e) => {
+                return fail(
+                    crate::executor::UNAVAILABLE,
+                    format!("records of contribution {id}/{seq}: {e}"),
+                )
+            }
         };
         for r in ingested.records.iter() {
             // Only the hashes this contribution holds (a later copy may have been refused, never
@@ -823,15 +839,10 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 message: format!("publish fee of {fee}: {}", f.message),
             }));
         }
-        let approved: Vec<u64> = self.get(&StateKey::DatanetApproved(id))?.unwrap_or_default();
-        let mut leaves = Vec::with_capacity(approved.len());
-        for seq in &approved {
-            let c: Contribution = self
-                .get(&StateKey::Contribution(id, *seq))?
-                .ok_or_else(|| StorageError(format!("approved contribution {id}/{seq} missing")))?;
-            leaves.push(contribution_leaf(&c));
-        }
-        let root = merkle::root(&leaves);
+        let root = self
+            .get::<merkle::Frontier>(&StateKey::DatanetFrontier(id))?
+            .ok_or_else(|| StorageError(format!("datanet {id} has approvals but no frontier")))?
+            .root();
         d.versions += 1;
         d.published_contributions = d.approved;
         d.published_bytes = d.approved_bytes;

@@ -23,7 +23,7 @@ pub use settle::{Hold, Settled};
 
 use crate::datanet::{BlobSource, BlobSourceError, IndexKey};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, read, BlockExecutor, Failure};
+use crate::executor::{fail, read, BlockExecutor, DueQueue, Failure};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use crate::{Contribution, DatanetVersion};
@@ -324,14 +324,14 @@ pub fn version_contributions(
     let v: DatanetVersion = read(state, &StateKey::DatanetVersion(datanet, version))
         .map_err(storage)?
         .ok_or_else(|| BlobSourceError::Ingest(format!("datanet {datanet} has no version {version}")))?;
-    let approved: Vec<u64> = read(state, &StateKey::DatanetApproved(datanet))
-        .map_err(storage)?
-        .unwrap_or_default();
-    approved
-        .iter()
-        .take(v.contributions as usize)
-        .map(|seq| {
-            let c: Contribution = read(state, &StateKey::Contribution(datanet, *seq))
+    (0..v.contributions)
+        .map(|i| {
+            let seq: u64 = read(state, &StateKey::DatanetApproved(datanet, i))
+                .map_err(storage)?
+                .ok_or_else(|| {
+                    BlobSourceError::Storage(format!("approved contribution #{i} of datanet {datanet} missing"))
+                })?;
+            let c: Contribution = read(state, &StateKey::Contribution(datanet, seq))
                 .map_err(storage)?
                 .ok_or_else(|| BlobSourceError::Storage(format!("approved contribution {seq} missing")))?;
             Ok((c.seq, c.blob, c.format))
@@ -404,19 +404,11 @@ impl<R: StateReader> BlockExecutor<'_, R> {
     /// Adds a model to (or removes it from) the list of models its provider serves: what a
     /// gateway lists, without walking every model ever registered.
     fn index_served(&mut self, provider: &Address, model: u64, serve: bool) -> Result<(), StorageError> {
-        let key = StateKey::ProviderModels(*provider);
-        let mut v: Vec<u64> = self.get(&key)?.unwrap_or_default();
-        match (v.binary_search(&model), serve) {
-            (Err(i), true) => v.insert(i, model),
-            (Ok(i), false) => {
-                v.remove(i);
-            }
-            _ => {}
-        }
-        if v.is_empty() {
-            self.delete(&key);
+        let key = StateKey::ProviderModels(*provider, model);
+        if serve {
+            self.put(&key, &());
         } else {
-            self.put(&key, &v);
+            self.delete(&key);
         }
         Ok(())
     }
@@ -433,15 +425,12 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         let mut a = self.account(who)?.unwrap_or_default();
         a.unbonding.push(crate::account::Unbonding { amount, release_height });
         self.put(&StateKey::Account(*who), &a);
-        self.enqueue_due(StateKey::UnbondingDue(release_height), who)
+        self.enqueue(DueQueue::Unbonding, release_height, who)
     }
 
     /// Releases prepaid withdrawals maturing at this block's height.
     pub(crate) fn release_prepaid(&mut self) -> Result<Vec<Event>, StorageError> {
-        let due_key = StateKey::PrepaidDue(self.height);
-        let Some(due) = self.get::<Vec<Address>>(&due_key)? else {
-            return Ok(vec![]);
-        };
+        let due: Vec<Address> = self.take_due(DueQueue::Prepaid, self.height)?;
         let mut events = Vec::new();
         for who in due {
             let mut p: Prepaid = self.get(&StateKey::Prepaid(who))?.unwrap_or_default();
@@ -459,7 +448,6 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 deposit: false,
             });
         }
-        self.delete(&due_key);
         Ok(events)
     }
 
@@ -517,10 +505,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 self.put(&StateKey::NextModelId, &(id + 1));
                 self.put(&name_key, &id);
                 for &(d, _) in &info.datanets {
-                    let key = StateKey::ModelsByDatanet(d);
-                    let mut models: Vec<u64> = self.get(&key)?.unwrap_or_default();
-                    models.push(id);
-                    self.put(&key, &models);
+                    self.put(&StateKey::ModelsByDatanet(d, id), &());
                 }
                 let m = Model {
                     id,
@@ -631,7 +616,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 p.withdrawing += amount;
                 p.release_height = release_height;
                 self.put(&StateKey::Prepaid(*signer), &p);
-                self.enqueue_due(StateKey::PrepaidDue(release_height), signer)?;
+                self.enqueue(DueQueue::Prepaid, release_height, signer)?;
                 events.push(Event::PrepaidWithdrawalStarted {
                     account: *signer,
                     amount: *amount,

@@ -19,7 +19,7 @@
 
 use super::{answer_receipt, model_corpus, prepaid_escrow, provider_split, rewards_pool, ApiKey, Model, Prepaid};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, treasury, BlockExecutor, Outcome};
+use crate::executor::{fail, treasury, BlockExecutor, DueQueue, Outcome};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use crate::{Contribution, Datanet, Provider};
@@ -242,10 +242,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 expires_at,
             },
         );
-        let due = StateKey::HoldDue(expires_at);
-        let mut ids: Vec<Hash> = self.get(&due)?.unwrap_or_default();
-        ids.push(*request_id);
-        self.put(&due, &ids);
+        self.enqueue(DueQueue::Hold, expires_at, request_id)?;
         events.push(Event::InferenceReserved {
             model: *model,
             payer,
@@ -296,13 +293,15 @@ impl<R: StateReader> BlockExecutor<'_, R> {
 
     /// Releases holds expiring at this block's height (settled or released ones are gone).
     pub(crate) fn release_expired_holds(&mut self) -> Result<Vec<Event>, StorageError> {
-        let due = StateKey::HoldDue(self.height);
-        let Some(ids) = self.get::<Vec<Hash>>(&due)? else {
-            return Ok(vec![]);
-        };
+        let ids: Vec<Hash> = self.take_due(DueQueue::Hold, self.height)?;
         let mut events = Vec::new();
         for id in ids {
-            if let Some(h) = self.get::<Hold>(&StateKey::Hold(id))? {
+            // Only the hold this entry was queued for: a request released and reserved again
+            // has a later expiry of its own.
+            if let Some(h) = self
+                .get::<Hold>(&StateKey::Hold(id))?
+                .filter(|h| h.expires_at == self.height)
+            {
                 self.drop_hold(&h)?;
                 events.push(Event::HoldReleased {
                     payer: h.payer,
@@ -312,7 +311,6 @@ impl<R: StateReader> BlockExecutor<'_, R> {
                 });
             }
         }
-        self.delete(&due);
         Ok(events)
     }
 
