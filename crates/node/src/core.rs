@@ -603,9 +603,12 @@ impl Node {
         let height = block.header.height;
         // Blobs that transactions in the block name stay for good, whatever their admission saw.
         for t in &block.txs {
-            for (blob, _) in named_blobs(&t.tx.payload) {
-                if let Err(e) = self.blobs.store.pin(&blob) {
-                    tracing::warn!("blob {blob} named at height {height} cannot be pinned: {e}");
+            for (blob, required) in named_blobs(&t.tx.payload) {
+                match self.blobs.store.pin(&blob) {
+                    Ok(()) => {}
+                    // A spec the ledger never reads need not exist (its hash names the work).
+                    Err(sinew_store::BlobError::NotFound(_)) if !required => {}
+                    Err(e) => tracing::warn!("blob {blob} named at height {height} cannot be pinned: {e}"),
                 }
             }
         }

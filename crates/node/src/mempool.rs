@@ -210,6 +210,14 @@ impl Mempool {
         self.by_id.insert(ptx.id, (seq, fee));
         self.by_arrival.insert(seq, Arc::new(ptx));
         self.arrived.push_back((seq, Instant::now()));
+        // Forget arrival times of transactions already gone (mostly the oldest): the queue
+        // stays the size of the pool, not of the traffic.
+        while let Some(&(front, _)) = self.arrived.front() {
+            if self.by_arrival.contains_key(&front) {
+                break;
+            }
+            self.arrived.pop_front();
+        }
         Ok(())
     }
 

@@ -236,3 +236,47 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
     ));
     assert_eq!(n.tmp_files(), 0);
 }
+
+/// Uploads are open to anyone, so those no transaction names share a quota: past it, the node
+/// answers 507 and keeps nothing; a blob a transaction names is kept for good and leaves the quota.
+#[test]
+fn uploads_nobody_names_share_a_quota() {
+    let n = TestNode::start_with(common::Options {
+        max_blob_bytes: Some(4096),
+        max_unpinned_blob_bytes: Some(10_000),
+        ..Default::default()
+    });
+    let c = &n.client;
+    let mut kept = Vec::new();
+    for i in 0..3u8 {
+        let (id, _) = c.upload_blob(&[i; 3_000][..], Some(3_000)).unwrap();
+        kept.push(id);
+    }
+    let refused = c.upload_blob(&[9u8; 3_000][..], Some(3_000));
+    assert!(
+        matches!(&refused, Err(SdkError::Api { status: 507, code, .. }) if code == "quota_exceeded"),
+        "{refused:?}"
+    );
+    let hex = Hash::of(&[9u8; 3_000]).to_string();
+    assert!(
+        !n.dir.path().join("node/blobs").join(&hex[..2]).join(&hex[2..]).exists(),
+        "the refused upload is not kept"
+    );
+    // Naming an upload in a transaction pins it and frees its share of the quota.
+    n.ok(0, create(CurationPolicy::Open));
+    let contrib = n.contribute(0, "A record about rivers and lakes, long enough to be one record.");
+    let held = 9_000 + 62;
+    assert!(
+        matches!(
+            c.upload_blob(&[8u8; 1_000][..], Some(1_000)),
+            Err(SdkError::Api { status: 507, .. })
+        ),
+        "{held} + 1,000 is over the quota"
+    );
+    assert_eq!(n.send(1, contrib), Ok(TxStatus::Success));
+    let (again, _) = c.upload_blob(&[8u8; 1_000][..], Some(1_000)).unwrap();
+    assert!(
+        !kept.contains(&again),
+        "9,000 + 1,000 fits once the contributed blob is pinned"
+    );
+}

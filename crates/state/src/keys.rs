@@ -31,9 +31,10 @@ pub enum StateKey {
     DatanetVersion(u64, u64),
     /// A record's text hash in a datanet, for exact duplicates (value: `(u64, u32)`: contribution, index).
     DatanetRecord(u64, Hash),
-    /// One LSH bucket of a datanet: band and band hash (value: `Vec<(u64, u32)>`: up to
-    /// `LSH_BUCKET_CAP` records with that band hash, as contribution and record index).
-    DatanetLsh(u64, u8, u64),
+    /// A group of LSH buckets of a datanet: band and the top bits of the band hash (value:
+    /// `Vec<(u64, u64, u32)>`: band hash, contribution, record index, sorted; at most
+    /// `LSH_BUCKET_CAP` records per band hash).
+    DatanetLsh(u64, u8, u16),
     /// A registered provider (value: `Provider`).
     Provider(Address),
     /// The id the next model gets (value: `u64`).

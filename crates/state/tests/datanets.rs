@@ -309,15 +309,16 @@ fn near_duplicate_search_is_linear_and_sees_copies_within_a_contribution() {
     let r = n.ok(3, second);
     assert_eq!(flagged(&r), 3_000);
     let prefix = StateKey::DatanetLsh(0, 0, 0).encode()[..9].to_vec();
-    let buckets: Vec<Vec<(u64, u32)>> = n
-        .state
-        .map
-        .iter()
-        .filter(|(k, _)| k.starts_with(&prefix))
-        .map(|(_, v)| borsh::from_slice(v).unwrap())
-        .collect();
-    assert!(!buckets.is_empty());
-    assert!(buckets.iter().all(|b| b.len() <= sinew_state::datanet::LSH_BUCKET_CAP));
+    let mut per_bucket: std::collections::BTreeMap<(Vec<u8>, u64), usize> = Default::default();
+    for (k, v) in n.state.map.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+        let group: Vec<(u64, u64, u32)> = borsh::from_slice(v).unwrap();
+        assert!(group.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for (h, _, _) in group {
+            *per_bucket.entry((k[..10].to_vec(), h)).or_default() += 1;
+        }
+    }
+    assert!(!per_bucket.is_empty());
+    assert!(per_bucket.values().all(|n| *n <= sinew_state::datanet::LSH_BUCKET_CAP));
 }
 
 #[test]

@@ -57,6 +57,8 @@ pub struct BlobStore {
     dir: PathBuf,
     tmp_seq: AtomicU64,
     unpinned: Mutex<Unpinned>,
+    /// Pinned blobs (mirrors the `pins` directory, so asking costs no system call).
+    pinned: Mutex<std::collections::HashSet<BlobId>>,
 }
 
 impl BlobStore {
@@ -67,10 +69,17 @@ impl BlobStore {
         for e in fs::read_dir(dir.join("tmp"))? {
             fs::remove_file(e?.path())?;
         }
+        let mut pinned = std::collections::HashSet::new();
+        for e in fs::read_dir(dir.join("pins"))? {
+            if let Ok(id) = e?.file_name().to_string_lossy().parse::<BlobId>() {
+                pinned.insert(id);
+            }
+        }
         let store = BlobStore {
             dir: dir.to_path_buf(),
             tmp_seq: AtomicU64::new(0),
             unpinned: Mutex::default(),
+            pinned: Mutex::new(pinned),
         };
         // Find the unpinned blobs (two hex digits, then the other 62).
         let mut found = BTreeMap::new();
@@ -103,7 +112,7 @@ impl BlobStore {
 
     /// Whether a transaction has named the blob (so it is kept for good).
     pub fn is_pinned(&self, id: &BlobId) -> bool {
-        self.pin_path(id).exists()
+        self.pinned.lock().expect("not poisoned").contains(id)
     }
 
     /// Keeps a stored blob for good (a transaction names it); durable when this returns.
@@ -117,6 +126,7 @@ impl BlobStore {
         let f = File::create(self.pin_path(id))?;
         f.sync_all()?;
         File::open(self.dir.join("pins"))?.sync_all()?;
+        self.pinned.lock().expect("not poisoned").insert(*id);
         let mut u = self.unpinned.lock().expect("not poisoned");
         let key = u.0.keys().find(|k| k.1 == *id).copied();
         if let Some(k) = key {

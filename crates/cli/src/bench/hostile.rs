@@ -103,9 +103,8 @@ fn attack_round(agent: &ureq::Agent, url: &str, attacker: &Keypair, chain: &str,
     note("chain", get(&format!("/v1/state/{}", "ab".repeat(40))));
     note("chain", get(&format!("/v1/accounts/{}", attacker.address())));
     // Uploads nobody will name.
-    let junk: Vec<u8> = (0..(1u32 << 20))
-        .map(|i| ((i as u64 * 2_654_435_761) ^ round) as u8)
-        .collect();
+    let mut junk: Vec<u8> = (0..(1u32 << 20)).map(|i| (i as u64 * 2_654_435_761) as u8).collect();
+    junk[..8].copy_from_slice(&round.to_le_bytes());
     note(
         "upload",
         status(agent.put(&format!("{url}/v1/blobs")).send_bytes(&junk)),

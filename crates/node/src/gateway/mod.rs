@@ -257,6 +257,15 @@ struct Authorized {
     max_tokens: u32,
 }
 
+/// An answer with its attribution and fee, before settlement.
+struct Attributed {
+    generated: generate::Generated,
+    receipt: Receipt,
+    fee: Amount,
+    served_us: u64,
+    attributed_us: u64,
+}
+
 /// Largest settlement the gateway may have to pay a fee for, in bytes (answer plus envelope).
 fn settlement_bytes(max_answer_bytes: u32) -> usize {
     max_answer_bytes as usize + 512
@@ -441,14 +450,40 @@ impl Node {
             voucher: req.voucher.clone(),
         };
         let deadline = deadline_in(g.config.commit_timeout_ms);
-        match self.commit_own(g, &reserve, true, deadline) {
-            Ok(_) => drop(local),
+        // The provider answers while its reservation commits: nothing is settled, and so nothing
+        // revealed, before the hold is on the ledger.
+        let (_, reservation) = match self.submit_own(g, &reserve, true) {
+            Ok(r) => r,
             Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
             Err(e) => return Err(e),
+        };
+        let answer = self.answer(g, &auth, req, input_tokens, max_fee);
+        match self.await_own(reservation, deadline) {
+            Ok(r) => match r.status {
+                sinew_types::TxStatus::Success => {}
+                sinew_types::TxStatus::Failed { code, message } => return Err(reservation_refused(code, message)),
+            },
+            // Dropped behind a lost predecessor: sign it again and wait.
+            Err(GatewayError::Ledger { code, .. })
+                if matches!(code.as_str(), "nonce_gap" | "predecessor_dropped" | "nonce_too_low") =>
+            {
+                match self.commit_own(g, &reserve, true, deadline) {
+                    Ok(_) => {}
+                    Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
+            Err(e) => {
+                // The reservation may still commit: give it back if it does.
+                self.release_soon(g, request_id);
+                return Err(e);
+            }
         }
+        drop(local);
         // From here the ledger holds the funds: give the hold back on any failure, unless a
         // settlement may still commit.
-        let result = self.answer_and_settle(g, &auth, req, request_id, input_tokens, max_fee);
+        let result = answer.and_then(|a| self.settle_answer(g, &auth, request_id, input_tokens, max_fee, a));
         if let Err(e) = &result {
             if !matches!(e, GatewayError::SettlementPending { .. }) {
                 self.release_soon(g, request_id);
@@ -506,16 +541,15 @@ impl Node {
         )
     }
 
-    /// Has the provider answer a held request, attributes the answer and settles it.
-    fn answer_and_settle(
+    /// Has the provider answer a request and attributes the answer (nothing settled yet).
+    fn answer(
         &self,
         g: &Gateway,
         auth: &Authorized,
         req: &InferenceRequest,
-        request_id: Hash,
         input_tokens: u64,
         held: Amount,
-    ) -> Result<Answer, GatewayError> {
+    ) -> Result<Attributed, GatewayError> {
         let params = self.params();
         let corpus = {
             let chain = self.chain.read();
@@ -534,10 +568,30 @@ impl Node {
             .and_then(|p| p.checked_add(params.inference_platform_fee))
             .filter(|f| *f <= held)
             .ok_or_else(|| GatewayError::Internal("fee beyond the hold".into()))?;
+        Ok(Attributed {
+            generated,
+            receipt,
+            fee,
+            served_us: served.as_micros() as u64,
+            attributed_us: (attributed - served).as_micros() as u64,
+        })
+    }
+
+    /// Settles an attributed answer of a held request on the ledger.
+    fn settle_answer(
+        &self,
+        g: &Gateway,
+        auth: &Authorized,
+        request_id: Hash,
+        input_tokens: u64,
+        held: Amount,
+        a: Attributed,
+    ) -> Result<Answer, GatewayError> {
+        let started = std::time::Instant::now();
         let settle = Payload::SettleInference {
             request_id,
-            answer: generated.text.clone(),
-            receipt: receipt.digest(),
+            answer: a.generated.text.clone(),
+            receipt: a.receipt.digest(),
         };
         let deadline = deadline_in(g.config.commit_timeout_ms);
         let settlement = if g.config.wait_for_commit {
@@ -546,24 +600,19 @@ impl Node {
         } else {
             self.submit_own(g, &settle, true)?.0
         };
-        let contributors = self.contributors_of(&auth.model, &receipt)?;
-        let settled = started.elapsed();
+        let contributors = self.contributors_of(&auth.model, &a.receipt)?;
         Ok(Answer {
             model_id: auth.model.id,
-            text: generated.text,
-            finish_reason: generated.finish_reason,
+            text: a.generated.text,
+            finish_reason: a.generated.finish_reason,
             input_tokens,
-            output_tokens: generated.tokens,
+            output_tokens: a.generated.tokens,
             request_id,
             settlement,
             held,
-            fee,
-            receipt,
-            timings_us: [
-                served.as_micros() as u64,
-                (attributed - served).as_micros() as u64,
-                (settled - attributed).as_micros() as u64,
-            ],
+            fee: a.fee,
+            receipt: a.receipt,
+            timings_us: [a.served_us, a.attributed_us, started.elapsed().as_micros() as u64],
             contributors,
         })
     }

@@ -29,6 +29,8 @@ pub struct Options {
     pub max_blob_bytes: Option<u64>,
     /// Upstream timeout of the gateway, in ms.
     pub upstream_timeout_ms: Option<u64>,
+    /// Bytes of uploads no transaction names that the node keeps.
+    pub max_unpinned_blob_bytes: Option<u64>,
 }
 
 impl TestNode {
@@ -50,6 +52,9 @@ impl TestNode {
         config.block_interval_ms = 5;
         if let Some(t) = o.upstream_timeout_ms {
             config.gateway.upstream_timeout_ms = t;
+        }
+        if let Some(q) = o.max_unpinned_blob_bytes {
+            config.api.max_unpinned_blob_bytes = q;
         }
         let rt = tokio::runtime::Runtime::new().unwrap();
         let provider = o.provider.map(|i| keys[i].clone());

@@ -6,6 +6,11 @@
 //! have room, so later records of the same contribution are compared with it too. A full bucket
 //! already holds records that close: one more adds no evidence, only cost. Case variants or
 //! copies by the thousand therefore cost what any other records cost.
+//!
+//! Storage: buckets are grouped into state keys by band and the top [`GROUP_BITS`] bits of the
+//! band hash (at most `16 << GROUP_BITS` keys per datanet, each a sorted list), so a large
+//! contribution writes tens of thousands of keys, not one per bucket (the state tree holds every
+//! key in memory).
 
 use crate::error::StorageError;
 use crate::executor::BlockExecutor;
@@ -18,13 +23,20 @@ use std::collections::BTreeMap;
 /// Most records one LSH bucket keeps.
 pub const LSH_BUCKET_CAP: usize = 4;
 
-/// A record in a bucket: contribution and record index.
-type Entry = (u64, u32);
+/// Bits of the band hash that choose a bucket group.
+pub const GROUP_BITS: u32 = 12;
 
-/// The buckets a contribution reads and writes, loaded once each.
+/// A record in a bucket group: band hash, contribution, record index (sorted).
+type Entry = (u64, u64, u32);
+
+fn group_of(hash: u64) -> u16 {
+    (hash >> (64 - GROUP_BITS)) as u16
+}
+
+/// The bucket groups a contribution reads and writes, loaded once each.
 pub(crate) struct Buckets {
     datanet: u64,
-    loaded: BTreeMap<(u8, u64), (Vec<Entry>, bool)>,
+    loaded: BTreeMap<(u8, u16), (Vec<Entry>, bool)>,
     /// Entries compared so far (bounded by `16 * LSH_BUCKET_CAP` per record).
     pub(crate) comparisons: u64,
 }
@@ -38,19 +50,20 @@ impl Buckets {
         }
     }
 
-    fn bucket<R: StateReader>(
+    fn group<R: StateReader>(
         &mut self,
         ex: &BlockExecutor<'_, R>,
         band: u8,
         hash: u64,
     ) -> Result<&mut (Vec<Entry>, bool), StorageError> {
-        if !self.loaded.contains_key(&(band, hash)) {
+        let g = group_of(hash);
+        if !self.loaded.contains_key(&(band, g)) {
             let v: Vec<Entry> = ex
-                .get(&StateKey::DatanetLsh(self.datanet, band, hash))?
+                .get(&StateKey::DatanetLsh(self.datanet, band, g))?
                 .unwrap_or_default();
-            self.loaded.insert((band, hash), (v, false));
+            self.loaded.insert((band, g), (v, false));
         }
-        Ok(self.loaded.get_mut(&(band, hash)).expect("just loaded"))
+        Ok(self.loaded.get_mut(&(band, g)).expect("just loaded"))
     }
 
     /// The most similar earlier record of record `index` of contribution `seq` (if it shares at
@@ -62,12 +75,15 @@ impl Buckets {
         index: u32,
         record: &RecordMeta,
     ) -> Result<Option<NearDuplicate>, StorageError> {
-        let mut shared: BTreeMap<Entry, u8> = BTreeMap::new();
+        let mut shared: BTreeMap<(u64, u32), u8> = BTreeMap::new();
         for (b, h) in record.bands.iter().enumerate() {
-            let (entries, _) = self.bucket(ex, b as u8, *h)?;
-            let n = entries.len() as u64;
-            for e in entries.iter() {
-                *shared.entry(*e).or_default() += 1;
+            let (entries, _) = self.group(ex, b as u8, *h)?;
+            let from = entries.partition_point(|e| e.0 < *h);
+            let bucket = entries[from..].iter().take_while(|e| e.0 == *h);
+            let mut n = 0;
+            for e in bucket {
+                *shared.entry((e.1, e.2)).or_default() += 1;
+                n += 1;
             }
             self.comparisons += n;
         }
@@ -82,20 +98,24 @@ impl Buckets {
                 shared_bands: n,
             });
         for (b, h) in record.bands.iter().enumerate() {
-            let (entries, dirty) = self.bucket(ex, b as u8, *h)?;
-            if entries.len() < LSH_BUCKET_CAP && !entries.contains(&(seq, index)) {
-                entries.push((seq, index));
+            let (entries, dirty) = self.group(ex, b as u8, *h)?;
+            let from = entries.partition_point(|e| e.0 < *h);
+            let len = entries[from..].iter().take_while(|e| e.0 == *h).count();
+            let me = (*h, seq, index);
+            if len < LSH_BUCKET_CAP && !entries[from..from + len].contains(&me) {
+                // Entries of one bucket stay in (contribution, record) order: appended last.
+                entries.insert(from + len, me);
                 *dirty = true;
             }
         }
         Ok(best)
     }
 
-    /// Writes the buckets that changed.
+    /// Writes the groups that changed.
     pub(crate) fn store<R: StateReader>(self, ex: &mut BlockExecutor<'_, R>) {
-        for ((band, hash), (entries, dirty)) in self.loaded {
+        for ((band, g), (entries, dirty)) in self.loaded {
             if dirty {
-                ex.put(&StateKey::DatanetLsh(self.datanet, band, hash), &entries);
+                ex.put(&StateKey::DatanetLsh(self.datanet, band, g), &entries);
             }
         }
     }
@@ -109,17 +129,17 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         seq: u64,
         records: &[RecordMeta],
     ) -> Result<(), StorageError> {
-        let mut keys: BTreeMap<(u8, u64), ()> = BTreeMap::new();
+        let mut groups: BTreeMap<(u8, u16), ()> = BTreeMap::new();
         for r in records {
             for (b, h) in r.bands.iter().enumerate() {
-                keys.insert((b as u8, *h), ());
+                groups.insert((b as u8, group_of(*h)), ());
             }
         }
-        for (band, hash) in keys.into_keys() {
-            let key = StateKey::DatanetLsh(datanet, band, hash);
+        for (band, g) in groups.into_keys() {
+            let key = StateKey::DatanetLsh(datanet, band, g);
             let mut v: Vec<Entry> = self.get(&key)?.unwrap_or_default();
             let before = v.len();
-            v.retain(|e| e.0 != seq);
+            v.retain(|e| e.1 != seq);
             if v.len() != before {
                 if v.is_empty() {
                     self.delete(&key);
