@@ -224,6 +224,47 @@ fn answers_from_two_contributions_split_by_weight_and_unmatched_ones_go_to_the_d
     )));
 }
 
+/// The share of an answer nothing matches goes to the lineage's datanet owners by the bytes of
+/// their versions: a model owner adding a token datanet of its own earns a token share.
+#[test]
+fn unmatched_answers_pay_datanet_owners_by_bytes() {
+    use common::{create, with_datanet};
+    use sinew_types::datanet::CurationPolicy;
+    let mut n = setup();
+    n.ok(BOB, create(CurationPolicy::Open, false));
+    let (_, tiny) = n.blob("Bob's own note.");
+    n.ok(BOB, with_datanet(tiny, 1));
+    n.ok(BOB, Payload::PublishVersion { datanet: 1 });
+    let mut info = model_info("mixed-lm");
+    info.datanets = vec![(0, 1), (1, 1)];
+    let provider = n.keys[PROVIDER].address();
+    n.ok(
+        BOB,
+        Payload::RegisterModel {
+            info,
+            provider,
+            pricing: PRICING,
+            split: SPLIT,
+        },
+    );
+    n.ok(PROVIDER, Payload::ServeModel { model: 1, serve: true });
+    let (owner, bob) = (rewards(&n, OWNER), rewards(&n, BOB));
+    n.ok(PROVIDER, reserve_on(&n, 1, "sk-user", "mixed", 10_000, 100));
+    let r = n.ok(
+        PROVIDER,
+        settle_on(&n, 1, "mixed", "Volcanoes erupt with lava and ash."),
+    );
+    let (_, parts) = settled(&r.events);
+    let (to_owner, to_bob) = (rewards(&n, OWNER) - owner, rewards(&n, BOB) - bob);
+    assert_eq!(to_owner + to_bob, parts[3]);
+    let (big, small) = (
+        (common::RIVERS.len() + common::LAKES.len()) as u128,
+        "Bob's own note.".len() as u128,
+    );
+    let expected = sinew_types::inference::split_exact(parts[3], &[big, small]);
+    assert_eq!(vec![to_owner, to_bob], expected, "by bytes");
+}
+
 /// Hole 1 of issue 10: before, any registered provider could sign a settlement naming any API
 /// key (they are public) and drain its prepaid balance. Now the payer's scope decides who may
 /// charge it, for which models, and how much.

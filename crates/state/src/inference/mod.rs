@@ -12,9 +12,10 @@
 //! the accounts that staked behind it (`DelegateToProvider`, at most 64), by stake, into the
 //! stakers' claimable rewards. The contributors' part is split by the attribution weights (parts
 //! per million, largest remainder) and accrues to each contribution's contributor as claimable
-//! rewards. With no matching span it goes, in equal parts, to the owners of the model's datanets:
-//! the curators whose data the model was built from, the nearest thing to "the contributors" an
-//! unattributed answer has.
+//! rewards. With no matching span it goes to the owners of the model's datanets, in proportion to
+//! the bytes of the versions the model was built from: the curators whose data the model was
+//! built from, the nearest thing to "the contributors" an unattributed answer has (a model owner
+//! who adds a token datanet of its own to the lineage earns a token share).
 
 mod settle;
 

@@ -22,7 +22,7 @@ use crate::error::{StorageError, TxRejection};
 use crate::executor::{fail, treasury, BlockExecutor, DueQueue, Outcome};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
-use crate::{Contribution, Datanet, Provider};
+use crate::{Contribution, Datanet, DatanetVersion, Provider};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use sinew_attribution::{Tokenizer, Union};
@@ -441,14 +441,22 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
         let mut recipients: Vec<(Address, u64, u64)> = Vec::new();
         let split_weights: Vec<u128> = if weights.is_empty() {
-            // No matching span: the datanets' owners, equally.
-            for &(d, _) in &m.info.datanets {
+            // No matching span: the datanets' owners, by the bytes of the versions the model
+            // was built from (a token datanet of the model owner's own earns a token share).
+            let mut bytes = Vec::new();
+            for &(d, v) in &m.info.datanets {
                 let dn: Datanet = self
                     .get(&StateKey::Datanet(d))?
                     .ok_or_else(|| StorageError(format!("model lineage names missing datanet {d}")))?;
+                let version: DatanetVersion = self
+                    .get(&StateKey::DatanetVersion(d, v))?
+                    .ok_or_else(|| StorageError(format!("model lineage names missing version {d}/{v}")))?;
                 recipients.push((dn.owner, d, u64::MAX));
+                bytes.push(u128::from(version.bytes));
             }
-            vec![1; recipients.len()]
+            // Scaled to 40 bits (the split's bound), at least 1 each.
+            let shift = (128 - bytes.iter().copied().max().unwrap_or(0).leading_zeros()).saturating_sub(40);
+            bytes.iter().map(|b| (b >> shift).max(1)).collect()
         } else {
             for (tagged, _) in weights {
                 let (part, c) = Union::split_tag(*tagged);
