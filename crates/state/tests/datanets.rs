@@ -453,7 +453,7 @@ fn bad_datanet_input_is_refused_cleanly() {
     assert_eq!(n.fails(1, close.clone()), "not_owner");
     n.ok(0, close);
     assert_eq!(n.fails(1, c), "datanet_closed");
-    assert!(n.blobs.0.contains_key(&blob));
+    assert!(n.blobs.blobs.contains_key(&blob));
 }
 
 mod property {

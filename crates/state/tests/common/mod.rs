@@ -3,71 +3,15 @@
 //! block (every block also validated by a replica; supply checked after each).
 #![allow(dead_code)]
 
-use sinew_attribution::{DocRef, Index};
-use sinew_datanet::Ingested;
 use sinew_state::executor::read;
 use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
-use sinew_state::{
-    Account, BlobSource, BlobSourceError, Chain, Contribution, IndexKey, MemState, StateKey, TxRejection,
-};
+use sinew_state::{Account, Chain, Contribution, MemState, StateKey, TxRejection};
 use sinew_types::datanet::{BlobId, CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::{Address, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-/// Blobs in memory; indexes built in memory on first use.
-#[derive(Default)]
-pub struct MemBlobs(
-    pub HashMap<BlobId, Vec<u8>>,
-    Mutex<HashMap<IndexKey, (Arc<Index>, Hash)>>,
-);
-
-impl BlobSource for MemBlobs {
-    fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError> {
-        let bytes = self.0.get(blob).ok_or(BlobSourceError::NotFound(*blob))?;
-        sinew_datanet::ingest_blob(bytes, format, "blob")
-            .map(Arc::new)
-            .map_err(|e| BlobSourceError::Ingest(e.stable()))
-    }
-
-    fn blob(&self, id: &BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> {
-        self.0
-            .get(id)
-            .cloned()
-            .map(Arc::new)
-            .ok_or(BlobSourceError::NotFound(*id))
-    }
-
-    fn version_index(
-        &self,
-        key: IndexKey,
-        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
-    ) -> Result<(Arc<Index>, Hash), BlobSourceError> {
-        if let Some(hit) = self.1.lock().unwrap().get(&key) {
-            return Ok(hit.clone());
-        }
-        let mut texts = Vec::new();
-        for (seq, blob, format) in contributions()? {
-            let bytes = self.0.get(&blob).ok_or(BlobSourceError::NotFound(blob))?;
-            let records = sinew_datanet::ingest(bytes, &format, "blob").unwrap();
-            for (i, r) in records.into_iter().enumerate() {
-                texts.push((
-                    DocRef {
-                        contribution: seq,
-                        record: i as u32,
-                    },
-                    r.text,
-                ));
-            }
-        }
-        let docs: Vec<(DocRef, &[u8])> = texts.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
-        let index = Index::build_with(key.tokenizer, &docs).unwrap();
-        let id = Hash::of(index.as_bytes());
-        let entry = (Arc::new(index), id);
-        self.1.lock().unwrap().insert(key, entry.clone());
-        Ok(entry)
-    }
-}
+/// Blobs in memory; indexes built in memory on first use (the same source the ledger fuzz
+/// target uses).
+pub use sinew_state::ledger_fuzz::MemBlobs;
 
 pub struct Net {
     pub chain: Chain,
@@ -182,7 +126,7 @@ impl Net {
     /// Stores a blob (a task spec) and returns its id.
     pub fn put_blob(&mut self, bytes: &[u8]) -> Hash {
         let id = Hash::of(bytes);
-        self.blobs.0.insert(id, bytes.to_vec());
+        self.blobs.put(bytes);
         id
     }
 
@@ -190,7 +134,7 @@ impl Net {
         let bytes = text.as_bytes().to_vec();
         let id = Hash::of(&bytes);
         let ing = sinew_datanet::ingest_blob(&bytes, &TEXT, "t").unwrap();
-        self.blobs.0.insert(id, bytes.clone());
+        self.blobs.put(&bytes);
         let payload = Payload::Contribute {
             datanet: 0,
             blob: id,
