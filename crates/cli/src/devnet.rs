@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use sinew_node::NodeConfig;
 use sinew_sdk::{format_amount, sign_with_fee, Client};
-use sinew_state::executor::treasury;
+use sinew_state::accounts::treasury;
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::{Event, Keypair, Params, Payload, TxStatus};

@@ -4,7 +4,7 @@
 //! replaying all blocks from genesis reproduces every state root.
 
 use sinew_sdk::{sign_with_fee, Client};
-use sinew_state::executor::treasury;
+use sinew_state::accounts::treasury;
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::{Keypair, Params, Payload, TxId};
 use std::path::Path;

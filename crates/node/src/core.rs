@@ -6,7 +6,7 @@ use crate::mempool::{AdmitError, Mempool};
 use crate::metrics::Metrics;
 use parking_lot::{Condvar, Mutex, RwLock};
 use serde::Serialize;
-use sinew_state::executor::{read, stateless_checks};
+use sinew_state::{read, stateless_checks};
 use sinew_state::{Account, Chain, Genesis, StateKey, StateProof, TxRejection};
 use sinew_store::{BlobStore, IngestingBlobs, Store, StoreError};
 use sinew_types::signing::verify_many_on;

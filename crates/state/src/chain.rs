@@ -1,7 +1,7 @@
 //! A chain: the state tree and the head header, with the two ways a block comes to be:
 //! proposed from waiting transactions, or received and validated by re-execution.
 
-use crate::datanet::BlobSource;
+use crate::blobs::BlobSource;
 use crate::error::{BlockError, StorageError, TxRejection};
 use crate::executor::{BlockEffects, BlockExecutor};
 use crate::genesis::{Genesis, GenesisError};

@@ -1,7 +1,7 @@
 //! Entry points shared by the `cargo fuzz` targets (in `fuzz/`) and the property tests: each
 //! takes arbitrary bytes and panics if an invariant breaks.
 
-use crate::account::Account;
+use crate::accounts::Account;
 use crate::chain::Chain;
 use crate::genesis::{Genesis, GenesisAccount};
 use crate::keys::StateKey;
@@ -29,7 +29,7 @@ pub fn total_held(state: &MemState) -> u128 {
 
 /// The fixed supply recorded at genesis.
 pub fn supply(state: &MemState) -> u128 {
-    crate::executor::read(state, &StateKey::Supply)
+    crate::reader::read(state, &StateKey::Supply)
         .unwrap()
         .expect("supply is set")
 }
@@ -143,7 +143,7 @@ pub fn apply_ops(data: &[u8]) {
             nonces[si] = t.tx.nonce + 1;
         }
         for (i, k) in keys.iter().enumerate() {
-            let a: Account = crate::executor::read(&replicas[0].1, &StateKey::Account(k.address()))
+            let a: Account = crate::reader::read(&replicas[0].1, &StateKey::Account(k.address()))
                 .unwrap()
                 .unwrap();
             assert_eq!(

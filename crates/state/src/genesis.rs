@@ -1,6 +1,6 @@
 //! Genesis: the initial state of a chain, and the height-0 block that commits to it.
 
-use crate::account::Account;
+use crate::accounts::Account;
 use crate::keys::{ChainInfo, StateKey};
 use crate::reader::WriteSet;
 use serde::{Deserialize, Serialize};

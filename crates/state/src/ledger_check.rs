@@ -11,12 +11,13 @@
 //! - Prepaid balances cover what they promised (`withdrawing + held <= balance`), and what is
 //!   held equals the live holds, per payer and per API key.
 
-use crate::account::Account;
-use crate::datanet::{bond_escrow, Contribution};
-use crate::inference::{prepaid_escrow, provider_delegations, rewards_pool, ApiKey, Hold, Prepaid};
+use crate::accounts::Account;
+use crate::accounts::{agent_stakes, bond_escrow, prepaid_escrow, provider_delegations, rewards_pool, task_escrow};
+use crate::datanet::Contribution;
+use crate::inference::{ApiKey, Hold, Prepaid};
 use crate::keys::StateKey;
 use crate::reader::MemState;
-use crate::tasks::{agent_stakes, task_escrow, Agent, Task};
+use crate::tasks::{Agent, Task};
 use sinew_types::datanet::ContributionStatus;
 use sinew_types::task::{AgentStatus, TaskStatus};
 use sinew_types::{Address, Amount, Hash};

@@ -4,8 +4,8 @@
 //! the replicas agree and [`check_ledger`] holds. Shared by the property test and the
 //! `cargo fuzz` target `ledger`.
 
+use crate::blobs::{BlobSource, BlobSourceError, IndexKey};
 use crate::chain::Chain;
-use crate::datanet::{BlobSource, BlobSourceError, IndexKey};
 use crate::fuzz_harness::test_genesis;
 use crate::inference::{answer_receipt, api_key_hash, model_corpus, Model};
 use crate::keys::StateKey;
@@ -192,7 +192,7 @@ impl World {
     }
 
     fn params(&self) -> Params {
-        crate::executor::read(self.state(), &StateKey::Params)
+        crate::reader::read(self.state(), &StateKey::Params)
             .expect("reads")
             .expect("params")
     }
@@ -256,7 +256,7 @@ impl World {
         // Nonces follow what was included (rejected transactions did not use theirs).
         for (i, k) in self.keys.iter().enumerate() {
             let a: Option<crate::Account> =
-                crate::executor::read(&self.replicas[0].1, &StateKey::Account(k.address())).expect("reads");
+                crate::reader::read(&self.replicas[0].1, &StateKey::Account(k.address())).expect("reads");
             self.nonces[i] = a.map_or(0, |a| a.nonce);
         }
         if let Err(e) = check_ledger(self.state()) {
@@ -375,7 +375,7 @@ impl World {
 
     /// The digest of the correct attribution of `answer` by model 0.
     fn receipt(&self, answer: &str) -> Hash {
-        let m: Model = crate::executor::read(self.state(), &StateKey::Model(0))
+        let m: Model = crate::reader::read(self.state(), &StateKey::Model(0))
             .expect("reads")
             .expect("model 0");
         let corpus = model_corpus(self.state(), &self.blobs, &m.info).expect("index");
@@ -415,7 +415,7 @@ impl World {
         let suited = want.and_then(|w| {
             let n = recent.len();
             (0..n).map(|i| recent[(i + b[2] as usize) % n]).find(|(k, s)| {
-                crate::executor::read::<crate::tasks::Task, _>(self.state(), &StateKey::Task(task_id(k, s)))
+                crate::reader::read::<crate::tasks::Task, _>(self.state(), &StateKey::Task(task_id(k, s)))
                     .ok()
                     .flatten()
                     .is_some_and(|t| w(&t))
@@ -463,9 +463,7 @@ impl World {
             _ => Verification::Poster { window: 5 },
         };
         // Who the task's own roles are, when it exists.
-        let live: Option<crate::tasks::Task> = crate::executor::read(self.state(), &StateKey::Task(task))
-            .ok()
-            .flatten();
+        let live: Option<crate::tasks::Task> = crate::reader::read(self.state(), &StateKey::Task(task)).ok().flatten();
         let index_of = |a: sinew_types::Address| self.keys.iter().position(|k| k.address() == a);
         let poster = live.as_ref().and_then(|t| index_of(t.poster)).unwrap_or(0);
         let claimant = live
@@ -545,7 +543,7 @@ impl World {
                 let input_tokens = u64::from(b[4]);
                 let max_output_tokens = 40 + u64::from(b[7]);
                 // Quoted at the model's prices (or at stale ones, one time in eight).
-                let pricing = crate::executor::read::<Model, _>(self.state(), &StateKey::Model(0))
+                let pricing = crate::reader::read::<Model, _>(self.state(), &StateKey::Model(0))
                     .ok()
                     .flatten()
                     .filter(|_| b[3] % 8 != 0)

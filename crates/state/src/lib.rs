@@ -5,10 +5,18 @@
 //! anything hashed. State is read through [`StateReader`] (the node backs it with redb, tests with
 //! a `BTreeMap`), changes come out as a [`WriteSet`], and the state root is a Jellyfish Merkle tree
 //! (the `jmt` crate) over every key, so any value can be proven against a block header.
+//!
+//! The state machine is a set of modules (staking, datanet, inference, tasks), each owning its
+//! payloads, records and module accounts, working through one transaction context (`ctx`).
+//! [`executor`] owns the transaction contract (fee, nonce, what a failure keeps); [`dispatch`]
+//! routes each payload to its module with exhaustive matches.
 
-pub mod account;
+pub mod accounts;
+pub mod blobs;
 pub mod chain;
+mod ctx;
 pub mod datanet;
+pub mod dispatch;
 pub mod error;
 pub mod executor;
 pub mod fuzz_harness;
@@ -18,17 +26,20 @@ pub mod keys;
 pub mod ledger_check;
 pub mod ledger_fuzz;
 pub mod reader;
+pub mod staking;
 pub mod tasks;
 pub mod tree;
 
-pub use account::{Account, Unbonding};
+pub use accounts::{Account, Unbonding};
+pub use blobs::{BlobSource, BlobSourceError, IndexKey, NoBlobs};
 pub use chain::{Chain, ExecutedBlock};
-pub use datanet::{BlobSource, BlobSourceError, Contribution, Datanet, DatanetVersion, IndexKey, NoBlobs};
+pub use datanet::{Contribution, Datanet, DatanetVersion};
+pub use dispatch::stateless_checks;
 pub use error::{BlockError, StorageError, TxRejection};
 pub use executor::{BlockEffects, BlockExecutor};
 pub use genesis::{Genesis, GenesisAccount};
 pub use inference::{ApiKey, Hold, Model, Prepaid, Provider};
 pub use keys::StateKey;
-pub use reader::{MemState, StateReader, WriteSet};
+pub use reader::{read, MemState, StateReader, WriteSet};
 pub use tasks::{Agent, Reputation, Task};
 pub use tree::{verify_proof, StateProof, StateTree};

@@ -1,6 +1,8 @@
 //! How the state machine reads state, and the in-memory implementation used by tests and replay.
 
 use crate::error::StorageError;
+use crate::keys::StateKey;
+use borsh::BorshDeserialize;
 use std::collections::BTreeMap;
 
 /// Changes to state: key to new value, `None` deletes. Ordered, so hashing it is deterministic.
@@ -39,4 +41,21 @@ impl StateReader for MemState {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.map.get(key).cloned())
     }
+}
+
+/// Reads and decodes a typed value from state.
+pub fn read<T: BorshDeserialize, R: StateReader + ?Sized>(
+    reader: &R,
+    key: &StateKey,
+) -> Result<Option<T>, StorageError> {
+    let k = key.encode();
+    reader.get(&k)?.map(|v| decode(&k, &v)).transpose()
+}
+
+fn decode<T: BorshDeserialize>(key: &[u8], bytes: &[u8]) -> Result<T, StorageError> {
+    borsh::from_slice(bytes).map_err(|e| StorageError(format!("corrupt value under key {}: {e}", hex_short(key))))
+}
+
+fn hex_short(b: &[u8]) -> String {
+    b.iter().take(40).map(|x| format!("{x:02x}")).collect()
 }

@@ -16,9 +16,10 @@
 //! the claim window / (completed + 1)), divided by 4, times `1 + log2(stake + 1)`: a track record
 //! counts most, stake counts logarithmically so it cannot buy rank.
 
-use crate::datanet::{BlobSource, BlobSourceError};
+use crate::accounts::{agent_stakes, task_escrow};
+use crate::blobs::{BlobSource, BlobSourceError};
+use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, BlockExecutor, DueQueue, Outcome};
 use crate::inference::{answer_receipt, model_corpus, Model};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
@@ -31,7 +32,7 @@ use sinew_types::task::{
     recomputable, task_id, AgentStatus, TaskId, TaskStatus, Verification, KIND_ATTRIBUTION, KIND_INFERENCE,
     MAX_ATTESTATIONS, MAX_REJECTIONS, REJECTION_FEE_BPS,
 };
-use sinew_types::{Address, Event, Hash, Height, Params, Payload};
+use sinew_types::{Address, Event, Hash, Height, Params};
 
 /// A registered agent.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -136,37 +137,9 @@ pub struct Task {
     pub created_at: Height,
 }
 
-/// The module account holding task rewards and every bond on tasks.
-pub fn task_escrow() -> Address {
-    Address::module("tasks")
-}
-
-/// The module account holding agents' stake.
-pub fn agent_stakes() -> Address {
-    Address::module("agent-stakes")
-}
-
 /// The hash a capability or task kind is indexed under.
 pub fn capability_hash(name: &str) -> Hash {
     Hash::tagged(b"sinew/capability", name.as_bytes())
-}
-
-/// Whether a payload belongs to this module.
-pub fn is_task(p: &Payload) -> bool {
-    matches!(
-        p,
-        Payload::RegisterAgent { .. }
-            | Payload::UpdateAgent { .. }
-            | Payload::RetireAgent
-            | Payload::PostTask { .. }
-            | Payload::ClaimTask { .. }
-            | Payload::SubmitResult { .. }
-            | Payload::CancelTask { .. }
-            | Payload::ReviewResult { .. }
-            | Payload::Attest { .. }
-            | Payload::Challenge { .. }
-            | Payload::FinalizeTask { .. }
-    )
 }
 
 fn check_capabilities(caps: &[String]) -> Result<(), TxRejection> {
@@ -178,115 +151,118 @@ fn check_capabilities(caps: &[String]) -> Result<(), TxRejection> {
         || sorted.len() != caps.len()
         || caps.iter().any(|c| c.is_empty() || c.len() > 64)
     {
-        return Err(TxRejection::InvalidTask(
-            "1 to 16 distinct capabilities of 1 to 64 bytes".into(),
-        ));
+        return invalid("1 to 16 distinct capabilities of 1 to 64 bytes");
     }
     Ok(())
 }
 
-/// Checks of agent and task payloads that need no state.
-pub fn stateless_checks(payload: &Payload, params: &Params) -> Result<(), TxRejection> {
-    let bad = |m: &str| Err(TxRejection::InvalidTask(m.to_string()));
-    match payload {
-        Payload::RegisterAgent {
-            name,
-            capabilities,
-            endpoint,
-            stake,
-        } => {
-            if name.trim().is_empty() || name.len() > 64 {
-                return bad("agent name must be 1 to 64 bytes");
-            }
-            check_capabilities(capabilities)?;
-            if endpoint.len() > 256 {
-                return bad("endpoint must be at most 256 bytes");
-            }
-            if *stake > MAX_FEE_PARAM {
-                return bad("stake too large");
-            }
-        }
-        Payload::UpdateAgent {
-            capabilities,
-            endpoint,
-            add_stake,
-        } => {
-            if let Some(c) = capabilities {
-                check_capabilities(c)?;
-            }
-            if endpoint.as_ref().is_some_and(|e| e.len() > 256) {
-                return bad("endpoint must be at most 256 bytes");
-            }
-            if *add_stake > MAX_FEE_PARAM {
-                return bad("stake too large");
-            }
-        }
-        Payload::PostTask {
-            kind,
-            reward,
-            claim_window,
-            bond,
-            verification,
-            ..
-        } => {
-            if kind.is_empty() || kind.len() > 64 {
-                return bad("task kind must be 1 to 64 bytes");
-            }
-            if *reward == 0 {
-                return Err(TxRejection::ZeroAmount);
-            }
-            if *reward > MAX_FEE_PARAM || *bond > MAX_FEE_PARAM {
-                return bad("reward and bond must be at most 2^96");
-            }
-            if *claim_window < params.min_claim_window || *claim_window > 1_000_000 {
-                return Err(TxRejection::InvalidTask(format!(
-                    "claim window must be within {}..=1000000 blocks (a claimant needs time to work)",
-                    params.min_claim_window
-                )));
-            }
+/// A stateless refusal of a task payload.
+fn invalid(message: impl Into<String>) -> Result<(), TxRejection> {
+    Err(TxRejection::InvalidTask(message.into()))
+}
 
-            match verification {
-                Verification::Recompute if !recomputable(kind) => {
-                    return bad("only sinew/attribution and sinew/inference tasks can be recomputed by the ledger")
-                }
-                Verification::Poster { window } | Verification::Quorum { window, .. }
-                    if *window == 0 || *window > 1_000_000 =>
-                {
-                    return bad("verification window must be within 1..=1000000 blocks")
-                }
-                Verification::Quorum {
-                    min_verifiers,
-                    slash_bps,
-                    bond,
-                    min_stake,
-                    ..
-                } if *min_verifiers == 0
-                    || *min_verifiers as usize > MAX_ATTESTATIONS
-                    || *slash_bps > 10_000
-                    || *bond > MAX_FEE_PARAM
-                    || *min_stake > MAX_FEE_PARAM =>
-                {
-                    return bad("quorum needs 1 to 100 verifiers, slash_bps at most 10000, bond and stake at most 2^96")
-                }
-                _ => {}
-            }
+/// Checks of `RegisterAgent` that need no state.
+pub(crate) fn check_register_agent(
+    name: &str,
+    capabilities: &[String],
+    endpoint: &str,
+    stake: Amount,
+) -> Result<(), TxRejection> {
+    if name.trim().is_empty() || name.len() > 64 {
+        return invalid("agent name must be 1 to 64 bytes");
+    }
+    check_capabilities(capabilities)?;
+    if endpoint.len() > 256 {
+        return invalid("endpoint must be at most 256 bytes");
+    }
+    if stake > MAX_FEE_PARAM {
+        return invalid("stake too large");
+    }
+    Ok(())
+}
+
+/// Checks of `UpdateAgent` that need no state.
+pub(crate) fn check_update_agent(
+    capabilities: &Option<Vec<String>>,
+    endpoint: &Option<String>,
+    add_stake: Amount,
+) -> Result<(), TxRejection> {
+    if let Some(c) = capabilities {
+        check_capabilities(c)?;
+    }
+    if endpoint.as_ref().is_some_and(|e| e.len() > 256) {
+        return invalid("endpoint must be at most 256 bytes");
+    }
+    if add_stake > MAX_FEE_PARAM {
+        return invalid("stake too large");
+    }
+    Ok(())
+}
+
+/// Checks of `PostTask` that need no state: kind, amounts, claim window, and a verification the
+/// kind allows with bounds every node agrees on.
+pub(crate) fn check_post_task(
+    kind: &str,
+    reward: Amount,
+    claim_window: u64,
+    bond: Amount,
+    verification: &Verification,
+    params: &Params,
+) -> Result<(), TxRejection> {
+    if kind.is_empty() || kind.len() > 64 {
+        return invalid("task kind must be 1 to 64 bytes");
+    }
+    if reward == 0 {
+        return Err(TxRejection::ZeroAmount);
+    }
+    if reward > MAX_FEE_PARAM || bond > MAX_FEE_PARAM {
+        return invalid("reward and bond must be at most 2^96");
+    }
+    if claim_window < params.min_claim_window || claim_window > 1_000_000 {
+        return invalid(format!(
+            "claim window must be within {}..=1000000 blocks (a claimant needs time to work)",
+            params.min_claim_window
+        ));
+    }
+    check_verification(kind, verification)
+}
+
+/// A task's verification rule is one the ledger can enforce for its kind.
+fn check_verification(kind: &str, verification: &Verification) -> Result<(), TxRejection> {
+    match verification {
+        Verification::Recompute if !recomputable(kind) => {
+            invalid("only sinew/attribution and sinew/inference tasks can be recomputed by the ledger")
         }
-        Payload::Challenge { bond, .. } => {
-            if *bond == 0 {
-                return bad("a challenge needs a bond");
-            }
-            if *bond > MAX_FEE_PARAM {
-                return bad("bond too large");
-            }
+        Verification::Poster { window } | Verification::Quorum { window, .. }
+            if *window == 0 || *window > 1_000_000 =>
+        {
+            invalid("verification window must be within 1..=1000000 blocks")
         }
-        Payload::RetireAgent
-        | Payload::ClaimTask { .. }
-        | Payload::SubmitResult { .. }
-        | Payload::CancelTask { .. }
-        | Payload::ReviewResult { .. }
-        | Payload::Attest { .. }
-        | Payload::FinalizeTask { .. } => {}
-        _ => unreachable!("not a task payload"),
+        Verification::Quorum {
+            min_verifiers,
+            slash_bps,
+            bond,
+            min_stake,
+            ..
+        } if *min_verifiers == 0
+            || *min_verifiers as usize > MAX_ATTESTATIONS
+            || *slash_bps > 10_000
+            || *bond > MAX_FEE_PARAM
+            || *min_stake > MAX_FEE_PARAM =>
+        {
+            invalid("quorum needs 1 to 100 verifiers, slash_bps at most 10000, bond and stake at most 2^96")
+        }
+        Verification::Recompute | Verification::Poster { .. } | Verification::Quorum { .. } => Ok(()),
+    }
+}
+
+/// Checks of `Challenge` that need no state.
+pub(crate) fn check_challenge(bond: Amount) -> Result<(), TxRejection> {
+    if bond == 0 {
+        return invalid("a challenge needs a bond");
+    }
+    if bond > MAX_FEE_PARAM {
+        return invalid("bond too large");
     }
     Ok(())
 }
@@ -309,7 +285,7 @@ impl RecomputeError {
     fn outcome(self) -> Outcome {
         match self {
             RecomputeError::BadSpec(m) => fail("bad_spec", m),
-            RecomputeError::Unavailable(m) => fail(crate::executor::UNAVAILABLE, m),
+            RecomputeError::Unavailable(m) => fail(crate::ctx::UNAVAILABLE, m),
             RecomputeError::Storage(m) => Err(StorageError(m)),
         }
     }
@@ -339,7 +315,7 @@ pub fn recompute_result(
     // The parser's own wording never reaches a receipt: only ours.
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad("the spec is not JSON"))?;
     let model_id = v["model"].as_u64().ok_or_else(|| bad("spec has no model id"))?;
-    let model: Model = crate::executor::read(state, &StateKey::Model(model_id))
+    let model: Model = crate::reader::read(state, &StateKey::Model(model_id))
         .map_err(|e| RecomputeError::Storage(e.0))?
         .ok_or_else(|| RecomputeError::BadSpec(format!("no model {model_id}")))?;
     let corpus = model_corpus(state, blobs, &model.info)?;
@@ -374,7 +350,7 @@ pub fn recompute_result(
     }
 }
 
-impl<R: StateReader> BlockExecutor<'_, R> {
+impl<R: StateReader> Ctx<'_, R> {
     fn agent(&self, a: &Address) -> Result<Option<Agent>, StorageError> {
         self.get(&StateKey::Agent(*a))
     }
@@ -530,7 +506,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         for ((who, _), put) in t.funders.iter().zip(back) {
             self.pay_out(&task_escrow(), who, put)?;
         }
-        self.pay_out(&task_escrow(), &crate::executor::treasury(), t.forfeited)?;
+        self.pay_out(&task_escrow(), &crate::accounts::treasury(), t.forfeited)?;
         Ok(())
     }
 
@@ -539,239 +515,240 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         self.move_tokens(who, &task_escrow(), amount)
     }
 
-    /// Executes an agent or task payload.
-    pub(crate) fn run_task(&mut self, signer: &Address, payload: &Payload, events: &mut Vec<Event>) -> Outcome {
-        match payload {
-            Payload::RegisterAgent {
-                name,
-                capabilities,
-                endpoint,
-                stake,
-            } => {
-                if self.agent(signer)?.is_some_and(|a| a.status != AgentStatus::Retired) {
-                    return fail("already_registered", format!("{signer} is already an agent"));
-                }
-                let need = self.params().min_agent_stake;
-                if *stake < need {
-                    return fail("insufficient_stake", format!("an agent must stake at least {need}"));
-                }
-                if let Err(f) = self.move_tokens(signer, &agent_stakes(), *stake)? {
-                    return Ok(Err(f));
-                }
-                self.index_capabilities(signer, capabilities, true)?;
-                let a = Agent {
-                    address: *signer,
-                    name: name.clone(),
-                    capabilities: capabilities.clone(),
-                    endpoint: endpoint.clone(),
-                    stake: *stake,
-                    status: AgentStatus::Active,
-                    release_height: 0,
-                    active_claims: 0,
-                    registered_at: self.height,
-                };
-                self.put(&StateKey::Agent(*signer), &a);
-                events.push(Event::AgentChanged {
-                    agent: *signer,
-                    status: AgentStatus::Active,
-                });
+    /// `RegisterAgent`.
+    pub(crate) fn register_agent(
+        &mut self,
+        signer: &Address,
+        name: &str,
+        capabilities: &[String],
+        endpoint: &str,
+        stake: &Amount,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        if self.agent(signer)?.is_some_and(|a| a.status != AgentStatus::Retired) {
+            return fail("already_registered", format!("{signer} is already an agent"));
+        }
+        let need = self.params().min_agent_stake;
+        if *stake < need {
+            return fail("insufficient_stake", format!("an agent must stake at least {need}"));
+        }
+        if let Err(f) = self.move_tokens(signer, &agent_stakes(), *stake)? {
+            return Ok(Err(f));
+        }
+        self.index_capabilities(signer, capabilities, true)?;
+        let a = Agent {
+            address: *signer,
+            name: name.to_string(),
+            capabilities: capabilities.to_vec(),
+            endpoint: endpoint.to_string(),
+            stake: *stake,
+            status: AgentStatus::Active,
+            release_height: 0,
+            active_claims: 0,
+            registered_at: self.height,
+        };
+        self.put(&StateKey::Agent(*signer), &a);
+        events.push(Event::AgentChanged {
+            agent: *signer,
+            status: AgentStatus::Active,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `UpdateAgent`.
+    pub(crate) fn update_agent(
+        &mut self,
+        signer: &Address,
+        capabilities: &Option<Vec<String>>,
+        endpoint: &Option<String>,
+        add_stake: &Amount,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let Some(mut a) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
+            return fail("unknown_agent", format!("{signer} is not an active agent"));
+        };
+        if *add_stake > 0 {
+            if let Err(f) = self.move_tokens(signer, &agent_stakes(), *add_stake)? {
+                return Ok(Err(f));
             }
-            Payload::UpdateAgent {
-                capabilities,
-                endpoint,
-                add_stake,
-            } => {
-                let Some(mut a) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
-                    return fail("unknown_agent", format!("{signer} is not an active agent"));
-                };
-                if *add_stake > 0 {
-                    if let Err(f) = self.move_tokens(signer, &agent_stakes(), *add_stake)? {
-                        return Ok(Err(f));
-                    }
-                    a.stake += add_stake;
-                }
-                if let Some(c) = capabilities {
-                    let old = a.capabilities.clone();
-                    self.index_capabilities(signer, &old, false)?;
-                    self.index_capabilities(signer, c, true)?;
-                    a.capabilities = c.clone();
-                }
-                if let Some(e) = endpoint {
-                    a.endpoint = e.clone();
-                }
-                self.put(&StateKey::Agent(*signer), &a);
-                events.push(Event::AgentChanged {
-                    agent: *signer,
-                    status: a.status,
-                });
+            a.stake += add_stake;
+        }
+        if let Some(c) = capabilities {
+            let old = a.capabilities.clone();
+            self.index_capabilities(signer, &old, false)?;
+            self.index_capabilities(signer, c, true)?;
+            a.capabilities = c.clone();
+        }
+        if let Some(e) = endpoint {
+            a.endpoint = e.clone();
+        }
+        self.put(&StateKey::Agent(*signer), &a);
+        events.push(Event::AgentChanged {
+            agent: *signer,
+            status: a.status,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `RetireAgent`.
+    pub(crate) fn retire_agent(&mut self, signer: &Address, events: &mut Vec<Event>) -> Outcome {
+        let Some(mut a) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
+            return fail("unknown_agent", format!("{signer} is not an active agent"));
+        };
+        if a.active_claims > 0 {
+            return fail(
+                "has_claims",
+                format!("{} claimed tasks are still open", a.active_claims),
+            );
+        }
+        let release = self.height + self.params().unbonding_period;
+        a.status = AgentStatus::Retiring;
+        a.release_height = release;
+        let caps = a.capabilities.clone();
+        self.index_capabilities(signer, &caps, false)?;
+        self.put(&StateKey::Agent(*signer), &a);
+        self.enqueue(DueQueue::Agent, release, signer)?;
+        events.push(Event::AgentChanged {
+            agent: *signer,
+            status: AgentStatus::Retiring,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `CancelTask`.
+    pub(crate) fn cancel_task(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
+        let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
+            return fail("unknown_task", format!("no task {task}"));
+        };
+        if t.poster != *signer {
+            return fail("not_poster", "only the poster may cancel");
+        }
+        if t.status != TaskStatus::Open {
+            return fail(
+                "not_open",
+                format!("the task is {:?}: it can be cancelled only while open", t.status),
+            );
+        }
+        self.refund(&t)?;
+        t.status = TaskStatus::Closed;
+        events.push(self.task_event(&t, signer, "cancelled"));
+        self.put(&StateKey::Task(*task), &t);
+        Ok(Ok(()))
+    }
+
+    /// `ReviewResult`.
+    pub(crate) fn review_result(
+        &mut self,
+        signer: &Address,
+        task: &TaskId,
+        accept: &bool,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
+            return fail("unknown_task", format!("no task {task}"));
+        };
+        if !matches!(t.verification, Verification::Poster { .. }) {
+            return fail("wrong_mode", "this task is not verified by its poster");
+        }
+        if t.poster != *signer {
+            return fail("not_poster", "only the poster reviews");
+        }
+        if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
+            return fail("not_in_review", "no result awaits review (or the window has passed)");
+        }
+        if *accept {
+            events.push(self.task_event(&t, signer, "accepted"));
+            self.complete(&mut t, events)?;
+        } else {
+            // A rejected result: the bond goes back (the poster is not a judge of its
+            // own money) with a share of the reward for a result the poster has now
+            // seen, the claimant's record shows it, and the task reopens. A poster may
+            // reject only so many.
+            if t.rejections >= MAX_REJECTIONS {
+                return fail(
+                    "rejections_exhausted",
+                    format!("the poster already rejected {MAX_REJECTIONS} results: accept, or let the window pass"),
+                );
             }
-            Payload::RetireAgent => {
-                let Some(mut a) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
-                    return fail("unknown_agent", format!("{signer} is not an active agent"));
-                };
-                if a.active_claims > 0 {
-                    return fail(
-                        "has_claims",
-                        format!("{} claimed tasks are still open", a.active_claims),
-                    );
-                }
-                let release = self.height + self.params().unbonding_period;
-                a.status = AgentStatus::Retiring;
-                a.release_height = release;
-                let caps = a.capabilities.clone();
-                self.index_capabilities(signer, &caps, false)?;
-                self.put(&StateKey::Agent(*signer), &a);
-                self.enqueue(DueQueue::Agent, release, signer)?;
-                events.push(Event::AgentChanged {
-                    agent: *signer,
-                    status: AgentStatus::Retiring,
-                });
-            }
-            Payload::PostTask {
-                kind,
-                spec,
-                reward,
-                deadline,
-                claim_window,
-                bond,
-                verification,
-                parent,
-            } => {
-                return self.post_task(
-                    signer,
-                    kind,
-                    spec,
-                    *reward,
-                    (*deadline, *claim_window, *bond),
-                    verification,
-                    parent,
-                    events,
+            let agent = t.claimant.expect("submitted task has a claimant");
+            let seen = t.reward * Amount::from(REJECTION_FEE_BPS) / 10_000;
+            t.reward -= seen;
+            t.rejections += 1;
+            self.pay_out(&task_escrow(), &agent, t.bond + seen)?;
+            self.release_claim(&agent)?;
+            self.update_rep(&agent, |r| r.failed += 1)?;
+            events.push(self.task_event(&t, signer, "rejected"));
+            self.reopen(&mut t, events)?;
+        }
+        self.put(&StateKey::Task(*task), &t);
+        Ok(Ok(()))
+    }
+
+    /// `Attest`.
+    pub(crate) fn attest(
+        &mut self,
+        signer: &Address,
+        task: &TaskId,
+        approve: &bool,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
+            return fail("unknown_task", format!("no task {task}"));
+        };
+        let Verification::Quorum { bond, min_stake, .. } = t.verification else {
+            return fail("wrong_mode", "this task is not verified by a quorum");
+        };
+        if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
+            return fail(
+                "not_in_review",
+                "no result awaits attestation (or the window has passed)",
+            );
+        }
+        let weight = match self.agent(signer)? {
+            Some(a) if a.status == AgentStatus::Active && a.stake > 0 && a.stake >= min_stake => a.stake,
+            _ => {
+                return fail(
+                    "not_staked",
+                    format!("only active agents with at least {min_stake} staked attest this task"),
                 )
             }
-            Payload::ClaimTask { task } => return self.claim(signer, task, events),
-            Payload::SubmitResult { task, result } => return self.submit_result(signer, task, result, events),
-            Payload::CancelTask { task } => {
-                let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-                    return fail("unknown_task", format!("no task {task}"));
-                };
-                if t.poster != *signer {
-                    return fail("not_poster", "only the poster may cancel");
-                }
-                if t.status != TaskStatus::Open {
-                    return fail(
-                        "not_open",
-                        format!("the task is {:?}: it can be cancelled only while open", t.status),
-                    );
-                }
-                self.refund(&t)?;
-                t.status = TaskStatus::Closed;
-                events.push(self.task_event(&t, signer, "cancelled"));
-                self.put(&StateKey::Task(*task), &t);
-            }
-            Payload::ReviewResult { task, accept } => {
-                let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-                    return fail("unknown_task", format!("no task {task}"));
-                };
-                if !matches!(t.verification, Verification::Poster { .. }) {
-                    return fail("wrong_mode", "this task is not verified by its poster");
-                }
-                if t.poster != *signer {
-                    return fail("not_poster", "only the poster reviews");
-                }
-                if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
-                    return fail("not_in_review", "no result awaits review (or the window has passed)");
-                }
-                if *accept {
-                    events.push(self.task_event(&t, signer, "accepted"));
-                    self.complete(&mut t, events)?;
-                } else {
-                    // A rejected result: the bond goes back (the poster is not a judge of its
-                    // own money) with a share of the reward for a result the poster has now
-                    // seen, the claimant's record shows it, and the task reopens. A poster may
-                    // reject only so many.
-                    if t.rejections >= MAX_REJECTIONS {
-                        return fail(
-                            "rejections_exhausted",
-                            format!(
-                                "the poster already rejected {MAX_REJECTIONS} results: accept, or let the window pass"
-                            ),
-                        );
-                    }
-                    let agent = t.claimant.expect("submitted task has a claimant");
-                    let seen = t.reward * Amount::from(REJECTION_FEE_BPS) / 10_000;
-                    t.reward -= seen;
-                    t.rejections += 1;
-                    self.pay_out(&task_escrow(), &agent, t.bond + seen)?;
-                    self.release_claim(&agent)?;
-                    self.update_rep(&agent, |r| r.failed += 1)?;
-                    events.push(self.task_event(&t, signer, "rejected"));
-                    self.reopen(&mut t, events)?;
-                }
-                self.put(&StateKey::Task(*task), &t);
-            }
-            Payload::Attest { task, approve } => {
-                let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-                    return fail("unknown_task", format!("no task {task}"));
-                };
-                let Verification::Quorum { bond, min_stake, .. } = t.verification else {
-                    return fail("wrong_mode", "this task is not verified by a quorum");
-                };
-                if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
-                    return fail(
-                        "not_in_review",
-                        "no result awaits attestation (or the window has passed)",
-                    );
-                }
-                let weight = match self.agent(signer)? {
-                    Some(a) if a.status == AgentStatus::Active && a.stake > 0 && a.stake >= min_stake => a.stake,
-                    _ => {
-                        return fail(
-                            "not_staked",
-                            format!("only active agents with at least {min_stake} staked attest this task"),
-                        )
-                    }
-                };
-                if t.claimant == Some(*signer) || t.poster == *signer {
-                    return fail("conflict", "the claimant and the poster cannot attest");
-                }
-                if t.attestations.iter().any(|a| a.0 == *signer) {
-                    return fail("already_attested", "one attestation per verifier");
-                }
-                if t.attestations.len() >= MAX_ATTESTATIONS {
-                    // Full: the smallest stake makes room for a larger one, so the seats go by
-                    // stake, not by who came first.
-                    let (i, smallest) = t
-                        .attestations
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, a)| (a.2, a.0))
-                        .map(|(i, a)| (i, a.2))
-                        .expect("full");
-                    if smallest >= weight {
-                        return fail(
-                            "quorum_full",
-                            format!("{MAX_ATTESTATIONS} attestations already, none with less stake than {weight}"),
-                        );
-                    }
-                    let (v, _, _, b) = t.attestations.remove(i);
-                    self.pay_out(&task_escrow(), &v, b)?;
-                }
-                if let Err(f) = self.lock(signer, bond)? {
-                    return Ok(Err(f));
-                }
-                t.attestations.push((*signer, *approve, weight, bond));
-                events.push(self.task_event(&t, signer, "attested"));
-                self.put(&StateKey::Task(*task), &t);
-            }
-            Payload::Challenge { task, bond } => return self.challenge(signer, task, *bond, events),
-            Payload::FinalizeTask { task } => return self.finalize(signer, task, events),
-            _ => unreachable!("not a task payload"),
+        };
+        if t.claimant == Some(*signer) || t.poster == *signer {
+            return fail("conflict", "the claimant and the poster cannot attest");
         }
+        if t.attestations.iter().any(|a| a.0 == *signer) {
+            return fail("already_attested", "one attestation per verifier");
+        }
+        if t.attestations.len() >= MAX_ATTESTATIONS {
+            // Full: the smallest stake makes room for a larger one, so the seats go by
+            // stake, not by who came first.
+            let (i, smallest) = t
+                .attestations
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, a)| (a.2, a.0))
+                .map(|(i, a)| (i, a.2))
+                .expect("full");
+            if smallest >= weight {
+                return fail(
+                    "quorum_full",
+                    format!("{MAX_ATTESTATIONS} attestations already, none with less stake than {weight}"),
+                );
+            }
+            let (v, _, _, b) = t.attestations.remove(i);
+            self.pay_out(&task_escrow(), &v, b)?;
+        }
+        if let Err(f) = self.lock(signer, bond)? {
+            return Ok(Err(f));
+        }
+        t.attestations.push((*signer, *approve, weight, bond));
+        events.push(self.task_event(&t, signer, "attested"));
+        self.put(&StateKey::Task(*task), &t);
         Ok(Ok(()))
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn post_task(
+    pub(crate) fn post_task(
         &mut self,
         signer: &Address,
         kind: &str,
@@ -898,7 +875,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(Ok(()))
     }
 
-    fn claim(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn claim(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -956,7 +933,13 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(Ok(()))
     }
 
-    fn submit_result(&mut self, signer: &Address, task: &TaskId, result: &Hash, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn submit_result(
+        &mut self,
+        signer: &Address,
+        task: &TaskId,
+        result: &Hash,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -993,7 +976,13 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(Ok(()))
     }
 
-    fn challenge(&mut self, signer: &Address, task: &TaskId, bond: Amount, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn challenge(
+        &mut self,
+        signer: &Address,
+        task: &TaskId,
+        bond: Amount,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -1076,7 +1065,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(Ok(()))
     }
 
-    fn finalize(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn finalize(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };

@@ -3,8 +3,9 @@
 mod common;
 
 use common::{create, with_datanet, Net};
-use sinew_state::datanet::{bond_escrow, contribution_leaf};
-use sinew_state::executor::read;
+use sinew_state::accounts::bond_escrow;
+use sinew_state::datanet::contribution_leaf;
+use sinew_state::read;
 use sinew_state::{Datanet, DatanetVersion, StateKey, TxRejection};
 use sinew_types::datanet::{ContributionStatus, CurationPolicy};
 use sinew_types::{merkle, Hash, Payload};
@@ -53,7 +54,7 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
     n.ok(2, c2.clone());
     let owner_before = n.balance(&n.keys[0].address());
     let contributor_before = n.balance(&n.keys[2].address());
-    let treasury_before = n.balance(&sinew_state::executor::treasury());
+    let treasury_before = n.balance(&sinew_state::accounts::treasury());
     let reject = Payload::Review {
         datanet: 0,
         contribution: 1,
@@ -64,7 +65,7 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
     assert_eq!(n.balance(&n.keys[0].address()), owner_before - r.fee);
     assert_eq!(n.balance(&n.keys[2].address()), contributor_before + 500);
     assert_eq!(
-        n.balance(&sinew_state::executor::treasury()),
+        n.balance(&sinew_state::accounts::treasury()),
         treasury_before + r.fee + 500
     );
     assert_eq!(

@@ -6,10 +6,9 @@ mod common;
 
 use common::Net;
 use proptest::prelude::*;
-use sinew_state::executor::read;
-use sinew_state::inference::{
-    answer_receipt, api_key_hash, model_corpus, prepaid_escrow, rewards_pool, ApiKey, Hold, Model, Prepaid,
-};
+use sinew_state::accounts::{prepaid_escrow, rewards_pool};
+use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, ApiKey, Hold, Model, Prepaid};
+use sinew_state::read;
 use sinew_state::{StateKey, TxRejection};
 use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split, Voucher};
 use sinew_types::{Address, Event, Hash, Keypair, Params, Payload, TxStatus};
@@ -851,7 +850,8 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
 
 #[test]
 fn a_providers_stakers_share_its_part_of_every_fee_by_stake() {
-    use sinew_state::inference::{provider_delegations, provider_split};
+    use sinew_state::accounts::provider_delegations;
+    use sinew_state::inference::provider_split;
     let mut n = setup();
     let provider = n.keys[PROVIDER].address();
     n.ok(

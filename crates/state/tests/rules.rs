@@ -1,8 +1,9 @@
 //! Transaction rules: every rejected input gives its specific error and changes nothing; failures
 //! charge only the fee and nonce; successes do what they say.
 
-use sinew_state::executor::{read, treasury};
+use sinew_state::accounts::treasury;
 use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
+use sinew_state::read;
 use sinew_state::{Account, BlockError, Chain, MemState, StateKey, TxRejection};
 use sinew_types::{Address, Keypair, ParamsUpdate, Payload, Receipt, Transaction, TxStatus};
 

@@ -6,9 +6,10 @@ mod common;
 
 use common::{with_model, Net, RIVERS};
 use proptest::prelude::*;
-use sinew_state::executor::read;
+use sinew_state::accounts::{agent_stakes, task_escrow};
 use sinew_state::inference::{answer_receipt, model_corpus, Model};
-use sinew_state::tasks::{agent_stakes, task_escrow, Agent, Reputation, Task};
+use sinew_state::read;
+use sinew_state::tasks::{Agent, Reputation, Task};
 use sinew_state::{StateKey, TxRejection};
 use sinew_types::task::{task_id, AgentStatus, TaskStatus, Verification, KIND_ATTRIBUTION};
 use sinew_types::{Event, Hash, Payload, TxStatus};
@@ -253,12 +254,12 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
         "deadline_passed"
     );
     let before = bal(&n, 0);
-    let treasury = n.balance(&sinew_state::executor::treasury());
+    let treasury = n.balance(&sinew_state::accounts::treasury());
     let r = n.ok(3, Payload::FinalizeTask { task: id2 });
     assert_eq!(task(&n, &id2).status, TaskStatus::Closed);
     assert_eq!(bal(&n, 0), before + 700, "the reward back to the funder");
     assert_eq!(
-        n.balance(&sinew_state::executor::treasury()),
+        n.balance(&sinew_state::accounts::treasury()),
         treasury + r.fee + 100,
         "the slashed bond to the treasury, never to the poster"
     );
@@ -837,7 +838,7 @@ fn a_poster_never_profits_from_a_forfeited_bond() {
     n.ok(3, Payload::FinalizeTask { task: id });
     assert_eq!(task(&n, &id).forfeited, 1_000, "the claimant's bond was forfeited");
     let (poster, fees) = (bal(&n, 0), n.fees[0]);
-    let treasury = n.balance(&sinew_state::executor::treasury());
+    let treasury = n.balance(&sinew_state::accounts::treasury());
     n.ok(0, Payload::CancelTask { task: id });
     assert_eq!(
         bal(&n, 0),
@@ -845,7 +846,7 @@ fn a_poster_never_profits_from_a_forfeited_bond() {
         "the reward, not the bond"
     );
     assert_eq!(
-        n.balance(&sinew_state::executor::treasury()),
+        n.balance(&sinew_state::accounts::treasury()),
         treasury + (n.fees[0] - fees) + 1_000
     );
     escrow_adds_up(&n);

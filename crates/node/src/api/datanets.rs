@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// One value of durable state.
 pub(super) fn get<T: borsh::BorshDeserialize>(node: &Node, key: &StateKey) -> Result<Option<T>, ApiError> {
     let snapshot = node.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
-    sinew_state::executor::read(&snapshot, key).map_err(|e| ApiError::Internal(e.to_string()))
+    sinew_state::read(&snapshot, key).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn get_datanet(node: &Node, id: u64) -> Result<Datanet, ApiError> {

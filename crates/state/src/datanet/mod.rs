@@ -10,110 +10,21 @@ mod near_dup;
 
 pub use near_dup::LSH_BUCKET_CAP;
 
+use crate::accounts::bond_escrow;
+use crate::blobs::BlobSourceError;
+use crate::ctx::{fail, Ctx, Failure, Outcome};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, BlockExecutor, Failure, Outcome};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use sinew_datanet::{Ingested, BANDS};
+use sinew_datanet::BANDS;
 use sinew_types::amount::{self, Amount};
 use sinew_types::datanet::{
-    BlobId, ContributionStatus, CurationPolicy, DatanetInfo, DatanetRules, Format, NearDuplicate,
+    BlobId, ContributionStatus, CurationPolicy, DatanetId, DatanetInfo, DatanetRules, Format, NearDuplicate,
 };
-use sinew_types::{merkle, Address, Event, Hash, Height, Params, Payload};
+use sinew_types::{merkle, Address, Event, Hash, Height};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// Where the state machine gets a blob's records: a pure function of the blob's bytes and the
-/// format, so every node gets the same answer.
-///
-/// The contract on errors: [`BlobSourceError::Ingest`] is a fact about the blob that every node
-/// shares (the transaction fails, with a message of ours); [`BlobSourceError::NotFound`] and
-/// [`BlobSourceError::Unavailable`] are this node's state (it lacks the blob, or cannot read it
-/// right now: a full disk, too many open files): the transaction is left out of the block and
-/// tried again later, never failed;
-/// [`BlobSourceError::Storage`] is damage (a blob that no longer matches its id): execution
-/// stops, loudly.
-pub trait BlobSource {
-    /// The blob's size and its records cut by `format`, fingerprinted.
-    fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError>;
-
-    /// A blob's bytes (task specs the ledger recomputes).
-    fn blob(&self, id: &BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> {
-        Err(BlobSourceError::NotFound(*id))
-    }
-
-    /// The suffix-array index of a published datanet version (a pure function of its
-    /// contributions' records, so every node builds the same bytes) and its id. `contributions`
-    /// lists the version's approved contributions in order (number, blob, format); it is called
-    /// only when the index is not at hand yet.
-    fn version_index(
-        &self,
-        key: IndexKey,
-        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
-    ) -> Result<(Arc<sinew_attribution::Index>, Hash), BlobSourceError> {
-        let _ = contributions;
-        Err(BlobSourceError::Storage(format!(
-            "no index of datanet {} version {} on this node",
-            key.datanet, key.version
-        )))
-    }
-}
-
-/// Which index: a datanet version and a tokenizer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IndexKey {
-    /// The datanet.
-    pub datanet: u64,
-    /// The published version.
-    pub version: u64,
-    /// The tokenizer.
-    pub tokenizer: sinew_attribution::Tokenizer,
-}
-
-/// Why a blob's records are not available.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BlobSourceError {
-    /// The node has no such blob (upload it first).
-    #[error("blob {0} has not been uploaded")]
-    NotFound(BlobId),
-    /// The blob does not parse in that format (a message of ours, the same on every node).
-    #[error("{0}")]
-    Ingest(String),
-    /// This node cannot read it right now (full disk, too many open files): try again later.
-    #[error("temporarily unavailable: {0}")]
-    Unavailable(String),
-    /// The blob store is damaged.
-    #[error("blob store: {0}")]
-    Storage(String),
-}
-
-impl BlobSourceError {
-    /// The outcome of a transaction that needed the blob: a failure with a stable message, the
-    /// reserved `unavailable` failure (the executor leaves the transaction out), or a storage
-    /// error that stops execution.
-    pub(crate) fn outcome(self, code: &'static str) -> Outcome {
-        match self {
-            BlobSourceError::Storage(e) => Err(StorageError(e)),
-            BlobSourceError::Unavailable(e) => fail(crate::executor::UNAVAILABLE, e),
-            // A blob this node lacks is not a fact about the transaction (another node, or this
-            // one later, has it): the transaction waits. Admission refuses a transaction naming
-            // a blob the node never had.
-            e @ BlobSourceError::NotFound(_) => fail(crate::executor::UNAVAILABLE, e.to_string()),
-            e @ BlobSourceError::Ingest(_) => fail(code, e.to_string()),
-        }
-    }
-}
-
-/// A blob source with no blobs (state-machine tests, replay without blobs).
-pub struct NoBlobs;
-
-impl BlobSource for NoBlobs {
-    fn records(&self, blob: &BlobId, _: &Format) -> Result<Arc<Ingested>, BlobSourceError> {
-        Err(BlobSourceError::NotFound(*blob))
-    }
-}
 
 /// A datanet.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -216,11 +127,6 @@ pub const MAX_VOTES: usize = 100;
 const MAX_TEXT: usize = 1024;
 const MAX_DESCRIPTION: usize = 4096;
 
-/// The module account holding contribution bonds in escrow.
-pub fn bond_escrow() -> Address {
-    Address::module("datanet-bonds")
-}
-
 /// The leaf of a contribution in a version's Merkle tree.
 pub fn contribution_leaf(c: &Contribution) -> Hash {
     let mut buf = Vec::with_capacity(8 + 8 + 32);
@@ -232,223 +138,167 @@ pub fn contribution_leaf(c: &Contribution) -> Hash {
 
 fn check_tags(tags: &[String]) -> Result<(), TxRejection> {
     if tags.len() > 16 || tags.iter().any(|t| t.is_empty() || t.len() > 32) {
-        return Err(TxRejection::InvalidDatanet("at most 16 tags of 1 to 32 bytes".into()));
+        return invalid("at most 16 tags of 1 to 32 bytes");
     }
     Ok(())
 }
 
-/// Checks of datanet payloads that need no state.
-pub fn stateless_checks(payload: &Payload, _params: &Params) -> Result<(), TxRejection> {
-    let bad = |m: &str| Err(TxRejection::InvalidDatanet(m.to_string()));
-    match payload {
-        Payload::CreateDatanet { info, rules } => {
-            if info.name.trim().is_empty() || info.name.len() > 64 {
-                return bad("name must be 1 to 64 bytes");
-            }
-            if info.description.len() > MAX_DESCRIPTION {
-                return bad("description must be at most 4 KiB");
-            }
-            if let Err(e) = spdx::Expression::parse(&info.license) {
-                return Err(TxRejection::InvalidDatanet(format!(
-                    "license {:?} is not an SPDX expression: {e}",
-                    info.license
-                )));
-            }
-            check_tags(&info.tags)?;
-            if rules.reject_slash_bps > 10_000 {
-                return bad("reject_slash_bps must be at most 10000");
-            }
-            if let CurationPolicy::StakedReviewers { quorum, .. } = rules.curation {
-                if quorum == 0 || quorum > 100 {
-                    return bad("quorum must be within 1..=100");
-                }
-            }
-            let cap = sinew_types::params::bounds::MAX_FEE_PARAM;
-            if rules.contribution_bond > cap || rules.publish_fee_per_byte > cap {
-                return Err(TxRejection::InvalidDatanet(format!(
-                    "bond and fee must be at most {cap}"
-                )));
-            }
+/// A stateless refusal of a datanet payload.
+fn invalid(message: impl Into<String>) -> Result<(), TxRejection> {
+    Err(TxRejection::InvalidDatanet(message.into()))
+}
+
+/// Checks of `CreateDatanet` that need no state: name, description, SPDX license, tags, rules.
+pub(crate) fn check_create_datanet(info: &DatanetInfo, rules: &DatanetRules) -> Result<(), TxRejection> {
+    if info.name.trim().is_empty() || info.name.len() > 64 {
+        return invalid("name must be 1 to 64 bytes");
+    }
+    if info.description.len() > MAX_DESCRIPTION {
+        return invalid("description must be at most 4 KiB");
+    }
+    if let Err(e) = spdx::Expression::parse(&info.license) {
+        return invalid(format!("license {:?} is not an SPDX expression: {e}", info.license));
+    }
+    check_tags(&info.tags)?;
+    if rules.reject_slash_bps > 10_000 {
+        return invalid("reject_slash_bps must be at most 10000");
+    }
+    if let CurationPolicy::StakedReviewers { quorum, .. } = rules.curation {
+        if quorum == 0 || quorum > 100 {
+            return invalid("quorum must be within 1..=100");
         }
-        Payload::Contribute {
-            size,
-            record_count,
-            metadata,
-            format,
-            ..
-        } => {
-            if *size == 0 || *record_count == 0 {
-                return bad("a contribution needs at least one byte and one record");
-            }
-            if metadata.len() > MAX_TEXT {
-                return bad("metadata must be at most 1 KiB");
-            }
-            match format {
-                // A PDF extractor has no bound on time or memory a validator could agree on (a
-                // decompression bomb would stop the chain): contributors extract the text
-                // themselves (`sinew datanet contribute` does) and contribute it as text.
-                Format::Pdf { .. } => {
-                    return bad("PDFs are contributed as their extracted text (format text); the CLI extracts it")
-                }
-                Format::Text { max_record_bytes } | Format::Markdown { max_record_bytes }
-                    if !(64..=sinew_datanet::MAX_RECORD_BYTES).contains(max_record_bytes) =>
-                {
-                    return bad("max_record_bytes must be within 64..=1048576")
-                }
-                Format::Jsonl { field } if field.is_empty() || field.len() > 64 => {
-                    return bad("field must be 1 to 64 bytes")
-                }
-                Format::Csv { columns } if columns.is_empty() || columns.len() > 16 => {
-                    return bad("choose 1 to 16 columns")
-                }
-                _ => {}
-            }
-        }
-        Payload::Review { approve, reason, .. } => {
-            if reason.len() > MAX_TEXT {
-                return bad("reason must be at most 1 KiB");
-            }
-            if !approve && reason.trim().is_empty() {
-                return bad("a rejection needs a reason");
-            }
-        }
-        Payload::UpdateDatanetInfo { description, tags, .. } => {
-            if description.as_ref().is_some_and(|d| d.len() > MAX_DESCRIPTION) {
-                return bad("description must be at most 4 KiB");
-            }
-            if let Some(t) = tags {
-                check_tags(t)?;
-            }
-        }
-        Payload::PublishVersion { .. } | Payload::ExpireContribution { .. } => {}
-        _ => unreachable!("not a datanet payload"),
+    }
+    let cap = sinew_types::params::bounds::MAX_FEE_PARAM;
+    if rules.contribution_bond > cap || rules.publish_fee_per_byte > cap {
+        return invalid(format!("bond and fee must be at most {cap}"));
     }
     Ok(())
 }
 
-impl<R: StateReader> BlockExecutor<'_, R> {
+/// Checks of `Contribute` that need no state: a non-empty blob, short metadata, a format whose
+/// cutting every node can bound.
+pub(crate) fn check_contribute(
+    size: u64,
+    record_count: u32,
+    metadata: &str,
+    format: &Format,
+) -> Result<(), TxRejection> {
+    if size == 0 || record_count == 0 {
+        return invalid("a contribution needs at least one byte and one record");
+    }
+    if metadata.len() > MAX_TEXT {
+        return invalid("metadata must be at most 1 KiB");
+    }
+    match format {
+        // A PDF extractor has no bound on time or memory a validator could agree on (a
+        // decompression bomb would stop the chain): contributors extract the text themselves
+        // (`sinew datanet contribute` does) and contribute it as text.
+        Format::Pdf { .. } => {
+            invalid("PDFs are contributed as their extracted text (format text); the CLI extracts it")
+        }
+        Format::Text { max_record_bytes } | Format::Markdown { max_record_bytes }
+            if !(64..=sinew_datanet::MAX_RECORD_BYTES).contains(max_record_bytes) =>
+        {
+            invalid("max_record_bytes must be within 64..=1048576")
+        }
+        Format::Jsonl { field } if field.is_empty() || field.len() > 64 => invalid("field must be 1 to 64 bytes"),
+        Format::Csv { columns } if columns.is_empty() || columns.len() > 16 => invalid("choose 1 to 16 columns"),
+        Format::Text { .. } | Format::Markdown { .. } | Format::Jsonl { .. } | Format::Csv { .. } => Ok(()),
+    }
+}
+
+/// Checks of `Review` that need no state: a bounded reason, and one for every rejection.
+pub(crate) fn check_review(approve: bool, reason: &str) -> Result<(), TxRejection> {
+    if reason.len() > MAX_TEXT {
+        return invalid("reason must be at most 1 KiB");
+    }
+    if !approve && reason.trim().is_empty() {
+        return invalid("a rejection needs a reason");
+    }
+    Ok(())
+}
+
+/// Checks of `UpdateDatanetInfo` that need no state.
+pub(crate) fn check_update_datanet_info(
+    description: &Option<String>,
+    tags: &Option<Vec<String>>,
+) -> Result<(), TxRejection> {
+    if description.as_ref().is_some_and(|d| d.len() > MAX_DESCRIPTION) {
+        return invalid("description must be at most 4 KiB");
+    }
+    tags.as_deref().map_or(Ok(()), check_tags)
+}
+
+impl<R: StateReader> Ctx<'_, R> {
     fn datanet(&self, id: u64) -> Result<Option<Datanet>, StorageError> {
         self.get(&StateKey::Datanet(id))
     }
-
-    /// Moves `amount` from `from` to `to` (within the transaction's writes).
-    pub(crate) fn move_tokens(
+    /// `CreateDatanet`.
+    pub(crate) fn create_datanet(
         &mut self,
-        from: &Address,
-        to: &Address,
-        amount: Amount,
-    ) -> Result<Result<(), Failure>, StorageError> {
-        if amount == 0 {
-            return Ok(Ok(()));
-        }
-        let mut a = self.account(from)?.unwrap_or_default();
-        if a.balance < amount {
-            return Ok(Err(Failure::insufficient_balance(a.balance, amount)));
-        }
-        a.balance -= amount;
-        self.put(&StateKey::Account(*from), &a);
-        let mut b = self.account(to)?.unwrap_or_default();
-        b.balance = b
-            .balance
-            .checked_add(amount)
-            .ok_or_else(|| StorageError("balance overflow: supply invariant broken".into()))?;
-        self.put(&StateKey::Account(*to), &b);
+        signer: &Address,
+        info: &DatanetInfo,
+        rules: &DatanetRules,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let id: u64 = self.get(&StateKey::NextDatanetId)?.unwrap_or(0);
+        self.put(&StateKey::NextDatanetId, &(id + 1));
+        let d = Datanet {
+            id,
+            owner: *signer,
+            info: info.clone(),
+            rules: rules.clone(),
+            open: true,
+            contributions: 0,
+            approved: 0,
+            approved_records: 0,
+            approved_bytes: 0,
+            versions: 0,
+            published_contributions: 0,
+            published_bytes: 0,
+            created_at: self.height,
+        };
+        self.put(&StateKey::Datanet(id), &d);
+        events.push(Event::DatanetCreated {
+            datanet: id,
+            owner: *signer,
+        });
         Ok(Ok(()))
     }
 
-    /// Executes a datanet payload.
-    pub(crate) fn run_datanet(
+    /// `UpdateDatanetInfo`.
+    pub(crate) fn update_datanet_info(
         &mut self,
         signer: &Address,
-        payload: &Payload,
-        events: &mut Vec<Event>,
-    ) -> Result<Result<(), Failure>, StorageError> {
-        match payload {
-            Payload::CreateDatanet { info, rules } => {
-                let id: u64 = self.get(&StateKey::NextDatanetId)?.unwrap_or(0);
-                self.put(&StateKey::NextDatanetId, &(id + 1));
-                let d = Datanet {
-                    id,
-                    owner: *signer,
-                    info: info.clone(),
-                    rules: rules.clone(),
-                    open: true,
-                    contributions: 0,
-                    approved: 0,
-                    approved_records: 0,
-                    approved_bytes: 0,
-                    versions: 0,
-                    published_contributions: 0,
-                    published_bytes: 0,
-                    created_at: self.height,
-                };
-                self.put(&StateKey::Datanet(id), &d);
-                events.push(Event::DatanetCreated {
-                    datanet: id,
-                    owner: *signer,
-                });
-                Ok(Ok(()))
-            }
-            Payload::Contribute {
-                datanet,
-                blob,
-                size,
-                format,
-                record_count,
-                records_root,
-                metadata,
-            } => self.contribute(
-                signer,
-                *datanet,
-                blob,
-                *size,
-                format,
-                *record_count,
-                records_root,
-                metadata,
-                events,
-            ),
-            Payload::Review {
-                datanet,
-                contribution,
-                approve,
-                reason,
-            } => self.review(signer, *datanet, *contribution, *approve, reason, events),
-            Payload::PublishVersion { datanet } => self.publish(signer, *datanet, events),
-            Payload::ExpireContribution { datanet, contribution } => self.expire(*datanet, *contribution, events),
-            Payload::UpdateDatanetInfo {
-                datanet,
-                description,
-                tags,
-                open,
-            } => {
-                let Some(mut d) = self.datanet(*datanet)? else {
-                    return fail("unknown_datanet", format!("no datanet {datanet}"));
-                };
-                if d.owner != *signer {
-                    return fail(
-                        "not_owner",
-                        format!("only the owner {} may change datanet {datanet}", d.owner),
-                    );
-                }
-                if let Some(desc) = description {
-                    d.info.description = desc.clone();
-                }
-                if let Some(t) = tags {
-                    d.info.tags = t.clone();
-                }
-                if let Some(o) = open {
-                    d.open = *o;
-                }
-                self.put(&StateKey::Datanet(*datanet), &d);
-                Ok(Ok(()))
-            }
-            _ => unreachable!("not a datanet payload"),
+        datanet: &DatanetId,
+        description: &Option<String>,
+        tags: &Option<Vec<String>>,
+        open: &Option<bool>,
+    ) -> Outcome {
+        let Some(mut d) = self.datanet(*datanet)? else {
+            return fail("unknown_datanet", format!("no datanet {datanet}"));
+        };
+        if d.owner != *signer {
+            return fail(
+                "not_owner",
+                format!("only the owner {} may change datanet {datanet}", d.owner),
+            );
         }
+        if let Some(desc) = description {
+            d.info.description = desc.clone();
+        }
+        if let Some(t) = tags {
+            d.info.tags = t.clone();
+        }
+        if let Some(o) = open {
+            d.open = *o;
+        }
+        self.put(&StateKey::Datanet(*datanet), &d);
+        Ok(Ok(()))
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn contribute(
+    pub(crate) fn contribute(
         &mut self,
         signer: &Address,
         id: u64,
@@ -534,7 +384,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
         // All checks passed: lock the bond, record everything.
         let bond = d.rules.contribution_bond;
-        if let Err(f) = self.move_tokens(signer, &crate::datanet::bond_escrow(), bond)? {
+        if let Err(f) = self.move_tokens(signer, &crate::accounts::bond_escrow(), bond)? {
             return Ok(Err(Failure {
                 code: "cannot_pay_bond",
                 message: format!("bond of {bond}: {}", f.message),
@@ -580,7 +430,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(Ok(()))
     }
 
-    fn review(
+    pub(crate) fn review(
         &mut self,
         signer: &Address,
         id: u64,
@@ -676,7 +526,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
     /// `ExpireContribution`: a contribution left unreviewed for `pending_expiry_blocks` is
     /// closed by anyone, its bond returned in full and its records freed, so a pending
     /// contribution cannot hold record hashes (and their first-come credit) for ever.
-    fn expire(&mut self, id: u64, seq: u64, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn expire(&mut self, id: u64, seq: u64, events: &mut Vec<Event>) -> Outcome {
         let Some(c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
             return fail(
                 "unknown_contribution",
@@ -740,7 +590,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         if let Err(f) = self.move_tokens(&escrow, &c.contributor, returned)? {
             return Err(StorageError(format!("bond escrow short: {}", f.message)));
         }
-        if let Err(f) = self.move_tokens(&escrow, &crate::executor::treasury(), slashed)? {
+        if let Err(f) = self.move_tokens(&escrow, &crate::accounts::treasury(), slashed)? {
             return Err(StorageError(format!("bond escrow short: {}", f.message)));
         }
         if approve {
@@ -782,7 +632,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
             Err(e) => {
                 return fail(
-                    crate::executor::UNAVAILABLE,
+                    crate::ctx::UNAVAILABLE,
                     format!("records of contribution {id}/{seq}: {e}"),
                 )
             }
@@ -801,7 +651,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(Ok(()))
     }
 
-    fn publish(
+    pub(crate) fn publish(
         &mut self,
         signer: &Address,
         id: u64,
@@ -833,7 +683,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         }
         let new_bytes = d.approved_bytes - d.published_bytes;
         let fee = d.rules.publish_fee_per_byte.saturating_mul(new_bytes as u128);
-        if let Err(f) = self.move_tokens(signer, &crate::executor::treasury(), fee)? {
+        if let Err(f) = self.move_tokens(signer, &crate::accounts::treasury(), fee)? {
             return Ok(Err(Failure {
                 code: "cannot_pay_publish_fee",
                 message: format!("publish fee of {fee}: {}", f.message),

@@ -12,8 +12,8 @@
 //! contribution writes tens of thousands of keys, not one per bucket (the state tree holds every
 //! key in memory).
 
+use crate::ctx::Ctx;
 use crate::error::StorageError;
-use crate::executor::BlockExecutor;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_datanet::{RecordMeta, MIN_SHARED_BANDS};
@@ -52,7 +52,7 @@ impl Buckets {
 
     fn group<R: StateReader>(
         &mut self,
-        ex: &BlockExecutor<'_, R>,
+        ex: &Ctx<'_, R>,
         band: u8,
         hash: u64,
     ) -> Result<&mut (Vec<Entry>, bool), StorageError> {
@@ -70,7 +70,7 @@ impl Buckets {
     /// least `MIN_SHARED_BANDS` bands with one), then adds the record to its buckets.
     pub(crate) fn check_and_add<R: StateReader>(
         &mut self,
-        ex: &BlockExecutor<'_, R>,
+        ex: &Ctx<'_, R>,
         seq: u64,
         index: u32,
         record: &RecordMeta,
@@ -112,7 +112,7 @@ impl Buckets {
     }
 
     /// Writes the groups that changed.
-    pub(crate) fn store<R: StateReader>(self, ex: &mut BlockExecutor<'_, R>) {
+    pub(crate) fn store<R: StateReader>(self, ex: &mut Ctx<'_, R>) {
         for ((band, g), (entries, dirty)) in self.loaded {
             if dirty {
                 ex.put(&StateKey::DatanetLsh(self.datanet, band, g), &entries);
@@ -121,7 +121,7 @@ impl Buckets {
     }
 }
 
-impl<R: StateReader> BlockExecutor<'_, R> {
+impl<R: StateReader> Ctx<'_, R> {
     /// Removes contribution `seq`'s records from the buckets of `records`.
     pub(crate) fn forget_buckets(
         &mut self,

@@ -19,13 +19,15 @@
 
 mod settle;
 
-pub(crate) use settle::settlement_admissible;
+pub(crate) use settle::{settlement_admissible, Reservation};
 pub use settle::{Hold, Settled};
 
-use crate::datanet::{BlobSource, BlobSourceError, IndexKey};
+use crate::accounts::{prepaid_escrow, provider_delegations, rewards_pool};
+use crate::blobs::{BlobSource, BlobSourceError, IndexKey};
+use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, read, BlockExecutor, DueQueue, Failure};
 use crate::keys::StateKey;
+use crate::reader::read;
 use crate::reader::StateReader;
 use crate::{Contribution, DatanetVersion};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -33,9 +35,9 @@ use serde::{Deserialize, Serialize};
 use sinew_attribution::{Receipt, Tokenizer, Union};
 use sinew_types::amount::{self, Amount};
 use sinew_types::datanet::{BlobId, Format};
-use sinew_types::inference::{split_exact, KeyScope, ModelInfo, ModelStatus, Pricing, Split};
+use sinew_types::inference::{split_exact, KeyScope, ModelId, ModelInfo, ModelStatus, Pricing, Split};
 use sinew_types::params::bounds::MAX_FEE_PARAM;
-use sinew_types::{Address, Event, Hash, Height, Params, Payload};
+use sinew_types::{Address, Event, Hash, Height, Params};
 
 /// A registered inference provider.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -128,16 +130,6 @@ impl Prepaid {
     }
 }
 
-/// The module account holding prepaid balances.
-pub fn prepaid_escrow() -> Address {
-    Address::module("inference-prepaid")
-}
-
-/// The module account holding accrued, unclaimed rewards.
-pub fn rewards_pool() -> Address {
-    Address::module("rewards")
-}
-
 const MAX_NAME: usize = 64;
 const MAX_DATANETS: usize = 8;
 
@@ -149,32 +141,6 @@ pub fn api_key_hash(key: &str) -> Hash {
 /// A model name's state key hash.
 pub fn model_name_hash(name: &str) -> Hash {
     Hash::tagged(b"sinew/model-name", name.as_bytes())
-}
-
-/// Whether a payload belongs to this module.
-pub fn is_inference(p: &Payload) -> bool {
-    matches!(
-        p,
-        Payload::RegisterProvider { .. }
-            | Payload::RegisterModel { .. }
-            | Payload::UpdateModel { .. }
-            | Payload::RegisterApiKey { .. }
-            | Payload::RevokeApiKey { .. }
-            | Payload::DepositPrepaid { .. }
-            | Payload::WithdrawPrepaid { .. }
-            | Payload::SettleInference { .. }
-            | Payload::ClaimRewards
-            | Payload::DelegateToProvider { .. }
-            | Payload::UndelegateFromProvider { .. }
-            | Payload::ReserveInference { .. }
-            | Payload::ReleaseHold { .. }
-            | Payload::ServeModel { .. }
-    )
-}
-
-/// The module account holding stake delegated to providers.
-pub fn provider_delegations() -> Address {
-    Address::module("provider-delegations")
 }
 
 /// Most stakers one provider may have (each settlement credits all of them).
@@ -197,111 +163,100 @@ pub fn provider_split(amount: Amount, own: Amount, stakers: &[(Address, Amount)]
     split_exact(amount, &scaled)
 }
 
-/// Checks of inference payloads that need no state.
-pub fn stateless_checks(payload: &Payload, params: &Params) -> Result<(), TxRejection> {
-    let bad = |m: String| Err(TxRejection::InvalidInference(m));
-    match payload {
-        Payload::RegisterProvider { name, endpoint } => {
-            if name.trim().is_empty() || name.len() > MAX_NAME {
-                return bad("provider name must be 1 to 64 bytes".into());
-            }
-            let url = endpoint.starts_with("http://") || endpoint.starts_with("https://");
-            if !(endpoint == "builtin" || url) || endpoint.len() > 256 {
-                return bad("endpoint must be \"builtin\" or an http(s) URL of at most 256 bytes".into());
-            }
+/// A stateless refusal of an inference payload.
+fn invalid(message: impl Into<String>) -> Result<(), TxRejection> {
+    Err(TxRejection::InvalidInference(message.into()))
+}
+
+/// Checks of `RegisterProvider` that need no state.
+pub(crate) fn check_register_provider(name: &str, endpoint: &str) -> Result<(), TxRejection> {
+    if name.trim().is_empty() || name.len() > MAX_NAME {
+        return invalid("provider name must be 1 to 64 bytes");
+    }
+    let url = endpoint.starts_with("http://") || endpoint.starts_with("https://");
+    if !(endpoint == "builtin" || url) || endpoint.len() > 256 {
+        return invalid("endpoint must be \"builtin\" or an http(s) URL of at most 256 bytes");
+    }
+    Ok(())
+}
+
+/// Checks of `RegisterModel` that need no state: names, lineage, tokenizer, split and prices.
+pub(crate) fn check_register_model(
+    info: &ModelInfo,
+    split: &Split,
+    pricing: &Pricing,
+    params: &Params,
+) -> Result<(), TxRejection> {
+    let name_ok = |n: &str, max: usize| {
+        !n.is_empty() && n.len() <= max && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:/-@".contains(&b))
+    };
+    if !name_ok(&info.name, MAX_NAME) {
+        return invalid("model name must be 1 to 64 bytes of letters, digits and ._:/-@");
+    }
+    if !name_ok(&info.base_model, 128) || info.adapter.as_ref().is_some_and(|a| !name_ok(a, 128)) {
+        return invalid("base model and adapter names must be 1 to 128 bytes of letters, digits and ._:/-@");
+    }
+    if info.datanets.is_empty() || info.datanets.len() > MAX_DATANETS {
+        return invalid(format!("a model is built from 1 to {MAX_DATANETS} datanet versions"));
+    }
+    let mut seen = info.datanets.clone();
+    seen.sort_unstable();
+    seen.dedup_by_key(|d| d.0);
+    if seen.len() != info.datanets.len() {
+        return invalid("each datanet may appear once in a model's lineage");
+    }
+    if let Err(e) = info.tokenizer.parse::<Tokenizer>() {
+        return invalid(e.to_string());
+    }
+    if !split.is_whole() {
+        return invalid("split must sum to 10000 basis points");
+    }
+    if split.contributors_bps < params.min_contributors_bps {
+        return invalid(format!(
+            "contributors must get at least {} basis points",
+            params.min_contributors_bps
+        ));
+    }
+    check_pricing(pricing)
+}
+
+/// Checks of `UpdateModel` that need no state.
+pub(crate) fn check_update_model(pricing: &Option<Pricing>, status: &Option<ModelStatus>) -> Result<(), TxRejection> {
+    if pricing.is_none() && status.is_none() {
+        return invalid("nothing to update");
+    }
+    pricing.as_ref().map_or(Ok(()), check_pricing)
+}
+
+/// Checks of `RegisterApiKey` that need no state: the scope's limits are in range.
+pub(crate) fn check_register_api_key(scope: &KeyScope) -> Result<(), TxRejection> {
+    scope.check(MAX_FEE_PARAM).map_err(TxRejection::InvalidInference)
+}
+
+/// Checks of `SettleInference` that need no state: the answer fits the record cap.
+pub(crate) fn check_settle_inference(answer: &str, params: &Params) -> Result<(), TxRejection> {
+    if answer.len() > params.max_answer_bytes as usize {
+        return invalid(format!("answer exceeds {} bytes", params.max_answer_bytes));
+    }
+    Ok(())
+}
+
+/// Checks of `ReserveInference` that need no state: token counts, the fee cap, and that a
+/// voucher is for this very request.
+pub(crate) fn check_reserve_inference(r: &Reservation<'_>) -> Result<(), TxRejection> {
+    if *r.input_tokens > u64::from(u32::MAX) || *r.max_output_tokens > u64::from(u32::MAX) {
+        return invalid("token counts must be below 2^32");
+    }
+    if *r.max_output_tokens == 0 {
+        return invalid("a request may produce at least one token");
+    }
+    if *r.max_fee == 0 || *r.max_fee > MAX_FEE_PARAM {
+        return invalid(format!("max_fee must be within 1..={MAX_FEE_PARAM}"));
+    }
+    if let Some(v) = r.voucher {
+        if v.request_id != *r.request_id || v.model != *r.model {
+            return invalid("the voucher is for another request or model");
         }
-        Payload::RegisterModel {
-            info, split, pricing, ..
-        } => {
-            let name_ok = |n: &str, max: usize| {
-                !n.is_empty()
-                    && n.len() <= max
-                    && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:/-@".contains(&b))
-            };
-            if !name_ok(&info.name, MAX_NAME) {
-                return bad("model name must be 1 to 64 bytes of letters, digits and ._:/-@".into());
-            }
-            if !name_ok(&info.base_model, 128) || info.adapter.as_ref().is_some_and(|a| !name_ok(a, 128)) {
-                return bad("base model and adapter names must be 1 to 128 bytes of letters, digits and ._:/-@".into());
-            }
-            if info.datanets.is_empty() || info.datanets.len() > MAX_DATANETS {
-                return bad(format!("a model is built from 1 to {MAX_DATANETS} datanet versions"));
-            }
-            let mut seen = info.datanets.clone();
-            seen.sort_unstable();
-            seen.dedup_by_key(|d| d.0);
-            if seen.len() != info.datanets.len() {
-                return bad("each datanet may appear once in a model's lineage".into());
-            }
-            if let Err(e) = info.tokenizer.parse::<Tokenizer>() {
-                return bad(e.to_string());
-            }
-            if !split.is_whole() {
-                return bad("split must sum to 10000 basis points".into());
-            }
-            if split.contributors_bps < params.min_contributors_bps {
-                return bad(format!(
-                    "contributors must get at least {} basis points",
-                    params.min_contributors_bps
-                ));
-            }
-            check_pricing(pricing)?;
-        }
-        Payload::UpdateModel { pricing, status, .. } => {
-            if pricing.is_none() && status.is_none() {
-                return bad("nothing to update".into());
-            }
-            if let Some(p) = pricing {
-                check_pricing(p)?;
-            }
-        }
-        Payload::RegisterApiKey { scope, .. } => {
-            scope.check(MAX_FEE_PARAM).map_err(TxRejection::InvalidInference)?;
-        }
-        Payload::DepositPrepaid { amount } | Payload::WithdrawPrepaid { amount } => {
-            if *amount == 0 {
-                return Err(TxRejection::ZeroAmount);
-            }
-        }
-        Payload::SettleInference { answer, .. } => {
-            if answer.len() > params.max_answer_bytes as usize {
-                return bad(format!("answer exceeds {} bytes", params.max_answer_bytes));
-            }
-        }
-        Payload::ReserveInference {
-            input_tokens,
-            max_output_tokens,
-            max_fee,
-            voucher,
-            request_id,
-            model,
-            ..
-        } => {
-            if *input_tokens > u64::from(u32::MAX) || *max_output_tokens > u64::from(u32::MAX) {
-                return bad("token counts must be below 2^32".into());
-            }
-            if *max_output_tokens == 0 {
-                return bad("a request may produce at least one token".into());
-            }
-            if *max_fee == 0 || *max_fee > MAX_FEE_PARAM {
-                return bad(format!("max_fee must be within 1..={MAX_FEE_PARAM}"));
-            }
-            if let Some(v) = voucher {
-                if v.request_id != *request_id || v.model != *model {
-                    return bad("the voucher is for another request or model".into());
-                }
-            }
-        }
-        Payload::DelegateToProvider { amount, .. } | Payload::UndelegateFromProvider { amount, .. } => {
-            if *amount == 0 {
-                return Err(TxRejection::ZeroAmount);
-            }
-        }
-        Payload::RevokeApiKey { .. }
-        | Payload::ClaimRewards
-        | Payload::ReleaseHold { .. }
-        | Payload::ServeModel { .. } => {}
-        _ => unreachable!("not an inference payload"),
     }
     Ok(())
 }
@@ -381,27 +336,7 @@ pub fn answer_receipt(corpus: &(Union, Hash), answer: &str, params: &Params) -> 
     sinew_attribution::receipt(&corpus.0, corpus.1, answer.as_bytes(), &p)
 }
 
-impl<R: StateReader> BlockExecutor<'_, R> {
-    /// Credits `amount` to `to`'s balance out of module account `from`.
-    pub(crate) fn pay_out(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<(), StorageError> {
-        if amount == 0 {
-            return Ok(());
-        }
-        let mut a = self.account(from)?.unwrap_or_default();
-        a.balance = a
-            .balance
-            .checked_sub(amount)
-            .ok_or_else(|| StorageError(format!("module account {from} is short: supply invariant broken")))?;
-        self.put(&StateKey::Account(*from), &a);
-        let mut b = self.account(to)?.unwrap_or_default();
-        b.balance = b
-            .balance
-            .checked_add(amount)
-            .ok_or_else(|| StorageError("balance overflow: supply invariant broken".into()))?;
-        self.put(&StateKey::Account(*to), &b);
-        Ok(())
-    }
-
+impl<R: StateReader> Ctx<'_, R> {
     /// Adds a model to (or removes it from) the list of models its provider serves: what a
     /// gateway lists, without walking every model ever registered.
     fn index_served(&mut self, provider: &Address, model: u64, serve: bool) -> Result<(), StorageError> {
@@ -424,7 +359,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             .ok_or_else(|| StorageError("delegation pool is short: supply invariant broken".into()))?;
         self.put(&StateKey::Account(provider_delegations()), &pool);
         let mut a = self.account(who)?.unwrap_or_default();
-        a.unbonding.push(crate::account::Unbonding { amount, release_height });
+        a.unbonding.push(crate::accounts::Unbonding { amount, release_height });
         self.put(&StateKey::Account(*who), &a);
         self.enqueue(DueQueue::Unbonding, release_height, who)
     }
@@ -452,319 +387,372 @@ impl<R: StateReader> BlockExecutor<'_, R> {
         Ok(events)
     }
 
-    /// Executes an inference payload.
-    pub(crate) fn run_inference(
+    /// `RegisterProvider`.
+    pub(crate) fn register_provider(
         &mut self,
         signer: &Address,
-        payload: &Payload,
+        name: &str,
+        endpoint: &str,
         events: &mut Vec<Event>,
-    ) -> Result<Result<(), Failure>, StorageError> {
-        match payload {
-            Payload::RegisterProvider { name, endpoint } => {
-                if self.get::<Provider>(&StateKey::Provider(*signer))?.is_some() {
-                    return fail("already_registered", format!("{signer} is already a provider"));
-                }
-                let staked = self.account(signer)?.map_or(0, |a| a.staked);
-                let need = self.params().min_provider_stake;
-                if staked < need {
+    ) -> Outcome {
+        if self.get::<Provider>(&StateKey::Provider(*signer))?.is_some() {
+            return fail("already_registered", format!("{signer} is already a provider"));
+        }
+        let staked = self.account(signer)?.map_or(0, |a| a.staked);
+        let need = self.params().min_provider_stake;
+        if staked < need {
+            return fail(
+                "insufficient_stake",
+                format!("a provider must have {need} staked; {signer} has {staked}"),
+            );
+        }
+        let p = Provider {
+            address: *signer,
+            name: name.to_string(),
+            endpoint: endpoint.to_string(),
+            registered_at: self.height,
+        };
+        self.put(&StateKey::Provider(*signer), &p);
+        events.push(Event::ProviderRegistered { provider: *signer });
+        Ok(Ok(()))
+    }
+
+    /// `RegisterModel`.
+    pub(crate) fn register_model(
+        &mut self,
+        signer: &Address,
+        info: &ModelInfo,
+        provider: &Address,
+        pricing: &Pricing,
+        split: &Split,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
+            return fail("unknown_provider", format!("{provider} is not a registered provider"));
+        }
+        let name_key = StateKey::ModelName(model_name_hash(&info.name));
+        if self.get::<u64>(&name_key)?.is_some() {
+            return fail("name_taken", format!("a model named {:?} exists", info.name));
+        }
+        for &(d, v) in &info.datanets {
+            if self.get::<DatanetVersion>(&StateKey::DatanetVersion(d, v))?.is_none() {
+                return fail(
+                    "unknown_datanet_version",
+                    format!("datanet {d} has no published version {v}"),
+                );
+            }
+        }
+        let id: u64 = self.get(&StateKey::NextModelId)?.unwrap_or(0);
+        self.put(&StateKey::NextModelId, &(id + 1));
+        self.put(&name_key, &id);
+        for &(d, _) in &info.datanets {
+            self.put(&StateKey::ModelsByDatanet(d, id), &());
+        }
+        let m = Model {
+            id,
+            owner: *signer,
+            info: info.clone(),
+            provider: *provider,
+            pricing: *pricing,
+            split: *split,
+            status: ModelStatus::Active,
+            // A provider registering its own model consents by signing; any other
+            // provider must accept it (ServeModel) before it takes requests.
+            served: provider == signer,
+            created_at: self.height,
+            answers: 0,
+            fees: 0,
+        };
+        self.put(&StateKey::Model(id), &m);
+        if m.served {
+            self.index_served(provider, id, true)?;
+        }
+        events.push(Event::ModelRegistered {
+            model: id,
+            owner: *signer,
+            provider: *provider,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `UpdateModel`.
+    pub(crate) fn update_model(
+        &mut self,
+        signer: &Address,
+        model: &ModelId,
+        pricing: &Option<Pricing>,
+        status: &Option<ModelStatus>,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
+            return fail("unknown_model", format!("no model {model}"));
+        };
+        if m.owner != *signer {
+            return fail("not_owner", format!("only {} may update model {model}", m.owner));
+        }
+        if m.status == ModelStatus::Retired {
+            return fail("retired", format!("model {model} is retired"));
+        }
+        if let Some(p) = pricing {
+            m.pricing = *p;
+        }
+        if let Some(s) = status {
+            m.status = *s;
+        }
+        self.put(&StateKey::Model(*model), &m);
+        events.push(Event::ModelUpdated { model: *model });
+        Ok(Ok(()))
+    }
+
+    /// `RegisterApiKey`.
+    pub(crate) fn register_api_key(
+        &mut self,
+        signer: &Address,
+        key_hash: &Hash,
+        scope: &KeyScope,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        if self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))?.is_some() {
+            return fail(
+                "key_exists",
+                "this API key is already registered (keys are never reused)",
+            );
+        }
+        let k = ApiKey {
+            account: *signer,
+            scope: scope.clone(),
+            spent: 0,
+            held: 0,
+            revoked: false,
+            created_at: self.height,
+        };
+        self.put(&StateKey::ApiKey(*key_hash), &k);
+        events.push(Event::ApiKeyChanged {
+            account: *signer,
+            key_hash: *key_hash,
+            revoked: false,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `RevokeApiKey`.
+    pub(crate) fn revoke_api_key(&mut self, signer: &Address, key_hash: &Hash, events: &mut Vec<Event>) -> Outcome {
+        let mut k = match self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))? {
+            Some(k) if k.account == *signer => k,
+            _ => return fail("unknown_key", "no such API key of the signer"),
+        };
+        if k.revoked {
+            return fail("already_revoked", "the API key is already revoked");
+        }
+        k.revoked = true;
+        self.put(&StateKey::ApiKey(*key_hash), &k);
+        events.push(Event::ApiKeyChanged {
+            account: *signer,
+            key_hash: *key_hash,
+            revoked: true,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `DepositPrepaid`.
+    pub(crate) fn deposit_prepaid(&mut self, signer: &Address, amount: &Amount, events: &mut Vec<Event>) -> Outcome {
+        if let Err(f) = self.move_tokens(signer, &prepaid_escrow(), *amount)? {
+            return Ok(Err(f));
+        }
+        let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
+        p.balance += amount;
+        self.put(&StateKey::Prepaid(*signer), &p);
+        events.push(Event::Prepaid {
+            account: *signer,
+            amount: *amount,
+            deposit: true,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `WithdrawPrepaid`.
+    pub(crate) fn withdraw_prepaid(&mut self, signer: &Address, amount: &Amount, events: &mut Vec<Event>) -> Outcome {
+        let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
+        if p.available() < *amount {
+            return fail(
+                "insufficient_prepaid",
+                format!("prepaid balance available {} is less than {amount}", p.available()),
+            );
+        }
+        let Some(release_height) = self.height.checked_add(self.params().unbonding_period) else {
+            return fail("overflow", "release height overflows");
+        };
+        p.withdrawing += amount;
+        p.release_height = release_height;
+        self.put(&StateKey::Prepaid(*signer), &p);
+        self.enqueue(DueQueue::Prepaid, release_height, signer)?;
+        events.push(Event::PrepaidWithdrawalStarted {
+            account: *signer,
+            amount: *amount,
+            release_height,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `ServeModel`.
+    pub(crate) fn serve_model(
+        &mut self,
+        signer: &Address,
+        model: &ModelId,
+        serve: &bool,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
+            return fail("unknown_model", format!("no model {model}"));
+        };
+        if m.provider != *signer {
+            return fail(
+                "not_provider",
+                format!(
+                    "only model {model}'s provider {} decides whether to serve it",
+                    m.provider
+                ),
+            );
+        }
+        if m.served == *serve {
+            return fail(
+                "unchanged",
+                format!(
+                    "model {model} is already {}",
+                    if *serve { "served" } else { "not served" }
+                ),
+            );
+        }
+        m.served = *serve;
+        self.put(&StateKey::Model(*model), &m);
+        self.index_served(signer, *model, *serve)?;
+        events.push(Event::ModelServed {
+            model: *model,
+            provider: *signer,
+            serve: *serve,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `DelegateToProvider`.
+    pub(crate) fn delegate_to_provider(
+        &mut self,
+        signer: &Address,
+        provider: &Address,
+        amount: &Amount,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
+            return fail("unknown_provider", format!("{provider} is not a registered provider"));
+        }
+        if provider == signer {
+            return fail("self_delegation", "a provider stakes for itself with Stake");
+        }
+        let key = StateKey::ProviderDelegators(*provider);
+        let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
+        let at = match stakers.binary_search_by(|s| s.0.cmp(signer)) {
+            Ok(i) => i,
+            Err(i) if stakers.len() < MAX_DELEGATORS => {
+                stakers.insert(i, (*signer, 0));
+                i
+            }
+            Err(_) => {
+                // Full: the smallest stake makes room for a larger one (and unbonds), so
+                // dust delegations cannot lock real stakers out.
+                let (smallest, _) = stakers
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, s)| (s.1, s.0))
+                    .expect("a full list is not empty");
+                if stakers[smallest].1 >= *amount {
                     return fail(
-                        "insufficient_stake",
-                        format!("a provider must have {need} staked; {signer} has {staked}"),
-                    );
-                }
-                let p = Provider {
-                    address: *signer,
-                    name: name.clone(),
-                    endpoint: endpoint.clone(),
-                    registered_at: self.height,
-                };
-                self.put(&StateKey::Provider(*signer), &p);
-                events.push(Event::ProviderRegistered { provider: *signer });
-            }
-            Payload::RegisterModel {
-                info,
-                provider,
-                pricing,
-                split,
-            } => {
-                if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
-                    return fail("unknown_provider", format!("{provider} is not a registered provider"));
-                }
-                let name_key = StateKey::ModelName(model_name_hash(&info.name));
-                if self.get::<u64>(&name_key)?.is_some() {
-                    return fail("name_taken", format!("a model named {:?} exists", info.name));
-                }
-                for &(d, v) in &info.datanets {
-                    if self.get::<DatanetVersion>(&StateKey::DatanetVersion(d, v))?.is_none() {
-                        return fail(
-                            "unknown_datanet_version",
-                            format!("datanet {d} has no published version {v}"),
-                        );
-                    }
-                }
-                let id: u64 = self.get(&StateKey::NextModelId)?.unwrap_or(0);
-                self.put(&StateKey::NextModelId, &(id + 1));
-                self.put(&name_key, &id);
-                for &(d, _) in &info.datanets {
-                    self.put(&StateKey::ModelsByDatanet(d, id), &());
-                }
-                let m = Model {
-                    id,
-                    owner: *signer,
-                    info: info.clone(),
-                    provider: *provider,
-                    pricing: *pricing,
-                    split: *split,
-                    status: ModelStatus::Active,
-                    // A provider registering its own model consents by signing; any other
-                    // provider must accept it (ServeModel) before it takes requests.
-                    served: provider == signer,
-                    created_at: self.height,
-                    answers: 0,
-                    fees: 0,
-                };
-                self.put(&StateKey::Model(id), &m);
-                if m.served {
-                    self.index_served(provider, id, true)?;
-                }
-                events.push(Event::ModelRegistered {
-                    model: id,
-                    owner: *signer,
-                    provider: *provider,
-                });
-            }
-            Payload::UpdateModel { model, pricing, status } => {
-                let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
-                    return fail("unknown_model", format!("no model {model}"));
-                };
-                if m.owner != *signer {
-                    return fail("not_owner", format!("only {} may update model {model}", m.owner));
-                }
-                if m.status == ModelStatus::Retired {
-                    return fail("retired", format!("model {model} is retired"));
-                }
-                if let Some(p) = pricing {
-                    m.pricing = *p;
-                }
-                if let Some(s) = status {
-                    m.status = *s;
-                }
-                self.put(&StateKey::Model(*model), &m);
-                events.push(Event::ModelUpdated { model: *model });
-            }
-            Payload::RegisterApiKey { key_hash, scope } => {
-                if self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))?.is_some() {
-                    return fail(
-                        "key_exists",
-                        "this API key is already registered (keys are never reused)",
-                    );
-                }
-                let k = ApiKey {
-                    account: *signer,
-                    scope: scope.clone(),
-                    spent: 0,
-                    held: 0,
-                    revoked: false,
-                    created_at: self.height,
-                };
-                self.put(&StateKey::ApiKey(*key_hash), &k);
-                events.push(Event::ApiKeyChanged {
-                    account: *signer,
-                    key_hash: *key_hash,
-                    revoked: false,
-                });
-            }
-            Payload::RevokeApiKey { key_hash } => {
-                let mut k = match self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))? {
-                    Some(k) if k.account == *signer => k,
-                    _ => return fail("unknown_key", "no such API key of the signer"),
-                };
-                if k.revoked {
-                    return fail("already_revoked", "the API key is already revoked");
-                }
-                k.revoked = true;
-                self.put(&StateKey::ApiKey(*key_hash), &k);
-                events.push(Event::ApiKeyChanged {
-                    account: *signer,
-                    key_hash: *key_hash,
-                    revoked: true,
-                });
-            }
-            Payload::DepositPrepaid { amount } => {
-                if let Err(f) = self.move_tokens(signer, &prepaid_escrow(), *amount)? {
-                    return Ok(Err(f));
-                }
-                let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
-                p.balance += amount;
-                self.put(&StateKey::Prepaid(*signer), &p);
-                events.push(Event::Prepaid {
-                    account: *signer,
-                    amount: *amount,
-                    deposit: true,
-                });
-            }
-            Payload::WithdrawPrepaid { amount } => {
-                let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
-                if p.available() < *amount {
-                    return fail(
-                        "insufficient_prepaid",
-                        format!("prepaid balance available {} is less than {amount}", p.available()),
-                    );
-                }
-                let Some(release_height) = self.height.checked_add(self.params().unbonding_period) else {
-                    return fail("overflow", "release height overflows");
-                };
-                p.withdrawing += amount;
-                p.release_height = release_height;
-                self.put(&StateKey::Prepaid(*signer), &p);
-                self.enqueue(DueQueue::Prepaid, release_height, signer)?;
-                events.push(Event::PrepaidWithdrawalStarted {
-                    account: *signer,
-                    amount: *amount,
-                    release_height,
-                });
-            }
-            Payload::ReserveInference { .. } => return self.reserve(signer, payload, events),
-            Payload::SettleInference {
-                request_id,
-                answer,
-                receipt,
-            } => return self.settle(signer, request_id, answer, receipt, events),
-            Payload::ReleaseHold { request_id } => return self.release_hold_by_provider(signer, request_id, events),
-            Payload::ServeModel { model, serve } => {
-                let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
-                    return fail("unknown_model", format!("no model {model}"));
-                };
-                if m.provider != *signer {
-                    return fail(
-                        "not_provider",
-                        format!(
-                            "only model {model}'s provider {} decides whether to serve it",
-                            m.provider
-                        ),
-                    );
-                }
-                if m.served == *serve {
-                    return fail(
-                        "unchanged",
-                        format!(
-                            "model {model} is already {}",
-                            if *serve { "served" } else { "not served" }
-                        ),
-                    );
-                }
-                m.served = *serve;
-                self.put(&StateKey::Model(*model), &m);
-                self.index_served(signer, *model, *serve)?;
-                events.push(Event::ModelServed {
-                    model: *model,
-                    provider: *signer,
-                    serve: *serve,
-                });
-            }
-            Payload::DelegateToProvider { provider, amount } => {
-                if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
-                    return fail("unknown_provider", format!("{provider} is not a registered provider"));
-                }
-                if provider == signer {
-                    return fail("self_delegation", "a provider stakes for itself with Stake");
-                }
-                let key = StateKey::ProviderDelegators(*provider);
-                let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
-                let at = match stakers.binary_search_by(|s| s.0.cmp(signer)) {
-                    Ok(i) => i,
-                    Err(i) if stakers.len() < MAX_DELEGATORS => {
-                        stakers.insert(i, (*signer, 0));
-                        i
-                    }
-                    Err(_) => {
-                        // Full: the smallest stake makes room for a larger one (and unbonds), so
-                        // dust delegations cannot lock real stakers out.
-                        let (smallest, _) = stakers
-                            .iter()
-                            .enumerate()
-                            .min_by_key(|(_, s)| (s.1, s.0))
-                            .expect("a full list is not empty");
-                        if stakers[smallest].1 >= *amount {
-                            return fail(
                                 "too_many_stakers",
                                 format!(
                                     "a provider has at most {MAX_DELEGATORS} stakers; delegate more than the smallest stake {} to take its place",
                                     stakers[smallest].1
                                 ),
                             );
-                        }
-                        let (evicted, stake) = stakers.remove(smallest);
-                        self.unbond_delegation(&evicted, stake)?;
-                        events.push(Event::Delegation {
-                            delegator: evicted,
-                            provider: *provider,
-                            amount: stake,
-                            delegate: false,
-                        });
-                        let i = stakers.binary_search_by(|s| s.0.cmp(signer)).unwrap_err();
-                        stakers.insert(i, (*signer, 0));
-                        i
-                    }
-                };
-                let Some(total) = stakers[at].1.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
-                    return fail("overflow", "stake would exceed 2^96");
-                };
-                if let Err(f) = self.move_tokens(signer, &provider_delegations(), *amount)? {
-                    return Ok(Err(f));
                 }
-                stakers[at].1 = total;
-                self.put(&key, &stakers);
+                let (evicted, stake) = stakers.remove(smallest);
+                self.unbond_delegation(&evicted, stake)?;
                 events.push(Event::Delegation {
-                    delegator: *signer,
+                    delegator: evicted,
                     provider: *provider,
-                    amount: *amount,
-                    delegate: true,
-                });
-            }
-            Payload::UndelegateFromProvider { provider, amount } => {
-                let key = StateKey::ProviderDelegators(*provider);
-                let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
-                let Ok(at) = stakers.binary_search_by(|s| s.0.cmp(signer)) else {
-                    return fail("no_stake", format!("{signer} has no stake with {provider}"));
-                };
-                if stakers[at].1 < *amount {
-                    return fail(
-                        "insufficient_stake",
-                        format!("staked {} with this provider", stakers[at].1),
-                    );
-                }
-                stakers[at].1 -= amount;
-                if stakers[at].1 == 0 {
-                    stakers.remove(at);
-                }
-                if stakers.is_empty() {
-                    self.delete(&key);
-                } else {
-                    self.put(&key, &stakers);
-                }
-                self.unbond_delegation(signer, *amount)?;
-                events.push(Event::Delegation {
-                    delegator: *signer,
-                    provider: *provider,
-                    amount: *amount,
+                    amount: stake,
                     delegate: false,
                 });
+                let i = stakers.binary_search_by(|s| s.0.cmp(signer)).unwrap_err();
+                stakers.insert(i, (*signer, 0));
+                i
             }
-            Payload::ClaimRewards => {
-                let amount: Amount = self.get(&StateKey::Rewards(*signer))?.unwrap_or(0);
-                if amount == 0 {
-                    return fail("nothing_to_claim", "no rewards have accrued");
-                }
-                self.delete(&StateKey::Rewards(*signer));
-                self.pay_out(&rewards_pool(), signer, amount)?;
-                events.push(Event::RewardsClaimed {
-                    account: *signer,
-                    amount,
-                });
-            }
-            _ => unreachable!("not an inference payload"),
+        };
+        let Some(total) = stakers[at].1.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
+            return fail("overflow", "stake would exceed 2^96");
+        };
+        if let Err(f) = self.move_tokens(signer, &provider_delegations(), *amount)? {
+            return Ok(Err(f));
         }
+        stakers[at].1 = total;
+        self.put(&key, &stakers);
+        events.push(Event::Delegation {
+            delegator: *signer,
+            provider: *provider,
+            amount: *amount,
+            delegate: true,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `UndelegateFromProvider`.
+    pub(crate) fn undelegate_from_provider(
+        &mut self,
+        signer: &Address,
+        provider: &Address,
+        amount: &Amount,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let key = StateKey::ProviderDelegators(*provider);
+        let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
+        let Ok(at) = stakers.binary_search_by(|s| s.0.cmp(signer)) else {
+            return fail("no_stake", format!("{signer} has no stake with {provider}"));
+        };
+        if stakers[at].1 < *amount {
+            return fail(
+                "insufficient_stake",
+                format!("staked {} with this provider", stakers[at].1),
+            );
+        }
+        stakers[at].1 -= amount;
+        if stakers[at].1 == 0 {
+            stakers.remove(at);
+        }
+        if stakers.is_empty() {
+            self.delete(&key);
+        } else {
+            self.put(&key, &stakers);
+        }
+        self.unbond_delegation(signer, *amount)?;
+        events.push(Event::Delegation {
+            delegator: *signer,
+            provider: *provider,
+            amount: *amount,
+            delegate: false,
+        });
+        Ok(Ok(()))
+    }
+
+    /// `ClaimRewards`.
+    pub(crate) fn claim_rewards(&mut self, signer: &Address, events: &mut Vec<Event>) -> Outcome {
+        let amount: Amount = self.get(&StateKey::Rewards(*signer))?.unwrap_or(0);
+        if amount == 0 {
+            return fail("nothing_to_claim", "no rewards have accrued");
+        }
+        self.delete(&StateKey::Rewards(*signer));
+        self.pay_out(&rewards_pool(), signer, amount)?;
+        events.push(Event::RewardsClaimed {
+            account: *signer,
+            amount,
+        });
         Ok(Ok(()))
     }
 }

@@ -17,9 +17,10 @@
 //!   the settlement checks neither revocation nor balance. A settlement without a live hold is
 //!   *rejected* (never included), so an unpaid answer is never published in a block.
 
-use super::{answer_receipt, model_corpus, prepaid_escrow, provider_split, rewards_pool, ApiKey, Model, Prepaid};
+use super::{answer_receipt, model_corpus, provider_split, ApiKey, Model, Prepaid};
+use crate::accounts::{prepaid_escrow, rewards_pool, treasury};
+use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::{StorageError, TxRejection};
-use crate::executor::{fail, treasury, BlockExecutor, DueQueue, Outcome};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use crate::{Contribution, Datanet, DatanetVersion, Provider};
@@ -27,8 +28,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use sinew_attribution::{Tokenizer, Union};
 use sinew_types::amount::{self, Amount};
-use sinew_types::inference::{split_exact, ModelId, Pricing};
-use sinew_types::{Address, Event, Hash, Height, Payload};
+use sinew_types::inference::{split_exact, ModelId, Pricing, Voucher};
+use sinew_types::{Address, Event, Hash, Height};
 
 /// Funds held for one request between its reservation and its settlement.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -82,7 +83,7 @@ pub(crate) fn settlement_admissible(
     signer: &Address,
     request_id: &Hash,
 ) -> Result<(), TxRejection> {
-    let hold: Option<Hold> = crate::executor::read(reader, &StateKey::Hold(*request_id))?;
+    let hold: Option<Hold> = crate::reader::read(reader, &StateKey::Hold(*request_id))?;
     match hold {
         Some(h) if h.provider == *signer => Ok(()),
         Some(_) => Err(TxRejection::NoReservation(format!(
@@ -94,10 +95,23 @@ pub(crate) fn settlement_admissible(
     }
 }
 
-impl<R: StateReader> BlockExecutor<'_, R> {
+/// A `ReserveInference` payload's fields, borrowed.
+#[derive(Clone, Copy)]
+pub(crate) struct Reservation<'a> {
+    pub(crate) api_key: &'a Hash,
+    pub(crate) request_id: &'a Hash,
+    pub(crate) model: &'a ModelId,
+    pub(crate) prompt_hash: &'a Hash,
+    pub(crate) input_tokens: &'a u64,
+    pub(crate) max_output_tokens: &'a u64,
+    pub(crate) max_fee: &'a Amount,
+    pub(crate) voucher: &'a Option<Voucher>,
+}
+
+impl<R: StateReader> Ctx<'_, R> {
     /// `ReserveInference`: checks the payer's consent and holds the most the request can cost.
-    pub(super) fn reserve(&mut self, signer: &Address, payload: &Payload, events: &mut Vec<Event>) -> Outcome {
-        let Payload::ReserveInference {
+    pub(crate) fn reserve(&mut self, signer: &Address, r: &Reservation<'_>, events: &mut Vec<Event>) -> Outcome {
+        let Reservation {
             api_key,
             request_id,
             model,
@@ -106,10 +120,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
             max_output_tokens,
             max_fee,
             voucher,
-        } = payload
-        else {
-            unreachable!("reserve takes a reservation")
-        };
+        } = *r;
         let m = match self.get::<Model>(&StateKey::Model(*model))? {
             Some(m) => m,
             None => return fail("unknown_model", format!("no model {model}")),
@@ -270,7 +281,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
     }
 
     /// `ReleaseHold`: the provider gives a request up.
-    pub(super) fn release_hold_by_provider(
+    pub(crate) fn release_hold_by_provider(
         &mut self,
         signer: &Address,
         request_id: &Hash,
@@ -317,7 +328,7 @@ impl<R: StateReader> BlockExecutor<'_, R> {
     /// `SettleInference`: recounts the answer, recomputes its attribution, charges the fee from
     /// the hold and splits it. Admissibility (a live hold of the signer) was checked before the
     /// fee was charged.
-    pub(super) fn settle(
+    pub(crate) fn settle(
         &mut self,
         signer: &Address,
         request_id: &Hash,

@@ -3,8 +3,8 @@
 //! block (every block also validated by a replica; supply checked after each).
 #![allow(dead_code)]
 
-use sinew_state::executor::read;
 use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
+use sinew_state::read;
 use sinew_state::{Account, Chain, Contribution, MemState, StateKey, TxRejection};
 use sinew_types::datanet::{BlobId, CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::{Address, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
@@ -98,7 +98,7 @@ impl Net {
                     .collect();
                 let allowed = [
                     StateKey::Account(self.keys[who].address()).encode(),
-                    StateKey::Account(sinew_state::executor::treasury()).encode(),
+                    StateKey::Account(sinew_state::accounts::treasury()).encode(),
                 ];
                 assert!(
                     changed.iter().all(|k| allowed.contains(k)),

@@ -1,0 +1,100 @@
+//! Where the state machine reads what is not in state: a blob's records, a task spec's bytes, the
+//! index of a published datanet version. A pure function of content (every node gets the same
+//! answer); the node implements it over its blob store, tests over memory.
+
+use crate::ctx::{fail, Outcome, UNAVAILABLE};
+use crate::error::StorageError;
+use sinew_datanet::Ingested;
+use sinew_types::datanet::{BlobId, Format};
+use sinew_types::Hash;
+use std::sync::Arc;
+
+/// Where the state machine gets a blob's records: a pure function of the blob's bytes and the
+/// format, so every node gets the same answer.
+///
+/// The contract on errors: [`BlobSourceError::Ingest`] is a fact about the blob that every node
+/// shares (the transaction fails, with a message of ours); [`BlobSourceError::NotFound`] and
+/// [`BlobSourceError::Unavailable`] are this node's state (it lacks the blob, or cannot read it
+/// right now: a full disk, too many open files): the transaction is left out of the block and
+/// tried again later, never failed;
+/// [`BlobSourceError::Storage`] is damage (a blob that no longer matches its id): execution
+/// stops, loudly.
+pub trait BlobSource {
+    /// The blob's size and its records cut by `format`, fingerprinted.
+    fn records(&self, blob: &BlobId, format: &Format) -> Result<Arc<Ingested>, BlobSourceError>;
+
+    /// A blob's bytes (task specs the ledger recomputes).
+    fn blob(&self, id: &BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> {
+        Err(BlobSourceError::NotFound(*id))
+    }
+
+    /// The suffix-array index of a published datanet version (a pure function of its
+    /// contributions' records, so every node builds the same bytes) and its id. `contributions`
+    /// lists the version's approved contributions in order (number, blob, format); it is called
+    /// only when the index is not at hand yet.
+    fn version_index(
+        &self,
+        key: IndexKey,
+        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
+    ) -> Result<(Arc<sinew_attribution::Index>, Hash), BlobSourceError> {
+        let _ = contributions;
+        Err(BlobSourceError::Storage(format!(
+            "no index of datanet {} version {} on this node",
+            key.datanet, key.version
+        )))
+    }
+}
+
+/// Which index: a datanet version and a tokenizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndexKey {
+    /// The datanet.
+    pub datanet: u64,
+    /// The published version.
+    pub version: u64,
+    /// The tokenizer.
+    pub tokenizer: sinew_attribution::Tokenizer,
+}
+
+/// Why a blob's records are not available.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobSourceError {
+    /// The node has no such blob (upload it first).
+    #[error("blob {0} has not been uploaded")]
+    NotFound(BlobId),
+    /// The blob does not parse in that format (a message of ours, the same on every node).
+    #[error("{0}")]
+    Ingest(String),
+    /// This node cannot read it right now (full disk, too many open files): try again later.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// The blob store is damaged.
+    #[error("blob store: {0}")]
+    Storage(String),
+}
+
+impl BlobSourceError {
+    /// The outcome of a transaction that needed the blob: a failure with a stable message, the
+    /// reserved `unavailable` failure (the executor leaves the transaction out), or a storage
+    /// error that stops execution.
+    pub(crate) fn outcome(self, code: &'static str) -> Outcome {
+        match self {
+            BlobSourceError::Storage(e) => Err(StorageError(e)),
+            BlobSourceError::Unavailable(e) => fail(UNAVAILABLE, e),
+            // A blob this node lacks is not a fact about the transaction (another node, or this
+            // one later, has it): the transaction waits. Admission refuses a transaction naming
+            // a blob the node never had.
+            e @ BlobSourceError::NotFound(_) => fail(UNAVAILABLE, e.to_string()),
+            e @ BlobSourceError::Ingest(_) => fail(code, e.to_string()),
+        }
+    }
+}
+
+/// A blob source with no blobs (state-machine tests, replay without blobs).
+pub struct NoBlobs;
+
+impl BlobSource for NoBlobs {
+    fn records(&self, blob: &BlobId, _: &Format) -> Result<Arc<Ingested>, BlobSourceError> {
+        Err(BlobSourceError::NotFound(*blob))
+    }
+}
