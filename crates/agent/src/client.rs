@@ -2,6 +2,7 @@
 
 use sinew_sdk::{Client, SdkError, SubmitOutcome};
 use sinew_state::Task;
+use sinew_types::payload::RegisterAgent;
 use sinew_types::task::TaskId;
 use sinew_types::{Address, Amount, Hash, Keypair, Payload, TxStatus};
 
@@ -93,12 +94,13 @@ impl Agent {
 
     /// Registers the agent (a no-op if it already is one).
     pub fn register(&self, name: &str, capabilities: &[&str], endpoint: &str, stake: Amount) -> Result<(), AgentError> {
-        let payload = Payload::RegisterAgent {
+        let payload: Payload = RegisterAgent {
             name: name.into(),
             capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
             endpoint: endpoint.into(),
             stake,
-        };
+        }
+        .into();
         match self.send(payload) {
             Err(e) if e.code() == Some("already_registered") => Ok(()),
             other => other.map(|_| ()),

@@ -6,6 +6,7 @@
 use crate::client::{Agent, AgentError};
 use crate::runner::Worker;
 use sinew_state::Task;
+use sinew_types::payload::{Challenge, InferenceTx, SettleInference};
 use sinew_types::task::{TaskStatus, KIND_ATTRIBUTION, KIND_INFERENCE};
 use sinew_types::{Hash, Payload};
 use std::collections::BTreeSet;
@@ -129,11 +130,11 @@ impl Auditor {
             let txs: Vec<sinew_types::SignedTransaction> = serde_json::from_value(b["txs"].clone()).map_err(decode)?;
             let receipts: Vec<sinew_types::Receipt> = serde_json::from_value(r["receipts"].clone()).map_err(decode)?;
             for (t, receipt) in txs.iter().zip(&receipts) {
-                let Payload::SettleInference {
+                let Payload::Inference(InferenceTx::SettleInference(SettleInference {
                     answer,
                     receipt: claimed,
                     ..
-                } = &t.tx.payload
+                })) = &t.tx.payload
                 else {
                     continue;
                 };
@@ -175,10 +176,13 @@ impl Auditor {
                 continue;
             };
             if expected != result && t.status == TaskStatus::Submitted {
-                if let Ok(r) = agent.send(Payload::Challenge {
-                    task: t.id,
-                    bond: t.bond.max(1),
-                }) {
+                if let Ok(r) = agent.send(
+                    Challenge {
+                        task: t.id,
+                        bond: t.bond.max(1),
+                    }
+                    .into(),
+                ) {
                     let won = r.events.iter().any(
                         |e| matches!(e, sinew_types::Event::TaskUpdated { action, .. } if action == "challenge_won"),
                     );

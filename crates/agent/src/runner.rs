@@ -2,8 +2,9 @@
 
 use crate::client::{Agent, AgentError};
 use sinew_state::Task;
+use sinew_types::payload::{ClaimTask, FinalizeTask, SubmitResult};
 use sinew_types::task::TaskStatus;
-use sinew_types::{Hash, Payload};
+use sinew_types::Hash;
 use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -129,7 +130,7 @@ pub(crate) fn step<W: Worker>(
         match t.status {
             TaskStatus::Claimed if height <= t.deadline => execute(agent, worker, &t, stats)?,
             TaskStatus::Submitted
-                if height > t.review_deadline && agent.send(Payload::FinalizeTask { task: t.id }).is_ok() =>
+                if height > t.review_deadline && agent.send(FinalizeTask { task: t.id }.into()).is_ok() =>
             {
                 stats.finalized += 1
             }
@@ -145,7 +146,7 @@ pub(crate) fn step<W: Worker>(
                 stats.declined += 1;
                 continue;
             }
-            match agent.send(Payload::ClaimTask { task: t.id }) {
+            match agent.send(ClaimTask { task: t.id }.into()) {
                 Ok(_) => {
                     stats.claimed += 1;
                     execute(agent, worker, &agent.task(&t.id)?, stats)?;
@@ -167,7 +168,7 @@ fn execute<W: Worker>(agent: &Agent, worker: &mut W, t: &Task, stats: &mut Stats
         Ok(r) => r,
         Err(_) => return Ok(()), // leave it: the claim window lets another agent take over
     };
-    match agent.send(Payload::SubmitResult { task: t.id, result }) {
+    match agent.send(SubmitResult { task: t.id, result }.into()) {
         Ok(_) => stats.submitted += 1,
         Err(e @ AgentError::Node(_)) => return Err(e),
         Err(_) => {}

@@ -3,8 +3,9 @@
 
 use sinew_agent::{run, Agent, Worker};
 use sinew_state::{Genesis, GenesisAccount, Task};
+use sinew_types::payload::{ClaimTask, PostTask, Transfer};
 use sinew_types::task::{task_id, TaskStatus, Verification};
-use sinew_types::{Hash, Keypair, Params, Payload};
+use sinew_types::{Hash, Keypair, Params};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,7 +62,7 @@ fn many_agents_settle_every_task_exactly_once() {
     let deadline = poster.height().unwrap() + 100_000;
     for i in 0..TASKS {
         let spec = poster.upload(format!("task {i}").as_bytes()).unwrap();
-        let post = Payload::PostTask {
+        let post = PostTask {
             kind: KIND.into(),
             spec,
             reward: 1_000,
@@ -71,14 +72,14 @@ fn many_agents_settle_every_task_exactly_once() {
             verification: Verification::Poster { window: 1 },
             parent: None,
         };
-        poster.send(post.clone()).unwrap();
+        poster.send(post.clone().into()).unwrap();
         if i == 0 {
-            poster.send(post).unwrap();
+            poster.send(post.into()).unwrap();
         }
         ids.push(task_id(KIND, &spec));
     }
     // Agent 0 claimed task 1 and "crashed" before working it: its loop must resume that claim.
-    agents[0].send(Payload::ClaimTask { task: ids[1] }).unwrap();
+    agents[0].send(ClaimTask { task: ids[1] }.into()).unwrap();
     // Agents race for the tasks; a ticker keeps blocks coming so review windows pass.
     let worked = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -95,7 +96,7 @@ fn many_agents_settle_every_task_exactly_once() {
         let to = keys[0].address();
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let _ = tick.send(Payload::Transfer { to, amount: 1 });
+                let _ = tick.send(Transfer { to, amount: 1 }.into());
                 std::thread::sleep(Duration::from_millis(20));
             }
         })

@@ -3,9 +3,10 @@
 use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use sinew_sdk::{format_amount, Client, ProvenValue, SubmitOutcome, SubmitResult};
+use sinew_sdk::{format_amount, Client, ProvenValue, SubmitOutcome, SubmitReply};
 use sinew_state::{verify_proof, Account, StateKey, StateProof};
-use sinew_types::{Hash, Payload};
+use sinew_types::payload::{Stake, Transfer, Unstake};
+use sinew_types::Hash;
 use std::path::Path;
 
 /// Arguments of `sinew transfer`.
@@ -65,7 +66,7 @@ pub struct VerifyProofArgs {
     root: Option<Hash>,
 }
 
-pub(crate) fn report(r: &SubmitResult) -> Result<()> {
+pub(crate) fn report(r: &SubmitReply) -> Result<()> {
     match &r.outcome {
         SubmitOutcome::Refused { error } => {
             bail!("transaction {} refused ({}): {}", r.tx_id, error.code, error.message)
@@ -91,7 +92,7 @@ pub fn transfer(a: TransferArgs, url: &str, dir: &Path) -> Result<()> {
     let key = keys::load(dir, &a.from)?;
     let to = keys::resolve_address(dir, &a.to)?;
     let c = Client::new(url);
-    let tx = c.build(&key, Payload::Transfer { to, amount: a.amount }, a.nonce)?;
+    let tx = c.build(&key, Transfer { to, amount: a.amount }.into(), a.nonce)?;
     report(&c.submit(&tx, !a.no_wait)?)
 }
 
@@ -100,9 +101,9 @@ pub fn stake(a: StakeArgs, url: &str, dir: &Path, bond: bool) -> Result<()> {
     let key = keys::load(dir, &a.from)?;
     let c = Client::new(url);
     let payload = if bond {
-        Payload::Stake { amount: a.amount }
+        Stake { amount: a.amount }.into()
     } else {
-        Payload::Unstake { amount: a.amount }
+        Unstake { amount: a.amount }.into()
     };
     let tx = c.build(&key, payload, None)?;
     report(&c.submit(&tx, !a.no_wait)?)

@@ -4,8 +4,9 @@ use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use sinew_sdk::{Client, SubmitOutcome, SubmitResult};
+use sinew_sdk::{Client, SubmitOutcome, SubmitReply};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::payload::{Contribute, CreateDatanet, PublishVersion, Review};
 use sinew_types::{Keypair, Payload, TxStatus};
 use std::path::{Path, PathBuf};
 
@@ -152,7 +153,7 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
                 other => bail!("--policy {other:?}: expected open, owner or staked"),
             };
             let key = keys::load(dir, &a.from)?;
-            let payload = Payload::CreateDatanet {
+            let payload: Payload = CreateDatanet {
                 info: DatanetInfo {
                     name: a.name,
                     description: a.description,
@@ -166,7 +167,8 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
                     publish_fee_per_byte: a.publish_fee_per_byte,
                     refuse_near_duplicates: a.refuse_near_duplicates,
                 },
-            };
+            }
+            .into();
             let r = submit(&c, &key, payload)?;
             for e in &r.receipt().context("no receipt")?.events {
                 if let sinew_types::Event::DatanetCreated { datanet, .. } = e {
@@ -180,18 +182,19 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
                 bail!("say --approve or --reject");
             }
             let key = keys::load(dir, &a.from)?;
-            let payload = Payload::Review {
+            let payload: Payload = Review {
                 datanet: a.datanet,
                 contribution: a.contribution,
                 approve: a.approve,
                 reason: a.reason,
-            };
+            }
+            .into();
             submit(&c, &key, payload)?;
             println!("reviewed contribution {} of datanet {}", a.contribution, a.datanet);
         }
         DatanetCmd::Publish { from, datanet } => {
             let key = keys::load(dir, &from)?;
-            let r = submit(&c, &key, Payload::PublishVersion { datanet })?;
+            let r = submit(&c, &key, PublishVersion { datanet }.into())?;
             for e in &r.receipt().context("no receipt")?.events {
                 if let sinew_types::Event::VersionPublished { version, root, .. } = e {
                     println!("published version {version} of datanet {datanet}: root {root}");
@@ -246,7 +249,7 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn submit(c: &Client, key: &Keypair, payload: Payload) -> Result<SubmitResult> {
+fn submit(c: &Client, key: &Keypair, payload: Payload) -> Result<SubmitReply> {
     let tx = c.build(key, payload, None)?;
     let r = c.submit(&tx, true)?;
     match &r.outcome {
@@ -364,7 +367,7 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             .chars()
             .take(200)
             .collect();
-        let payload = Payload::Contribute {
+        let payload: Payload = Contribute {
             datanet: a.datanet,
             blob,
             size,
@@ -372,7 +375,8 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             record_count: ingested.records.len() as u32,
             records_root: sinew_datanet::records_root(&ingested.records),
             metadata: format!("{name}{note}"),
-        };
+        }
+        .into();
         let r = submit(c, &key, payload).with_context(|| format!("contributing {}", path.display()))?;
         for e in &r.receipt().context("no receipt")?.events {
             if let sinew_types::Event::Contributed {

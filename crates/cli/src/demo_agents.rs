@@ -9,8 +9,9 @@ use sinew_agent::{run, Agent};
 use sinew_sdk::{format_amount, Client};
 use sinew_state::inference::api_key_hash;
 use sinew_types::inference::KeyScope;
+use sinew_types::payload::{DepositPrepaid, FinalizeTask, PostTask, RegisterApiKey, Transfer};
 use sinew_types::task::{task_id, Verification, KIND_ATTRIBUTION, KIND_INFERENCE};
-use sinew_types::{Hash, Keypair, Payload};
+use sinew_types::{Hash, Keypair};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ fn tick_until(c: &Client, key: &Keypair, what: &str, mut done: impl FnMut() -> R
         if started.elapsed() > Duration::from_secs(60) {
             bail!("timed out waiting for {what}");
         }
-        committed(c, key, Payload::Transfer { to, amount: 1 })?;
+        committed(c, key, Transfer { to, amount: 1 }.into())?;
         std::thread::sleep(Duration::from_millis(40));
     }
     Ok(())
@@ -47,7 +48,7 @@ fn post_task(
     committed(
         c,
         poster,
-        Payload::PostTask {
+        PostTask {
             kind: kind.into(),
             spec,
             reward,
@@ -56,7 +57,8 @@ fn post_task(
             bond: TOKEN,
             verification,
             parent: None,
-        },
+        }
+        .into(),
     )?;
     Ok(task_id(kind, &spec))
 }
@@ -79,10 +81,11 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         committed(
             c,
             poster,
-            Payload::Transfer {
+            Transfer {
                 to: k.address(),
                 amount: 100 * TOKEN,
-            },
+            }
+            .into(),
         )?;
     }
     let agents: Vec<Agent> = ks.iter().map(|k| Agent::new(url, k.clone())).collect();
@@ -132,12 +135,13 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
     committed(
         c,
         &ks[0],
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash(&api_key),
             scope: KeyScope::provider(keys.last().context("no dev keys")?.address(), TOKEN),
-        },
+        }
+        .into(),
     )?;
-    committed(c, &ks[0], Payload::DepositPrepaid { amount: 10 * TOKEN })?;
+    committed(c, &ks[0], DepositPrepaid { amount: 10 * TOKEN }.into())?;
     honest.register("honest worker", &[KIND_INFERENCE, KIND_ATTRIBUTION], "", 10 * TOKEN)?;
     {
         let (a, s) = (honest.clone(), stop.clone());
@@ -166,7 +170,7 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         let v: serde_json::Value = c.get(&format!("/v1/tasks/{attribution}"))?;
         let due = v["task"]["review_deadline"].as_u64().unwrap_or(u64::MAX);
         if v["task"]["status"] == "submitted" && c.health()?["height"].as_u64().unwrap_or(0) > due {
-            let _ = committed(c, poster, Payload::FinalizeTask { task: attribution });
+            let _ = committed(c, poster, FinalizeTask { task: attribution }.into());
         }
         Ok(status(c, &attribution)? == "completed" && status(c, &inference)? == "completed")
     })?;

@@ -7,6 +7,9 @@ use anyhow::{Context, Result};
 use sinew_sdk::{format_amount, Client};
 use sinew_state::inference::api_key_hash;
 use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
+use sinew_types::payload::{
+    DepositPrepaid, InferenceTx, RegisterApiKey, RegisterModel, RegisterProvider, ServeModel, Stake, Transfer,
+};
 use sinew_types::{Address, Keypair, Payload};
 
 fn rewards(c: &Client, a: &Address) -> Result<u128> {
@@ -25,14 +28,15 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
     let owner = &keys[0];
     let provider = keys.last().context("no dev keys")?;
     let contributors: Vec<&Keypair> = keys[1..keys.len().min(3)].iter().collect();
-    committed(c, provider, Payload::Stake { amount: 100 * TOKEN })?;
+    committed(c, provider, Stake { amount: 100 * TOKEN }.into())?;
     committed(
         c,
         provider,
-        Payload::RegisterProvider {
+        RegisterProvider {
             name: "devnet gateway".into(),
             endpoint: "builtin".into(),
-        },
+        }
+        .into(),
     )?;
     println!(
         "dev{} staked 100 tokens and registered as a provider serving the built-in infini-gram model",
@@ -42,7 +46,7 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
     committed(
         c,
         owner,
-        Payload::RegisterModel {
+        RegisterModel {
             info: ModelInfo {
                 name: name.clone(),
                 base_model: "infini-gram".into(),
@@ -61,7 +65,8 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
                 provider_bps: 3_000,
                 contributors_bps: 5_000,
             },
-        },
+        }
+        .into(),
     )?;
     println!(
         "dev0 registered model {name:?} built from datanet {datanet} version 1: 0.01 token per 1,000 prompt \
@@ -75,7 +80,7 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
             .and_then(|m| m["id"].as_u64())
             .context("the model just registered is not listed")?
     };
-    committed(c, provider, Payload::ServeModel { model, serve: true })?;
+    committed(c, provider, ServeModel { model, serve: true }.into())?;
     println!(
         "dev{} accepted to serve model {model} (a model takes requests only once its provider agrees)",
         keys.len() - 1
@@ -85,16 +90,17 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
     committed(
         c,
         owner,
-        Payload::Transfer {
+        Transfer {
             to: user.address(),
             amount: 10 * TOKEN,
-        },
+        }
+        .into(),
     )?;
     let api_key = format!("sk-sinew-devnet-{}", &user.address().to_string()[..16]);
     committed(
         c,
         &user,
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash(&api_key),
             scope: KeyScope {
                 providers: vec![provider.address()],
@@ -103,9 +109,10 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
                 spend_limit: TOKEN,
                 voucher_key: None,
             },
-        },
+        }
+        .into(),
     )?;
-    committed(c, &user, Payload::DepositPrepaid { amount: 5 * TOKEN })?;
+    committed(c, &user, DepositPrepaid { amount: 5 * TOKEN }.into())?;
     println!(
         "a user registered API key {api_key} (only dev{} may charge it, only for model {model}, at most 0.1 token \
          per request and 1 token in all) and prepaid 5 tokens",
@@ -192,7 +199,7 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
         format_amount(v["prepaid"]["balance"].as_str().unwrap_or("0").parse().unwrap_or(0))
     );
     if rewards(c, &contributors[0].address())? > 0 {
-        committed(c, contributors[0], Payload::ClaimRewards)?;
+        committed(c, contributors[0], Payload::Inference(InferenceTx::ClaimRewards))?;
         println!("   dev1 claimed its rewards into its balance");
     }
     println!("\ntry it with any OpenAI client:");

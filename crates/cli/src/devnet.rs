@@ -10,6 +10,7 @@ use sinew_sdk::{format_amount, sign_with_fee, Client};
 use sinew_state::accounts::treasury;
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::payload::{Contribute, CreateDatanet, PublishVersion, Review, Stake, Transfer, Unstake};
 use sinew_types::{Event, Keypair, Params, Payload, TxStatus};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -140,10 +141,11 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     let before = c.account(&k1.address(), None)?.account.balance;
     let first = c.build(
         k0,
-        Payload::Transfer {
+        Transfer {
             to: k1.address(),
             amount: 250 * TOKEN,
-        },
+        }
+        .into(),
         None,
     )?;
     let r = c.submit(&first, true)?;
@@ -172,10 +174,11 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
                 k,
                 &chain_id,
                 nonce + n,
-                Payload::Transfer {
+                Transfer {
                     to,
                     amount: TOKEN / 1000,
-                },
+                }
+                .into(),
                 &params,
             ));
         }
@@ -196,8 +199,8 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
 
     step("3. staking: bond 1,000 tokens, start unbonding 400");
     for (payload, what) in [
-        (Payload::Stake { amount: 1000 * TOKEN }, "stake"),
-        (Payload::Unstake { amount: 400 * TOKEN }, "unstake"),
+        (Stake { amount: 1000 * TOKEN }.into(), "stake"),
+        (Unstake { amount: 400 * TOKEN }.into(), "unstake"),
     ] {
         let r = c.submit(&c.build(k1, payload, None)?, true)?;
         println!("{what}: {:?}", r.receipt().context("no receipt")?.status);
@@ -220,16 +223,18 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     );
     let mut forged = c.build(
         k0,
-        Payload::Transfer {
+        Transfer {
             to: k1.address(),
             amount: 1,
-        },
+        }
+        .into(),
         None,
     )?;
-    forged.tx.payload = Payload::Transfer {
+    forged.tx.payload = Transfer {
         to: k1.address(),
         amount: 1_000 * TOKEN,
-    };
+    }
+    .into();
     let r = c.submit(&forged, true)?;
     println!(
         "a transaction altered after signing: {}",
@@ -237,10 +242,11 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
     );
     let broke = c.build(
         k0,
-        Payload::Transfer {
+        Transfer {
             to: k1.address(),
             amount: u128::MAX,
-        },
+        }
+        .into(),
         None,
     )?;
     let r = c.submit(&broke, true)?;
@@ -322,7 +328,7 @@ pub(crate) fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &
     };
     let ingested = sinew_datanet::ingest_blob(text.as_bytes(), &format, name)?;
     let (blob, size) = c.upload_blob(text.as_bytes(), Some(text.len() as u64))?;
-    let payload = Payload::Contribute {
+    let payload: Payload = Contribute {
         datanet,
         blob,
         size,
@@ -330,7 +336,8 @@ pub(crate) fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &
         record_count: ingested.records.len() as u32,
         records_root: sinew_datanet::records_root(&ingested.records),
         metadata: name.into(),
-    };
+    }
+    .into();
     let receipt = committed(c, key, payload)?;
     for e in receipt.events {
         if let Event::Contributed {
@@ -357,7 +364,7 @@ fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<u64> {
     let receipt = committed(
         c,
         owner,
-        Payload::CreateDatanet {
+        CreateDatanet {
             info: DatanetInfo {
                 name: "rivers-and-lakes".into(),
                 description: "Plain-language notes on rivers and lakes (sample corpus)".into(),
@@ -371,7 +378,8 @@ fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<u64> {
                 publish_fee_per_byte: TOKEN / 1_000_000,
                 refuse_near_duplicates: false,
             },
-        },
+        }
+        .into(),
     )?;
     let id = receipt
         .events
@@ -404,16 +412,17 @@ fn datanet_demo(c: &Client, keys: &[Keypair]) -> Result<u64> {
         committed(
             c,
             owner,
-            Payload::Review {
+            Review {
                 datanet: id,
                 contribution: seq,
                 approve,
                 reason: reason.into(),
-            },
+            }
+            .into(),
         )?;
     }
     println!("dev0 approved 3 contributions (bonds returned) and rejected the copy (half its bond slashed)");
-    committed(c, owner, Payload::PublishVersion { datanet: id })?;
+    committed(c, owner, PublishVersion { datanet: id }.into())?;
     let d: serde_json::Value = c.get(&format!("/v1/datanets/{id}"))?;
     let v = &d["versions"][0];
     println!(

@@ -9,6 +9,10 @@ use rand::RngCore;
 use sinew_sdk::{format_amount, Client};
 use sinew_state::inference::api_key_hash;
 use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split};
+use sinew_types::payload::{
+    DelegateToProvider, DepositPrepaid, InferenceTx, RegisterApiKey, RegisterModel, RegisterProvider, RevokeApiKey,
+    ServeModel, UndelegateFromProvider, UpdateModel, WithdrawPrepaid,
+};
 use sinew_types::Payload;
 use std::path::Path;
 
@@ -254,17 +258,17 @@ fn parse_status(s: &str) -> Result<ModelStatus> {
 pub fn provider(cmd: ProviderCmd, url: &str, dir: &Path) -> Result<()> {
     match cmd {
         ProviderCmd::Register { from, name, endpoint } => {
-            send(url, dir, &from, Payload::RegisterProvider { name, endpoint })
+            send(url, dir, &from, RegisterProvider { name, endpoint }.into())
         }
         ProviderCmd::Delegate { from, provider, amount } => {
             let provider = keys::resolve_address(dir, &provider)?;
-            send(url, dir, &from, Payload::DelegateToProvider { provider, amount })
+            send(url, dir, &from, DelegateToProvider { provider, amount }.into())
         }
         ProviderCmd::Undelegate { from, provider, amount } => {
             let provider = keys::resolve_address(dir, &provider)?;
-            send(url, dir, &from, Payload::UndelegateFromProvider { provider, amount })
+            send(url, dir, &from, UndelegateFromProvider { provider, amount }.into())
         }
-        ProviderCmd::Serve { from, model, stop } => send(url, dir, &from, Payload::ServeModel { model, serve: !stop }),
+        ProviderCmd::Serve { from, model, stop } => send(url, dir, &from, ServeModel { model, serve: !stop }.into()),
         ProviderCmd::List => {
             let v: serde_json::Value = Client::new(url).get("/v1/registry/providers")?;
             println!("{}", serde_json::to_string_pretty(&v["providers"])?);
@@ -285,7 +289,7 @@ pub fn model(cmd: ModelCmd, url: &str, dir: &Path) -> Result<()> {
                     Ok((n.parse()?, v.parse()?))
                 })
                 .collect::<Result<Vec<(u64, u64)>>>()?;
-            let payload = Payload::RegisterModel {
+            let payload: Payload = RegisterModel {
                 info: ModelInfo {
                     name: a.name,
                     base_model: a.base_model,
@@ -300,7 +304,8 @@ pub fn model(cmd: ModelCmd, url: &str, dir: &Path) -> Result<()> {
                     output_per_1k: a.output_price,
                 },
                 split: parse_split(&a.split)?,
-            };
+            }
+            .into();
             send(url, dir, &a.from, payload)?;
             println!("the model takes requests once its provider accepts it: sinew provider serve --from <provider key> --model <id>");
             Ok(())
@@ -324,7 +329,7 @@ pub fn model(cmd: ModelCmd, url: &str, dir: &Path) -> Result<()> {
                 }
             };
             let status = status.as_deref().map(parse_status).transpose()?;
-            send(url, dir, &from, Payload::UpdateModel { model, pricing, status })
+            send(url, dir, &from, UpdateModel { model, pricing, status }.into())
         }
         ModelCmd::List { datanet } => {
             let path = match datanet {
@@ -381,10 +386,11 @@ pub fn apikey(cmd: ApiKeyCmd, url: &str, dir: &Path) -> Result<()> {
                 url,
                 dir,
                 &from,
-                Payload::RegisterApiKey {
+                RegisterApiKey {
                     key_hash: api_key_hash(&key),
                     scope,
-                },
+                }
+                .into(),
             )?;
             println!("API key (shown once; the ledger keeps only its hash): {key}");
             Ok(())
@@ -393,9 +399,10 @@ pub fn apikey(cmd: ApiKeyCmd, url: &str, dir: &Path) -> Result<()> {
             url,
             dir,
             &from,
-            Payload::RevokeApiKey {
+            RevokeApiKey {
                 key_hash: api_key_hash(&key),
-            },
+            }
+            .into(),
         ),
     }
 }
@@ -412,8 +419,8 @@ fn amount(v: &serde_json::Value) -> String {
 /// `sinew prepaid ...`.
 pub fn prepaid(cmd: PrepaidCmd, url: &str, dir: &Path) -> Result<()> {
     match cmd {
-        PrepaidCmd::Deposit { from, amount } => send(url, dir, &from, Payload::DepositPrepaid { amount }),
-        PrepaidCmd::Withdraw { from, amount } => send(url, dir, &from, Payload::WithdrawPrepaid { amount }),
+        PrepaidCmd::Deposit { from, amount } => send(url, dir, &from, DepositPrepaid { amount }.into()),
+        PrepaidCmd::Withdraw { from, amount } => send(url, dir, &from, WithdrawPrepaid { amount }.into()),
         PrepaidCmd::Show { who } => {
             let v = inference_account(url, dir, &who)?;
             println!(
@@ -436,6 +443,6 @@ pub fn rewards(cmd: RewardsCmd, url: &str, dir: &Path) -> Result<()> {
             println!("claimable rewards: {}", amount(&v["rewards"]));
             Ok(())
         }
-        RewardsCmd::Claim { from } => send(url, dir, &from, Payload::ClaimRewards),
+        RewardsCmd::Claim { from } => send(url, dir, &from, Payload::Inference(InferenceTx::ClaimRewards)),
     }
 }

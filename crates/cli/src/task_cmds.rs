@@ -6,6 +6,9 @@ use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use sinew_sdk::Client;
+use sinew_types::payload::{
+    Attest, CancelTask, Challenge, ClaimTask, FinalizeTask, PostTask, RegisterAgent, ReviewResult, SubmitResult, TaskTx,
+};
 use sinew_types::task::{task_id, Verification};
 use sinew_types::{Hash, Payload};
 use std::path::{Path, PathBuf};
@@ -225,14 +228,15 @@ pub fn agent(cmd: AgentCmd, url: &str, dir: &Path) -> Result<()> {
             url,
             dir,
             &from,
-            Payload::RegisterAgent {
+            RegisterAgent {
                 name,
                 capabilities,
                 endpoint,
                 stake,
-            },
+            }
+            .into(),
         ),
-        AgentCmd::Retire { from } => send(url, dir, &from, Payload::RetireAgent),
+        AgentCmd::Retire { from } => send(url, dir, &from, Payload::Tasks(TaskTx::RetireAgent)),
         AgentCmd::List { capability } => {
             let q = capability.map(|c| format!("?capability={c}")).unwrap_or_default();
             let v: serde_json::Value = c.get(&format!("/v1/agents{q}"))?;
@@ -309,7 +313,7 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
                 url,
                 dir,
                 &a.from,
-                Payload::PostTask {
+                PostTask {
                     kind: a.kind.clone(),
                     spec,
                     reward: a.reward,
@@ -318,7 +322,8 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
                     bond: a.bond,
                     verification,
                     parent: a.parent,
-                },
+                }
+                .into(),
             )?;
             println!("task {}", task_id(&a.kind, &spec));
             Ok(())
@@ -349,7 +354,7 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
-        TaskCmd::Claim { from, id } => send(url, dir, &from, Payload::ClaimTask { task: id }),
+        TaskCmd::Claim { from, id } => send(url, dir, &from, ClaimTask { task: id }.into()),
         TaskCmd::Submit { from, id, file, hash } => {
             let result = match (file, hash) {
                 (Some(f), None) => {
@@ -359,28 +364,30 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
                 (None, Some(h)) => h,
                 _ => bail!("give the result with --file or --hash"),
             };
-            send(url, dir, &from, Payload::SubmitResult { task: id, result })
+            send(url, dir, &from, SubmitResult { task: id, result }.into())
         }
         TaskCmd::Review { from, id, reject } => send(
             url,
             dir,
             &from,
-            Payload::ReviewResult {
+            ReviewResult {
                 task: id,
                 accept: !reject,
-            },
+            }
+            .into(),
         ),
         TaskCmd::Attest { from, id, reject } => send(
             url,
             dir,
             &from,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: !reject,
-            },
+            }
+            .into(),
         ),
-        TaskCmd::Challenge { from, id, bond } => send(url, dir, &from, Payload::Challenge { task: id, bond }),
-        TaskCmd::Finalize { from, id } => send(url, dir, &from, Payload::FinalizeTask { task: id }),
-        TaskCmd::Cancel { from, id } => send(url, dir, &from, Payload::CancelTask { task: id }),
+        TaskCmd::Challenge { from, id, bond } => send(url, dir, &from, Challenge { task: id, bond }.into()),
+        TaskCmd::Finalize { from, id } => send(url, dir, &from, FinalizeTask { task: id }.into()),
+        TaskCmd::Cancel { from, id } => send(url, dir, &from, CancelTask { task: id }.into()),
     }
 }

@@ -6,7 +6,8 @@
 use sinew_sdk::{sign_with_fee, Client};
 use sinew_state::accounts::treasury;
 use sinew_state::{Genesis, GenesisAccount};
-use sinew_types::{Keypair, Params, Payload, TxId};
+use sinew_types::payload::Transfer;
+use sinew_types::{Keypair, Params, TxId};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,10 +109,11 @@ fn acknowledged_transactions_survive_kill_9() {
                                     k,
                                     "sinew-crash",
                                     n,
-                                    Payload::Transfer {
+                                    Transfer {
                                         to: keys[(w * 16 + i + 17) % ACCOUNTS].address(),
                                         amount: 1 + n as u128,
-                                    },
+                                    }
+                                    .into(),
                                     &params,
                                 )
                             })

@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 /// Hash maps keyed by transaction ids: foldhash, randomly seeded per process.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+use sinew_types::payload::{Contribute, DatanetTx, InferenceTx, PostTask, RegisterModel, StakingTx, TaskTx};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -70,25 +71,29 @@ pub struct ProvenValue {
 fn needs_dry_run(p: &Payload) -> bool {
     !matches!(
         p,
-        Payload::Transfer { .. }
-            | Payload::Stake { .. }
-            | Payload::Unstake { .. }
-            | Payload::SetParams { .. }
-            | Payload::Contribute { .. }
-            | Payload::SettleInference { .. }
-            | Payload::SubmitResult { .. }
-            | Payload::Challenge { .. }
-            | Payload::ExpireContribution { .. }
-    ) && !matches!(p, Payload::PostTask { kind, .. } if sinew_types::task::recomputable(kind))
+        Payload::Staking(StakingTx::Transfer(_))
+            | Payload::Staking(StakingTx::Stake(_))
+            | Payload::Staking(StakingTx::Unstake(_))
+            | Payload::Staking(StakingTx::SetParams(_))
+            | Payload::Datanet(DatanetTx::Contribute(_))
+            | Payload::Inference(InferenceTx::SettleInference(_))
+            | Payload::Tasks(TaskTx::SubmitResult(_))
+            | Payload::Tasks(TaskTx::Challenge(_))
+            | Payload::Datanet(DatanetTx::ExpireContribution(_))
+    ) && !matches!(p, Payload::Tasks(TaskTx::PostTask(PostTask { kind, .. })) if sinew_types::task::recomputable(kind))
 }
 
 /// The blobs a payload names, and whether the ledger reads them (then they must be here): the
 /// node keeps them all for good.
 pub(crate) fn named_blobs(p: &Payload) -> Vec<(Hash, bool)> {
     match p {
-        Payload::Contribute { blob, .. } => vec![(*blob, true)],
-        Payload::PostTask { spec, kind, .. } => vec![(*spec, sinew_types::task::recomputable(kind))],
-        Payload::RegisterModel { info, .. } => info.adapter_blob.iter().map(|b| (*b, false)).collect(),
+        Payload::Datanet(DatanetTx::Contribute(Contribute { blob, .. })) => vec![(*blob, true)],
+        Payload::Tasks(TaskTx::PostTask(PostTask { spec, kind, .. })) => {
+            vec![(*spec, sinew_types::task::recomputable(kind))]
+        }
+        Payload::Inference(InferenceTx::RegisterModel(RegisterModel { info, .. })) => {
+            info.adapter_blob.iter().map(|b| (*b, false)).collect()
+        }
         _ => vec![],
     }
 }
@@ -397,7 +402,7 @@ impl Node {
                         }
                     }
                 }
-                if let Payload::Contribute { blob, format, .. } = payload {
+                if let Payload::Datanet(DatanetTx::Contribute(Contribute { blob, format, .. })) = payload {
                     if !c.next_in_line {
                         return Ok(c);
                     }

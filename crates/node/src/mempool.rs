@@ -334,7 +334,8 @@ impl Mempool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sinew_types::{Keypair, Payload, Transaction};
+    use sinew_types::payload::Stake;
+    use sinew_types::{Keypair, Transaction};
 
     fn tx(k: &Keypair, nonce: u64) -> PreparedTx {
         k.sign(Transaction {
@@ -342,7 +343,7 @@ mod tests {
             signer: k.address(),
             nonce,
             max_fee: 1,
-            payload: Payload::Stake { amount: 1 },
+            payload: Stake { amount: 1 }.into(),
         })
         .prepare()
     }

@@ -6,7 +6,8 @@ use sinew_node::NodeConfig;
 use sinew_sdk::{sign_with_fee, Client, SdkError};
 use sinew_state::fuzz_harness::test_genesis;
 use sinew_state::{verify_proof, StateProof};
-use sinew_types::{Address, Keypair, Params, Payload, SignedTransaction, Transaction};
+use sinew_types::payload::{SetParams, Stake, Transfer};
+use sinew_types::{Address, Keypair, Params, SignedTransaction, Transaction};
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
@@ -48,10 +49,11 @@ impl TestNode {
             &self.keys[from],
             "sinew-test",
             nonce,
-            Payload::Transfer {
+            Transfer {
                 to: self.keys[(from + 1) % 4].address(),
                 amount,
-            },
+            }
+            .into(),
             &self.params,
         )
     }
@@ -213,10 +215,11 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
         &stranger,
         "sinew-test",
         0,
-        Payload::Transfer {
+        Transfer {
             to: n.keys[0].address(),
             amount: 1,
-        },
+        }
+        .into(),
         &n.params,
     );
     assert_eq!(refused(&t), "unknown_account");
@@ -225,10 +228,11 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
         &n.keys[0],
         "sinew-test",
         1,
-        Payload::Transfer {
+        Transfer {
             to: n.keys[0].address(),
             amount: 1,
-        },
+        }
+        .into(),
         &n.params,
     );
     assert_eq!(refused(&t), "self_transfer");
@@ -236,9 +240,10 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
         &n.keys[1],
         "sinew-test",
         0,
-        Payload::SetParams {
+        SetParams {
             update: Default::default(),
-        },
+        }
+        .into(),
         &n.params,
     );
     assert_eq!(refused(&t), "not_authority");
@@ -248,7 +253,7 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
         signer: n.keys[0].address(),
         nonce: 1,
         max_fee: u128::MAX,
-        payload: Payload::Stake { amount: 1 },
+        payload: Stake { amount: 1 }.into(),
     };
     assert_eq!(refused(&n.keys[0].sign(big)), "too_large");
     // Duplicate of a pending transaction (submitted without waiting, with a nonce gap so it stays).

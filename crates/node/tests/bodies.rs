@@ -20,7 +20,7 @@ fn request_parsers_never_panic_on_arbitrary_or_mutated_input() {
         br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":5,"stream":true,"stream_options":{"include_usage":true},"seed":-1,"temperature":1.5,"n":1}"#.to_vec(),
         br#"{"model":"m","prompt":["a"],"max_completion_tokens":4294967296}"#.to_vec(),
         br#"{"text":"hello","min_len":0,"max_count":18446744073709551615,"tokenizer":"gpt2"}"#.to_vec(),
-        br#"{"tx":{"chain_id":"c","signer":"00","nonce":0,"max_fee":"1","payload":{"type":"transfer","to":"00","amount":"1"}},"signature":"00"}"#.to_vec(),
+        br#"{"tx":{"chain_id":"c","signer":"00","nonce":0,"max_fee":"1","payload":{"module":"staking","type":"transfer","to":"00","amount":"1"}},"signature":"00"}"#.to_vec(),
         b"status=open&kind=x&claimant=zz&after=00ff&limit=999999999999".to_vec(),
         b"Bearer sk-\xff\xfe".to_vec(),
     ];

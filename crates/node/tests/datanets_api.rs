@@ -7,6 +7,9 @@ use common::{create, TestNode};
 use serde_json::Value;
 use sinew_sdk::SdkError;
 use sinew_types::datanet::CurationPolicy;
+use sinew_types::payload::{
+    Contribute, CreateDatanet, DatanetTx, PublishVersion, RegisterModel, RegisterProvider, Review, Stake,
+};
 use sinew_types::{Hash, Payload, TxStatus};
 
 #[test]
@@ -55,7 +58,7 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
     let n = TestNode::start();
     let c = &n.client;
     let mut bad = create(CurationPolicy::OwnerCurated);
-    if let Payload::CreateDatanet { info, .. } = &mut bad {
+    if let Payload::Datanet(DatanetTx::CreateDatanet(CreateDatanet { info, .. })) = &mut bad {
         info.license = "Made-Up-1.0".into();
     }
     assert_eq!(n.send(0, bad), Err("invalid_datanet".into()));
@@ -70,15 +73,15 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
             .max_fee
     };
     let mut wrong = contrib.clone();
-    if let Payload::Contribute { record_count, .. } = &mut wrong {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { record_count, .. })) = &mut wrong {
         *record_count = 5;
     }
     let mut missing = contrib.clone();
-    if let Payload::Contribute { blob, .. } = &mut missing {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { blob, .. })) = &mut missing {
         *blob = Hash::of(b"not uploaded");
     }
     let mut elsewhere = contrib.clone();
-    if let Payload::Contribute { datanet, .. } = &mut elsewhere {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { datanet, .. })) = &mut elsewhere {
         *datanet = 7;
     }
     let fees: u128 = [&wrong, &elsewhere].into_iter().map(fee_of).sum();
@@ -89,7 +92,7 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
     assert_eq!(n.send(1, missing), Err("unknown_blob".into()));
     // Cheap transactions that would only fail are still refused at admission, for free.
     assert_eq!(
-        n.send(0, Payload::PublishVersion { datanet: 0 }),
+        n.send(0, PublishVersion { datanet: 0 }.into()),
         Err("nothing_approved".into())
     );
     let after = c.account(&n.keys[1].address(), None).unwrap().account;
@@ -98,23 +101,24 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
     assert_eq!((after.staked, after.unbonding), (before.staked, before.unbonding));
     // The real thing, then a duplicate, then reviews. A contributed blob is kept for good.
     assert_eq!(n.send(1, contrib.clone()), Ok(TxStatus::Success));
-    if let Payload::Contribute { blob, .. } = &contrib {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { blob, .. })) = &contrib {
         assert!(
             n.dir.path().join("node/blobs/pins").join(blob.to_string()).exists(),
             "pinned"
         );
     }
     assert_eq!(n.outcome(2, contrib), "duplicate_record");
-    let approve = Payload::Review {
+    let approve: Payload = Review {
         datanet: 0,
         contribution: 0,
         approve: true,
         reason: String::new(),
-    };
+    }
+    .into();
     assert_eq!(n.send(2, approve.clone()), Err("not_reviewer".into()));
     assert_eq!(n.send(0, approve.clone()), Ok(TxStatus::Success));
     assert_eq!(n.send(0, approve), Err("already_decided".into()));
-    assert_eq!(n.send(0, Payload::PublishVersion { datanet: 0 }), Ok(TxStatus::Success));
+    assert_eq!(n.send(0, PublishVersion { datanet: 0 }.into()), Ok(TxStatus::Success));
     // Queries: datanet with its version, contributions by contributor, records with provenance.
     let d: Value = c.get("/v1/datanets/0").unwrap();
     assert_eq!(d["versions"][0]["records"], 2);
@@ -168,17 +172,18 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
         &serde_json::json!({ "text": "Well: Second record about lakes.", "min_len": 3, "tokenizer": "gpt2" }),
     );
     assert!(matches!(refused, Err(SdkError::Api { status: 404, .. })), "{refused:?}");
-    n.ok(3, Payload::Stake { amount: 10_000 });
+    n.ok(3, Stake { amount: 10_000 }.into());
     n.ok(
         3,
-        Payload::RegisterProvider {
+        RegisterProvider {
             name: "p".into(),
             endpoint: "builtin".into(),
-        },
+        }
+        .into(),
     );
     n.ok(
         3,
-        Payload::RegisterModel {
+        RegisterModel {
             info: sinew_types::inference::ModelInfo {
                 name: "lakes-gpt2".into(),
                 base_model: "infini-gram".into(),
@@ -197,7 +202,8 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
                 provider_bps: 3_000,
                 contributors_bps: 5_000,
             },
-        },
+        }
+        .into(),
     );
     // The same version indexed with GPT-2 tokens: offsets and lengths count tokens.
     let gpt2: Value = c

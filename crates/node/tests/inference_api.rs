@@ -8,7 +8,10 @@ use common::{Options, TestNode, USER_KEY};
 use serde_json::{json, Value};
 use sinew_state::inference::api_key_hash;
 use sinew_types::inference::KeyScope;
-use sinew_types::{Hash, Payload};
+use sinew_types::payload::{
+    RegisterApiKey, RegisterProvider, ReserveInference, RevokeApiKey, SettleInference, Stake, Transfer, WithdrawPrepaid,
+};
+use sinew_types::Hash;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -120,15 +123,18 @@ fn the_builtin_model_answers_attributes_and_settles_once() {
     // A replayed settlement is not even included; a forged or stale receipt fails in the block.
     let request_id: Hash = sinew["request_id"].as_str().unwrap().parse().unwrap();
     let receipt: Hash = sinew["receipt_id"].as_str().unwrap().parse().unwrap();
-    let settle = |request_id: Hash, receipt: Hash| Payload::SettleInference {
-        request_id,
-        answer: text.clone(),
-        receipt,
+    let settle = |request_id: Hash, receipt: Hash| {
+        SettleInference {
+            request_id,
+            answer: text.clone(),
+            receipt,
+        }
+        .into()
     };
     assert_eq!(n.outcome(3, settle(request_id, receipt)), "no_reservation");
     n.ok(
         3,
-        Payload::ReserveInference {
+        ReserveInference {
             api_key: api_key_hash(USER_KEY),
             request_id: Hash::of(b"fresh"),
             model: 0,
@@ -137,7 +143,8 @@ fn the_builtin_model_answers_attributes_and_settles_once() {
             max_output_tokens: 60,
             max_fee: 1_000,
             voucher: None,
-        },
+        }
+        .into(),
     );
     assert_eq!(
         n.outcome(3, settle(Hash::of(b"fresh"), Hash::of(b"forged"))),
@@ -150,18 +157,19 @@ fn the_builtin_model_answers_attributes_and_settles_once() {
         "a receipt of another answer"
     );
     // A provider that is not the key's cannot even reserve against it.
-    n.ok(4, Payload::Stake { amount: 10_000 });
+    n.ok(4, Stake { amount: 10_000 }.into());
     n.ok(
         4,
-        Payload::RegisterProvider {
+        RegisterProvider {
             name: "stranger".into(),
             endpoint: "builtin".into(),
-        },
+        }
+        .into(),
     );
     assert_eq!(
         n.outcome(
             4,
-            Payload::ReserveInference {
+            ReserveInference {
                 api_key: api_key_hash(USER_KEY),
                 request_id: Hash::of(b"theft"),
                 model: 0,
@@ -171,6 +179,7 @@ fn the_builtin_model_answers_attributes_and_settles_once() {
                 max_fee: 1_000,
                 voucher: None,
             }
+            .into()
         ),
         "not_provider"
     );
@@ -193,19 +202,21 @@ fn bad_requests_get_clear_errors_and_charge_nothing() {
     let key = |who: usize, name: &str, scope: KeyScope| {
         n.ok(
             who,
-            Payload::RegisterApiKey {
+            RegisterApiKey {
                 key_hash: api_key_hash(name),
                 scope,
-            },
+            }
+            .into(),
         )
     };
     key(4, "sk-empty", KeyScope::provider(provider, 1_000_000));
     key(2, "sk-revoked", KeyScope::provider(provider, 1_000_000));
     n.ok(
         2,
-        Payload::RevokeApiKey {
+        RevokeApiKey {
             key_hash: api_key_hash("sk-revoked"),
-        },
+        }
+        .into(),
     );
     // Keys whose payer did not consent to this request.
     key(
@@ -504,15 +515,17 @@ fn a_caller_cannot_escape_paying_for_a_request_in_flight() {
     assert!(held > 0, "the request's funds are held before the upstream answers");
     n.ok(
         2,
-        Payload::RevokeApiKey {
+        RevokeApiKey {
             key_hash: api_key_hash(USER_KEY),
-        },
+        }
+        .into(),
     );
     n.ok(
         2,
-        Payload::WithdrawPrepaid {
+        WithdrawPrepaid {
             amount: prepaid_before - held,
-        },
+        }
+        .into(),
     );
     let (status, a) = request.join().unwrap();
     assert_eq!(status, 200, "{a}");
@@ -551,18 +564,20 @@ fn a_dropped_transaction_does_not_wedge_the_gateway() {
     // from the block; the transfer behind it could never be included.
     let lost = sign(
         nonce,
-        Payload::SettleInference {
+        SettleInference {
             request_id: Hash::of(b"never reserved"),
             answer: "x".into(),
             receipt: Hash::default(),
-        },
+        }
+        .into(),
     );
     let behind = sign(
         nonce + 1,
-        Payload::Transfer {
+        Transfer {
             to: n.keys[4].address(),
             amount: 1,
-        },
+        }
+        .into(),
     );
     let r = n.client.submit_batch(&[lost.clone(), behind.clone()], true).unwrap();
     let codes: Vec<String> = r

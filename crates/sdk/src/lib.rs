@@ -57,7 +57,7 @@ pub struct AccountView {
 }
 
 pub use sinew_types::tx::sign_with_fee;
-pub use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitResult};
+pub use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitReply};
 
 /// A client of one node.
 #[derive(Clone)]
@@ -152,7 +152,7 @@ impl Client {
     }
 
     /// Submits one transaction as JSON; with `wait`, returns once it is committed or dropped.
-    pub fn submit(&self, tx: &SignedTransaction, wait: bool) -> Result<SubmitResult, SdkError> {
+    pub fn submit(&self, tx: &SignedTransaction, wait: bool) -> Result<SubmitReply, SdkError> {
         let url = format!("{}/v1/txs?wait={}", self.base, if wait { "commit" } else { "none" });
         let body = serde_json::to_value(tx).map_err(|e| SdkError::Decode(e.to_string()))?;
         Self::handle(self.agent.post(&url).send_json(body))

@@ -2,7 +2,8 @@
 //! Run: cargo bench -p sinew-state --bench apply
 
 use sinew_state::{Chain, Genesis, GenesisAccount, MemState};
-use sinew_types::{Keypair, Params, Payload, Transaction};
+use sinew_types::payload::Transfer;
+use sinew_types::{Keypair, Params, Transaction};
 use std::time::Instant;
 
 fn main() {
@@ -36,10 +37,11 @@ fn main() {
                         signer: keys[from].address(),
                         nonce,
                         max_fee: 1 << 40,
-                        payload: Payload::Transfer {
+                        payload: Transfer {
                             to: keys[(from + 1) % n_accounts].address(),
                             amount: 5,
-                        },
+                        }
+                        .into(),
                     })
                     .prepare()
             })

@@ -44,6 +44,14 @@ impl Failure {
     }
 }
 
+/// The stateless rule every amount a payload moves shares: it is positive.
+pub(crate) fn nonzero(amount: Amount) -> Result<(), crate::error::TxRejection> {
+    if amount == 0 {
+        return Err(crate::error::TxRejection::ZeroAmount);
+    }
+    Ok(())
+}
+
 /// The failure outcome with a stable code and a message.
 pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> Outcome {
     Ok(Err(Failure {

@@ -12,6 +12,7 @@ use crate::dispatch::{run_payload, stateless_checks};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
 use crate::reader::{StateReader, WriteSet};
+use sinew_types::payload::{InferenceTx, SettleInference};
 use sinew_types::tx::PreparedTx;
 use sinew_types::{Event, Height, Params, Payload, Receipt, TxId, TxStatus};
 
@@ -153,7 +154,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
     /// Payload checks that refuse inclusion outright (no fee), because a failure would publish
     /// what must stay private.
     fn refuse_private_failures(&self, signer: &sinew_types::Address, payload: &Payload) -> Result<(), TxRejection> {
-        if let Payload::SettleInference { request_id, .. } = payload {
+        if let Payload::Inference(InferenceTx::SettleInference(SettleInference { request_id, .. })) = payload {
             crate::inference::settlement_admissible(&self.ctx, signer, request_id)?;
         }
         Ok(())

@@ -6,7 +6,8 @@ use crate::chain::Chain;
 use crate::genesis::{Genesis, GenesisAccount};
 use crate::keys::StateKey;
 use crate::reader::{MemState, StateReader};
-use sinew_types::{Address, Keypair, Params, ParamsUpdate, Payload, SignedTransaction, Transaction};
+use sinew_types::payload::{SetParams, Stake, Transfer, Unstake};
+use sinew_types::{Address, Keypair, Params, ParamsUpdate, SignedTransaction, Transaction};
 
 /// Decoding arbitrary bytes never panics, and whatever decodes re-encodes to the same bytes.
 pub fn decode_roundtrip(data: &[u8]) {
@@ -85,20 +86,22 @@ pub fn apply_ops(data: &[u8]) {
                 _ => u128::from(u16::from_le_bytes([op[4], op[5]])) * 1_000,
             };
             let payload = match op[2] % 8 {
-                0..=3 => Payload::Transfer { to, amount },
-                4 => Payload::Stake { amount },
-                5 => Payload::Unstake { amount },
-                6 => Payload::SetParams {
+                0..=3 => Transfer { to, amount }.into(),
+                4 => Stake { amount }.into(),
+                5 => Unstake { amount }.into(),
+                6 => SetParams {
                     update: ParamsUpdate {
                         base_fee: Some(u128::from(op[4])),
                         unbonding_period: Some(u64::from(op[5])),
                         ..Default::default()
                     },
-                },
-                _ => Payload::Transfer {
+                }
+                .into(),
+                _ => Transfer {
                     to: Address([op[4]; 32]),
                     amount: 1,
-                },
+                }
+                .into(),
             };
             let nonce = match op[5] % 16 {
                 0 => nonces[si].wrapping_sub(1),

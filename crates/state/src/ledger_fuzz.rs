@@ -16,6 +16,13 @@ use sinew_attribution::{DocRef, Index};
 use sinew_datanet::Ingested;
 use sinew_types::datanet::{BlobId, CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split, Voucher};
+use sinew_types::payload::{
+    Attest, CancelTask, Challenge, ClaimTask, Contribute, CreateDatanet, DatanetTx, DelegateToProvider, DepositPrepaid,
+    ExpireContribution, FinalizeTask, InferenceTx, PostTask, PublishVersion, RegisterAgent, RegisterApiKey,
+    RegisterModel, RegisterProvider, ReleaseHold, ReserveInference, Review, ReviewResult, RevokeApiKey, ServeModel,
+    SetParams, SettleInference, Stake, SubmitResult, TaskTx, Transfer, UndelegateFromProvider, Unstake, UpdateAgent,
+    UpdateModel, WithdrawPrepaid,
+};
 use sinew_types::task::{task_id, Verification, KIND_ATTRIBUTION};
 use sinew_types::{Hash, Keypair, Params, ParamsUpdate, Payload, Transaction};
 use std::collections::BTreeMap;
@@ -152,7 +159,7 @@ impl World {
             .map(|t| {
                 let id = blobs.put(t.as_bytes());
                 let ing = sinew_datanet::ingest_blob(t.as_bytes(), &text, "t").expect("sample texts ingest");
-                Payload::Contribute {
+                Contribute {
                     datanet: 0,
                     blob: id,
                     size: t.len() as u64,
@@ -161,6 +168,7 @@ impl World {
                     records_root: sinew_datanet::records_root(&ing.records),
                     metadata: String::new(),
                 }
+                .into()
             })
             .collect();
         let mut specs: Vec<(String, Hash)> = ANSWERS
@@ -230,7 +238,7 @@ impl World {
                     .iter()
                     .position(|id| *id == p.id)
                     .expect("included");
-                if let Payload::PostTask { kind, spec, .. } = &p.tx.tx.payload {
+                if let Payload::Tasks(TaskTx::PostTask(PostTask { kind, spec, .. })) = &p.tx.tx.payload {
                     if executed.effects.receipts[i].status == sinew_types::TxStatus::Success {
                         self.live.push((kind.clone(), *spec));
                     }
@@ -269,20 +277,23 @@ impl World {
     /// staked-reviewer datanet 1, provider 3 serving model 0, user 4 with two scoped keys
     /// (one for vouchers) and a prepaid balance, agents 1 and 2, verifiers 5 and 6.
     fn setup(&mut self) {
-        let create = |curation| Payload::CreateDatanet {
-            info: DatanetInfo {
-                name: "rivers".into(),
-                description: String::new(),
-                license: "CC-BY-4.0".into(),
-                tags: vec![],
-            },
-            rules: DatanetRules {
-                curation,
-                contribution_bond: 1_000,
-                reject_slash_bps: 5_000,
-                publish_fee_per_byte: 1,
-                refuse_near_duplicates: false,
-            },
+        let create = |curation| {
+            CreateDatanet {
+                info: DatanetInfo {
+                    name: "rivers".into(),
+                    description: String::new(),
+                    license: "CC-BY-4.0".into(),
+                    tags: vec![],
+                },
+                rules: DatanetRules {
+                    curation,
+                    contribution_bond: 1_000,
+                    reject_slash_bps: 5_000,
+                    publish_fee_per_byte: 1,
+                    refuse_near_duplicates: false,
+                },
+            }
+            .into()
         };
         let provider = self.keys[3].address();
         let c0 = self.contributions[0].clone();
@@ -296,20 +307,21 @@ impl World {
                     min_stake: 1_000,
                 }),
             ),
-            (3, Payload::Stake { amount: 20_000 }),
+            (3, Stake { amount: 20_000 }.into()),
         ]);
         self.block(vec![(1, c0), (2, c1)]);
         self.block(vec![
-            (0, Payload::PublishVersion { datanet: 0 }),
+            (0, PublishVersion { datanet: 0 }.into()),
             (
                 3,
-                Payload::RegisterProvider {
+                RegisterProvider {
                     name: "p".into(),
                     endpoint: "builtin".into(),
-                },
+                }
+                .into(),
             ),
         ]);
-        let model = Payload::RegisterModel {
+        let model: Payload = RegisterModel {
             info: ModelInfo {
                 name: "river-lm".into(),
                 base_model: "infini-gram".into(),
@@ -328,42 +340,47 @@ impl World {
                 provider_bps: 3_000,
                 contributors_bps: 5_000,
             },
-        };
-        let agent = |caps: &[&str], stake| Payload::RegisterAgent {
-            name: "a".into(),
-            capabilities: caps.iter().map(|c| c.to_string()).collect(),
-            endpoint: String::new(),
-            stake,
+        }
+        .into();
+        let agent = |caps: &[&str], stake| {
+            RegisterAgent {
+                name: "a".into(),
+                capabilities: caps.iter().map(|c| c.to_string()).collect(),
+                endpoint: String::new(),
+                stake,
+            }
+            .into()
         };
         self.block(vec![
             (0, model),
             (
                 4,
-                Payload::RegisterApiKey {
+                RegisterApiKey {
                     key_hash: api_key_hash(&user_key(0)),
                     scope: KeyScope {
                         voucher_key: Some(self.voucher_signer.address()),
                         spend_limit: 50_000,
                         ..KeyScope::provider(provider, 100_000)
                     },
-                },
+                }
+                .into(),
             ),
             (4, self.register_key(1)),
             (4, self.register_key(2)),
             (4, self.register_key(3)),
-            (4, Payload::DepositPrepaid { amount: 500_000 }),
+            (4, DepositPrepaid { amount: 500_000 }.into()),
             (1, agent(&[KIND_ATTRIBUTION, DEMO], 2_000)),
             (2, agent(&[KIND_ATTRIBUTION, DEMO], 3_000)),
             (5, agent(&["verifier"], 5_000)),
             (6, agent(&["verifier"], 1_000)),
-            (7, Payload::Stake { amount: 2_000 }),
+            (7, Stake { amount: 2_000 }.into()),
         ]);
-        self.block(vec![(3, Payload::ServeModel { model: 0, serve: true })]);
+        self.block(vec![(3, ServeModel { model: 0, serve: true }.into())]);
     }
 
     /// The user's registration of API key `i` (provider 3, model 0, a per-request cap).
     fn register_key(&self, i: u8) -> Payload {
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash(&user_key(i)),
             scope: KeyScope {
                 models: vec![0],
@@ -371,6 +388,7 @@ impl World {
                 ..KeyScope::provider(self.keys[3].address(), 100_000)
             },
         }
+        .into()
     }
 
     /// The digest of the correct attribution of `answer` by model 0.
@@ -484,21 +502,23 @@ impl World {
             _ => anyone,
         };
         let payload = match kind_byte {
-            0 => Payload::Transfer {
+            0 => Transfer {
                 to: self.keys[pick(KEYS)].address(),
                 amount,
-            },
-            1 => Payload::Stake { amount },
-            2 => Payload::Unstake { amount },
-            3 => Payload::SetParams {
+            }
+            .into(),
+            1 => Stake { amount }.into(),
+            2 => Unstake { amount }.into(),
+            3 => SetParams {
                 update: ParamsUpdate {
                     inference_hold_blocks: flag.then_some(10 + u64::from(b[4] % 20)),
                     pending_expiry_blocks: (!flag).then_some(1 + u64::from(b[4] % 30)),
                     ..Default::default()
                 },
-            },
+            }
+            .into(),
             4 | 5 => match self.contributions[pick(self.contributions.len())].clone() {
-                Payload::Contribute {
+                Payload::Datanet(DatanetTx::Contribute(Contribute {
                     blob,
                     size,
                     format,
@@ -506,7 +526,7 @@ impl World {
                     records_root,
                     metadata,
                     ..
-                } => Payload::Contribute {
+                })) => Contribute {
                     datanet: u64::from(flag),
                     blob,
                     size,
@@ -514,30 +534,36 @@ impl World {
                     record_count: if b[7] % 8 == 0 { record_count + 1 } else { record_count },
                     records_root,
                     metadata,
-                },
+                }
+                .into(),
                 _ => unreachable!(),
             },
-            6 => Payload::Review {
+            6 => Review {
                 datanet: u64::from(b[7] % 8 != 0),
                 contribution: u64::from(b[6] % 6),
                 approve: b[7] & 1 == 0,
                 reason: "no".into(),
-            },
-            7 => Payload::PublishVersion {
+            }
+            .into(),
+            7 => PublishVersion {
                 datanet: u64::from(flag),
-            },
-            8 => Payload::ExpireContribution {
+            }
+            .into(),
+            8 => ExpireContribution {
                 datanet: u64::from(flag),
                 contribution: u64::from(b[6] % 6),
-            },
-            9 => Payload::DelegateToProvider {
+            }
+            .into(),
+            9 => DelegateToProvider {
                 provider: self.keys[3].address(),
                 amount,
-            },
-            10 => Payload::UndelegateFromProvider {
+            }
+            .into(),
+            10 => UndelegateFromProvider {
                 provider: self.keys[3].address(),
                 amount,
-            },
+            }
+            .into(),
             11 | 12 => {
                 let key = user_key(b[7] % 4 + 4 * u8::from(b[6] % 4 == 0));
                 let input_tokens = u64::from(b[4]);
@@ -567,7 +593,7 @@ impl World {
                         height + 5,
                     )
                 });
-                Payload::ReserveInference {
+                ReserveInference {
                     api_key: api_key_hash(&key),
                     request_id: request,
                     model: u64::from(b[5] % 8 == 0),
@@ -577,8 +603,9 @@ impl World {
                     max_fee,
                     voucher,
                 }
+                .into()
             }
-            13 | 14 => Payload::SettleInference {
+            13 | 14 => SettleInference {
                 request_id: request,
                 answer: answer.into(),
                 receipt: if flag {
@@ -586,17 +613,19 @@ impl World {
                 } else {
                     Hash::of(b"forged")
                 },
-            },
-            15 => Payload::ReleaseHold { request_id: request },
-            16 => Payload::DepositPrepaid { amount },
-            17 => Payload::WithdrawPrepaid { amount },
-            18 => Payload::ClaimRewards,
+            }
+            .into(),
+            15 => ReleaseHold { request_id: request }.into(),
+            16 => DepositPrepaid { amount }.into(),
+            17 => WithdrawPrepaid { amount }.into(),
+            18 => Payload::Inference(InferenceTx::ClaimRewards),
             // Keys come (registered) and go (revoked, for good), rarely.
             19 if b[7] % 2 == 0 => self.register_key(b[6]),
-            19 => Payload::RevokeApiKey {
+            19 => RevokeApiKey {
                 key_hash: api_key_hash(&user_key(if b[6] % 8 == 0 { b[7] % 4 } else { 4 + b[7] % 4 })),
-            },
-            20 => Payload::UpdateModel {
+            }
+            .into(),
+            20 => UpdateModel {
                 model: 0,
                 pricing: flag.then_some(Pricing {
                     input_per_1k: amount,
@@ -607,12 +636,14 @@ impl World {
                 } else {
                     ModelStatus::Active
                 }),
-            },
-            21 => Payload::ServeModel {
+            }
+            .into(),
+            21 => ServeModel {
                 model: 0,
                 serve: b[7] % 8 != 0,
-            },
-            22 | 23 => Payload::PostTask {
+            }
+            .into(),
+            22 | 23 => PostTask {
                 kind,
                 spec,
                 reward: 100 + amount,
@@ -621,15 +652,16 @@ impl World {
                 bond: u128::from(b[4]) * 2,
                 verification,
                 parent: None,
-            },
-            24 => Payload::ClaimTask { task },
+            }
+            .into(),
+            24 => ClaimTask { task }.into(),
             25 | 26 => {
                 let right = if kind == KIND_ATTRIBUTION {
                     recompute_result(self.state(), &self.blobs, &self.params(), &kind, &spec).ok()
                 } else {
                     None
                 };
-                Payload::SubmitResult {
+                SubmitResult {
                     task,
                     result: if flag {
                         right.unwrap_or(Hash::of(b"ok"))
@@ -637,30 +669,34 @@ impl World {
                         Hash::of(&[b[6]])
                     },
                 }
+                .into()
             }
-            27 => Payload::ReviewResult { task, accept: flag },
-            28 => Payload::Attest { task, approve: flag },
-            29 => Payload::Challenge {
+            27 => ReviewResult { task, accept: flag }.into(),
+            28 => Attest { task, approve: flag }.into(),
+            29 => Challenge {
                 task,
                 bond: 1 + u128::from(b[4]) * 4,
-            },
-            30 => Payload::FinalizeTask { task },
-            31 => Payload::CancelTask { task },
-            32 => Payload::RegisterAgent {
+            }
+            .into(),
+            30 => FinalizeTask { task }.into(),
+            31 => CancelTask { task }.into(),
+            32 => RegisterAgent {
                 name: "late".into(),
                 capabilities: vec![DEMO.into(), "verifier".into()],
                 endpoint: String::new(),
                 stake: amount,
-            },
+            }
+            .into(),
             _ => {
                 if b[7] % 8 != 0 {
-                    Payload::UpdateAgent {
+                    UpdateAgent {
                         capabilities: None,
                         endpoint: None,
                         add_stake: amount,
                     }
+                    .into()
                 } else {
-                    Payload::RetireAgent
+                    Payload::Tasks(TaskTx::RetireAgent)
                 }
             }
         };

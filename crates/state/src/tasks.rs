@@ -28,6 +28,10 @@ use serde::{Deserialize, Serialize};
 use sinew_types::amount::{self, Amount};
 use sinew_types::inference::split_exact;
 use sinew_types::params::bounds::MAX_FEE_PARAM;
+use sinew_types::payload::{
+    Attest, CancelTask, Challenge, ClaimTask, FinalizeTask, PostTask, RegisterAgent, ReviewResult, SubmitResult,
+    TaskTx, UpdateAgent,
+};
 use sinew_types::task::{
     recomputable, task_id, AgentStatus, TaskId, TaskStatus, Verification, KIND_ATTRIBUTION, KIND_INFERENCE,
     MAX_ATTESTATIONS, MAX_REJECTIONS, REJECTION_FEE_BPS,
@@ -350,6 +354,43 @@ pub fn recompute_result(
     }
 }
 
+/// Checks of a tasks payload that need no state.
+pub(crate) fn check(tx: &TaskTx, params: &Params) -> Result<(), TxRejection> {
+    match tx {
+        TaskTx::RegisterAgent(t) => check_register_agent(&t.name, &t.capabilities, &t.endpoint, t.stake),
+        TaskTx::UpdateAgent(t) => check_update_agent(&t.capabilities, &t.endpoint, t.add_stake),
+        TaskTx::PostTask(t) => check_post_task(&t.kind, t.reward, t.claim_window, t.bond, &t.verification, params),
+        TaskTx::Challenge(t) => check_challenge(t.bond),
+        // Every rule of these needs state.
+        TaskTx::RetireAgent
+        | TaskTx::ClaimTask(_)
+        | TaskTx::SubmitResult(_)
+        | TaskTx::CancelTask(_)
+        | TaskTx::ReviewResult(_)
+        | TaskTx::Attest(_)
+        | TaskTx::FinalizeTask(_) => Ok(()),
+    }
+}
+
+impl<R: StateReader> Ctx<'_, R> {
+    /// Runs a tasks payload whose fee is paid.
+    pub(crate) fn run_task(&mut self, signer: &Address, tx: &TaskTx, events: &mut Vec<Event>) -> Outcome {
+        match tx {
+            TaskTx::RegisterAgent(t) => self.register_agent(signer, t, events),
+            TaskTx::UpdateAgent(t) => self.update_agent(signer, t, events),
+            TaskTx::RetireAgent => self.retire_agent(signer, events),
+            TaskTx::PostTask(t) => self.post_task(signer, t, events),
+            TaskTx::ClaimTask(t) => self.claim(signer, t, events),
+            TaskTx::SubmitResult(t) => self.submit_result(signer, t, events),
+            TaskTx::CancelTask(t) => self.cancel_task(signer, t, events),
+            TaskTx::ReviewResult(t) => self.review_result(signer, t, events),
+            TaskTx::Attest(t) => self.attest(signer, t, events),
+            TaskTx::Challenge(t) => self.challenge(signer, t, events),
+            TaskTx::FinalizeTask(t) => self.finalize(signer, t, events),
+        }
+    }
+}
+
 impl<R: StateReader> Ctx<'_, R> {
     fn agent(&self, a: &Address) -> Result<Option<Agent>, StorageError> {
         self.get(&StateKey::Agent(*a))
@@ -516,15 +557,11 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `RegisterAgent`.
-    pub(crate) fn register_agent(
-        &mut self,
-        signer: &Address,
-        name: &str,
-        capabilities: &[String],
-        endpoint: &str,
-        stake: &Amount,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn register_agent(&mut self, signer: &Address, tx: &RegisterAgent, events: &mut Vec<Event>) -> Outcome {
+        let name = &tx.name;
+        let capabilities = &tx.capabilities;
+        let endpoint = &tx.endpoint;
+        let stake = &tx.stake;
         if self.agent(signer)?.is_some_and(|a| a.status != AgentStatus::Retired) {
             return fail("already_registered", format!("{signer} is already an agent"));
         }
@@ -556,14 +593,10 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `UpdateAgent`.
-    pub(crate) fn update_agent(
-        &mut self,
-        signer: &Address,
-        capabilities: &Option<Vec<String>>,
-        endpoint: &Option<String>,
-        add_stake: &Amount,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn update_agent(&mut self, signer: &Address, tx: &UpdateAgent, events: &mut Vec<Event>) -> Outcome {
+        let capabilities = &tx.capabilities;
+        let endpoint = &tx.endpoint;
+        let add_stake = &tx.add_stake;
         let Some(mut a) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
             return fail("unknown_agent", format!("{signer} is not an active agent"));
         };
@@ -616,7 +649,8 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `CancelTask`.
-    pub(crate) fn cancel_task(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn cancel_task(&mut self, signer: &Address, tx: &CancelTask, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -637,13 +671,9 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `ReviewResult`.
-    pub(crate) fn review_result(
-        &mut self,
-        signer: &Address,
-        task: &TaskId,
-        accept: &bool,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn review_result(&mut self, signer: &Address, tx: &ReviewResult, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
+        let accept = &tx.accept;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -685,13 +715,9 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `Attest`.
-    pub(crate) fn attest(
-        &mut self,
-        signer: &Address,
-        task: &TaskId,
-        approve: &bool,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn attest(&mut self, signer: &Address, tx: &Attest, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
+        let approve = &tx.approve;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -747,18 +773,18 @@ impl<R: StateReader> Ctx<'_, R> {
         Ok(Ok(()))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn post_task(
-        &mut self,
-        signer: &Address,
-        kind: &str,
-        spec: &Hash,
-        reward: Amount,
-        (deadline, claim_window, bond): (Height, u64, Amount),
-        verification: &Verification,
-        parent: &Option<TaskId>,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn post_task(&mut self, signer: &Address, tx: &PostTask, events: &mut Vec<Event>) -> Outcome {
+        let PostTask {
+            kind,
+            spec,
+            reward,
+            deadline,
+            claim_window,
+            bond,
+            verification,
+            parent,
+        } = tx;
+        let (reward, deadline, claim_window, bond) = (*reward, *deadline, *claim_window, *bond);
         if deadline <= self.height {
             return fail(
                 "deadline_passed",
@@ -875,7 +901,8 @@ impl<R: StateReader> Ctx<'_, R> {
         Ok(Ok(()))
     }
 
-    pub(crate) fn claim(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn claim(&mut self, signer: &Address, tx: &ClaimTask, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -933,13 +960,9 @@ impl<R: StateReader> Ctx<'_, R> {
         Ok(Ok(()))
     }
 
-    pub(crate) fn submit_result(
-        &mut self,
-        signer: &Address,
-        task: &TaskId,
-        result: &Hash,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn submit_result(&mut self, signer: &Address, tx: &SubmitResult, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
+        let result = &tx.result;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -976,13 +999,9 @@ impl<R: StateReader> Ctx<'_, R> {
         Ok(Ok(()))
     }
 
-    pub(crate) fn challenge(
-        &mut self,
-        signer: &Address,
-        task: &TaskId,
-        bond: Amount,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn challenge(&mut self, signer: &Address, tx: &Challenge, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
+        let bond = tx.bond;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };
@@ -1065,7 +1084,8 @@ impl<R: StateReader> Ctx<'_, R> {
         Ok(Ok(()))
     }
 
-    pub(crate) fn finalize(&mut self, signer: &Address, task: &TaskId, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn finalize(&mut self, signer: &Address, tx: &FinalizeTask, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail("unknown_task", format!("no task {task}"));
         };

@@ -8,6 +8,10 @@ use sinew_state::datanet::contribution_leaf;
 use sinew_state::read;
 use sinew_state::{Datanet, DatanetVersion, StateKey, TxRejection};
 use sinew_types::datanet::{ContributionStatus, CurationPolicy};
+use sinew_types::payload::{
+    Contribute, CreateDatanet, DatanetTx, ExpireContribution, PublishVersion, Review, SetParams, Stake, Transfer,
+    UpdateDatanetInfo,
+};
 use sinew_types::{merkle, Hash, Payload};
 
 const DOC_A: &str =
@@ -27,27 +31,28 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
     assert_eq!(n.balance(&bond_escrow()), 1_000);
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
     // Only the owner reviews; then it is decided once.
-    let approve = Payload::Review {
+    let approve: Payload = Review {
         datanet: 0,
         contribution: 0,
         approve: true,
         reason: String::new(),
-    };
+    }
+    .into();
     assert_eq!(n.fails(2, approve.clone()), "not_reviewer");
-    assert_eq!(n.fails(0, Payload::PublishVersion { datanet: 0 }), "nothing_approved");
+    assert_eq!(n.fails(0, PublishVersion { datanet: 0 }.into()), "nothing_approved");
     n.ok(0, approve.clone());
     assert_eq!(n.fails(0, approve), "already_decided");
     assert_eq!(n.balance(&bond_escrow()), 0, "bond returned");
     // Publish: fee by size to the treasury, an immutable version over approved contributions.
-    assert_eq!(n.fails(1, Payload::PublishVersion { datanet: 0 }), "not_owner");
-    n.ok(0, Payload::PublishVersion { datanet: 0 });
+    assert_eq!(n.fails(1, PublishVersion { datanet: 0 }.into()), "not_owner");
+    n.ok(0, PublishVersion { datanet: 0 }.into());
     let v: DatanetVersion = read(&n.state, &StateKey::DatanetVersion(0, 1)).unwrap().unwrap();
     assert_eq!(
         (v.contributions, v.records, v.bytes, v.fee),
         (1, 2, DOC_A.len() as u64, 2 * DOC_A.len() as u128)
     );
     assert_eq!(v.root, merkle::root(&[contribution_leaf(&n.contribution(0, 0))]));
-    assert_eq!(n.fails(0, Payload::PublishVersion { datanet: 0 }), "nothing_approved");
+    assert_eq!(n.fails(0, PublishVersion { datanet: 0 }.into()), "nothing_approved");
     // A rejected contribution: half the bond slashed to the treasury (never to the reviewer, who
     // would profit from rejecting), its records freed.
     let (_, c2) = n.blob(DOC_B);
@@ -55,12 +60,13 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
     let owner_before = n.balance(&n.keys[0].address());
     let contributor_before = n.balance(&n.keys[2].address());
     let treasury_before = n.balance(&sinew_state::accounts::treasury());
-    let reject = Payload::Review {
+    let reject: Payload = Review {
         datanet: 0,
         contribution: 1,
         approve: false,
         reason: "off topic".into(),
-    };
+    }
+    .into();
     let r = n.ok(0, reject);
     assert_eq!(n.balance(&n.keys[0].address()), owner_before - r.fee);
     assert_eq!(n.balance(&n.keys[2].address()), contributor_before + 500);
@@ -96,16 +102,17 @@ fn open_datanets_approve_at_once() {
     assert_eq!(
         n.fails(
             0,
-            Payload::Review {
+            Review {
                 datanet: 0,
                 contribution: 0,
                 approve: true,
                 reason: String::new()
             }
+            .into()
         ),
         "open_datanet"
     );
-    n.ok(0, Payload::PublishVersion { datanet: 0 });
+    n.ok(0, PublishVersion { datanet: 0 }.into());
 }
 
 #[test]
@@ -122,17 +129,18 @@ fn staked_reviewers_vote_to_a_quorum() {
         ),
     );
     for who in [3, 4] {
-        n.ok(who, Payload::Stake { amount: 5_000 });
+        n.ok(who, Stake { amount: 5_000 }.into());
     }
-    n.ok(2, Payload::Stake { amount: 10 });
+    n.ok(2, Stake { amount: 10 }.into());
     let (_, c) = n.blob(DOC_A);
     n.ok(1, c);
-    let yes = Payload::Review {
+    let yes: Payload = Review {
         datanet: 0,
         contribution: 0,
         approve: true,
         reason: String::new(),
-    };
+    }
+    .into();
     assert_eq!(n.fails(0, yes.clone()), "not_reviewer", "the owner has no stake");
     assert_eq!(n.fails(2, yes.clone()), "not_reviewer", "too little stake");
     n.ok(3, yes.clone());
@@ -143,12 +151,13 @@ fn staked_reviewers_vote_to_a_quorum() {
     // Two nays reject.
     let (_, c) = n.blob(DOC_B);
     n.ok(1, c);
-    let no = Payload::Review {
+    let no: Payload = Review {
         datanet: 0,
         contribution: 1,
         approve: false,
         reason: "wrong".into(),
-    };
+    }
+    .into();
     n.ok(3, no.clone());
     n.ok(4, no);
     assert!(matches!(
@@ -173,24 +182,27 @@ fn staked_reviews_weigh_stake_not_heads() {
             false,
         ),
     );
-    n.ok(3, Payload::Stake { amount: 15_000 });
+    n.ok(3, Stake { amount: 15_000 }.into());
     for who in [1, 4] {
-        n.ok(who, Payload::Stake { amount: 5_000 });
+        n.ok(who, Stake { amount: 5_000 }.into());
     }
     let (_, c) = n.blob(DOC_A);
     n.ok(2, c);
-    let vote = |approve: bool| Payload::Review {
-        datanet: 0,
-        contribution: 0,
-        approve,
-        reason: "no".into(),
+    let vote = |approve: bool| {
+        Review {
+            datanet: 0,
+            contribution: 0,
+            approve,
+            reason: "no".into(),
+        }
+        .into()
     };
     // Two minimum stakes say no: 10,000 of the 15,000 needed.
     n.ok(1, vote(false));
     n.ok(4, vote(false));
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
     // The contributor may not review its own contribution, whatever its stake.
-    n.ok(2, Payload::Stake { amount: 100_000 });
+    n.ok(2, Stake { amount: 100_000 }.into());
     assert_eq!(n.fails(2, vote(true)), "conflict");
     // One reviewer with three times the minimum outweighs them.
     n.ok(3, vote(true));
@@ -206,22 +218,24 @@ fn unreviewed_contributions_expire_and_free_their_records() {
     let mut n = Net::new();
     n.ok(
         0,
-        Payload::SetParams {
+        SetParams {
             update: sinew_types::ParamsUpdate {
                 pending_expiry_blocks: Some(5),
                 ..Default::default()
             },
-        },
+        }
+        .into(),
     );
     n.ok(0, create(CurationPolicy::OwnerCurated, false));
     let (_, c) = n.blob(DOC_A);
     let before = n.balance(&n.keys[1].address());
     let r = n.ok(1, c.clone());
     assert_eq!(n.fails(2, c.clone()), "duplicate_record", "squatted while pending");
-    let expire = Payload::ExpireContribution {
+    let expire: Payload = ExpireContribution {
         datanet: 0,
         contribution: 0,
-    };
+    }
+    .into();
     assert_eq!(n.fails(2, expire.clone()), "too_early");
     n.advance(5);
     n.ok(2, expire.clone());
@@ -327,7 +341,7 @@ fn pdfs_are_contributed_as_their_text() {
     let mut n = Net::new();
     n.ok(0, create(CurationPolicy::Open, false));
     let (_, mut c) = n.blob(DOC_A);
-    if let Payload::Contribute { format, .. } = &mut c {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { format, .. })) = &mut c {
         *format = sinew_types::datanet::Format::Pdf { max_record_bytes: 4096 };
     }
     match n.run(1, c) {
@@ -374,7 +388,7 @@ fn duplicates_are_refused_and_near_duplicates_flagged_or_refused() {
 fn bad_datanet_input_is_refused_cleanly() {
     let mut n = Net::new();
     let mut bad = create(CurationPolicy::OwnerCurated, false);
-    if let Payload::CreateDatanet { info, .. } = &mut bad {
+    if let Payload::Datanet(DatanetTx::CreateDatanet(CreateDatanet { info, .. })) = &mut bad {
         info.license = "Not-A-License".into();
     }
     assert!(matches!(n.run(0, bad), Err(TxRejection::InvalidDatanet(_))));
@@ -386,7 +400,7 @@ fn bad_datanet_input_is_refused_cleanly() {
         false,
     );
     assert!(matches!(n.run(0, bad.clone()), Err(TxRejection::InvalidDatanet(_))));
-    if let Payload::CreateDatanet { rules, .. } = &mut bad {
+    if let Payload::Datanet(DatanetTx::CreateDatanet(CreateDatanet { rules, .. })) = &mut bad {
         rules.curation = CurationPolicy::OwnerCurated;
         rules.reject_slash_bps = 10_001;
     }
@@ -396,38 +410,39 @@ fn bad_datanet_input_is_refused_cleanly() {
     n.ok(0, create(CurationPolicy::OwnerCurated, false));
     // Claims that do not match the blob.
     let mut wrong = c.clone();
-    if let Payload::Contribute { record_count, .. } = &mut wrong {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { record_count, .. })) = &mut wrong {
         *record_count = 3;
     }
     assert_eq!(n.fails(1, wrong), "blob_mismatch");
     let mut wrong = c.clone();
-    if let Payload::Contribute { records_root, .. } = &mut wrong {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { records_root, .. })) = &mut wrong {
         *records_root = Hash::of(b"lie");
     }
     assert_eq!(n.fails(1, wrong), "blob_mismatch");
     let mut wrong = c.clone();
-    if let Payload::Contribute { size, .. } = &mut wrong {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { size, .. })) = &mut wrong {
         *size += 1;
     }
     assert_eq!(n.fails(1, wrong), "blob_mismatch");
     // A blob this node lacks is not a verdict on the transaction: it waits (not included), and
     // the node refuses it at admission in the first place.
     let mut missing = c.clone();
-    if let Payload::Contribute { blob, .. } = &mut missing {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { blob, .. })) = &mut missing {
         *blob = Hash::of(b"never uploaded");
     }
     assert!(matches!(n.run(1, missing), Err(TxRejection::Unavailable(_))));
     let mut zero = c.clone();
-    if let Payload::Contribute { record_count, .. } = &mut zero {
+    if let Payload::Datanet(DatanetTx::Contribute(Contribute { record_count, .. })) = &mut zero {
         *record_count = 0;
     }
     assert!(matches!(n.run(1, zero), Err(TxRejection::InvalidDatanet(_))));
-    let reject_without_reason = Payload::Review {
+    let reject_without_reason: Payload = Review {
         datanet: 0,
         contribution: 0,
         approve: false,
         reason: " ".into(),
-    };
+    }
+    .into();
     assert!(matches!(
         n.run(0, reject_without_reason),
         Err(TxRejection::InvalidDatanet(_))
@@ -435,22 +450,24 @@ fn bad_datanet_input_is_refused_cleanly() {
     assert_eq!(
         n.fails(
             0,
-            Payload::Review {
+            Review {
                 datanet: 0,
                 contribution: 9,
                 approve: true,
                 reason: String::new()
             }
+            .into()
         ),
         "unknown_contribution"
     );
     // Closing the datanet stops contributions; only the owner may close it.
-    let close = Payload::UpdateDatanetInfo {
+    let close: Payload = UpdateDatanetInfo {
         datanet: 0,
         description: None,
         tags: None,
         open: Some(false),
-    };
+    }
+    .into();
     assert_eq!(n.fails(1, close.clone()), "not_owner");
     n.ok(0, close);
     assert_eq!(n.fails(1, c), "datanet_closed");
@@ -478,9 +495,9 @@ mod property {
                         let (_, c) = n.blob(docs[(x as usize + who) % docs.len()]);
                         with_datanet(c, x)
                     }
-                    3 => Payload::Review { datanet: x, contribution: (who as u64) % 3, approve: flag, reason: "r".into() },
-                    4 => Payload::PublishVersion { datanet: x },
-                    _ => Payload::Stake { amount: 100 },
+                    3 => Review { datanet: x, contribution: (who as u64) % 3, approve: flag, reason: "r".into() }.into(),
+                    4 => PublishVersion { datanet: x }.into(),
+                    _ => Stake { amount: 100 }.into(),
                 };
                 let _ = n.run(who, payload);
             }
@@ -527,10 +544,11 @@ fn a_transient_disk_error_leaves_the_transaction_out_and_the_chain_goes_on() {
         &n,
         2,
         n.nonces[2],
-        Payload::Transfer {
+        Transfer {
             to: n.keys[3].address(),
             amount: 5,
-        },
+        }
+        .into(),
     );
     let flaky = Flaky;
     let (ex, rejected) = n

@@ -11,6 +11,11 @@ use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, ApiKey,
 use sinew_state::read;
 use sinew_state::{StateKey, TxRejection};
 use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split, Voucher};
+use sinew_types::payload::{
+    DelegateToProvider, DepositPrepaid, InferenceTx, PublishVersion, RegisterApiKey, RegisterModel, RegisterProvider,
+    ReleaseHold, ReserveInference, RevokeApiKey, ServeModel, SetParams, SettleInference, Stake, UndelegateFromProvider,
+    Unstake, UpdateModel, WithdrawPrepaid,
+};
 use sinew_types::{Address, Event, Hash, Keypair, Params, Payload, TxStatus};
 
 const OWNER: usize = 0;
@@ -52,12 +57,13 @@ fn setup() -> Net {
     let scope = user_scope(&n);
     n.ok(
         USER,
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash("sk-user"),
             scope,
-        },
+        }
+        .into(),
     );
-    n.ok(USER, Payload::DepositPrepaid { amount: 1_000_000 });
+    n.ok(USER, DepositPrepaid { amount: 1_000_000 }.into());
     n
 }
 
@@ -74,7 +80,7 @@ fn model(n: &Net, id: u64) -> Model {
 fn reserve_on(n: &Net, m: u64, key: &str, request: &str, tokens: u64, max_out: u64) -> Payload {
     let p = model(n, m).pricing;
     let max_fee = p.price(tokens, max_out).unwrap() + params(n).inference_platform_fee;
-    Payload::ReserveInference {
+    ReserveInference {
         api_key: api_key_hash(key),
         request_id: Hash::of(request.as_bytes()),
         model: m,
@@ -84,6 +90,7 @@ fn reserve_on(n: &Net, m: u64, key: &str, request: &str, tokens: u64, max_out: u
         max_fee,
         voucher: None,
     }
+    .into()
 }
 
 fn reserve(n: &Net, request: &str, tokens: u64, max_out: u64) -> Payload {
@@ -93,11 +100,12 @@ fn reserve(n: &Net, request: &str, tokens: u64, max_out: u64) -> Payload {
 fn settle_on(n: &Net, m: u64, request: &str, answer: &str) -> Payload {
     let corpus = model_corpus(&n.state, &n.blobs, &model(n, m).info).unwrap();
     let receipt = answer_receipt(&corpus, answer, &params(n));
-    Payload::SettleInference {
+    SettleInference {
         request_id: Hash::of(request.as_bytes()),
         answer: answer.into(),
         receipt: receipt.digest(),
     }
+    .into()
 }
 
 fn settle(n: &Net, request: &str, answer: &str) -> Payload {
@@ -194,9 +202,12 @@ fn an_answer_is_settled_once_and_its_fee_split_exactly_by_attribution() {
     assert_eq!(prepaid(&n, USER).balance, 1_000_000 - fee);
     // Rewards are claimable once.
     let before = n.balance(&n.keys[ALICE].address());
-    let c = n.ok(ALICE, Payload::ClaimRewards);
+    let c = n.ok(ALICE, Payload::Inference(InferenceTx::ClaimRewards));
     assert_eq!(n.balance(&n.keys[ALICE].address()), before + contributors - c.fee);
-    assert_eq!(n.fails(ALICE, Payload::ClaimRewards), "nothing_to_claim");
+    assert_eq!(
+        n.fails(ALICE, Payload::Inference(InferenceTx::ClaimRewards)),
+        "nothing_to_claim"
+    );
     assert_eq!(n.balance(&rewards_pool()), 0);
 }
 
@@ -233,20 +244,21 @@ fn unmatched_answers_pay_datanet_owners_by_bytes() {
     n.ok(BOB, create(CurationPolicy::Open, false));
     let (_, tiny) = n.blob("Bob's own note.");
     n.ok(BOB, with_datanet(tiny, 1));
-    n.ok(BOB, Payload::PublishVersion { datanet: 1 });
+    n.ok(BOB, PublishVersion { datanet: 1 }.into());
     let mut info = model_info("mixed-lm");
     info.datanets = vec![(0, 1), (1, 1)];
     let provider = n.keys[PROVIDER].address();
     n.ok(
         BOB,
-        Payload::RegisterModel {
+        RegisterModel {
             info,
             provider,
             pricing: PRICING,
             split: SPLIT,
-        },
+        }
+        .into(),
     );
-    n.ok(PROVIDER, Payload::ServeModel { model: 1, serve: true });
+    n.ok(PROVIDER, ServeModel { model: 1, serve: true }.into());
     let (owner, bob) = (rewards(&n, OWNER), rewards(&n, BOB));
     n.ok(PROVIDER, reserve_on(&n, 1, "sk-user", "mixed", 10_000, 100));
     let r = n.ok(
@@ -271,18 +283,19 @@ fn unmatched_answers_pay_datanet_owners_by_bytes() {
 fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     let mut n = setup();
     // A second provider (Bob) with a model of its own.
-    n.ok(BOB, Payload::Stake { amount: 10_000 });
+    n.ok(BOB, Stake { amount: 10_000 }.into());
     n.ok(
         BOB,
-        Payload::RegisterProvider {
+        RegisterProvider {
             name: "thief".into(),
             endpoint: "builtin".into(),
-        },
+        }
+        .into(),
     );
     let bob = n.keys[BOB].address();
     n.ok(
         BOB,
-        Payload::RegisterModel {
+        RegisterModel {
             info: model_info("bob-lm"),
             provider: bob,
             pricing: Pricing {
@@ -290,7 +303,8 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
                 output_per_1k: 1_000_000,
             },
             split: SPLIT,
-        },
+        }
+        .into(),
     );
     assert!(model(&n, 1).served, "a provider's own model needs no acceptance");
     // Bob names the user's key: refused, nothing held.
@@ -314,10 +328,11 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     };
     n.ok(
         USER,
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash("sk-capped"),
             scope: capped,
-        },
+        }
+        .into(),
     );
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 0, "sk-capped", "big", 10, 1_000)),
@@ -331,10 +346,11 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     };
     n.ok(
         USER,
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash("sk-only-7"),
             scope: only,
-        },
+        }
+        .into(),
     );
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 0, "sk-only-7", "m", 1, 1)),
@@ -347,10 +363,11 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     };
     n.ok(
         USER,
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash("sk-limited"),
             scope: limited,
-        },
+        }
+        .into(),
     );
     n.ok(PROVIDER, reserve_on(&n, 0, "sk-limited", "l1", 10, 30));
     assert_eq!(
@@ -360,10 +377,11 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     assert_eq!(
         n.fails(
             USER,
-            Payload::RegisterApiKey {
+            RegisterApiKey {
                 key_hash: api_key_hash("sk-limited"),
                 scope: user_scope(&n)
             }
+            .into()
         ),
         "key_exists"
     );
@@ -381,10 +399,11 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
         assert!(matches!(
             n.run(
                 USER,
-                Payload::RegisterApiKey {
+                RegisterApiKey {
                     key_hash: api_key_hash("sk-bad"),
                     scope: bad
                 }
+                .into()
             ),
             Err(TxRejection::InvalidInference(_))
         ));
@@ -401,14 +420,15 @@ fn the_fee_never_exceeds_what_was_reserved() {
     // The owner raises prices tenfold after the reservation.
     n.ok(
         OWNER,
-        Payload::UpdateModel {
+        UpdateModel {
             model: 0,
             pricing: Some(Pricing {
                 input_per_1k: 10_000,
                 output_per_1k: 20_000,
             }),
             status: None,
-        },
+        }
+        .into(),
     );
     let answer = "Danube and Baikal.";
     let r = n.ok(PROVIDER, settle(&n, "old-price", answer));
@@ -436,14 +456,15 @@ fn once_reserved_nothing_the_payer_does_makes_the_settlement_fail() {
     // The payer revokes its key, withdraws everything it can, and tries to withdraw the rest.
     n.ok(
         USER,
-        Payload::RevokeApiKey {
+        RevokeApiKey {
             key_hash: api_key_hash("sk-user"),
-        },
+        }
+        .into(),
     );
     let available = prepaid(&n, USER).available();
-    n.ok(USER, Payload::WithdrawPrepaid { amount: available });
+    n.ok(USER, WithdrawPrepaid { amount: available }.into());
     assert_eq!(
-        n.fails(USER, Payload::WithdrawPrepaid { amount: 1 }),
+        n.fails(USER, WithdrawPrepaid { amount: 1 }.into()),
         "insufficient_prepaid"
     );
     // New requests on the revoked key are refused...
@@ -466,36 +487,40 @@ fn holds_are_released_by_their_provider_or_at_expiry() {
     let authority = OWNER;
     n.ok(
         authority,
-        Payload::SetParams {
+        SetParams {
             update: sinew_types::ParamsUpdate {
                 inference_hold_blocks: Some(10),
                 ..Default::default()
             },
-        },
+        }
+        .into(),
     );
     n.ok(PROVIDER, reserve(&n, "given-up", 100, 100));
     n.ok(PROVIDER, reserve(&n, "forgotten", 100, 100));
     assert_eq!(
         n.fails(
             USER,
-            Payload::ReleaseHold {
+            ReleaseHold {
                 request_id: Hash::of(b"given-up")
             }
+            .into()
         ),
         "not_provider"
     );
     n.ok(
         PROVIDER,
-        Payload::ReleaseHold {
+        ReleaseHold {
             request_id: Hash::of(b"given-up"),
-        },
+        }
+        .into(),
     );
     assert_eq!(
         n.fails(
             PROVIDER,
-            Payload::ReleaseHold {
+            ReleaseHold {
                 request_id: Hash::of(b"given-up")
             }
+            .into()
         ),
         "no_hold"
     );
@@ -515,9 +540,10 @@ fn holds_are_released_by_their_provider_or_at_expiry() {
     n.advance(4);
     n.ok(
         PROVIDER,
-        Payload::ReleaseHold {
+        ReleaseHold {
             request_id: Hash::of(b"again"),
-        },
+        }
+        .into(),
     );
     n.ok(PROVIDER, reserve(&n, "again", 10, 10));
     n.advance(6);
@@ -542,14 +568,15 @@ fn voucher_keys_pay_only_for_what_the_payer_signed() {
     };
     n.ok(
         USER,
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash("sk-voucher"),
             scope,
-        },
+        }
+        .into(),
     );
     let key_hash = api_key_hash("sk-voucher");
     let with = |p: Payload, v: Option<Voucher>| match p {
-        Payload::ReserveInference {
+        Payload::Inference(InferenceTx::ReserveInference(ReserveInference {
             api_key,
             request_id,
             model,
@@ -558,7 +585,7 @@ fn voucher_keys_pay_only_for_what_the_payer_signed() {
             max_output_tokens,
             max_fee,
             ..
-        } => Payload::ReserveInference {
+        })) => ReserveInference {
             api_key,
             request_id,
             model,
@@ -567,7 +594,8 @@ fn voucher_keys_pay_only_for_what_the_payer_signed() {
             max_output_tokens,
             max_fee,
             voucher: v,
-        },
+        }
+        .into(),
         _ => unreachable!(),
     };
     let base = |n: &Net, r: &str| reserve_on(n, 0, "sk-voucher", r, 10, 10);
@@ -619,12 +647,13 @@ fn a_model_takes_requests_only_while_its_provider_serves_it() {
     let provider = n.keys[PROVIDER].address();
     n.ok(
         ALICE,
-        Payload::RegisterModel {
+        RegisterModel {
             info: model_info("squatter-lm"),
             provider,
             pricing: PRICING,
             split: SPLIT,
-        },
+        }
+        .into(),
     );
     assert!(!model(&n, 1).served);
     assert_eq!(
@@ -632,15 +661,15 @@ fn a_model_takes_requests_only_while_its_provider_serves_it() {
         "model_unavailable"
     );
     assert_eq!(
-        n.fails(ALICE, Payload::ServeModel { model: 1, serve: true }),
+        n.fails(ALICE, ServeModel { model: 1, serve: true }.into()),
         "not_provider"
     );
-    n.ok(PROVIDER, Payload::ServeModel { model: 1, serve: true });
+    n.ok(PROVIDER, ServeModel { model: 1, serve: true }.into());
     n.ok(PROVIDER, reserve_on(&n, 1, "sk-user", "s2", 1, 10));
     // Delisting stops new requests; the one in flight still settles.
-    n.ok(PROVIDER, Payload::ServeModel { model: 1, serve: false });
+    n.ok(PROVIDER, ServeModel { model: 1, serve: false }.into());
     assert_eq!(
-        n.fails(PROVIDER, Payload::ServeModel { model: 1, serve: false }),
+        n.fails(PROVIDER, ServeModel { model: 1, serve: false }.into()),
         "unchanged"
     );
     assert_eq!(
@@ -654,9 +683,9 @@ fn a_model_takes_requests_only_while_its_provider_serves_it() {
 #[test]
 fn a_provider_must_keep_its_stake_to_serve() {
     let mut n = setup();
-    n.ok(PROVIDER, Payload::Unstake { amount: 1 });
+    n.ok(PROVIDER, Unstake { amount: 1 }.into());
     assert_eq!(n.fails(PROVIDER, reserve(&n, "r", 1, 1)), "insufficient_stake");
-    n.ok(PROVIDER, Payload::Stake { amount: 1 });
+    n.ok(PROVIDER, Stake { amount: 1 }.into());
     n.ok(PROVIDER, reserve(&n, "r", 1, 1));
 }
 
@@ -668,7 +697,7 @@ fn bad_settlements_fail_and_charge_nobody() {
     // A forged receipt: fails (the provider pays the fee), the payer is not charged and the
     // hold stays for a correct settlement.
     let mut forged = settle(&n, "req-f", answer);
-    if let Payload::SettleInference { receipt, .. } = &mut forged {
+    if let Payload::Inference(InferenceTx::SettleInference(SettleInference { receipt, .. })) = &mut forged {
         *receipt = Hash::of(b"forged");
     }
     assert_eq!(n.fails(PROVIDER, forged), "receipt_mismatch");
@@ -679,8 +708,10 @@ fn bad_settlements_fail_and_charge_nobody() {
         "Lake Baikal in Siberia holds about a fifth of the unfrozen water",
     );
     let mut stale2 = settle(&n, "req-f", answer);
-    if let (Payload::SettleInference { receipt: a, .. }, Payload::SettleInference { receipt: b, .. }) =
-        (&stale, &mut stale2)
+    if let (
+        Payload::Inference(InferenceTx::SettleInference(SettleInference { receipt: a, .. })),
+        Payload::Inference(InferenceTx::SettleInference(SettleInference { receipt: b, .. })),
+    ) = (&stale, &mut stale2)
     {
         *b = *a;
     }
@@ -694,7 +725,7 @@ fn bad_settlements_fail_and_charge_nobody() {
     n.ok(PROVIDER, settle(&n, "req-f", answer));
     // Reservations that cannot be: unknown model, unknown key, more than the prepaid balance.
     let mut unknown = reserve(&n, "req-m", 1, 1);
-    if let Payload::ReserveInference { model, .. } = &mut unknown {
+    if let Payload::Inference(InferenceTx::ReserveInference(ReserveInference { model, .. })) = &mut unknown {
         *model = 9;
     }
     assert_eq!(n.fails(PROVIDER, unknown), "unknown_model");
@@ -702,13 +733,13 @@ fn bad_settlements_fail_and_charge_nobody() {
         n.fails(PROVIDER, reserve_on(&n, 0, "sk-nobody", "req-k", 1, 1)),
         "unknown_key"
     );
-    n.ok(USER, Payload::WithdrawPrepaid { amount: 900_000 });
+    n.ok(USER, WithdrawPrepaid { amount: 900_000 }.into());
     assert_eq!(
         n.fails(PROVIDER, reserve(&n, "req-big", 1, 100_000)),
         "insufficient_prepaid"
     );
     let mut zero = reserve(&n, "req-z", 1, 1);
-    if let Payload::ReserveInference { max_output_tokens, .. } = &mut zero {
+    if let Payload::Inference(InferenceTx::ReserveInference(ReserveInference { max_output_tokens, .. })) = &mut zero {
         *max_output_tokens = 0;
     }
     assert!(matches!(n.run(PROVIDER, zero), Err(TxRejection::InvalidInference(_))));
@@ -716,21 +747,23 @@ fn bad_settlements_fail_and_charge_nobody() {
     assert_eq!(
         n.fails(
             USER,
-            Payload::UpdateModel {
+            UpdateModel {
                 model: 0,
                 pricing: None,
                 status: Some(ModelStatus::Paused)
             }
+            .into()
         ),
         "not_owner"
     );
     n.ok(
         OWNER,
-        Payload::UpdateModel {
+        UpdateModel {
             model: 0,
             pricing: None,
             status: Some(ModelStatus::Paused),
-        },
+        }
+        .into(),
     );
     assert_eq!(n.fails(PROVIDER, reserve(&n, "req-p", 1, 1)), "model_unavailable");
 }
@@ -742,10 +775,10 @@ fn prepaid_withdrawals_wait_and_exclude_what_is_held() {
     let held = prepaid(&n, USER).held;
     assert_eq!(held, 300_010);
     // A withdrawal returns after the unbonding period; meanwhile it is not available to reserve.
-    n.ok(USER, Payload::WithdrawPrepaid { amount: 400_000 });
+    n.ok(USER, WithdrawPrepaid { amount: 400_000 }.into());
     assert_eq!(prepaid(&n, USER).available(), 600_000 - held);
     assert_eq!(
-        n.fails(USER, Payload::WithdrawPrepaid { amount: 600_001 - held }),
+        n.fails(USER, WithdrawPrepaid { amount: 600_001 - held }.into()),
         "insufficient_prepaid"
     );
     let before = n.balance(&n.keys[USER].address());
@@ -761,11 +794,14 @@ fn prepaid_withdrawals_wait_and_exclude_what_is_held() {
 fn bad_registrations_are_refused_or_fail_cleanly() {
     let mut n = setup();
     let provider = n.keys[PROVIDER].address();
-    let model = |info: ModelInfo, split: Split| Payload::RegisterModel {
-        info,
-        provider,
-        pricing: PRICING,
-        split,
+    let model = |info: ModelInfo, split: Split| {
+        RegisterModel {
+            info,
+            provider,
+            pricing: PRICING,
+            split,
+        }
+        .into()
     };
     let refused = |n: &mut Net, who: usize, p: Payload| match n.run(who, p) {
         Err(TxRejection::InvalidInference(m)) => m,
@@ -793,16 +829,17 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
     bad_name.name = "has spaces".into();
     refused(&mut n, OWNER, model(bad_name, SPLIT));
     assert!(matches!(
-        n.run(USER, Payload::DepositPrepaid { amount: 0 }),
+        n.run(USER, DepositPrepaid { amount: 0 }.into()),
         Err(TxRejection::ZeroAmount)
     ));
     refused(
         &mut n,
         USER,
-        Payload::RegisterProvider {
+        RegisterProvider {
             name: "x".into(),
             endpoint: "ftp://nope".into(),
-        },
+        }
+        .into(),
     );
     // Stateful: a taken name, an unknown version, an unknown provider, a provider without stake.
     assert_eq!(n.fails(OWNER, model(model_info("river-lm"), SPLIT)), "name_taken");
@@ -812,32 +849,35 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
     assert_eq!(
         n.fails(
             OWNER,
-            Payload::RegisterModel {
+            RegisterModel {
                 info: model_info("m3"),
                 provider: Address::default(),
                 pricing: PRICING,
                 split: SPLIT
             }
+            .into()
         ),
         "unknown_provider"
     );
     assert_eq!(
         n.fails(
             USER,
-            Payload::RegisterProvider {
+            RegisterProvider {
                 name: "poor".into(),
                 endpoint: "builtin".into()
             }
+            .into()
         ),
         "insufficient_stake"
     );
     assert_eq!(
         n.fails(
             PROVIDER,
-            Payload::RegisterProvider {
+            RegisterProvider {
                 name: "again".into(),
                 endpoint: "builtin".into()
             }
+            .into()
         ),
         "already_registered"
     );
@@ -856,45 +896,49 @@ fn a_providers_stakers_share_its_part_of_every_fee_by_stake() {
     let provider = n.keys[PROVIDER].address();
     n.ok(
         ALICE,
-        Payload::DelegateToProvider {
+        DelegateToProvider {
             provider,
             amount: 30_000,
-        },
+        }
+        .into(),
     );
     n.ok(
         BOB,
-        Payload::DelegateToProvider {
+        DelegateToProvider {
             provider,
             amount: 10_000,
-        },
+        }
+        .into(),
     );
     assert_eq!(n.balance(&provider_delegations()), 40_000);
     let not_provider = n.keys[USER].address();
     assert_eq!(
         n.fails(
             ALICE,
-            Payload::DelegateToProvider {
+            DelegateToProvider {
                 provider: not_provider,
                 amount: 5
             }
+            .into()
         ),
         "unknown_provider"
     );
     assert_eq!(
-        n.fails(PROVIDER, Payload::DelegateToProvider { provider, amount: 5 }),
+        n.fails(PROVIDER, DelegateToProvider { provider, amount: 5 }.into()),
         "self_delegation"
     );
     assert_eq!(
-        n.fails(USER, Payload::UndelegateFromProvider { provider, amount: 5 }),
+        n.fails(USER, UndelegateFromProvider { provider, amount: 5 }.into()),
         "no_stake"
     );
     assert_eq!(
         n.fails(
             BOB,
-            Payload::UndelegateFromProvider {
+            UndelegateFromProvider {
                 provider,
                 amount: 10_001
             }
+            .into()
         ),
         "insufficient_stake"
     );
@@ -923,10 +967,11 @@ fn a_providers_stakers_share_its_part_of_every_fee_by_stake() {
     let (bal, fees) = (n.balance(&n.keys[BOB].address()), n.fees[BOB]);
     n.ok(
         BOB,
-        Payload::UndelegateFromProvider {
+        UndelegateFromProvider {
             provider,
             amount: 10_000,
-        },
+        }
+        .into(),
     );
     assert_eq!(n.balance(&provider_delegations()), 30_000);
     n.advance(3);
@@ -957,24 +1002,26 @@ fn dust_delegations_cannot_lock_stakers_out() {
     for who in 5..5 + MAX_DELEGATORS {
         n.ok(
             who,
-            Payload::DelegateToProvider {
+            DelegateToProvider {
                 provider,
                 amount: 1 + who as u128,
-            },
+            }
+            .into(),
         );
     }
     let late = 5 + MAX_DELEGATORS;
     assert_eq!(
-        n.fails(late, Payload::DelegateToProvider { provider, amount: 6 }),
+        n.fails(late, DelegateToProvider { provider, amount: 6 }.into()),
         "too_many_stakers",
         "no larger than the smallest (6)"
     );
     let r = n.ok(
         late,
-        Payload::DelegateToProvider {
+        DelegateToProvider {
             provider,
             amount: 1_000,
-        },
+        }
+        .into(),
     );
     let evicted = n.keys[5].address();
     assert!(r.events.iter().any(
@@ -1006,11 +1053,11 @@ proptest! {
     ) {
         let mut n = setup();
         // Model 0 is paused; model 1 (same lineage, the provider's own) has the drawn prices.
-        n.ok(OWNER, Payload::UpdateModel { model: 0, pricing: None, status: Some(ModelStatus::Paused) });
+        n.ok(OWNER, UpdateModel { model: 0, pricing: None, status: Some(ModelStatus::Paused) }.into());
         let provider = n.keys[PROVIDER].address();
         let split = Split { owner_bps, provider_bps, contributors_bps: 10_000 - owner_bps - provider_bps };
         let pricing = Pricing { input_per_1k: rates.0, output_per_1k: rates.1 };
-        n.ok(PROVIDER, Payload::RegisterModel { info: model_info("prop-lm"), provider, pricing, split });
+        n.ok(PROVIDER, RegisterModel { info: model_info("prop-lm"), provider, pricing, split }.into());
         let answers = [
             "the Danube flows through ten countries before it reaches the Black Sea",
             "Lake Baikal in Siberia holds about a fifth of the unfrozen fresh water on the planet",

@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use sinew_state::fuzz_harness::{apply_ops, decode_roundtrip, test_genesis};
 use sinew_state::{Chain, MemState};
-use sinew_types::{Address, Payload, Transaction};
+use sinew_types::payload::Transfer;
+use sinew_types::{Address, Transaction};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
@@ -40,10 +41,11 @@ fn replay_from_genesis_gives_the_same_roots() {
                             signer: keys[i].address(),
                             nonce: h,
                             max_fee: 10_000_000,
-                            payload: Payload::Transfer {
+                            payload: Transfer {
                                 to,
                                 amount: (h as u128 + 1) * 7,
-                            },
+                            }
+                            .into(),
                         })
                         .prepare()
                 })

@@ -5,6 +5,7 @@ use sinew_state::accounts::treasury;
 use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
 use sinew_state::read;
 use sinew_state::{Account, BlockError, Chain, MemState, StateKey, TxRejection};
+use sinew_types::payload::{SetParams, Stake, Transfer, Unstake};
 use sinew_types::{Address, Keypair, ParamsUpdate, Payload, Receipt, Transaction, TxStatus};
 
 struct Net {
@@ -72,7 +73,7 @@ impl Net {
 }
 
 fn transfer(to: Address, amount: u128) -> Payload {
-    Payload::Transfer { to, amount }
+    Transfer { to, amount }.into()
 }
 
 #[test]
@@ -123,20 +124,23 @@ fn rejections_leave_no_trace() {
         TxRejection::ZeroAmount
     ));
     assert!(matches!(
-        n.rejects(n.tx(0, 0, Payload::Stake { amount: 0 })),
+        n.rejects(n.tx(0, 0, Stake { amount: 0 }.into())),
         TxRejection::ZeroAmount
     ));
     let mut t = n.tx(0, 0, transfer(other, 1));
     t.max_fee = 1;
     assert!(matches!(n.rejects(t), TxRejection::FeeTooLow { .. }));
     assert!(matches!(
-        n.rejects(n.tx(
-            1,
-            0,
-            Payload::SetParams {
-                update: ParamsUpdate::default()
-            }
-        )),
+        n.rejects(
+            n.tx(
+                1,
+                0,
+                SetParams {
+                    update: ParamsUpdate::default()
+                }
+                .into()
+            )
+        ),
         TxRejection::NotAuthority { .. }
     ));
     let bad = ParamsUpdate {
@@ -144,7 +148,7 @@ fn rejections_leave_no_trace() {
         ..Default::default()
     };
     assert!(matches!(
-        n.rejects(n.tx(0, 0, Payload::SetParams { update: bad })),
+        n.rejects(n.tx(0, 0, SetParams { update: bad }.into())),
         TxRejection::InvalidParams(_)
     ));
     // Replay: include a tx, then submit it again.
@@ -171,19 +175,19 @@ fn amounts_that_would_overflow_fail_cleanly() {
     let mut n = Net::new();
     let (r, _) = n.block(vec![n.tx(0, 0, transfer(n.keys[1].address(), u128::MAX))]);
     assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_balance"));
-    let (r, _) = n.block(vec![n.tx(0, 1, Payload::Stake { amount: u128::MAX })]);
+    let (r, _) = n.block(vec![n.tx(0, 1, Stake { amount: u128::MAX }.into())]);
     assert!(matches!(&r[0].status, TxStatus::Failed { .. }));
 }
 
 #[test]
 fn stake_unbonds_after_the_period() {
     let mut n = Net::new();
-    let (r, _) = n.block(vec![n.tx(0, 0, Payload::Stake { amount: 1000 })]); // height 1
+    let (r, _) = n.block(vec![n.tx(0, 0, Stake { amount: 1000 }.into())]); // height 1
     assert_eq!(r[0].status, TxStatus::Success);
     assert_eq!(n.account(0).staked, 1000);
-    let (r, _) = n.block(vec![n.tx(0, 1, Payload::Unstake { amount: 5000 })]);
+    let (r, _) = n.block(vec![n.tx(0, 1, Unstake { amount: 5000 }.into())]);
     assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_stake"));
-    let (r, _) = n.block(vec![n.tx(0, 2, Payload::Unstake { amount: 400 })]); // height 3, period 3
+    let (r, _) = n.block(vec![n.tx(0, 2, Unstake { amount: 400 }.into())]); // height 3, period 3
     assert_eq!(r[0].status, TxStatus::Success);
     let a = n.account(0);
     assert_eq!(
@@ -207,7 +211,7 @@ fn set_params_takes_effect_next_block() {
         ..Default::default()
     };
     let (r, _) = n.block(vec![
-        n.tx(0, 0, Payload::SetParams { update }),
+        n.tx(0, 0, SetParams { update }.into()),
         n.tx(1, 0, transfer(Address([9; 32]), 1)),
     ]);
     assert_eq!(r.len(), 2);

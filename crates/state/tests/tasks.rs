@@ -11,6 +11,10 @@ use sinew_state::inference::{answer_receipt, model_corpus, Model};
 use sinew_state::read;
 use sinew_state::tasks::{Agent, Reputation, Task};
 use sinew_state::{StateKey, TxRejection};
+use sinew_types::payload::{
+    Attest, CancelTask, Challenge, ClaimTask, FinalizeTask, PostTask, RegisterAgent, ReviewResult, SubmitResult,
+    TaskTx, Transfer,
+};
 use sinew_types::task::{task_id, AgentStatus, TaskStatus, Verification, KIND_ATTRIBUTION};
 use sinew_types::{Event, Hash, Payload, TxStatus};
 
@@ -19,17 +23,18 @@ const KIND: &str = "demo/summarize";
 fn register(n: &mut Net, who: usize, caps: &[&str], stake: u128) {
     n.ok(
         who,
-        Payload::RegisterAgent {
+        RegisterAgent {
             name: format!("agent-{who}"),
             capabilities: caps.iter().map(|c| c.to_string()).collect(),
             endpoint: String::new(),
             stake,
-        },
+        }
+        .into(),
     );
 }
 
 fn post(kind: &str, spec: Hash, reward: u128, deadline: u64, verification: Verification) -> Payload {
-    Payload::PostTask {
+    PostTask {
         kind: kind.into(),
         spec,
         reward,
@@ -39,6 +44,7 @@ fn post(kind: &str, spec: Hash, reward: u128, deadline: u64, verification: Verif
         verification,
         parent: None,
     }
+    .into()
 }
 
 fn task(n: &Net, id: &Hash) -> Task {
@@ -95,35 +101,34 @@ fn poster_verified_tasks_join_claim_submit_and_pay() {
     n.ok(0, post(KIND, spec, 500, deadline, Verification::Poster { window: 3 }));
     let t = task(&n, &id);
     assert_eq!((t.reward, t.funders.len()), (1_500, 1));
-    assert_eq!(n.fails(2, Payload::ClaimTask { task: id }), "unknown_agent");
+    assert_eq!(n.fails(2, ClaimTask { task: id }.into()), "unknown_agent");
     let (before, fees) = (bal(&n, 1), n.fees[1]);
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     register(&mut n, 3, &[KIND], 1_000);
-    assert_eq!(n.fails(3, Payload::ClaimTask { task: id }), "already_claimed");
+    assert_eq!(n.fails(3, ClaimTask { task: id }.into()), "already_claimed");
     assert_eq!(
         n.fails(
             3,
-            Payload::SubmitResult {
+            SubmitResult {
                 task: id,
                 result: Hash::of(b"x")
             }
+            .into()
         ),
         "not_claimant"
     );
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"summary"),
-        },
+        }
+        .into(),
     );
-    assert_eq!(n.fails(4, Payload::FinalizeTask { task: id }), "too_early");
-    assert_eq!(
-        n.fails(2, Payload::ReviewResult { task: id, accept: true }),
-        "not_poster"
-    );
+    assert_eq!(n.fails(4, FinalizeTask { task: id }.into()), "too_early");
+    assert_eq!(n.fails(2, ReviewResult { task: id, accept: true }.into()), "not_poster");
     n.advance(3);
-    n.ok(4, Payload::FinalizeTask { task: id });
+    n.ok(4, FinalizeTask { task: id }.into());
     let t = task(&n, &id);
     assert_eq!(t.status, TaskStatus::Completed);
     assert_eq!(
@@ -137,7 +142,7 @@ fn poster_verified_tasks_join_claim_submit_and_pay() {
         n.fails(0, post(KIND, spec, 1, deadline, Verification::Poster { window: 3 })),
         "task_finished"
     );
-    assert_eq!(n.fails(4, Payload::FinalizeTask { task: id }), "already_final");
+    assert_eq!(n.fails(4, FinalizeTask { task: id }.into()), "already_final");
     escrow_adds_up(&n);
 }
 
@@ -152,32 +157,35 @@ fn rejection_reopens_and_acceptance_pays_at_once() {
         0,
         post(KIND, spec, 1_000, n.height() + 50, Verification::Poster { window: 10 }),
     );
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"bad"),
-        },
+        }
+        .into(),
     );
     n.ok(
         0,
-        Payload::ReviewResult {
+        ReviewResult {
             task: id,
             accept: false,
-        },
+        }
+        .into(),
     );
     assert_eq!(task(&n, &id).status, TaskStatus::Open);
     assert_eq!(rep(&n, 1).failed, 1);
-    n.ok(2, Payload::ClaimTask { task: id });
+    n.ok(2, ClaimTask { task: id }.into());
     n.ok(
         2,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"good"),
-        },
+        }
+        .into(),
     );
-    n.ok(0, Payload::ReviewResult { task: id, accept: true });
+    n.ok(0, ReviewResult { task: id, accept: true }.into());
     assert_eq!(task(&n, &id).status, TaskStatus::Completed);
     assert_eq!(rep(&n, 2).completed, 1);
     escrow_adds_up(&n);
@@ -194,10 +202,10 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
         0,
         post(KIND, spec, 1_000, n.height() + 30, Verification::Poster { window: 2 }),
     );
-    n.ok(1, Payload::ClaimTask { task: id });
-    assert_eq!(n.fails(2, Payload::ClaimTask { task: id }), "already_claimed");
+    n.ok(1, ClaimTask { task: id }.into());
+    assert_eq!(n.fails(2, ClaimTask { task: id }.into()), "already_claimed");
     n.advance(5);
-    let r = n.ok(2, Payload::ClaimTask { task: id });
+    let r = n.ok(2, ClaimTask { task: id }.into());
     assert!(r
         .events
         .iter()
@@ -206,23 +214,25 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
     assert_eq!(
         n.fails(
             1,
-            Payload::SubmitResult {
+            SubmitResult {
                 task: id,
                 result: Hash::of(b"late")
             }
+            .into()
         ),
         "not_claimant",
         "the taken-over agent can no longer submit"
     );
     n.ok(
         2,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"r"),
-        },
+        }
+        .into(),
     );
     n.advance(3);
-    let r = n.ok(0, Payload::FinalizeTask { task: id });
+    let r = n.ok(0, FinalizeTask { task: id }.into());
     assert!(
         r.events
             .iter()
@@ -234,9 +244,9 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
     let id2 = task_id(KIND, &spec2);
     let deadline = n.height() + 6;
     n.ok(0, post(KIND, spec2, 700, deadline, Verification::Poster { window: 2 }));
-    n.ok(1, Payload::ClaimTask { task: id2 });
+    n.ok(1, ClaimTask { task: id2 }.into());
     assert_eq!(
-        n.fails(0, Payload::CancelTask { task: id2 }),
+        n.fails(0, CancelTask { task: id2 }.into()),
         "not_open",
         "no cancel after a claim"
     );
@@ -246,16 +256,17 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
     assert_eq!(
         n.fails(
             1,
-            Payload::SubmitResult {
+            SubmitResult {
                 task: id2,
                 result: Hash::of(b"x")
             }
+            .into()
         ),
         "deadline_passed"
     );
     let before = bal(&n, 0);
     let treasury = n.balance(&sinew_state::accounts::treasury());
-    let r = n.ok(3, Payload::FinalizeTask { task: id2 });
+    let r = n.ok(3, FinalizeTask { task: id2 }.into());
     assert_eq!(task(&n, &id2).status, TaskStatus::Closed);
     assert_eq!(bal(&n, 0), before + 700, "the reward back to the funder");
     assert_eq!(
@@ -272,17 +283,19 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
     assert_eq!(
         n.fails(
             1,
-            Payload::CancelTask {
+            CancelTask {
                 task: task_id(KIND, &spec3)
             }
+            .into()
         ),
         "not_poster"
     );
     n.ok(
         0,
-        Payload::CancelTask {
+        CancelTask {
             task: task_id(KIND, &spec3),
-        },
+        }
+        .into(),
     );
     escrow_adds_up(&n);
 }
@@ -307,80 +320,88 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
     assert_eq!(
         n.fails(
             2,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: true
             }
+            .into()
         ),
         "not_in_review"
     );
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"r"),
-        },
+        }
+        .into(),
     );
     n.ok(
         2,
-        Payload::Attest {
+        Attest {
             task: id,
             approve: true,
-        },
+        }
+        .into(),
     );
     assert_eq!(
         n.fails(
             2,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: true
             }
+            .into()
         ),
         "already_attested"
     );
     assert_eq!(
         n.fails(
             0,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: true
             }
+            .into()
         ),
         "not_staked"
     );
     assert_eq!(
         n.fails(
             1,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: true
             }
+            .into()
         ),
         "conflict"
     );
     n.ok(
         3,
-        Payload::Attest {
+        Attest {
             task: id,
             approve: true,
-        },
+        }
+        .into(),
     );
     // The whale votes against. Its weight is clipped to a third of the total (336,001), which
     // still outweighs the two smaller verifiers (8,000): clipping bounds a whale, it does not
     // silence it.
     n.ok(
         4,
-        Payload::Attest {
+        Attest {
             task: id,
             approve: false,
-        },
+        }
+        .into(),
     );
     n.advance(2);
-    assert_eq!(n.fails(0, Payload::FinalizeTask { task: id }), "too_early");
+    assert_eq!(n.fails(0, FinalizeTask { task: id }.into()), "too_early");
     n.advance(2);
     let before: Vec<u128> = (2..=4).map(|w| bal(&n, w)).collect();
-    let r = n.ok(0, Payload::FinalizeTask { task: id });
+    let r = n.ok(0, FinalizeTask { task: id }.into());
     let rejected = r
         .events
         .iter()
@@ -421,26 +442,28 @@ fn recomputable_results_are_checked_by_the_ledger_and_challenges_settle_by_recom
         0,
         post(KIND_ATTRIBUTION, spec, 1_000, n.height() + 40, Verification::Recompute),
     );
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     let r = n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"wrong"),
-        },
+        }
+        .into(),
     );
     assert!(r
         .events
         .iter()
         .any(|e| matches!(e, Event::Slashed { reason, .. } if reason == "wrong_result")));
     assert_eq!(task(&n, &id).status, TaskStatus::Open);
-    n.ok(2, Payload::ClaimTask { task: id });
+    n.ok(2, ClaimTask { task: id }.into());
     n.ok(
         2,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: right,
-        },
+        }
+        .into(),
     );
     assert_eq!(
         task(&n, &id).status,
@@ -470,17 +493,18 @@ fn recomputable_results_are_checked_by_the_ledger_and_challenges_settle_by_recom
             Verification::Poster { window: 5 },
         ),
     );
-    n.ok(1, Payload::ClaimTask { task: id2 });
+    n.ok(1, ClaimTask { task: id2 }.into());
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id2,
             result: Hash::of(b"lazy guess"),
-        },
+        }
+        .into(),
     );
-    assert_eq!(n.fails(4, Payload::Challenge { task: id2, bond: 10 }), "bond_too_small");
+    assert_eq!(n.fails(4, Challenge { task: id2, bond: 10 }.into()), "bond_too_small");
     let (auditor, fees) = (bal(&n, 4), n.fees[4]);
-    let r = n.ok(4, Payload::Challenge { task: id2, bond: 100 });
+    let r = n.ok(4, Challenge { task: id2, bond: 100 }.into());
     assert!(r
         .events
         .iter()
@@ -491,19 +515,20 @@ fn recomputable_results_are_checked_by_the_ledger_and_challenges_settle_by_recom
         "the auditor wins the faulty agent's bond"
     );
     assert_eq!(rep(&n, 1).challenged_lost, 1);
-    n.ok(2, Payload::ClaimTask { task: id2 });
+    n.ok(2, ClaimTask { task: id2 }.into());
     n.ok(
         2,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id2,
             result: right2,
-        },
+        }
+        .into(),
     );
     let honest = bal(&n, 2);
-    n.ok(4, Payload::Challenge { task: id2, bond: 100 });
+    n.ok(4, Challenge { task: id2, bond: 100 }.into());
     assert_eq!(bal(&n, 2), honest + 100, "a wrong challenge pays the claimant");
     n.advance(5);
-    n.ok(3, Payload::FinalizeTask { task: id2 });
+    n.ok(3, FinalizeTask { task: id2 }.into());
     assert_eq!(task(&n, &id2).status, TaskStatus::Completed);
     // Reputation orders the honest agent first.
     let a1: Agent = read(&n.state, &StateKey::Agent(n.keys[1].address())).unwrap().unwrap();
@@ -552,22 +577,24 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
         refused(
             &mut n,
             0,
-            Payload::Challenge {
+            Challenge {
                 task: Hash::of(b"t"),
                 bond: 0
             }
+            .into()
         ),
         "a challenge needs a bond"
     );
     assert!(refused(
         &mut n,
         2,
-        Payload::RegisterAgent {
+        RegisterAgent {
             name: "x".into(),
             capabilities: vec![],
             endpoint: String::new(),
             stake: 1_000
         }
+        .into()
     )
     .contains("capabilities"));
     assert_eq!(
@@ -604,30 +631,33 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
     assert_eq!(
         n.fails(
             2,
-            Payload::RegisterAgent {
+            RegisterAgent {
                 name: "x".into(),
                 capabilities: vec![KIND.into()],
                 endpoint: String::new(),
                 stake: 1
             }
+            .into()
         ),
         "insufficient_stake"
     );
     assert_eq!(
         n.fails(
             1,
-            Payload::ClaimTask {
+            ClaimTask {
                 task: Hash::of(b"none")
             }
+            .into()
         ),
         "unknown_task"
     );
     assert_eq!(
         n.fails(
             1,
-            Payload::FinalizeTask {
+            FinalizeTask {
                 task: Hash::of(b"none")
             }
+            .into()
         ),
         "unknown_task"
     );
@@ -639,20 +669,22 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
     assert_eq!(
         n.fails(
             1,
-            Payload::SubmitResult {
+            SubmitResult {
                 task: task_id(KIND, &spec),
                 result: spec
             }
+            .into()
         ),
         "not_claimant"
     );
     assert_eq!(
         n.fails(
             1,
-            Payload::Challenge {
+            Challenge {
                 task: task_id(KIND, &spec),
                 bond: 500
             }
+            .into()
         ),
         "not_in_review"
     );
@@ -660,23 +692,25 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
     assert_eq!(
         n.fails(
             2,
-            Payload::ClaimTask {
+            ClaimTask {
                 task: task_id(KIND, &spec)
             }
+            .into()
         ),
         "not_capable"
     );
     // An agent with open claims cannot retire; one without can, and its stake comes back later.
     n.ok(
         1,
-        Payload::ClaimTask {
+        ClaimTask {
             task: task_id(KIND, &spec),
-        },
+        }
+        .into(),
     );
-    assert_eq!(n.fails(1, Payload::RetireAgent), "has_claims");
+    assert_eq!(n.fails(1, Payload::Tasks(TaskTx::RetireAgent)), "has_claims");
     let (before, fees) = (bal(&n, 2), n.fees[2]);
     let stakes = n.balance(&agent_stakes());
-    n.ok(2, Payload::RetireAgent);
+    n.ok(2, Payload::Tasks(TaskTx::RetireAgent));
     n.advance(3);
     let a: Agent = read(&n.state, &StateKey::Agent(n.keys[2].address())).unwrap().unwrap();
     assert_eq!(a.status, AgentStatus::Retired);
@@ -709,7 +743,7 @@ fn joining_a_task_needs_the_same_terms() {
     let other_mode = post(KIND, spec, 500, deadline, Verification::Poster { window: 5 });
     assert_eq!(n.fails(2, other_mode), "terms_differ");
     let mut other_bond = post(KIND, spec, 500, deadline, quorum);
-    if let Payload::PostTask { bond, .. } = &mut other_bond {
+    if let Payload::Tasks(TaskTx::PostTask(PostTask { bond, .. })) = &mut other_bond {
         *bond = 1;
     }
     assert_eq!(n.fails(2, other_bond), "terms_differ");
@@ -756,31 +790,34 @@ fn a_won_challenge_on_a_quorum_task_settles_every_verifier_bond() {
         min_stake: 0,
     };
     n.ok(0, post(KIND_ATTRIBUTION, spec, 1_000, n.height() + 60, quorum));
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"wrong"),
-        },
+        }
+        .into(),
     );
     n.ok(
         5,
-        Payload::Attest {
+        Attest {
             task: id,
             approve: true,
-        },
+        }
+        .into(),
     );
     n.ok(
         6,
-        Payload::Attest {
+        Attest {
             task: id,
             approve: false,
-        },
+        }
+        .into(),
     );
     escrow_adds_up(&n);
     let (v5, v6, c4) = (bal(&n, 5), bal(&n, 6), bal(&n, 4));
-    let r = n.ok(4, Payload::Challenge { task: id, bond: 100 });
+    let r = n.ok(4, Challenge { task: id, bond: 100 }.into());
     assert!(r
         .events
         .iter()
@@ -814,32 +851,34 @@ fn a_poster_never_profits_from_a_forfeited_bond() {
         min_stake: 0,
     };
     let mut p = post(KIND, spec, 1_000, n.height() + 100, quorum);
-    if let Payload::PostTask { bond, .. } = &mut p {
+    if let Payload::Tasks(TaskTx::PostTask(PostTask { bond, .. })) = &mut p {
         *bond = 1_000;
     }
     n.ok(0, p);
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"good"),
-        },
+        }
+        .into(),
     );
     // The poster's own verifier rejects it.
     n.ok(
         2,
-        Payload::Attest {
+        Attest {
             task: id,
             approve: false,
-        },
+        }
+        .into(),
     );
     n.advance(6);
-    n.ok(3, Payload::FinalizeTask { task: id });
+    n.ok(3, FinalizeTask { task: id }.into());
     assert_eq!(task(&n, &id).forfeited, 1_000, "the claimant's bond was forfeited");
     let (poster, fees) = (bal(&n, 0), n.fees[0]);
     let treasury = n.balance(&sinew_state::accounts::treasury());
-    n.ok(0, Payload::CancelTask { task: id });
+    n.ok(0, CancelTask { task: id }.into());
     assert_eq!(
         bal(&n, 0),
         poster + 1_000 - (n.fees[0] - fees),
@@ -866,7 +905,7 @@ fn trap_tasks_are_refused() {
         n.height() + 50,
         Verification::Poster { window: 2 },
     );
-    if let Payload::PostTask { claim_window, .. } = &mut short {
+    if let Payload::Tasks(TaskTx::PostTask(PostTask { claim_window, .. })) = &mut short {
         *claim_window = 1;
     }
     match n.run(0, short) {
@@ -880,7 +919,7 @@ fn trap_tasks_are_refused() {
         n.height() + 50,
         Verification::Poster { window: 2 },
     );
-    if let Payload::PostTask { bond, .. } = &mut greedy {
+    if let Payload::Tasks(TaskTx::PostTask(PostTask { bond, .. })) = &mut greedy {
         *bond = 1_001;
     }
     assert_eq!(n.fails(0, greedy), "bond_exceeds_reward");
@@ -904,23 +943,25 @@ fn quorum_seats_go_by_stake_not_arrival() {
         min_stake: 1_500,
     };
     n.ok(0, post(KIND, spec, 1_000, n.height() + 2_000, quorum));
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"r"),
-        },
+        }
+        .into(),
     );
     // A minimum-stake agent is not enough for this task.
     register(&mut n, 2, &["verifier"], 1_000);
     assert_eq!(
         n.fails(
             2,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: false
             }
+            .into()
         ),
         "not_staked"
     );
@@ -930,20 +971,22 @@ fn quorum_seats_go_by_stake_not_arrival() {
         register(&mut n, s, &["verifier"], 1_500);
         n.ok(
             s,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: false,
-            },
+            }
+            .into(),
         );
     }
     register(&mut n, 3, &["verifier"], 1_500);
     assert_eq!(
         n.fails(
             3,
-            Payload::Attest {
+            Attest {
                 task: id,
                 approve: true
             }
+            .into()
         ),
         "quorum_full"
     );
@@ -954,10 +997,11 @@ fn quorum_seats_go_by_stake_not_arrival() {
     let before = bal(&n, evicted);
     n.ok(
         4,
-        Payload::Attest {
+        Attest {
             task: id,
             approve: true,
-        },
+        }
+        .into(),
     );
     let t = task(&n, &id);
     assert_eq!(t.attestations.len(), MAX_ATTESTATIONS);
@@ -983,22 +1027,24 @@ fn a_poster_cannot_reject_every_result_for_free() {
     );
     let mut paid = 0;
     for round in 0..MAX_REJECTIONS {
-        n.ok(1, Payload::ClaimTask { task: id });
+        n.ok(1, ClaimTask { task: id }.into());
         n.ok(
             1,
-            Payload::SubmitResult {
+            SubmitResult {
                 task: id,
                 result: Hash::of(&[round as u8]),
-            },
+            }
+            .into(),
         );
         let before = bal(&n, 1);
         let reward = task(&n, &id).reward;
         n.ok(
             0,
-            Payload::ReviewResult {
+            ReviewResult {
                 task: id,
                 accept: false,
-            },
+            }
+            .into(),
         );
         assert_eq!(
             bal(&n, 1),
@@ -1008,28 +1054,30 @@ fn a_poster_cannot_reject_every_result_for_free() {
         paid += reward / 10;
         escrow_adds_up(&n);
     }
-    n.ok(1, Payload::ClaimTask { task: id });
+    n.ok(1, ClaimTask { task: id }.into());
     n.ok(
         1,
-        Payload::SubmitResult {
+        SubmitResult {
             task: id,
             result: Hash::of(b"final"),
-        },
+        }
+        .into(),
     );
     assert_eq!(
         n.fails(
             0,
-            Payload::ReviewResult {
+            ReviewResult {
                 task: id,
                 accept: false
             }
+            .into()
         ),
         "rejections_exhausted"
     );
     // Silence accepts: the rest of the reward is paid.
     n.advance(6);
     let before = bal(&n, 1);
-    n.ok(2, Payload::FinalizeTask { task: id });
+    n.ok(2, FinalizeTask { task: id }.into());
     assert_eq!(bal(&n, 1), before + 100 + (1_000 - paid));
     escrow_adds_up(&n);
 }
@@ -1055,14 +1103,14 @@ proptest! {
             };
             let p = match op {
                 0 => post(KIND, specs[t], 300, n.height() + 12, v),
-                1 => Payload::ClaimTask { task: id },
-                2 => Payload::SubmitResult { task: id, result: Hash::of(&[who as u8]) },
-                3 => Payload::ReviewResult { task: id, accept: flag },
-                4 => Payload::Attest { task: id, approve: flag },
-                5 => Payload::FinalizeTask { task: id },
-                6 => Payload::CancelTask { task: id },
-                7 => Payload::Challenge { task: id, bond: 200 },
-                _ => Payload::Transfer { to: n.keys[(who + 1) % 5].address(), amount: 1 },
+                1 => ClaimTask { task: id }.into(),
+                2 => SubmitResult { task: id, result: Hash::of(&[who as u8]) }.into(),
+                3 => ReviewResult { task: id, accept: flag }.into(),
+                4 => Attest { task: id, approve: flag }.into(),
+                5 => FinalizeTask { task: id }.into(),
+                6 => CancelTask { task: id }.into(),
+                7 => Challenge { task: id, bond: 200 }.into(),
+                _ => Transfer { to: n.keys[(who + 1) % 5].address(), amount: 1 }.into(),
             };
             if let Ok(r) = n.run(who, p) {
                 if let TxStatus::Success = r.status {

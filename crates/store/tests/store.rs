@@ -4,7 +4,8 @@
 use sinew_state::fuzz_harness::test_genesis;
 use sinew_state::Chain;
 use sinew_store::{Store, StoreError};
-use sinew_types::{Address, Payload, Transaction};
+use sinew_types::payload::Transfer;
+use sinew_types::{Address, Transaction};
 
 #[test]
 fn blocks_survive_reopen_and_rebuild_the_same_root() {
@@ -28,10 +29,11 @@ fn blocks_survive_reopen_and_rebuild_the_same_root() {
                     signer: keys[0].address(),
                     nonce: n,
                     max_fee: 1_000_000,
-                    payload: Payload::Transfer {
+                    payload: Transfer {
                         to: keys[1].address(),
                         amount: 10,
-                    },
+                    }
+                    .into(),
                 })
                 .prepare();
             ids.push(t.id);

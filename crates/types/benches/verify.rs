@@ -1,8 +1,9 @@
 //! Signature verification throughput: single, batched on one core, batched over all cores.
 //! Run: cargo bench -p sinew-types --bench verify
 
+use sinew_types::payload::Transfer;
 use sinew_types::signing::{verify_many, verify_many_on, verify_one};
-use sinew_types::{Address, Keypair, Payload, Transaction};
+use sinew_types::{Address, Keypair, Transaction};
 use std::time::Instant;
 
 fn main() {
@@ -15,10 +16,11 @@ fn main() {
                 signer: k.address(),
                 nonce: i as u64,
                 max_fee: 1,
-                payload: Payload::Transfer {
+                payload: Transfer {
                     to: Address([1; 32]),
                     amount: 1,
-                },
+                }
+                .into(),
             })
             .prepare()
         })

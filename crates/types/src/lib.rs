@@ -14,6 +14,7 @@ pub mod hash;
 pub mod inference;
 pub mod merkle;
 pub mod params;
+pub mod payload;
 pub mod receipt;
 pub mod signing;
 pub mod task;
@@ -27,9 +28,10 @@ pub use error::DecodeError;
 pub use event::Event;
 pub use hash::Hash;
 pub use params::{Params, ParamsUpdate};
+pub use payload::Payload;
 pub use receipt::{Receipt, TxStatus};
 pub use signing::{Keypair, SignatureBytes};
-pub use tx::{Payload, SignedTransaction, Transaction, TxId};
+pub use tx::{SignedTransaction, Transaction, TxId};
 
 /// Block height; genesis is height 0.
 pub type Height = u64;

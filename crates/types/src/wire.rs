@@ -45,7 +45,7 @@ pub enum SubmitOutcome {
 
 /// The answer for one transaction.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct SubmitResult {
+pub struct SubmitReply {
     /// Transaction id.
     pub tx_id: TxId,
     /// Its outcome.
@@ -53,7 +53,7 @@ pub struct SubmitResult {
     pub outcome: SubmitOutcome,
 }
 
-impl SubmitResult {
+impl SubmitReply {
     /// `pending`, `refused`, `committed` or `dropped`.
     pub fn status(&self) -> &'static str {
         match self.outcome {
@@ -101,5 +101,5 @@ pub struct BatchResult {
     /// Refused transactions.
     pub refused: u32,
     /// One result per transaction, in order.
-    pub results: Vec<SubmitResult>,
+    pub results: Vec<SubmitReply>,
 }

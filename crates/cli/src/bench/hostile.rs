@@ -11,7 +11,8 @@ use crate::devnet::TOKEN;
 use anyhow::{bail, Result};
 use clap::Args;
 use sinew_sdk::{sign_with_fee, Client, SubmitOutcome};
-use sinew_types::{Address, Keypair, Payload, Transaction};
+use sinew_types::payload::Transfer;
+use sinew_types::{Address, Keypair, Transaction};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -119,10 +120,11 @@ fn attack_round(agent: &ureq::Agent, url: &str, attacker: &Keypair, chain: &str,
             signer: signer.address(),
             nonce: 1_000 + round * 200 + i,
             max_fee: 10_000_000,
-            payload: Payload::Transfer {
+            payload: Transfer {
                 to: Address([7; 32]),
                 amount: 1,
-            },
+            }
+            .into(),
         };
         let mut s = signer.sign(tx);
         if i % 5 == 0 {
@@ -251,10 +253,11 @@ pub fn run(a: HostileArgs) -> Result<()> {
             honest,
             &chain,
             nonce,
-            Payload::Transfer {
+            Transfer {
                 to: keys[0].address(),
                 amount: TOKEN / 1_000,
-            },
+            }
+            .into(),
             &params,
         );
         let t = Instant::now();

@@ -12,6 +12,9 @@ use sinew_state::inference::api_key_hash;
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules};
 use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
+use sinew_types::payload::{
+    CreateDatanet, DepositPrepaid, PublishVersion, RegisterApiKey, RegisterModel, RegisterProvider, ServeModel, Stake,
+};
 use sinew_types::{Keypair, Params, Payload};
 use std::time::{Duration, Instant};
 
@@ -76,7 +79,7 @@ pub(super) fn setup(
     committed(
         &c,
         &keys[0],
-        Payload::CreateDatanet {
+        CreateDatanet {
             info: DatanetInfo {
                 name: "bench".into(),
                 description: String::new(),
@@ -90,25 +93,27 @@ pub(super) fn setup(
                 publish_fee_per_byte: 0,
                 refuse_near_duplicates: false,
             },
-        },
+        }
+        .into(),
     )?;
     for (i, (name, text)) in SAMPLES.iter().enumerate() {
         contribute_sample(&c, &keys[1 + i % 2], 0, name, text)?;
     }
-    committed(&c, &keys[0], Payload::PublishVersion { datanet: 0 })?;
-    committed(&c, &keys[3], Payload::Stake { amount: TOKEN })?;
+    committed(&c, &keys[0], PublishVersion { datanet: 0 }.into())?;
+    committed(&c, &keys[3], Stake { amount: TOKEN }.into())?;
     committed(
         &c,
         &keys[3],
-        Payload::RegisterProvider {
+        RegisterProvider {
             name: "bench".into(),
             endpoint: endpoint.into(),
-        },
+        }
+        .into(),
     )?;
     committed(
         &c,
         &keys[0],
-        Payload::RegisterModel {
+        RegisterModel {
             info: ModelInfo {
                 name: "bench-lm".into(),
                 base_model: "infini-gram".into(),
@@ -127,18 +132,20 @@ pub(super) fn setup(
                 provider_bps: 3_000,
                 contributors_bps: 5_000,
             },
-        },
+        }
+        .into(),
     )?;
-    committed(&c, &keys[3], Payload::ServeModel { model: 0, serve: true })?;
+    committed(&c, &keys[3], ServeModel { model: 0, serve: true }.into())?;
     committed(
         &c,
         &keys[2],
-        Payload::RegisterApiKey {
+        RegisterApiKey {
             key_hash: api_key_hash(KEY),
             scope: KeyScope::provider(keys[3].address(), 1_000 * TOKEN),
-        },
+        }
+        .into(),
     )?;
-    committed(&c, &keys[2], Payload::DepositPrepaid { amount: 1_000 * TOKEN })?;
+    committed(&c, &keys[2], DepositPrepaid { amount: 1_000 * TOKEN }.into())?;
     Ok((running, dir))
 }
 

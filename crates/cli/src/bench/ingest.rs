@@ -9,6 +9,7 @@ use sinew_node::NodeConfig;
 use sinew_sdk::{Client, SubmitOutcome};
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::payload::{Contribute, CreateDatanet, PublishVersion};
 use sinew_types::{Keypair, Params, Payload, TxStatus};
 use std::io::Write;
 use std::time::Instant;
@@ -110,7 +111,7 @@ pub fn run(a: IngestArgs) -> Result<()> {
             other => bail!("not committed: {other:?}"),
         }
     };
-    let create = Payload::CreateDatanet {
+    let create: Payload = CreateDatanet {
         info: DatanetInfo {
             name: "bench".into(),
             description: String::new(),
@@ -124,7 +125,8 @@ pub fn run(a: IngestArgs) -> Result<()> {
             publish_fee_per_byte: 0,
             refuse_near_duplicates: false,
         },
-    };
+    }
+    .into();
     submit(create)?;
 
     let start = Instant::now();
@@ -145,18 +147,21 @@ pub fn run(a: IngestArgs) -> Result<()> {
     let (blob, _) = c.upload_blob(f, Some(size)).context("upload")?;
     let t_upload = t.elapsed();
     let t = Instant::now();
-    submit(Payload::Contribute {
-        datanet: 0,
-        blob,
-        size,
-        format,
-        record_count: metas.len() as u32,
-        records_root: root,
-        metadata: "bench".into(),
-    })?;
+    submit(
+        Contribute {
+            datanet: 0,
+            blob,
+            size,
+            format,
+            record_count: metas.len() as u32,
+            records_root: root,
+            metadata: "bench".into(),
+        }
+        .into(),
+    )?;
     let t_contribute = t.elapsed();
     let t = Instant::now();
-    submit(Payload::PublishVersion { datanet: 0 })?;
+    submit(PublishVersion { datanet: 0 }.into())?;
     let t_publish = t.elapsed();
     let total = start.elapsed();
     rt.block_on(running.shutdown())?;

@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 use sinew_node::NodeConfig;
 use sinew_sdk::{sign_with_fee, Client};
 use sinew_state::{Genesis, GenesisAccount};
-use sinew_types::{Keypair, Params, Payload, SignedTransaction};
+use sinew_types::payload::Transfer;
+use sinew_types::{Keypair, Params, SignedTransaction};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -96,10 +97,11 @@ fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
                                 &keys[from],
                                 "sinew-bench",
                                 (j / keys.len()) as u64,
-                                Payload::Transfer {
+                                Transfer {
                                     to,
                                     amount: 1 + j as u128 % 1000,
-                                },
+                                }
+                                .into(),
                                 params,
                             )
                         })

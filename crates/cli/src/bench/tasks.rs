@@ -9,6 +9,7 @@ use clap::Args;
 use sinew_node::NodeConfig;
 use sinew_sdk::sign_with_fee;
 use sinew_state::{Genesis, GenesisAccount};
+use sinew_types::payload::{ClaimTask, PostTask, RegisterAgent, ReviewResult, SubmitResult};
 use sinew_types::task::{task_id, Verification};
 use sinew_types::{Hash, Keypair, Params, Payload, SignedTransaction};
 use std::time::{Duration, Instant};
@@ -94,12 +95,13 @@ pub fn run(a: TasksArgs) -> Result<()> {
         .zip(an.iter_mut())
         .enumerate()
         .map(|(i, (k, n))| {
-            let p = Payload::RegisterAgent {
+            let p: Payload = RegisterAgent {
                 name: format!("agent-{i}"),
                 capabilities: vec![KIND.into()],
                 endpoint: String::new(),
                 stake: 1_000_000,
-            };
+            }
+            .into();
             sign(k, n, p, &params)
         })
         .collect();
@@ -122,7 +124,7 @@ pub fn run(a: TasksArgs) -> Result<()> {
                     0 => sign(
                         &posters[p],
                         &mut pn[p],
-                        Payload::PostTask {
+                        PostTask {
                             kind: KIND.into(),
                             spec,
                             reward: 1_000,
@@ -131,20 +133,21 @@ pub fn run(a: TasksArgs) -> Result<()> {
                             bond: 10,
                             verification: Verification::Poster { window: 1_000_000 },
                             parent: None,
-                        },
+                        }
+                        .into(),
                         &params,
                     ),
-                    1 => sign(&agents[g], &mut an[g], Payload::ClaimTask { task }, &params),
+                    1 => sign(&agents[g], &mut an[g], ClaimTask { task }.into(), &params),
                     2 => sign(
                         &agents[g],
                         &mut an[g],
-                        Payload::SubmitResult { task, result: spec },
+                        SubmitResult { task, result: spec }.into(),
                         &params,
                     ),
                     _ => sign(
                         &posters[p],
                         &mut pn[p],
-                        Payload::ReviewResult { task, accept: true },
+                        ReviewResult { task, accept: true }.into(),
                         &params,
                     ),
                 };

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
-use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitResult};
+use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitReply};
 use sinew_types::{Hash, SignedTransaction};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +58,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest("bad_json", format!("malformed JSON: {e}")))
 }
 
-async fn run(node: Arc<Node>, txs: Vec<SignedTransaction>, wait: bool) -> Result<Vec<SubmitResult>, ApiError> {
+async fn run(node: Arc<Node>, txs: Vec<SignedTransaction>, wait: bool) -> Result<Vec<SubmitReply>, ApiError> {
     let n = node.clone();
     let admitted = tokio::task::spawn_blocking(move || n.submit(txs, wait))
         .await
@@ -78,7 +78,7 @@ async fn run(node: Arc<Node>, txs: Vec<SignedTransaction>, wait: bool) -> Result
                 },
             },
         };
-        out.push(SubmitResult { tx_id, outcome });
+        out.push(SubmitReply { tx_id, outcome });
     }
     Ok(out)
 }
@@ -171,5 +171,5 @@ pub async fn status(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Re
     let outcome = node
         .tx_state(&id)?
         .ok_or_else(|| ApiError::NotFound(format!("transaction {id} is unknown to this node")))?;
-    Ok(Json(SubmitResult { tx_id: id, outcome }))
+    Ok(Json(SubmitReply { tx_id: id, outcome }))
 }

@@ -6,6 +6,7 @@ use super::{Gateway, GatewayError};
 use crate::core::Node;
 use crate::mempool::AdmitError;
 use sinew_state::{Account, StateKey};
+use sinew_types::payload::ReleaseHold;
 use sinew_types::tx::sign_with_fee;
 use sinew_types::wire::SubmitOutcome;
 use sinew_types::{Payload, Receipt, TxId, TxStatus};
@@ -125,7 +126,7 @@ impl Node {
 
     /// Gives a reservation up, without waiting (the ledger also releases it at its expiry).
     pub(super) fn release_soon(&self, g: &Gateway, request_id: sinew_types::Hash) {
-        let payload = Payload::ReleaseHold { request_id };
+        let payload: Payload = ReleaseHold { request_id }.into();
         if let Err(e) = self.submit_own(g, &payload, false) {
             tracing::warn!("could not release the hold of request {request_id}: {e}");
         }

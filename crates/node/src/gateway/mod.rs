@@ -20,6 +20,7 @@ use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, model_n
 use sinew_state::read;
 use sinew_state::{ApiKey, Model, Prepaid, StateKey};
 use sinew_types::inference::Voucher;
+use sinew_types::payload::{ReserveInference, SettleInference};
 use sinew_types::{Address, Amount, Hash, Keypair, Payload, TxId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -439,7 +440,7 @@ impl Node {
             Some(v) => v.request_id,
             None => self.new_request_id(g, &auth.key_hash),
         };
-        let reserve = Payload::ReserveInference {
+        let reserve: Payload = ReserveInference {
             api_key: auth.key_hash,
             request_id,
             model: auth.model.id,
@@ -448,7 +449,8 @@ impl Node {
             max_output_tokens: u64::from(auth.max_tokens),
             max_fee,
             voucher: req.voucher.clone(),
-        };
+        }
+        .into();
         let deadline = deadline_in(g.config.commit_timeout_ms);
         // The provider answers while its reservation commits: nothing is settled, and so nothing
         // revealed, before the hold is on the ledger.
@@ -588,11 +590,12 @@ impl Node {
         a: Attributed,
     ) -> Result<Answer, GatewayError> {
         let started = std::time::Instant::now();
-        let settle = Payload::SettleInference {
+        let settle: Payload = SettleInference {
             request_id,
             answer: a.generated.text.clone(),
             receipt: a.receipt.digest(),
-        };
+        }
+        .into();
         let deadline = deadline_in(g.config.commit_timeout_ms);
         let settlement = if g.config.wait_for_commit {
             // The block's own execution is the check: a settlement that fails there serves nothing.

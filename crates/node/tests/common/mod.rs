@@ -9,6 +9,10 @@ use sinew_state::fuzz_harness::test_genesis;
 use sinew_state::inference::api_key_hash;
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
+use sinew_types::payload::{
+    Contribute, CreateDatanet, DepositPrepaid, PublishVersion, RegisterApiKey, RegisterModel, RegisterProvider,
+    ServeModel, Stake,
+};
 use sinew_types::{Keypair, Params, Payload, TxStatus};
 
 pub struct TestNode {
@@ -125,7 +129,7 @@ impl TestNode {
             .client
             .upload_blob(text.as_bytes(), Some(text.len() as u64))
             .unwrap();
-        Payload::Contribute {
+        Contribute {
             datanet,
             blob,
             size,
@@ -134,6 +138,7 @@ impl TestNode {
             records_root: sinew_datanet::records_root(&ing.records),
             metadata: String::new(),
         }
+        .into()
     }
 
     pub fn tmp_files(&self) -> usize {
@@ -160,18 +165,19 @@ impl TestNode {
     pub fn setup_inference(&self, endpoint: &str) {
         self.ok(0, create(CurationPolicy::Open));
         self.ok(1, self.contribute(0, RIVERS));
-        self.ok(0, Payload::PublishVersion { datanet: 0 });
-        self.ok(3, Payload::Stake { amount: 10_000 });
+        self.ok(0, PublishVersion { datanet: 0 }.into());
+        self.ok(3, Stake { amount: 10_000 }.into());
         self.ok(
             3,
-            Payload::RegisterProvider {
+            RegisterProvider {
                 name: "test gateway".into(),
                 endpoint: endpoint.into(),
-            },
+            }
+            .into(),
         );
         self.ok(
             0,
-            Payload::RegisterModel {
+            RegisterModel {
                 info: ModelInfo {
                     name: "river-lm".into(),
                     base_model: "infini-gram".into(),
@@ -190,17 +196,19 @@ impl TestNode {
                     provider_bps: 3_000,
                     contributors_bps: 5_000,
                 },
-            },
+            }
+            .into(),
         );
-        self.ok(3, Payload::ServeModel { model: 0, serve: true });
+        self.ok(3, ServeModel { model: 0, serve: true }.into());
         self.ok(
             2,
-            Payload::RegisterApiKey {
+            RegisterApiKey {
                 key_hash: api_key_hash(USER_KEY),
                 scope: KeyScope::provider(self.keys[3].address(), 1_000_000),
-            },
+            }
+            .into(),
         );
-        self.ok(2, Payload::DepositPrepaid { amount: 1_000_000 });
+        self.ok(2, DepositPrepaid { amount: 1_000_000 }.into());
     }
 
     /// Waits until transaction `id` (hex) is committed; returns its status JSON.
@@ -232,7 +240,7 @@ pub const RIVERS: &str = "The Danube flows through ten countries before it reach
                           The Rhine carries barges from the Alps to the North Sea past many old castles.";
 
 pub fn create(curation: CurationPolicy) -> Payload {
-    Payload::CreateDatanet {
+    CreateDatanet {
         info: DatanetInfo {
             name: "notes".into(),
             description: "d".into(),
@@ -247,4 +255,5 @@ pub fn create(curation: CurationPolicy) -> Payload {
             refuse_near_duplicates: false,
         },
     }
+    .into()
 }

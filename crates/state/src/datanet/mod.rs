@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 use sinew_datanet::BANDS;
 use sinew_types::amount::{self, Amount};
 use sinew_types::datanet::{
-    BlobId, ContributionStatus, CurationPolicy, DatanetId, DatanetInfo, DatanetRules, Format, NearDuplicate,
+    BlobId, ContributionStatus, CurationPolicy, DatanetInfo, DatanetRules, Format, NearDuplicate,
+};
+use sinew_types::payload::{
+    Contribute, CreateDatanet, DatanetTx, ExpireContribution, PublishVersion, Review, UpdateDatanetInfo,
 };
 use sinew_types::{merkle, Address, Event, Hash, Height};
 use std::collections::BTreeMap;
@@ -229,18 +232,40 @@ pub(crate) fn check_update_datanet_info(
     tags.as_deref().map_or(Ok(()), check_tags)
 }
 
+/// Checks of a datanet payload that need no state.
+pub(crate) fn check(tx: &DatanetTx) -> Result<(), TxRejection> {
+    match tx {
+        DatanetTx::CreateDatanet(t) => check_create_datanet(&t.info, &t.rules),
+        DatanetTx::Contribute(t) => check_contribute(t.size, t.record_count, &t.metadata, &t.format),
+        DatanetTx::Review(t) => check_review(t.approve, &t.reason),
+        DatanetTx::UpdateDatanetInfo(t) => check_update_datanet_info(&t.description, &t.tags),
+        // Every rule of these needs state.
+        DatanetTx::PublishVersion(_) | DatanetTx::ExpireContribution(_) => Ok(()),
+    }
+}
+
+impl<R: StateReader> Ctx<'_, R> {
+    /// Runs a datanet payload whose fee is paid.
+    pub(crate) fn run_datanet(&mut self, signer: &Address, tx: &DatanetTx, events: &mut Vec<Event>) -> Outcome {
+        match tx {
+            DatanetTx::CreateDatanet(t) => self.create_datanet(signer, t, events),
+            DatanetTx::Contribute(t) => self.contribute(signer, t, events),
+            DatanetTx::Review(t) => self.review(signer, t, events),
+            DatanetTx::PublishVersion(t) => self.publish(signer, t, events),
+            DatanetTx::UpdateDatanetInfo(t) => self.update_datanet_info(signer, t),
+            DatanetTx::ExpireContribution(t) => self.expire(t, events),
+        }
+    }
+}
+
 impl<R: StateReader> Ctx<'_, R> {
     fn datanet(&self, id: u64) -> Result<Option<Datanet>, StorageError> {
         self.get(&StateKey::Datanet(id))
     }
     /// `CreateDatanet`.
-    pub(crate) fn create_datanet(
-        &mut self,
-        signer: &Address,
-        info: &DatanetInfo,
-        rules: &DatanetRules,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn create_datanet(&mut self, signer: &Address, tx: &CreateDatanet, events: &mut Vec<Event>) -> Outcome {
+        let info = &tx.info;
+        let rules = &tx.rules;
         let id: u64 = self.get(&StateKey::NextDatanetId)?.unwrap_or(0);
         self.put(&StateKey::NextDatanetId, &(id + 1));
         let d = Datanet {
@@ -267,14 +292,11 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `UpdateDatanetInfo`.
-    pub(crate) fn update_datanet_info(
-        &mut self,
-        signer: &Address,
-        datanet: &DatanetId,
-        description: &Option<String>,
-        tags: &Option<Vec<String>>,
-        open: &Option<bool>,
-    ) -> Outcome {
+    pub(crate) fn update_datanet_info(&mut self, signer: &Address, tx: &UpdateDatanetInfo) -> Outcome {
+        let datanet = &tx.datanet;
+        let description = &tx.description;
+        let tags = &tx.tags;
+        let open = &tx.open;
         let Some(mut d) = self.datanet(*datanet)? else {
             return fail("unknown_datanet", format!("no datanet {datanet}"));
         };
@@ -301,15 +323,16 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn contribute(
         &mut self,
         signer: &Address,
-        id: u64,
-        blob: &BlobId,
-        size: u64,
-        format: &Format,
-        record_count: u32,
-        records_root: &Hash,
-        metadata: &str,
+        tx: &Contribute,
         events: &mut Vec<Event>,
     ) -> Result<Result<(), Failure>, StorageError> {
+        let id = tx.datanet;
+        let blob = &tx.blob;
+        let size = tx.size;
+        let format = &tx.format;
+        let record_count = tx.record_count;
+        let records_root = &tx.records_root;
+        let metadata = &tx.metadata;
         let Some(mut d) = self.datanet(id)? else {
             return fail("unknown_datanet", format!("no datanet {id}"));
         };
@@ -433,12 +456,13 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn review(
         &mut self,
         signer: &Address,
-        id: u64,
-        seq: u64,
-        approve: bool,
-        reason: &str,
+        tx: &Review,
         events: &mut Vec<Event>,
     ) -> Result<Result<(), Failure>, StorageError> {
+        let id = tx.datanet;
+        let seq = tx.contribution;
+        let approve = tx.approve;
+        let reason = &tx.reason;
         let Some(d) = self.datanet(id)? else {
             return fail("unknown_datanet", format!("no datanet {id}"));
         };
@@ -526,7 +550,9 @@ impl<R: StateReader> Ctx<'_, R> {
     /// `ExpireContribution`: a contribution left unreviewed for `pending_expiry_blocks` is
     /// closed by anyone, its bond returned in full and its records freed, so a pending
     /// contribution cannot hold record hashes (and their first-come credit) for ever.
-    pub(crate) fn expire(&mut self, id: u64, seq: u64, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn expire(&mut self, tx: &ExpireContribution, events: &mut Vec<Event>) -> Outcome {
+        let id = tx.datanet;
+        let seq = tx.contribution;
         let Some(c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
             return fail(
                 "unknown_contribution",
@@ -654,9 +680,10 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn publish(
         &mut self,
         signer: &Address,
-        id: u64,
+        tx: &PublishVersion,
         events: &mut Vec<Event>,
     ) -> Result<Result<(), Failure>, StorageError> {
+        let id = tx.datanet;
         let Some(mut d) = self.datanet(id)? else {
             return fail("unknown_datanet", format!("no datanet {id}"));
         };

@@ -19,11 +19,12 @@
 
 mod settle;
 
-pub(crate) use settle::{settlement_admissible, Reservation};
+pub(crate) use settle::settlement_admissible;
 pub use settle::{Hold, Settled};
 
 use crate::accounts::{prepaid_escrow, provider_delegations, rewards_pool};
 use crate::blobs::{BlobSource, BlobSourceError, IndexKey};
+use crate::ctx::nonzero;
 use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
@@ -35,8 +36,12 @@ use serde::{Deserialize, Serialize};
 use sinew_attribution::{Receipt, Tokenizer, Union};
 use sinew_types::amount::{self, Amount};
 use sinew_types::datanet::{BlobId, Format};
-use sinew_types::inference::{split_exact, KeyScope, ModelId, ModelInfo, ModelStatus, Pricing, Split};
+use sinew_types::inference::{split_exact, KeyScope, ModelInfo, ModelStatus, Pricing, Split};
 use sinew_types::params::bounds::MAX_FEE_PARAM;
+use sinew_types::payload::{
+    DelegateToProvider, DepositPrepaid, InferenceTx, RegisterApiKey, RegisterModel, RegisterProvider, ReserveInference,
+    RevokeApiKey, ServeModel, UndelegateFromProvider, UpdateModel, WithdrawPrepaid,
+};
 use sinew_types::{Address, Event, Hash, Height, Params};
 
 /// A registered inference provider.
@@ -243,18 +248,18 @@ pub(crate) fn check_settle_inference(answer: &str, params: &Params) -> Result<()
 
 /// Checks of `ReserveInference` that need no state: token counts, the fee cap, and that a
 /// voucher is for this very request.
-pub(crate) fn check_reserve_inference(r: &Reservation<'_>) -> Result<(), TxRejection> {
-    if *r.input_tokens > u64::from(u32::MAX) || *r.max_output_tokens > u64::from(u32::MAX) {
+pub(crate) fn check_reserve_inference(r: &ReserveInference) -> Result<(), TxRejection> {
+    if r.input_tokens > u64::from(u32::MAX) || r.max_output_tokens > u64::from(u32::MAX) {
         return invalid("token counts must be below 2^32");
     }
-    if *r.max_output_tokens == 0 {
+    if r.max_output_tokens == 0 {
         return invalid("a request may produce at least one token");
     }
-    if *r.max_fee == 0 || *r.max_fee > MAX_FEE_PARAM {
+    if r.max_fee == 0 || r.max_fee > MAX_FEE_PARAM {
         return invalid(format!("max_fee must be within 1..={MAX_FEE_PARAM}"));
     }
-    if let Some(v) = r.voucher {
-        if v.request_id != *r.request_id || v.model != *r.model {
+    if let Some(v) = &r.voucher {
+        if v.request_id != r.request_id || v.model != r.model {
             return invalid("the voucher is for another request or model");
         }
     }
@@ -336,6 +341,49 @@ pub fn answer_receipt(corpus: &(Union, Hash), answer: &str, params: &Params) -> 
     sinew_attribution::receipt(&corpus.0, corpus.1, answer.as_bytes(), &p)
 }
 
+/// Checks of a inference payload that need no state.
+pub(crate) fn check(tx: &InferenceTx, params: &Params) -> Result<(), TxRejection> {
+    match tx {
+        InferenceTx::RegisterProvider(t) => check_register_provider(&t.name, &t.endpoint),
+        InferenceTx::RegisterModel(t) => check_register_model(&t.info, &t.split, &t.pricing, params),
+        InferenceTx::UpdateModel(t) => check_update_model(&t.pricing, &t.status),
+        InferenceTx::RegisterApiKey(t) => check_register_api_key(&t.scope),
+        InferenceTx::DepositPrepaid(DepositPrepaid { amount })
+        | InferenceTx::WithdrawPrepaid(WithdrawPrepaid { amount })
+        | InferenceTx::DelegateToProvider(DelegateToProvider { amount, .. })
+        | InferenceTx::UndelegateFromProvider(UndelegateFromProvider { amount, .. }) => nonzero(*amount),
+        InferenceTx::ReserveInference(t) => check_reserve_inference(t),
+        InferenceTx::SettleInference(t) => check_settle_inference(&t.answer, params),
+        // Every rule of these needs state.
+        InferenceTx::RevokeApiKey(_)
+        | InferenceTx::ReleaseHold(_)
+        | InferenceTx::ServeModel(_)
+        | InferenceTx::ClaimRewards => Ok(()),
+    }
+}
+
+impl<R: StateReader> Ctx<'_, R> {
+    /// Runs a inference payload whose fee is paid.
+    pub(crate) fn run_inference(&mut self, signer: &Address, tx: &InferenceTx, events: &mut Vec<Event>) -> Outcome {
+        match tx {
+            InferenceTx::RegisterProvider(t) => self.register_provider(signer, t, events),
+            InferenceTx::RegisterModel(t) => self.register_model(signer, t, events),
+            InferenceTx::UpdateModel(t) => self.update_model(signer, t, events),
+            InferenceTx::RegisterApiKey(t) => self.register_api_key(signer, t, events),
+            InferenceTx::RevokeApiKey(t) => self.revoke_api_key(signer, t, events),
+            InferenceTx::DepositPrepaid(t) => self.deposit_prepaid(signer, t, events),
+            InferenceTx::WithdrawPrepaid(t) => self.withdraw_prepaid(signer, t, events),
+            InferenceTx::ReserveInference(t) => self.reserve(signer, t, events),
+            InferenceTx::SettleInference(t) => self.settle(signer, t, events),
+            InferenceTx::ReleaseHold(t) => self.release_hold_by_provider(signer, t, events),
+            InferenceTx::ServeModel(t) => self.serve_model(signer, t, events),
+            InferenceTx::DelegateToProvider(t) => self.delegate_to_provider(signer, t, events),
+            InferenceTx::UndelegateFromProvider(t) => self.undelegate_from_provider(signer, t, events),
+            InferenceTx::ClaimRewards => self.claim_rewards(signer, events),
+        }
+    }
+}
+
 impl<R: StateReader> Ctx<'_, R> {
     /// Adds a model to (or removes it from) the list of models its provider serves: what a
     /// gateway lists, without walking every model ever registered.
@@ -391,10 +439,11 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn register_provider(
         &mut self,
         signer: &Address,
-        name: &str,
-        endpoint: &str,
+        tx: &RegisterProvider,
         events: &mut Vec<Event>,
     ) -> Outcome {
+        let name = &tx.name;
+        let endpoint = &tx.endpoint;
         if self.get::<Provider>(&StateKey::Provider(*signer))?.is_some() {
             return fail("already_registered", format!("{signer} is already a provider"));
         }
@@ -418,15 +467,11 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `RegisterModel`.
-    pub(crate) fn register_model(
-        &mut self,
-        signer: &Address,
-        info: &ModelInfo,
-        provider: &Address,
-        pricing: &Pricing,
-        split: &Split,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn register_model(&mut self, signer: &Address, tx: &RegisterModel, events: &mut Vec<Event>) -> Outcome {
+        let info = &tx.info;
+        let provider = &tx.provider;
+        let pricing = &tx.pricing;
+        let split = &tx.split;
         if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
             return fail("unknown_provider", format!("{provider} is not a registered provider"));
         }
@@ -476,14 +521,10 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `UpdateModel`.
-    pub(crate) fn update_model(
-        &mut self,
-        signer: &Address,
-        model: &ModelId,
-        pricing: &Option<Pricing>,
-        status: &Option<ModelStatus>,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn update_model(&mut self, signer: &Address, tx: &UpdateModel, events: &mut Vec<Event>) -> Outcome {
+        let model = &tx.model;
+        let pricing = &tx.pricing;
+        let status = &tx.status;
         let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
             return fail("unknown_model", format!("no model {model}"));
         };
@@ -508,10 +549,11 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn register_api_key(
         &mut self,
         signer: &Address,
-        key_hash: &Hash,
-        scope: &KeyScope,
+        tx: &RegisterApiKey,
         events: &mut Vec<Event>,
     ) -> Outcome {
+        let key_hash = &tx.key_hash;
+        let scope = &tx.scope;
         if self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))?.is_some() {
             return fail(
                 "key_exists",
@@ -536,7 +578,8 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `RevokeApiKey`.
-    pub(crate) fn revoke_api_key(&mut self, signer: &Address, key_hash: &Hash, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn revoke_api_key(&mut self, signer: &Address, tx: &RevokeApiKey, events: &mut Vec<Event>) -> Outcome {
+        let key_hash = &tx.key_hash;
         let mut k = match self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))? {
             Some(k) if k.account == *signer => k,
             _ => return fail("unknown_key", "no such API key of the signer"),
@@ -555,7 +598,13 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `DepositPrepaid`.
-    pub(crate) fn deposit_prepaid(&mut self, signer: &Address, amount: &Amount, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn deposit_prepaid(
+        &mut self,
+        signer: &Address,
+        tx: &DepositPrepaid,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let amount = &tx.amount;
         if let Err(f) = self.move_tokens(signer, &prepaid_escrow(), *amount)? {
             return Ok(Err(f));
         }
@@ -571,7 +620,13 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `WithdrawPrepaid`.
-    pub(crate) fn withdraw_prepaid(&mut self, signer: &Address, amount: &Amount, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn withdraw_prepaid(
+        &mut self,
+        signer: &Address,
+        tx: &WithdrawPrepaid,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let amount = &tx.amount;
         let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
         if p.available() < *amount {
             return fail(
@@ -595,13 +650,9 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `ServeModel`.
-    pub(crate) fn serve_model(
-        &mut self,
-        signer: &Address,
-        model: &ModelId,
-        serve: &bool,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn serve_model(&mut self, signer: &Address, tx: &ServeModel, events: &mut Vec<Event>) -> Outcome {
+        let model = &tx.model;
+        let serve = &tx.serve;
         let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
             return fail("unknown_model", format!("no model {model}"));
         };
@@ -638,10 +689,11 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn delegate_to_provider(
         &mut self,
         signer: &Address,
-        provider: &Address,
-        amount: &Amount,
+        tx: &DelegateToProvider,
         events: &mut Vec<Event>,
     ) -> Outcome {
+        let provider = &tx.provider;
+        let amount = &tx.amount;
         if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
             return fail("unknown_provider", format!("{provider} is not a registered provider"));
         }
@@ -707,10 +759,11 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn undelegate_from_provider(
         &mut self,
         signer: &Address,
-        provider: &Address,
-        amount: &Amount,
+        tx: &UndelegateFromProvider,
         events: &mut Vec<Event>,
     ) -> Outcome {
+        let provider = &tx.provider;
+        let amount = &tx.amount;
         let key = StateKey::ProviderDelegators(*provider);
         let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
         let Ok(at) = stakers.binary_search_by(|s| s.0.cmp(signer)) else {

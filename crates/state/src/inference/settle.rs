@@ -28,7 +28,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use sinew_attribution::{Tokenizer, Union};
 use sinew_types::amount::{self, Amount};
-use sinew_types::inference::{split_exact, ModelId, Pricing, Voucher};
+use sinew_types::inference::{split_exact, ModelId, Pricing};
+use sinew_types::payload::{ReleaseHold, ReserveInference, SettleInference};
 use sinew_types::{Address, Event, Hash, Height};
 
 /// Funds held for one request between its reservation and its settlement.
@@ -95,23 +96,10 @@ pub(crate) fn settlement_admissible(
     }
 }
 
-/// A `ReserveInference` payload's fields, borrowed.
-#[derive(Clone, Copy)]
-pub(crate) struct Reservation<'a> {
-    pub(crate) api_key: &'a Hash,
-    pub(crate) request_id: &'a Hash,
-    pub(crate) model: &'a ModelId,
-    pub(crate) prompt_hash: &'a Hash,
-    pub(crate) input_tokens: &'a u64,
-    pub(crate) max_output_tokens: &'a u64,
-    pub(crate) max_fee: &'a Amount,
-    pub(crate) voucher: &'a Option<Voucher>,
-}
-
 impl<R: StateReader> Ctx<'_, R> {
     /// `ReserveInference`: checks the payer's consent and holds the most the request can cost.
-    pub(crate) fn reserve(&mut self, signer: &Address, r: &Reservation<'_>, events: &mut Vec<Event>) -> Outcome {
-        let Reservation {
+    pub(crate) fn reserve(&mut self, signer: &Address, tx: &ReserveInference, events: &mut Vec<Event>) -> Outcome {
+        let ReserveInference {
             api_key,
             request_id,
             model,
@@ -120,7 +108,7 @@ impl<R: StateReader> Ctx<'_, R> {
             max_output_tokens,
             max_fee,
             voucher,
-        } = *r;
+        } = tx;
         let m = match self.get::<Model>(&StateKey::Model(*model))? {
             Some(m) => m,
             None => return fail("unknown_model", format!("no model {model}")),
@@ -284,9 +272,10 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(crate) fn release_hold_by_provider(
         &mut self,
         signer: &Address,
-        request_id: &Hash,
+        tx: &ReleaseHold,
         events: &mut Vec<Event>,
     ) -> Outcome {
+        let request_id = &tx.request_id;
         let h = match self.get::<Hold>(&StateKey::Hold(*request_id))? {
             Some(h) if h.provider == *signer => h,
             Some(_) => return fail("not_provider", "only the provider that reserved releases a hold"),
@@ -328,14 +317,10 @@ impl<R: StateReader> Ctx<'_, R> {
     /// `SettleInference`: recounts the answer, recomputes its attribution, charges the fee from
     /// the hold and splits it. Admissibility (a live hold of the signer) was checked before the
     /// fee was charged.
-    pub(crate) fn settle(
-        &mut self,
-        signer: &Address,
-        request_id: &Hash,
-        answer: &str,
-        claimed: &Hash,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn settle(&mut self, signer: &Address, tx: &SettleInference, events: &mut Vec<Event>) -> Outcome {
+        let request_id = &tx.request_id;
+        let answer = &tx.answer;
+        let claimed = &tx.receipt;
         let h: Hold = self
             .get::<Hold>(&StateKey::Hold(*request_id))?
             .filter(|h| h.provider == *signer)

@@ -6,10 +6,12 @@
 //! `staked` to `unbonding`, maturity `unbonding` to balance. Nothing else moves.
 
 use crate::accounts::Unbonding;
+use crate::ctx::nonzero;
 use crate::ctx::{Ctx, DueQueue, Failure, Outcome};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::payload::{SetParams, Stake, StakingTx, Transfer, Unstake};
 use sinew_types::{Address, Amount, Event, Params, ParamsUpdate};
 
 /// Checks of a transfer that need no state.
@@ -19,14 +21,6 @@ pub(crate) fn check_transfer(signer: &Address, to: &Address, amount: Amount) -> 
     }
     if to == signer {
         return Err(TxRejection::SelfTransfer);
-    }
-    Ok(())
-}
-
-/// Checks of a stake or unstake that need no state.
-pub(crate) fn check_amount(amount: Amount) -> Result<(), TxRejection> {
-    if amount == 0 {
-        return Err(TxRejection::ZeroAmount);
     }
     Ok(())
 }
@@ -41,15 +35,32 @@ pub(crate) fn check_set_params(signer: &Address, update: &ParamsUpdate, params: 
     params.with(update).validate().map_err(TxRejection::InvalidParams)
 }
 
+/// Checks of a staking payload that need no state.
+pub(crate) fn check(signer: &Address, tx: &StakingTx, params: &Params) -> Result<(), TxRejection> {
+    match tx {
+        StakingTx::Transfer(t) => check_transfer(signer, &t.to, t.amount),
+        StakingTx::Stake(Stake { amount }) | StakingTx::Unstake(Unstake { amount }) => nonzero(*amount),
+        StakingTx::SetParams(t) => check_set_params(signer, &t.update, params),
+    }
+}
+
+impl<R: StateReader> Ctx<'_, R> {
+    /// Runs a staking payload whose fee is paid.
+    pub(crate) fn run_staking(&mut self, signer: &Address, tx: &StakingTx, events: &mut Vec<Event>) -> Outcome {
+        match tx {
+            StakingTx::Transfer(t) => self.transfer(signer, t, events),
+            StakingTx::Stake(t) => self.stake(signer, t, events),
+            StakingTx::Unstake(t) => self.unstake(signer, t, events),
+            StakingTx::SetParams(t) => self.set_params(signer, t, events),
+        }
+    }
+}
+
 impl<R: StateReader> Ctx<'_, R> {
     /// `Transfer`.
-    pub(crate) fn transfer(
-        &mut self,
-        signer: &Address,
-        to: &Address,
-        amount: &Amount,
-        events: &mut Vec<Event>,
-    ) -> Outcome {
+    pub(crate) fn transfer(&mut self, signer: &Address, tx: &Transfer, events: &mut Vec<Event>) -> Outcome {
+        let to = &tx.to;
+        let amount = &tx.amount;
         let mut from = self.account(signer)?.unwrap_or_default();
         if from.balance < *amount {
             return Ok(Err(Failure::insufficient_balance(from.balance, *amount)));
@@ -71,7 +82,8 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `Stake`.
-    pub(crate) fn stake(&mut self, signer: &Address, amount: &Amount, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn stake(&mut self, signer: &Address, tx: &Stake, events: &mut Vec<Event>) -> Outcome {
+        let amount = &tx.amount;
         let mut a = self.account(signer)?.unwrap_or_default();
         if a.balance < *amount {
             return Ok(Err(Failure::insufficient_balance(a.balance, *amount)));
@@ -90,7 +102,8 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `Unstake`.
-    pub(crate) fn unstake(&mut self, signer: &Address, amount: &Amount, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn unstake(&mut self, signer: &Address, tx: &Unstake, events: &mut Vec<Event>) -> Outcome {
+        let amount = &tx.amount;
         let mut a = self.account(signer)?.unwrap_or_default();
         if a.staked < *amount {
             return Ok(Err(Failure {
@@ -117,7 +130,8 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `SetParams` (its signer and bounds were checked before inclusion).
-    pub(crate) fn set_params(&mut self, signer: &Address, update: &ParamsUpdate, events: &mut Vec<Event>) -> Outcome {
+    pub(crate) fn set_params(&mut self, signer: &Address, tx: &SetParams, events: &mut Vec<Event>) -> Outcome {
+        let update = &tx.update;
         let new = self.params().with(update);
         self.put(&StateKey::Params, &new);
         events.push(Event::ParamsChanged { by: *signer });

@@ -12,6 +12,9 @@ use sinew_types::{Address, Hash, Keypair, Payload, Receipt, Transaction, TxStatu
 /// Blobs in memory; indexes built in memory on first use (the same source the ledger fuzz
 /// target uses).
 pub use sinew_state::ledger_fuzz::MemBlobs;
+use sinew_types::payload::{
+    Contribute, CreateDatanet, DatanetTx, PublishVersion, RegisterModel, RegisterProvider, ServeModel, Stake, Transfer,
+};
 
 pub struct Net {
     pub chain: Chain,
@@ -119,7 +122,7 @@ impl Net {
     pub fn advance(&mut self, n: u64) {
         for _ in 0..n {
             let to = Address([0xAD; 32]);
-            self.ok(0, Payload::Transfer { to, amount: 1 });
+            self.ok(0, Transfer { to, amount: 1 }.into());
         }
     }
 
@@ -135,7 +138,7 @@ impl Net {
         let id = Hash::of(&bytes);
         let ing = sinew_datanet::ingest_blob(&bytes, &TEXT, "t").unwrap();
         self.blobs.put(&bytes);
-        let payload = Payload::Contribute {
+        let payload: Payload = Contribute {
             datanet: 0,
             blob: id,
             size: bytes.len() as u64,
@@ -143,7 +146,8 @@ impl Net {
             record_count: ing.records.len() as u32,
             records_root: sinew_datanet::records_root(&ing.records),
             metadata: "test".into(),
-        };
+        }
+        .into();
         (id, payload)
     }
 
@@ -160,7 +164,7 @@ impl Net {
 }
 
 pub fn create(curation: CurationPolicy, refuse_near: bool) -> Payload {
-    Payload::CreateDatanet {
+    CreateDatanet {
         info: DatanetInfo {
             name: "rivers".into(),
             description: "facts about rivers".into(),
@@ -175,11 +179,12 @@ pub fn create(curation: CurationPolicy, refuse_near: bool) -> Payload {
             refuse_near_duplicates: refuse_near,
         },
     }
+    .into()
 }
 
 pub fn with_datanet(p: Payload, id: u64) -> Payload {
     match p {
-        Payload::Contribute {
+        Payload::Datanet(DatanetTx::Contribute(Contribute {
             blob,
             size,
             format,
@@ -187,7 +192,7 @@ pub fn with_datanet(p: Payload, id: u64) -> Payload {
             records_root,
             metadata,
             ..
-        } => Payload::Contribute {
+        })) => Contribute {
             datanet: id,
             blob,
             size,
@@ -195,7 +200,8 @@ pub fn with_datanet(p: Payload, id: u64) -> Payload {
             record_count,
             records_root,
             metadata,
-        },
+        }
+        .into(),
         other => other,
     }
 }
@@ -215,19 +221,20 @@ pub fn with_model(n: &mut Net) {
     n.ok(1, a);
     let (_, b) = n.blob(LAKES);
     n.ok(2, b);
-    n.ok(0, Payload::PublishVersion { datanet: 0 });
-    n.ok(3, Payload::Stake { amount: 10_000 });
+    n.ok(0, PublishVersion { datanet: 0 }.into());
+    n.ok(3, Stake { amount: 10_000 }.into());
     n.ok(
         3,
-        Payload::RegisterProvider {
+        RegisterProvider {
             name: "gateway".into(),
             endpoint: "builtin".into(),
-        },
+        }
+        .into(),
     );
     let provider = n.keys[3].address();
     n.ok(
         0,
-        Payload::RegisterModel {
+        RegisterModel {
             info: ModelInfo {
                 name: "river-lm".into(),
                 base_model: "infini-gram".into(),
@@ -246,8 +253,9 @@ pub fn with_model(n: &mut Net) {
                 provider_bps: 3_000,
                 contributors_bps: 5_000,
             },
-        },
+        }
+        .into(),
     );
     // The provider accepts to serve it.
-    n.ok(3, Payload::ServeModel { model: 0, serve: true });
+    n.ok(3, ServeModel { model: 0, serve: true }.into());
 }
