@@ -42,7 +42,7 @@ pub(crate) struct Buckets {
 }
 
 impl Buckets {
-    pub(crate) fn new(datanet: u64) -> Buckets {
+    pub(super) fn new(datanet: u64) -> Buckets {
         Buckets {
             datanet,
             loaded: BTreeMap::new(),
@@ -68,7 +68,7 @@ impl Buckets {
 
     /// The most similar earlier record of record `index` of contribution `seq` (if it shares at
     /// least `MIN_SHARED_BANDS` bands with one), then adds the record to its buckets.
-    pub(crate) fn check_and_add<R: StateReader>(
+    pub(super) fn check_and_add<R: StateReader>(
         &mut self,
         ex: &Ctx<'_, R>,
         seq: u64,
@@ -112,7 +112,7 @@ impl Buckets {
     }
 
     /// Writes the groups that changed.
-    pub(crate) fn store<R: StateReader>(self, ex: &mut Ctx<'_, R>) {
+    pub(super) fn store<R: StateReader>(self, ex: &mut Ctx<'_, R>) {
         for ((band, g), (entries, dirty)) in self.loaded {
             if dirty {
                 ex.put(&StateKey::DatanetLsh(self.datanet, band, g), &entries);
@@ -123,7 +123,7 @@ impl Buckets {
 
 impl<R: StateReader> Ctx<'_, R> {
     /// Removes contribution `seq`'s records from the buckets of `records`.
-    pub(crate) fn forget_buckets(
+    pub(super) fn forget_buckets(
         &mut self,
         datanet: u64,
         seq: u64,

@@ -98,7 +98,7 @@ pub(crate) fn settlement_admissible(
 
 impl<R: StateReader> Ctx<'_, R> {
     /// `ReserveInference`: checks the payer's consent and holds the most the request can cost.
-    pub(crate) fn reserve(&mut self, signer: &Address, tx: &ReserveInference, events: &mut Vec<Event>) -> Outcome {
+    pub(super) fn reserve(&mut self, signer: &Address, tx: &ReserveInference, events: &mut Vec<Event>) -> Outcome {
         let ReserveInference {
             api_key,
             request_id,
@@ -269,7 +269,7 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `ReleaseHold`: the provider gives a request up.
-    pub(crate) fn release_hold_by_provider(
+    pub(super) fn release_hold_by_provider(
         &mut self,
         signer: &Address,
         tx: &ReleaseHold,
@@ -317,7 +317,7 @@ impl<R: StateReader> Ctx<'_, R> {
     /// `SettleInference`: recounts the answer, recomputes its attribution, charges the fee from
     /// the hold and splits it. Admissibility (a live hold of the signer) was checked before the
     /// fee was charged.
-    pub(crate) fn settle(&mut self, signer: &Address, tx: &SettleInference, events: &mut Vec<Event>) -> Outcome {
+    pub(super) fn settle(&mut self, signer: &Address, tx: &SettleInference, events: &mut Vec<Event>) -> Outcome {
         let request_id = &tx.request_id;
         let answer = &tx.answer;
         let claimed = &tx.receipt;

@@ -15,7 +15,7 @@ use sinew_types::payload::{SetParams, Stake, StakingTx, Transfer, Unstake};
 use sinew_types::{Address, Amount, Event, Params, ParamsUpdate};
 
 /// Checks of a transfer that need no state.
-pub(crate) fn check_transfer(signer: &Address, to: &Address, amount: Amount) -> Result<(), TxRejection> {
+fn check_transfer(signer: &Address, to: &Address, amount: Amount) -> Result<(), TxRejection> {
     if amount == 0 {
         return Err(TxRejection::ZeroAmount);
     }
@@ -26,7 +26,7 @@ pub(crate) fn check_transfer(signer: &Address, to: &Address, amount: Amount) -> 
 }
 
 /// Checks of a parameter change that need no state: the authority signs, the result is in bounds.
-pub(crate) fn check_set_params(signer: &Address, update: &ParamsUpdate, params: &Params) -> Result<(), TxRejection> {
+fn check_set_params(signer: &Address, update: &ParamsUpdate, params: &Params) -> Result<(), TxRejection> {
     if *signer != params.authority {
         return Err(TxRejection::NotAuthority {
             authority: params.authority,
@@ -58,7 +58,7 @@ impl<R: StateReader> Ctx<'_, R> {
 
 impl<R: StateReader> Ctx<'_, R> {
     /// `Transfer`.
-    pub(crate) fn transfer(&mut self, signer: &Address, tx: &Transfer, events: &mut Vec<Event>) -> Outcome {
+    fn transfer(&mut self, signer: &Address, tx: &Transfer, events: &mut Vec<Event>) -> Outcome {
         let to = &tx.to;
         let amount = &tx.amount;
         let mut from = self.account(signer)?.unwrap_or_default();
@@ -82,7 +82,7 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `Stake`.
-    pub(crate) fn stake(&mut self, signer: &Address, tx: &Stake, events: &mut Vec<Event>) -> Outcome {
+    fn stake(&mut self, signer: &Address, tx: &Stake, events: &mut Vec<Event>) -> Outcome {
         let amount = &tx.amount;
         let mut a = self.account(signer)?.unwrap_or_default();
         if a.balance < *amount {
@@ -102,7 +102,7 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `Unstake`.
-    pub(crate) fn unstake(&mut self, signer: &Address, tx: &Unstake, events: &mut Vec<Event>) -> Outcome {
+    fn unstake(&mut self, signer: &Address, tx: &Unstake, events: &mut Vec<Event>) -> Outcome {
         let amount = &tx.amount;
         let mut a = self.account(signer)?.unwrap_or_default();
         if a.staked < *amount {
@@ -130,7 +130,7 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     /// `SetParams` (its signer and bounds were checked before inclusion).
-    pub(crate) fn set_params(&mut self, signer: &Address, tx: &SetParams, events: &mut Vec<Event>) -> Outcome {
+    fn set_params(&mut self, signer: &Address, tx: &SetParams, events: &mut Vec<Event>) -> Outcome {
         let update = &tx.update;
         let new = self.params().with(update);
         self.put(&StateKey::Params, &new);

@@ -1,0 +1,240 @@
+//! Deciding contributions: the owner's review or a quorum of staked reviewers' votes, expiry of
+//! what nobody reviewed, and what each decision returns, slashes or frees.
+
+use super::records::{contribution_leaf, Contribution, MAX_VOTES};
+use crate::accounts::bond_escrow;
+use crate::blobs::BlobSourceError;
+use crate::ctx::{fail, Ctx, Failure, Outcome};
+use crate::error::StorageError;
+use crate::keys::StateKey;
+use crate::reader::StateReader;
+use sinew_types::amount::Amount;
+use sinew_types::datanet::{ContributionStatus, CurationPolicy};
+use sinew_types::payload::{ExpireContribution, Review};
+use sinew_types::{merkle, Address, Event};
+
+impl<R: StateReader> Ctx<'_, R> {
+    pub(super) fn review(
+        &mut self,
+        signer: &Address,
+        tx: &Review,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        let id = tx.datanet;
+        let seq = tx.contribution;
+        let approve = tx.approve;
+        let reason = &tx.reason;
+        let Some(d) = self.datanet(id)? else {
+            return fail("unknown_datanet", format!("no datanet {id}"));
+        };
+        let Some(mut c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
+            return fail(
+                "unknown_contribution",
+                format!("datanet {id} has no contribution {seq}"),
+            );
+        };
+        if d.rules.curation == CurationPolicy::Open {
+            return fail(
+                "open_datanet",
+                format!("datanet {id} is open: contributions need no review"),
+            );
+        }
+        if c.status != ContributionStatus::Pending {
+            return fail(
+                "already_decided",
+                format!("contribution {seq} of datanet {id} was already {:?}", c.status),
+            );
+        }
+        match d.rules.curation {
+            CurationPolicy::Open => unreachable!("open datanets are answered above"),
+            CurationPolicy::OwnerCurated => {
+                if d.owner != *signer {
+                    return fail(
+                        "not_reviewer",
+                        format!("only the owner {} reviews datanet {id}", d.owner),
+                    );
+                }
+                events.push(Event::Reviewed {
+                    datanet: id,
+                    contribution: seq,
+                    reviewer: *signer,
+                    approve,
+                });
+                self.decide(id, seq, approve, reason.to_string(), events)
+            }
+            CurationPolicy::StakedReviewers { quorum, min_stake } => {
+                let staked = self.account(signer)?.map(|a| a.staked).unwrap_or(0);
+                if staked < min_stake || staked == 0 {
+                    return fail(
+                        "not_reviewer",
+                        format!("reviewers of datanet {id} need {min_stake} staked; you have {staked}"),
+                    );
+                }
+                if c.contributor == *signer {
+                    return fail("conflict", "a contributor does not review its own contribution");
+                }
+                if c.votes.iter().any(|(r, _, _)| r == signer) {
+                    return fail(
+                        "already_voted",
+                        format!("you already reviewed contribution {seq} of datanet {id}"),
+                    );
+                }
+                if c.votes.len() >= MAX_VOTES {
+                    return fail(
+                        "votes_full",
+                        format!("contribution {seq} has {MAX_VOTES} votes already"),
+                    );
+                }
+                c.votes.push((*signer, approve, staked));
+                events.push(Event::Reviewed {
+                    datanet: id,
+                    contribution: seq,
+                    reviewer: *signer,
+                    approve,
+                });
+                // Stake decides, not heads: sybil accounts add no weight.
+                let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.1 == side).map(|v| v.2).sum() };
+                let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
+                let (ayes, nays) = (weight(true), weight(false));
+                self.put(&StateKey::Contribution(id, seq), &c);
+                if ayes >= threshold && ayes > nays {
+                    self.decide(id, seq, true, String::new(), events)
+                } else if nays >= threshold && nays > ayes {
+                    self.decide(id, seq, false, reason.to_string(), events)
+                } else {
+                    Ok(Ok(()))
+                }
+            }
+        }
+    }
+
+    /// `ExpireContribution`: a contribution left unreviewed for `pending_expiry_blocks` is
+    /// closed by anyone, its bond returned in full and its records freed, so a pending
+    /// contribution cannot hold record hashes (and their first-come credit) for ever.
+    pub(super) fn expire(&mut self, tx: &ExpireContribution, events: &mut Vec<Event>) -> Outcome {
+        let id = tx.datanet;
+        let seq = tx.contribution;
+        let Some(c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
+            return fail(
+                "unknown_contribution",
+                format!("datanet {id} has no contribution {seq}"),
+            );
+        };
+        if c.status != ContributionStatus::Pending {
+            return fail(
+                "already_decided",
+                format!("contribution {seq} of datanet {id} is decided"),
+            );
+        }
+        let due = c.height.saturating_add(self.params().pending_expiry_blocks);
+        if self.height < due {
+            return fail(
+                "too_early",
+                format!("contribution {seq} may be reviewed until height {due}"),
+            );
+        }
+        self.settle_contribution(id, seq, false, 0, "expired unreviewed".into(), events)
+    }
+
+    /// Approves or rejects a pending contribution: moves its bond (a rejection slashes the
+    /// datanet's share of it to the treasury, never to the reviewer, who would otherwise profit
+    /// from rejecting), updates the datanet.
+    pub(super) fn decide(
+        &mut self,
+        id: u64,
+        seq: u64,
+        approve: bool,
+        reason: String,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<(), Failure>, StorageError> {
+        let slash_bps = self
+            .datanet(id)?
+            .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?
+            .rules
+            .reject_slash_bps;
+        self.settle_contribution(id, seq, approve, if approve { 0 } else { slash_bps }, reason, events)
+    }
+
+    /// Approves or rejects a contribution, slashing `slash_bps` of its bond to the treasury.
+    fn settle_contribution(
+        &mut self,
+        id: u64,
+        seq: u64,
+        approve: bool,
+        slash_bps: u16,
+        reason: String,
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let mut d = self
+            .datanet(id)?
+            .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?;
+        let mut c: Contribution = self
+            .get(&StateKey::Contribution(id, seq))?
+            .ok_or_else(|| StorageError(format!("contribution {id}/{seq} vanished")))?;
+        let escrow = bond_escrow();
+        let slashed = c.bond * Amount::from(slash_bps) / 10_000;
+        let returned = c.bond - slashed;
+        if let Err(f) = self.move_tokens(&escrow, &c.contributor, returned)? {
+            return Err(StorageError(format!("bond escrow short: {}", f.message)));
+        }
+        if let Err(f) = self.move_tokens(&escrow, &crate::accounts::treasury(), slashed)? {
+            return Err(StorageError(format!("bond escrow short: {}", f.message)));
+        }
+        if approve {
+            c.status = ContributionStatus::Approved;
+            // One key per approval, and the Merkle frontier a version's root is read from: an
+            // approval costs the same however many came before.
+            self.put(&StateKey::DatanetApproved(id, d.approved), &seq);
+            let mut frontier: merkle::Frontier = self.get(&StateKey::DatanetFrontier(id))?.unwrap_or_default();
+            frontier.push(&contribution_leaf(&c));
+            self.put(&StateKey::DatanetFrontier(id), &frontier);
+            d.approved += 1;
+            d.approved_records += c.record_count as u64;
+            d.approved_bytes += c.size;
+        } else {
+            c.status = ContributionStatus::Rejected { reason };
+            // Its records no longer block others: drop them from the duplicate indexes.
+            if let Err(f) = self.forget_records(id, seq, &c)? {
+                return Ok(Err(f));
+            }
+        }
+        events.push(Event::ContributionDecided {
+            datanet: id,
+            contribution: seq,
+            contributor: c.contributor,
+            approved: approve,
+            bond_returned: returned,
+            bond_slashed: slashed,
+        });
+        self.put(&StateKey::Contribution(id, seq), &c);
+        self.put(&StateKey::Datanet(id), &d);
+        Ok(Ok(()))
+    }
+
+    fn forget_records(&mut self, id: u64, seq: u64, c: &Contribution) -> Outcome {
+        let ingested = match self.blobs.records(&c.blob, &c.format) {
+            Ok(r) => r,
+            // Its records were read when it was contributed: if this node cannot read them now,
+            // the transaction waits (it is never failed, and never stops the chain).
+            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
+            Err(e) => {
+                return fail(
+                    crate::ctx::UNAVAILABLE,
+                    format!("records of contribution {id}/{seq}: {e}"),
+                )
+            }
+        };
+        for r in ingested.records.iter() {
+            // Only the hashes this contribution holds (a later copy may have been refused, never
+            // re-pointed, so every hash of it is its own).
+            if self
+                .get::<(u64, u32)>(&StateKey::DatanetRecord(id, r.hash))?
+                .is_some_and(|(c, _)| c == seq)
+            {
+                self.delete(&StateKey::DatanetRecord(id, r.hash));
+            }
+        }
+        self.forget_buckets(id, seq, &ingested.records)?;
+        Ok(Ok(()))
+    }
+}

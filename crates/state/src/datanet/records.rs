@@ -1,0 +1,116 @@
+//! Datanets, their contributions and published versions, as the ledger stores them.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use sinew_types::amount::{self, Amount};
+use sinew_types::datanet::{BlobId, ContributionStatus, DatanetInfo, DatanetRules, Format, NearDuplicate};
+use sinew_types::{Address, Hash, Height};
+
+/// A datanet.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Datanet {
+    /// Its id.
+    pub id: u64,
+    /// Who owns and curates it (for owner-curated datanets).
+    pub owner: Address,
+    /// Name, description, license, tags.
+    pub info: DatanetInfo,
+    /// Curation, bonds, fees, duplicate policy.
+    pub rules: DatanetRules,
+    /// Whether it takes contributions.
+    pub open: bool,
+    /// Contributions so far (the next one's number).
+    pub contributions: u64,
+    /// Approved contributions so far.
+    pub approved: u64,
+    /// Records in approved contributions.
+    pub approved_records: u64,
+    /// Bytes in approved contributions.
+    pub approved_bytes: u64,
+    /// Published versions so far.
+    pub versions: u64,
+    /// Approved contributions covered by the last version.
+    pub published_contributions: u64,
+    /// Bytes covered by the last version.
+    pub published_bytes: u64,
+    /// Height of creation.
+    pub created_at: Height,
+}
+
+/// A contribution to a datanet.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Contribution {
+    /// The datanet.
+    pub datanet: u64,
+    /// Its number in the datanet.
+    pub seq: u64,
+    /// Who contributed.
+    pub contributor: Address,
+    /// The blob.
+    pub blob: BlobId,
+    /// Its size.
+    pub size: u64,
+    /// How it is cut into records.
+    pub format: Format,
+    /// Records in it.
+    pub record_count: u32,
+    /// Merkle root of the record hashes.
+    pub records_root: Hash,
+    /// Free-form description.
+    pub metadata: String,
+    /// Bond locked.
+    #[serde(with = "amount::as_string")]
+    pub bond: Amount,
+    /// Review state.
+    pub status: ContributionStatus,
+    /// Review votes (staked-reviewer datanets): reviewer, approve?, stake weight.
+    pub votes: Vec<(Address, bool, Amount)>,
+    /// Records flagged as near-duplicates (at most [`MAX_FLAGS`] listed).
+    pub near_duplicates: Vec<NearDuplicate>,
+    /// How many records were flagged in all.
+    pub near_duplicate_count: u32,
+    /// Height of contribution.
+    pub height: Height,
+}
+
+/// A published, immutable version of a datanet.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct DatanetVersion {
+    /// The datanet.
+    pub datanet: u64,
+    /// Version number, from 1.
+    pub version: u64,
+    /// Merkle root over the approved contributions' leaves, in approval order.
+    pub root: Hash,
+    /// Approved contributions covered.
+    pub contributions: u64,
+    /// Records covered.
+    pub records: u64,
+    /// Bytes covered.
+    pub bytes: u64,
+    /// Publish fee paid.
+    #[serde(with = "amount::as_string")]
+    pub fee: Amount,
+    /// Height of publication.
+    pub height: Height,
+}
+
+/// Flags listed per contribution (the count is always exact).
+pub const MAX_FLAGS: usize = 64;
+
+/// Largest version a datanet may publish, in bytes plus records: one suffix array of 32-bit
+/// positions must hold its text (each record adds a separator), or no node could attribute
+/// answers to it. (Sharded indexes will lift this.)
+pub const MAX_VERSION_BYTES: u64 = (1 << 31) - (1 << 24);
+
+/// Most review votes one contribution takes.
+pub const MAX_VOTES: usize = 100;
+
+/// The leaf of a contribution in a version's Merkle tree.
+pub fn contribution_leaf(c: &Contribution) -> Hash {
+    let mut buf = Vec::with_capacity(8 + 8 + 32);
+    buf.extend_from_slice(&c.datanet.to_le_bytes());
+    buf.extend_from_slice(&c.seq.to_le_bytes());
+    buf.extend_from_slice(&c.records_root.0);
+    Hash::tagged(b"sinew/contribution", &buf)
+}

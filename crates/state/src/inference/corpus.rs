@@ -1,0 +1,80 @@
+//! The corpus a model answers from (the indexes of the datanet versions in its lineage) and the
+//! attribution receipt of an answer against it: one function for the ledger, the gateway and
+//! verifiers alike.
+
+use crate::blobs::{BlobSource, BlobSourceError, IndexKey};
+use crate::error::StorageError;
+use crate::keys::StateKey;
+use crate::reader::read;
+use crate::reader::StateReader;
+use crate::{Contribution, DatanetVersion};
+use sinew_attribution::{Receipt, Tokenizer, Union};
+use sinew_types::datanet::{BlobId, Format};
+use sinew_types::inference::ModelInfo;
+use sinew_types::{Hash, Params};
+
+/// The approved contributions a published version covers, in order: (number, blob, format).
+pub fn version_contributions(
+    state: &dyn StateReader,
+    datanet: u64,
+    version: u64,
+) -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError> {
+    let storage = |e: StorageError| BlobSourceError::Storage(e.0);
+    let v: DatanetVersion = read(state, &StateKey::DatanetVersion(datanet, version))
+        .map_err(storage)?
+        .ok_or_else(|| BlobSourceError::Ingest(format!("datanet {datanet} has no version {version}")))?;
+    (0..v.contributions)
+        .map(|i| {
+            let seq: u64 = read(state, &StateKey::DatanetApproved(datanet, i))
+                .map_err(storage)?
+                .ok_or_else(|| {
+                    BlobSourceError::Storage(format!("approved contribution #{i} of datanet {datanet} missing"))
+                })?;
+            let c: Contribution = read(state, &StateKey::Contribution(datanet, seq))
+                .map_err(storage)?
+                .ok_or_else(|| BlobSourceError::Storage(format!("approved contribution {seq} missing")))?;
+            Ok((c.seq, c.blob, c.format))
+        })
+        .collect()
+}
+
+/// The corpus a model's answers are attributed against: the union of its datanet versions'
+/// indexes, with its id.
+pub fn model_corpus(
+    state: &dyn StateReader,
+    blobs: &dyn BlobSource,
+    info: &ModelInfo,
+) -> Result<(Union, Hash), BlobSourceError> {
+    let tokenizer: Tokenizer = info
+        .tokenizer
+        .parse()
+        .map_err(|e: sinew_attribution::TokenizerError| BlobSourceError::Ingest(e.to_string()))?;
+    let mut parts = Vec::with_capacity(info.datanets.len());
+    let mut ids = Vec::with_capacity(info.datanets.len());
+    for &(datanet, version) in &info.datanets {
+        let contributions = || version_contributions(state, datanet, version);
+        let (index, id) = blobs.version_index(
+            IndexKey {
+                datanet,
+                version,
+                tokenizer,
+            },
+            &contributions,
+        )?;
+        parts.push(index);
+        ids.push(id);
+    }
+    let id = if ids.len() == 1 { ids[0] } else { Union::id(&ids) };
+    let union = Union::new(parts).map_err(|e| BlobSourceError::Ingest(e.to_string()))?;
+    Ok((union, id))
+}
+
+/// The attribution receipt of `answer` for a model, with the ledger's parameters: what the
+/// provider's gateway computes and `apply` recomputes.
+pub fn answer_receipt(corpus: &(Union, Hash), answer: &str, params: &Params) -> Receipt {
+    let p = sinew_attribution::Params {
+        min_len: params.attribution_min_len as usize,
+        max_count: params.attribution_max_count as usize,
+    };
+    sinew_attribution::receipt(&corpus.0, corpus.1, answer.as_bytes(), &p)
+}

@@ -1,0 +1,108 @@
+//! Providers, models, API keys and prepaid balances, as the ledger stores them.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use sinew_types::amount::{self, Amount};
+use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split};
+use sinew_types::{Address, Hash, Height};
+
+/// A registered inference provider.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Provider {
+    /// Its account (its stake backs it).
+    pub address: Address,
+    /// Display name.
+    pub name: String,
+    /// `builtin` or an OpenAI-compatible base URL.
+    pub endpoint: String,
+    /// Height of registration.
+    pub registered_at: Height,
+}
+
+/// A registered model.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Model {
+    /// Its id.
+    pub id: u64,
+    /// Who registered it and gets the owner's share.
+    pub owner: Address,
+    /// Name and lineage.
+    pub info: ModelInfo,
+    /// The provider serving it.
+    pub provider: Address,
+    /// Prices.
+    pub pricing: Pricing,
+    /// Fee split.
+    pub split: Split,
+    /// Serving or not (the owner's say).
+    pub status: ModelStatus,
+    /// Whether the provider accepted to serve it (the provider's say; both must agree).
+    pub served: bool,
+    /// Height of registration.
+    pub created_at: Height,
+    /// Answers settled.
+    pub answers: u64,
+    /// Fees settled in all.
+    #[serde(with = "amount::as_string")]
+    pub fees: Amount,
+}
+
+impl Model {
+    /// Whether it takes new requests: active by its owner and accepted by its provider.
+    pub fn takes_requests(&self) -> bool {
+        self.status == ModelStatus::Active && self.served
+    }
+}
+
+/// An API key bound to an account's prepaid balance, within the scope its payer chose.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// The account it spends from.
+    pub account: Address,
+    /// Providers, models, per-request cap, spend limit, voucher key.
+    pub scope: KeyScope,
+    /// Settled so far.
+    #[serde(with = "amount::as_string")]
+    pub spent: Amount,
+    /// Held by reservations not yet settled or released.
+    #[serde(with = "amount::as_string")]
+    pub held: Amount,
+    /// Revoked keys are refused.
+    pub revoked: bool,
+    /// Height of registration.
+    pub created_at: Height,
+}
+
+/// A prepaid inference balance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Prepaid {
+    /// Tokens held in escrow for answers.
+    #[serde(with = "amount::as_string")]
+    pub balance: Amount,
+    /// Part of it on its way back.
+    #[serde(with = "amount::as_string")]
+    pub withdrawing: Amount,
+    /// Part of it held by reservations of requests in progress.
+    #[serde(with = "amount::as_string")]
+    pub held: Amount,
+    /// When the withdrawal is released.
+    pub release_height: Height,
+}
+
+impl Prepaid {
+    /// What new requests may still reserve and withdrawals may still take. Invariant:
+    /// `withdrawing + held <= balance`, so neither can take what the other was promised.
+    pub fn available(&self) -> Amount {
+        self.balance.saturating_sub(self.withdrawing).saturating_sub(self.held)
+    }
+}
+
+/// The key's hash as stored on the ledger.
+pub fn api_key_hash(key: &str) -> Hash {
+    Hash::tagged(b"sinew/api-key", key.as_bytes())
+}
+
+/// A model name's state key hash.
+pub fn model_name_hash(name: &str) -> Hash {
+    Hash::tagged(b"sinew/model-name", name.as_bytes())
+}

@@ -1,0 +1,279 @@
+//! A task from posting to a submitted result: posting (or topping up) with the reward in escrow,
+//! claiming with a bond (and taking over a missed claim), submitting, cancelling.
+
+use super::recompute::recompute_result;
+use super::records::{capability_hash, Task};
+use crate::accounts::task_escrow;
+use crate::ctx::{fail, Ctx, Outcome};
+use crate::keys::StateKey;
+use crate::reader::StateReader;
+use sinew_types::amount::Amount;
+use sinew_types::params::bounds::MAX_FEE_PARAM;
+use sinew_types::payload::{CancelTask, ClaimTask, PostTask, SubmitResult};
+use sinew_types::task::{recomputable, task_id, AgentStatus, TaskStatus, Verification};
+use sinew_types::{Address, Event};
+
+impl<R: StateReader> Ctx<'_, R> {
+    pub(super) fn task_event(&self, t: &Task, actor: &Address, action: &str) -> Event {
+        Event::TaskUpdated {
+            task: t.id,
+            task_kind: t.kind.clone(),
+            actor: *actor,
+            action: action.into(),
+            status: t.status,
+        }
+    }
+
+    /// Locks `amount` of `who`'s balance in the task escrow.
+    pub(super) fn lock(&mut self, who: &Address, amount: Amount) -> Outcome {
+        self.move_tokens(who, &task_escrow(), amount)
+    }
+
+    /// `CancelTask`.
+    pub(super) fn cancel_task(&mut self, signer: &Address, tx: &CancelTask, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
+        let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
+            return fail("unknown_task", format!("no task {task}"));
+        };
+        if t.poster != *signer {
+            return fail("not_poster", "only the poster may cancel");
+        }
+        if t.status != TaskStatus::Open {
+            return fail(
+                "not_open",
+                format!("the task is {:?}: it can be cancelled only while open", t.status),
+            );
+        }
+        self.refund(&t)?;
+        t.status = TaskStatus::Closed;
+        events.push(self.task_event(&t, signer, "cancelled"));
+        self.put(&StateKey::Task(*task), &t);
+        Ok(Ok(()))
+    }
+
+    pub(super) fn post_task(&mut self, signer: &Address, tx: &PostTask, events: &mut Vec<Event>) -> Outcome {
+        let PostTask {
+            kind,
+            spec,
+            reward,
+            deadline,
+            claim_window,
+            bond,
+            verification,
+            parent,
+        } = tx;
+        let (reward, deadline, claim_window, bond) = (*reward, *deadline, *claim_window, *bond);
+        if deadline <= self.height {
+            return fail(
+                "deadline_passed",
+                format!("deadline {deadline} is not after height {}", self.height),
+            );
+        }
+        let known = recomputable(kind)
+            || self
+                .get::<u64>(&StateKey::CapabilityAgents(capability_hash(kind)))?
+                .is_some();
+        if !known {
+            return fail("unknown_kind", format!("no active agent takes {kind:?} tasks"));
+        }
+        if let Some(p) = parent {
+            if self.get::<Task>(&StateKey::Task(*p))?.is_none() {
+                return fail("unknown_parent", format!("no parent task {p}"));
+            }
+        }
+        let id = task_id(kind, spec);
+        let existing: Option<Task> = self.get(&StateKey::Task(id))?;
+        if let Some(t) = &existing {
+            if matches!(t.status, TaskStatus::Completed | TaskStatus::Closed) {
+                return fail(
+                    "task_finished",
+                    format!("task {id} is {:?}; change the spec to post it again", t.status),
+                );
+            }
+        } else if recomputable(kind) {
+            if let Err(e) = recompute_result(self, self.blobs, self.params(), kind, spec) {
+                return e.outcome();
+            }
+        }
+        if let Err(f) = self.lock(signer, reward)? {
+            return Ok(Err(f));
+        }
+        if existing.is_none() && bond > reward {
+            // A bond larger than the reward makes the task a trap: the poster's own agent takes
+            // over after the window and keeps the victim's bond.
+            return fail(
+                "bond_exceeds_reward",
+                format!("the claimant bond {bond} may not exceed the reward {reward}"),
+            );
+        }
+        if let Some(t) = &existing {
+            // Joining funds someone else's terms: only identical terms may be joined, and a
+            // poster-verified task only by its poster (whose judgement would decide the money).
+            if (t.deadline, t.claim_window, t.bond, t.verification, t.parent)
+                != (deadline, claim_window, bond, *verification, *parent)
+            {
+                return fail(
+                    "terms_differ",
+                    format!(
+                        "task {id} is open with other terms (deadline {}, claim window {}, bond {}, {:?}, parent {:?}); \
+                         post the same terms to join it, or change the spec",
+                        t.deadline, t.claim_window, t.bond, t.verification, t.parent
+                    ),
+                );
+            }
+            if matches!(t.verification, Verification::Poster { .. }) && t.poster != *signer {
+                return fail(
+                    "poster_task",
+                    format!(
+                        "task {id} is judged by its poster {}; post your own spec to fund work you judge",
+                        t.poster
+                    ),
+                );
+            }
+        }
+        let t = match existing {
+            Some(mut t) => {
+                // The identical task is open: join it (top up the reward).
+                let Some(total) = t.reward.checked_add(reward).filter(|r| *r <= MAX_FEE_PARAM) else {
+                    return fail("overflow", "the reward would exceed 2^96");
+                };
+                t.reward = total;
+                match t.funders.iter().position(|f| f.0 == *signer) {
+                    Some(i) => t.funders[i].1 += reward,
+                    None if t.funders.len() < 64 => t.funders.push((*signer, reward)),
+                    None => return fail("too_many_funders", "at most 64 funders per task"),
+                }
+                t
+            }
+            None => Task {
+                id,
+                kind: kind.to_string(),
+                spec: *spec,
+                poster: *signer,
+                funders: vec![(*signer, reward)],
+                reward,
+                forfeited: 0,
+                deadline,
+                claim_window,
+                bond,
+                verification: *verification,
+                parent: *parent,
+                status: TaskStatus::Open,
+                claimant: None,
+                claim_deadline: 0,
+                result: None,
+                on_time: false,
+                review_deadline: 0,
+                attestations: vec![],
+                rejections: 0,
+                created_at: self.height,
+            },
+        };
+        events.push(Event::TaskPosted {
+            task: id,
+            task_kind: t.kind.clone(),
+            poster: *signer,
+            reward: t.reward,
+        });
+        self.put(&StateKey::Task(id), &t);
+        Ok(Ok(()))
+    }
+
+    pub(super) fn claim(&mut self, signer: &Address, tx: &ClaimTask, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
+        let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
+            return fail("unknown_task", format!("no task {task}"));
+        };
+        let Some(mut agent) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
+            return fail("unknown_agent", format!("{signer} is not an active agent"));
+        };
+        if !agent.capabilities.contains(&t.kind) {
+            return fail("not_capable", format!("the agent does not advertise {:?}", t.kind));
+        }
+        if self.height >= t.deadline {
+            return fail("deadline_passed", "the task's deadline has passed");
+        }
+        let mut action = "claimed";
+        match t.status {
+            TaskStatus::Open => {}
+            TaskStatus::Claimed if self.height > t.claim_deadline && t.claimant != Some(*signer) => {
+                // Takeover: the previous claimant missed its window and forfeits its bond.
+                let prev = t.claimant.take().expect("claimed task has a claimant");
+                t.forfeited += t.bond;
+                self.release_claim(&prev)?;
+                self.update_rep(&prev, |r| r.failed += 1)?;
+                events.push(Event::Slashed {
+                    account: prev,
+                    task: t.id,
+                    amount: t.bond,
+                    reason: "missed_claim_window".into(),
+                });
+                action = "taken_over";
+                // The releasing agent may be the signer's record too: reload.
+                agent = self.agent(signer)?.expect("checked above");
+            }
+            TaskStatus::Claimed => {
+                return fail(
+                    "already_claimed",
+                    format!(
+                        "claimed by {} until height {}",
+                        t.claimant.expect("claimant"),
+                        t.claim_deadline
+                    ),
+                )
+            }
+            s => return fail("not_open", format!("the task is {s:?}")),
+        }
+        if let Err(f) = self.lock(signer, t.bond)? {
+            return Ok(Err(f));
+        }
+        t.status = TaskStatus::Claimed;
+        t.claimant = Some(*signer);
+        t.claim_deadline = self.height + t.claim_window;
+        agent.active_claims += 1;
+        self.put(&StateKey::Agent(*signer), &agent);
+        self.update_rep(signer, |r| r.claims += 1)?;
+        events.push(self.task_event(&t, signer, action));
+        self.put(&StateKey::Task(*task), &t);
+        Ok(Ok(()))
+    }
+
+    pub(super) fn submit_result(&mut self, signer: &Address, tx: &SubmitResult, events: &mut Vec<Event>) -> Outcome {
+        let task = &tx.task;
+        let result = &tx.result;
+        let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
+            return fail("unknown_task", format!("no task {task}"));
+        };
+        if t.status != TaskStatus::Claimed || t.claimant != Some(*signer) {
+            return fail("not_claimant", "only the current claimant submits, once");
+        }
+        if self.height > t.deadline {
+            return fail("deadline_passed", format!("the deadline was height {}", t.deadline));
+        }
+        t.result = Some(*result);
+        t.on_time = self.height <= t.claim_deadline;
+        match t.verification {
+            Verification::Recompute => {
+                let expected = match recompute_result(self, self.blobs, self.params(), &t.kind, &t.spec) {
+                    Ok(h) => h,
+                    Err(e) => return e.outcome(),
+                };
+                if expected == *result {
+                    events.push(self.task_event(&t, signer, "submitted"));
+                    self.complete(&mut t, events)?;
+                } else {
+                    self.update_rep(signer, |r| r.failed += 1)?;
+                    events.push(self.task_event(&t, signer, "wrong_result"));
+                    self.forfeit_and_reopen(&mut t, "wrong_result", events)?;
+                }
+            }
+            v => {
+                t.status = TaskStatus::Submitted;
+                t.review_deadline = self.height + v.window();
+                events.push(self.task_event(&t, signer, "submitted"));
+            }
+        }
+        self.put(&StateKey::Task(*task), &t);
+        Ok(Ok(()))
+    }
+}
