@@ -2,9 +2,10 @@
 
 use sinew_sdk::{Client, SdkError, SubmitOutcome};
 use sinew_state::Task;
+use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::RegisterAgent;
 use sinew_types::task::TaskId;
-use sinew_types::{Address, Amount, Hash, Keypair, Payload, TxStatus};
+use sinew_types::{Address, Amount, FailureCode, Hash, Keypair, Payload, TxStatus};
 
 /// Why an agent action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -23,8 +24,8 @@ pub enum AgentError {
     /// The transaction was included but failed (only its fee was charged).
     #[error("failed ({code}): {message}")]
     Failed {
-        /// Stable code.
-        code: String,
+        /// The rule that refused it.
+        code: FailureCode,
         /// Why.
         message: String,
     },
@@ -37,7 +38,18 @@ impl AgentError {
     /// The refusal or failure code, if the ledger gave one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            AgentError::Refused { code, .. } | AgentError::Failed { code, .. } => Some(code),
+            AgentError::Refused { code, .. } => Some(code),
+            AgentError::Failed { code, .. } => Some(code.code()),
+            _ => None,
+        }
+    }
+
+    /// The ledger rule behind the error: the failure of an included transaction, or of one the
+    /// node refused because a dry run showed it would fail.
+    pub fn failure(&self) -> Option<FailureCode> {
+        match self {
+            AgentError::Failed { code, .. } => Some(*code),
+            AgentError::Refused { code, .. } => FailureCode::from_code(code),
             _ => None,
         }
     }
@@ -76,7 +88,7 @@ impl Agent {
             SubmitOutcome::Committed { receipt, .. } => match &receipt.status {
                 TxStatus::Success => Ok(receipt),
                 TxStatus::Failed { code, message } => Err(AgentError::Failed {
-                    code: code.clone(),
+                    code: *code,
                     message: message.clone(),
                 }),
             },
@@ -102,7 +114,7 @@ impl Agent {
         }
         .into();
         match self.send(payload) {
-            Err(e) if e.code() == Some("already_registered") => Ok(()),
+            Err(e) if e.failure() == Some(LedgerFailure::AlreadyRegistered.into()) => Ok(()),
             other => other.map(|_| ()),
         }
     }

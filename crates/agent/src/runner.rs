@@ -2,9 +2,10 @@
 
 use crate::client::{Agent, AgentError};
 use sinew_state::Task;
+use sinew_types::failure::TaskFailure;
 use sinew_types::payload::{ClaimTask, FinalizeTask, SubmitResult};
 use sinew_types::task::TaskStatus;
-use sinew_types::Hash;
+use sinew_types::{FailureCode, Hash};
 use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -151,15 +152,18 @@ pub(crate) fn step<W: Worker>(
                     stats.claimed += 1;
                     execute(agent, worker, &agent.task(&t.id)?, stats)?;
                 }
-                Err(e) if matches!(e.code(), Some("already_claimed" | "not_open" | "deadline_passed")) => {
-                    stats.lost_races += 1
-                }
+                Err(e) if e.failure().is_some_and(lost_race) => stats.lost_races += 1,
                 Err(e @ AgentError::Node(_)) => return Err(e),
                 Err(_) => {}
             }
         }
     }
     Ok(())
+}
+
+/// Another agent got there first: the task was claimed, decided or expired meanwhile.
+fn lost_race(f: FailureCode) -> bool {
+    f == TaskFailure::AlreadyClaimed || f == TaskFailure::NotOpen || f == TaskFailure::DeadlinePassed
 }
 
 fn execute<W: Worker>(agent: &Agent, worker: &mut W, t: &Task, stats: &mut Stats) -> Result<(), AgentError> {

@@ -82,8 +82,8 @@ pub enum AdmitError {
     /// It would be included but fail (paying a fee for nothing), for this reason.
     #[error("{message}")]
     WouldFail {
-        /// The failure code.
-        code: String,
+        /// The rule that would refuse it.
+        code: sinew_types::FailureCode,
         /// Why.
         message: String,
     },
@@ -100,7 +100,7 @@ impl AdmitError {
             AdmitError::NonceTooFarAhead { .. } => "nonce_too_far_ahead",
             AdmitError::CannotPayPending { .. } => "cannot_pay_pending",
             AdmitError::Rejected(r) => r.code(),
-            AdmitError::WouldFail { code, .. } => code,
+            AdmitError::WouldFail { code, .. } => code.code(),
         }
     }
 }

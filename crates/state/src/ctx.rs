@@ -10,38 +10,72 @@ use crate::error::StorageError;
 use crate::keys::{ChainInfo, StateKey};
 use crate::reader::{read, StateReader, WriteSet};
 use borsh::{BorshDeserialize, BorshSerialize};
+use sinew_types::failure::{FailureCode, LedgerFailure};
 use sinew_types::{Address, Amount, Height, Params};
 
-/// What running a payload gives: `Ok(Ok(()))` success, `Ok(Err(failure))` a failure (fee and
-/// nonce only), `Err` storage trouble that stops execution.
-pub(crate) type Outcome = Result<Result<(), Failure>, StorageError>;
+/// What running a payload (or a step of it) gives: `Ok` success, or the reason it stopped.
+pub(crate) type Outcome<T = ()> = Result<T, Halt>;
 
-/// The reserved failure code of a transaction this node cannot execute right now (its blob or
-/// index is missing or unreadable here): the executor leaves it out of the block instead of
-/// failing it, since another node (or this one later) would succeed.
-pub(crate) const UNAVAILABLE: &str = "unavailable";
+/// Why a payload stopped before its end.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    /// A rule refused it: the transaction is included, fee and nonce only.
+    Fail(Failure),
+    /// This node cannot execute it right now (a blob or index it needs is missing or unreadable
+    /// here): the executor leaves it out of the block instead of failing it, since another node
+    /// (or this one later) would succeed.
+    Unavailable(String),
+    /// Storage trouble or a broken invariant: execution stops.
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Halt {
+    fn from(e: StorageError) -> Halt {
+        Halt::Storage(e)
+    }
+}
+
+impl Halt {
+    /// The same halt, with a failure re-coded as `code` and its message prefixed by `what` (a
+    /// token move the action names itself: "cannot pay the bond" rather than "insufficient
+    /// balance").
+    pub(crate) fn recode(self, code: impl Into<FailureCode>, what: &str) -> Halt {
+        match self {
+            Halt::Fail(f) => Halt::Fail(Failure {
+                code: code.into(),
+                message: format!("{what}: {}", f.message),
+            }),
+            other => other,
+        }
+    }
+}
 
 /// Why an included transaction failed: a stable code (the wire contract) and a message of ours.
 #[derive(Debug)]
 pub(crate) struct Failure {
-    pub(crate) code: &'static str,
+    pub(crate) code: FailureCode,
     pub(crate) message: String,
 }
 
-impl Failure {
-    pub(crate) fn insufficient_balance(balance: Amount, amount: Amount) -> Failure {
-        Failure {
-            code: "insufficient_balance",
-            message: format!("balance {balance} is less than {amount}"),
-        }
-    }
+/// Stops a payload with a failure: a stable code and a message.
+pub(crate) fn fail<T>(code: impl Into<FailureCode>, message: impl Into<String>) -> Outcome<T> {
+    Err(Halt::Fail(Failure {
+        code: code.into(),
+        message: message.into(),
+    }))
+}
 
-    pub(crate) fn overflow() -> Failure {
-        Failure {
-            code: "overflow",
-            message: "amount overflows the recipient's balance".into(),
-        }
-    }
+/// The failure of a move from a balance that holds less than it.
+pub(crate) fn insufficient_balance<T>(balance: Amount, amount: Amount) -> Outcome<T> {
+    fail(
+        LedgerFailure::InsufficientBalance,
+        format!("balance {balance} is less than {amount}"),
+    )
+}
+
+/// The failure of an amount that would overflow.
+pub(crate) fn overflow<T>() -> Outcome<T> {
+    fail(LedgerFailure::Overflow, "amount overflows the recipient's balance")
 }
 
 /// The stateless rule every amount a payload moves shares: it is positive.
@@ -50,14 +84,6 @@ pub(crate) fn nonzero(amount: Amount) -> Result<(), crate::error::TxRejection> {
         return Err(crate::error::TxRejection::ZeroAmount);
     }
     Ok(())
-}
-
-/// The failure outcome with a stable code and a message.
-pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> Outcome {
-    Ok(Err(Failure {
-        code,
-        message: message.into(),
-    }))
 }
 
 /// The maturity queues: what matures at a height, released when that block begins.
@@ -181,11 +207,11 @@ impl<'r, R: StateReader> Ctx<'r, R> {
     /// less.
     pub(crate) fn move_tokens(&mut self, from: &Address, to: &Address, amount: Amount) -> Outcome {
         if amount == 0 {
-            return Ok(Ok(()));
+            return Ok(());
         }
         let mut a = self.account(from)?.unwrap_or_default();
         if a.balance < amount {
-            return Ok(Err(Failure::insufficient_balance(a.balance, amount)));
+            return insufficient_balance(a.balance, amount);
         }
         a.balance -= amount;
         self.put(&StateKey::Account(*from), &a);
@@ -195,18 +221,20 @@ impl<'r, R: StateReader> Ctx<'r, R> {
             .checked_add(amount)
             .ok_or_else(|| StorageError("balance overflow: supply invariant broken".into()))?;
         self.put(&StateKey::Account(*to), &b);
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// Pays `amount` out of module account `from` to `to`. A module account that cannot pay what
     /// its records owe means the ledger is broken: execution stops.
     pub(crate) fn pay_out(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<(), StorageError> {
-        match self.move_tokens(from, to, amount)? {
+        match self.move_tokens(from, to, amount) {
             Ok(()) => Ok(()),
-            Err(f) => Err(StorageError(format!(
+            Err(Halt::Fail(f)) => Err(StorageError(format!(
                 "module account {from} cannot pay {amount}: {}; solvency invariant broken",
                 f.message
             ))),
+            Err(Halt::Storage(e)) => Err(e),
+            Err(Halt::Unavailable(m)) => Err(StorageError(m)),
         }
     }
 

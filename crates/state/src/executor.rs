@@ -7,14 +7,14 @@
 
 use crate::accounts::treasury;
 use crate::blobs::BlobSource;
-use crate::ctx::{Ctx, UNAVAILABLE};
+use crate::ctx::{Ctx, Halt};
 use crate::dispatch::{run_payload, stateless_checks};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
 use crate::reader::{StateReader, WriteSet};
 use sinew_types::payload::{InferenceTx, SettleInference};
 use sinew_types::tx::PreparedTx;
-use sinew_types::{Event, Height, Params, Payload, Receipt, TxId, TxStatus};
+use sinew_types::{Event, FailureCode, Height, Params, Payload, Receipt, TxId, TxStatus};
 
 /// What executing a block produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,21 +122,22 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
             payer: tx.signer,
             amount: fee,
         }];
-        let status = match run_payload(&mut self.ctx, &tx.signer, &tx.payload, &mut events)? {
+        let status = match run_payload(&mut self.ctx, &tx.signer, &tx.payload, &mut events) {
             Ok(()) => {
                 self.ctx.commit_tx_writes();
                 TxStatus::Success
             }
-            Err(failure) if failure.code == UNAVAILABLE => {
+            Err(Halt::Storage(e)) => return Err(e.into()),
+            Err(Halt::Unavailable(why)) => {
                 self.ctx.set_tx_writes(WriteSet::new());
-                return Err(TxRejection::Unavailable(failure.message));
+                return Err(TxRejection::Unavailable(why));
             }
-            Err(failure) => {
+            Err(Halt::Fail(failure)) => {
                 self.ctx.set_tx_writes(fee_writes);
                 self.ctx.commit_tx_writes();
                 events.truncate(1);
                 TxStatus::Failed {
-                    code: failure.code.into(),
+                    code: failure.code,
                     message: failure.message,
                 }
             }
@@ -164,7 +165,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
     /// how it would end: `Ok(None)` success, `Ok(Some((code, message)))` a failure, `Err` a
     /// rejection. For admission's advisory dry run against a possibly older snapshot of state
     /// (where the nonce may not line up yet); nothing it does is kept.
-    pub fn trial(&mut self, ptx: &PreparedTx) -> Result<Option<(String, String)>, TxRejection> {
+    pub fn trial(&mut self, ptx: &PreparedTx) -> Result<Option<(FailureCode, String)>, TxRejection> {
         self.check_stateless(ptx)?;
         let tx = &ptx.tx.tx;
         self.refuse_private_failures(&tx.signer, &tx.payload)?;
@@ -174,9 +175,11 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         let mut events = Vec::new();
         let outcome = run_payload(&mut self.ctx, &tx.signer, &tx.payload, &mut events);
         self.ctx.set_tx_writes(WriteSet::new());
-        match outcome? {
-            Err(f) if f.code == UNAVAILABLE => Err(TxRejection::Unavailable(f.message)),
-            other => Ok(other.err().map(|f| (f.code.to_string(), f.message))),
+        match outcome {
+            Ok(()) => Ok(None),
+            Err(Halt::Fail(f)) => Ok(Some((f.code, f.message))),
+            Err(Halt::Unavailable(why)) => Err(TxRejection::Unavailable(why)),
+            Err(Halt::Storage(e)) => Err(e.into()),
         }
     }
 

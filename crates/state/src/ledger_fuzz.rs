@@ -244,7 +244,7 @@ impl World {
                     }
                 }
                 if let sinew_types::TxStatus::Failed { code, .. } = &executed.effects.receipts[i].status {
-                    *self.codes.entry((kind, code.clone())).or_default() += 1;
+                    *self.codes.entry((kind, code.to_string())).or_default() += 1;
                 }
                 usize::from(executed.effects.receipts[i].status != sinew_types::TxStatus::Success)
             };

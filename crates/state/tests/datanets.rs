@@ -8,6 +8,7 @@ use sinew_state::datanet::contribution_leaf;
 use sinew_state::read;
 use sinew_state::{Datanet, DatanetVersion, StateKey, TxRejection};
 use sinew_types::datanet::{ContributionStatus, CurationPolicy};
+use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{
     Contribute, CreateDatanet, DatanetTx, ExpireContribution, PublishVersion, Review, SetParams, Stake, Transfer,
     UpdateDatanetInfo,
@@ -38,13 +39,19 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
         reason: String::new(),
     }
     .into();
-    assert_eq!(n.fails(2, approve.clone()), "not_reviewer");
-    assert_eq!(n.fails(0, PublishVersion { datanet: 0 }.into()), "nothing_approved");
+    assert_eq!(n.fails(2, approve.clone()), DatanetFailure::NotReviewer);
+    assert_eq!(
+        n.fails(0, PublishVersion { datanet: 0 }.into()),
+        DatanetFailure::NothingApproved
+    );
     n.ok(0, approve.clone());
-    assert_eq!(n.fails(0, approve), "already_decided");
+    assert_eq!(n.fails(0, approve), DatanetFailure::AlreadyDecided);
     assert_eq!(n.balance(&bond_escrow()), 0, "bond returned");
     // Publish: fee by size to the treasury, an immutable version over approved contributions.
-    assert_eq!(n.fails(1, PublishVersion { datanet: 0 }.into()), "not_owner");
+    assert_eq!(
+        n.fails(1, PublishVersion { datanet: 0 }.into()),
+        LedgerFailure::NotOwner
+    );
     n.ok(0, PublishVersion { datanet: 0 }.into());
     let v: DatanetVersion = read(&n.state, &StateKey::DatanetVersion(0, 1)).unwrap().unwrap();
     assert_eq!(
@@ -52,7 +59,10 @@ fn owner_curated_lifecycle_with_bonds_versions_and_slashing() {
         (1, 2, DOC_A.len() as u64, 2 * DOC_A.len() as u128)
     );
     assert_eq!(v.root, merkle::root(&[contribution_leaf(&n.contribution(0, 0))]));
-    assert_eq!(n.fails(0, PublishVersion { datanet: 0 }.into()), "nothing_approved");
+    assert_eq!(
+        n.fails(0, PublishVersion { datanet: 0 }.into()),
+        DatanetFailure::NothingApproved
+    );
     // A rejected contribution: half the bond slashed to the treasury (never to the reviewer, who
     // would profit from rejecting), its records freed.
     let (_, c2) = n.blob(DOC_B);
@@ -110,7 +120,7 @@ fn open_datanets_approve_at_once() {
             }
             .into()
         ),
-        "open_datanet"
+        DatanetFailure::OpenDatanet
     );
     n.ok(0, PublishVersion { datanet: 0 }.into());
 }
@@ -141,10 +151,14 @@ fn staked_reviewers_vote_to_a_quorum() {
         reason: String::new(),
     }
     .into();
-    assert_eq!(n.fails(0, yes.clone()), "not_reviewer", "the owner has no stake");
-    assert_eq!(n.fails(2, yes.clone()), "not_reviewer", "too little stake");
+    assert_eq!(
+        n.fails(0, yes.clone()),
+        DatanetFailure::NotReviewer,
+        "the owner has no stake"
+    );
+    assert_eq!(n.fails(2, yes.clone()), DatanetFailure::NotReviewer, "too little stake");
     n.ok(3, yes.clone());
-    assert_eq!(n.fails(3, yes.clone()), "already_voted");
+    assert_eq!(n.fails(3, yes.clone()), DatanetFailure::AlreadyVoted);
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
     n.ok(4, yes);
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
@@ -203,7 +217,7 @@ fn staked_reviews_weigh_stake_not_heads() {
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
     // The contributor may not review its own contribution, whatever its stake.
     n.ok(2, Stake { amount: 100_000 }.into());
-    assert_eq!(n.fails(2, vote(true)), "conflict");
+    assert_eq!(n.fails(2, vote(true)), LedgerFailure::Conflict);
     // One reviewer with three times the minimum outweighs them.
     n.ok(3, vote(true));
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
@@ -230,16 +244,20 @@ fn unreviewed_contributions_expire_and_free_their_records() {
     let (_, c) = n.blob(DOC_A);
     let before = n.balance(&n.keys[1].address());
     let r = n.ok(1, c.clone());
-    assert_eq!(n.fails(2, c.clone()), "duplicate_record", "squatted while pending");
+    assert_eq!(
+        n.fails(2, c.clone()),
+        DatanetFailure::DuplicateRecord,
+        "squatted while pending"
+    );
     let expire: Payload = ExpireContribution {
         datanet: 0,
         contribution: 0,
     }
     .into();
-    assert_eq!(n.fails(2, expire.clone()), "too_early");
+    assert_eq!(n.fails(2, expire.clone()), LedgerFailure::TooEarly);
     n.advance(5);
     n.ok(2, expire.clone());
-    assert_eq!(n.fails(2, expire), "already_decided");
+    assert_eq!(n.fails(2, expire), DatanetFailure::AlreadyDecided);
     assert!(matches!(
         n.contribution(0, 0).status,
         ContributionStatus::Rejected { .. }
@@ -300,7 +318,7 @@ fn near_duplicate_search_is_linear_and_sees_copies_within_a_contribution() {
     );
     let f = &n.contribution(0, 0).near_duplicates[0];
     assert_eq!((f.record, f.other_contribution, f.other_record), (1, 0, 0));
-    assert_eq!(n.fails(1, with_datanet(two, 1)), "near_duplicate");
+    assert_eq!(n.fails(1, with_datanet(two, 1)), DatanetFailure::NearDuplicate);
     // Thousands of variants, twice: every record is flagged, no bucket grows past its cap.
     let many = case_variants(2, 3_000);
     let (_, first) = n.blob(&many);
@@ -359,9 +377,9 @@ fn duplicates_are_refused_and_near_duplicates_flagged_or_refused() {
     let (_, c) = n.blob(long);
     n.ok(1, c.clone());
     // An identical record again: refused.
-    assert_eq!(n.fails(2, c.clone()), "duplicate_record");
+    assert_eq!(n.fails(2, c.clone()), DatanetFailure::DuplicateRecord);
     let (_, twice) = n.blob(&format!("{long}\n\n{long}"));
-    assert_eq!(n.fails(2, twice), "duplicate_record");
+    assert_eq!(n.fails(2, twice), DatanetFailure::DuplicateRecord);
     // A near-copy: flagged in datanet 0, refused in datanet 1 (which first takes the original).
     let near = long.replace("thousands", "many thousands").replace("trade", "travel");
     let (_, nc) = n.blob(&near);
@@ -381,7 +399,7 @@ fn duplicates_are_refused_and_near_duplicates_flagged_or_refused() {
         (0, 0)
     );
     n.ok(1, with_datanet(c, 1));
-    assert_eq!(n.fails(2, with_datanet(nc, 1)), "near_duplicate");
+    assert_eq!(n.fails(2, with_datanet(nc, 1)), DatanetFailure::NearDuplicate);
 }
 
 #[test]
@@ -406,24 +424,24 @@ fn bad_datanet_input_is_refused_cleanly() {
     }
     assert!(matches!(n.run(0, bad), Err(TxRejection::InvalidDatanet(_))));
     let (blob, c) = n.blob(DOC_A);
-    assert_eq!(n.fails(1, c.clone()), "unknown_datanet");
+    assert_eq!(n.fails(1, c.clone()), DatanetFailure::UnknownDatanet);
     n.ok(0, create(CurationPolicy::OwnerCurated, false));
     // Claims that do not match the blob.
     let mut wrong = c.clone();
     if let Payload::Datanet(DatanetTx::Contribute(Contribute { record_count, .. })) = &mut wrong {
         *record_count = 3;
     }
-    assert_eq!(n.fails(1, wrong), "blob_mismatch");
+    assert_eq!(n.fails(1, wrong), DatanetFailure::BlobMismatch);
     let mut wrong = c.clone();
     if let Payload::Datanet(DatanetTx::Contribute(Contribute { records_root, .. })) = &mut wrong {
         *records_root = Hash::of(b"lie");
     }
-    assert_eq!(n.fails(1, wrong), "blob_mismatch");
+    assert_eq!(n.fails(1, wrong), DatanetFailure::BlobMismatch);
     let mut wrong = c.clone();
     if let Payload::Datanet(DatanetTx::Contribute(Contribute { size, .. })) = &mut wrong {
         *size += 1;
     }
-    assert_eq!(n.fails(1, wrong), "blob_mismatch");
+    assert_eq!(n.fails(1, wrong), DatanetFailure::BlobMismatch);
     // A blob this node lacks is not a verdict on the transaction: it waits (not included), and
     // the node refuses it at admission in the first place.
     let mut missing = c.clone();
@@ -458,7 +476,7 @@ fn bad_datanet_input_is_refused_cleanly() {
             }
             .into()
         ),
-        "unknown_contribution"
+        DatanetFailure::UnknownContribution
     );
     // Closing the datanet stops contributions; only the owner may close it.
     let close: Payload = UpdateDatanetInfo {
@@ -468,9 +486,9 @@ fn bad_datanet_input_is_refused_cleanly() {
         open: Some(false),
     }
     .into();
-    assert_eq!(n.fails(1, close.clone()), "not_owner");
+    assert_eq!(n.fails(1, close.clone()), LedgerFailure::NotOwner);
     n.ok(0, close);
-    assert_eq!(n.fails(1, c), "datanet_closed");
+    assert_eq!(n.fails(1, c), DatanetFailure::DatanetClosed);
     assert!(n.blobs.blobs.contains_key(&blob));
 }
 

@@ -10,6 +10,7 @@ use sinew_state::accounts::{prepaid_escrow, rewards_pool};
 use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, ApiKey, Hold, Model, Prepaid};
 use sinew_state::read;
 use sinew_state::{StateKey, TxRejection};
+use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split, Voucher};
 use sinew_types::payload::{
     DelegateToProvider, DepositPrepaid, InferenceTx, PublishVersion, RegisterApiKey, RegisterModel, RegisterProvider,
@@ -198,7 +199,10 @@ fn an_answer_is_settled_once_and_its_fee_split_exactly_by_attribution() {
     // Never charged twice: the same settlement again is not even included.
     assert!(matches!(n.run(PROVIDER, pay), Err(TxRejection::NoReservation(_))));
     // Nor can the request id be reserved again.
-    assert_eq!(n.fails(PROVIDER, reserve(&n, "req-1", 1, 1)), "request_exists");
+    assert_eq!(
+        n.fails(PROVIDER, reserve(&n, "req-1", 1, 1)),
+        InferenceFailure::RequestExists
+    );
     assert_eq!(prepaid(&n, USER).balance, 1_000_000 - fee);
     // Rewards are claimable once.
     let before = n.balance(&n.keys[ALICE].address());
@@ -206,7 +210,7 @@ fn an_answer_is_settled_once_and_its_fee_split_exactly_by_attribution() {
     assert_eq!(n.balance(&n.keys[ALICE].address()), before + contributors - c.fee);
     assert_eq!(
         n.fails(ALICE, Payload::Inference(InferenceTx::ClaimRewards)),
-        "nothing_to_claim"
+        InferenceFailure::NothingToClaim
     );
     assert_eq!(n.balance(&rewards_pool()), 0);
 }
@@ -310,10 +314,13 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     // Bob names the user's key: refused, nothing held.
     assert_eq!(
         n.fails(BOB, reserve_on(&n, 1, "sk-user", "steal", 1, 1)),
-        "out_of_scope"
+        InferenceFailure::OutOfScope
     );
     // Bob cannot reserve on the user's provider's model either (only its provider reserves).
-    assert_eq!(n.fails(BOB, reserve(&n, "steal-2", 1, 1)), "not_provider");
+    assert_eq!(
+        n.fails(BOB, reserve(&n, "steal-2", 1, 1)),
+        InferenceFailure::NotProvider
+    );
     // A settlement with no reservation is not included at all.
     assert!(matches!(
         n.run(BOB, settle(&n, "steal", "the Danube")),
@@ -336,7 +343,7 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     );
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 0, "sk-capped", "big", 10, 1_000)),
-        "over_request_cap"
+        InferenceFailure::OverRequestCap
     );
     n.ok(PROVIDER, reserve_on(&n, 0, "sk-capped", "small", 10, 40));
     // A key restricted to other models.
@@ -354,7 +361,7 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     );
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 0, "sk-only-7", "m", 1, 1)),
-        "out_of_scope"
+        InferenceFailure::OutOfScope
     );
     // A spend limit counts what is held as well as what was spent.
     let limited = KeyScope {
@@ -372,7 +379,7 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
     n.ok(PROVIDER, reserve_on(&n, 0, "sk-limited", "l1", 10, 30));
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 0, "sk-limited", "l2", 10, 30)),
-        "spend_limit"
+        InferenceFailure::SpendLimit
     );
     assert_eq!(
         n.fails(
@@ -383,7 +390,7 @@ fn a_provider_cannot_charge_a_key_that_did_not_name_it() {
             }
             .into()
         ),
-        "key_exists"
+        InferenceFailure::KeyExists
     );
     // Scopes that name no provider, or a cap of zero, are refused outright.
     for bad in [
@@ -435,12 +442,12 @@ fn the_fee_never_exceeds_what_was_reserved() {
     let (fee, _) = settled(&r.events);
     assert_eq!(fee, PRICING.price(100, answer.len() as u64).unwrap() + 10, "old prices");
     // A quote made before the raise no longer covers the request: refused, nothing held.
-    assert_eq!(n.fails(PROVIDER, quoted), "price_changed");
+    assert_eq!(n.fails(PROVIDER, quoted), InferenceFailure::PriceChanged);
     // An answer longer than the reserved tokens is never charged beyond the hold.
     n.ok(PROVIDER, reserve(&n, "short", 10, 5));
     assert_eq!(
         n.fails(PROVIDER, settle(&n, "short", "far more than five bytes")),
-        "too_many_tokens"
+        InferenceFailure::TooManyTokens
     );
     assert_eq!(prepaid(&n, USER).balance, 1_000_000 - fee);
 }
@@ -465,10 +472,13 @@ fn once_reserved_nothing_the_payer_does_makes_the_settlement_fail() {
     n.ok(USER, WithdrawPrepaid { amount: available }.into());
     assert_eq!(
         n.fails(USER, WithdrawPrepaid { amount: 1 }.into()),
-        "insufficient_prepaid"
+        InferenceFailure::InsufficientPrepaid
     );
     // New requests on the revoked key are refused...
-    assert_eq!(n.fails(PROVIDER, reserve(&n, "after-revoke", 1, 1)), "revoked_key");
+    assert_eq!(
+        n.fails(PROVIDER, reserve(&n, "after-revoke", 1, 1)),
+        InferenceFailure::RevokedKey
+    );
     // ...but the one in flight settles, even after the withdrawal matured.
     n.advance(4);
     let answer = "The Danube flows through ten countries.";
@@ -505,7 +515,7 @@ fn holds_are_released_by_their_provider_or_at_expiry() {
             }
             .into()
         ),
-        "not_provider"
+        InferenceFailure::NotProvider
     );
     n.ok(
         PROVIDER,
@@ -522,7 +532,7 @@ fn holds_are_released_by_their_provider_or_at_expiry() {
             }
             .into()
         ),
-        "no_hold"
+        InferenceFailure::NoHold
     );
     assert!(prepaid(&n, USER).held > 0);
     n.advance(10);
@@ -603,15 +613,24 @@ fn voucher_keys_pay_only_for_what_the_payer_signed() {
         Voucher::sign(k, "sinew-test", &key_hash, Hash::of(r.as_bytes()), 0, max_fee, until)
     };
     // The bearer key alone pays nothing.
-    assert_eq!(n.fails(PROVIDER, base(&n, "v0")), "voucher_required");
+    assert_eq!(n.fails(PROVIDER, base(&n, "v0")), InferenceFailure::VoucherRequired);
     // A voucher signed by someone else, for less than the price, or expired: refused.
     let h = n.height();
     let forged = voucher("v1", 1_000, h + 10, &Keypair::dev("mallory"));
-    assert_eq!(n.fails(PROVIDER, with(base(&n, "v1"), Some(forged))), "bad_voucher");
+    assert_eq!(
+        n.fails(PROVIDER, with(base(&n, "v1"), Some(forged))),
+        InferenceFailure::BadVoucher
+    );
     let cheap = voucher("v2", 5, h + 10, &payer_key);
-    assert_eq!(n.fails(PROVIDER, with(base(&n, "v2"), Some(cheap))), "over_voucher");
+    assert_eq!(
+        n.fails(PROVIDER, with(base(&n, "v2"), Some(cheap))),
+        InferenceFailure::OverVoucher
+    );
     let old = voucher("v3", 1_000, h, &payer_key);
-    assert_eq!(n.fails(PROVIDER, with(base(&n, "v3"), Some(old))), "voucher_expired");
+    assert_eq!(
+        n.fails(PROVIDER, with(base(&n, "v3"), Some(old))),
+        InferenceFailure::VoucherExpired
+    );
     // A voucher for another request cannot be reused.
     let other = voucher("v4", 1_000, h + 10, &payer_key);
     assert!(matches!(
@@ -621,7 +640,10 @@ fn voucher_keys_pay_only_for_what_the_payer_signed() {
     // The signed one holds, settles, and cannot be used twice.
     n.ok(PROVIDER, with(base(&n, "v4"), Some(other.clone())));
     n.ok(PROVIDER, settle(&n, "v4", "Danube"));
-    assert_eq!(n.fails(PROVIDER, with(base(&n, "v4"), Some(other))), "request_exists");
+    assert_eq!(
+        n.fails(PROVIDER, with(base(&n, "v4"), Some(other))),
+        InferenceFailure::RequestExists
+    );
     // A key without a voucher key refuses vouchers (they would check nothing).
     let v = Voucher::sign(
         &payer_key,
@@ -634,7 +656,7 @@ fn voucher_keys_pay_only_for_what_the_payer_signed() {
     );
     assert_eq!(
         n.fails(PROVIDER, with(reserve(&n, "v6", 10, 10), Some(v))),
-        "no_voucher_key"
+        InferenceFailure::NoVoucherKey
     );
 }
 
@@ -658,11 +680,11 @@ fn a_model_takes_requests_only_while_its_provider_serves_it() {
     assert!(!model(&n, 1).served);
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 1, "sk-user", "s1", 1, 1)),
-        "model_unavailable"
+        InferenceFailure::ModelUnavailable
     );
     assert_eq!(
         n.fails(ALICE, ServeModel { model: 1, serve: true }.into()),
-        "not_provider"
+        InferenceFailure::NotProvider
     );
     n.ok(PROVIDER, ServeModel { model: 1, serve: true }.into());
     n.ok(PROVIDER, reserve_on(&n, 1, "sk-user", "s2", 1, 10));
@@ -670,11 +692,11 @@ fn a_model_takes_requests_only_while_its_provider_serves_it() {
     n.ok(PROVIDER, ServeModel { model: 1, serve: false }.into());
     assert_eq!(
         n.fails(PROVIDER, ServeModel { model: 1, serve: false }.into()),
-        "unchanged"
+        InferenceFailure::Unchanged
     );
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 1, "sk-user", "s3", 1, 1)),
-        "model_unavailable"
+        InferenceFailure::ModelUnavailable
     );
     n.ok(PROVIDER, settle_on(&n, 1, "s2", "Danube"));
 }
@@ -684,7 +706,10 @@ fn a_model_takes_requests_only_while_its_provider_serves_it() {
 fn a_provider_must_keep_its_stake_to_serve() {
     let mut n = setup();
     n.ok(PROVIDER, Unstake { amount: 1 }.into());
-    assert_eq!(n.fails(PROVIDER, reserve(&n, "r", 1, 1)), "insufficient_stake");
+    assert_eq!(
+        n.fails(PROVIDER, reserve(&n, "r", 1, 1)),
+        LedgerFailure::InsufficientStake
+    );
     n.ok(PROVIDER, Stake { amount: 1 }.into());
     n.ok(PROVIDER, reserve(&n, "r", 1, 1));
 }
@@ -700,7 +725,7 @@ fn bad_settlements_fail_and_charge_nobody() {
     if let Payload::Inference(InferenceTx::SettleInference(SettleInference { receipt, .. })) = &mut forged {
         *receipt = Hash::of(b"forged");
     }
-    assert_eq!(n.fails(PROVIDER, forged), "receipt_mismatch");
+    assert_eq!(n.fails(PROVIDER, forged), InferenceFailure::ReceiptMismatch);
     // A stale receipt: computed for another answer.
     let stale = settle(
         &n,
@@ -715,7 +740,7 @@ fn bad_settlements_fail_and_charge_nobody() {
     {
         *b = *a;
     }
-    assert_eq!(n.fails(PROVIDER, stale2), "receipt_mismatch");
+    assert_eq!(n.fails(PROVIDER, stale2), InferenceFailure::ReceiptMismatch);
     assert_eq!(prepaid(&n, USER).balance, 1_000_000, "nobody was charged");
     // Only the provider that reserved settles; others are not included at all.
     assert!(matches!(
@@ -728,15 +753,15 @@ fn bad_settlements_fail_and_charge_nobody() {
     if let Payload::Inference(InferenceTx::ReserveInference(ReserveInference { model, .. })) = &mut unknown {
         *model = 9;
     }
-    assert_eq!(n.fails(PROVIDER, unknown), "unknown_model");
+    assert_eq!(n.fails(PROVIDER, unknown), InferenceFailure::UnknownModel);
     assert_eq!(
         n.fails(PROVIDER, reserve_on(&n, 0, "sk-nobody", "req-k", 1, 1)),
-        "unknown_key"
+        InferenceFailure::UnknownKey
     );
     n.ok(USER, WithdrawPrepaid { amount: 900_000 }.into());
     assert_eq!(
         n.fails(PROVIDER, reserve(&n, "req-big", 1, 100_000)),
-        "insufficient_prepaid"
+        InferenceFailure::InsufficientPrepaid
     );
     let mut zero = reserve(&n, "req-z", 1, 1);
     if let Payload::Inference(InferenceTx::ReserveInference(ReserveInference { max_output_tokens, .. })) = &mut zero {
@@ -754,7 +779,7 @@ fn bad_settlements_fail_and_charge_nobody() {
             }
             .into()
         ),
-        "not_owner"
+        LedgerFailure::NotOwner
     );
     n.ok(
         OWNER,
@@ -765,7 +790,10 @@ fn bad_settlements_fail_and_charge_nobody() {
         }
         .into(),
     );
-    assert_eq!(n.fails(PROVIDER, reserve(&n, "req-p", 1, 1)), "model_unavailable");
+    assert_eq!(
+        n.fails(PROVIDER, reserve(&n, "req-p", 1, 1)),
+        InferenceFailure::ModelUnavailable
+    );
 }
 
 #[test]
@@ -779,7 +807,7 @@ fn prepaid_withdrawals_wait_and_exclude_what_is_held() {
     assert_eq!(prepaid(&n, USER).available(), 600_000 - held);
     assert_eq!(
         n.fails(USER, WithdrawPrepaid { amount: 600_001 - held }.into()),
-        "insufficient_prepaid"
+        InferenceFailure::InsufficientPrepaid
     );
     let before = n.balance(&n.keys[USER].address());
     let escrow = n.balance(&prepaid_escrow());
@@ -842,10 +870,13 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
         .into(),
     );
     // Stateful: a taken name, an unknown version, an unknown provider, a provider without stake.
-    assert_eq!(n.fails(OWNER, model(model_info("river-lm"), SPLIT)), "name_taken");
+    assert_eq!(
+        n.fails(OWNER, model(model_info("river-lm"), SPLIT)),
+        InferenceFailure::NameTaken
+    );
     let mut v = model_info("m2");
     v.datanets = vec![(0, 7)];
-    assert_eq!(n.fails(OWNER, model(v, SPLIT)), "unknown_datanet_version");
+    assert_eq!(n.fails(OWNER, model(v, SPLIT)), InferenceFailure::UnknownDatanetVersion);
     assert_eq!(
         n.fails(
             OWNER,
@@ -857,7 +888,7 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
             }
             .into()
         ),
-        "unknown_provider"
+        InferenceFailure::UnknownProvider
     );
     assert_eq!(
         n.fails(
@@ -868,7 +899,7 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
             }
             .into()
         ),
-        "insufficient_stake"
+        LedgerFailure::InsufficientStake
     );
     assert_eq!(
         n.fails(
@@ -879,7 +910,7 @@ fn bad_registrations_are_refused_or_fail_cleanly() {
             }
             .into()
         ),
-        "already_registered"
+        LedgerFailure::AlreadyRegistered
     );
     // Lineage is queryable both ways.
     let by_datanet: Option<()> = read(&n.state, &StateKey::ModelsByDatanet(0, 0)).unwrap();
@@ -921,15 +952,15 @@ fn a_providers_stakers_share_its_part_of_every_fee_by_stake() {
             }
             .into()
         ),
-        "unknown_provider"
+        InferenceFailure::UnknownProvider
     );
     assert_eq!(
         n.fails(PROVIDER, DelegateToProvider { provider, amount: 5 }.into()),
-        "self_delegation"
+        InferenceFailure::SelfDelegation
     );
     assert_eq!(
         n.fails(USER, UndelegateFromProvider { provider, amount: 5 }.into()),
-        "no_stake"
+        InferenceFailure::NoStake
     );
     assert_eq!(
         n.fails(
@@ -940,7 +971,7 @@ fn a_providers_stakers_share_its_part_of_every_fee_by_stake() {
             }
             .into()
         ),
-        "insufficient_stake"
+        LedgerFailure::InsufficientStake
     );
     let (alice, bob) = (rewards(&n, ALICE), rewards(&n, BOB));
     let before = n.balance(&provider);
@@ -1012,7 +1043,7 @@ fn dust_delegations_cannot_lock_stakers_out() {
     let late = 5 + MAX_DELEGATORS;
     assert_eq!(
         n.fails(late, DelegateToProvider { provider, amount: 6 }.into()),
-        "too_many_stakers",
+        InferenceFailure::TooManyStakers,
         "no larger than the smallest (6)"
     );
     let r = n.ok(
@@ -1080,7 +1111,7 @@ proptest! {
                     prop_assert_eq!(prepaid(&n, USER).held, 0);
                 }
                 TxStatus::Failed { code, .. } => {
-                    prop_assert!(code == "insufficient_prepaid" || code == "over_request_cap", "{}", code);
+                    prop_assert!(code == InferenceFailure::InsufficientPrepaid || code == InferenceFailure::OverRequestCap, "{}", code);
                     prop_assert_eq!(prepaid(&n, USER).balance, before);
                 }
             }

@@ -5,6 +5,7 @@ use sinew_state::accounts::treasury;
 use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
 use sinew_state::read;
 use sinew_state::{Account, BlockError, Chain, MemState, StateKey, TxRejection};
+use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::{SetParams, Stake, Transfer, Unstake};
 use sinew_types::{Address, Keypair, ParamsUpdate, Payload, Receipt, Transaction, TxStatus};
 
@@ -96,7 +97,7 @@ fn failed_transfer_charges_only_fee_and_nonce() {
     let mut n = Net::new();
     let to = n.keys[1].address();
     let (r, _) = n.block(vec![n.tx(0, 0, transfer(to, 5_000_000))]);
-    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_balance"));
+    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if *code == LedgerFailure::InsufficientBalance));
     assert_eq!(n.account(0).balance, 1_000_000 - r[0].fee);
     assert_eq!(n.account(0).nonce, 1);
     assert_eq!(n.account(1).balance, 1_000_000);
@@ -174,7 +175,7 @@ fn unknown_and_broke_accounts_are_rejected() {
 fn amounts_that_would_overflow_fail_cleanly() {
     let mut n = Net::new();
     let (r, _) = n.block(vec![n.tx(0, 0, transfer(n.keys[1].address(), u128::MAX))]);
-    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_balance"));
+    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if *code == LedgerFailure::InsufficientBalance));
     let (r, _) = n.block(vec![n.tx(0, 1, Stake { amount: u128::MAX }.into())]);
     assert!(matches!(&r[0].status, TxStatus::Failed { .. }));
 }
@@ -186,7 +187,7 @@ fn stake_unbonds_after_the_period() {
     assert_eq!(r[0].status, TxStatus::Success);
     assert_eq!(n.account(0).staked, 1000);
     let (r, _) = n.block(vec![n.tx(0, 1, Unstake { amount: 5000 }.into())]);
-    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if code == "insufficient_stake"));
+    assert!(matches!(&r[0].status, TxStatus::Failed { code, .. } if *code == LedgerFailure::InsufficientStake));
     let (r, _) = n.block(vec![n.tx(0, 2, Unstake { amount: 400 }.into())]); // height 3, period 3
     assert_eq!(r[0].status, TxStatus::Success);
     let a = n.account(0);

@@ -11,6 +11,7 @@ use sinew_state::inference::{answer_receipt, model_corpus, Model};
 use sinew_state::read;
 use sinew_state::tasks::{Agent, Reputation, Task};
 use sinew_state::{StateKey, TxRejection};
+use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::payload::{
     Attest, CancelTask, Challenge, ClaimTask, FinalizeTask, PostTask, RegisterAgent, ReviewResult, SubmitResult,
     TaskTx, Transfer,
@@ -101,11 +102,11 @@ fn poster_verified_tasks_join_claim_submit_and_pay() {
     n.ok(0, post(KIND, spec, 500, deadline, Verification::Poster { window: 3 }));
     let t = task(&n, &id);
     assert_eq!((t.reward, t.funders.len()), (1_500, 1));
-    assert_eq!(n.fails(2, ClaimTask { task: id }.into()), "unknown_agent");
+    assert_eq!(n.fails(2, ClaimTask { task: id }.into()), TaskFailure::UnknownAgent);
     let (before, fees) = (bal(&n, 1), n.fees[1]);
     n.ok(1, ClaimTask { task: id }.into());
     register(&mut n, 3, &[KIND], 1_000);
-    assert_eq!(n.fails(3, ClaimTask { task: id }.into()), "already_claimed");
+    assert_eq!(n.fails(3, ClaimTask { task: id }.into()), TaskFailure::AlreadyClaimed);
     assert_eq!(
         n.fails(
             3,
@@ -115,7 +116,7 @@ fn poster_verified_tasks_join_claim_submit_and_pay() {
             }
             .into()
         ),
-        "not_claimant"
+        TaskFailure::NotClaimant
     );
     n.ok(
         1,
@@ -125,8 +126,11 @@ fn poster_verified_tasks_join_claim_submit_and_pay() {
         }
         .into(),
     );
-    assert_eq!(n.fails(4, FinalizeTask { task: id }.into()), "too_early");
-    assert_eq!(n.fails(2, ReviewResult { task: id, accept: true }.into()), "not_poster");
+    assert_eq!(n.fails(4, FinalizeTask { task: id }.into()), LedgerFailure::TooEarly);
+    assert_eq!(
+        n.fails(2, ReviewResult { task: id, accept: true }.into()),
+        TaskFailure::NotPoster
+    );
     n.advance(3);
     n.ok(4, FinalizeTask { task: id }.into());
     let t = task(&n, &id);
@@ -140,9 +144,9 @@ fn poster_verified_tasks_join_claim_submit_and_pay() {
     assert_eq!((r.claims, r.completed, r.on_time, r.earned), (1, 1, 1, 1_500));
     assert_eq!(
         n.fails(0, post(KIND, spec, 1, deadline, Verification::Poster { window: 3 })),
-        "task_finished"
+        TaskFailure::TaskFinished
     );
-    assert_eq!(n.fails(4, FinalizeTask { task: id }.into()), "already_final");
+    assert_eq!(n.fails(4, FinalizeTask { task: id }.into()), TaskFailure::AlreadyFinal);
     escrow_adds_up(&n);
 }
 
@@ -203,7 +207,7 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
         post(KIND, spec, 1_000, n.height() + 30, Verification::Poster { window: 2 }),
     );
     n.ok(1, ClaimTask { task: id }.into());
-    assert_eq!(n.fails(2, ClaimTask { task: id }.into()), "already_claimed");
+    assert_eq!(n.fails(2, ClaimTask { task: id }.into()), TaskFailure::AlreadyClaimed);
     n.advance(5);
     let r = n.ok(2, ClaimTask { task: id }.into());
     assert!(r
@@ -220,7 +224,7 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
             }
             .into()
         ),
-        "not_claimant",
+        TaskFailure::NotClaimant,
         "the taken-over agent can no longer submit"
     );
     n.ok(
@@ -247,7 +251,7 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
     n.ok(1, ClaimTask { task: id2 }.into());
     assert_eq!(
         n.fails(0, CancelTask { task: id2 }.into()),
-        "not_open",
+        TaskFailure::NotOpen,
         "no cancel after a claim"
     );
     while n.height() <= deadline {
@@ -262,7 +266,7 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
             }
             .into()
         ),
-        "deadline_passed"
+        TaskFailure::DeadlinePassed
     );
     let before = bal(&n, 0);
     let treasury = n.balance(&sinew_state::accounts::treasury());
@@ -288,7 +292,7 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
             }
             .into()
         ),
-        "not_poster"
+        TaskFailure::NotPoster
     );
     n.ok(
         0,
@@ -326,7 +330,7 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
             }
             .into()
         ),
-        "not_in_review"
+        TaskFailure::NotInReview
     );
     n.ok(1, ClaimTask { task: id }.into());
     n.ok(
@@ -354,7 +358,7 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
             }
             .into()
         ),
-        "already_attested"
+        TaskFailure::AlreadyAttested
     );
     assert_eq!(
         n.fails(
@@ -365,7 +369,7 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
             }
             .into()
         ),
-        "not_staked"
+        TaskFailure::NotStaked
     );
     assert_eq!(
         n.fails(
@@ -376,7 +380,7 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
             }
             .into()
         ),
-        "conflict"
+        LedgerFailure::Conflict
     );
     n.ok(
         3,
@@ -398,7 +402,7 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
         .into(),
     );
     n.advance(2);
-    assert_eq!(n.fails(0, FinalizeTask { task: id }.into()), "too_early");
+    assert_eq!(n.fails(0, FinalizeTask { task: id }.into()), LedgerFailure::TooEarly);
     n.advance(2);
     let before: Vec<u128> = (2..=4).map(|w| bal(&n, w)).collect();
     let r = n.ok(0, FinalizeTask { task: id }.into());
@@ -502,7 +506,10 @@ fn recomputable_results_are_checked_by_the_ledger_and_challenges_settle_by_recom
         }
         .into(),
     );
-    assert_eq!(n.fails(4, Challenge { task: id2, bond: 10 }.into()), "bond_too_small");
+    assert_eq!(
+        n.fails(4, Challenge { task: id2, bond: 10 }.into()),
+        TaskFailure::BondTooSmall
+    );
     let (auditor, fees) = (bal(&n, 4), n.fees[4]);
     let r = n.ok(4, Challenge { task: id2, bond: 100 }.into());
     assert!(r
@@ -608,11 +615,11 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
                 Verification::Poster { window: 2 }
             )
         ),
-        "unknown_kind"
+        TaskFailure::UnknownKind
     );
     assert_eq!(
         n.fails(0, post(KIND, Hash::of(b"a"), 5, 1, Verification::Poster { window: 2 })),
-        "deadline_passed"
+        TaskFailure::DeadlinePassed
     );
     assert_eq!(
         n.fails(
@@ -625,7 +632,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
                 Verification::Poster { window: 2 }
             )
         ),
-        "insufficient_balance",
+        LedgerFailure::InsufficientBalance,
         "an unfunded reward"
     );
     assert_eq!(
@@ -639,7 +646,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
             }
             .into()
         ),
-        "insufficient_stake"
+        LedgerFailure::InsufficientStake
     );
     assert_eq!(
         n.fails(
@@ -649,7 +656,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
             }
             .into()
         ),
-        "unknown_task"
+        TaskFailure::UnknownTask
     );
     assert_eq!(
         n.fails(
@@ -659,7 +666,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
             }
             .into()
         ),
-        "unknown_task"
+        TaskFailure::UnknownTask
     );
     let spec = Hash::of(b"p");
     n.ok(
@@ -675,7 +682,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
             }
             .into()
         ),
-        "not_claimant"
+        TaskFailure::NotClaimant
     );
     assert_eq!(
         n.fails(
@@ -686,7 +693,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
             }
             .into()
         ),
-        "not_in_review"
+        TaskFailure::NotInReview
     );
     register(&mut n, 2, &["other"], 1_000);
     assert_eq!(
@@ -697,7 +704,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
             }
             .into()
         ),
-        "not_capable"
+        TaskFailure::NotCapable
     );
     // An agent with open claims cannot retire; one without can, and its stake comes back later.
     n.ok(
@@ -707,7 +714,7 @@ fn bad_task_input_is_refused_or_fails_cleanly() {
         }
         .into(),
     );
-    assert_eq!(n.fails(1, Payload::Tasks(TaskTx::RetireAgent)), "has_claims");
+    assert_eq!(n.fails(1, Payload::Tasks(TaskTx::RetireAgent)), TaskFailure::HasClaims);
     let (before, fees) = (bal(&n, 2), n.fees[2]);
     let stakes = n.balance(&agent_stakes());
     n.ok(2, Payload::Tasks(TaskTx::RetireAgent));
@@ -739,14 +746,14 @@ fn joining_a_task_needs_the_same_terms() {
     };
     n.ok(0, post(KIND, spec, 1_000, deadline, quorum));
     let other_deadline = post(KIND, spec, 500, deadline + 1, quorum);
-    assert_eq!(n.fails(2, other_deadline), "terms_differ");
+    assert_eq!(n.fails(2, other_deadline), TaskFailure::TermsDiffer);
     let other_mode = post(KIND, spec, 500, deadline, Verification::Poster { window: 5 });
-    assert_eq!(n.fails(2, other_mode), "terms_differ");
+    assert_eq!(n.fails(2, other_mode), TaskFailure::TermsDiffer);
     let mut other_bond = post(KIND, spec, 500, deadline, quorum);
     if let Payload::Tasks(TaskTx::PostTask(PostTask { bond, .. })) = &mut other_bond {
         *bond = 1;
     }
-    assert_eq!(n.fails(2, other_bond), "terms_differ");
+    assert_eq!(n.fails(2, other_bond), TaskFailure::TermsDiffer);
     // The same terms join.
     n.ok(2, post(KIND, spec, 500, deadline, quorum));
     let t = task(&n, &id);
@@ -759,7 +766,7 @@ fn joining_a_task_needs_the_same_terms() {
     );
     assert_eq!(
         n.fails(2, post(KIND, spec2, 500, deadline, Verification::Poster { window: 5 })),
-        "poster_task"
+        TaskFailure::PosterTask
     );
     escrow_adds_up(&n);
 }
@@ -922,7 +929,7 @@ fn trap_tasks_are_refused() {
     if let Payload::Tasks(TaskTx::PostTask(PostTask { bond, .. })) = &mut greedy {
         *bond = 1_001;
     }
-    assert_eq!(n.fails(0, greedy), "bond_exceeds_reward");
+    assert_eq!(n.fails(0, greedy), TaskFailure::BondExceedsReward);
 }
 
 /// Issue 10, hole 12: attestations were first come, first seated (100 seats): a hundred
@@ -963,7 +970,7 @@ fn quorum_seats_go_by_stake_not_arrival() {
             }
             .into()
         ),
-        "not_staked"
+        TaskFailure::NotStaked
     );
     // Sybils at the task's minimum fill every seat.
     let sybils: Vec<usize> = (8..8 + MAX_ATTESTATIONS).collect();
@@ -988,7 +995,7 @@ fn quorum_seats_go_by_stake_not_arrival() {
             }
             .into()
         ),
-        "quorum_full"
+        TaskFailure::QuorumFull
     );
     // A verifier with more stake takes the smallest seat; the evicted sybil gets its bond back.
     register(&mut n, 4, &["verifier"], 50_000);
@@ -1072,7 +1079,7 @@ fn a_poster_cannot_reject_every_result_for_free() {
             }
             .into()
         ),
-        "rejections_exhausted"
+        TaskFailure::RejectionsExhausted
     );
     // Silence accepts: the rest of the reward is paid.
     n.advance(6);

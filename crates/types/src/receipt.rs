@@ -13,8 +13,8 @@ pub enum TxStatus {
     Success,
     /// Included but failed: only the fee and the nonce changed.
     Failed {
-        /// A stable machine-readable reason.
-        code: String,
+        /// The rule that refused it (a stable code).
+        code: crate::FailureCode,
         /// A human-readable explanation.
         message: String,
     },

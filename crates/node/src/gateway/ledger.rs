@@ -74,7 +74,12 @@ impl Node {
                 Ok(rx) => return Ok((id, rx.expect("own transactions are watched"))),
                 Err(AdmitError::NonceTaken(_)) => continue,
                 Err(AdmitError::Rejected(sinew_state::TxRejection::NonceTooLow { .. })) => continue,
-                Err(AdmitError::WouldFail { code, message }) => return Err(GatewayError::Ledger { code, message }),
+                Err(AdmitError::WouldFail { code, message }) => {
+                    return Err(GatewayError::Ledger {
+                        code: code.to_string(),
+                        message,
+                    })
+                }
                 Err(e) => {
                     return Err(GatewayError::Ledger {
                         code: e.code().to_string(),
@@ -115,7 +120,10 @@ impl Node {
                 Ok(r) => {
                     return match r.status {
                         TxStatus::Success => Ok((id, r)),
-                        TxStatus::Failed { code, message } => Err(GatewayError::Ledger { code, message }),
+                        TxStatus::Failed { code, message } => Err(GatewayError::Ledger {
+                            code: code.to_string(),
+                            message: message.clone(),
+                        }),
                     }
                 }
                 Err(GatewayError::Ledger { code, .. }) if retryable(&code) && Instant::now() < deadline => continue,

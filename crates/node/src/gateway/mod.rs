@@ -21,7 +21,7 @@ use sinew_state::read;
 use sinew_state::{ApiKey, Model, Prepaid, StateKey};
 use sinew_types::inference::Voucher;
 use sinew_types::payload::{ReserveInference, SettleInference};
-use sinew_types::{Address, Amount, Hash, Keypair, Payload, TxId};
+use sinew_types::{Address, Amount, FailureCode, Hash, Keypair, Payload, TxId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -463,7 +463,9 @@ impl Node {
         match self.await_own(reservation, deadline) {
             Ok(r) => match r.status {
                 sinew_types::TxStatus::Success => {}
-                sinew_types::TxStatus::Failed { code, message } => return Err(reservation_refused(code, message)),
+                sinew_types::TxStatus::Failed { code, message } => {
+                    return Err(reservation_refused(code.to_string(), message))
+                }
             },
             // Dropped behind a lost predecessor: sign it again and wait.
             Err(GatewayError::Ledger { code, .. })
@@ -635,7 +637,10 @@ impl Node {
                 Ok(r) => {
                     return match r.status {
                         sinew_types::TxStatus::Success => Ok(tx),
-                        sinew_types::TxStatus::Failed { code, message } => Err(GatewayError::Ledger { code, message }),
+                        sinew_types::TxStatus::Failed { code, message } => Err(GatewayError::Ledger {
+                            code: code.to_string(),
+                            message,
+                        }),
                     }
                 }
                 Err(GatewayError::Timeout(_)) => return Err(GatewayError::SettlementPending { tx, request_id }),
@@ -665,12 +670,28 @@ impl Node {
 }
 
 /// A refused reservation, as the caller should see it.
+/// What a refused reservation means to the caller. `code` is a failure code (the reservation
+/// failed, or its dry run showed it would) or a rejection code.
 fn reservation_refused(code: String, message: String) -> GatewayError {
-    match code.as_str() {
-        "insufficient_prepaid" | "spend_limit" => GatewayError::InsufficientFunds(message),
-        "out_of_scope" | "over_request_cap" | "voucher_required" | "bad_voucher" | "voucher_expired"
-        | "over_voucher" | "no_voucher_key" | "revoked_key" | "unknown_key" => GatewayError::Forbidden(message),
-        "request_exists" => GatewayError::BadRequest(format!("this request id was already used: {message}")),
+    use sinew_types::failure::InferenceFailure as F;
+    match FailureCode::from_code(&code) {
+        Some(FailureCode::InferenceFailure(F::InsufficientPrepaid | F::SpendLimit)) => {
+            GatewayError::InsufficientFunds(message)
+        }
+        Some(FailureCode::InferenceFailure(
+            F::OutOfScope
+            | F::OverRequestCap
+            | F::VoucherRequired
+            | F::BadVoucher
+            | F::VoucherExpired
+            | F::OverVoucher
+            | F::NoVoucherKey
+            | F::RevokedKey
+            | F::UnknownKey,
+        )) => GatewayError::Forbidden(message),
+        Some(FailureCode::InferenceFailure(F::RequestExists)) => {
+            GatewayError::BadRequest(format!("this request id was already used: {message}"))
+        }
         _ => GatewayError::Ledger { code, message },
     }
 }

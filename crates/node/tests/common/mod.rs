@@ -104,7 +104,7 @@ impl TestNode {
     pub fn outcome(&self, who: usize, payload: Payload) -> String {
         match self.send(who, payload) {
             Ok(TxStatus::Success) => "success".into(),
-            Ok(TxStatus::Failed { code, .. }) => code,
+            Ok(TxStatus::Failed { code, .. }) => code.to_string(),
             Err(code) => code,
         }
     }

@@ -50,12 +50,7 @@ fn check_create_datanet(info: &DatanetInfo, rules: &DatanetRules) -> Result<(), 
 
 /// Checks of `Contribute` that need no state: a non-empty blob, short metadata, a format whose
 /// cutting every node can bound.
-fn check_contribute(
-    size: u64,
-    record_count: u32,
-    metadata: &str,
-    format: &Format,
-) -> Result<(), TxRejection> {
+fn check_contribute(size: u64, record_count: u32, metadata: &str, format: &Format) -> Result<(), TxRejection> {
     if size == 0 || record_count == 0 {
         return invalid("a contribution needs at least one byte and one record");
     }
@@ -92,10 +87,7 @@ fn check_review(approve: bool, reason: &str) -> Result<(), TxRejection> {
 }
 
 /// Checks of `UpdateDatanetInfo` that need no state.
-fn check_update_datanet_info(
-    description: &Option<String>,
-    tags: &Option<Vec<String>>,
-) -> Result<(), TxRejection> {
+fn check_update_datanet_info(description: &Option<String>, tags: &Option<Vec<String>>) -> Result<(), TxRejection> {
     if description.as_ref().is_some_and(|d| d.len() > MAX_DESCRIPTION) {
         return invalid("description must be at most 4 KiB");
     }

@@ -2,24 +2,20 @@
 //! refused, near-duplicates flagged or refused by policy, the bond locked.
 
 use super::records::{Contribution, MAX_FLAGS};
-use crate::ctx::{fail, Ctx, Failure};
-use crate::error::StorageError;
+use crate::ctx::Outcome;
+use crate::ctx::{fail, Ctx};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_datanet::BANDS;
 use sinew_types::datanet::{ContributionStatus, CurationPolicy, NearDuplicate};
+use sinew_types::failure::DatanetFailure;
 use sinew_types::payload::Contribute;
 use sinew_types::{Address, Event};
 use std::collections::BTreeMap;
 
 impl<R: StateReader> Ctx<'_, R> {
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn contribute(
-        &mut self,
-        signer: &Address,
-        tx: &Contribute,
-        events: &mut Vec<Event>,
-    ) -> Result<Result<(), Failure>, StorageError> {
+    pub(super) fn contribute(&mut self, signer: &Address, tx: &Contribute, events: &mut Vec<Event>) -> Outcome {
         let id = tx.datanet;
         let blob = &tx.blob;
         let size = tx.size;
@@ -28,14 +24,17 @@ impl<R: StateReader> Ctx<'_, R> {
         let records_root = &tx.records_root;
         let metadata = &tx.metadata;
         let Some(mut d) = self.datanet(id)? else {
-            return fail("unknown_datanet", format!("no datanet {id}"));
+            return fail(DatanetFailure::UnknownDatanet, format!("no datanet {id}"));
         };
         if !d.open {
-            return fail("datanet_closed", format!("datanet {id} is closed to contributions"));
+            return fail(
+                DatanetFailure::DatanetClosed,
+                format!("datanet {id} is closed to contributions"),
+            );
         }
         if size > self.params().max_blob_bytes {
             return fail(
-                "too_large",
+                DatanetFailure::TooLarge,
                 format!(
                     "blob of {size} bytes exceeds the limit of {}",
                     self.params().max_blob_bytes
@@ -44,24 +43,27 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         let ingested = match self.blobs.records(blob, format) {
             Ok(r) => r,
-            Err(e) => return e.outcome("bad_blob"),
+            Err(e) => return e.halt(DatanetFailure::BadBlob),
         };
         if ingested.size != size {
             return fail(
-                "blob_mismatch",
+                DatanetFailure::BlobMismatch,
                 format!("blob {blob} has {} bytes, not {size}", ingested.size),
             );
         }
         let records = &ingested.records;
         if records.len() != record_count as usize {
             return fail(
-                "blob_mismatch",
+                DatanetFailure::BlobMismatch,
                 format!("blob {blob} gives {} records, not {record_count}", records.len()),
             );
         }
         let root = sinew_datanet::records_root(records);
         if root != *records_root {
-            return fail("blob_mismatch", format!("records root is {root}, not {records_root}"));
+            return fail(
+                DatanetFailure::BlobMismatch,
+                format!("records root is {root}, not {records_root}"),
+            );
         }
         let seq = d.contributions;
         // Exact duplicates: within the contribution, and against the datanet.
@@ -69,13 +71,13 @@ impl<R: StateReader> Ctx<'_, R> {
         for (i, r) in records.iter().enumerate() {
             if let Some(j) = seen.insert(r.hash, i) {
                 return fail(
-                    "duplicate_record",
+                    DatanetFailure::DuplicateRecord,
                     format!("records {j} and {i} of this contribution are identical"),
                 );
             }
             if let Some((c, k)) = self.get::<(u64, u32)>(&StateKey::DatanetRecord(id, r.hash))? {
                 return fail(
-                    "duplicate_record",
+                    DatanetFailure::DuplicateRecord,
                     format!("record {i} duplicates record {k} of contribution {c}"),
                 );
             }
@@ -90,7 +92,7 @@ impl<R: StateReader> Ctx<'_, R> {
             };
             if d.rules.refuse_near_duplicates {
                 return fail(
-                    "near_duplicate",
+                    DatanetFailure::NearDuplicate,
                     format!(
                         "record {} is a near-duplicate of record {} of contribution {} ({} of {BANDS} bands) and this datanet refuses them",
                         f.record, f.other_record, f.other_contribution, f.shared_bands
@@ -101,12 +103,8 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         // All checks passed: lock the bond, record everything.
         let bond = d.rules.contribution_bond;
-        if let Err(f) = self.move_tokens(signer, &crate::accounts::bond_escrow(), bond)? {
-            return Ok(Err(Failure {
-                code: "cannot_pay_bond",
-                message: format!("bond of {bond}: {}", f.message),
-            }));
-        }
+        self.move_tokens(signer, &crate::accounts::bond_escrow(), bond)
+            .map_err(|h| h.recode(DatanetFailure::CannotPayBond, &format!("bond of {bond}")))?;
         for (i, r) in records.iter().enumerate() {
             self.put(&StateKey::DatanetRecord(id, r.hash), &(seq, i as u32));
         }
@@ -144,6 +142,6 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         self.put(&StateKey::Contribution(id, seq), &c);
         self.put(&StateKey::Datanet(id), &d);
-        Ok(Ok(()))
+        Ok(())
     }
 }

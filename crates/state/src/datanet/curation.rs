@@ -4,44 +4,41 @@
 use super::records::{contribution_leaf, Contribution, MAX_VOTES};
 use crate::accounts::bond_escrow;
 use crate::blobs::BlobSourceError;
-use crate::ctx::{fail, Ctx, Failure, Outcome};
+use crate::ctx::Halt;
+use crate::ctx::{fail, Ctx, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
 use sinew_types::datanet::{ContributionStatus, CurationPolicy};
+use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{ExpireContribution, Review};
 use sinew_types::{merkle, Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {
-    pub(super) fn review(
-        &mut self,
-        signer: &Address,
-        tx: &Review,
-        events: &mut Vec<Event>,
-    ) -> Result<Result<(), Failure>, StorageError> {
+    pub(super) fn review(&mut self, signer: &Address, tx: &Review, events: &mut Vec<Event>) -> Outcome {
         let id = tx.datanet;
         let seq = tx.contribution;
         let approve = tx.approve;
         let reason = &tx.reason;
         let Some(d) = self.datanet(id)? else {
-            return fail("unknown_datanet", format!("no datanet {id}"));
+            return fail(DatanetFailure::UnknownDatanet, format!("no datanet {id}"));
         };
         let Some(mut c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
             return fail(
-                "unknown_contribution",
+                DatanetFailure::UnknownContribution,
                 format!("datanet {id} has no contribution {seq}"),
             );
         };
         if d.rules.curation == CurationPolicy::Open {
             return fail(
-                "open_datanet",
+                DatanetFailure::OpenDatanet,
                 format!("datanet {id} is open: contributions need no review"),
             );
         }
         if c.status != ContributionStatus::Pending {
             return fail(
-                "already_decided",
+                DatanetFailure::AlreadyDecided,
                 format!("contribution {seq} of datanet {id} was already {:?}", c.status),
             );
         }
@@ -50,7 +47,7 @@ impl<R: StateReader> Ctx<'_, R> {
             CurationPolicy::OwnerCurated => {
                 if d.owner != *signer {
                     return fail(
-                        "not_reviewer",
+                        DatanetFailure::NotReviewer,
                         format!("only the owner {} reviews datanet {id}", d.owner),
                     );
                 }
@@ -66,22 +63,25 @@ impl<R: StateReader> Ctx<'_, R> {
                 let staked = self.account(signer)?.map(|a| a.staked).unwrap_or(0);
                 if staked < min_stake || staked == 0 {
                     return fail(
-                        "not_reviewer",
+                        DatanetFailure::NotReviewer,
                         format!("reviewers of datanet {id} need {min_stake} staked; you have {staked}"),
                     );
                 }
                 if c.contributor == *signer {
-                    return fail("conflict", "a contributor does not review its own contribution");
+                    return fail(
+                        LedgerFailure::Conflict,
+                        "a contributor does not review its own contribution",
+                    );
                 }
                 if c.votes.iter().any(|(r, _, _)| r == signer) {
                     return fail(
-                        "already_voted",
+                        DatanetFailure::AlreadyVoted,
                         format!("you already reviewed contribution {seq} of datanet {id}"),
                     );
                 }
                 if c.votes.len() >= MAX_VOTES {
                     return fail(
-                        "votes_full",
+                        DatanetFailure::VotesFull,
                         format!("contribution {seq} has {MAX_VOTES} votes already"),
                     );
                 }
@@ -102,7 +102,7 @@ impl<R: StateReader> Ctx<'_, R> {
                 } else if nays >= threshold && nays > ayes {
                     self.decide(id, seq, false, reason.to_string(), events)
                 } else {
-                    Ok(Ok(()))
+                    Ok(())
                 }
             }
         }
@@ -116,20 +116,20 @@ impl<R: StateReader> Ctx<'_, R> {
         let seq = tx.contribution;
         let Some(c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
             return fail(
-                "unknown_contribution",
+                DatanetFailure::UnknownContribution,
                 format!("datanet {id} has no contribution {seq}"),
             );
         };
         if c.status != ContributionStatus::Pending {
             return fail(
-                "already_decided",
+                DatanetFailure::AlreadyDecided,
                 format!("contribution {seq} of datanet {id} is decided"),
             );
         }
         let due = c.height.saturating_add(self.params().pending_expiry_blocks);
         if self.height < due {
             return fail(
-                "too_early",
+                LedgerFailure::TooEarly,
                 format!("contribution {seq} may be reviewed until height {due}"),
             );
         }
@@ -146,7 +146,7 @@ impl<R: StateReader> Ctx<'_, R> {
         approve: bool,
         reason: String,
         events: &mut Vec<Event>,
-    ) -> Result<Result<(), Failure>, StorageError> {
+    ) -> Outcome {
         let slash_bps = self
             .datanet(id)?
             .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?
@@ -174,12 +174,8 @@ impl<R: StateReader> Ctx<'_, R> {
         let escrow = bond_escrow();
         let slashed = c.bond * Amount::from(slash_bps) / 10_000;
         let returned = c.bond - slashed;
-        if let Err(f) = self.move_tokens(&escrow, &c.contributor, returned)? {
-            return Err(StorageError(format!("bond escrow short: {}", f.message)));
-        }
-        if let Err(f) = self.move_tokens(&escrow, &crate::accounts::treasury(), slashed)? {
-            return Err(StorageError(format!("bond escrow short: {}", f.message)));
-        }
+        self.pay_out(&escrow, &c.contributor, returned)?;
+        self.pay_out(&escrow, &crate::accounts::treasury(), slashed)?;
         if approve {
             c.status = ContributionStatus::Approved;
             // One key per approval, and the Merkle frontier a version's root is read from: an
@@ -194,9 +190,7 @@ impl<R: StateReader> Ctx<'_, R> {
         } else {
             c.status = ContributionStatus::Rejected { reason };
             // Its records no longer block others: drop them from the duplicate indexes.
-            if let Err(f) = self.forget_records(id, seq, &c)? {
-                return Ok(Err(f));
-            }
+            self.forget_records(id, seq, &c)?;
         }
         events.push(Event::ContributionDecided {
             datanet: id,
@@ -208,7 +202,7 @@ impl<R: StateReader> Ctx<'_, R> {
         });
         self.put(&StateKey::Contribution(id, seq), &c);
         self.put(&StateKey::Datanet(id), &d);
-        Ok(Ok(()))
+        Ok(())
     }
 
     fn forget_records(&mut self, id: u64, seq: u64, c: &Contribution) -> Outcome {
@@ -216,13 +210,8 @@ impl<R: StateReader> Ctx<'_, R> {
             Ok(r) => r,
             // Its records were read when it was contributed: if this node cannot read them now,
             // the transaction waits (it is never failed, and never stops the chain).
-            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e)),
-            Err(e) => {
-                return fail(
-                    crate::ctx::UNAVAILABLE,
-                    format!("records of contribution {id}/{seq}: {e}"),
-                )
-            }
+            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e).into()),
+            Err(e) => return Err(Halt::Unavailable(format!("records of contribution {id}/{seq}: {e}"))),
         };
         for r in ingested.records.iter() {
             // Only the hashes this contribution holds (a later copy may have been refused, never
@@ -235,6 +224,6 @@ impl<R: StateReader> Ctx<'_, R> {
             }
         }
         self.forget_buckets(id, seq, &ingested.records)?;
-        Ok(Ok(()))
+        Ok(())
     }
 }

@@ -1,39 +1,36 @@
 //! Publishing an immutable version over every approved contribution so far.
 
 use super::records::{DatanetVersion, MAX_VERSION_BYTES};
-use crate::ctx::{fail, Ctx, Failure};
+use crate::ctx::Outcome;
+use crate::ctx::{fail, Ctx};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::PublishVersion;
 use sinew_types::{merkle, Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {
-    pub(super) fn publish(
-        &mut self,
-        signer: &Address,
-        tx: &PublishVersion,
-        events: &mut Vec<Event>,
-    ) -> Result<Result<(), Failure>, StorageError> {
+    pub(super) fn publish(&mut self, signer: &Address, tx: &PublishVersion, events: &mut Vec<Event>) -> Outcome {
         let id = tx.datanet;
         let Some(mut d) = self.datanet(id)? else {
-            return fail("unknown_datanet", format!("no datanet {id}"));
+            return fail(DatanetFailure::UnknownDatanet, format!("no datanet {id}"));
         };
         if d.owner != *signer {
             return fail(
-                "not_owner",
+                LedgerFailure::NotOwner,
                 format!("only the owner {} publishes datanet {id}", d.owner),
             );
         }
         if d.approved == d.published_contributions {
             return fail(
-                "nothing_approved",
+                DatanetFailure::NothingApproved,
                 format!("no contribution was approved since version {}", d.versions),
             );
         }
         if d.approved_bytes.saturating_add(d.approved_records) > MAX_VERSION_BYTES {
             return fail(
-                "too_large_to_index",
+                DatanetFailure::TooLargeToIndex,
                 format!(
                     "a version of {} bytes in {} records would exceed the {MAX_VERSION_BYTES} an index holds",
                     d.approved_bytes, d.approved_records
@@ -42,12 +39,8 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         let new_bytes = d.approved_bytes - d.published_bytes;
         let fee = d.rules.publish_fee_per_byte.saturating_mul(new_bytes as u128);
-        if let Err(f) = self.move_tokens(signer, &crate::accounts::treasury(), fee)? {
-            return Ok(Err(Failure {
-                code: "cannot_pay_publish_fee",
-                message: format!("publish fee of {fee}: {}", f.message),
-            }));
-        }
+        self.move_tokens(signer, &crate::accounts::treasury(), fee)
+            .map_err(|h| h.recode(DatanetFailure::CannotPayPublishFee, &format!("publish fee of {fee}")))?;
         let root = self
             .get::<merkle::Frontier>(&StateKey::DatanetFrontier(id))?
             .ok_or_else(|| StorageError(format!("datanet {id} has approvals but no frontier")))?
@@ -72,6 +65,6 @@ impl<R: StateReader> Ctx<'_, R> {
             version: d.versions,
             root,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 }

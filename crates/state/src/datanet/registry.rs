@@ -5,6 +5,7 @@ use crate::ctx::{fail, Ctx, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{CreateDatanet, UpdateDatanetInfo};
 use sinew_types::{Address, Event};
 
@@ -39,7 +40,7 @@ impl<R: StateReader> Ctx<'_, R> {
             datanet: id,
             owner: *signer,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `UpdateDatanetInfo`.
@@ -49,11 +50,11 @@ impl<R: StateReader> Ctx<'_, R> {
         let tags = &tx.tags;
         let open = &tx.open;
         let Some(mut d) = self.datanet(*datanet)? else {
-            return fail("unknown_datanet", format!("no datanet {datanet}"));
+            return fail(DatanetFailure::UnknownDatanet, format!("no datanet {datanet}"));
         };
         if d.owner != *signer {
             return fail(
-                "not_owner",
+                LedgerFailure::NotOwner,
                 format!("only the owner {} may change datanet {datanet}", d.owner),
             );
         }
@@ -67,6 +68,6 @@ impl<R: StateReader> Ctx<'_, R> {
             d.open = *o;
         }
         self.put(&StateKey::Datanet(*datanet), &d);
-        Ok(Ok(()))
+        Ok(())
     }
 }

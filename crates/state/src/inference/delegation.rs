@@ -8,6 +8,7 @@ use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
+use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::split_exact;
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::payload::{DelegateToProvider, UndelegateFromProvider};
@@ -59,10 +60,16 @@ impl<R: StateReader> Ctx<'_, R> {
         let provider = &tx.provider;
         let amount = &tx.amount;
         if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
-            return fail("unknown_provider", format!("{provider} is not a registered provider"));
+            return fail(
+                InferenceFailure::UnknownProvider,
+                format!("{provider} is not a registered provider"),
+            );
         }
         if provider == signer {
-            return fail("self_delegation", "a provider stakes for itself with Stake");
+            return fail(
+                InferenceFailure::SelfDelegation,
+                "a provider stakes for itself with Stake",
+            );
         }
         let key = StateKey::ProviderDelegators(*provider);
         let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
@@ -82,7 +89,7 @@ impl<R: StateReader> Ctx<'_, R> {
                     .expect("a full list is not empty");
                 if stakers[smallest].1 >= *amount {
                     return fail(
-                                "too_many_stakers",
+                                InferenceFailure::TooManyStakers,
                                 format!(
                                     "a provider has at most {MAX_DELEGATORS} stakers; delegate more than the smallest stake {} to take its place",
                                     stakers[smallest].1
@@ -103,11 +110,9 @@ impl<R: StateReader> Ctx<'_, R> {
             }
         };
         let Some(total) = stakers[at].1.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
-            return fail("overflow", "stake would exceed 2^96");
+            return fail(LedgerFailure::Overflow, "stake would exceed 2^96");
         };
-        if let Err(f) = self.move_tokens(signer, &provider_delegations(), *amount)? {
-            return Ok(Err(f));
-        }
+        self.move_tokens(signer, &provider_delegations(), *amount)?;
         stakers[at].1 = total;
         self.put(&key, &stakers);
         events.push(Event::Delegation {
@@ -116,7 +121,7 @@ impl<R: StateReader> Ctx<'_, R> {
             amount: *amount,
             delegate: true,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `UndelegateFromProvider`.
@@ -131,11 +136,14 @@ impl<R: StateReader> Ctx<'_, R> {
         let key = StateKey::ProviderDelegators(*provider);
         let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
         let Ok(at) = stakers.binary_search_by(|s| s.0.cmp(signer)) else {
-            return fail("no_stake", format!("{signer} has no stake with {provider}"));
+            return fail(
+                InferenceFailure::NoStake,
+                format!("{signer} has no stake with {provider}"),
+            );
         };
         if stakers[at].1 < *amount {
             return fail(
-                "insufficient_stake",
+                LedgerFailure::InsufficientStake,
                 format!("staked {} with this provider", stakers[at].1),
             );
         }
@@ -155,14 +163,14 @@ impl<R: StateReader> Ctx<'_, R> {
             amount: *amount,
             delegate: false,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `ClaimRewards`.
     pub(super) fn claim_rewards(&mut self, signer: &Address, events: &mut Vec<Event>) -> Outcome {
         let amount: Amount = self.get(&StateKey::Rewards(*signer))?.unwrap_or(0);
         if amount == 0 {
-            return fail("nothing_to_claim", "no rewards have accrued");
+            return fail(InferenceFailure::NothingToClaim, "no rewards have accrued");
         }
         self.delete(&StateKey::Rewards(*signer));
         self.pay_out(&rewards_pool(), signer, amount)?;
@@ -170,6 +178,6 @@ impl<R: StateReader> Ctx<'_, R> {
             account: *signer,
             amount,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 }

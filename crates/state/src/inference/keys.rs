@@ -7,6 +7,7 @@ use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::payload::{DepositPrepaid, RegisterApiKey, RevokeApiKey, WithdrawPrepaid};
 use sinew_types::{Address, Event};
 
@@ -45,7 +46,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let scope = &tx.scope;
         if self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))?.is_some() {
             return fail(
-                "key_exists",
+                InferenceFailure::KeyExists,
                 "this API key is already registered (keys are never reused)",
             );
         }
@@ -63,7 +64,7 @@ impl<R: StateReader> Ctx<'_, R> {
             key_hash: *key_hash,
             revoked: false,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `RevokeApiKey`.
@@ -71,10 +72,10 @@ impl<R: StateReader> Ctx<'_, R> {
         let key_hash = &tx.key_hash;
         let mut k = match self.get::<ApiKey>(&StateKey::ApiKey(*key_hash))? {
             Some(k) if k.account == *signer => k,
-            _ => return fail("unknown_key", "no such API key of the signer"),
+            _ => return fail(InferenceFailure::UnknownKey, "no such API key of the signer"),
         };
         if k.revoked {
-            return fail("already_revoked", "the API key is already revoked");
+            return fail(InferenceFailure::AlreadyRevoked, "the API key is already revoked");
         }
         k.revoked = true;
         self.put(&StateKey::ApiKey(*key_hash), &k);
@@ -83,7 +84,7 @@ impl<R: StateReader> Ctx<'_, R> {
             key_hash: *key_hash,
             revoked: true,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `DepositPrepaid`.
@@ -94,9 +95,7 @@ impl<R: StateReader> Ctx<'_, R> {
         events: &mut Vec<Event>,
     ) -> Outcome {
         let amount = &tx.amount;
-        if let Err(f) = self.move_tokens(signer, &prepaid_escrow(), *amount)? {
-            return Ok(Err(f));
-        }
+        self.move_tokens(signer, &prepaid_escrow(), *amount)?;
         let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
         p.balance += amount;
         self.put(&StateKey::Prepaid(*signer), &p);
@@ -105,7 +104,7 @@ impl<R: StateReader> Ctx<'_, R> {
             amount: *amount,
             deposit: true,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `WithdrawPrepaid`.
@@ -119,12 +118,12 @@ impl<R: StateReader> Ctx<'_, R> {
         let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
         if p.available() < *amount {
             return fail(
-                "insufficient_prepaid",
+                InferenceFailure::InsufficientPrepaid,
                 format!("prepaid balance available {} is less than {amount}", p.available()),
             );
         }
         let Some(release_height) = self.height.checked_add(self.params().unbonding_period) else {
-            return fail("overflow", "release height overflows");
+            return fail(LedgerFailure::Overflow, "release height overflows");
         };
         p.withdrawing += amount;
         p.release_height = release_height;
@@ -135,6 +134,6 @@ impl<R: StateReader> Ctx<'_, R> {
             amount: *amount,
             release_height,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 }

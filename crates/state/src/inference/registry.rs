@@ -7,6 +7,7 @@ use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use crate::DatanetVersion;
+use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::ModelStatus;
 use sinew_types::payload::{RegisterModel, RegisterProvider, ServeModel, UpdateModel};
 use sinew_types::{Address, Event};
@@ -34,13 +35,16 @@ impl<R: StateReader> Ctx<'_, R> {
         let name = &tx.name;
         let endpoint = &tx.endpoint;
         if self.get::<Provider>(&StateKey::Provider(*signer))?.is_some() {
-            return fail("already_registered", format!("{signer} is already a provider"));
+            return fail(
+                LedgerFailure::AlreadyRegistered,
+                format!("{signer} is already a provider"),
+            );
         }
         let staked = self.account(signer)?.map_or(0, |a| a.staked);
         let need = self.params().min_provider_stake;
         if staked < need {
             return fail(
-                "insufficient_stake",
+                LedgerFailure::InsufficientStake,
                 format!("a provider must have {need} staked; {signer} has {staked}"),
             );
         }
@@ -52,7 +56,7 @@ impl<R: StateReader> Ctx<'_, R> {
         };
         self.put(&StateKey::Provider(*signer), &p);
         events.push(Event::ProviderRegistered { provider: *signer });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `RegisterModel`.
@@ -62,16 +66,22 @@ impl<R: StateReader> Ctx<'_, R> {
         let pricing = &tx.pricing;
         let split = &tx.split;
         if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
-            return fail("unknown_provider", format!("{provider} is not a registered provider"));
+            return fail(
+                InferenceFailure::UnknownProvider,
+                format!("{provider} is not a registered provider"),
+            );
         }
         let name_key = StateKey::ModelName(model_name_hash(&info.name));
         if self.get::<u64>(&name_key)?.is_some() {
-            return fail("name_taken", format!("a model named {:?} exists", info.name));
+            return fail(
+                InferenceFailure::NameTaken,
+                format!("a model named {:?} exists", info.name),
+            );
         }
         for &(d, v) in &info.datanets {
             if self.get::<DatanetVersion>(&StateKey::DatanetVersion(d, v))?.is_none() {
                 return fail(
-                    "unknown_datanet_version",
+                    InferenceFailure::UnknownDatanetVersion,
                     format!("datanet {d} has no published version {v}"),
                 );
             }
@@ -106,7 +116,7 @@ impl<R: StateReader> Ctx<'_, R> {
             owner: *signer,
             provider: *provider,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `UpdateModel`.
@@ -115,13 +125,16 @@ impl<R: StateReader> Ctx<'_, R> {
         let pricing = &tx.pricing;
         let status = &tx.status;
         let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
-            return fail("unknown_model", format!("no model {model}"));
+            return fail(InferenceFailure::UnknownModel, format!("no model {model}"));
         };
         if m.owner != *signer {
-            return fail("not_owner", format!("only {} may update model {model}", m.owner));
+            return fail(
+                LedgerFailure::NotOwner,
+                format!("only {} may update model {model}", m.owner),
+            );
         }
         if m.status == ModelStatus::Retired {
-            return fail("retired", format!("model {model} is retired"));
+            return fail(InferenceFailure::Retired, format!("model {model} is retired"));
         }
         if let Some(p) = pricing {
             m.pricing = *p;
@@ -131,7 +144,7 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         self.put(&StateKey::Model(*model), &m);
         events.push(Event::ModelUpdated { model: *model });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `ServeModel`.
@@ -139,11 +152,11 @@ impl<R: StateReader> Ctx<'_, R> {
         let model = &tx.model;
         let serve = &tx.serve;
         let Some(mut m) = self.get::<Model>(&StateKey::Model(*model))? else {
-            return fail("unknown_model", format!("no model {model}"));
+            return fail(InferenceFailure::UnknownModel, format!("no model {model}"));
         };
         if m.provider != *signer {
             return fail(
-                "not_provider",
+                InferenceFailure::NotProvider,
                 format!(
                     "only model {model}'s provider {} decides whether to serve it",
                     m.provider
@@ -152,7 +165,7 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         if m.served == *serve {
             return fail(
-                "unchanged",
+                InferenceFailure::Unchanged,
                 format!(
                     "model {model} is already {}",
                     if *serve { "served" } else { "not served" }
@@ -167,6 +180,6 @@ impl<R: StateReader> Ctx<'_, R> {
             provider: *signer,
             serve: *serve,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 }

@@ -28,6 +28,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use sinew_attribution::{Tokenizer, Union};
 use sinew_types::amount::{self, Amount};
+use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::{split_exact, ModelId, Pricing};
 use sinew_types::payload::{ReleaseHold, ReserveInference, SettleInference};
 use sinew_types::{Address, Event, Hash, Height};
@@ -111,47 +112,53 @@ impl<R: StateReader> Ctx<'_, R> {
         } = tx;
         let m = match self.get::<Model>(&StateKey::Model(*model))? {
             Some(m) => m,
-            None => return fail("unknown_model", format!("no model {model}")),
+            None => return fail(InferenceFailure::UnknownModel, format!("no model {model}")),
         };
         if m.provider != *signer {
             return fail(
-                "not_provider",
+                InferenceFailure::NotProvider,
                 format!("only model {model}'s provider {} reserves its requests", m.provider),
             );
         }
         if !m.takes_requests() {
             return fail(
-                "model_unavailable",
+                InferenceFailure::ModelUnavailable,
                 format!("model {model} is not taking requests (paused, retired, or not accepted by its provider)"),
             );
         }
         // A provider must still hold the stake it registered with (it may have unstaked since).
         if self.get::<Provider>(&StateKey::Provider(*signer))?.is_none() {
-            return fail("unknown_provider", format!("{signer} is not a registered provider"));
+            return fail(
+                InferenceFailure::UnknownProvider,
+                format!("{signer} is not a registered provider"),
+            );
         }
         let staked = self.account(signer)?.map_or(0, |a| a.staked);
         let need = self.params().min_provider_stake;
         if staked < need {
             return fail(
-                "insufficient_stake",
+                LedgerFailure::InsufficientStake,
                 format!("a provider must keep {need} staked to serve; {signer} has {staked}"),
             );
         }
         let mut key = match self.get::<ApiKey>(&StateKey::ApiKey(*api_key))? {
             Some(k) if !k.revoked => k,
-            Some(_) => return fail("revoked_key", "the API key is revoked"),
-            None => return fail("unknown_key", "no such API key"),
+            Some(_) => return fail(InferenceFailure::RevokedKey, "the API key is revoked"),
+            None => return fail(InferenceFailure::UnknownKey, "no such API key"),
         };
         if !key.scope.allows(signer, *model) {
             return fail(
-                "out_of_scope",
+                InferenceFailure::OutOfScope,
                 format!("the API key does not allow provider {signer} to charge it for model {model}"),
             );
         }
         if self.get::<Hold>(&StateKey::Hold(*request_id))?.is_some()
             || self.get::<Settled>(&StateKey::Settled(*request_id))?.is_some()
         {
-            return fail("request_exists", format!("request {request_id} was already reserved"));
+            return fail(
+                InferenceFailure::RequestExists,
+                format!("request {request_id} was already reserved"),
+            );
         }
         let platform_fee = self.params().inference_platform_fee;
         let Some(amount) = m
@@ -159,17 +166,17 @@ impl<R: StateReader> Ctx<'_, R> {
             .price(*input_tokens, *max_output_tokens)
             .and_then(|p| p.checked_add(platform_fee))
         else {
-            return fail("overflow", "the price overflows");
+            return fail(LedgerFailure::Overflow, "the price overflows");
         };
         if amount > *max_fee {
             return fail(
-                "price_changed",
+                InferenceFailure::PriceChanged,
                 format!("the request costs up to {amount} at current prices, more than the quoted {max_fee}"),
             );
         }
         if amount > key.scope.max_fee_per_request {
             return fail(
-                "over_request_cap",
+                InferenceFailure::OverRequestCap,
                 format!(
                     "the request may cost {amount}, more than the key's per-request cap {}",
                     key.scope.max_fee_per_request
@@ -179,32 +186,40 @@ impl<R: StateReader> Ctx<'_, R> {
         let committed = key.spent.saturating_add(key.held).saturating_add(amount);
         if key.scope.spend_limit > 0 && committed > key.scope.spend_limit {
             return fail(
-                "spend_limit",
+                InferenceFailure::SpendLimit,
                 format!("the key's spend limit {} would be exceeded", key.scope.spend_limit),
             );
         }
         match (&key.scope.voucher_key, voucher) {
             (Some(vk), Some(v)) => {
                 if !v.verify(self.chain_id(), api_key, vk) {
-                    return fail("bad_voucher", "the voucher is not signed by the key's voucher key");
+                    return fail(
+                        InferenceFailure::BadVoucher,
+                        "the voucher is not signed by the key's voucher key",
+                    );
                 }
                 if self.height > v.valid_until {
                     return fail(
-                        "voucher_expired",
+                        InferenceFailure::VoucherExpired,
                         format!("the voucher was valid until height {}", v.valid_until),
                     );
                 }
                 if amount > v.max_fee {
                     return fail(
-                        "over_voucher",
+                        InferenceFailure::OverVoucher,
                         format!("the request may cost {amount}, more than the voucher's {}", v.max_fee),
                     );
                 }
             }
-            (Some(_), None) => return fail("voucher_required", "this API key pays only for requests with a voucher"),
+            (Some(_), None) => {
+                return fail(
+                    InferenceFailure::VoucherRequired,
+                    "this API key pays only for requests with a voucher",
+                )
+            }
             (None, Some(_)) => {
                 return fail(
-                    "no_voucher_key",
+                    InferenceFailure::NoVoucherKey,
                     "this API key has no voucher key to check a voucher against",
                 )
             }
@@ -214,7 +229,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let mut prepaid: Prepaid = self.get(&StateKey::Prepaid(payer))?.unwrap_or_default();
         if prepaid.available() < amount {
             return fail(
-                "insufficient_prepaid",
+                InferenceFailure::InsufficientPrepaid,
                 format!("prepaid balance available {} cannot hold {amount}", prepaid.available()),
             );
         }
@@ -249,7 +264,7 @@ impl<R: StateReader> Ctx<'_, R> {
             request_id: *request_id,
             amount,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// Returns a hold to its payer's available balance and forgets it.
@@ -278,8 +293,13 @@ impl<R: StateReader> Ctx<'_, R> {
         let request_id = &tx.request_id;
         let h = match self.get::<Hold>(&StateKey::Hold(*request_id))? {
             Some(h) if h.provider == *signer => h,
-            Some(_) => return fail("not_provider", "only the provider that reserved releases a hold"),
-            None => return fail("no_hold", format!("request {request_id} holds nothing")),
+            Some(_) => {
+                return fail(
+                    InferenceFailure::NotProvider,
+                    "only the provider that reserved releases a hold",
+                )
+            }
+            None => return fail(InferenceFailure::NoHold, format!("request {request_id} holds nothing")),
         };
         self.drop_hold(&h)?;
         events.push(Event::HoldReleased {
@@ -288,7 +308,7 @@ impl<R: StateReader> Ctx<'_, R> {
             amount: h.amount,
             expired: false,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// Releases holds expiring at this block's height (settled or released ones are gone).
@@ -336,7 +356,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let output_tokens = tokenizer.tokens(answer.as_bytes()).map_or(u64::MAX, |t| t.len() as u64);
         if output_tokens > h.max_output_tokens {
             return fail(
-                "too_many_tokens",
+                InferenceFailure::TooManyTokens,
                 format!(
                     "the answer has {output_tokens} tokens, more than the {} reserved",
                     h.max_output_tokens
@@ -349,17 +369,17 @@ impl<R: StateReader> Ctx<'_, R> {
             .and_then(|p| p.checked_add(h.platform_fee))
             .filter(|f| *f <= h.amount)
         else {
-            return Err(StorageError("a fee within the reserved tokens exceeds its hold".into()));
+            return Err(StorageError("a fee within the reserved tokens exceeds its hold".into()).into());
         };
         // The attribution is recomputed here, by every node, from the model's datanet indexes.
         let corpus = match model_corpus(self, self.blobs, &m.info) {
             Ok(c) => c,
-            Err(e) => return e.outcome("index_unavailable"),
+            Err(e) => return e.halt(InferenceFailure::IndexUnavailable),
         };
         let receipt = answer_receipt(&corpus, answer, self.params());
         if receipt.digest() != *claimed {
             return fail(
-                "receipt_mismatch",
+                InferenceFailure::ReceiptMismatch,
                 format!(
                     "the claimed attribution receipt {claimed} differs from the recomputed {}",
                     receipt.digest()
@@ -399,7 +419,7 @@ impl<R: StateReader> Ctx<'_, R> {
             provider: parts[1],
             contributors: parts[2],
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// Pays `fee` out of the prepaid escrow: platform fee to the treasury, then owner / provider

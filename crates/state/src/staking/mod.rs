@@ -7,10 +7,12 @@
 
 use crate::accounts::Unbonding;
 use crate::ctx::nonzero;
-use crate::ctx::{Ctx, DueQueue, Failure, Outcome};
+use crate::ctx::{fail, insufficient_balance, overflow};
+use crate::ctx::{Ctx, DueQueue, Outcome};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::{SetParams, Stake, StakingTx, Transfer, Unstake};
 use sinew_types::{Address, Amount, Event, Params, ParamsUpdate};
 
@@ -63,13 +65,13 @@ impl<R: StateReader> Ctx<'_, R> {
         let amount = &tx.amount;
         let mut from = self.account(signer)?.unwrap_or_default();
         if from.balance < *amount {
-            return Ok(Err(Failure::insufficient_balance(from.balance, *amount)));
+            return insufficient_balance(from.balance, *amount);
         }
         from.balance -= amount;
         self.put(&StateKey::Account(*signer), &from);
         let mut dest = self.account(to)?.unwrap_or_default();
         let Some(b) = dest.balance.checked_add(*amount) else {
-            return Ok(Err(Failure::overflow()));
+            return overflow();
         };
         dest.balance = b;
         self.put(&StateKey::Account(*to), &dest);
@@ -78,7 +80,7 @@ impl<R: StateReader> Ctx<'_, R> {
             to: *to,
             amount: *amount,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `Stake`.
@@ -86,11 +88,11 @@ impl<R: StateReader> Ctx<'_, R> {
         let amount = &tx.amount;
         let mut a = self.account(signer)?.unwrap_or_default();
         if a.balance < *amount {
-            return Ok(Err(Failure::insufficient_balance(a.balance, *amount)));
+            return insufficient_balance(a.balance, *amount);
         }
         a.balance -= amount;
         let Some(st) = a.staked.checked_add(*amount) else {
-            return Ok(Err(Failure::overflow()));
+            return overflow();
         };
         a.staked = st;
         self.put(&StateKey::Account(*signer), &a);
@@ -98,7 +100,7 @@ impl<R: StateReader> Ctx<'_, R> {
             account: *signer,
             amount: *amount,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `Unstake`.
@@ -106,13 +108,13 @@ impl<R: StateReader> Ctx<'_, R> {
         let amount = &tx.amount;
         let mut a = self.account(signer)?.unwrap_or_default();
         if a.staked < *amount {
-            return Ok(Err(Failure {
-                code: "insufficient_stake",
-                message: format!("staked {} is less than {amount}", a.staked),
-            }));
+            return fail(
+                LedgerFailure::InsufficientStake,
+                format!("staked {} is less than {amount}", a.staked),
+            );
         }
         let Some(release_height) = self.height.checked_add(self.params().unbonding_period) else {
-            return Ok(Err(Failure::overflow()));
+            return overflow();
         };
         a.staked -= amount;
         a.unbonding.push(Unbonding {
@@ -126,7 +128,7 @@ impl<R: StateReader> Ctx<'_, R> {
             amount: *amount,
             release_height,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `SetParams` (its signer and bounds were checked before inclusion).
@@ -135,7 +137,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let new = self.params().with(update);
         self.put(&StateKey::Params, &new);
         events.push(Event::ParamsChanged { by: *signer });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// Returns stake whose unbonding matures at this block's height to its accounts.

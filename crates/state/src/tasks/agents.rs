@@ -7,6 +7,7 @@ use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::payload::{RegisterAgent, UpdateAgent};
 use sinew_types::task::AgentStatus;
 use sinew_types::{Address, Event};
@@ -90,15 +91,19 @@ impl<R: StateReader> Ctx<'_, R> {
         let endpoint = &tx.endpoint;
         let stake = &tx.stake;
         if self.agent(signer)?.is_some_and(|a| a.status != AgentStatus::Retired) {
-            return fail("already_registered", format!("{signer} is already an agent"));
+            return fail(
+                LedgerFailure::AlreadyRegistered,
+                format!("{signer} is already an agent"),
+            );
         }
         let need = self.params().min_agent_stake;
         if *stake < need {
-            return fail("insufficient_stake", format!("an agent must stake at least {need}"));
+            return fail(
+                LedgerFailure::InsufficientStake,
+                format!("an agent must stake at least {need}"),
+            );
         }
-        if let Err(f) = self.move_tokens(signer, &agent_stakes(), *stake)? {
-            return Ok(Err(f));
-        }
+        self.move_tokens(signer, &agent_stakes(), *stake)?;
         self.index_capabilities(signer, capabilities, true)?;
         let a = Agent {
             address: *signer,
@@ -116,7 +121,7 @@ impl<R: StateReader> Ctx<'_, R> {
             agent: *signer,
             status: AgentStatus::Active,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `UpdateAgent`.
@@ -125,12 +130,10 @@ impl<R: StateReader> Ctx<'_, R> {
         let endpoint = &tx.endpoint;
         let add_stake = &tx.add_stake;
         let Some(mut a) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
-            return fail("unknown_agent", format!("{signer} is not an active agent"));
+            return fail(TaskFailure::UnknownAgent, format!("{signer} is not an active agent"));
         };
         if *add_stake > 0 {
-            if let Err(f) = self.move_tokens(signer, &agent_stakes(), *add_stake)? {
-                return Ok(Err(f));
-            }
+            self.move_tokens(signer, &agent_stakes(), *add_stake)?;
             a.stake += add_stake;
         }
         if let Some(c) = capabilities {
@@ -147,17 +150,17 @@ impl<R: StateReader> Ctx<'_, R> {
             agent: *signer,
             status: a.status,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `RetireAgent`.
     pub(super) fn retire_agent(&mut self, signer: &Address, events: &mut Vec<Event>) -> Outcome {
         let Some(mut a) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
-            return fail("unknown_agent", format!("{signer} is not an active agent"));
+            return fail(TaskFailure::UnknownAgent, format!("{signer} is not an active agent"));
         };
         if a.active_claims > 0 {
             return fail(
-                "has_claims",
+                TaskFailure::HasClaims,
                 format!("{} claimed tasks are still open", a.active_claims),
             );
         }
@@ -172,6 +175,6 @@ impl<R: StateReader> Ctx<'_, R> {
             agent: *signer,
             status: AgentStatus::Retiring,
         });
-        Ok(Ok(()))
+        Ok(())
     }
 }

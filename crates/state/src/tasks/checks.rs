@@ -28,12 +28,7 @@ fn invalid(message: impl Into<String>) -> Result<(), TxRejection> {
 }
 
 /// Checks of `RegisterAgent` that need no state.
-fn check_register_agent(
-    name: &str,
-    capabilities: &[String],
-    endpoint: &str,
-    stake: Amount,
-) -> Result<(), TxRejection> {
+fn check_register_agent(name: &str, capabilities: &[String], endpoint: &str, stake: Amount) -> Result<(), TxRejection> {
     if name.trim().is_empty() || name.len() > 64 {
         return invalid("agent name must be 1 to 64 bytes");
     }

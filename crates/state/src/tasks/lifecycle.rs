@@ -8,6 +8,7 @@ use crate::ctx::{fail, Ctx, Outcome};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
+use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::payload::{CancelTask, ClaimTask, PostTask, SubmitResult};
 use sinew_types::task::{recomputable, task_id, AgentStatus, TaskStatus, Verification};
@@ -33,14 +34,14 @@ impl<R: StateReader> Ctx<'_, R> {
     pub(super) fn cancel_task(&mut self, signer: &Address, tx: &CancelTask, events: &mut Vec<Event>) -> Outcome {
         let task = &tx.task;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-            return fail("unknown_task", format!("no task {task}"));
+            return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
         if t.poster != *signer {
-            return fail("not_poster", "only the poster may cancel");
+            return fail(TaskFailure::NotPoster, "only the poster may cancel");
         }
         if t.status != TaskStatus::Open {
             return fail(
-                "not_open",
+                TaskFailure::NotOpen,
                 format!("the task is {:?}: it can be cancelled only while open", t.status),
             );
         }
@@ -48,7 +49,7 @@ impl<R: StateReader> Ctx<'_, R> {
         t.status = TaskStatus::Closed;
         events.push(self.task_event(&t, signer, "cancelled"));
         self.put(&StateKey::Task(*task), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 
     pub(super) fn post_task(&mut self, signer: &Address, tx: &PostTask, events: &mut Vec<Event>) -> Outcome {
@@ -65,7 +66,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let (reward, deadline, claim_window, bond) = (*reward, *deadline, *claim_window, *bond);
         if deadline <= self.height {
             return fail(
-                "deadline_passed",
+                TaskFailure::DeadlinePassed,
                 format!("deadline {deadline} is not after height {}", self.height),
             );
         }
@@ -74,11 +75,14 @@ impl<R: StateReader> Ctx<'_, R> {
                 .get::<u64>(&StateKey::CapabilityAgents(capability_hash(kind)))?
                 .is_some();
         if !known {
-            return fail("unknown_kind", format!("no active agent takes {kind:?} tasks"));
+            return fail(
+                TaskFailure::UnknownKind,
+                format!("no active agent takes {kind:?} tasks"),
+            );
         }
         if let Some(p) = parent {
             if self.get::<Task>(&StateKey::Task(*p))?.is_none() {
-                return fail("unknown_parent", format!("no parent task {p}"));
+                return fail(TaskFailure::UnknownParent, format!("no parent task {p}"));
             }
         }
         let id = task_id(kind, spec);
@@ -86,7 +90,7 @@ impl<R: StateReader> Ctx<'_, R> {
         if let Some(t) = &existing {
             if matches!(t.status, TaskStatus::Completed | TaskStatus::Closed) {
                 return fail(
-                    "task_finished",
+                    TaskFailure::TaskFinished,
                     format!("task {id} is {:?}; change the spec to post it again", t.status),
                 );
             }
@@ -95,14 +99,12 @@ impl<R: StateReader> Ctx<'_, R> {
                 return e.outcome();
             }
         }
-        if let Err(f) = self.lock(signer, reward)? {
-            return Ok(Err(f));
-        }
+        self.lock(signer, reward)?;
         if existing.is_none() && bond > reward {
             // A bond larger than the reward makes the task a trap: the poster's own agent takes
             // over after the window and keeps the victim's bond.
             return fail(
-                "bond_exceeds_reward",
+                TaskFailure::BondExceedsReward,
                 format!("the claimant bond {bond} may not exceed the reward {reward}"),
             );
         }
@@ -113,7 +115,7 @@ impl<R: StateReader> Ctx<'_, R> {
                 != (deadline, claim_window, bond, *verification, *parent)
             {
                 return fail(
-                    "terms_differ",
+                    TaskFailure::TermsDiffer,
                     format!(
                         "task {id} is open with other terms (deadline {}, claim window {}, bond {}, {:?}, parent {:?}); \
                          post the same terms to join it, or change the spec",
@@ -123,7 +125,7 @@ impl<R: StateReader> Ctx<'_, R> {
             }
             if matches!(t.verification, Verification::Poster { .. }) && t.poster != *signer {
                 return fail(
-                    "poster_task",
+                    TaskFailure::PosterTask,
                     format!(
                         "task {id} is judged by its poster {}; post your own spec to fund work you judge",
                         t.poster
@@ -135,13 +137,13 @@ impl<R: StateReader> Ctx<'_, R> {
             Some(mut t) => {
                 // The identical task is open: join it (top up the reward).
                 let Some(total) = t.reward.checked_add(reward).filter(|r| *r <= MAX_FEE_PARAM) else {
-                    return fail("overflow", "the reward would exceed 2^96");
+                    return fail(LedgerFailure::Overflow, "the reward would exceed 2^96");
                 };
                 t.reward = total;
                 match t.funders.iter().position(|f| f.0 == *signer) {
                     Some(i) => t.funders[i].1 += reward,
                     None if t.funders.len() < 64 => t.funders.push((*signer, reward)),
-                    None => return fail("too_many_funders", "at most 64 funders per task"),
+                    None => return fail(TaskFailure::TooManyFunders, "at most 64 funders per task"),
                 }
                 t
             }
@@ -176,22 +178,25 @@ impl<R: StateReader> Ctx<'_, R> {
             reward: t.reward,
         });
         self.put(&StateKey::Task(id), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 
     pub(super) fn claim(&mut self, signer: &Address, tx: &ClaimTask, events: &mut Vec<Event>) -> Outcome {
         let task = &tx.task;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-            return fail("unknown_task", format!("no task {task}"));
+            return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
         let Some(mut agent) = self.agent(signer)?.filter(|a| a.status == AgentStatus::Active) else {
-            return fail("unknown_agent", format!("{signer} is not an active agent"));
+            return fail(TaskFailure::UnknownAgent, format!("{signer} is not an active agent"));
         };
         if !agent.capabilities.contains(&t.kind) {
-            return fail("not_capable", format!("the agent does not advertise {:?}", t.kind));
+            return fail(
+                TaskFailure::NotCapable,
+                format!("the agent does not advertise {:?}", t.kind),
+            );
         }
         if self.height >= t.deadline {
-            return fail("deadline_passed", "the task's deadline has passed");
+            return fail(TaskFailure::DeadlinePassed, "the task's deadline has passed");
         }
         let mut action = "claimed";
         match t.status {
@@ -214,7 +219,7 @@ impl<R: StateReader> Ctx<'_, R> {
             }
             TaskStatus::Claimed => {
                 return fail(
-                    "already_claimed",
+                    TaskFailure::AlreadyClaimed,
                     format!(
                         "claimed by {} until height {}",
                         t.claimant.expect("claimant"),
@@ -222,11 +227,9 @@ impl<R: StateReader> Ctx<'_, R> {
                     ),
                 )
             }
-            s => return fail("not_open", format!("the task is {s:?}")),
+            s => return fail(TaskFailure::NotOpen, format!("the task is {s:?}")),
         }
-        if let Err(f) = self.lock(signer, t.bond)? {
-            return Ok(Err(f));
-        }
+        self.lock(signer, t.bond)?;
         t.status = TaskStatus::Claimed;
         t.claimant = Some(*signer);
         t.claim_deadline = self.height + t.claim_window;
@@ -235,20 +238,23 @@ impl<R: StateReader> Ctx<'_, R> {
         self.update_rep(signer, |r| r.claims += 1)?;
         events.push(self.task_event(&t, signer, action));
         self.put(&StateKey::Task(*task), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 
     pub(super) fn submit_result(&mut self, signer: &Address, tx: &SubmitResult, events: &mut Vec<Event>) -> Outcome {
         let task = &tx.task;
         let result = &tx.result;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-            return fail("unknown_task", format!("no task {task}"));
+            return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
         if t.status != TaskStatus::Claimed || t.claimant != Some(*signer) {
-            return fail("not_claimant", "only the current claimant submits, once");
+            return fail(TaskFailure::NotClaimant, "only the current claimant submits, once");
         }
         if self.height > t.deadline {
-            return fail("deadline_passed", format!("the deadline was height {}", t.deadline));
+            return fail(
+                TaskFailure::DeadlinePassed,
+                format!("the deadline was height {}", t.deadline),
+            );
         }
         t.result = Some(*result);
         t.on_time = self.height <= t.claim_deadline;
@@ -274,6 +280,6 @@ impl<R: StateReader> Ctx<'_, R> {
             }
         }
         self.put(&StateKey::Task(*task), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 }

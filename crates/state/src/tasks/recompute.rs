@@ -2,11 +2,13 @@
 //! what a spec says and the digest a correct result has.
 
 use crate::blobs::{BlobSource, BlobSourceError};
+use crate::ctx::Halt;
 use crate::ctx::{fail, Outcome};
 use crate::error::StorageError;
 use crate::inference::{answer_receipt, model_corpus, Model};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::failure::TaskFailure;
 use sinew_types::task::{KIND_ATTRIBUTION, KIND_INFERENCE};
 use sinew_types::{Hash, Params};
 
@@ -27,9 +29,9 @@ pub enum RecomputeError {
 impl RecomputeError {
     pub(super) fn outcome(self) -> Outcome {
         match self {
-            RecomputeError::BadSpec(m) => fail("bad_spec", m),
-            RecomputeError::Unavailable(m) => fail(crate::ctx::UNAVAILABLE, m),
-            RecomputeError::Storage(m) => Err(StorageError(m)),
+            RecomputeError::BadSpec(m) => fail(TaskFailure::BadSpec, m),
+            RecomputeError::Unavailable(m) => Err(Halt::Unavailable(m)),
+            RecomputeError::Storage(m) => Err(StorageError(m).into()),
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
+use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::inference::split_exact;
 use sinew_types::payload::{Attest, Challenge, FinalizeTask, ReviewResult};
 use sinew_types::task::{
@@ -106,16 +107,19 @@ impl<R: StateReader> Ctx<'_, R> {
         let task = &tx.task;
         let accept = &tx.accept;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-            return fail("unknown_task", format!("no task {task}"));
+            return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
         if !matches!(t.verification, Verification::Poster { .. }) {
-            return fail("wrong_mode", "this task is not verified by its poster");
+            return fail(TaskFailure::WrongMode, "this task is not verified by its poster");
         }
         if t.poster != *signer {
-            return fail("not_poster", "only the poster reviews");
+            return fail(TaskFailure::NotPoster, "only the poster reviews");
         }
         if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
-            return fail("not_in_review", "no result awaits review (or the window has passed)");
+            return fail(
+                TaskFailure::NotInReview,
+                "no result awaits review (or the window has passed)",
+            );
         }
         if *accept {
             events.push(self.task_event(&t, signer, "accepted"));
@@ -127,7 +131,7 @@ impl<R: StateReader> Ctx<'_, R> {
             // reject only so many.
             if t.rejections >= MAX_REJECTIONS {
                 return fail(
-                    "rejections_exhausted",
+                    TaskFailure::RejectionsExhausted,
                     format!("the poster already rejected {MAX_REJECTIONS} results: accept, or let the window pass"),
                 );
             }
@@ -142,7 +146,7 @@ impl<R: StateReader> Ctx<'_, R> {
             self.reopen(&mut t, events)?;
         }
         self.put(&StateKey::Task(*task), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// `Attest`.
@@ -150,14 +154,14 @@ impl<R: StateReader> Ctx<'_, R> {
         let task = &tx.task;
         let approve = &tx.approve;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-            return fail("unknown_task", format!("no task {task}"));
+            return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
         let Verification::Quorum { bond, min_stake, .. } = t.verification else {
-            return fail("wrong_mode", "this task is not verified by a quorum");
+            return fail(TaskFailure::WrongMode, "this task is not verified by a quorum");
         };
         if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
             return fail(
-                "not_in_review",
+                TaskFailure::NotInReview,
                 "no result awaits attestation (or the window has passed)",
             );
         }
@@ -165,16 +169,16 @@ impl<R: StateReader> Ctx<'_, R> {
             Some(a) if a.status == AgentStatus::Active && a.stake > 0 && a.stake >= min_stake => a.stake,
             _ => {
                 return fail(
-                    "not_staked",
+                    TaskFailure::NotStaked,
                     format!("only active agents with at least {min_stake} staked attest this task"),
                 )
             }
         };
         if t.claimant == Some(*signer) || t.poster == *signer {
-            return fail("conflict", "the claimant and the poster cannot attest");
+            return fail(LedgerFailure::Conflict, "the claimant and the poster cannot attest");
         }
         if t.attestations.iter().any(|a| a.0 == *signer) {
-            return fail("already_attested", "one attestation per verifier");
+            return fail(TaskFailure::AlreadyAttested, "one attestation per verifier");
         }
         if t.attestations.len() >= MAX_ATTESTATIONS {
             // Full: the smallest stake makes room for a larger one, so the seats go by
@@ -188,53 +192,49 @@ impl<R: StateReader> Ctx<'_, R> {
                 .expect("full");
             if smallest >= weight {
                 return fail(
-                    "quorum_full",
+                    TaskFailure::QuorumFull,
                     format!("{MAX_ATTESTATIONS} attestations already, none with less stake than {weight}"),
                 );
             }
             let (v, _, _, b) = t.attestations.remove(i);
             self.pay_out(&task_escrow(), &v, b)?;
         }
-        if let Err(f) = self.lock(signer, bond)? {
-            return Ok(Err(f));
-        }
+        self.lock(signer, bond)?;
         t.attestations.push((*signer, *approve, weight, bond));
         events.push(self.task_event(&t, signer, "attested"));
         self.put(&StateKey::Task(*task), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 
     pub(super) fn challenge(&mut self, signer: &Address, tx: &Challenge, events: &mut Vec<Event>) -> Outcome {
         let task = &tx.task;
         let bond = tx.bond;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-            return fail("unknown_task", format!("no task {task}"));
+            return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
         if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
             return fail(
-                "not_in_review",
+                TaskFailure::NotInReview,
                 "no result is open to challenge (or the window has passed)",
             );
         }
         if !recomputable(&t.kind) {
             return fail(
-                "not_recomputable",
+                TaskFailure::NotRecomputable,
                 "only results the ledger can recompute can be challenged",
             );
         }
         if bond < t.bond.max(1) {
             return fail(
-                "bond_too_small",
+                TaskFailure::BondTooSmall,
                 format!("a challenge bonds at least the claimant's bond {}", t.bond),
             );
         }
         let claimant = t.claimant.expect("submitted task has a claimant");
         if claimant == *signer {
-            return fail("conflict", "the claimant cannot challenge itself");
+            return fail(LedgerFailure::Conflict, "the claimant cannot challenge itself");
         }
-        if let Err(f) = self.lock(signer, bond)? {
-            return Ok(Err(f));
-        }
+        self.lock(signer, bond)?;
         let expected = match recompute_result(self, self.blobs, self.params(), &t.kind, &t.spec) {
             Ok(h) => h,
             Err(e) => return e.outcome(),
@@ -286,13 +286,13 @@ impl<R: StateReader> Ctx<'_, R> {
             self.reopen(&mut t, events)?;
         }
         self.put(&StateKey::Task(*task), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 
     pub(super) fn finalize(&mut self, signer: &Address, tx: &FinalizeTask, events: &mut Vec<Event>) -> Outcome {
         let task = &tx.task;
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
-            return fail("unknown_task", format!("no task {task}"));
+            return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
         match t.status {
             TaskStatus::Submitted if self.height > t.review_deadline => match t.verification {
@@ -324,23 +324,23 @@ impl<R: StateReader> Ctx<'_, R> {
                 events.push(self.task_event(&t, signer, "expired"));
             }
             TaskStatus::Completed | TaskStatus::Closed => {
-                return fail("already_final", format!("the task is already {:?}", t.status))
+                return fail(TaskFailure::AlreadyFinal, format!("the task is already {:?}", t.status))
             }
             TaskStatus::Submitted => {
                 return fail(
-                    "too_early",
+                    LedgerFailure::TooEarly,
                     format!("the verification window ends at height {}", t.review_deadline),
                 )
             }
             _ => {
                 return fail(
-                    "too_early",
+                    LedgerFailure::TooEarly,
                     format!("the task runs until its deadline, height {}", t.deadline),
                 )
             }
         }
         self.put(&StateKey::Task(*task), &t);
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// Decides a quorum-verified result: stake-weighted, each verifier's weight clipped to a third

@@ -7,7 +7,7 @@ use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
 use sinew_state::read;
 use sinew_state::{Account, Chain, Contribution, MemState, StateKey, TxRejection};
 use sinew_types::datanet::{BlobId, CurationPolicy, DatanetInfo, DatanetRules, Format};
-use sinew_types::{Address, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
+use sinew_types::{Address, FailureCode, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
 
 /// Blobs in memory; indexes built in memory on first use (the same source the ledger fuzz
 /// target uses).
@@ -86,7 +86,7 @@ impl Net {
         r
     }
 
-    pub fn fails(&mut self, who: usize, payload: Payload) -> String {
+    pub fn fails(&mut self, who: usize, payload: Payload) -> FailureCode {
         let before = self.state.clone();
         let r = self.run(who, payload).expect("included");
         match r.status {
