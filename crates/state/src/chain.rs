@@ -9,7 +9,7 @@ use crate::reader::StateReader;
 use crate::tree::{PendingTree, StateProof, StateTree, TreeError};
 use sinew_types::signing::verify_many;
 use sinew_types::tx::PreparedTx;
-use sinew_types::{merkle, Address, Block, BlockHeader, Hash, Height, TxId};
+use sinew_types::{merkle, Address, Block, BlockHeader, Hash, Height, Params, TxId};
 
 /// A block that executed cleanly and is ready to persist and then [`Chain::commit`].
 pub struct ExecutedBlock {
@@ -183,18 +183,7 @@ impl Chain {
             });
         }
         let prepared: Vec<PreparedTx> = block.txs.iter().cloned().map(|t| t.prepare()).collect();
-        let to_check: Vec<usize> = (0..prepared.len())
-            .filter(|&i| !already_verified(&prepared[i].id))
-            .collect();
-        let items: Vec<_> = to_check.iter().map(|&i| prepared[i].sig_item()).collect();
-        for (pos, res) in verify_many(&items).into_iter().enumerate() {
-            if let Err(e) = res {
-                return Err(BlockError::InvalidTx {
-                    index: to_check[pos],
-                    rejection: e.into(),
-                });
-            }
-        }
+        verify_signatures(&prepared, already_verified)?;
         let mut ex = BlockExecutor::begin(reader, blobs, h.height)?;
         if h.chain_id != ex.chain_id() {
             return Err(BlockError::WrongChain {
@@ -202,19 +191,7 @@ impl Chain {
                 got: h.chain_id.clone(),
             });
         }
-        if prepared.len() > ex.params().max_block_txs as usize {
-            return Err(BlockError::TooManyTxs {
-                count: prepared.len(),
-                limit: ex.params().max_block_txs,
-            });
-        }
-        let bytes: usize = prepared.iter().map(|p| p.encoded_len).sum();
-        if bytes > ex.params().max_block_bytes as usize {
-            return Err(BlockError::TooLarge {
-                bytes,
-                limit: ex.params().max_block_bytes,
-            });
-        }
+        check_size(&prepared, ex.params())?;
         for (index, ptx) in prepared.iter().enumerate() {
             ex.execute(ptx)
                 .map_err(|rejection| BlockError::InvalidTx { index, rejection })?;
@@ -278,4 +255,39 @@ impl Chain {
     pub fn tree(&self) -> &StateTree {
         &self.tree
     }
+}
+
+/// Every signature in the block not verified before (at admission) is valid.
+fn verify_signatures(prepared: &[PreparedTx], already_verified: impl Fn(&TxId) -> bool) -> Result<(), BlockError> {
+    let to_check: Vec<usize> = (0..prepared.len())
+        .filter(|&i| !already_verified(&prepared[i].id))
+        .collect();
+    let items: Vec<_> = to_check.iter().map(|&i| prepared[i].sig_item()).collect();
+    for (pos, res) in verify_many(&items).into_iter().enumerate() {
+        if let Err(e) = res {
+            return Err(BlockError::InvalidTx {
+                index: to_check[pos],
+                rejection: e.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The block holds no more transactions and bytes than the parameters allow.
+fn check_size(prepared: &[PreparedTx], params: &Params) -> Result<(), BlockError> {
+    if prepared.len() > params.max_block_txs as usize {
+        return Err(BlockError::TooManyTxs {
+            count: prepared.len(),
+            limit: params.max_block_txs,
+        });
+    }
+    let bytes: usize = prepared.iter().map(|p| p.encoded_len).sum();
+    if bytes > params.max_block_bytes as usize {
+        return Err(BlockError::TooLarge {
+            bytes,
+            limit: params.max_block_bytes,
+        });
+    }
+    Ok(())
 }

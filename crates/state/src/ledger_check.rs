@@ -29,54 +29,71 @@ fn decode<T: borsh::BorshDeserialize>(what: &str, v: &[u8]) -> Result<T, String>
 
 /// Checks the whole-ledger invariant; the first violation found, in words.
 pub fn check_ledger(state: &MemState) -> Result<(), String> {
-    let mut balances: BTreeMap<Address, Amount> = BTreeMap::new();
-    let mut total: Amount = 0;
-    let mut supply: Option<Amount> = None;
-    let mut owed: BTreeMap<Address, Amount> = BTreeMap::new();
-    let mut held_by_payer: BTreeMap<Address, Amount> = BTreeMap::new();
-    let mut held_by_key: BTreeMap<Hash, Amount> = BTreeMap::new();
-    let mut prepaid: BTreeMap<Address, Prepaid> = BTreeMap::new();
-    let mut keys: BTreeMap<Hash, ApiKey> = BTreeMap::new();
-    let mut add = |who: Address, amount: Amount| *owed.entry(who).or_default() += amount;
+    let mut t = Tally::default();
     for (k, v) in &state.map {
-        let key: StateKey = decode("a state key", k)?;
+        t.visit(decode("a state key", k)?, v)?;
+    }
+    t.check_supply()?;
+    t.check_module_accounts()?;
+    t.check_holds()
+}
+
+/// What the records say, gathered in one pass over state.
+#[derive(Default)]
+struct Tally {
+    /// Every account's balance.
+    balances: BTreeMap<Address, Amount>,
+    /// Every token in accounts (balance, stake, unbonding).
+    total: Amount,
+    /// The supply genesis recorded.
+    supply: Option<Amount>,
+    /// What each module account's records owe.
+    owed: BTreeMap<Address, Amount>,
+    /// Live holds per payer.
+    held_by_payer: BTreeMap<Address, Amount>,
+    /// Live holds per API key.
+    held_by_key: BTreeMap<Hash, Amount>,
+    /// Prepaid balances.
+    prepaid: BTreeMap<Address, Prepaid>,
+    /// API keys.
+    keys: BTreeMap<Hash, ApiKey>,
+}
+
+impl Tally {
+    fn owe(&mut self, module: Address, amount: Amount) {
+        *self.owed.entry(module).or_default() += amount;
+    }
+
+    /// Adds one state entry to the tally (and refuses a record that is wrong on its own).
+    fn visit(&mut self, key: StateKey, v: &[u8]) -> Result<(), String> {
         match key {
-            StateKey::Supply => supply = Some(decode("supply", v)?),
+            StateKey::Supply => self.supply = Some(decode("supply", v)?),
             StateKey::Account(a) => {
                 let acct: Account = decode("an account", v)?;
-                total += acct.total();
-                balances.insert(a, acct.balance);
+                self.total += acct.total();
+                self.balances.insert(a, acct.balance);
             }
             StateKey::Contribution(..) => {
                 let c: Contribution = decode("a contribution", v)?;
                 if c.status == ContributionStatus::Pending {
-                    add(bond_escrow(), c.bond);
+                    self.owe(bond_escrow(), c.bond);
                 }
             }
             StateKey::Prepaid(a) => {
                 let p: Prepaid = decode("a prepaid balance", v)?;
-                add(prepaid_escrow(), p.balance);
-                prepaid.insert(a, p);
+                self.owe(prepaid_escrow(), p.balance);
+                self.prepaid.insert(a, p);
             }
-            StateKey::Rewards(_) => add(rewards_pool(), decode::<Amount>("rewards", v)?),
+            StateKey::Rewards(_) => self.owe(rewards_pool(), decode::<Amount>("rewards", v)?),
             StateKey::ProviderDelegators(_) => {
                 let stakers: Vec<(Address, Amount)> = decode("stakers", v)?;
-                add(provider_delegations(), stakers.iter().map(|s| s.1).sum());
+                self.owe(provider_delegations(), stakers.iter().map(|s| s.1).sum());
             }
-            StateKey::Task(_) => {
-                let t: Task = decode("a task", v)?;
-                if !matches!(t.status, TaskStatus::Completed | TaskStatus::Closed) {
-                    let bond = if t.claimant.is_some() { t.bond } else { 0 };
-                    let attested: Amount = t.attestations.iter().map(|a| a.3).sum();
-                    add(task_escrow(), t.reward + t.forfeited + bond + attested);
-                } else if t.claimant.is_some() && t.status == TaskStatus::Closed || !t.attestations.is_empty() {
-                    return Err(format!("finished task {} still holds a claim or attestations", t.id));
-                }
-            }
+            StateKey::Task(_) => self.visit_task(decode("a task", v)?)?,
             StateKey::Agent(_) => {
                 let a: Agent = decode("an agent", v)?;
                 match a.status {
-                    AgentStatus::Active | AgentStatus::Retiring => add(agent_stakes(), a.stake),
+                    AgentStatus::Active | AgentStatus::Retiring => self.owe(agent_stakes(), a.stake),
                     AgentStatus::Retired if a.stake != 0 => {
                         return Err(format!("retired agent {} still has stake {}", a.address, a.stake))
                     }
@@ -85,56 +102,85 @@ pub fn check_ledger(state: &MemState) -> Result<(), String> {
             }
             StateKey::Hold(_) => {
                 let h: Hold = decode("a hold", v)?;
-                *held_by_payer.entry(h.payer).or_default() += h.amount;
-                *held_by_key.entry(h.api_key).or_default() += h.amount;
+                *self.held_by_payer.entry(h.payer).or_default() += h.amount;
+                *self.held_by_key.entry(h.api_key).or_default() += h.amount;
             }
             StateKey::ApiKey(h) => {
-                keys.insert(h, decode("an API key", v)?);
+                self.keys.insert(h, decode("an API key", v)?);
             }
             _ => {}
         }
+        Ok(())
     }
-    let supply = supply.ok_or("no supply recorded")?;
-    if total != supply {
-        return Err(format!("accounts hold {total}, the supply is {supply}"));
-    }
-    let modules = [
-        ("datanet-bonds", bond_escrow()),
-        ("inference-prepaid", prepaid_escrow()),
-        ("rewards", rewards_pool()),
-        ("provider-delegations", provider_delegations()),
-        ("tasks", task_escrow()),
-        ("agent-stakes", agent_stakes()),
-    ];
-    for (name, m) in modules {
-        let has = balances.get(&m).copied().unwrap_or(0);
-        let due = owed.get(&m).copied().unwrap_or(0);
-        if has != due {
-            return Err(format!("module account {name} holds {has} but owes {due}"));
+
+    /// An unfinished task owes its reward, forfeited bonds, claimant bond and attestation bonds;
+    /// a finished one holds no claim and no attestation.
+    fn visit_task(&mut self, t: Task) -> Result<(), String> {
+        if !matches!(t.status, TaskStatus::Completed | TaskStatus::Closed) {
+            let bond = if t.claimant.is_some() { t.bond } else { 0 };
+            let attested: Amount = t.attestations.iter().map(|a| a.3).sum();
+            self.owe(task_escrow(), t.reward + t.forfeited + bond + attested);
+        } else if t.claimant.is_some() && t.status == TaskStatus::Closed || !t.attestations.is_empty() {
+            return Err(format!("finished task {} still holds a claim or attestations", t.id));
         }
+        Ok(())
     }
-    for (a, p) in &prepaid {
-        if p.withdrawing.saturating_add(p.held) > p.balance {
-            return Err(format!(
-                "prepaid of {a}: withdrawing {} + held {} > balance {}",
-                p.withdrawing, p.held, p.balance
-            ));
+
+    /// The accounts hold exactly the supply.
+    fn check_supply(&self) -> Result<(), String> {
+        let supply = self.supply.ok_or("no supply recorded")?;
+        if self.total != supply {
+            return Err(format!("accounts hold {}, the supply is {supply}", self.total));
         }
-        let live = held_by_payer.get(a).copied().unwrap_or(0);
-        if p.held != live {
-            return Err(format!("prepaid of {a} says {} held, live holds are {live}", p.held));
-        }
+        Ok(())
     }
-    for (a, live) in &held_by_payer {
-        if prepaid.get(a).map_or(0, |p| p.held) != *live {
-            return Err(format!("holds of {a} without a prepaid balance"));
+
+    /// Each module account holds exactly what its records owe.
+    fn check_module_accounts(&self) -> Result<(), String> {
+        let modules = [
+            ("datanet-bonds", bond_escrow()),
+            ("inference-prepaid", prepaid_escrow()),
+            ("rewards", rewards_pool()),
+            ("provider-delegations", provider_delegations()),
+            ("tasks", task_escrow()),
+            ("agent-stakes", agent_stakes()),
+        ];
+        for (name, m) in modules {
+            let has = self.balances.get(&m).copied().unwrap_or(0);
+            let due = self.owed.get(&m).copied().unwrap_or(0);
+            if has != due {
+                return Err(format!("module account {name} holds {has} but owes {due}"));
+            }
         }
+        Ok(())
     }
-    for (h, k) in &keys {
-        let live = held_by_key.get(h).copied().unwrap_or(0);
-        if k.held != live {
-            return Err(format!("API key {h} says {} held, live holds are {live}", k.held));
+
+    /// Prepaid balances cover what they promised, and what they (and API keys) say is held
+    /// equals the live holds.
+    fn check_holds(&self) -> Result<(), String> {
+        for (a, p) in &self.prepaid {
+            if p.withdrawing.saturating_add(p.held) > p.balance {
+                return Err(format!(
+                    "prepaid of {a}: withdrawing {} + held {} > balance {}",
+                    p.withdrawing, p.held, p.balance
+                ));
+            }
+            let live = self.held_by_payer.get(a).copied().unwrap_or(0);
+            if p.held != live {
+                return Err(format!("prepaid of {a} says {} held, live holds are {live}", p.held));
+            }
         }
+        for (a, live) in &self.held_by_payer {
+            if self.prepaid.get(a).map_or(0, |p| p.held) != *live {
+                return Err(format!("holds of {a} without a prepaid balance"));
+            }
+        }
+        for (h, k) in &self.keys {
+            let live = self.held_by_key.get(h).copied().unwrap_or(0);
+            if k.held != live {
+                return Err(format!("API key {h} says {} held, live holds are {live}", k.held));
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }

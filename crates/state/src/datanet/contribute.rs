@@ -1,29 +1,74 @@
 //! A contribution: the blob's records recomputed and checked against the claim, exact duplicates
 //! refused, near-duplicates flagged or refused by policy, the bond locked.
 
-use super::records::{Contribution, MAX_FLAGS};
+use super::near_dup::Buckets;
+use super::records::{Contribution, Datanet, MAX_FLAGS};
 use crate::ctx::Outcome;
 use crate::ctx::{fail, Ctx};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
-use sinew_datanet::BANDS;
+use sinew_datanet::{Ingested, RecordMeta, BANDS};
 use sinew_types::datanet::{ContributionStatus, CurationPolicy, NearDuplicate};
 use sinew_types::failure::DatanetFailure;
 use sinew_types::payload::Contribute;
 use sinew_types::{Address, Event};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 impl<R: StateReader> Ctx<'_, R> {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn contribute(&mut self, signer: &Address, tx: &Contribute, events: &mut Vec<Event>) -> Outcome {
         let id = tx.datanet;
-        let blob = &tx.blob;
-        let size = tx.size;
-        let format = &tx.format;
-        let record_count = tx.record_count;
-        let records_root = &tx.records_root;
-        let metadata = &tx.metadata;
-        let Some(mut d) = self.datanet(id)? else {
+        let mut d = self.open_datanet(id)?;
+        let ingested = self.verified_records(tx)?;
+        let records = &ingested.records;
+        let seq = d.contributions;
+        self.refuse_exact_duplicates(id, records)?;
+        let (buckets, flags) = self.near_duplicates(&d, seq, records)?;
+        // All checks passed: lock the bond, record everything.
+        let bond = d.rules.contribution_bond;
+        self.move_tokens(signer, &crate::accounts::bond_escrow(), bond)
+            .map_err(|h| h.recode(DatanetFailure::CannotPayBond, &format!("bond of {bond}")))?;
+        for (i, r) in records.iter().enumerate() {
+            self.put(&StateKey::DatanetRecord(id, r.hash), &(seq, i as u32));
+        }
+        buckets.store(self);
+        let near_duplicate_count = flags.len() as u32;
+        let c = Contribution {
+            datanet: id,
+            seq,
+            contributor: *signer,
+            blob: tx.blob,
+            size: tx.size,
+            format: tx.format.clone(),
+            record_count: tx.record_count,
+            records_root: tx.records_root,
+            metadata: tx.metadata.clone(),
+            bond,
+            status: ContributionStatus::Pending,
+            votes: vec![],
+            near_duplicates: flags.into_iter().take(MAX_FLAGS).collect(),
+            near_duplicate_count,
+            height: self.height,
+        };
+        d.contributions += 1;
+        events.push(Event::Contributed {
+            datanet: id,
+            contribution: seq,
+            contributor: *signer,
+            records: tx.record_count,
+            near_duplicates: near_duplicate_count,
+        });
+        self.put(&StateKey::Contribution(id, seq), &c);
+        self.put(&StateKey::Datanet(id), &d);
+        if d.rules.curation == CurationPolicy::Open {
+            return self.decide(id, seq, true, String::new(), events);
+        }
+        Ok(())
+    }
+
+    /// The datanet, if it exists and takes contributions.
+    fn open_datanet(&self, id: u64) -> Outcome<Datanet> {
+        let Some(d) = self.datanet(id)? else {
             return fail(DatanetFailure::UnknownDatanet, format!("no datanet {id}"));
         };
         if !d.open {
@@ -32,16 +77,21 @@ impl<R: StateReader> Ctx<'_, R> {
                 format!("datanet {id} is closed to contributions"),
             );
         }
-        if size > self.params().max_blob_bytes {
+        Ok(d)
+    }
+
+    /// The blob's records, recomputed here and checked against what the contributor claims (size,
+    /// record count, Merkle root).
+    fn verified_records(&self, tx: &Contribute) -> Outcome<Arc<Ingested>> {
+        let (blob, size, record_count) = (&tx.blob, tx.size, tx.record_count);
+        let limit = self.params().max_blob_bytes;
+        if size > limit {
             return fail(
                 DatanetFailure::TooLarge,
-                format!(
-                    "blob of {size} bytes exceeds the limit of {}",
-                    self.params().max_blob_bytes
-                ),
+                format!("blob of {size} bytes exceeds the limit of {limit}"),
             );
         }
-        let ingested = match self.blobs.records(blob, format) {
+        let ingested = match self.blobs.records(blob, &tx.format) {
             Ok(r) => r,
             Err(e) => return e.halt(DatanetFailure::BadBlob),
         };
@@ -51,22 +101,27 @@ impl<R: StateReader> Ctx<'_, R> {
                 format!("blob {blob} has {} bytes, not {size}", ingested.size),
             );
         }
-        let records = &ingested.records;
-        if records.len() != record_count as usize {
+        if ingested.records.len() != record_count as usize {
             return fail(
                 DatanetFailure::BlobMismatch,
-                format!("blob {blob} gives {} records, not {record_count}", records.len()),
+                format!(
+                    "blob {blob} gives {} records, not {record_count}",
+                    ingested.records.len()
+                ),
             );
         }
-        let root = sinew_datanet::records_root(records);
-        if root != *records_root {
+        let root = sinew_datanet::records_root(&ingested.records);
+        if root != tx.records_root {
             return fail(
                 DatanetFailure::BlobMismatch,
-                format!("records root is {root}, not {records_root}"),
+                format!("records root is {root}, not {}", tx.records_root),
             );
         }
-        let seq = d.contributions;
-        // Exact duplicates: within the contribution, and against the datanet.
+        Ok(ingested)
+    }
+
+    /// Refuses a record repeated within the contribution or already in the datanet.
+    fn refuse_exact_duplicates(&self, id: u64, records: &[RecordMeta]) -> Outcome {
         let mut seen = BTreeMap::new();
         for (i, r) in records.iter().enumerate() {
             if let Some(j) = seen.insert(r.hash, i) {
@@ -82,9 +137,14 @@ impl<R: StateReader> Ctx<'_, R> {
                 );
             }
         }
-        // Near duplicates through the LSH buckets: earlier contributions and earlier records of
-        // this one, at a bounded cost per record.
-        let mut buckets = super::near_dup::Buckets::new(id);
+        Ok(())
+    }
+
+    /// Near duplicates through the LSH buckets (earlier contributions and earlier records of this
+    /// one, at a bounded cost per record): flagged, or refused when the datanet refuses them. The
+    /// buckets with this contribution added, to store once it is accepted.
+    fn near_duplicates(&self, d: &Datanet, seq: u64, records: &[RecordMeta]) -> Outcome<(Buckets, Vec<NearDuplicate>)> {
+        let mut buckets = Buckets::new(d.id);
         let mut flags: Vec<NearDuplicate> = Vec::new();
         for (i, r) in records.iter().enumerate() {
             let Some(f) = buckets.check_and_add(self, seq, i as u32, r)? else {
@@ -101,47 +161,6 @@ impl<R: StateReader> Ctx<'_, R> {
             }
             flags.push(f);
         }
-        // All checks passed: lock the bond, record everything.
-        let bond = d.rules.contribution_bond;
-        self.move_tokens(signer, &crate::accounts::bond_escrow(), bond)
-            .map_err(|h| h.recode(DatanetFailure::CannotPayBond, &format!("bond of {bond}")))?;
-        for (i, r) in records.iter().enumerate() {
-            self.put(&StateKey::DatanetRecord(id, r.hash), &(seq, i as u32));
-        }
-        buckets.store(self);
-        let near_duplicate_count = flags.len() as u32;
-        let c = Contribution {
-            datanet: id,
-            seq,
-            contributor: *signer,
-            blob: *blob,
-            size,
-            format: format.clone(),
-            record_count,
-            records_root: *records_root,
-            metadata: metadata.to_string(),
-            bond,
-            status: ContributionStatus::Pending,
-            votes: vec![],
-            near_duplicates: flags.into_iter().take(MAX_FLAGS).collect(),
-            near_duplicate_count,
-            height: self.height,
-        };
-        d.contributions += 1;
-        events.push(Event::Contributed {
-            datanet: id,
-            contribution: seq,
-            contributor: *signer,
-            records: record_count,
-            near_duplicates: near_duplicate_count,
-        });
-        if d.rules.curation == CurationPolicy::Open {
-            self.put(&StateKey::Contribution(id, seq), &c);
-            self.put(&StateKey::Datanet(id), &d);
-            return self.decide(id, seq, true, String::new(), events);
-        }
-        self.put(&StateKey::Contribution(id, seq), &c);
-        self.put(&StateKey::Datanet(id), &d);
-        Ok(())
+        Ok((buckets, flags))
     }
 }

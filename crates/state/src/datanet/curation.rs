@@ -17,94 +17,104 @@ use sinew_types::{merkle, Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {
     pub(super) fn review(&mut self, signer: &Address, tx: &Review, events: &mut Vec<Event>) -> Outcome {
-        let id = tx.datanet;
-        let seq = tx.contribution;
-        let approve = tx.approve;
-        let reason = &tx.reason;
+        let (id, seq) = (tx.datanet, tx.contribution);
         let Some(d) = self.datanet(id)? else {
             return fail(DatanetFailure::UnknownDatanet, format!("no datanet {id}"));
         };
-        let Some(mut c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
+        let Some(c) = self.get::<Contribution>(&StateKey::Contribution(id, seq))? else {
             return fail(
                 DatanetFailure::UnknownContribution,
                 format!("datanet {id} has no contribution {seq}"),
             );
         };
-        if d.rules.curation == CurationPolicy::Open {
-            return fail(
-                DatanetFailure::OpenDatanet,
-                format!("datanet {id} is open: contributions need no review"),
-            );
-        }
+        let staked_quorum = match d.rules.curation {
+            CurationPolicy::Open => {
+                return fail(
+                    DatanetFailure::OpenDatanet,
+                    format!("datanet {id} is open: contributions need no review"),
+                )
+            }
+            CurationPolicy::OwnerCurated => None,
+            CurationPolicy::StakedReviewers { quorum, min_stake } => Some((quorum, min_stake)),
+        };
         if c.status != ContributionStatus::Pending {
             return fail(
                 DatanetFailure::AlreadyDecided,
                 format!("contribution {seq} of datanet {id} was already {:?}", c.status),
             );
         }
-        match d.rules.curation {
-            CurationPolicy::Open => unreachable!("open datanets are answered above"),
-            CurationPolicy::OwnerCurated => {
-                if d.owner != *signer {
-                    return fail(
-                        DatanetFailure::NotReviewer,
-                        format!("only the owner {} reviews datanet {id}", d.owner),
-                    );
-                }
-                events.push(Event::Reviewed {
-                    datanet: id,
-                    contribution: seq,
-                    reviewer: *signer,
-                    approve,
-                });
-                self.decide(id, seq, approve, reason.to_string(), events)
+        let Some((quorum, min_stake)) = staked_quorum else {
+            if d.owner != *signer {
+                return fail(
+                    DatanetFailure::NotReviewer,
+                    format!("only the owner {} reviews datanet {id}", d.owner),
+                );
             }
-            CurationPolicy::StakedReviewers { quorum, min_stake } => {
-                let staked = self.account(signer)?.map(|a| a.staked).unwrap_or(0);
-                if staked < min_stake || staked == 0 {
-                    return fail(
-                        DatanetFailure::NotReviewer,
-                        format!("reviewers of datanet {id} need {min_stake} staked; you have {staked}"),
-                    );
-                }
-                if c.contributor == *signer {
-                    return fail(
-                        LedgerFailure::Conflict,
-                        "a contributor does not review its own contribution",
-                    );
-                }
-                if c.votes.iter().any(|(r, _, _)| r == signer) {
-                    return fail(
-                        DatanetFailure::AlreadyVoted,
-                        format!("you already reviewed contribution {seq} of datanet {id}"),
-                    );
-                }
-                if c.votes.len() >= MAX_VOTES {
-                    return fail(
-                        DatanetFailure::VotesFull,
-                        format!("contribution {seq} has {MAX_VOTES} votes already"),
-                    );
-                }
-                c.votes.push((*signer, approve, staked));
-                events.push(Event::Reviewed {
-                    datanet: id,
-                    contribution: seq,
-                    reviewer: *signer,
-                    approve,
-                });
-                // Stake decides, not heads: sybil accounts add no weight.
-                let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.1 == side).map(|v| v.2).sum() };
-                let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
-                let (ayes, nays) = (weight(true), weight(false));
-                self.put(&StateKey::Contribution(id, seq), &c);
-                if ayes >= threshold && ayes > nays {
-                    self.decide(id, seq, true, String::new(), events)
-                } else if nays >= threshold && nays > ayes {
-                    self.decide(id, seq, false, reason.to_string(), events)
-                } else {
-                    Ok(())
-                }
-            }
+            events.push(Event::Reviewed {
+                datanet: id,
+                contribution: seq,
+                reviewer: *signer,
+                approve: tx.approve,
+            });
+            return self.decide(id, seq, tx.approve, tx.reason.clone(), events);
+        };
+        self.vote(c, signer, tx, (quorum, min_stake), events)
+    }
+
+    /// A staked reviewer's vote; the contribution is decided once one side's stake reaches the
+    /// quorum threshold and outweighs the other (stake decides, not heads: sybil accounts add no
+    /// weight).
+    fn vote(
+        &mut self,
+        mut c: Contribution,
+        signer: &Address,
+        tx: &Review,
+        (quorum, min_stake): (u32, Amount),
+        events: &mut Vec<Event>,
+    ) -> Outcome {
+        let (id, seq) = (tx.datanet, tx.contribution);
+        let staked = self.account(signer)?.map(|a| a.staked).unwrap_or(0);
+        if staked < min_stake || staked == 0 {
+            return fail(
+                DatanetFailure::NotReviewer,
+                format!("reviewers of datanet {id} need {min_stake} staked; you have {staked}"),
+            );
+        }
+        if c.contributor == *signer {
+            return fail(
+                LedgerFailure::Conflict,
+                "a contributor does not review its own contribution",
+            );
+        }
+        if c.votes.iter().any(|(r, _, _)| r == signer) {
+            return fail(
+                DatanetFailure::AlreadyVoted,
+                format!("you already reviewed contribution {seq} of datanet {id}"),
+            );
+        }
+        if c.votes.len() >= MAX_VOTES {
+            return fail(
+                DatanetFailure::VotesFull,
+                format!("contribution {seq} has {MAX_VOTES} votes already"),
+            );
+        }
+        c.votes.push((*signer, tx.approve, staked));
+        events.push(Event::Reviewed {
+            datanet: id,
+            contribution: seq,
+            reviewer: *signer,
+            approve: tx.approve,
+        });
+        let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.1 == side).map(|v| v.2).sum() };
+        let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
+        let (ayes, nays) = (weight(true), weight(false));
+        self.put(&StateKey::Contribution(id, seq), &c);
+        if ayes >= threshold && ayes > nays {
+            self.decide(id, seq, true, String::new(), events)
+        } else if nays >= threshold && nays > ayes {
+            self.decide(id, seq, false, tx.reason.clone(), events)
+        } else {
+            Ok(())
         }
     }
 

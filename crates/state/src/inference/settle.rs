@@ -100,21 +100,67 @@ pub(crate) fn settlement_admissible(
 impl<R: StateReader> Ctx<'_, R> {
     /// `ReserveInference`: checks the payer's consent and holds the most the request can cost.
     pub(super) fn reserve(&mut self, signer: &Address, tx: &ReserveInference, events: &mut Vec<Event>) -> Outcome {
-        let ReserveInference {
-            api_key,
-            request_id,
-            model,
-            prompt_hash,
-            input_tokens,
-            max_output_tokens,
-            max_fee,
-            voucher,
-        } = tx;
-        let m = match self.get::<Model>(&StateKey::Model(*model))? {
-            Some(m) => m,
-            None => return fail(InferenceFailure::UnknownModel, format!("no model {model}")),
+        let m = self.served_model(signer, tx.model)?;
+        let mut key = self.chargeable_key(signer, tx)?;
+        if self.get::<Hold>(&StateKey::Hold(tx.request_id))?.is_some()
+            || self.get::<Settled>(&StateKey::Settled(tx.request_id))?.is_some()
+        {
+            return fail(
+                InferenceFailure::RequestExists,
+                format!("request {} was already reserved", tx.request_id),
+            );
+        }
+        let platform_fee = self.params().inference_platform_fee;
+        let amount = reservation_amount(&m, &key, tx, platform_fee)?;
+        self.check_voucher(&key, tx, amount)?;
+        let payer = key.account;
+        let mut prepaid: Prepaid = self.get(&StateKey::Prepaid(payer))?.unwrap_or_default();
+        if prepaid.available() < amount {
+            return fail(
+                InferenceFailure::InsufficientPrepaid,
+                format!("prepaid balance available {} cannot hold {amount}", prepaid.available()),
+            );
+        }
+        let expires_at = self.height.saturating_add(self.params().inference_hold_blocks);
+        prepaid.held += amount;
+        key.held += amount;
+        self.put(&StateKey::Prepaid(payer), &prepaid);
+        self.put(&StateKey::ApiKey(tx.api_key), &key);
+        let hold = Hold {
+            request_id: tx.request_id,
+            payer,
+            api_key: tx.api_key,
+            model: tx.model,
+            provider: *signer,
+            prompt_hash: tx.prompt_hash,
+            input_tokens: tx.input_tokens,
+            max_output_tokens: tx.max_output_tokens,
+            pricing: m.pricing,
+            platform_fee,
+            amount,
+            height: self.height,
+            expires_at,
         };
-        if m.provider != *signer {
+        self.put(&StateKey::Hold(tx.request_id), &hold);
+        self.enqueue(DueQueue::Hold, expires_at, &tx.request_id)?;
+        events.push(Event::InferenceReserved {
+            model: tx.model,
+            payer,
+            provider: *signer,
+            request_id: tx.request_id,
+            amount,
+        });
+        Ok(())
+    }
+
+    /// The model, if `provider` serves it now: it is the model's provider, the model takes
+    /// requests, and the provider is registered and still holds the stake serving needs (it may
+    /// have unstaked since it registered).
+    fn served_model(&self, provider: &Address, model: ModelId) -> Outcome<Model> {
+        let Some(m) = self.get::<Model>(&StateKey::Model(model))? else {
+            return fail(InferenceFailure::UnknownModel, format!("no model {model}"));
+        };
+        if m.provider != *provider {
             return fail(
                 InferenceFailure::NotProvider,
                 format!("only model {model}'s provider {} reserves its requests", m.provider),
@@ -126,73 +172,49 @@ impl<R: StateReader> Ctx<'_, R> {
                 format!("model {model} is not taking requests (paused, retired, or not accepted by its provider)"),
             );
         }
-        // A provider must still hold the stake it registered with (it may have unstaked since).
-        if self.get::<Provider>(&StateKey::Provider(*signer))?.is_none() {
+        if self.get::<Provider>(&StateKey::Provider(*provider))?.is_none() {
             return fail(
                 InferenceFailure::UnknownProvider,
-                format!("{signer} is not a registered provider"),
+                format!("{provider} is not a registered provider"),
             );
         }
-        let staked = self.account(signer)?.map_or(0, |a| a.staked);
+        let staked = self.account(provider)?.map_or(0, |a| a.staked);
         let need = self.params().min_provider_stake;
         if staked < need {
             return fail(
                 LedgerFailure::InsufficientStake,
-                format!("a provider must keep {need} staked to serve; {signer} has {staked}"),
+                format!("a provider must keep {need} staked to serve; {provider} has {staked}"),
             );
         }
-        let mut key = match self.get::<ApiKey>(&StateKey::ApiKey(*api_key))? {
+        Ok(m)
+    }
+
+    /// The API key the request charges, if it is live and its scope lets `provider` charge it
+    /// for the model.
+    fn chargeable_key(&self, provider: &Address, tx: &ReserveInference) -> Outcome<ApiKey> {
+        let key = match self.get::<ApiKey>(&StateKey::ApiKey(tx.api_key))? {
             Some(k) if !k.revoked => k,
             Some(_) => return fail(InferenceFailure::RevokedKey, "the API key is revoked"),
             None => return fail(InferenceFailure::UnknownKey, "no such API key"),
         };
-        if !key.scope.allows(signer, *model) {
+        if !key.scope.allows(provider, tx.model) {
             return fail(
                 InferenceFailure::OutOfScope,
-                format!("the API key does not allow provider {signer} to charge it for model {model}"),
-            );
-        }
-        if self.get::<Hold>(&StateKey::Hold(*request_id))?.is_some()
-            || self.get::<Settled>(&StateKey::Settled(*request_id))?.is_some()
-        {
-            return fail(
-                InferenceFailure::RequestExists,
-                format!("request {request_id} was already reserved"),
-            );
-        }
-        let platform_fee = self.params().inference_platform_fee;
-        let Some(amount) = m
-            .pricing
-            .price(*input_tokens, *max_output_tokens)
-            .and_then(|p| p.checked_add(platform_fee))
-        else {
-            return fail(LedgerFailure::Overflow, "the price overflows");
-        };
-        if amount > *max_fee {
-            return fail(
-                InferenceFailure::PriceChanged,
-                format!("the request costs up to {amount} at current prices, more than the quoted {max_fee}"),
-            );
-        }
-        if amount > key.scope.max_fee_per_request {
-            return fail(
-                InferenceFailure::OverRequestCap,
                 format!(
-                    "the request may cost {amount}, more than the key's per-request cap {}",
-                    key.scope.max_fee_per_request
+                    "the API key does not allow provider {provider} to charge it for model {}",
+                    tx.model
                 ),
             );
         }
-        let committed = key.spent.saturating_add(key.held).saturating_add(amount);
-        if key.scope.spend_limit > 0 && committed > key.scope.spend_limit {
-            return fail(
-                InferenceFailure::SpendLimit,
-                format!("the key's spend limit {} would be exceeded", key.scope.spend_limit),
-            );
-        }
-        match (&key.scope.voucher_key, voucher) {
+        Ok(key)
+    }
+
+    /// The payer's signed consent, when the key asks for one: signed by the key's voucher key,
+    /// not expired, and covering `amount`.
+    fn check_voucher(&self, key: &ApiKey, tx: &ReserveInference, amount: Amount) -> Outcome {
+        match (&key.scope.voucher_key, &tx.voucher) {
             (Some(vk), Some(v)) => {
-                if !v.verify(self.chain_id(), api_key, vk) {
+                if !v.verify(self.chain_id(), &tx.api_key, vk) {
                     return fail(
                         InferenceFailure::BadVoucher,
                         "the voucher is not signed by the key's voucher key",
@@ -210,61 +232,18 @@ impl<R: StateReader> Ctx<'_, R> {
                         format!("the request may cost {amount}, more than the voucher's {}", v.max_fee),
                     );
                 }
+                Ok(())
             }
-            (Some(_), None) => {
-                return fail(
-                    InferenceFailure::VoucherRequired,
-                    "this API key pays only for requests with a voucher",
-                )
-            }
-            (None, Some(_)) => {
-                return fail(
-                    InferenceFailure::NoVoucherKey,
-                    "this API key has no voucher key to check a voucher against",
-                )
-            }
-            (None, None) => {}
+            (Some(_), None) => fail(
+                InferenceFailure::VoucherRequired,
+                "this API key pays only for requests with a voucher",
+            ),
+            (None, Some(_)) => fail(
+                InferenceFailure::NoVoucherKey,
+                "this API key has no voucher key to check a voucher against",
+            ),
+            (None, None) => Ok(()),
         }
-        let payer = key.account;
-        let mut prepaid: Prepaid = self.get(&StateKey::Prepaid(payer))?.unwrap_or_default();
-        if prepaid.available() < amount {
-            return fail(
-                InferenceFailure::InsufficientPrepaid,
-                format!("prepaid balance available {} cannot hold {amount}", prepaid.available()),
-            );
-        }
-        let expires_at = self.height.saturating_add(self.params().inference_hold_blocks);
-        prepaid.held += amount;
-        key.held += amount;
-        self.put(&StateKey::Prepaid(payer), &prepaid);
-        self.put(&StateKey::ApiKey(*api_key), &key);
-        self.put(
-            &StateKey::Hold(*request_id),
-            &Hold {
-                request_id: *request_id,
-                payer,
-                api_key: *api_key,
-                model: *model,
-                provider: *signer,
-                prompt_hash: *prompt_hash,
-                input_tokens: *input_tokens,
-                max_output_tokens: *max_output_tokens,
-                pricing: m.pricing,
-                platform_fee,
-                amount,
-                height: self.height,
-                expires_at,
-            },
-        );
-        self.enqueue(DueQueue::Hold, expires_at, request_id)?;
-        events.push(Event::InferenceReserved {
-            model: *model,
-            payer,
-            provider: *signer,
-            request_id: *request_id,
-            amount,
-        });
-        Ok(())
     }
 
     /// Returns a hold to its payer's available balance and forgets it.
@@ -339,8 +318,6 @@ impl<R: StateReader> Ctx<'_, R> {
     /// fee was charged.
     pub(super) fn settle(&mut self, signer: &Address, tx: &SettleInference, events: &mut Vec<Event>) -> Outcome {
         let request_id = &tx.request_id;
-        let answer = &tx.answer;
-        let claimed = &tx.receipt;
         let h: Hold = self
             .get::<Hold>(&StateKey::Hold(*request_id))?
             .filter(|h| h.provider == *signer)
@@ -348,40 +325,19 @@ impl<R: StateReader> Ctx<'_, R> {
         let mut m: Model = self
             .get(&StateKey::Model(h.model))?
             .ok_or_else(|| StorageError(format!("held model {} missing", h.model)))?;
-        let tokenizer: Tokenizer = m
-            .info
-            .tokenizer
-            .parse()
-            .map_err(|e: sinew_attribution::TokenizerError| StorageError(e.to_string()))?;
-        let output_tokens = tokenizer.tokens(answer.as_bytes()).map_or(u64::MAX, |t| t.len() as u64);
-        if output_tokens > h.max_output_tokens {
-            return fail(
-                InferenceFailure::TooManyTokens,
-                format!(
-                    "the answer has {output_tokens} tokens, more than the {} reserved",
-                    h.max_output_tokens
-                ),
-            );
-        }
-        let Some(fee) = h
-            .pricing
-            .price(h.input_tokens, output_tokens)
-            .and_then(|p| p.checked_add(h.platform_fee))
-            .filter(|f| *f <= h.amount)
-        else {
-            return Err(StorageError("a fee within the reserved tokens exceeds its hold".into()).into());
-        };
+        let fee = answer_fee(&h, &m, &tx.answer)?;
         // The attribution is recomputed here, by every node, from the model's datanet indexes.
         let corpus = match model_corpus(self, self.blobs, &m.info) {
             Ok(c) => c,
             Err(e) => return e.halt(InferenceFailure::IndexUnavailable),
         };
-        let receipt = answer_receipt(&corpus, answer, self.params());
-        if receipt.digest() != *claimed {
+        let receipt = answer_receipt(&corpus, &tx.answer, self.params());
+        if receipt.digest() != tx.receipt {
             return fail(
                 InferenceFailure::ReceiptMismatch,
                 format!(
-                    "the claimed attribution receipt {claimed} differs from the recomputed {}",
+                    "the claimed attribution receipt {} differs from the recomputed {}",
+                    tx.receipt,
                     receipt.digest()
                 ),
             );
@@ -514,4 +470,67 @@ impl<R: StateReader> Ctx<'_, R> {
         self.put(&StateKey::Rewards(*who), &total);
         Ok(())
     }
+}
+
+/// The most a request can cost at the model's current prices, plus the platform fee: within what
+/// the caller was quoted, the key's per-request cap and its spend limit.
+fn reservation_amount(m: &Model, key: &ApiKey, tx: &ReserveInference, platform_fee: Amount) -> Outcome<Amount> {
+    let Some(amount) = m
+        .pricing
+        .price(tx.input_tokens, tx.max_output_tokens)
+        .and_then(|p| p.checked_add(platform_fee))
+    else {
+        return fail(LedgerFailure::Overflow, "the price overflows");
+    };
+    if amount > tx.max_fee {
+        return fail(
+            InferenceFailure::PriceChanged,
+            format!(
+                "the request costs up to {amount} at current prices, more than the quoted {}",
+                tx.max_fee
+            ),
+        );
+    }
+    if amount > key.scope.max_fee_per_request {
+        return fail(
+            InferenceFailure::OverRequestCap,
+            format!(
+                "the request may cost {amount}, more than the key's per-request cap {}",
+                key.scope.max_fee_per_request
+            ),
+        );
+    }
+    let committed = key.spent.saturating_add(key.held).saturating_add(amount);
+    if key.scope.spend_limit > 0 && committed > key.scope.spend_limit {
+        return fail(
+            InferenceFailure::SpendLimit,
+            format!("the key's spend limit {} would be exceeded", key.scope.spend_limit),
+        );
+    }
+    Ok(amount)
+}
+
+/// What an answer costs under its hold: prices and prompt tokens as reserved, answer tokens
+/// recounted here in the model's tokenizer (no more than reserved), never more than the hold.
+fn answer_fee(h: &Hold, m: &Model, answer: &str) -> Outcome<Amount> {
+    let tokenizer: Tokenizer = m
+        .info
+        .tokenizer
+        .parse()
+        .map_err(|e: sinew_attribution::TokenizerError| StorageError(e.to_string()))?;
+    let output_tokens = tokenizer.tokens(answer.as_bytes()).map_or(u64::MAX, |t| t.len() as u64);
+    if output_tokens > h.max_output_tokens {
+        return fail(
+            InferenceFailure::TooManyTokens,
+            format!(
+                "the answer has {output_tokens} tokens, more than the {} reserved",
+                h.max_output_tokens
+            ),
+        );
+    }
+    h.pricing
+        .price(h.input_tokens, output_tokens)
+        .and_then(|p| p.checked_add(h.platform_fee))
+        .filter(|f| *f <= h.amount)
+        .ok_or_else(|| StorageError("a fee within the reserved tokens exceeds its hold".into()).into())
 }

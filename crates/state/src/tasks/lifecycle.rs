@@ -11,7 +11,7 @@ use sinew_types::amount::Amount;
 use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::payload::{CancelTask, ClaimTask, PostTask, SubmitResult};
-use sinew_types::task::{recomputable, task_id, AgentStatus, TaskStatus, Verification};
+use sinew_types::task::{recomputable, task_id, AgentStatus, TaskId, TaskStatus, Verification};
 use sinew_types::{Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {
@@ -53,123 +53,27 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     pub(super) fn post_task(&mut self, signer: &Address, tx: &PostTask, events: &mut Vec<Event>) -> Outcome {
-        let PostTask {
-            kind,
-            spec,
-            reward,
-            deadline,
-            claim_window,
-            bond,
-            verification,
-            parent,
-        } = tx;
-        let (reward, deadline, claim_window, bond) = (*reward, *deadline, *claim_window, *bond);
-        if deadline <= self.height {
-            return fail(
-                TaskFailure::DeadlinePassed,
-                format!("deadline {deadline} is not after height {}", self.height),
-            );
-        }
-        let known = recomputable(kind)
-            || self
-                .get::<u64>(&StateKey::CapabilityAgents(capability_hash(kind)))?
-                .is_some();
-        if !known {
-            return fail(
-                TaskFailure::UnknownKind,
-                format!("no active agent takes {kind:?} tasks"),
-            );
-        }
-        if let Some(p) = parent {
-            if self.get::<Task>(&StateKey::Task(*p))?.is_none() {
-                return fail(TaskFailure::UnknownParent, format!("no parent task {p}"));
-            }
-        }
-        let id = task_id(kind, spec);
+        self.check_postable(tx)?;
+        let id = task_id(&tx.kind, &tx.spec);
         let existing: Option<Task> = self.get(&StateKey::Task(id))?;
-        if let Some(t) = &existing {
-            if matches!(t.status, TaskStatus::Completed | TaskStatus::Closed) {
+        match &existing {
+            Some(t) if matches!(t.status, TaskStatus::Completed | TaskStatus::Closed) => {
                 return fail(
                     TaskFailure::TaskFinished,
                     format!("task {id} is {:?}; change the spec to post it again", t.status),
                 );
             }
-        } else if recomputable(kind) {
-            if let Err(e) = recompute_result(self, self.blobs, self.params(), kind, spec) {
-                return e.outcome();
-            }
-        }
-        self.lock(signer, reward)?;
-        if existing.is_none() && bond > reward {
-            // A bond larger than the reward makes the task a trap: the poster's own agent takes
-            // over after the window and keeps the victim's bond.
-            return fail(
-                TaskFailure::BondExceedsReward,
-                format!("the claimant bond {bond} may not exceed the reward {reward}"),
-            );
-        }
-        if let Some(t) = &existing {
-            // Joining funds someone else's terms: only identical terms may be joined, and a
-            // poster-verified task only by its poster (whose judgement would decide the money).
-            if (t.deadline, t.claim_window, t.bond, t.verification, t.parent)
-                != (deadline, claim_window, bond, *verification, *parent)
-            {
-                return fail(
-                    TaskFailure::TermsDiffer,
-                    format!(
-                        "task {id} is open with other terms (deadline {}, claim window {}, bond {}, {:?}, parent {:?}); \
-                         post the same terms to join it, or change the spec",
-                        t.deadline, t.claim_window, t.bond, t.verification, t.parent
-                    ),
-                );
-            }
-            if matches!(t.verification, Verification::Poster { .. }) && t.poster != *signer {
-                return fail(
-                    TaskFailure::PosterTask,
-                    format!(
-                        "task {id} is judged by its poster {}; post your own spec to fund work you judge",
-                        t.poster
-                    ),
-                );
-            }
-        }
-        let t = match existing {
-            Some(mut t) => {
-                // The identical task is open: join it (top up the reward).
-                let Some(total) = t.reward.checked_add(reward).filter(|r| *r <= MAX_FEE_PARAM) else {
-                    return fail(LedgerFailure::Overflow, "the reward would exceed 2^96");
-                };
-                t.reward = total;
-                match t.funders.iter().position(|f| f.0 == *signer) {
-                    Some(i) => t.funders[i].1 += reward,
-                    None if t.funders.len() < 64 => t.funders.push((*signer, reward)),
-                    None => return fail(TaskFailure::TooManyFunders, "at most 64 funders per task"),
+            None if recomputable(&tx.kind) => {
+                if let Err(e) = recompute_result(self, self.blobs, self.params(), &tx.kind, &tx.spec) {
+                    return e.outcome();
                 }
-                t
             }
-            None => Task {
-                id,
-                kind: kind.to_string(),
-                spec: *spec,
-                poster: *signer,
-                funders: vec![(*signer, reward)],
-                reward,
-                forfeited: 0,
-                deadline,
-                claim_window,
-                bond,
-                verification: *verification,
-                parent: *parent,
-                status: TaskStatus::Open,
-                claimant: None,
-                claim_deadline: 0,
-                result: None,
-                on_time: false,
-                review_deadline: 0,
-                attestations: vec![],
-                rejections: 0,
-                created_at: self.height,
-            },
+            _ => {}
+        }
+        self.lock(signer, tx.reward)?;
+        let t = match existing {
+            Some(t) => join_task(t, signer, tx)?,
+            None => self.new_task(id, signer, tx)?,
         };
         events.push(Event::TaskPosted {
             task: id,
@@ -179,6 +83,68 @@ impl<R: StateReader> Ctx<'_, R> {
         });
         self.put(&StateKey::Task(id), &t);
         Ok(())
+    }
+
+    /// What a posted task needs of the ledger: a deadline ahead, a kind some agent (or the
+    /// ledger) takes, an existing parent.
+    fn check_postable(&self, tx: &PostTask) -> Outcome {
+        if tx.deadline <= self.height {
+            return fail(
+                TaskFailure::DeadlinePassed,
+                format!("deadline {} is not after height {}", tx.deadline, self.height),
+            );
+        }
+        let known = recomputable(&tx.kind)
+            || self
+                .get::<u64>(&StateKey::CapabilityAgents(capability_hash(&tx.kind)))?
+                .is_some();
+        if !known {
+            return fail(
+                TaskFailure::UnknownKind,
+                format!("no active agent takes {:?} tasks", tx.kind),
+            );
+        }
+        if let Some(p) = tx.parent {
+            if self.get::<Task>(&StateKey::Task(p))?.is_none() {
+                return fail(TaskFailure::UnknownParent, format!("no parent task {p}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// A new open task with `signer` its poster and only funder.
+    fn new_task(&self, id: TaskId, signer: &Address, tx: &PostTask) -> Outcome<Task> {
+        if tx.bond > tx.reward {
+            // A bond larger than the reward makes the task a trap: the poster's own agent takes
+            // over after the window and keeps the victim's bond.
+            return fail(
+                TaskFailure::BondExceedsReward,
+                format!("the claimant bond {} may not exceed the reward {}", tx.bond, tx.reward),
+            );
+        }
+        Ok(Task {
+            id,
+            kind: tx.kind.clone(),
+            spec: tx.spec,
+            poster: *signer,
+            funders: vec![(*signer, tx.reward)],
+            reward: tx.reward,
+            forfeited: 0,
+            deadline: tx.deadline,
+            claim_window: tx.claim_window,
+            bond: tx.bond,
+            verification: tx.verification,
+            parent: tx.parent,
+            status: TaskStatus::Open,
+            claimant: None,
+            claim_deadline: 0,
+            result: None,
+            on_time: false,
+            review_deadline: 0,
+            attestations: vec![],
+            rejections: 0,
+            created_at: self.height,
+        })
     }
 
     pub(super) fn claim(&mut self, signer: &Address, tx: &ClaimTask, events: &mut Vec<Event>) -> Outcome {
@@ -282,4 +248,41 @@ impl<R: StateReader> Ctx<'_, R> {
         self.put(&StateKey::Task(*task), &t);
         Ok(())
     }
+}
+
+/// The identical open task, topped up by `signer`. Joining funds someone else's terms: only
+/// identical terms may be joined, and a poster-verified task only by its poster (whose judgement
+/// decides the money).
+fn join_task(mut t: Task, signer: &Address, tx: &PostTask) -> Outcome<Task> {
+    if (t.deadline, t.claim_window, t.bond, t.verification, t.parent)
+        != (tx.deadline, tx.claim_window, tx.bond, tx.verification, tx.parent)
+    {
+        return fail(
+            TaskFailure::TermsDiffer,
+            format!(
+                "task {} is open with other terms (deadline {}, claim window {}, bond {}, {:?}, parent {:?}); \
+                 post the same terms to join it, or change the spec",
+                t.id, t.deadline, t.claim_window, t.bond, t.verification, t.parent
+            ),
+        );
+    }
+    if matches!(t.verification, Verification::Poster { .. }) && t.poster != *signer {
+        return fail(
+            TaskFailure::PosterTask,
+            format!(
+                "task {} is judged by its poster {}; post your own spec to fund work you judge",
+                t.id, t.poster
+            ),
+        );
+    }
+    let Some(total) = t.reward.checked_add(tx.reward).filter(|r| *r <= MAX_FEE_PARAM) else {
+        return fail(LedgerFailure::Overflow, "the reward would exceed 2^96");
+    };
+    t.reward = total;
+    match t.funders.iter().position(|f| f.0 == *signer) {
+        Some(i) => t.funders[i].1 += tx.reward,
+        None if t.funders.len() < 64 => t.funders.push((*signer, tx.reward)),
+        None => return fail(TaskFailure::TooManyFunders, "at most 64 funders per task"),
+    }
+    Ok(t)
 }

@@ -207,11 +207,37 @@ impl<R: StateReader> Ctx<'_, R> {
     }
 
     pub(super) fn challenge(&mut self, signer: &Address, tx: &Challenge, events: &mut Vec<Event>) -> Outcome {
-        let task = &tx.task;
-        let bond = tx.bond;
+        let (task, bond) = (&tx.task, tx.bond);
         let Some(mut t) = self.get::<Task>(&StateKey::Task(*task))? else {
             return fail(TaskFailure::UnknownTask, format!("no task {task}"));
         };
+        let claimant = self.challengeable(&t, signer, bond)?;
+        self.lock(signer, bond)?;
+        let expected = match recompute_result(self, self.blobs, self.params(), &t.kind, &t.spec) {
+            Ok(h) => h,
+            Err(e) => return e.outcome(),
+        };
+        if t.result == Some(expected) {
+            // The result stands: the challenger's bond goes to the claimant.
+            self.pay_out(&task_escrow(), &claimant, bond)?;
+            events.push(Event::Slashed {
+                account: *signer,
+                task: t.id,
+                amount: bond,
+                reason: "challenge_lost".into(),
+            });
+            events.push(self.task_event(&t, signer, "challenge_lost"));
+        } else {
+            self.challenge_won(&mut t, signer, bond, claimant, events)?;
+        }
+        self.put(&StateKey::Task(*task), &t);
+        Ok(())
+    }
+
+    /// Whether `signer` may challenge `t`'s result with `bond`: a submitted result of a
+    /// recomputable kind, inside its window, not the signer's own, bonded at least as much as the
+    /// claimant. The claimant.
+    fn challengeable(&self, t: &Task, signer: &Address, bond: Amount) -> Outcome<Address> {
         if t.status != TaskStatus::Submitted || self.height > t.review_deadline {
             return fail(
                 TaskFailure::NotInReview,
@@ -230,63 +256,57 @@ impl<R: StateReader> Ctx<'_, R> {
                 format!("a challenge bonds at least the claimant's bond {}", t.bond),
             );
         }
-        let claimant = t.claimant.expect("submitted task has a claimant");
+        let claimant = t
+            .claimant
+            .ok_or_else(|| StorageError(format!("submitted task {} has no claimant", t.id)))?;
         if claimant == *signer {
             return fail(LedgerFailure::Conflict, "the claimant cannot challenge itself");
         }
-        self.lock(signer, bond)?;
-        let expected = match recompute_result(self, self.blobs, self.params(), &t.kind, &t.spec) {
-            Ok(h) => h,
-            Err(e) => return e.outcome(),
-        };
-        if t.result == Some(expected) {
-            // The result stands: the challenger's bond goes to the claimant.
-            self.pay_out(&task_escrow(), &claimant, bond)?;
-            events.push(Event::Slashed {
-                account: *signer,
-                task: t.id,
-                amount: bond,
-                reason: "challenge_lost".into(),
-            });
-            events.push(self.task_event(&t, signer, "challenge_lost"));
-        } else {
-            // The result is wrong: the challenger gets its bond back and the claimant's, and
-            // verifiers who attested the wrong result lose their slash share to it too.
-            let mut won = bond + t.bond;
-            if let Verification::Quorum { slash_bps, .. } = t.verification {
-                for (v, approve, _, b) in std::mem::take(&mut t.attestations) {
-                    let slash = if approve {
-                        b * Amount::from(slash_bps) / 10_000
-                    } else {
-                        0
-                    };
-                    self.pay_out(&task_escrow(), &v, b - slash)?;
-                    won += slash;
-                    if slash > 0 {
-                        events.push(Event::Slashed {
-                            account: v,
-                            task: t.id,
-                            amount: slash,
-                            reason: "attested_wrong_result".into(),
-                        });
-                    }
+        Ok(claimant)
+    }
+
+    /// The result was wrong: the challenger gets its bond back and the claimant's, verifiers who
+    /// attested the wrong result lose their slash share to it too, and the task reopens.
+    fn challenge_won(
+        &mut self,
+        t: &mut Task,
+        signer: &Address,
+        bond: Amount,
+        claimant: Address,
+        events: &mut Vec<Event>,
+    ) -> Result<(), StorageError> {
+        let mut won = bond + t.bond;
+        if let Verification::Quorum { slash_bps, .. } = t.verification {
+            for (v, approve, _, b) in std::mem::take(&mut t.attestations) {
+                let slash = if approve {
+                    b * Amount::from(slash_bps) / 10_000
+                } else {
+                    0
+                };
+                self.pay_out(&task_escrow(), &v, b - slash)?;
+                won += slash;
+                if slash > 0 {
+                    events.push(Event::Slashed {
+                        account: v,
+                        task: t.id,
+                        amount: slash,
+                        reason: "attested_wrong_result".into(),
+                    });
                 }
             }
-            self.pay_out(&task_escrow(), signer, won)?;
-            self.release_claim(&claimant)?;
-            self.update_rep(&claimant, |r| r.challenged_lost += 1)?;
-            events.push(Event::Slashed {
-                account: claimant,
-                task: t.id,
-                amount: t.bond,
-                reason: "challenge_lost".into(),
-            });
-            events.push(self.task_event(&t, signer, "challenge_won"));
-            t.claimant = None;
-            self.reopen(&mut t, events)?;
         }
-        self.put(&StateKey::Task(*task), &t);
-        Ok(())
+        self.pay_out(&task_escrow(), signer, won)?;
+        self.release_claim(&claimant)?;
+        self.update_rep(&claimant, |r| r.challenged_lost += 1)?;
+        events.push(Event::Slashed {
+            account: claimant,
+            task: t.id,
+            amount: t.bond,
+            reason: "challenge_lost".into(),
+        });
+        events.push(self.task_event(t, signer, "challenge_won"));
+        t.claimant = None;
+        self.reopen(t, events)
     }
 
     pub(super) fn finalize(&mut self, signer: &Address, tx: &FinalizeTask, events: &mut Vec<Event>) -> Outcome {
@@ -305,7 +325,9 @@ impl<R: StateReader> Ctx<'_, R> {
                     slash_bps,
                     ..
                 } => self.tally(&mut t, min_verifiers, slash_bps, events)?,
-                Verification::Recompute => unreachable!("recomputed tasks are never left submitted"),
+                Verification::Recompute => {
+                    return Err(StorageError(format!("recomputed task {task} was left submitted")).into())
+                }
             },
             TaskStatus::Open | TaskStatus::Claimed if self.height > t.deadline => {
                 if let Some(agent) = t.claimant.take() {
