@@ -1,7 +1,7 @@
 //! An agent's handle on the ledger: its key, and typed calls for every task action.
 
 use sinew_sdk::{Client, SdkError, SubmitOutcome};
-use sinew_state::Task;
+use sinew_types::records::Task;
 use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::RegisterAgent;
 use sinew_types::task::TaskId;

@@ -5,7 +5,7 @@
 
 use crate::client::{Agent, AgentError};
 use crate::runner::Worker;
-use sinew_state::Task;
+use sinew_types::records::Task;
 use sinew_types::payload::{Challenge, InferenceTx, SettleInference};
 use sinew_types::task::{TaskStatus, KIND_ATTRIBUTION, KIND_INFERENCE};
 use sinew_types::{Hash, Payload};

@@ -1,7 +1,7 @@
 //! The agent loop: event-driven, with a periodic catch-up scan, idempotent on task ids.
 
 use crate::client::{Agent, AgentError};
-use sinew_state::Task;
+use sinew_types::records::Task;
 use sinew_types::failure::TaskFailure;
 use sinew_types::payload::{ClaimTask, FinalizeTask, SubmitResult};
 use sinew_types::task::TaskStatus;

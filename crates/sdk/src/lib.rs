@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use sinew_state::Account;
+use sinew_types::records::Account;
 use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, SignedTransaction, TxId};
 use std::time::Duration;
 

@@ -1,45 +1,10 @@
-//! Accounts (balances, stake and nonces) and the module accounts: the ledger's own accounts
+//! Accounts (balances, stake and nonces; the record lives in `sinew_types::records`) and the
+//! module accounts: the ledger's own accounts
 //! that hold what its records owe (bonds, prepaid balances, rewards, delegations, task escrow,
 //! agent stake). Every module account is named here, once.
 
-use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Serialize};
-use sinew_types::amount::{self, Amount};
-use sinew_types::{Address, Height, Nonce};
-
-/// Stake on its way back to the balance.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Unbonding {
-    /// Base units unbonding.
-    #[serde(with = "amount::as_string")]
-    pub amount: Amount,
-    /// Height at which they return to the balance.
-    pub release_height: Height,
-}
-
-/// An account's state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Account {
-    /// Spendable base units.
-    #[serde(with = "amount::as_string")]
-    pub balance: Amount,
-    /// The nonce the next transaction must carry.
-    pub nonce: Nonce,
-    /// Bonded stake.
-    #[serde(with = "amount::as_string")]
-    pub staked: Amount,
-    /// Stake unbonding, oldest first.
-    pub unbonding: Vec<Unbonding>,
-}
-
-impl Account {
-    /// Everything the account holds: balance, stake and unbonding stake.
-    pub fn total(&self) -> Amount {
-        self.unbonding
-            .iter()
-            .fold(self.balance + self.staked, |acc, u| acc + u.amount)
-    }
-}
+pub use sinew_types::records::{Account, Unbonding};
+use sinew_types::Address;
 
 /// The treasury: fees, platform fees, slashed contribution bonds, bonds forfeited on refunded
 /// tasks. It owes nobody.

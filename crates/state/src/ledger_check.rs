@@ -19,6 +19,7 @@ use crate::keys::StateKey;
 use crate::reader::MemState;
 use crate::tasks::{Agent, Task};
 use sinew_types::datanet::ContributionStatus;
+use sinew_types::records::Delegation;
 use sinew_types::task::{AgentStatus, TaskStatus};
 use sinew_types::{Address, Amount, Hash};
 use std::collections::BTreeMap;
@@ -86,8 +87,8 @@ impl Tally {
             }
             StateKey::Rewards(_) => self.owe(rewards_pool(), decode::<Amount>("rewards", v)?),
             StateKey::ProviderDelegators(_) => {
-                let stakers: Vec<(Address, Amount)> = decode("stakers", v)?;
-                self.owe(provider_delegations(), stakers.iter().map(|s| s.1).sum());
+                let stakers: Vec<Delegation> = decode("stakers", v)?;
+                self.owe(provider_delegations(), stakers.iter().map(|s| s.amount).sum());
             }
             StateKey::Task(_) => self.visit_task(decode("a task", v)?)?,
             StateKey::Agent(_) => {
@@ -118,7 +119,7 @@ impl Tally {
     fn visit_task(&mut self, t: Task) -> Result<(), String> {
         if !matches!(t.status, TaskStatus::Completed | TaskStatus::Closed) {
             let bond = if t.claimant.is_some() { t.bond } else { 0 };
-            let attested: Amount = t.attestations.iter().map(|a| a.3).sum();
+            let attested: Amount = t.attestations.iter().map(|a| a.bond).sum();
             self.owe(task_escrow(), t.reward + t.forfeited + bond + attested);
         } else if t.claimant.is_some() && t.status == TaskStatus::Closed || !t.attestations.is_empty() {
             return Err(format!("finished task {} still holds a claim or attestations", t.id));

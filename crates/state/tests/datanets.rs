@@ -221,7 +221,7 @@ fn staked_reviews_weigh_stake_not_heads() {
     // One reviewer with three times the minimum outweighs them.
     n.ok(3, vote(true));
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
-    assert_eq!(n.contribution(0, 0).votes.iter().map(|v| v.2).sum::<u128>(), 25_000);
+    assert_eq!(n.contribution(0, 0).votes.iter().map(|v| v.stake).sum::<u128>(), 25_000);
 }
 
 /// Issue 10, 13: a pending contribution held its record hashes for ever (nobody else could

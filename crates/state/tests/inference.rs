@@ -17,6 +17,7 @@ use sinew_types::payload::{
     ReleaseHold, ReserveInference, RevokeApiKey, ServeModel, SetParams, SettleInference, Stake, UndelegateFromProvider,
     Unstake, UpdateModel, WithdrawPrepaid,
 };
+use sinew_types::records::Delegation;
 use sinew_types::{Address, Event, Hash, Keypair, Params, Payload, TxStatus};
 
 const OWNER: usize = 0;
@@ -978,15 +979,24 @@ fn a_providers_stakers_share_its_part_of_every_fee_by_stake() {
     // No span matches this answer, so Alice and Bob earn only as stakers.
     let r = pay(&mut n, "req-stake", "Nothing here matches the data.", 500);
     let (_, parts) = settled(&r.events);
-    let mut stakers = vec![(n.keys[ALICE].address(), 30_000u128), (n.keys[BOB].address(), 10_000)];
-    stakers.sort();
+    let mut stakers = vec![
+        Delegation {
+            staker: n.keys[ALICE].address(),
+            amount: 30_000,
+        },
+        Delegation {
+            staker: n.keys[BOB].address(),
+            amount: 10_000,
+        },
+    ];
+    stakers.sort_by_key(|s| s.staker);
     let shares = provider_split(parts[2], 10_000, &stakers);
     assert_eq!(
         shares.iter().sum::<u128>(),
         parts[2],
         "the provider's part splits exactly"
     );
-    let share_of = |who: usize| shares[1 + stakers.iter().position(|s| s.0 == n.keys[who].address()).unwrap()];
+    let share_of = |who: usize| shares[1 + stakers.iter().position(|s| s.staker == n.keys[who].address()).unwrap()];
     assert_eq!(rewards(&n, ALICE) - alice, share_of(ALICE));
     assert_eq!(rewards(&n, BOB) - bob, share_of(BOB));
     assert!(
@@ -1058,12 +1068,12 @@ fn dust_delegations_cannot_lock_stakers_out() {
     assert!(r.events.iter().any(
         |e| matches!(e, Event::Delegation { delegator, delegate: false, amount: 6, .. } if *delegator == evicted)
     ));
-    let stakers: Vec<(Address, u128)> = read(&n.state, &StateKey::ProviderDelegators(provider))
+    let stakers: Vec<Delegation> = read(&n.state, &StateKey::ProviderDelegators(provider))
         .unwrap()
         .unwrap();
     assert_eq!(stakers.len(), MAX_DELEGATORS);
-    assert!(stakers.iter().any(|s| s.0 == n.keys[late].address()));
-    assert!(!stakers.iter().any(|s| s.0 == evicted));
+    assert!(stakers.iter().any(|s| s.staker == n.keys[late].address()));
+    assert!(!stakers.iter().any(|s| s.staker == evicted));
     let before = n.balance(&evicted);
     n.advance(3);
     assert_eq!(n.balance(&evicted), before + 6, "the evicted stake came back");

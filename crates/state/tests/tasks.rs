@@ -78,7 +78,7 @@ fn escrow_adds_up(n: &Net) {
                     t.reward
                         + t.forfeited
                         + if t.claimant.is_some() { t.bond } else { 0 }
-                        + t.attestations.iter().map(|a| a.3).sum::<u128>()
+                        + t.attestations.iter().map(|a| a.bond).sum::<u128>()
                 }
             }
         })
@@ -1012,8 +1012,8 @@ fn quorum_seats_go_by_stake_not_arrival() {
     );
     let t = task(&n, &id);
     assert_eq!(t.attestations.len(), MAX_ATTESTATIONS);
-    assert!(t.attestations.iter().any(|a| a.0 == n.keys[4].address()));
-    assert!(!t.attestations.iter().any(|a| a.0 == n.keys[evicted].address()));
+    assert!(t.attestations.iter().any(|a| a.verifier == n.keys[4].address()));
+    assert!(!t.attestations.iter().any(|a| a.verifier == n.keys[evicted].address()));
     assert_eq!(bal(&n, evicted), before + 10);
     escrow_adds_up(&n);
 }

@@ -17,6 +17,7 @@ pub mod merkle;
 pub mod params;
 pub mod payload;
 pub mod receipt;
+pub mod records;
 pub mod signing;
 pub mod task;
 pub mod tx;

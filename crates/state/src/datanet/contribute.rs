@@ -2,7 +2,6 @@
 //! refused, near-duplicates flagged or refused by policy, the bond locked.
 
 use super::near_dup::Buckets;
-use super::records::{Contribution, Datanet, MAX_FLAGS};
 use crate::ctx::Outcome;
 use crate::ctx::{fail, Ctx};
 use crate::keys::StateKey;
@@ -11,6 +10,7 @@ use sinew_datanet::{Ingested, RecordMeta, BANDS};
 use sinew_types::datanet::{ContributionStatus, CurationPolicy, NearDuplicate};
 use sinew_types::failure::DatanetFailure;
 use sinew_types::payload::Contribute;
+use sinew_types::records::{Contribution, Datanet, MAX_FLAGS};
 use sinew_types::{Address, Event};
 use std::collections::BTreeMap;
 use std::sync::Arc;

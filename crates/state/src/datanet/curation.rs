@@ -1,7 +1,6 @@
 //! Deciding contributions: the owner's review or a quorum of staked reviewers' votes, expiry of
 //! what nobody reviewed, and what each decision returns, slashes or frees.
 
-use super::records::{contribution_leaf, Contribution, MAX_VOTES};
 use crate::accounts::bond_escrow;
 use crate::blobs::BlobSourceError;
 use crate::ctx::Halt;
@@ -13,6 +12,8 @@ use sinew_types::amount::Amount;
 use sinew_types::datanet::{ContributionStatus, CurationPolicy};
 use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{ExpireContribution, Review};
+use sinew_types::records::Vote;
+use sinew_types::records::{contribution_leaf, Contribution, MAX_VOTES};
 use sinew_types::{merkle, Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {
@@ -86,7 +87,7 @@ impl<R: StateReader> Ctx<'_, R> {
                 "a contributor does not review its own contribution",
             );
         }
-        if c.votes.iter().any(|(r, _, _)| r == signer) {
+        if c.votes.iter().any(|v| v.reviewer == *signer) {
             return fail(
                 DatanetFailure::AlreadyVoted,
                 format!("you already reviewed contribution {seq} of datanet {id}"),
@@ -98,14 +99,18 @@ impl<R: StateReader> Ctx<'_, R> {
                 format!("contribution {seq} has {MAX_VOTES} votes already"),
             );
         }
-        c.votes.push((*signer, tx.approve, staked));
+        c.votes.push(Vote {
+            reviewer: *signer,
+            approve: tx.approve,
+            stake: staked,
+        });
         events.push(Event::Reviewed {
             datanet: id,
             contribution: seq,
             reviewer: *signer,
             approve: tx.approve,
         });
-        let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.1 == side).map(|v| v.2).sum() };
+        let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.approve == side).map(|v| v.stake).sum() };
         let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
         let (ayes, nays) = (weight(true), weight(false));
         self.put(&StateKey::Contribution(id, seq), &c);

@@ -35,12 +35,13 @@
 
 mod checks;
 mod near_dup;
-mod records;
 mod registry;
 
 pub(crate) use checks::check;
 pub use near_dup::LSH_BUCKET_CAP;
-pub use records::{contribution_leaf, Contribution, Datanet, DatanetVersion, MAX_FLAGS, MAX_VERSION_BYTES, MAX_VOTES};
+pub use sinew_types::records::{
+    contribution_leaf, Contribution, Datanet, DatanetVersion, MAX_FLAGS, MAX_VERSION_BYTES, MAX_VOTES,
+};
 mod contribute;
 mod curation;
 mod publish;

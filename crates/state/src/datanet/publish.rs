@@ -1,6 +1,5 @@
 //! Publishing an immutable version over every approved contribution so far.
 
-use super::records::{DatanetVersion, MAX_VERSION_BYTES};
 use crate::ctx::Outcome;
 use crate::ctx::{fail, Ctx};
 use crate::error::StorageError;
@@ -8,6 +7,7 @@ use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::PublishVersion;
+use sinew_types::records::{DatanetVersion, MAX_VERSION_BYTES};
 use sinew_types::{merkle, Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {

@@ -1,12 +1,12 @@
 //! Creating datanets and changing what their owner may change.
 
-use super::records::Datanet;
 use crate::ctx::{fail, Ctx, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{CreateDatanet, UpdateDatanetInfo};
+use sinew_types::records::Datanet;
 use sinew_types::{Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {

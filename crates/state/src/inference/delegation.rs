@@ -1,7 +1,6 @@
 //! Stake behind providers and the rewards it earns: delegation, undelegation (unbonding like own
 //! stake), the provider's exact split with its stakers, claiming accrued rewards.
 
-use super::records::Provider;
 use crate::accounts::{provider_delegations, rewards_pool};
 use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::StorageError;
@@ -12,6 +11,8 @@ use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::split_exact;
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::payload::{DelegateToProvider, UndelegateFromProvider};
+use sinew_types::records::Delegation;
+use sinew_types::records::Provider;
 use sinew_types::{Address, Event};
 
 /// Most stakers one provider may have (each settlement credits all of them).
@@ -20,8 +21,8 @@ pub const MAX_DELEGATORS: usize = 64;
 /// Splits `amount` between a provider (weight: its own stake) and its stakers (weights: their
 /// stake), exactly (largest remainder; weights scaled to 40 bits to stay within the split's
 /// bound, ties to the provider then to lower addresses).
-pub fn provider_split(amount: Amount, own: Amount, stakers: &[(Address, Amount)]) -> Vec<Amount> {
-    let weights: Vec<u128> = std::iter::once(own).chain(stakers.iter().map(|s| s.1)).collect();
+pub fn provider_split(amount: Amount, own: Amount, stakers: &[Delegation]) -> Vec<Amount> {
+    let weights: Vec<u128> = std::iter::once(own).chain(stakers.iter().map(|s| s.amount)).collect();
     let max = weights.iter().copied().max().unwrap_or(0);
     let shift = (128 - max.leading_zeros()).saturating_sub(40);
     let scaled: Vec<u128> = weights.iter().map(|w| w >> shift).collect();
@@ -72,11 +73,17 @@ impl<R: StateReader> Ctx<'_, R> {
             );
         }
         let key = StateKey::ProviderDelegators(*provider);
-        let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
-        let at = match stakers.binary_search_by(|s| s.0.cmp(signer)) {
+        let mut stakers: Vec<Delegation> = self.get(&key)?.unwrap_or_default();
+        let at = match stakers.binary_search_by(|s| s.staker.cmp(signer)) {
             Ok(i) => i,
             Err(i) if stakers.len() < MAX_DELEGATORS => {
-                stakers.insert(i, (*signer, 0));
+                stakers.insert(
+                    i,
+                    Delegation {
+                        staker: *signer,
+                        amount: 0,
+                    },
+                );
                 i
             }
             Err(_) => {
@@ -85,18 +92,21 @@ impl<R: StateReader> Ctx<'_, R> {
                 let (smallest, _) = stakers
                     .iter()
                     .enumerate()
-                    .min_by_key(|(_, s)| (s.1, s.0))
+                    .min_by_key(|(_, s)| (s.amount, s.staker))
                     .expect("a full list is not empty");
-                if stakers[smallest].1 >= *amount {
+                if stakers[smallest].amount >= *amount {
                     return fail(
                                 InferenceFailure::TooManyStakers,
                                 format!(
                                     "a provider has at most {MAX_DELEGATORS} stakers; delegate more than the smallest stake {} to take its place",
-                                    stakers[smallest].1
+                                    stakers[smallest].amount
                                 ),
                             );
                 }
-                let (evicted, stake) = stakers.remove(smallest);
+                let Delegation {
+                    staker: evicted,
+                    amount: stake,
+                } = stakers.remove(smallest);
                 self.unbond_delegation(&evicted, stake)?;
                 events.push(Event::Delegation {
                     delegator: evicted,
@@ -104,16 +114,22 @@ impl<R: StateReader> Ctx<'_, R> {
                     amount: stake,
                     delegate: false,
                 });
-                let i = stakers.binary_search_by(|s| s.0.cmp(signer)).unwrap_err();
-                stakers.insert(i, (*signer, 0));
+                let i = stakers.binary_search_by(|s| s.staker.cmp(signer)).unwrap_err();
+                stakers.insert(
+                    i,
+                    Delegation {
+                        staker: *signer,
+                        amount: 0,
+                    },
+                );
                 i
             }
         };
-        let Some(total) = stakers[at].1.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
+        let Some(total) = stakers[at].amount.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
             return fail(LedgerFailure::Overflow, "stake would exceed 2^96");
         };
         self.move_tokens(signer, &provider_delegations(), *amount)?;
-        stakers[at].1 = total;
+        stakers[at].amount = total;
         self.put(&key, &stakers);
         events.push(Event::Delegation {
             delegator: *signer,
@@ -134,21 +150,21 @@ impl<R: StateReader> Ctx<'_, R> {
         let provider = &tx.provider;
         let amount = &tx.amount;
         let key = StateKey::ProviderDelegators(*provider);
-        let mut stakers: Vec<(Address, Amount)> = self.get(&key)?.unwrap_or_default();
-        let Ok(at) = stakers.binary_search_by(|s| s.0.cmp(signer)) else {
+        let mut stakers: Vec<Delegation> = self.get(&key)?.unwrap_or_default();
+        let Ok(at) = stakers.binary_search_by(|s| s.staker.cmp(signer)) else {
             return fail(
                 InferenceFailure::NoStake,
                 format!("{signer} has no stake with {provider}"),
             );
         };
-        if stakers[at].1 < *amount {
+        if stakers[at].amount < *amount {
             return fail(
                 LedgerFailure::InsufficientStake,
-                format!("staked {} with this provider", stakers[at].1),
+                format!("staked {} with this provider", stakers[at].amount),
             );
         }
-        stakers[at].1 -= amount;
-        if stakers[at].1 == 0 {
+        stakers[at].amount -= amount;
+        if stakers[at].amount == 0 {
             stakers.remove(at);
         }
         if stakers.is_empty() {

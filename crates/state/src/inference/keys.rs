@@ -1,7 +1,6 @@
 //! API keys bound to a payer's prepaid balance, and the prepaid balance itself: deposits, and
 //! withdrawals that mature after the unbonding period.
 
-use super::records::{ApiKey, Prepaid};
 use crate::accounts::prepaid_escrow;
 use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::StorageError;
@@ -9,6 +8,7 @@ use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::payload::{DepositPrepaid, RegisterApiKey, RevokeApiKey, WithdrawPrepaid};
+use sinew_types::records::{ApiKey, Prepaid};
 use sinew_types::{Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {

@@ -39,16 +39,15 @@
 
 mod checks;
 mod corpus;
-mod records;
 mod registry;
 mod settle;
 
 pub(crate) use checks::check;
 pub use corpus::{answer_receipt, model_corpus, version_contributions};
 pub use delegation::{provider_split, MAX_DELEGATORS};
-pub use records::{api_key_hash, model_name_hash, ApiKey, Model, Prepaid, Provider};
 pub(crate) use settle::settlement_admissible;
-pub use settle::{Hold, Settled};
+pub use sinew_types::records::{api_key_hash, model_name_hash, ApiKey, Model, Prepaid, Provider};
+pub use sinew_types::records::{Hold, Settled};
 mod delegation;
 mod keys;
 

@@ -1,7 +1,6 @@
 //! Providers and models: registration, changes by the owner, and the provider's consent to serve
 //! a model that names it.
 
-use super::records::{model_name_hash, Model, Provider};
 use crate::ctx::{fail, Ctx, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
@@ -10,6 +9,7 @@ use crate::DatanetVersion;
 use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::ModelStatus;
 use sinew_types::payload::{RegisterModel, RegisterProvider, ServeModel, UpdateModel};
+use sinew_types::records::{model_name_hash, Model, Provider};
 use sinew_types::{Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {

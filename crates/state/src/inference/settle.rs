@@ -17,66 +17,21 @@
 //!   the settlement checks neither revocation nor balance. A settlement without a live hold is
 //!   *rejected* (never included), so an unpaid answer is never published in a block.
 
-use super::{answer_receipt, model_corpus, provider_split, ApiKey, Model, Prepaid};
+use super::{answer_receipt, model_corpus, provider_split};
 use crate::accounts::{prepaid_escrow, rewards_pool, treasury};
 use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use crate::{Contribution, Datanet, DatanetVersion, Provider};
-use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Serialize};
 use sinew_attribution::{Tokenizer, Union};
-use sinew_types::amount::{self, Amount};
+use sinew_types::amount::Amount;
 use sinew_types::failure::{InferenceFailure, LedgerFailure};
-use sinew_types::inference::{split_exact, ModelId, Pricing};
+use sinew_types::inference::{split_exact, ModelId};
 use sinew_types::payload::{ReleaseHold, ReserveInference, SettleInference};
-use sinew_types::{Address, Event, Hash, Height};
-
-/// Funds held for one request between its reservation and its settlement.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Hold {
-    /// The request.
-    pub request_id: Hash,
-    /// Who pays.
-    pub payer: Address,
-    /// The API key it is charged to.
-    pub api_key: Hash,
-    /// The model.
-    pub model: ModelId,
-    /// The provider that reserved and alone may settle or release.
-    pub provider: Address,
-    /// BLAKE3 of the prompt.
-    pub prompt_hash: Hash,
-    /// Prompt tokens.
-    pub input_tokens: u64,
-    /// Most answer tokens.
-    pub max_output_tokens: u64,
-    /// Prices at reservation.
-    pub pricing: Pricing,
-    /// Platform fee at reservation.
-    #[serde(with = "amount::as_string")]
-    pub platform_fee: Amount,
-    /// Held base units: the price of the longest answer.
-    #[serde(with = "amount::as_string")]
-    pub amount: Amount,
-    /// Height of the reservation.
-    pub height: Height,
-    /// Height at which the ledger releases it if unsettled.
-    pub expires_at: Height,
-}
-
-/// A settled request.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Settled {
-    /// The model.
-    pub model: u64,
-    /// Height of settlement.
-    pub height: Height,
-    /// Fee charged.
-    #[serde(with = "amount::as_string")]
-    pub fee: Amount,
-}
+use sinew_types::records::Delegation;
+use sinew_types::records::{ApiKey, Hold, Model, Prepaid, Settled};
+use sinew_types::{Address, Event, Hash};
 
 /// Whether a settlement may be included at all: it needs a live hold reserved by its signer.
 /// Without one it is rejected (no fee, not in a block), so its answer is never published.
@@ -400,12 +355,12 @@ impl<R: StateReader> Ctx<'_, R> {
         self.pay_out(&escrow, &treasury(), platform)?;
         self.pay_out(&escrow, &m.owner, owner)?;
         // The provider's share is split with its stakers by stake (its own stake counts for it).
-        let stakers: Vec<(Address, Amount)> = self.get(&StateKey::ProviderDelegators(m.provider))?.unwrap_or_default();
+        let stakers: Vec<Delegation> = self.get(&StateKey::ProviderDelegators(m.provider))?.unwrap_or_default();
         let own = self.account(&m.provider)?.map_or(0, |a| a.staked);
         let shares = provider_split(provider, own, &stakers);
         self.pay_out(&escrow, &m.provider, shares[0])?;
         let mut pooled: Amount = 0;
-        for ((who, _), amount) in stakers.iter().zip(&shares[1..]) {
+        for (Delegation { staker: who, .. }, amount) in stakers.iter().zip(&shares[1..]) {
             if *amount > 0 {
                 self.accrue(who, *amount)?;
                 pooled += amount;

@@ -1,7 +1,6 @@
 //! The agent registry: registering, updating and retiring agents; stakes held in the agent
 //! stakes account until retirement matures; the capability index; reputations.
 
-use super::records::{capability_hash, Agent, Reputation};
 use crate::accounts::agent_stakes;
 use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::StorageError;
@@ -9,6 +8,7 @@ use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::payload::{RegisterAgent, UpdateAgent};
+use sinew_types::records::{capability_hash, Agent, Reputation};
 use sinew_types::task::AgentStatus;
 use sinew_types::{Address, Event};
 

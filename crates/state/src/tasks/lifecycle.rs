@@ -2,7 +2,6 @@
 //! claiming with a bond (and taking over a missed claim), submitting, cancelling.
 
 use super::recompute::recompute_result;
-use super::records::{capability_hash, Task};
 use crate::accounts::task_escrow;
 use crate::ctx::{fail, Ctx, Outcome};
 use crate::keys::StateKey;
@@ -11,6 +10,8 @@ use sinew_types::amount::Amount;
 use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::payload::{CancelTask, ClaimTask, PostTask, SubmitResult};
+use sinew_types::records::Funder;
+use sinew_types::records::{capability_hash, Task};
 use sinew_types::task::{recomputable, task_id, AgentStatus, TaskId, TaskStatus, Verification};
 use sinew_types::{Address, Event};
 
@@ -127,7 +128,10 @@ impl<R: StateReader> Ctx<'_, R> {
             kind: tx.kind.clone(),
             spec: tx.spec,
             poster: *signer,
-            funders: vec![(*signer, tx.reward)],
+            funders: vec![Funder {
+                account: *signer,
+                amount: tx.reward,
+            }],
             reward: tx.reward,
             forfeited: 0,
             deadline: tx.deadline,
@@ -279,9 +283,12 @@ fn join_task(mut t: Task, signer: &Address, tx: &PostTask) -> Outcome<Task> {
         return fail(LedgerFailure::Overflow, "the reward would exceed 2^96");
     };
     t.reward = total;
-    match t.funders.iter().position(|f| f.0 == *signer) {
-        Some(i) => t.funders[i].1 += tx.reward,
-        None if t.funders.len() < 64 => t.funders.push((*signer, tx.reward)),
+    match t.funders.iter().position(|f| f.account == *signer) {
+        Some(i) => t.funders[i].amount += tx.reward,
+        None if t.funders.len() < 64 => t.funders.push(Funder {
+            account: *signer,
+            amount: tx.reward,
+        }),
         None => return fail(TaskFailure::TooManyFunders, "at most 64 funders per task"),
     }
     Ok(t)

@@ -62,12 +62,11 @@ mod agents;
 mod checks;
 mod lifecycle;
 mod recompute;
-mod records;
 mod settlement;
 
 pub(crate) use checks::check;
 pub use recompute::{recompute_result, RecomputeError};
-pub use records::{capability_hash, Agent, Reputation, Task};
+pub use sinew_types::records::{capability_hash, Agent, Reputation, Task};
 
 use crate::ctx::{Ctx, Outcome};
 use crate::reader::StateReader;

@@ -3,7 +3,6 @@
 //! and refunds.
 
 use super::recompute::recompute_result;
-use super::records::Task;
 use crate::accounts::task_escrow;
 use crate::ctx::{fail, Ctx, Outcome};
 use crate::error::StorageError;
@@ -13,6 +12,8 @@ use sinew_types::amount::Amount;
 use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::inference::split_exact;
 use sinew_types::payload::{Attest, Challenge, FinalizeTask, ReviewResult};
+use sinew_types::records::Attestation;
+use sinew_types::records::Task;
 use sinew_types::task::{
     recomputable, AgentStatus, TaskStatus, Verification, MAX_ATTESTATIONS, MAX_REJECTIONS, REJECTION_FEE_BPS,
 };
@@ -66,8 +67,8 @@ impl<R: StateReader> Ctx<'_, R> {
     fn reopen(&mut self, t: &mut Task, events: &mut Vec<Event>) -> Result<(), StorageError> {
         t.claimant = None;
         t.result = None;
-        for (v, _, _, bond) in std::mem::take(&mut t.attestations) {
-            self.pay_out(&task_escrow(), &v, bond)?;
+        for a in std::mem::take(&mut t.attestations) {
+            self.pay_out(&task_escrow(), &a.verifier, a.bond)?;
         }
         if self.height >= t.deadline {
             self.refund(t)?;
@@ -86,17 +87,17 @@ impl<R: StateReader> Ctx<'_, R> {
     /// out of the reward. Bonds forfeited on the task go to the treasury, never to the funders: a
     /// poster must not profit from the claimants it (or verifiers it controls) turned away.
     pub(super) fn refund(&mut self, t: &Task) -> Result<(), StorageError> {
-        let max = t.funders.iter().map(|f| f.1).max().unwrap_or(0);
+        let max = t.funders.iter().map(|f| f.amount).max().unwrap_or(0);
         let shift = (128 - max.leading_zeros()).saturating_sub(40);
-        let weights: Vec<u128> = t.funders.iter().map(|f| (f.1 >> shift).max(1)).collect();
-        let funded: Amount = t.funders.iter().map(|f| f.1).sum();
+        let weights: Vec<u128> = t.funders.iter().map(|f| (f.amount >> shift).max(1)).collect();
+        let funded: Amount = t.funders.iter().map(|f| f.amount).sum();
         let back: Vec<Amount> = if funded == t.reward {
-            t.funders.iter().map(|f| f.1).collect()
+            t.funders.iter().map(|f| f.amount).collect()
         } else {
             split_exact(t.reward, &weights)
         };
-        for ((who, _), put) in t.funders.iter().zip(back) {
-            self.pay_out(&task_escrow(), who, put)?;
+        for (f, put) in t.funders.iter().zip(back) {
+            self.pay_out(&task_escrow(), &f.account, put)?;
         }
         self.pay_out(&task_escrow(), &crate::accounts::treasury(), t.forfeited)?;
         Ok(())
@@ -177,7 +178,7 @@ impl<R: StateReader> Ctx<'_, R> {
         if t.claimant == Some(*signer) || t.poster == *signer {
             return fail(LedgerFailure::Conflict, "the claimant and the poster cannot attest");
         }
-        if t.attestations.iter().any(|a| a.0 == *signer) {
+        if t.attestations.iter().any(|a| a.verifier == *signer) {
             return fail(TaskFailure::AlreadyAttested, "one attestation per verifier");
         }
         if t.attestations.len() >= MAX_ATTESTATIONS {
@@ -187,8 +188,8 @@ impl<R: StateReader> Ctx<'_, R> {
                 .attestations
                 .iter()
                 .enumerate()
-                .min_by_key(|(_, a)| (a.2, a.0))
-                .map(|(i, a)| (i, a.2))
+                .min_by_key(|(_, a)| (a.weight, a.verifier))
+                .map(|(i, a)| (i, a.weight))
                 .expect("full");
             if smallest >= weight {
                 return fail(
@@ -196,11 +197,16 @@ impl<R: StateReader> Ctx<'_, R> {
                     format!("{MAX_ATTESTATIONS} attestations already, none with less stake than {weight}"),
                 );
             }
-            let (v, _, _, b) = t.attestations.remove(i);
-            self.pay_out(&task_escrow(), &v, b)?;
+            let evicted = t.attestations.remove(i);
+            self.pay_out(&task_escrow(), &evicted.verifier, evicted.bond)?;
         }
         self.lock(signer, bond)?;
-        t.attestations.push((*signer, *approve, weight, bond));
+        t.attestations.push(Attestation {
+            verifier: *signer,
+            approve: *approve,
+            weight,
+            bond,
+        });
         events.push(self.task_event(&t, signer, "attested"));
         self.put(&StateKey::Task(*task), &t);
         Ok(())
@@ -277,7 +283,13 @@ impl<R: StateReader> Ctx<'_, R> {
     ) -> Result<(), StorageError> {
         let mut won = bond + t.bond;
         if let Verification::Quorum { slash_bps, .. } = t.verification {
-            for (v, approve, _, b) in std::mem::take(&mut t.attestations) {
+            for Attestation {
+                verifier: v,
+                approve,
+                bond: b,
+                ..
+            } in std::mem::take(&mut t.attestations)
+            {
                 let slash = if approve {
                     b * Amount::from(slash_bps) / 10_000
                 } else {
@@ -378,24 +390,43 @@ impl<R: StateReader> Ctx<'_, R> {
         let claimant = t.claimant.expect("submitted task has a claimant");
         if atts.len() < min_verifiers as usize {
             // No decision: everyone's bond back, the task reopens.
-            for (v, _, _, bond) in &atts {
-                self.pay_out(&task_escrow(), v, *bond)?;
+            for a in &atts {
+                self.pay_out(&task_escrow(), &a.verifier, a.bond)?;
             }
             self.pay_out(&task_escrow(), &claimant, t.bond)?;
             self.release_claim(&claimant)?;
             events.push(self.task_event(t, &Address::default(), "no_quorum"));
             return self.reopen(t, events);
         }
-        let total: Amount = atts.iter().map(|a| a.2).sum();
+        let total: Amount = atts.iter().map(|a| a.weight).sum();
         let cap = total / 3 + 1;
-        let clipped: Vec<Amount> = atts.iter().map(|a| a.2.min(cap)).collect();
-        let approve: Amount = atts.iter().zip(&clipped).filter(|(a, _)| a.1).map(|(_, w)| *w).sum();
-        let reject: Amount = atts.iter().zip(&clipped).filter(|(a, _)| !a.1).map(|(_, w)| *w).sum();
+        let clipped: Vec<Amount> = atts.iter().map(|a| a.weight.min(cap)).collect();
+        let approve: Amount = atts
+            .iter()
+            .zip(&clipped)
+            .filter(|(a, _)| a.approve)
+            .map(|(_, w)| *w)
+            .sum();
+        let reject: Amount = atts
+            .iter()
+            .zip(&clipped)
+            .filter(|(a, _)| !a.approve)
+            .map(|(_, w)| *w)
+            .sum();
         let approved = approve > reject;
         // Losers forfeit slash_bps of their bond to the winners, by clipped weight.
         let mut pot: Amount = 0;
         let mut winners: Vec<(Address, Amount)> = Vec::new();
-        for ((v, vote, _, bond), w) in atts.iter().zip(&clipped) {
+        for (
+            Attestation {
+                verifier: v,
+                approve: vote,
+                bond,
+                ..
+            },
+            w,
+        ) in atts.iter().zip(&clipped)
+        {
             if *vote == approved {
                 self.pay_out(&task_escrow(), v, *bond)?;
                 winners.push((*v, *w));

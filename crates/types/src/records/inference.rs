@@ -1,10 +1,10 @@
-//! Providers, models, API keys and prepaid balances, as the ledger stores them.
+//! Providers, models, API keys, prepaid balances and holds, as the ledger stores them.
 
+use crate::amount::{self, Amount};
+use crate::inference::{KeyScope, ModelId, ModelInfo, ModelStatus, Pricing, Split};
+use crate::{Address, Hash, Height};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use sinew_types::amount::{self, Amount};
-use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split};
-use sinew_types::{Address, Hash, Height};
 
 /// A registered inference provider.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -105,4 +105,59 @@ pub fn api_key_hash(key: &str) -> Hash {
 /// A model name's state key hash.
 pub fn model_name_hash(name: &str) -> Hash {
     Hash::tagged(b"sinew/model-name", name.as_bytes())
+}
+
+/// Funds held for one request between its reservation and its settlement.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Hold {
+    /// The request.
+    pub request_id: Hash,
+    /// Who pays.
+    pub payer: Address,
+    /// The API key it is charged to.
+    pub api_key: Hash,
+    /// The model.
+    pub model: ModelId,
+    /// The provider that reserved and alone may settle or release.
+    pub provider: Address,
+    /// BLAKE3 of the prompt.
+    pub prompt_hash: Hash,
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Most answer tokens.
+    pub max_output_tokens: u64,
+    /// Prices at reservation.
+    pub pricing: Pricing,
+    /// Platform fee at reservation.
+    #[serde(with = "amount::as_string")]
+    pub platform_fee: Amount,
+    /// Held base units: the price of the longest answer.
+    #[serde(with = "amount::as_string")]
+    pub amount: Amount,
+    /// Height of the reservation.
+    pub height: Height,
+    /// Height at which the ledger releases it if unsettled.
+    pub expires_at: Height,
+}
+
+/// A settled request.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Settled {
+    /// The model.
+    pub model: u64,
+    /// Height of settlement.
+    pub height: Height,
+    /// Fee charged.
+    #[serde(with = "amount::as_string")]
+    pub fee: Amount,
+}
+
+/// Stake one account put behind a provider.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Delegation {
+    /// The staker.
+    pub staker: Address,
+    /// Base units staked.
+    #[serde(with = "amount::as_string")]
+    pub amount: Amount,
 }

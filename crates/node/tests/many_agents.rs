@@ -2,7 +2,8 @@
 //! exactly once, no task is worked twice, and a restarted agent resumes its claim.
 
 use sinew_agent::{run, Agent, Worker};
-use sinew_state::{Genesis, GenesisAccount, Task};
+use sinew_state::{Genesis, GenesisAccount};
+use sinew_types::records::Task;
 use sinew_types::payload::{ClaimTask, PostTask, Transfer};
 use sinew_types::task::{task_id, TaskStatus, Verification};
 use sinew_types::{Hash, Keypair, Params};

@@ -1,10 +1,10 @@
 //! Agents, their reputations and tasks, as the ledger stores them.
 
+use crate::amount::{self, Amount};
+use crate::task::{AgentStatus, TaskId, TaskStatus, Verification};
+use crate::{Address, Hash, Height};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use sinew_types::amount::{self, Amount};
-use sinew_types::task::{AgentStatus, TaskId, TaskStatus, Verification};
-use sinew_types::{Address, Hash, Height};
 
 /// A registered agent.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ pub struct Task {
     /// Who posted it first (reviews, cancels).
     pub poster: Address,
     /// Everyone who funded it and how much (refunds are proportional).
-    pub funders: Vec<(Address, Amount)>,
+    pub funders: Vec<Funder>,
     /// Reward escrowed by the funders.
     #[serde(with = "amount::as_string")]
     pub reward: Amount,
@@ -101,8 +101,8 @@ pub struct Task {
     pub on_time: bool,
     /// End of the verification window.
     pub review_deadline: Height,
-    /// Quorum attestations: verifier, approve, stake weight, bond.
-    pub attestations: Vec<(Address, bool, Amount, Amount)>,
+    /// Quorum attestations.
+    pub attestations: Vec<Attestation>,
     /// Results the poster rejected so far (at most `MAX_REJECTIONS`).
     pub rejections: u32,
     /// Height of posting.
@@ -112,4 +112,29 @@ pub struct Task {
 /// The hash a capability or task kind is indexed under.
 pub fn capability_hash(name: &str) -> Hash {
     Hash::tagged(b"sinew/capability", name.as_bytes())
+}
+
+/// One account's share of a task's reward.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Funder {
+    /// The funder.
+    pub account: Address,
+    /// Base units it put in.
+    #[serde(with = "amount::as_string")]
+    pub amount: Amount,
+}
+
+/// A staked verifier's attestation of a submitted result (quorum verification).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Attestation {
+    /// The verifier.
+    pub verifier: Address,
+    /// Whether it says the result is right.
+    pub approve: bool,
+    /// Its stake when it attested: the attestation's weight.
+    #[serde(with = "amount::as_string")]
+    pub weight: Amount,
+    /// The bond it locked.
+    #[serde(with = "amount::as_string")]
+    pub bond: Amount,
 }

@@ -1,10 +1,10 @@
 //! Datanets, their contributions and published versions, as the ledger stores them.
 
+use crate::amount::{self, Amount};
+use crate::datanet::{BlobId, ContributionStatus, DatanetInfo, DatanetRules, Format, NearDuplicate};
+use crate::{Address, Hash, Height};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use sinew_types::amount::{self, Amount};
-use sinew_types::datanet::{BlobId, ContributionStatus, DatanetInfo, DatanetRules, Format, NearDuplicate};
-use sinew_types::{Address, Hash, Height};
 
 /// A datanet.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -63,8 +63,8 @@ pub struct Contribution {
     pub bond: Amount,
     /// Review state.
     pub status: ContributionStatus,
-    /// Review votes (staked-reviewer datanets): reviewer, approve?, stake weight.
-    pub votes: Vec<(Address, bool, Amount)>,
+    /// Review votes (staked-reviewer datanets).
+    pub votes: Vec<Vote>,
     /// Records flagged as near-duplicates (at most [`MAX_FLAGS`] listed).
     pub near_duplicates: Vec<NearDuplicate>,
     /// How many records were flagged in all.
@@ -113,4 +113,16 @@ pub fn contribution_leaf(c: &Contribution) -> Hash {
     buf.extend_from_slice(&c.seq.to_le_bytes());
     buf.extend_from_slice(&c.records_root.0);
     Hash::tagged(b"sinew/contribution", &buf)
+}
+
+/// A staked reviewer's vote on a contribution.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Vote {
+    /// The reviewer.
+    pub reviewer: Address,
+    /// Approve or reject.
+    pub approve: bool,
+    /// Its stake when it voted: the vote's weight.
+    #[serde(with = "amount::as_string")]
+    pub stake: Amount,
 }
