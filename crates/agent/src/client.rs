@@ -1,9 +1,9 @@
 //! An agent's handle on the ledger: its key, and typed calls for every task action.
 
 use sinew_sdk::{Client, SdkError, SubmitOutcome};
-use sinew_types::records::Task;
 use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::RegisterAgent;
+use sinew_types::records::Task;
 use sinew_types::task::TaskId;
 use sinew_types::{Address, Amount, FailureCode, Hash, Keypair, Payload, TxStatus};
 

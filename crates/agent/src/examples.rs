@@ -5,8 +5,8 @@
 
 use crate::client::{Agent, AgentError};
 use crate::runner::Worker;
-use sinew_types::records::Task;
 use sinew_types::payload::{Challenge, InferenceTx, SettleInference};
+use sinew_types::records::Task;
 use sinew_types::task::{TaskStatus, KIND_ATTRIBUTION, KIND_INFERENCE};
 use sinew_types::{Hash, Payload};
 use std::collections::BTreeSet;

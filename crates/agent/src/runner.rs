@@ -1,9 +1,9 @@
 //! The agent loop: event-driven, with a periodic catch-up scan, idempotent on task ids.
 
 use crate::client::{Agent, AgentError};
-use sinew_types::records::Task;
 use sinew_types::failure::TaskFailure;
 use sinew_types::payload::{ClaimTask, FinalizeTask, SubmitResult};
+use sinew_types::records::Task;
 use sinew_types::task::TaskStatus;
 use sinew_types::{FailureCode, Hash};
 use std::io::BufRead;

@@ -3,8 +3,8 @@
 
 use sinew_agent::{run, Agent, Worker};
 use sinew_state::{Genesis, GenesisAccount};
-use sinew_types::records::Task;
 use sinew_types::payload::{ClaimTask, PostTask, Transfer};
+use sinew_types::records::Task;
 use sinew_types::task::{task_id, TaskStatus, Verification};
 use sinew_types::{Hash, Keypair, Params};
 use std::collections::BTreeMap;
