@@ -1,3 +1,3 @@
 //! Arbitrary bytes through transaction decoding: never panics, and decoding is canonical.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sinew_state::fuzz_harness::decode_roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sinew_testkit::harness::decode_roundtrip(data));

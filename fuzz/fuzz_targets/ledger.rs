@@ -2,5 +2,5 @@
 //! a second replica agrees after every block and every token stays where it is owed.
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    sinew_state::ledger_fuzz::ledger_ops(data);
+    sinew_testkit::harness::ledger_ops(data);
 });

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// A block built by this node, with the candidates it refused.
 pub struct Proposal {
@@ -37,13 +37,6 @@ pub struct NodeApp {
     in_flight: Arc<AtomicUsize>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 impl NodeApp {
     /// Wraps `node` and starts its committer thread (which ends when the app is dropped).
     pub fn start(node: Arc<Node>) -> std::io::Result<(NodeApp, JoinHandle<()>)> {
@@ -56,7 +49,7 @@ impl NodeApp {
         let handle = std::thread::Builder::new().name("committer".into()).spawn(move || {
             for job in rx {
                 let t = Instant::now();
-                if let Err(e) = n.store.commit_block(&job.block, &job.effects) {
+                if let Err(e) = n.ledger.store.commit_block(&job.block, &job.effects) {
                     tracing::error!("commit of block {} failed: {e}", job.block.header.height);
                     *f.lock().expect("not poisoned") = Some(format!("commit failed: {e}"));
                     return;
@@ -104,9 +97,9 @@ impl Application for NodeApp {
     type Proposal = Proposal;
 
     fn wait_for_work(&self, min_pending: usize, deadline: Instant) -> usize {
-        let mut pool = self.node.pool.lock();
+        let mut pool = self.node.admission.pool.lock();
         while pool.len() < min_pending {
-            if self.node.pool_cv.wait_until(&mut pool, deadline).timed_out() {
+            if self.node.admission.pool_cv.wait_until(&mut pool, deadline).timed_out() {
                 break;
             }
         }
@@ -118,19 +111,19 @@ impl Application for NodeApp {
         let node = &self.node;
         let started = Instant::now();
         let max = node.params().max_block_txs as usize;
-        let candidates = node.pool.lock().candidates(max);
+        let candidates = node.admission.pool.lock().candidates(max);
         if candidates.is_empty() {
             return Ok(None);
         }
-        let chain = node.chain.read();
-        let timestamp = now_ms().max(chain.head().timestamp_ms);
+        let chain = node.ledger.chain.read();
+        let timestamp = node.clock.now_ms().max(chain.head().timestamp_ms);
         let (executed, rejected) = chain
             .propose(
                 chain.tree(),
-                &node.blobs,
+                &node.ledger.blobs,
                 candidates.iter().map(|c| &**c),
                 timestamp,
-                node.proposer,
+                sinew_types::Address::module("sequencer"),
             )
             .map_err(|e| AppError(e.to_string()))?;
         drop(chain);
@@ -144,7 +137,7 @@ impl Application for NodeApp {
             .filter(|(_, r)| !matches!(r, TxRejection::NonceGap { .. } | TxRejection::Unavailable(_)))
             .collect();
         {
-            let mut pool = node.pool.lock();
+            let mut pool = node.admission.pool.lock();
             let roots: Vec<TxId> = dropped
                 .iter()
                 .filter(|(_, r)| !matches!(r, TxRejection::NonceTooLow { .. }))
@@ -183,11 +176,14 @@ impl Application for NodeApp {
     }
 
     fn verify(&mut self, proposal: &Proposal) -> Result<(), AppError> {
-        let chain = self.node.chain.read();
+        let chain = self.node.ledger.chain.read();
         chain
-            .validate(chain.tree(), &self.node.blobs, proposal.executed.block.clone(), |_| {
-                false
-            })
+            .validate(
+                chain.tree(),
+                &self.node.ledger.blobs,
+                proposal.executed.block.clone(),
+                |_| false,
+            )
             .map(|_| ())
             .map_err(|e| AppError(e.to_string()))
     }
@@ -200,7 +196,7 @@ impl Application for NodeApp {
             started,
         } = proposal;
         let executed_at = started.elapsed();
-        let (block, effects) = self.node.chain.write().commit(executed);
+        let (block, effects) = self.node.ledger.chain.write().commit(executed);
         self.node.begin_inflight(&effects.tx_ids, &dropped);
         let job = ToPersist {
             block,

@@ -5,12 +5,17 @@
 //!
 //! Business rules live in `sinew-state`; this crate moves bytes and keeps time.
 
+mod admission;
 pub mod api;
 mod app;
+pub mod clock;
 pub mod config;
 pub mod core;
+mod error;
+mod fanout;
 pub mod gateway;
-mod indexes;
+mod gateway_handle;
+pub mod ledger;
 pub mod mempool;
 pub mod metrics;
 mod record_cache;

@@ -50,6 +50,7 @@ impl Node {
             return Ok(hit);
         }
         let bytes = self
+            .ledger
             .blobs
             .store
             .read(blob)

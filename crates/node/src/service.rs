@@ -31,7 +31,7 @@ impl RunningNode {
     /// Stops the orderer (finishing the block in progress) and the server.
     pub async fn shutdown(mut self) -> Result<(), NodeError> {
         self.stop.store(true, Ordering::Release);
-        self.node.pool_cv.notify_all();
+        self.node.admission.pool_cv.notify_all();
         self.server.abort();
         if let Some(h) = self.orderer.take() {
             let r = tokio::task::spawn_blocking(move || h.join())

@@ -4,8 +4,8 @@
 use serde_json::Value;
 use sinew_node::NodeConfig;
 use sinew_sdk::{sign_with_fee, Client, SdkError};
-use sinew_state::fuzz_harness::test_genesis;
 use sinew_state::{verify_proof, StateProof};
+use sinew_testkit::test_genesis;
 use sinew_types::payload::{SetParams, Stake, Transfer};
 use sinew_types::{Address, Keypair, Params, SignedTransaction, Transaction};
 use std::io::{BufRead, BufReader};

@@ -2,8 +2,6 @@
 //! transactions. The CLI, benchmarks, tests and agents all talk to nodes through it.
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use sinew_types::records::Account;
 use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, SignedTransaction, TxId};
 use std::time::Duration;
 
@@ -28,36 +26,8 @@ pub enum SdkError {
     Decode(String),
 }
 
-/// The node's proof of a state value.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ProvenValue {
-    /// Height read.
-    pub height: u64,
-    /// State root at that height.
-    pub state_root: sinew_types::Hash,
-    /// State key (hex).
-    pub key: String,
-    /// Value (hex), absent if the key is not in state.
-    pub value: Option<String>,
-    /// Proof (hex).
-    pub proof: String,
-}
-
-/// An account as the node reports it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct AccountView {
-    /// The address.
-    pub address: Address,
-    /// Whether the account exists.
-    pub exists: bool,
-    /// Its state (zero if it does not exist).
-    pub account: Account,
-    /// The proof of it.
-    pub proof: ProvenValue,
-}
-
 pub use sinew_types::tx::sign_with_fee;
-pub use sinew_types::wire::{BatchResult, ErrorBody, SubmitOutcome, SubmitReply};
+pub use sinew_types::wire::{AccountView, BatchResult, ErrorBody, ProvenValue, SubmitOutcome, SubmitReply};
 
 /// A client of one node.
 #[derive(Clone)]

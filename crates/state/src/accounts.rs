@@ -41,3 +41,18 @@ pub fn task_escrow() -> Address {
 pub fn agent_stakes() -> Address {
     Address::module("agent-stakes")
 }
+
+/// Whether `a` is one of the module accounts above (they pay out by the rules of their module,
+/// never by a signature).
+pub fn is_module(a: &Address) -> bool {
+    [
+        treasury(),
+        bond_escrow(),
+        prepaid_escrow(),
+        rewards_pool(),
+        provider_delegations(),
+        task_escrow(),
+        agent_stakes(),
+    ]
+    .contains(a)
+}

@@ -91,6 +91,40 @@ impl BlobSourceError {
     }
 }
 
+/// Reads a blob's bytes by id.
+pub type ReadBlob<'a> = dyn Fn(&BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError> + 'a;
+
+/// The attribution index of a datanet version: the records of its approved contributions, in
+/// order, each tagged with its contribution number and record position, indexed with
+/// `tokenizer`. A consensus function (settlements are recomputed against it), so it is written
+/// once: the node's blob store and the tests' in-memory blobs both build through it.
+/// `read_blob` gives a blob's bytes; errors keep the [`BlobSource`] contract (a version whose
+/// records cannot be indexed is [`BlobSourceError::Ingest`], the same on every node).
+pub fn build_version_index(
+    tokenizer: sinew_attribution::Tokenizer,
+    contributions: &[(u64, BlobId, Format)],
+    read_blob: &ReadBlob,
+) -> Result<sinew_attribution::Index, BlobSourceError> {
+    let mut texts: Vec<(sinew_attribution::DocRef, String)> = Vec::new();
+    for (seq, blob, format) in contributions {
+        let bytes = read_blob(blob)?;
+        let records = sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
+            .map_err(|e| BlobSourceError::Ingest(e.stable()))?;
+        texts.extend(records.into_iter().enumerate().map(|(i, r)| {
+            let at = sinew_attribution::DocRef {
+                contribution: *seq,
+                record: i as u32,
+            };
+            (at, r.text)
+        }));
+    }
+    let docs: Vec<(sinew_attribution::DocRef, &[u8])> = texts.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
+    sinew_attribution::Index::build_with(tokenizer, &docs).map_err(|e| match e {
+        sinew_attribution::IndexError::Io(e) => BlobSourceError::Unavailable(e.to_string()),
+        other => BlobSourceError::Ingest(format!("the version cannot be indexed: {other}")),
+    })
+}
+
 /// A blob source with no blobs (state-machine tests, replay without blobs).
 pub struct NoBlobs;
 

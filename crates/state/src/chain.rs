@@ -41,7 +41,7 @@ pub fn receipts_root(effects: &BlockEffects) -> Hash {
 impl Chain {
     /// A new chain from genesis: returns the chain and the genesis block to persist.
     pub fn from_genesis(genesis: &Genesis, retain: u64) -> Result<(Chain, ExecutedBlock), GenesisError> {
-        let writes = genesis.writes()?;
+        let writes = crate::genesis::genesis_writes(genesis)?;
         let tree = StateTree::new(retain);
         let pending = tree.compute(0, &writes).map_err(|e| GenesisError(e.to_string()))?;
         let header = genesis.header(pending.root());

@@ -213,6 +213,8 @@ impl<'r, R: StateReader> Ctx<'r, R> {
         if a.balance < amount {
             return insufficient_balance(a.balance, amount);
         }
+        #[cfg(debug_assertions)]
+        let before = a.balance + self.account(to)?.map_or(0, |b| b.balance) * u128::from(from != to);
         a.balance -= amount;
         self.put(&StateKey::Account(*from), &a);
         let mut b = self.account(to)?.unwrap_or_default();
@@ -221,12 +223,22 @@ impl<'r, R: StateReader> Ctx<'r, R> {
             .checked_add(amount)
             .ok_or_else(|| StorageError("balance overflow: supply invariant broken".into()))?;
         self.put(&StateKey::Account(*to), &b);
+        #[cfg(debug_assertions)]
+        {
+            let after = self.account(from)?.map_or(0, |a| a.balance)
+                + self.account(to)?.map_or(0, |b| b.balance) * u128::from(from != to);
+            debug_assert_eq!(before, after, "a move neither creates nor destroys tokens");
+        }
         Ok(())
     }
 
     /// Pays `amount` out of module account `from` to `to`. A module account that cannot pay what
     /// its records owe means the ledger is broken: execution stops.
     pub(crate) fn pay_out(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<(), StorageError> {
+        debug_assert!(
+            crate::accounts::is_module(from),
+            "only module accounts pay out without their owner's signature"
+        );
         match self.move_tokens(from, to, amount) {
             Ok(()) => Ok(()),
             Err(Halt::Fail(f)) => Err(StorageError(format!(

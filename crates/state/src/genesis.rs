@@ -1,105 +1,33 @@
-//! Genesis: the initial state of a chain, and the height-0 block that commits to it.
+//! The state a genesis document writes. The document itself is a wire type
+//! (`sinew_types::genesis`): clients read it without the state machine.
 
 use crate::accounts::Account;
 use crate::keys::{ChainInfo, StateKey};
 use crate::reader::WriteSet;
-use serde::{Deserialize, Serialize};
-use sinew_types::amount::{self, Amount};
-use sinew_types::{Address, BlockHeader, Hash, Params};
-use std::collections::BTreeSet;
+pub use sinew_types::genesis::{Genesis, GenesisAccount, GenesisError};
 
-/// An account funded at genesis.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GenesisAccount {
-    /// The account.
-    pub address: Address,
-    /// Its starting balance.
-    #[serde(with = "amount::as_string")]
-    pub balance: Amount,
-}
-
-/// Everything that defines a chain's starting point. Total supply is the sum of the balances and
-/// never changes afterwards.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Genesis {
-    /// The chain id every transaction must carry (1 to 64 printable ASCII characters).
-    pub chain_id: String,
-    /// Genesis time, ms since the Unix epoch (informational).
-    pub timestamp_ms: u64,
-    /// Starting parameters.
-    pub params: Params,
-    /// Funded accounts.
-    pub accounts: Vec<GenesisAccount>,
-}
-
-/// Why a genesis document is unusable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid genesis: {0}")]
-pub struct GenesisError(pub String);
-
-impl Genesis {
-    /// Checks the document: chain id, parameters, distinct accounts, supply within 128 bits.
-    pub fn validate(&self) -> Result<Amount, GenesisError> {
-        let id = &self.chain_id;
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(GenesisError(format!(
-                "chain id {id:?} must be 1 to 64 printable ASCII characters"
-            )));
-        }
-        self.params.validate().map_err(GenesisError)?;
-        let mut seen = BTreeSet::new();
-        let mut supply: Amount = 0;
-        for a in &self.accounts {
-            if !seen.insert(a.address) {
-                return Err(GenesisError(format!("account {} is listed twice", a.address)));
-            }
-            supply = supply
-                .checked_add(a.balance)
-                .ok_or_else(|| GenesisError("total supply overflows 128 bits".into()))?;
-        }
-        Ok(supply)
-    }
-
-    /// The initial state.
-    pub fn writes(&self) -> Result<WriteSet, GenesisError> {
-        let supply = self.validate()?;
-        let mut w = WriteSet::new();
-        let mut put = |k: StateKey, v: Vec<u8>| {
-            w.insert(k.encode(), Some(v));
+/// The initial state `genesis` defines (after checking the document).
+pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
+    let supply = genesis.validate()?;
+    let mut w = WriteSet::new();
+    let mut put = |k: StateKey, v: Vec<u8>| {
+        w.insert(k.encode(), Some(v));
+    };
+    put(
+        StateKey::Chain,
+        borsh::to_vec(&ChainInfo {
+            chain_id: genesis.chain_id.clone(),
+        })
+        .unwrap(),
+    );
+    put(StateKey::Params, borsh::to_vec(&genesis.params).unwrap());
+    put(StateKey::Supply, borsh::to_vec(&supply).unwrap());
+    for a in &genesis.accounts {
+        let acct = Account {
+            balance: a.balance,
+            ..Default::default()
         };
-        put(
-            StateKey::Chain,
-            borsh::to_vec(&ChainInfo {
-                chain_id: self.chain_id.clone(),
-            })
-            .unwrap(),
-        );
-        put(StateKey::Params, borsh::to_vec(&self.params).unwrap());
-        put(StateKey::Supply, borsh::to_vec(&supply).unwrap());
-        for a in &self.accounts {
-            let acct = Account {
-                balance: a.balance,
-                ..Default::default()
-            };
-            put(StateKey::Account(a.address), borsh::to_vec(&acct).unwrap());
-        }
-        Ok(w)
+        put(StateKey::Account(a.address), borsh::to_vec(&acct).unwrap());
     }
-
-    /// The genesis block header for a given initial state root.
-    pub fn header(&self, state_root: Hash) -> BlockHeader {
-        BlockHeader {
-            chain_id: self.chain_id.clone(),
-            height: 0,
-            parent: Hash::ZERO,
-            timestamp_ms: self.timestamp_ms,
-            proposer: Address::default(),
-            tx_count: 0,
-            tx_root: Hash::ZERO,
-            receipts_root: Hash::ZERO,
-            state_root,
-        }
-    }
+    Ok(w)
 }

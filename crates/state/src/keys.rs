@@ -88,6 +88,59 @@ impl StateKey {
     pub fn encode(&self) -> Vec<u8> {
         borsh::to_vec(self).expect("encoding a key cannot fail")
     }
+
+    /// The prefix every key of this kind starts with (its variant tag): scan it to list all
+    /// accounts, all tasks, all models. The other fields of `self` do not matter.
+    pub fn kind_prefix(&self) -> Vec<u8> {
+        self.encode()[..1].to_vec()
+    }
+
+    /// The prefix shared by keys of this kind with the same first field: scan it to list a
+    /// datanet's contributions, a datanet's models, a provider's models, the agents of a
+    /// capability. Kinds of one field (or none) have no narrower prefix than their kind.
+    pub fn owner_prefix(&self) -> Vec<u8> {
+        let first = match self {
+            StateKey::Contribution(d, _)
+            | StateKey::DatanetApproved(d, _)
+            | StateKey::DatanetVersion(d, _)
+            | StateKey::DatanetRecord(d, _)
+            | StateKey::DatanetLsh(d, ..)
+            | StateKey::ModelsByDatanet(d, _)
+            | StateKey::UnbondingDue(d, _)
+            | StateKey::PrepaidDue(d, _)
+            | StateKey::AgentDue(d, _)
+            | StateKey::HoldDue(d, _) => borsh::to_vec(d),
+            StateKey::ProviderModels(a, _) => borsh::to_vec(a),
+            StateKey::AgentsByCapability(h, _) => borsh::to_vec(h),
+            StateKey::DueCount(q, _) => borsh::to_vec(q),
+            _ => return self.kind_prefix(),
+        }
+        .expect("encoding a key cannot fail");
+        [self.kind_prefix(), first].concat()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_select_a_kind_and_an_owner() {
+        let a = StateKey::Contribution(7, 3).encode();
+        assert!(a.starts_with(&StateKey::Contribution(7, 0).owner_prefix()));
+        assert!(!a.starts_with(&StateKey::Contribution(8, 0).owner_prefix()));
+        assert!(a.starts_with(&StateKey::Contribution(0, 0).kind_prefix()));
+        assert!(!a.starts_with(&StateKey::Datanet(7).kind_prefix()));
+        let p = Address([9; 32]);
+        let m = StateKey::ProviderModels(p, 5).encode();
+        assert_eq!(StateKey::ProviderModels(p, 0).owner_prefix().len(), 33);
+        assert!(m.starts_with(&StateKey::ProviderModels(p, 0).owner_prefix()));
+        assert!(!m.starts_with(&StateKey::ProviderModels(Address([8; 32]), 0).owner_prefix()));
+        assert_eq!(
+            StateKey::Task(Hash::default()).owner_prefix(),
+            StateKey::Task(Hash::default()).kind_prefix()
+        );
+    }
 }
 
 /// Chain identity kept in state.

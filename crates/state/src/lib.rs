@@ -2,8 +2,8 @@
 //! (receipts, new state, state root).
 //!
 //! No clocks, no floats, no randomness that can change a verdict, no iteration over hash maps in
-//! anything hashed. State is read through [`StateReader`] (the node backs it with redb, tests with
-//! a `BTreeMap`), changes come out as a [`WriteSet`], and the state root is a Jellyfish Merkle tree
+//! anything hashed. State is read through [`StateReader`] (the node backs it with its fjall store, tests
+//! with a `BTreeMap`), changes come out as a [`WriteSet`], and the state root is a Jellyfish Merkle tree
 //! (the `jmt` crate) over every key, so any value can be proven against a block header.
 //!
 //! The state machine is a set of modules (staking, datanet, inference, tasks), each owning its
@@ -19,12 +19,9 @@ pub mod datanet;
 pub mod dispatch;
 pub mod error;
 pub mod executor;
-pub mod fuzz_harness;
 pub mod genesis;
 pub mod inference;
 pub mod keys;
-pub mod ledger_check;
-pub mod ledger_fuzz;
 pub mod reader;
 pub mod staking;
 pub mod tasks;
@@ -37,7 +34,7 @@ pub use datanet::{Contribution, Datanet, DatanetVersion};
 pub use dispatch::stateless_checks;
 pub use error::{BlockError, StorageError, TxRejection};
 pub use executor::{BlockEffects, BlockExecutor};
-pub use genesis::{Genesis, GenesisAccount};
+pub use genesis::{genesis_writes, Genesis, GenesisAccount};
 pub use inference::{ApiKey, Hold, Model, Prepaid, Provider};
 pub use keys::StateKey;
 pub use reader::{read, MemState, StateReader, WriteSet};

@@ -1,6 +1,6 @@
 //! Datanet lifecycles per curation policy, bonds and fees, duplicates, and bad input.
 
-mod common;
+use sinew_testkit::net as common;
 
 use common::{create, with_datanet, Net};
 use sinew_state::accounts::bond_escrow;
@@ -341,7 +341,7 @@ fn near_duplicate_search_is_linear_and_sees_copies_within_a_contribution() {
     let (_, second) = n.blob(&more);
     let r = n.ok(3, second);
     assert_eq!(flagged(&r), 3_000);
-    let prefix = StateKey::DatanetLsh(0, 0, 0).encode()[..9].to_vec();
+    let prefix = StateKey::DatanetLsh(0, 0, 0).owner_prefix();
     let mut per_bucket: std::collections::BTreeMap<(Vec<u8>, u64), usize> = Default::default();
     for (k, v) in n.state.map.iter().filter(|(k, _)| k.starts_with(&prefix)) {
         let group: Vec<(u64, u64, u32)> = borsh::from_slice(v).unwrap();

@@ -2,7 +2,7 @@
 //! reservations and settlements with recomputed attribution and exact fee splits, rewards, every
 //! bad input, and the moves of hostile providers, payers and model owners.
 
-mod common;
+use sinew_testkit::net as common;
 
 use common::Net;
 use proptest::prelude::*;

@@ -1,9 +1,10 @@
 //! The whole ledger under random interleavings of every payload kind, by every participant,
 //! honest or hostile: after every block a replica agrees and every token is where it is owed
-//! (`sinew_state::ledger_check`). The same driver is the `ledger` fuzz target.
+//! (`sinew_testkit::invariants`). The same driver is the `ledger` fuzz target.
 
 use proptest::prelude::*;
-use sinew_state::ledger_fuzz::{ledger_ops, ledger_run};
+use sinew_testkit::harness::{ledger_ops, ledger_run};
+use sinew_testkit::OpKind;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
@@ -13,41 +14,6 @@ proptest! {
         ledger_ops(&data);
     }
 }
-
-/// Every payload kind, for the test to say anything about it.
-const KINDS: &[&str] = &[
-    "transfer",
-    "stake",
-    "unstake",
-    "set_params",
-    "contribute",
-    "review",
-    "publish_version",
-    "expire_contribution",
-    "delegate_to_provider",
-    "undelegate_from_provider",
-    "reserve_inference",
-    "settle_inference",
-    "release_hold",
-    "deposit_prepaid",
-    "withdraw_prepaid",
-    "claim_rewards",
-    "register_api_key",
-    "revoke_api_key",
-    "update_model",
-    "serve_model",
-    "post_task",
-    "claim_task",
-    "submit_result",
-    "review_result",
-    "attest",
-    "challenge",
-    "finalize_task",
-    "cancel_task",
-    "register_agent",
-    "update_agent",
-    "retire_agent",
-];
 
 /// A long run from a fixed seed, so a regression shows up whatever proptest draws.
 #[test]
@@ -64,18 +30,21 @@ fn a_long_fixed_run_keeps_the_ledger_whole() {
     let (stats, codes) = ledger_run(&data);
     for (k, v) in &stats {
         println!(
-            "{k:26} succeeded {:5}  failed {:5}  not included {:5}",
-            v[0], v[1], v[2]
+            "{:26} succeeded {:5}  failed {:5}  not included {:5}",
+            format!("{k:?}"),
+            v[0],
+            v[1],
+            v[2]
         );
     }
     for ((k, c), n) in &codes {
-        println!("  {k:26} {c:28} {n}");
+        println!("  {:26} {c:28} {n}", format!("{k:?}"));
     }
-    for k in KINDS {
+    for k in OpKind::ALL {
         assert!(
-            stats.get(k).is_some_and(|v| v[0] > 0),
-            "{k} never succeeded: {:?}",
-            stats.get(k)
+            stats.get(&k).is_some_and(|v| v[0] > 0),
+            "{k:?} never succeeded: {:?}",
+            stats.get(&k)
         );
     }
 }

@@ -2,8 +2,9 @@
 //! supply, keep every nonce exact, and two replicas (leader and validator) agree on every root.
 
 use proptest::prelude::*;
-use sinew_state::fuzz_harness::{apply_ops, decode_roundtrip, test_genesis};
 use sinew_state::{Chain, MemState};
+use sinew_testkit::harness::{apply_ops, decode_roundtrip};
+use sinew_testkit::test_genesis;
 use sinew_types::payload::Transfer;
 use sinew_types::{Address, Transaction};
 

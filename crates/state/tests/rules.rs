@@ -2,9 +2,9 @@
 //! charge only the fee and nonce; successes do what they say.
 
 use sinew_state::accounts::treasury;
-use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
 use sinew_state::read;
 use sinew_state::{Account, BlockError, Chain, MemState, StateKey, TxRejection};
+use sinew_testkit::{supply, test_genesis, total_held};
 use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::{SetParams, Stake, Transfer, Unstake};
 use sinew_types::{Address, Keypair, ParamsUpdate, Payload, Receipt, Transaction, TxStatus};

@@ -2,7 +2,7 @@
 //! takeovers, challenges won and lost, reputation, bad input; and a property test that escrow and
 //! bonds always add up and supply is conserved.
 
-mod common;
+use sinew_testkit::net as common;
 
 use common::{with_model, Net, RIVERS};
 use proptest::prelude::*;
@@ -64,7 +64,7 @@ fn bal(n: &Net, who: usize) -> u128 {
 
 /// The task escrow holds exactly the rewards, forfeited bonds and locked bonds of unfinished tasks.
 fn escrow_adds_up(n: &Net) {
-    let prefix = StateKey::Task(Hash::default()).encode()[..1].to_vec();
+    let prefix = StateKey::Task(Hash::default()).kind_prefix();
     let held: u128 = n
         .state
         .map

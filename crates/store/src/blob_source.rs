@@ -11,7 +11,7 @@
 //! waiting for each other.
 
 use crate::blob::{BlobError, BlobStore};
-use sinew_attribution::{DocRef, Index, Tokenizer};
+use sinew_attribution::{Index, Tokenizer};
 use sinew_datanet::Ingested;
 use sinew_state::{BlobSource, BlobSourceError, IndexKey};
 use sinew_types::datanet::{BlobId, Format};
@@ -88,23 +88,9 @@ impl IngestingBlobs {
     }
 
     fn build_index(&self, key: &IndexKey, contributions: &[(u64, BlobId, Format)]) -> Result<Index, BlobSourceError> {
-        let mut texts: Vec<(DocRef, String)> = Vec::new();
-        for (seq, blob, format) in contributions {
-            let bytes = self.store.read(blob).map_err(blob_error)?;
-            let records = sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
-                .map_err(|e| BlobSourceError::Ingest(e.stable()))?;
-            texts.extend(records.into_iter().enumerate().map(|(i, r)| {
-                (
-                    DocRef {
-                        contribution: *seq,
-                        record: i as u32,
-                    },
-                    r.text,
-                )
-            }));
-        }
-        let docs: Vec<(DocRef, &[u8])> = texts.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
-        Index::build_with(key.tokenizer, &docs).map_err(index_error)
+        sinew_state::blobs::build_version_index(key.tokenizer, contributions, &|blob| {
+            self.store.read(blob).map(Arc::new).map_err(blob_error)
+        })
     }
 }
 

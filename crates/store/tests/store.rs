@@ -1,9 +1,9 @@
 //! The store keeps blocks, receipts, the tx index and state across reopen, and the state tree
 //! rebuilt from it matches the committed root.
 
-use sinew_state::fuzz_harness::test_genesis;
 use sinew_state::Chain;
 use sinew_store::{Store, StoreError};
+use sinew_testkit::test_genesis;
 use sinew_types::payload::Transfer;
 use sinew_types::{Address, Transaction};
 

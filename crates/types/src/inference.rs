@@ -265,7 +265,9 @@ pub fn split_exact(total: Amount, weights: &[u128]) -> Vec<Amount> {
     for &i in order.iter().take((total - assigned) as usize) {
         parts[i].0 += 1;
     }
-    parts.into_iter().map(|p| p.0).collect()
+    let parts: Vec<Amount> = parts.into_iter().map(|p| p.0).collect();
+    debug_assert_eq!(parts.iter().sum::<Amount>(), total, "split parts sum to the total");
+    parts
 }
 
 /// `(a * b) / c` and its remainder, exact for any u128 `a` when `b <= c < 2^62`: with

@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod error;
 pub mod event;
 pub mod failure;
+pub mod genesis;
 pub mod hash;
 pub mod inference;
 pub mod merkle;

@@ -103,3 +103,32 @@ pub struct BatchResult {
     /// One result per transaction, in order.
     pub results: Vec<SubmitReply>,
 }
+
+/// A value of state with its Merkle proof against the state root of a height: what the node
+/// serves and the client checks with `verify_proof`, so it need not trust the node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenValue {
+    /// Height whose state was read.
+    pub height: Height,
+    /// That block's state root.
+    pub state_root: crate::Hash,
+    /// The state key, hex.
+    pub key: String,
+    /// The value, hex (absent: the key is not in state).
+    pub value: Option<String>,
+    /// The Merkle proof, hex.
+    pub proof: String,
+}
+
+/// An account as the node reports it (`GET /v1/accounts/{address}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// The address.
+    pub address: crate::Address,
+    /// Whether the account exists.
+    pub exists: bool,
+    /// Its state (zero if it does not exist).
+    pub account: crate::records::Account,
+    /// The proof of it.
+    pub proof: ProvenValue,
+}

@@ -47,7 +47,7 @@ pub async fn upload(
         std::time::Duration::from_secs(node.config.api.unpinned_blob_ttl_secs),
     );
     let writer = tokio::task::spawn_blocking(move || {
-        let mut w = n.blobs.store.writer(limit)?;
+        let mut w = n.ledger.blobs.store.writer(limit)?;
         while let Some(chunk) = rx.blocking_recv() {
             match chunk {
                 Ok(c) => w.write(&c)?,
@@ -56,7 +56,7 @@ pub async fn upload(
         }
         let (id, size) = w.finish()?;
         // Uploads nobody has named in a transaction share a quota and expire.
-        n.blobs.store.enforce_quota(&id, quota, ttl)?;
+        n.ledger.blobs.store.enforce_quota(&id, quota, ttl)?;
         Ok((id, size))
     });
     let mut stream = body.into_data_stream();
@@ -81,7 +81,7 @@ pub async fn download(State(node): State<Arc<Node>>, Path(id): Path<String>) -> 
         .parse()
         .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_blob_id", e.to_string()))?;
     let n = node.clone();
-    let (file, len) = tokio::task::spawn_blocking(move || n.blobs.store.open_verified(&id))
+    let (file, len) = tokio::task::spawn_blocking(move || n.ledger.blobs.store.open_verified(&id))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(blob_error)?;

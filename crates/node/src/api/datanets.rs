@@ -15,7 +15,11 @@ use std::sync::Arc;
 
 /// One value of durable state.
 pub(super) fn get<T: borsh::BorshDeserialize>(node: &Node, key: &StateKey) -> Result<Option<T>, ApiError> {
-    let snapshot = node.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let snapshot = node
+        .ledger
+        .store
+        .snapshot()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     sinew_state::read(&snapshot, key).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -40,7 +44,7 @@ pub async fn list_datanets(
     let (v, next) = page::blocking(&node, move |n| {
         page::scan::<Datanet>(
             n,
-            &StateKey::Datanet(0).encode()[..1],
+            &StateKey::Datanet(0).kind_prefix(),
             after,
             page::limit(p.limit),
             |_| true,
@@ -104,7 +108,7 @@ pub async fn list_contributions(
         get_datanet(n, id)?;
         page::scan::<Contribution>(
             n,
-            &StateKey::Contribution(id, 0).encode()[..9],
+            &StateKey::Contribution(id, 0).owner_prefix(),
             after,
             page::limit(f.limit),
             |c| who.is_none_or(|w| c.contributor == w),
@@ -197,7 +201,7 @@ pub async fn by_contributor(
     let (v, next) = page::blocking(&node, move |n| {
         page::scan::<Contribution>(
             n,
-            &StateKey::Contribution(0, 0).encode()[..1],
+            &StateKey::Contribution(0, 0).kind_prefix(),
             after,
             page::limit(f.limit),
             |c| c.contributor == who,
@@ -228,7 +232,7 @@ fn index_allowed(node: &Node, id: u64, n: u64, tokenizer: Tokenizer) -> Result<(
     if tokenizer == Tokenizer::Bytes {
         return Ok(());
     }
-    let prefix = StateKey::ModelsByDatanet(id, 0).encode()[..9].to_vec();
+    let prefix = StateKey::ModelsByDatanet(id, 0).owner_prefix();
     let (keys, _) = page::scan_keys(node, &prefix, None, page::SCAN_BUDGET)?;
     for k in keys {
         let StateKey::ModelsByDatanet(_, m) = k else { continue };
@@ -255,7 +259,7 @@ pub async fn version_index(
     let (idx, hash) = page::blocking(&node, move |node| {
         let _permit = permit;
         index_allowed(node, id, n, tokenizer)?;
-        Ok(node.version_index(id, n, tokenizer)?)
+        Ok(node.ledger.version_index(id, n, tokenizer)?)
     })
     .await?;
     Ok(Json(
@@ -311,7 +315,7 @@ pub async fn attribute(
     let receipt = page::blocking(&node, move |node| {
         let _permit = permit;
         index_allowed(node, id, n, tokenizer)?;
-        let (idx, hash) = node.version_index(id, n, tokenizer)?;
+        let (idx, hash) = node.ledger.version_index(id, n, tokenizer)?;
         Ok(sinew_attribution::receipt(&*idx, hash, req.text.as_bytes(), &params))
     })
     .await?;

@@ -91,13 +91,13 @@ pub async fn stream(
         .map(|k| k.split(',').map(|s| s.trim().to_string()).collect());
     // A bounded number of subscribers: each one costs the node a filter pass per event.
     let max = node.config.api.max_event_subscribers;
-    if node.subscribers.fetch_add(1, Ordering::AcqRel) >= max {
-        node.subscribers.fetch_sub(1, Ordering::AcqRel);
+    if node.fanout.subscribers.fetch_add(1, Ordering::AcqRel) >= max {
+        node.fanout.subscribers.fetch_sub(1, Ordering::AcqRel);
         return Err(ApiError::Busy(format!(
             "this node serves at most {max} event subscribers at once; retry later"
         )));
     }
-    let guard = Subscriber(node.subscribers.clone());
+    let guard = Subscriber(node.fanout.subscribers.clone());
     let rx = node.subscribe_events();
     let s = BroadcastStream::new(rx).filter_map(move |item| {
         let _held = &guard;

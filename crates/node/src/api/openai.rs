@@ -111,12 +111,6 @@ fn voucher(headers: &HeaderMap) -> Result<Option<Voucher>, OpenAiError> {
     borsh::from_slice(&bytes).map(Some).map_err(|_| bad_voucher())
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// GET /v1/models: the active models this gateway serves.
 pub async fn models(State(node): State<Arc<Node>>) -> Result<Json<Value>, OpenAiError> {
     let models = tokio::task::spawn_blocking(move || node.served_models())
@@ -276,7 +270,7 @@ fn sinew_field(a: &Answer) -> Value {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default()
     };
-    let who = |tagged: u64| a.contributors.iter().find(|c| c.0 == tagged);
+    let who = |tagged: u64| a.contributors.iter().find(|c| c.tagged == tagged);
     let spans: Vec<Value> = a
         .receipt
         .spans
@@ -284,7 +278,7 @@ fn sinew_field(a: &Answer) -> Value {
         .map(|s| {
             let c = who(s.contribution);
             json!({ "text": span_text(s.answer_offset, s.len), "answer_offset": s.answer_offset, "len": s.len,
-                    "datanet": c.map(|c| c.1), "contribution": c.map_or(s.contribution, |c| c.2),
+                    "datanet": c.map(|c| c.datanet), "contribution": c.map_or(s.contribution, |c| c.contribution),
                     "record": s.record, "record_offset": s.record_offset })
         })
         .collect();
@@ -293,7 +287,7 @@ fn sinew_field(a: &Answer) -> Value {
         .weights
         .iter()
         .zip(&a.contributors)
-        .map(|((_, ppm), (_, d, c, addr))| json!({ "datanet": d, "contribution": c, "contributor": addr.to_string(), "ppm": ppm }))
+        .map(|((_, ppm), c)| json!({ "datanet": c.datanet, "contribution": c.contribution, "contributor": c.contributor.to_string(), "ppm": ppm }))
         .collect();
     json!({
         "model_id": a.model_id, "request_id": a.request_id, "settlement_tx": a.settlement,
@@ -355,9 +349,9 @@ async fn chat_inner(node: Arc<Node>, headers: HeaderMap, body: axum::body::Bytes
     let v = parse_json(&body)?;
     let p = parse_common(&v, &headers, chat_messages(&v)?)?;
     let model = p.req.model.clone();
+    let created = node.clock.now_ms() / 1000;
     let a = run(node, bearer(&headers), p.req).await?;
     let id = format!("chatcmpl-{}", &a.request_id.to_string()[..24]);
-    let created = now_secs();
     if !p.stream {
         return Ok(Json(json!({
             "id": id, "object": "chat.completion", "created": created, "model": model,
@@ -410,9 +404,9 @@ async fn completions_inner(
     };
     let p = parse_common(&v, &headers, vec![("user".into(), prompt)])?;
     let model = p.req.model.clone();
+    let created = node.clock.now_ms() / 1000;
     let a = run(node, bearer(&headers), p.req).await?;
     let id = format!("cmpl-{}", &a.request_id.to_string()[..24]);
-    let created = now_secs();
     if !p.stream {
         return Ok(Json(json!({
             "id": id, "object": "text_completion", "created": created, "model": model,

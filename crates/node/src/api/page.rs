@@ -46,6 +46,7 @@ pub(super) fn scan<T: borsh::BorshDeserialize>(
     let mut scanned = 0;
     loop {
         let batch = node
+            .ledger
             .store
             .state_page(prefix, cursor.as_deref(), 256)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -75,6 +76,7 @@ pub(super) fn scan_keys(
     limit: usize,
 ) -> Result<(Vec<sinew_state::StateKey>, Option<String>), ApiError> {
     let entries = node
+        .ledger
         .store
         .state_page(prefix, after.as_deref(), limit)
         .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -60,7 +60,7 @@ pub async fn account(
         .parse()
         .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))?;
     let n = node.clone();
-    let (acct, proof) = tokio::task::spawn_blocking(move || n.account(&addr, q.height))
+    let (acct, proof) = tokio::task::spawn_blocking(move || n.ledger.account(&addr, q.height))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(
@@ -76,7 +76,7 @@ pub async fn state_value(
 ) -> Result<impl IntoResponse, ApiError> {
     let key = hex::decode(&key).map_err(|_| ApiError::BadRequest("bad_key", "state key must be hex".into()))?;
     let n = node.clone();
-    let proof = tokio::task::spawn_blocking(move || n.prove(&key, q.height))
+    let proof = tokio::task::spawn_blocking(move || n.ledger.prove(&key, q.height))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(proof))
@@ -92,12 +92,14 @@ fn resolve(node: &Node, id: &str) -> Result<Height, ApiError> {
             format!("{id:?} is neither a height nor a 64-hex block hash"),
         )
     })?;
-    node.height_of(&hash)?
+    node.ledger
+        .height_of(&hash)?
         .ok_or_else(|| ApiError::NotFound(format!("no block with hash {hash}")))
 }
 
 fn block_json(node: &Node, h: Height) -> Result<serde_json::Value, ApiError> {
     let b = node
+        .ledger
         .block(h)?
         .ok_or_else(|| ApiError::NotFound(format!("no block at height {h}")))?;
     let ids: Vec<Hash> = b.txs.iter().map(|t| t.tx.id()).collect();
@@ -120,6 +122,7 @@ pub async fn block(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Res
 pub async fn receipts(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let h = resolve(&node, &id)?;
     let r = node
+        .ledger
         .receipts(h)?
         .ok_or_else(|| ApiError::NotFound(format!("no block at height {h}")))?;
     Ok(Json(

@@ -18,7 +18,7 @@ pub async fn list_models(State(node): State<Arc<Node>>, Query(p): Query<Page>) -
     let (v, next) = page::blocking(&node, move |n| {
         page::scan::<Model>(
             n,
-            &StateKey::Model(0).encode()[..1],
+            &StateKey::Model(0).kind_prefix(),
             after,
             page::limit(p.limit),
             |_| true,
@@ -47,7 +47,7 @@ pub async fn datanet_models(
 ) -> Result<impl IntoResponse, ApiError> {
     let after = page::cursor(p.after.as_deref())?;
     let (out, next) = page::blocking(&node, move |n| {
-        let prefix = StateKey::ModelsByDatanet(id, 0).encode()[..9].to_vec();
+        let prefix = StateKey::ModelsByDatanet(id, 0).owner_prefix();
         let (keys, next) = page::scan_keys(n, &prefix, after, page::limit(p.limit))?;
         let mut out = Vec::new();
         for k in keys {
@@ -73,7 +73,7 @@ pub async fn list_providers(
     let (out, next) = page::blocking(&node, move |n| {
         let (v, next) = page::scan::<Provider>(
             n,
-            &StateKey::Provider(Address::default()).encode()[..1],
+            &StateKey::Provider(Address::default()).kind_prefix(),
             after,
             page::limit(p.limit),
             |_| true,

@@ -44,8 +44,7 @@ pub async fn list_agents(
         let (agents, next): (Vec<Agent>, Option<String>) = match &f.capability {
             Some(c) => {
                 // The capability index is one key per agent: page through its keys.
-                let prefix =
-                    StateKey::AgentsByCapability(capability_hash(c), Address::default()).encode()[..33].to_vec();
+                let prefix = StateKey::AgentsByCapability(capability_hash(c), Address::default()).owner_prefix();
                 let (keys, next) = page::scan_keys(n, &prefix, after, limit)?;
                 let mut v = Vec::new();
                 for k in keys {
@@ -59,7 +58,7 @@ pub async fn list_agents(
             }
             None => page::scan::<Agent>(
                 n,
-                &StateKey::Agent(Address::default()).encode()[..1],
+                &StateKey::Agent(Address::default()).kind_prefix(),
                 after,
                 limit,
                 |_| true,
@@ -127,7 +126,7 @@ pub async fn list_tasks(
     let limit = page::limit(f.limit);
     let kind = f.kind;
     let (tasks, next) = page::blocking(&node, move |n| {
-        page::scan::<Task>(n, &StateKey::Task(Hash::default()).encode()[..1], after, limit, |t| {
+        page::scan::<Task>(n, &StateKey::Task(Hash::default()).kind_prefix(), after, limit, |t| {
             status.is_none_or(|s| t.status == s)
                 && kind.as_ref().is_none_or(|k| &t.kind == k)
                 && claimant.is_none_or(|c| t.claimant == Some(c))
@@ -174,8 +173,13 @@ pub async fn model_attribute(
     let permit = page::heavy(&node)?;
     let receipt = page::blocking(&node, move |n| {
         let _permit = permit;
-        let snapshot = n.store.snapshot().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let corpus = model_corpus(&snapshot, &n.blobs, &m.info).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let snapshot = n
+            .ledger
+            .store
+            .snapshot()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let corpus =
+            model_corpus(&snapshot, &n.ledger.blobs, &m.info).map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(answer_receipt(&corpus, &req.text, &params))
     })
     .await?;

@@ -6,25 +6,26 @@
 //! is never served unpaid, and its request id makes it impossible to charge twice.
 
 mod generate;
-mod ledger;
+mod handle;
+mod own_txs;
 mod upstream;
+
+pub use handle::{CommitWatch, LedgerHandle};
 
 pub use upstream::UpstreamError;
 
-use crate::core::Node;
-use ledger::deadline_in;
+use handle::latest;
+use own_txs::deadline_in;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sinew_attribution::{Receipt, Tokenizer};
-use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus, model_name_hash};
-use sinew_state::read;
+use sinew_state::inference::{answer_receipt, api_key_hash, model_name_hash};
 use sinew_state::{ApiKey, Model, Prepaid, StateKey};
 use sinew_types::inference::Voucher;
 use sinew_types::payload::{ReserveInference, SettleInference};
 use sinew_types::{Address, Amount, FailureCode, Hash, Keypair, Payload, TxId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// Gateway limits (`[gateway]` in the node configuration).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -174,9 +175,21 @@ pub struct Answer {
     pub receipt: Receipt,
     /// Microseconds spent answering (model or upstream), attributing and settling.
     pub timings_us: [u64; 3],
-    /// For each attributed contribution, in the receipt's weight order: its tagged number (as
-    /// in the receipt), datanet, contribution number and contributor.
-    pub contributors: Vec<(u64, u64, u64, Address)>,
+    /// Each attributed contribution, in the receipt's weight order.
+    pub contributors: Vec<AttributedContribution>,
+}
+
+/// A contribution an answer was attributed to.
+#[derive(Clone, Debug)]
+pub struct AttributedContribution {
+    /// Its number as the receipt tags it (datanet part and contribution).
+    pub tagged: u64,
+    /// The datanet.
+    pub datanet: u64,
+    /// The contribution's number in the datanet.
+    pub contribution: u64,
+    /// Who contributed it (and is paid for it).
+    pub contributor: Address,
 }
 
 /// The gateway state of a node that serves models.
@@ -267,43 +280,28 @@ struct Attributed {
     attributed_us: u64,
 }
 
+/// What a request may cost, before anything is held.
+struct Quote {
+    input_tokens: u64,
+    max_fee: Amount,
+}
+
 /// Largest settlement the gateway may have to pay a fee for, in bytes (answer plus envelope).
 fn settlement_bytes(max_answer_bytes: u32) -> usize {
     max_answer_bytes as usize + 512
 }
 
-impl Node {
-    /// The gateway, if this node serves models.
-    pub fn gateway(&self) -> Option<&Gateway> {
-        self.gateway.get().map(|g| &**g)
-    }
-
-    /// Turns this node into a gateway serving the models of provider `key`.
-    pub fn serve_models(&self, key: Keypair, config: GatewayConfig) {
-        let _ = self.gateway.set(Arc::new(Gateway::new(key, config)));
-    }
-
-    pub(crate) fn latest<T: borsh::BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, GatewayError> {
-        let chain = self.chain.read();
-        read(chain.tree(), key).map_err(|e| GatewayError::Internal(e.to_string()))
-    }
-
+impl Gateway {
     /// The models this gateway serves (taking requests, accepted by its key), by name.
-    pub fn served_models(&self) -> Result<Vec<Model>, GatewayError> {
-        let g = self.gateway().ok_or(GatewayError::NotServing)?;
+    pub fn served_models(&self, ledger: &dyn LedgerHandle) -> Result<Vec<Model>, GatewayError> {
         // The provider's accepted models, one key each (durable state suffices for a listing).
-        let prefix = StateKey::ProviderModels(g.provider(), 0).encode()[..33].to_vec();
-        let entries = self
-            .store
-            .state_page(&prefix, None, 10_000)
+        let ids = ledger
+            .provider_models(&self.provider(), 10_000)
             .map_err(|e| GatewayError::Internal(e.to_string()))?;
         let mut out = Vec::new();
-        for (k, _) in entries {
-            let Ok(StateKey::ProviderModels(_, id)) = borsh::from_slice::<StateKey>(&k) else {
-                continue;
-            };
-            if let Some(m) = self.latest::<Model>(&StateKey::Model(id))? {
-                if m.provider == g.provider() && m.takes_requests() {
+        for id in ids {
+            if let Some(m) = latest::<Model>(ledger, &StateKey::Model(id))? {
+                if m.provider == self.provider() && m.takes_requests() {
                     out.push(m);
                 }
             }
@@ -315,75 +313,28 @@ impl Node {
     /// Checks the key, its scope and the request against this gateway's limits.
     fn authorize(
         &self,
-        g: &Gateway,
+        ledger: &dyn LedgerHandle,
         api_key: Option<&str>,
         req: &InferenceRequest,
     ) -> Result<Authorized, GatewayError> {
         let api_key = api_key
             .ok_or_else(|| GatewayError::Unauthorized("missing API key (send Authorization: Bearer <key>)".into()))?;
         let key_hash = api_key_hash(api_key);
-        let key: ApiKey = match self.latest::<ApiKey>(&StateKey::ApiKey(key_hash))? {
+        let key: ApiKey = match latest::<ApiKey>(ledger, &StateKey::ApiKey(key_hash))? {
             Some(k) if !k.revoked => k,
             Some(_) => return Err(GatewayError::Unauthorized("this API key has been revoked".into())),
             None => return Err(GatewayError::Unauthorized("invalid API key".into())),
         };
-        let id: u64 = self
-            .latest(&StateKey::ModelName(model_name_hash(&req.model)))?
-            .ok_or_else(|| GatewayError::ModelNotFound(format!("the model `{}` does not exist", req.model)))?;
-        let model: Model = self
-            .latest(&StateKey::Model(id))?
-            .ok_or_else(|| GatewayError::Internal("model name points nowhere".into()))?;
-        if model.provider != g.provider() {
-            return Err(GatewayError::ModelNotFound(format!(
-                "the model `{}` is served by provider {}, not by this gateway",
-                req.model, model.provider
-            )));
-        }
-        if !model.takes_requests() {
-            return Err(GatewayError::ModelNotFound(format!(
-                "the model `{}` is not taking requests",
-                req.model
-            )));
-        }
-        if !key.scope.allows(&g.provider(), id) {
+        let model = self.served_model(ledger, &req.model)?;
+        if !key.scope.allows(&self.provider(), model.id) {
             return Err(GatewayError::Forbidden(format!(
                 "this API key does not allow provider {} to charge it for `{}`",
-                g.provider(),
+                self.provider(),
                 req.model
             )));
         }
-        match (&key.scope.voucher_key, &req.voucher) {
-            (Some(_), None) => {
-                return Err(GatewayError::Forbidden(
-                    "this API key pays only for requests with a voucher (header sinew-voucher)".into(),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(GatewayError::Forbidden(
-                    "this API key has no voucher key; send the request without a voucher".into(),
-                ))
-            }
-            (Some(vk), Some(v)) if !v.verify(self.chain_id(), &key_hash, vk) || v.model != id => {
-                return Err(GatewayError::Forbidden(
-                    "the voucher is not signed by this key's voucher key for this model".into(),
-                ))
-            }
-            _ => {}
-        }
-        let prompt_len = req.prompt_text().len();
-        if prompt_len > g.config.max_prompt_bytes {
-            return Err(GatewayError::BadRequest(format!(
-                "the prompt has {prompt_len} bytes, more than this gateway's limit of {}",
-                g.config.max_prompt_bytes
-            )));
-        }
-        let max_tokens = req.max_tokens.unwrap_or(g.config.default_max_tokens);
-        if max_tokens == 0 || max_tokens > g.config.max_tokens {
-            return Err(GatewayError::BadRequest(format!(
-                "max_tokens must be within 1..={}",
-                g.config.max_tokens
-            )));
-        }
+        check_voucher(ledger, &key_hash, &key, model.id, req.voucher.as_ref())?;
+        let max_tokens = self.check_size(req)?;
         let tokenizer: Tokenizer = model
             .info
             .tokenizer
@@ -398,18 +349,117 @@ impl Node {
         })
     }
 
-    /// Authenticates, holds, answers, attributes and settles one request.
-    pub fn infer(&self, api_key: Option<&str>, req: &InferenceRequest) -> Result<Answer, GatewayError> {
-        let g = self.gateway().ok_or(GatewayError::NotServing)?;
-        let auth = self.authorize(g, api_key, req)?;
-        let prompt = req.prompt_text();
-        let input_tokens = auth.tokenizer.tokens(prompt.as_bytes()).map_or(0, |t| t.len()) as u64;
-        let params = self.params();
+    /// The model named `name`, if this gateway serves it and it takes requests.
+    fn served_model(&self, ledger: &dyn LedgerHandle, name: &str) -> Result<Model, GatewayError> {
+        let id: u64 = latest(ledger, &StateKey::ModelName(model_name_hash(name)))?
+            .ok_or_else(|| GatewayError::ModelNotFound(format!("the model `{name}` does not exist")))?;
+        let model: Model = latest(ledger, &StateKey::Model(id))?
+            .ok_or_else(|| GatewayError::Internal("model name points nowhere".into()))?;
+        if model.provider != self.provider() {
+            return Err(GatewayError::ModelNotFound(format!(
+                "the model `{name}` is served by provider {}, not by this gateway",
+                model.provider
+            )));
+        }
+        if !model.takes_requests() {
+            return Err(GatewayError::ModelNotFound(format!(
+                "the model `{name}` is not taking requests"
+            )));
+        }
+        Ok(model)
+    }
+
+    /// The prompt's size and the answer's token budget against this gateway's limits.
+    fn check_size(&self, req: &InferenceRequest) -> Result<u32, GatewayError> {
+        let prompt_len = req.prompt_text().len();
+        if prompt_len > self.config.max_prompt_bytes {
+            return Err(GatewayError::BadRequest(format!(
+                "the prompt has {prompt_len} bytes, more than this gateway's limit of {}",
+                self.config.max_prompt_bytes
+            )));
+        }
+        let max_tokens = req.max_tokens.unwrap_or(self.config.default_max_tokens);
+        if max_tokens == 0 || max_tokens > self.config.max_tokens {
+            return Err(GatewayError::BadRequest(format!(
+                "max_tokens must be within 1..={}",
+                self.config.max_tokens
+            )));
+        }
+        Ok(max_tokens)
+    }
+
+    /// Authenticates, holds, answers, attributes and settles one request: a pipeline of named
+    /// stages (authorize, quote, hold, answer, settle), each failing with nothing charged until
+    /// the hold is on the ledger, and with the hold given back after.
+    pub fn infer(
+        &self,
+        ledger: &dyn LedgerHandle,
+        api_key: Option<&str>,
+        req: &InferenceRequest,
+    ) -> Result<Answer, GatewayError> {
+        let auth = self.authorize(ledger, api_key, req)?;
+        let quote = self.quote(ledger, &auth, req)?;
+        // The provider pays a fee for the reservation and the settlement of every request.
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let _in_flight = InFlight(self);
+        let pending = 2 * self.in_flight.load(Ordering::Acquire);
+        if !self.provider_can_pay(ledger, pending, settlement_bytes(ledger.params().max_answer_bytes))? {
+            return Err(GatewayError::Unavailable(
+                "the provider's balance cannot pay the ledger fees of more requests now; retry later".into(),
+            ));
+        }
+        let local = self.reserve_locally(ledger, &auth, auth.key.account, quote.max_fee)?;
+        let request_id = match &req.voucher {
+            Some(v) => v.request_id,
+            None => self.new_request_id(ledger, &auth.key_hash),
+        };
+        let reserve: Payload = ReserveInference {
+            api_key: auth.key_hash,
+            request_id,
+            model: auth.model.id,
+            prompt_hash: Hash::of(req.prompt_text().as_bytes()),
+            input_tokens: quote.input_tokens,
+            max_output_tokens: u64::from(auth.max_tokens),
+            max_fee: quote.max_fee,
+            voucher: req.voucher.clone(),
+        }
+        .into();
+        let deadline = deadline_in(self.config.commit_timeout_ms);
+        // The provider answers while its reservation commits: nothing is settled, and so nothing
+        // revealed, before the hold is on the ledger.
+        let (_, reservation) = self.submit_own(ledger, &reserve, true).map_err(refused)?;
+        let answer = self.answer(ledger, &auth, req, quote.input_tokens, quote.max_fee);
+        self.hold(ledger, &reserve, request_id, reservation, deadline)?;
+        drop(local);
+        // From here the ledger holds the funds: give the hold back on any failure, unless a
+        // settlement may still commit.
+        let result =
+            answer.and_then(|a| self.settle_answer(ledger, &auth, request_id, quote.input_tokens, quote.max_fee, a));
+        if let Err(e) = &result {
+            if !matches!(e, GatewayError::SettlementPending { .. }) {
+                self.release_soon(ledger, request_id);
+            }
+        }
+        result
+    }
+
+    /// The request's input tokens and the most it can cost, within the key's per-request cap
+    /// and the voucher's maximum.
+    fn quote(
+        &self,
+        ledger: &dyn LedgerHandle,
+        auth: &Authorized,
+        req: &InferenceRequest,
+    ) -> Result<Quote, GatewayError> {
+        let input_tokens = auth
+            .tokenizer
+            .tokens(req.prompt_text().as_bytes())
+            .map_or(0, |t| t.len()) as u64;
         let max_fee = auth
             .model
             .pricing
             .price(input_tokens, u64::from(auth.max_tokens))
-            .and_then(|p| p.checked_add(params.inference_platform_fee))
+            .and_then(|p| p.checked_add(ledger.params().inference_platform_fee))
             .ok_or_else(|| GatewayError::BadRequest("the price of this request overflows".into()))?;
         if max_fee > auth.key.scope.max_fee_per_request {
             return Err(GatewayError::Forbidden(format!(
@@ -417,94 +467,52 @@ impl Node {
                 auth.key.scope.max_fee_per_request
             )));
         }
-        if let Some(v) = &req.voucher {
-            if v.max_fee < max_fee {
-                return Err(GatewayError::Forbidden(format!(
-                    "this request may cost {max_fee}, more than the voucher's {}",
-                    v.max_fee
-                )));
-            }
+        if let Some(v) = req.voucher.as_ref().filter(|v| v.max_fee < max_fee) {
+            return Err(GatewayError::Forbidden(format!(
+                "this request may cost {max_fee}, more than the voucher's {}",
+                v.max_fee
+            )));
         }
-        // The provider pays a fee for the reservation and the settlement of every request.
-        g.in_flight.fetch_add(1, Ordering::AcqRel);
-        let _in_flight = InFlight(g);
-        let pending = 2 * g.in_flight.load(Ordering::Acquire);
-        if !self.provider_can_pay(g, pending, settlement_bytes(params.max_answer_bytes))? {
-            return Err(GatewayError::Unavailable(
-                "the provider's balance cannot pay the ledger fees of more requests now; retry later".into(),
-            ));
-        }
-        let payer = auth.key.account;
-        let local = self.reserve_locally(g, &auth, payer, max_fee)?;
-        let request_id = match &req.voucher {
-            Some(v) => v.request_id,
-            None => self.new_request_id(g, &auth.key_hash),
-        };
-        let reserve: Payload = ReserveInference {
-            api_key: auth.key_hash,
-            request_id,
-            model: auth.model.id,
-            prompt_hash: Hash::of(prompt.as_bytes()),
-            input_tokens,
-            max_output_tokens: u64::from(auth.max_tokens),
-            max_fee,
-            voucher: req.voucher.clone(),
-        }
-        .into();
-        let deadline = deadline_in(g.config.commit_timeout_ms);
-        // The provider answers while its reservation commits: nothing is settled, and so nothing
-        // revealed, before the hold is on the ledger.
-        let (_, reservation) = match self.submit_own(g, &reserve, true) {
-            Ok(r) => r,
-            Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
-            Err(e) => return Err(e),
-        };
-        let answer = self.answer(g, &auth, req, input_tokens, max_fee);
-        match self.await_own(reservation, deadline) {
-            Ok(r) => match r.status {
-                sinew_types::TxStatus::Success => {}
-                sinew_types::TxStatus::Failed { code, message } => {
-                    return Err(reservation_refused(code.to_string(), message))
-                }
-            },
-            // Dropped behind a lost predecessor: sign it again and wait.
-            Err(GatewayError::Ledger { code, .. })
-                if matches!(code.as_str(), "nonce_gap" | "predecessor_dropped" | "nonce_too_low") =>
-            {
-                match self.commit_own(g, &reserve, true, deadline) {
-                    Ok(_) => {}
-                    Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(GatewayError::Ledger { code, message }) => return Err(reservation_refused(code, message)),
-            Err(e) => {
-                // The reservation may still commit: give it back if it does.
-                self.release_soon(g, request_id);
-                return Err(e);
-            }
-        }
-        drop(local);
-        // From here the ledger holds the funds: give the hold back on any failure, unless a
-        // settlement may still commit.
-        let result = answer.and_then(|a| self.settle_answer(g, &auth, request_id, input_tokens, max_fee, a));
-        if let Err(e) = &result {
-            if !matches!(e, GatewayError::SettlementPending { .. }) {
-                self.release_soon(g, request_id);
-            }
-        }
-        result
+        Ok(Quote { input_tokens, max_fee })
     }
 
-    fn reserve_locally<'g>(
+    /// Waits until the reservation is on the ledger (re-signing it if it was dropped behind a
+    /// lost predecessor). If it may still commit when this gives up, it is released.
+    fn hold(
         &self,
-        g: &'g Gateway,
+        ledger: &dyn LedgerHandle,
+        reserve: &Payload,
+        request_id: Hash,
+        reservation: CommitWatch,
+        deadline: std::time::Instant,
+    ) -> Result<(), GatewayError> {
+        match self.await_own(reservation, deadline) {
+            Ok(r) => match r.status {
+                sinew_types::TxStatus::Success => Ok(()),
+                sinew_types::TxStatus::Failed { code, message } => Err(reservation_refused(code.to_string(), message)),
+            },
+            Err(GatewayError::Ledger { code, .. }) if own_txs::retryable(&code) => self
+                .commit_own(ledger, reserve, true, deadline)
+                .map(|_| ())
+                .map_err(refused),
+            Err(e @ GatewayError::Ledger { .. }) => Err(refused(e)),
+            Err(e) => {
+                // The reservation may still commit: give it back if it does.
+                self.release_soon(ledger, request_id);
+                Err(e)
+            }
+        }
+    }
+
+    fn reserve_locally(
+        &self,
+        ledger: &dyn LedgerHandle,
         auth: &Authorized,
         payer: Address,
         max_fee: Amount,
-    ) -> Result<Reservation<'g>, GatewayError> {
-        let prepaid: Prepaid = self.latest(&StateKey::Prepaid(payer))?.unwrap_or_default();
-        let mut reserved = g.reserved.lock();
+    ) -> Result<Reservation<'_>, GatewayError> {
+        let prepaid: Prepaid = latest(ledger, &StateKey::Prepaid(payer))?.unwrap_or_default();
+        let mut reserved = self.reserved.lock();
         let pending = reserved.get(&payer).copied().unwrap_or(0);
         let available = prepaid.available().saturating_sub(pending);
         if available < max_fee {
@@ -522,23 +530,20 @@ impl Node {
         }
         *reserved.entry(payer).or_insert(0) += max_fee;
         Ok(Reservation {
-            gateway: g,
+            gateway: self,
             payer,
             amount: max_fee,
         })
     }
 
-    fn new_request_id(&self, g: &Gateway, key_hash: &Hash) -> Hash {
+    fn new_request_id(&self, ledger: &dyn LedgerHandle, key_hash: &Hash) -> Hash {
         Hash::tagged(
             b"sinew/request",
             &[
-                g.provider().0.as_slice(),
-                &g.counter.fetch_add(1, Ordering::Relaxed).to_le_bytes(),
-                &self.genesis().timestamp_ms.to_le_bytes(),
-                &std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos())
-                    .to_le_bytes(),
+                self.provider().0.as_slice(),
+                &self.counter.fetch_add(1, Ordering::Relaxed).to_le_bytes(),
+                ledger.chain_id().as_bytes(),
+                &ledger.now_ms().to_le_bytes(),
                 key_hash.0.as_slice(),
             ]
             .concat(),
@@ -548,20 +553,18 @@ impl Node {
     /// Has the provider answer a request and attributes the answer (nothing settled yet).
     fn answer(
         &self,
-        g: &Gateway,
+        ledger: &dyn LedgerHandle,
         auth: &Authorized,
         req: &InferenceRequest,
         input_tokens: u64,
         held: Amount,
     ) -> Result<Attributed, GatewayError> {
-        let params = self.params();
-        let corpus = {
-            let chain = self.chain.read();
-            model_corpus(chain.tree(), &self.blobs, &auth.model.info)
-                .map_err(|e| GatewayError::Internal(format!("the model's datanet index: {e}")))?
-        };
+        let params = ledger.params();
+        let corpus = ledger
+            .model_corpus(&auth.model.info)
+            .map_err(|e| GatewayError::Internal(format!("the model's datanet index: {e}")))?;
         let started = std::time::Instant::now();
-        let generated = self.generate(g, auth, req, &corpus.0, params.max_answer_bytes)?;
+        let generated = self.generate(ledger, auth, req, &corpus.union, params.max_answer_bytes)?;
         let served = started.elapsed();
         let receipt = answer_receipt(&corpus, &generated.text, &params);
         let attributed = started.elapsed();
@@ -584,7 +587,7 @@ impl Node {
     /// Settles an attributed answer of a held request on the ledger.
     fn settle_answer(
         &self,
-        g: &Gateway,
+        ledger: &dyn LedgerHandle,
         auth: &Authorized,
         request_id: Hash,
         input_tokens: u64,
@@ -598,14 +601,14 @@ impl Node {
             receipt: a.receipt.digest(),
         }
         .into();
-        let deadline = deadline_in(g.config.commit_timeout_ms);
-        let settlement = if g.config.wait_for_commit {
+        let deadline = deadline_in(self.config.commit_timeout_ms);
+        let settlement = if self.config.wait_for_commit {
             // The block's own execution is the check: a settlement that fails there serves nothing.
-            self.settle_and_wait(g, &settle, request_id, deadline)?
+            self.settle_and_wait(ledger, &settle, request_id, deadline)?
         } else {
-            self.submit_own(g, &settle, true)?.0
+            self.submit_own(ledger, &settle, true)?.0
         };
-        let contributors = self.contributors_of(&auth.model, &a.receipt)?;
+        let contributors = self.contributors_of(ledger, &auth.model, &a.receipt)?;
         Ok(Answer {
             model_id: auth.model.id,
             text: a.generated.text,
@@ -626,13 +629,13 @@ impl Node {
     /// lost predecessor; past the deadline, reports it pending (never failed).
     fn settle_and_wait(
         &self,
-        g: &Gateway,
+        ledger: &dyn LedgerHandle,
         settle: &Payload,
         request_id: Hash,
         deadline: std::time::Instant,
     ) -> Result<TxId, GatewayError> {
         loop {
-            let (tx, rx) = self.submit_own(g, settle, false)?;
+            let (tx, rx) = self.submit_own(ledger, settle, false)?;
             match self.await_own(rx, deadline) {
                 Ok(r) => {
                     return match r.status {
@@ -645,8 +648,7 @@ impl Node {
                 }
                 Err(GatewayError::Timeout(_)) => return Err(GatewayError::SettlementPending { tx, request_id }),
                 Err(GatewayError::Ledger { code, .. })
-                    if matches!(code.as_str(), "nonce_gap" | "predecessor_dropped" | "nonce_too_low")
-                        && std::time::Instant::now() < deadline =>
+                    if own_txs::retryable(&code) && std::time::Instant::now() < deadline =>
                 {
                     continue
                 }
@@ -655,21 +657,60 @@ impl Node {
         }
     }
 
-    fn contributors_of(&self, model: &Model, receipt: &Receipt) -> Result<Vec<(u64, u64, u64, Address)>, GatewayError> {
+    fn contributors_of(
+        &self,
+        ledger: &dyn LedgerHandle,
+        model: &Model,
+        receipt: &Receipt,
+    ) -> Result<Vec<AttributedContribution>, GatewayError> {
         let mut out = Vec::new();
         for (tagged, _) in &receipt.weights {
             let (part, c) = sinew_attribution::Union::split_tag(*tagged);
             let d = model.info.datanets[part].0;
-            let contribution: sinew_state::Contribution = self
-                .latest(&StateKey::Contribution(d, c))?
+            let contribution: sinew_state::Contribution = latest(ledger, &StateKey::Contribution(d, c))?
                 .ok_or_else(|| GatewayError::Internal(format!("contribution {d}/{c} missing")))?;
-            out.push((*tagged, d, c, contribution.contributor));
+            out.push(AttributedContribution {
+                tagged: *tagged,
+                datanet: d,
+                contribution: c,
+                contributor: contribution.contributor,
+            });
         }
         Ok(out)
     }
 }
 
-/// A refused reservation, as the caller should see it.
+/// A voucher is there exactly when the key requires one, signed by the key's voucher key for
+/// this model.
+fn check_voucher(
+    ledger: &dyn LedgerHandle,
+    key_hash: &Hash,
+    key: &ApiKey,
+    model: u64,
+    voucher: Option<&Voucher>,
+) -> Result<(), GatewayError> {
+    match (&key.scope.voucher_key, voucher) {
+        (Some(_), None) => Err(GatewayError::Forbidden(
+            "this API key pays only for requests with a voucher (header sinew-voucher)".into(),
+        )),
+        (None, Some(_)) => Err(GatewayError::Forbidden(
+            "this API key has no voucher key; send the request without a voucher".into(),
+        )),
+        (Some(vk), Some(v)) if !v.verify(ledger.chain_id(), key_hash, vk) || v.model != model => Err(
+            GatewayError::Forbidden("the voucher is not signed by this key's voucher key for this model".into()),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// A refused reservation's ledger error as the caller should see it; other errors pass.
+fn refused(e: GatewayError) -> GatewayError {
+    match e {
+        GatewayError::Ledger { code, message } => reservation_refused(code, message),
+        e => e,
+    }
+}
+
 /// What a refused reservation means to the caller. `code` is a failure code (the reservation
 /// failed, or its dry run showed it would) or a rejection code.
 fn reservation_refused(code: String, message: String) -> GatewayError {

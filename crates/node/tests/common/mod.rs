@@ -5,8 +5,8 @@
 use serde_json::Value;
 use sinew_node::NodeConfig;
 use sinew_sdk::{sign_with_fee, Client, SubmitOutcome};
-use sinew_state::fuzz_harness::test_genesis;
 use sinew_state::inference::api_key_hash;
+use sinew_testkit::test_genesis;
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
 use sinew_types::payload::{

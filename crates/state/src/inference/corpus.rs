@@ -38,13 +38,21 @@ pub fn version_contributions(
         .collect()
 }
 
+/// The corpus a model's answers are attributed against.
+pub struct ModelCorpus {
+    /// The union of its datanet versions' indexes, queried as one corpus.
+    pub union: Union,
+    /// Its id: the version index's id, or the union's id over several (receipts commit to it).
+    pub id: Hash,
+}
+
 /// The corpus a model's answers are attributed against: the union of its datanet versions'
 /// indexes, with its id.
 pub fn model_corpus(
     state: &dyn StateReader,
     blobs: &dyn BlobSource,
     info: &ModelInfo,
-) -> Result<(Union, Hash), BlobSourceError> {
+) -> Result<ModelCorpus, BlobSourceError> {
     let tokenizer: Tokenizer = info
         .tokenizer
         .parse()
@@ -66,15 +74,15 @@ pub fn model_corpus(
     }
     let id = if ids.len() == 1 { ids[0] } else { Union::id(&ids) };
     let union = Union::new(parts).map_err(|e| BlobSourceError::Ingest(e.to_string()))?;
-    Ok((union, id))
+    Ok(ModelCorpus { union, id })
 }
 
 /// The attribution receipt of `answer` for a model, with the ledger's parameters: what the
 /// provider's gateway computes and `apply` recomputes.
-pub fn answer_receipt(corpus: &(Union, Hash), answer: &str, params: &Params) -> Receipt {
+pub fn answer_receipt(corpus: &ModelCorpus, answer: &str, params: &Params) -> Receipt {
     let p = sinew_attribution::Params {
         min_len: params.attribution_min_len as usize,
         max_count: params.attribution_max_count as usize,
     };
-    sinew_attribution::receipt(&corpus.0, corpus.1, answer.as_bytes(), &p)
+    sinew_attribution::receipt(&corpus.union, corpus.id, answer.as_bytes(), &p)
 }

@@ -74,57 +74,7 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         let key = StateKey::ProviderDelegators(*provider);
         let mut stakers: Vec<Delegation> = self.get(&key)?.unwrap_or_default();
-        let at = match stakers.binary_search_by(|s| s.staker.cmp(signer)) {
-            Ok(i) => i,
-            Err(i) if stakers.len() < MAX_DELEGATORS => {
-                stakers.insert(
-                    i,
-                    Delegation {
-                        staker: *signer,
-                        amount: 0,
-                    },
-                );
-                i
-            }
-            Err(_) => {
-                // Full: the smallest stake makes room for a larger one (and unbonds), so
-                // dust delegations cannot lock real stakers out.
-                let (smallest, _) = stakers
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, s)| (s.amount, s.staker))
-                    .expect("a full list is not empty");
-                if stakers[smallest].amount >= *amount {
-                    return fail(
-                                InferenceFailure::TooManyStakers,
-                                format!(
-                                    "a provider has at most {MAX_DELEGATORS} stakers; delegate more than the smallest stake {} to take its place",
-                                    stakers[smallest].amount
-                                ),
-                            );
-                }
-                let Delegation {
-                    staker: evicted,
-                    amount: stake,
-                } = stakers.remove(smallest);
-                self.unbond_delegation(&evicted, stake)?;
-                events.push(Event::Delegation {
-                    delegator: evicted,
-                    provider: *provider,
-                    amount: stake,
-                    delegate: false,
-                });
-                let i = stakers.binary_search_by(|s| s.staker.cmp(signer)).unwrap_err();
-                stakers.insert(
-                    i,
-                    Delegation {
-                        staker: *signer,
-                        amount: 0,
-                    },
-                );
-                i
-            }
-        };
+        let at = self.staker_slot(&mut stakers, signer, provider, *amount, events)?;
         let Some(total) = stakers[at].amount.checked_add(*amount).filter(|t| *t <= MAX_FEE_PARAM) else {
             return fail(LedgerFailure::Overflow, "stake would exceed 2^96");
         };
@@ -138,6 +88,56 @@ impl<R: StateReader> Ctx<'_, R> {
             delegate: true,
         });
         Ok(())
+    }
+
+    /// Where `signer`'s delegation sits in a provider's sorted stakers, inserting it if new.
+    /// When the list is full, the smallest stake makes room for a larger one (and unbonds), so
+    /// dust delegations cannot lock real stakers out.
+    fn staker_slot(
+        &mut self,
+        stakers: &mut Vec<Delegation>,
+        signer: &Address,
+        provider: &Address,
+        amount: Amount,
+        events: &mut Vec<Event>,
+    ) -> Outcome<usize> {
+        let fresh = Delegation {
+            staker: *signer,
+            amount: 0,
+        };
+        match stakers.binary_search_by(|s| s.staker.cmp(signer)) {
+            Ok(i) => return Ok(i),
+            Err(i) if stakers.len() < MAX_DELEGATORS => {
+                stakers.insert(i, fresh);
+                return Ok(i);
+            }
+            Err(_) => {}
+        }
+        let (smallest, _) = stakers
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| (s.amount, s.staker))
+            .expect("a full list is not empty");
+        if stakers[smallest].amount >= amount {
+            return fail(
+                InferenceFailure::TooManyStakers,
+                format!(
+                    "a provider has at most {MAX_DELEGATORS} stakers; delegate more than the smallest stake {} to take its place",
+                    stakers[smallest].amount
+                ),
+            );
+        }
+        let evicted = stakers.remove(smallest);
+        self.unbond_delegation(&evicted.staker, evicted.amount)?;
+        events.push(Event::Delegation {
+            delegator: evicted.staker,
+            provider: *provider,
+            amount: evicted.amount,
+            delegate: false,
+        });
+        let i = stakers.binary_search_by(|s| s.staker.cmp(signer)).unwrap_err();
+        stakers.insert(i, fresh);
+        Ok(i)
     }
 
     /// `UndelegateFromProvider`.

@@ -351,6 +351,11 @@ impl<R: StateReader> Ctx<'_, R> {
             &[s.owner_bps.into(), s.provider_bps.into(), s.contributors_bps.into()],
         );
         let (owner, provider, contributors) = (parts[0], parts[1], parts[2]);
+        debug_assert_eq!(
+            platform + owner + provider + contributors,
+            fee,
+            "a fee's parts sum to the fee"
+        );
         let escrow = prepaid_escrow();
         self.pay_out(&escrow, &treasury(), platform)?;
         self.pay_out(&escrow, &m.owner, owner)?;
@@ -358,6 +363,11 @@ impl<R: StateReader> Ctx<'_, R> {
         let stakers: Vec<Delegation> = self.get(&StateKey::ProviderDelegators(m.provider))?.unwrap_or_default();
         let own = self.account(&m.provider)?.map_or(0, |a| a.staked);
         let shares = provider_split(provider, own, &stakers);
+        debug_assert_eq!(
+            shares.iter().sum::<Amount>(),
+            provider,
+            "the provider's part is split whole"
+        );
         self.pay_out(&escrow, &m.provider, shares[0])?;
         let mut pooled: Amount = 0;
         for (Delegation { staker: who, .. }, amount) in stakers.iter().zip(&shares[1..]) {
@@ -411,7 +421,7 @@ impl<R: StateReader> Ctx<'_, R> {
                 amount,
             });
         }
-        debug_assert_eq!(to_contributors, contributors);
+        debug_assert_eq!(to_contributors, contributors, "the contributors' part is paid whole");
         self.pay_out(&escrow, &rewards_pool(), pooled + to_contributors)?;
         Ok([owner, provider, contributors])
     }

@@ -49,7 +49,7 @@ impl<R: StateReader> Ctx<'_, R> {
         self.refund(&t)?;
         t.status = TaskStatus::Closed;
         events.push(self.task_event(&t, signer, "cancelled"));
-        self.put(&StateKey::Task(*task), &t);
+        self.save_task(&t);
         Ok(())
     }
 
@@ -82,7 +82,7 @@ impl<R: StateReader> Ctx<'_, R> {
             poster: *signer,
             reward: t.reward,
         });
-        self.put(&StateKey::Task(id), &t);
+        self.save_task(&t);
         Ok(())
     }
 
@@ -207,7 +207,7 @@ impl<R: StateReader> Ctx<'_, R> {
         self.put(&StateKey::Agent(*signer), &agent);
         self.update_rep(signer, |r| r.claims += 1)?;
         events.push(self.task_event(&t, signer, action));
-        self.put(&StateKey::Task(*task), &t);
+        self.save_task(&t);
         Ok(())
     }
 
@@ -249,7 +249,7 @@ impl<R: StateReader> Ctx<'_, R> {
                 events.push(self.task_event(&t, signer, "submitted"));
             }
         }
-        self.put(&StateKey::Task(*task), &t);
+        self.save_task(&t);
         Ok(())
     }
 }
@@ -292,4 +292,28 @@ fn join_task(mut t: Task, signer: &Address, tx: &PostTask) -> Outcome<Task> {
         None => return fail(TaskFailure::TooManyFunders, "at most 64 funders per task"),
     }
     Ok(t)
+}
+
+impl<R: StateReader> Ctx<'_, R> {
+    /// Writes a task, asserting (in debug builds) that its status and its claimant, result and
+    /// attestations agree: an open task has no claimant, result or attestation; a claimed one a
+    /// claimant and no result; a submitted one both.
+    pub(super) fn save_task(&mut self, t: &Task) {
+        match t.status {
+            TaskStatus::Open => debug_assert!(
+                t.claimant.is_none() && t.result.is_none() && t.attestations.is_empty(),
+                "an open task has no claimant, result or attestation"
+            ),
+            TaskStatus::Claimed => debug_assert!(
+                t.claimant.is_some() && t.result.is_none(),
+                "a claimed task has a claimant and no result yet"
+            ),
+            TaskStatus::Submitted => debug_assert!(
+                t.claimant.is_some() && t.result.is_some(),
+                "a submitted task has a claimant and a result"
+            ),
+            TaskStatus::Completed | TaskStatus::Closed => {}
+        }
+        self.put(&StateKey::Task(t.id), t);
+    }
 }

@@ -86,7 +86,7 @@ pub fn recompute_result(
                 None => sinew_attribution::Sampling::Greedy,
             };
             let (answer, _, _) =
-                sinew_attribution::generate_tokens(&corpus.0, prompt.as_bytes(), max_tokens as usize, sampling);
+                sinew_attribution::generate_tokens(&corpus.union, prompt.as_bytes(), max_tokens as usize, sampling);
             Ok(Hash::of(&answer))
         }
         other => Err(RecomputeError::BadSpec(format!(

@@ -146,7 +146,7 @@ impl<R: StateReader> Ctx<'_, R> {
             events.push(self.task_event(&t, signer, "rejected"));
             self.reopen(&mut t, events)?;
         }
-        self.put(&StateKey::Task(*task), &t);
+        self.save_task(&t);
         Ok(())
     }
 
@@ -208,7 +208,7 @@ impl<R: StateReader> Ctx<'_, R> {
             bond,
         });
         events.push(self.task_event(&t, signer, "attested"));
-        self.put(&StateKey::Task(*task), &t);
+        self.save_task(&t);
         Ok(())
     }
 
@@ -236,7 +236,7 @@ impl<R: StateReader> Ctx<'_, R> {
         } else {
             self.challenge_won(&mut t, signer, bond, claimant, events)?;
         }
-        self.put(&StateKey::Task(*task), &t);
+        self.save_task(&t);
         Ok(())
     }
 
@@ -373,7 +373,7 @@ impl<R: StateReader> Ctx<'_, R> {
                 )
             }
         }
-        self.put(&StateKey::Task(*task), &t);
+        self.save_task(&t);
         Ok(())
     }
 
@@ -414,34 +414,46 @@ impl<R: StateReader> Ctx<'_, R> {
             .map(|(_, w)| *w)
             .sum();
         let approved = approve > reject;
-        // Losers forfeit slash_bps of their bond to the winners, by clipped weight.
+        self.settle_verifier_bonds(t, &atts, &clipped, approved, slash_bps, events)?;
+        if approved {
+            events.push(self.task_event(t, &Address::default(), "accepted"));
+            self.complete(t, events)
+        } else {
+            self.update_rep(&claimant, |r| r.failed += 1)?;
+            events.push(self.task_event(t, &Address::default(), "rejected"));
+            self.forfeit_and_reopen(t, "rejected_by_quorum", events)
+        }
+    }
+
+    /// Returns the bonds of verifiers who voted with the outcome; those who voted against it
+    /// forfeit `slash_bps` of their bond to the winners, split by clipped weight, exactly.
+    fn settle_verifier_bonds(
+        &mut self,
+        t: &Task,
+        atts: &[Attestation],
+        clipped: &[Amount],
+        approved: bool,
+        slash_bps: u16,
+        events: &mut Vec<Event>,
+    ) -> Result<(), StorageError> {
         let mut pot: Amount = 0;
         let mut winners: Vec<(Address, Amount)> = Vec::new();
-        for (
-            Attestation {
-                verifier: v,
-                approve: vote,
-                bond,
-                ..
-            },
-            w,
-        ) in atts.iter().zip(&clipped)
-        {
-            if *vote == approved {
-                self.pay_out(&task_escrow(), v, *bond)?;
-                winners.push((*v, *w));
-            } else {
-                let slash = bond * Amount::from(slash_bps) / 10_000;
-                pot += slash;
-                self.pay_out(&task_escrow(), v, bond - slash)?;
-                if slash > 0 {
-                    events.push(Event::Slashed {
-                        account: *v,
-                        task: t.id,
-                        amount: slash,
-                        reason: "outvoted".into(),
-                    });
-                }
+        for (a, w) in atts.iter().zip(clipped) {
+            if a.approve == approved {
+                self.pay_out(&task_escrow(), &a.verifier, a.bond)?;
+                winners.push((a.verifier, *w));
+                continue;
+            }
+            let slash = a.bond * Amount::from(slash_bps) / 10_000;
+            pot += slash;
+            self.pay_out(&task_escrow(), &a.verifier, a.bond - slash)?;
+            if slash > 0 {
+                events.push(Event::Slashed {
+                    account: a.verifier,
+                    task: t.id,
+                    amount: slash,
+                    reason: "outvoted".into(),
+                });
             }
         }
         let shift = winners
@@ -453,13 +465,6 @@ impl<R: StateReader> Ctx<'_, R> {
         for ((v, _), share) in winners.iter().zip(split_exact(pot, &weights)) {
             self.pay_out(&task_escrow(), v, share)?;
         }
-        if approved {
-            events.push(self.task_event(t, &Address::default(), "accepted"));
-            self.complete(t, events)
-        } else {
-            self.update_rep(&claimant, |r| r.failed += 1)?;
-            events.push(self.task_event(t, &Address::default(), "rejected"));
-            self.forfeit_and_reopen(t, "rejected_by_quorum", events)
-        }
+        Ok(())
     }
 }

@@ -11,13 +11,10 @@
 //! - Prepaid balances cover what they promised (`withdrawing + held <= balance`), and what is
 //!   held equals the live holds, per payer and per API key.
 
-use crate::accounts::Account;
-use crate::accounts::{agent_stakes, bond_escrow, prepaid_escrow, provider_delegations, rewards_pool, task_escrow};
-use crate::datanet::Contribution;
-use crate::inference::{ApiKey, Hold, Prepaid};
-use crate::keys::StateKey;
-use crate::reader::MemState;
-use crate::tasks::{Agent, Task};
+use sinew_state::accounts::{
+    agent_stakes, bond_escrow, prepaid_escrow, provider_delegations, rewards_pool, task_escrow,
+};
+use sinew_state::{Account, Agent, ApiKey, Contribution, Hold, MemState, Prepaid, StateKey, Task};
 use sinew_types::datanet::ContributionStatus;
 use sinew_types::records::Delegation;
 use sinew_types::task::{AgentStatus, TaskStatus};

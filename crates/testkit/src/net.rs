@@ -1,34 +1,45 @@
-//! The test harness shared by state-machine tests: a chain over in-memory state, blobs held in
-//! memory, indexes of datanet versions built on demand, and helpers to run one transaction per
-//! block (every block also validated by a replica; supply checked after each).
-#![allow(dead_code)]
+//! A chain for rule-by-rule tests: one transaction per block over in-memory state (each block
+//! also validated by a replica, supply checked after each), blobs in memory, and fixtures: a
+//! datanet, a published version, a provider serving a model.
 
-use sinew_state::fuzz_harness::{supply, test_genesis, total_held};
+use crate::genesis::{supply, test_genesis, total_held};
 use sinew_state::read;
 use sinew_state::{Account, Chain, Contribution, MemState, StateKey, TxRejection};
 use sinew_types::datanet::{BlobId, CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::{Address, FailureCode, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
 
-/// Blobs in memory; indexes built in memory on first use (the same source the ledger fuzz
-/// target uses).
-pub use sinew_state::ledger_fuzz::MemBlobs;
+pub use crate::blobs::MemBlobs;
 use sinew_types::payload::{
     Contribute, CreateDatanet, DatanetTx, PublishVersion, RegisterModel, RegisterProvider, ServeModel, Stake, Transfer,
 };
 
+/// A one-replica chain that runs one transaction per block.
 pub struct Net {
+    /// The chain.
     pub chain: Chain,
+    /// Its state.
     pub state: MemState,
+    /// The funded dev keys (key 0 is the governance authority).
     pub keys: Vec<Keypair>,
+    /// Blobs the ledger reads.
     pub blobs: MemBlobs,
+    /// Each key's next nonce.
     pub nonces: Vec<u64>,
     /// Fees each key has paid so far.
     pub fees: Vec<u128>,
 }
 
+/// Plain text, one record per paragraph up to 4 KiB.
 pub const TEXT: Format = Format::Text { max_record_bytes: 4096 };
 
+impl Default for Net {
+    fn default() -> Net {
+        Net::new()
+    }
+}
+
 impl Net {
+    /// A chain with five funded keys.
     pub fn new() -> Net {
         Net::with_keys(5)
     }
@@ -77,15 +88,30 @@ impl Net {
         self.nonces[who] += 1;
         self.fees[who] += receipt.fee;
         assert_eq!(total_held(&self.state), supply(&self.state), "supply conserved");
+        if let Err(e) = crate::invariants::check_ledger(&self.state) {
+            panic!("ledger invariant broken at height {}: {e}", self.height());
+        }
         Ok(receipt)
     }
 
+    /// Runs a transaction that must succeed; its receipt.
     pub fn ok(&mut self, who: usize, payload: Payload) -> Receipt {
         let r = self.run(who, payload).expect("included");
         assert_eq!(r.status, TxStatus::Success, "{r:?}");
         r
     }
 
+    /// Runs `payload` by `who`, which must fail with `expected`, changing nothing but the
+    /// signer's fee and nonce.
+    #[track_caller]
+    pub fn expect_failure(&mut self, who: usize, payload: Payload, expected: impl Into<FailureCode>) {
+        let expected = expected.into();
+        let got = self.fails(who, payload);
+        assert_eq!(got, expected, "failed with {got}, not {expected}");
+    }
+
+    /// Runs a transaction that must be included and fail, changing nothing but the signer's
+    /// fee and nonce; its failure code.
     pub fn fails(&mut self, who: usize, payload: Payload) -> FailureCode {
         let before = self.state.clone();
         let r = self.run(who, payload).expect("included");
@@ -133,6 +159,7 @@ impl Net {
         id
     }
 
+    /// Stores `text` as a blob and returns it with a contribution of it to datanet 0.
     pub fn blob(&mut self, text: &str) -> (BlobId, Payload) {
         let bytes = text.as_bytes().to_vec();
         let id = Hash::of(&bytes);
@@ -151,6 +178,7 @@ impl Net {
         (id, payload)
     }
 
+    /// The spendable balance of `a`.
     pub fn balance(&self, a: &Address) -> u128 {
         read::<Account, _>(&self.state, &StateKey::Account(*a))
             .unwrap()
@@ -158,11 +186,13 @@ impl Net {
             .balance
     }
 
+    /// Contribution `s` of datanet `d` (it must exist).
     pub fn contribution(&self, d: u64, s: u64) -> Contribution {
         read(&self.state, &StateKey::Contribution(d, s)).unwrap().unwrap()
     }
 }
 
+/// A `CreateDatanet` of "rivers" with `curation` (bond 1,000, half slashed on rejection).
 pub fn create(curation: CurationPolicy, refuse_near: bool) -> Payload {
     CreateDatanet {
         info: DatanetInfo {
@@ -182,6 +212,7 @@ pub fn create(curation: CurationPolicy, refuse_near: bool) -> Payload {
     .into()
 }
 
+/// A contribution payload aimed at datanet `id` instead (other payloads unchanged).
 pub fn with_datanet(p: Payload, id: u64) -> Payload {
     match p {
         Payload::Datanet(DatanetTx::Contribute(Contribute {

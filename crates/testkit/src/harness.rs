@@ -1,13 +1,12 @@
 //! Entry points shared by the `cargo fuzz` targets (in `fuzz/`) and the property tests: each
 //! takes arbitrary bytes and panics if an invariant breaks.
 
-use crate::accounts::Account;
-use crate::chain::Chain;
-use crate::genesis::{Genesis, GenesisAccount};
-use crate::keys::StateKey;
-use crate::reader::{MemState, StateReader};
+use crate::genesis::{supply, test_genesis, total_held};
+use crate::world::World;
+use sinew_state::{read, Account, Chain, MemState, NoBlobs, StateKey, StateReader};
 use sinew_types::payload::{SetParams, Stake, Transfer, Unstake};
-use sinew_types::{Address, Keypair, Params, ParamsUpdate, SignedTransaction, Transaction};
+use sinew_types::{Address, ParamsUpdate, Payload, SignedTransaction, Transaction};
+use std::collections::BTreeMap;
 
 /// Decoding arbitrary bytes never panics, and whatever decodes re-encodes to the same bytes.
 pub fn decode_roundtrip(data: &[u8]) {
@@ -15,45 +14,6 @@ pub fn decode_roundtrip(data: &[u8]) {
         assert_eq!(tx.encode(), data, "decoding is canonical");
         let _ = tx.verify_signature();
     }
-}
-
-/// Sum of everything every account holds.
-pub fn total_held(state: &MemState) -> u128 {
-    let prefix = StateKey::Account(Address::default()).encode()[..1].to_vec();
-    state
-        .map
-        .iter()
-        .filter(|(k, _)| k.starts_with(&prefix))
-        .map(|(_, v)| borsh::from_slice::<Account>(v).expect("account decodes").total())
-        .sum()
-}
-
-/// The fixed supply recorded at genesis.
-pub fn supply(state: &MemState) -> u128 {
-    crate::reader::read(state, &StateKey::Supply)
-        .unwrap()
-        .expect("supply is set")
-}
-
-/// A small test chain: `n` dev accounts funded with `balance` each; the first is the authority.
-pub fn test_genesis(n: usize, balance: u128) -> (Genesis, Vec<Keypair>) {
-    let keys: Vec<Keypair> = (0..n).map(|i| Keypair::dev(&format!("fuzz-{i}"))).collect();
-    let mut params = Params::default_for(keys[0].address());
-    params.unbonding_period = 3;
-    params.min_claim_window = 4;
-    let genesis = Genesis {
-        chain_id: "sinew-test".into(),
-        timestamp_ms: 0,
-        params,
-        accounts: keys
-            .iter()
-            .map(|k| GenesisAccount {
-                address: k.address(),
-                balance,
-            })
-            .collect(),
-    };
-    (genesis, keys)
 }
 
 /// Interprets bytes as a stream of (mostly valid, some invalid) transactions over a few
@@ -127,12 +87,12 @@ pub fn apply_ops(data: &[u8]) {
         }
         let (leader_chain, leader_state) = &replicas[0];
         let (executed, _rejected) = leader_chain
-            .propose(leader_state, &crate::NoBlobs, &candidates, 0, keys[0].address())
+            .propose(leader_state, &NoBlobs, &candidates, 0, keys[0].address())
             .unwrap();
         let block = executed.block.clone();
         let (follower_chain, follower_state) = &replicas[1];
         let validated = follower_chain
-            .validate(follower_state, &crate::NoBlobs, block.clone(), |_| false)
+            .validate(follower_state, &NoBlobs, block.clone(), |_| false)
             .expect("a proposed block validates on another replica");
         assert_eq!(validated.block.header, executed.block.header);
         for (i, ex) in [executed, validated].into_iter().enumerate() {
@@ -146,9 +106,7 @@ pub fn apply_ops(data: &[u8]) {
             nonces[si] = t.tx.nonce + 1;
         }
         for (i, k) in keys.iter().enumerate() {
-            let a: Account = crate::reader::read(&replicas[0].1, &StateKey::Account(k.address()))
-                .unwrap()
-                .unwrap();
+            let a: Account = read(&replicas[0].1, &StateKey::Account(k.address())).unwrap().unwrap();
             assert_eq!(
                 a.nonce, nonces[i],
                 "nonces advance exactly once per included transaction"
@@ -158,3 +116,32 @@ pub fn apply_ops(data: &[u8]) {
     assert_eq!(replicas[0].1, replicas[1].1);
     let _ = replicas[0].1.get(b"");
 }
+
+/// Runs a ledger through the transactions `data` describes (8 bytes each, up to 4 per block);
+/// panics if replicas disagree or [`check_ledger`] fails after any block. Returns, per payload
+/// kind, how many succeeded, failed and were not included.
+pub fn ledger_ops(data: &[u8]) -> BTreeMap<crate::ops::OpKind, [u64; 3]> {
+    ledger_run(data).0
+}
+
+/// [`ledger_ops`], also returning how often each kind failed or was refused with each code.
+pub fn ledger_run(data: &[u8]) -> LedgerStats {
+    let mut w = World::new();
+    w.setup();
+    w.stats.clear();
+    w.codes.clear();
+    for block in data.chunks(32) {
+        let txs: Vec<(usize, Payload)> = block
+            .chunks_exact(8)
+            .map(|c| w.op(c.try_into().expect("8 bytes")))
+            .collect();
+        w.block(txs);
+    }
+    (w.stats, w.codes)
+}
+
+/// Outcomes per payload kind (succeeded, failed, not included), and codes per kind.
+pub type LedgerStats = (
+    BTreeMap<crate::ops::OpKind, [u64; 3]>,
+    BTreeMap<(crate::ops::OpKind, String), u64>,
+);

@@ -2,8 +2,8 @@
 //! provider's key, each with the next free nonce, waited for with a deadline, and re-signed when
 //! the mempool drops them behind a lost predecessor (a nonce gap never wedges the gateway).
 
+use super::handle::{latest, CommitWatch, LedgerHandle};
 use super::{Gateway, GatewayError};
-use crate::core::Node;
 use crate::mempool::AdmitError;
 use sinew_state::{Account, StateKey};
 use sinew_types::payload::ReleaseHold;
@@ -14,9 +14,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
-
-/// Resolves when a submitted transaction is committed or dropped.
-pub(super) type CommitWatch = tokio::sync::oneshot::Receiver<SubmitOutcome>;
 
 struct ThreadWaker(std::thread::Thread);
 
@@ -44,34 +41,31 @@ pub(super) fn block_on_until<F: Future>(f: F, deadline: Instant) -> Option<F::Ou
 }
 
 /// Drop codes after which the same transaction, re-signed with a fresh nonce, may go through.
-fn retryable(code: &str) -> bool {
+pub(super) fn retryable(code: &str) -> bool {
     matches!(code, "nonce_gap" | "predecessor_dropped" | "nonce_too_low")
 }
 
-impl Node {
+impl Gateway {
     /// Signs and admits one of the gateway's transactions with the next free nonce of the
     /// provider's account. `dry_run`: refuse at admission what would only fail.
     pub(super) fn submit_own(
         &self,
-        g: &Gateway,
+        ledger: &dyn LedgerHandle,
         payload: &Payload,
         dry_run: bool,
     ) -> Result<(TxId, CommitWatch), GatewayError> {
-        let _serial = g.nonce_lock.lock();
-        let signer = g.provider();
+        let _serial = self.nonce_lock.lock();
+        let signer = self.provider();
         for _ in 0..4 {
             // The pool first, then the tree: a transaction leaves the pool only after the tree
             // holds it, so one of the two always accounts for it.
-            let pooled = self.pool.lock().next_nonce(&signer);
-            let committed = self
-                .latest::<Account>(&StateKey::Account(signer))?
-                .map_or(0, |a| a.nonce);
+            let pooled = ledger.pooled_next_nonce(&signer);
+            let committed = latest::<Account>(ledger, &StateKey::Account(signer))?.map_or(0, |a| a.nonce);
             let nonce = pooled.unwrap_or(0).max(committed);
-            let signed = sign_with_fee(&g.key, self.chain_id(), nonce, payload.clone(), &self.params());
-            let mut out = self.submit_with(vec![signed], true, dry_run);
-            let (id, result) = out.pop().expect("one result per transaction");
+            let signed = sign_with_fee(&self.key, ledger.chain_id(), nonce, payload.clone(), &ledger.params());
+            let (id, result) = ledger.submit_watched(signed, dry_run);
             match result {
-                Ok(rx) => return Ok((id, rx.expect("own transactions are watched"))),
+                Ok(rx) => return Ok((id, rx)),
                 Err(AdmitError::NonceTaken(_)) => continue,
                 Err(AdmitError::Rejected(sinew_state::TxRejection::NonceTooLow { .. })) => continue,
                 Err(AdmitError::WouldFail { code, message }) => {
@@ -109,13 +103,13 @@ impl Node {
     /// behind a lost predecessor. A failure in the block comes back as [`GatewayError::Ledger`].
     pub(super) fn commit_own(
         &self,
-        g: &Gateway,
+        ledger: &dyn LedgerHandle,
         payload: &Payload,
         dry_run: bool,
         deadline: Instant,
     ) -> Result<(TxId, Receipt), GatewayError> {
         loop {
-            let (id, rx) = self.submit_own(g, payload, dry_run)?;
+            let (id, rx) = self.submit_own(ledger, payload, dry_run)?;
             match self.await_own(rx, deadline) {
                 Ok(r) => {
                     return match r.status {
@@ -133,19 +127,22 @@ impl Node {
     }
 
     /// Gives a reservation up, without waiting (the ledger also releases it at its expiry).
-    pub(super) fn release_soon(&self, g: &Gateway, request_id: sinew_types::Hash) {
+    pub(super) fn release_soon(&self, ledger: &dyn LedgerHandle, request_id: sinew_types::Hash) {
         let payload: Payload = ReleaseHold { request_id }.into();
-        if let Err(e) = self.submit_own(g, &payload, false) {
+        if let Err(e) = self.submit_own(ledger, &payload, false) {
             tracing::warn!("could not release the hold of request {request_id}: {e}");
         }
     }
 
     /// Whether the provider can pay the fees of `pending` more transactions of the given size.
-    pub(super) fn provider_can_pay(&self, g: &Gateway, pending: u64, tx_bytes: usize) -> Result<bool, GatewayError> {
-        let balance = self
-            .latest::<Account>(&StateKey::Account(g.provider()))?
-            .map_or(0, |a| a.balance);
-        let fee = self.params().fee_for(tx_bytes);
+    pub(super) fn provider_can_pay(
+        &self,
+        ledger: &dyn LedgerHandle,
+        pending: u64,
+        tx_bytes: usize,
+    ) -> Result<bool, GatewayError> {
+        let balance = latest::<Account>(ledger, &StateKey::Account(self.provider()))?.map_or(0, |a| a.balance);
+        let fee = ledger.params().fee_for(tx_bytes);
         Ok(balance >= fee.saturating_mul(u128::from(pending)))
     }
 }
