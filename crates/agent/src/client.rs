@@ -1,6 +1,6 @@
 //! An agent's handle on the ledger: its key, and typed calls for every task action.
 
-use sinew_sdk::{Client, SdkError, SubmitOutcome};
+use sinew_sdk::{Client, SdkError, SubmitOutcome, TaskFilter};
 use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::RegisterAgent;
 use sinew_types::records::Task;
@@ -121,24 +121,24 @@ impl Agent {
 
     /// One task.
     pub fn task(&self, id: &TaskId) -> Result<Task, AgentError> {
-        let v: serde_json::Value = self.client.get(&format!("/v1/tasks/{id}"))?;
-        serde_json::from_value(v["task"].clone()).map_err(|e| AgentError::Node(SdkError::Decode(e.to_string())))
+        Ok(self.client.task(id)?.task)
     }
 
-    /// Tasks matching a query string (`status=open&kind=...`).
-    pub fn tasks(&self, query: &str) -> Result<Vec<Task>, AgentError> {
+    /// Every task matching `filter` (its cursor and limit are the agent's own).
+    pub fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, AgentError> {
         // The node answers a page at a time (and a filtered page may be short): follow the
         // cursor, up to a bound that keeps one pass of the loop bounded too.
         let mut out: Vec<Task> = Vec::new();
-        let mut after: Option<String> = None;
+        let mut filter = TaskFilter {
+            after: None,
+            limit: Some(1000),
+            ..filter
+        };
         for _ in 0..MAX_TASK_PAGES {
-            let cursor = after.as_deref().map(|a| format!("&after={a}")).unwrap_or_default();
-            let v: serde_json::Value = self.client.get(&format!("/v1/tasks?{query}&limit=1000{cursor}"))?;
-            let page: Vec<Task> = serde_json::from_value(v["tasks"].clone())
-                .map_err(|e| AgentError::Node(SdkError::Decode(e.to_string())))?;
-            out.extend(page);
-            match v["next"].as_str() {
-                Some(n) => after = Some(n.to_string()),
+            let page = self.client.tasks(&filter)?;
+            out.extend(page.tasks);
+            match page.next {
+                Some(n) => filter.after = Some(n),
                 None => break,
             }
         }
@@ -147,17 +147,12 @@ impl Agent {
 
     /// The committed height.
     pub fn height(&self) -> Result<u64, AgentError> {
-        Ok(self.client.health()?["height"].as_u64().unwrap_or(0))
+        Ok(self.client.height()?)
     }
 
     /// A blob's bytes (a task's spec).
     pub fn blob(&self, id: &Hash) -> Result<Vec<u8>, AgentError> {
-        let url = format!("{}/v1/blobs/{id}", self.client_url());
-        let r = ureq::get(&url)
-            .call()
-            .map_err(|e| AgentError::Work(format!("fetching blob {id}: {e}")))?;
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut r.into_reader(), &mut bytes).map_err(|e| AgentError::Work(e.to_string()))?;
+        let bytes = self.client.blob(id)?;
         if Hash::of(&bytes) != *id {
             return Err(AgentError::Work(format!("blob {id} does not match its id")));
         }
@@ -166,7 +161,7 @@ impl Agent {
 
     /// Uploads bytes as a blob (a spec or a result) and returns its id.
     pub fn upload(&self, bytes: &[u8]) -> Result<Hash, AgentError> {
-        Ok(self.client.upload_blob(bytes, Some(bytes.len() as u64))?.0)
+        Ok(self.client.upload_blob(bytes, Some(bytes.len() as u64))?.blob)
     }
 
     /// The node's base URL.

@@ -5,6 +5,7 @@
 
 use crate::client::{Agent, AgentError};
 use crate::runner::Worker;
+use sinew_sdk::TaskFilter;
 use sinew_types::payload::{Challenge, InferenceTx, SettleInference};
 use sinew_types::records::Task;
 use sinew_types::task::{TaskStatus, KIND_ATTRIBUTION, KIND_INFERENCE};
@@ -160,7 +161,11 @@ impl Auditor {
 
     /// One pass over submitted attribution results.
     pub fn step(&mut self, agent: &Agent) -> Result<(), AgentError> {
-        for t in agent.tasks(&format!("status=submitted&kind={KIND_ATTRIBUTION}"))? {
+        for t in agent.tasks(TaskFilter {
+            status: Some("submitted".into()),
+            kind: Some(KIND_ATTRIBUTION.into()),
+            ..TaskFilter::default()
+        })? {
             let Some(result) = t.result else { continue };
             if !self.checked.insert((t.id, result, t.review_deadline)) {
                 continue;

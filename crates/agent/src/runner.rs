@@ -1,6 +1,7 @@
 //! The agent loop: event-driven, with a periodic catch-up scan, idempotent on task ids.
 
 use crate::client::{Agent, AgentError};
+use sinew_sdk::TaskFilter;
 use sinew_types::failure::TaskFailure;
 use sinew_types::payload::{ClaimTask, FinalizeTask, SubmitResult};
 use sinew_types::records::Task;
@@ -127,7 +128,10 @@ pub(crate) fn step<W: Worker>(
     let me = agent.address();
     // Tasks the ledger says we hold: claimed (work them) or submitted (finalize when due).
     let height = agent.height()?;
-    for t in agent.tasks(&format!("claimant={me}"))? {
+    for t in agent.tasks(TaskFilter {
+        claimant: Some(me.to_string()),
+        ..TaskFilter::default()
+    })? {
         match t.status {
             TaskStatus::Claimed if height <= t.deadline => execute(agent, worker, &t, stats)?,
             TaskStatus::Submitted
@@ -139,7 +143,11 @@ pub(crate) fn step<W: Worker>(
         }
     }
     for kind in kinds {
-        for t in agent.tasks(&format!("status=open&kind={kind}"))? {
+        for t in agent.tasks(TaskFilter {
+            status: Some("open".into()),
+            kind: Some(kind.to_string()),
+            ..TaskFilter::default()
+        })? {
             if t.deadline <= height {
                 continue;
             }

@@ -235,3 +235,55 @@ mod tests {
         assert_eq!(serde_json::from_str::<Receipt>(&json).unwrap(), r);
     }
 }
+
+impl From<&Receipt> for sinew_types::api::answers::AttributionReceipt {
+    fn from(r: &Receipt) -> Self {
+        sinew_types::api::answers::AttributionReceipt {
+            answer_hash: r.answer_hash,
+            index: r.index,
+            tokenizer: r.tokenizer.name().into(),
+            min_len: r.min_len,
+            max_count: r.max_count,
+            spans: r
+                .spans
+                .iter()
+                .map(|s| sinew_types::api::answers::ReceiptSpan {
+                    answer_offset: s.answer_offset,
+                    len: s.len,
+                    contribution: s.contribution,
+                    record: s.record,
+                    record_offset: s.record_offset,
+                })
+                .collect(),
+            weights: r.weights.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn the_api_receipt_serialises_exactly_as_the_engine_receipt() {
+        let r = Receipt {
+            answer_hash: Hash::of(b"answer"),
+            index: Hash::of(b"index"),
+            tokenizer: Tokenizer::Gpt2,
+            min_len: 4,
+            max_count: 10,
+            spans: vec![ReceiptSpan {
+                answer_offset: 1,
+                len: 5,
+                contribution: 7,
+                record: 2,
+                record_offset: 9,
+            }],
+            weights: vec![(7, 1_000_000)],
+        };
+        let wire = sinew_types::api::answers::AttributionReceipt::from(&r);
+        assert_eq!(serde_json::to_value(&r).unwrap(), serde_json::to_value(&wire).unwrap());
+        let back: Receipt = serde_json::from_value(serde_json::to_value(&wire).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+}

@@ -355,7 +355,7 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             "uploading {}",
             path.file_name().and_then(|n| n.to_str()).unwrap_or("")
         ));
-        let (blob, size) = match text {
+        let sinew_sdk::answers::BlobStored { blob, size } = match text {
             Some(t) => c.upload_blob(bar.wrap_read(std::io::Cursor::new(t)), Some(ingested.size))?,
             None => c.upload_blob(bar.wrap_read(std::fs::File::open(path)?), Some(ingested.size))?,
         };

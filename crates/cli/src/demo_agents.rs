@@ -32,7 +32,7 @@ fn tick_until(c: &Client, key: &Keypair, what: &str, mut done: impl FnMut() -> R
 
 /// Uploads a task spec (JSON) as a blob; returns its id.
 fn upload_json(c: &Client, spec: serde_json::Value) -> Result<Hash> {
-    Ok(c.upload_blob(spec.to_string().as_bytes(), None)?.0)
+    Ok(c.upload_blob(spec.to_string().as_bytes(), None)?.blob)
 }
 
 /// Posts a task (deadline in 2,000 blocks, 500-block claim window, 1-token bond); returns its id.
@@ -44,7 +44,7 @@ fn post_task(
     reward: u128,
     verification: Verification,
 ) -> Result<Hash> {
-    let height = c.health()?["height"].as_u64().unwrap_or(0);
+    let height = c.height()?;
     committed(
         c,
         poster,
@@ -169,7 +169,7 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         // Anyone may finalize a task whose window has passed; the poster does, should no agent.
         let v: serde_json::Value = c.get(&format!("/v1/tasks/{attribution}"))?;
         let due = v["task"]["review_deadline"].as_u64().unwrap_or(u64::MAX);
-        if v["task"]["status"] == "submitted" && c.health()?["height"].as_u64().unwrap_or(0) > due {
+        if v["task"]["status"] == "submitted" && c.height()? > due {
             let _ = committed(c, poster, FinalizeTask { task: attribution }.into());
         }
         Ok(status(c, &attribution)? == "completed" && status(c, &inference)? == "completed")

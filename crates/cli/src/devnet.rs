@@ -184,11 +184,11 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
         }
     }
     let t = Instant::now();
-    let h0 = c.health()?["height"].as_u64().unwrap_or(0);
+    let h0 = c.height()?;
     let br = c.submit_batch(&txs, true)?;
     let secs = t.elapsed().as_secs_f64();
     let committed = br.results.iter().filter(|r| r.status() == "committed").count();
-    let h1 = c.health()?["height"].as_u64().unwrap_or(0);
+    let h1 = c.height()?;
     println!(
         "{committed} of {} committed in {:.0} ms across {} blocks ({:.0} tx/s including signing checks and fsync)",
         txs.len(),
@@ -288,12 +288,8 @@ pub fn demo(url: &str, keys: &[Keypair]) -> Result<()> {
 
     step("summary");
     let t = c.account(&treasury(), None)?.account;
-    let head = c.block("latest")?;
-    println!(
-        "height {}  state root {}",
-        head["header"]["height"],
-        head["header"]["state_root"].as_str().unwrap_or("?")
-    );
+    let head = c.latest_block()?.header;
+    println!("height {}  state root {}", head.height, head.state_root);
     println!("fees collected by the treasury: {} base units", t.balance);
     println!("check the whole chain offline later with: sinew replay --data-dir <dir> (node stopped)");
     Ok(())
@@ -327,7 +323,7 @@ pub(crate) fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &
         None => bail!("sample without extension"),
     };
     let ingested = sinew_datanet::ingest_blob(text.as_bytes(), &format, name)?;
-    let (blob, size) = c.upload_blob(text.as_bytes(), Some(text.len() as u64))?;
+    let sinew_sdk::answers::BlobStored { blob, size } = c.upload_blob(text.as_bytes(), Some(text.len() as u64))?;
     let payload: Payload = Contribute {
         datanet,
         blob,

@@ -295,7 +295,7 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
                 (None, Some(t)) => t.clone().into_bytes(),
                 _ => bail!("give the spec with --spec-file or --spec-text"),
             };
-            let (spec, _) = c.upload_blob(&bytes[..], Some(bytes.len() as u64))?;
+            let spec = c.upload_blob(&bytes[..], Some(bytes.len() as u64))?.blob;
             let verification = match a.mode.as_str() {
                 "poster" => Verification::Poster { window: a.window },
                 "quorum" => Verification::Quorum {
@@ -308,7 +308,7 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
                 "recompute" => Verification::Recompute,
                 other => bail!("unknown mode {other:?} (poster, quorum or recompute)"),
             };
-            let height = c.health()?["height"].as_u64().unwrap_or(0);
+            let height = c.height()?;
             send(
                 url,
                 dir,
@@ -359,7 +359,7 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
             let result = match (file, hash) {
                 (Some(f), None) => {
                     let bytes = std::fs::read(&f)?;
-                    c.upload_blob(&bytes[..], Some(bytes.len() as u64))?.0
+                    c.upload_blob(&bytes[..], Some(bytes.len() as u64))?.blob
                 }
                 (None, Some(h)) => h,
                 _ => bail!("give the result with --file or --hash"),

@@ -153,7 +153,7 @@ fn acknowledged_transactions_survive_kill_9() {
         wait_healthy(&client);
         for id in acked.lock().unwrap().iter() {
             let s = client.tx(id).unwrap();
-            assert_eq!(s["status"], "committed", "acknowledged tx {id} lost after kill -9");
+            assert_eq!(s.status(), "committed", "acknowledged tx {id} lost after kill -9");
         }
         let acked_set: std::collections::HashSet<TxId> = acked.lock().unwrap().iter().copied().collect();
         let unacked: Vec<TxId> = sent
@@ -170,7 +170,7 @@ fn acknowledged_transactions_survive_kill_9() {
         );
         for id in &unacked {
             match client.tx(id) {
-                Ok(s) => assert_eq!(s["status"], "committed", "tx {id}: {s}"),
+                Ok(s) => assert_eq!(s.status(), "committed", "tx {id}: {s:?}"),
                 Err(sinew_sdk::SdkError::Api { status: 404, .. }) => {}
                 Err(e) => panic!("{e}"),
             }
@@ -257,7 +257,8 @@ fn a_node_killed_mid_upload_shows_no_partial_blob() {
         other => panic!("a partial blob is visible: {other:?}"),
     }
     // The same upload completes after the restart.
-    let (got, size) = client.upload_blob(&full[..], Some(full.len() as u64)).unwrap();
+    let sinew_sdk::answers::BlobStored { blob: got, size } =
+        client.upload_blob(&full[..], Some(full.len() as u64)).unwrap();
     assert_eq!((got, size), (id, full.len() as u64));
     node.kill().unwrap();
     node.wait().unwrap();

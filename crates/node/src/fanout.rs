@@ -3,10 +3,10 @@
 //! their status stays answerable.
 
 use parking_lot::Mutex;
-use serde::Serialize;
 use sinew_state::{BlockEffects, TxRejection};
+pub use sinew_types::api::answers::EventRecord;
 use sinew_types::wire::SubmitOutcome;
-use sinew_types::{Event, Height, TxId};
+use sinew_types::{Height, TxId};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -14,18 +14,6 @@ use tokio::sync::{broadcast, oneshot, watch};
 
 /// Hash maps keyed by transaction ids: foldhash, randomly seeded per process.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-
-/// An event as streamed to subscribers.
-#[derive(Clone, Debug, Serialize)]
-pub struct EventRecord {
-    /// Height of the block that emitted it.
-    pub height: Height,
-    /// The transaction that emitted it (none for block events).
-    pub tx_id: Option<TxId>,
-    /// The event.
-    #[serde(flatten)]
-    pub event: Event,
-}
 
 /// Recently dropped transactions, so their status stays answerable for a while.
 #[derive(Default)]

@@ -16,7 +16,7 @@ use sinew_types::{Hash, Payload, TxStatus};
 fn blobs_upload_stream_and_verify() {
     let n = TestNode::start();
     let body = b"some bytes worth keeping".to_vec();
-    let (id, size) = n.client.upload_blob(&body[..], None).unwrap();
+    let sinew_sdk::answers::BlobStored { blob: id, size } = n.client.upload_blob(&body[..], None).unwrap();
     assert_eq!((id, size), (Hash::of(&body), body.len() as u64));
     let got = ureq::get(&format!("{}/v1/blobs/{id}", n.url())).call().unwrap();
     let mut bytes = Vec::new();
@@ -167,7 +167,7 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
     );
     // Another tokenizer's index is built only once a model uses it (a stranger cannot make the
     // node build and store every tokenizer's index of every version).
-    let refused = c.post_json::<Value>(
+    let refused = c.post_json::<Value, _>(
         "/v1/datanets/0/versions/1/attribute",
         &serde_json::json!({ "text": "Well: Second record about lakes.", "min_len": 3, "tokenizer": "gpt2" }),
     );
@@ -255,7 +255,7 @@ fn uploads_nobody_names_share_a_quota() {
     let c = &n.client;
     let mut kept = Vec::new();
     for i in 0..3u8 {
-        let (id, _) = c.upload_blob(&[i; 3_000][..], Some(3_000)).unwrap();
+        let sinew_sdk::answers::BlobStored { blob: id, size: _ } = c.upload_blob(&[i; 3_000][..], Some(3_000)).unwrap();
         kept.push(id);
     }
     let refused = c.upload_blob(&[9u8; 3_000][..], Some(3_000));
@@ -280,7 +280,8 @@ fn uploads_nobody_names_share_a_quota() {
         "{held} + 1,000 is over the quota"
     );
     assert_eq!(n.send(1, contrib), Ok(TxStatus::Success));
-    let (again, _) = c.upload_blob(&[8u8; 1_000][..], Some(1_000)).unwrap();
+    let sinew_sdk::answers::BlobStored { blob: again, size: _ } =
+        c.upload_blob(&[8u8; 1_000][..], Some(1_000)).unwrap();
     assert!(
         !kept.contains(&again),
         "9,000 + 1,000 fits once the contributed blob is pinned"

@@ -2,6 +2,7 @@
 //! exactly once, no task is worked twice, and a restarted agent resumes its claim.
 
 use sinew_agent::{run, Agent, Worker};
+use sinew_sdk::TaskFilter;
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::payload::{ClaimTask, PostTask, Transfer};
 use sinew_types::records::Task;
@@ -104,7 +105,13 @@ fn many_agents_settle_every_task_exactly_once() {
     };
     let started = Instant::now();
     loop {
-        let done = poster.tasks("status=completed").unwrap().len();
+        let done = poster
+            .tasks(TaskFilter {
+                status: Some("completed".into()),
+                ..TaskFilter::default()
+            })
+            .unwrap()
+            .len();
         if done == TASKS {
             break;
         }
@@ -123,7 +130,7 @@ fn many_agents_settle_every_task_exactly_once() {
     }
     assert_eq!(times.len(), TASKS, "every task was worked");
     assert!(times.values().all(|&n| n == 1), "no task was worked twice: {times:?}");
-    let tasks = poster.tasks("").unwrap();
+    let tasks = poster.tasks(TaskFilter::default()).unwrap();
     assert_eq!(tasks.len(), TASKS, "the duplicate post joined the first task");
     assert!(tasks.iter().all(|t| t.status == TaskStatus::Completed));
     assert_eq!(tasks.iter().find(|t| t.id == ids[0]).unwrap().reward, 2_000);

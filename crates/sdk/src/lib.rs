@@ -1,8 +1,19 @@
-//! A typed, blocking client for the Sinew node API, and helpers to build correctly-priced signed
-//! transactions. The CLI, benchmarks, tests and agents all talk to nodes through it.
+//! A typed, blocking client for the Sinew node API: one method per route (`routes.rs`, checked
+//! against `sinew_types::api::Route` by the node's tests), the event stream as an iterator, and
+//! `send(key, payload)` that signs, submits and waits for the receipt. It builds on
+//! `sinew-types` alone: the answers it reads are the structs the node writes.
+
+mod events;
+mod routes;
+mod send;
+
+pub use events::EventStream;
+pub use sinew_types::api::answers;
+pub use sinew_types::api::queries::{AgentFilter, ContributionFilter, EventFilter, Page, RecordPage, TaskFilter};
 
 use serde::de::DeserializeOwned;
-use sinew_types::{Address, Amount, Keypair, Nonce, Params, Payload, SignedTransaction, TxId};
+use serde::Serialize;
+use sinew_types::{Amount, FailureCode, Keypair, Nonce, Payload, SignedTransaction};
 use std::time::Duration;
 
 /// Why a call failed.
@@ -24,10 +35,53 @@ pub enum SdkError {
     /// The answer did not parse.
     #[error("unexpected answer from the node: {0}")]
     Decode(String),
+    /// The transaction was included and failed: the ledger's failure code.
+    #[error("the transaction failed ({code}): {message}")]
+    Failed {
+        /// The transaction.
+        tx: sinew_types::TxId,
+        /// The ledger's failure code.
+        code: FailureCode,
+        /// Why.
+        message: String,
+    },
+    /// The node refused the transaction at submission (nothing changed, no fee): a bad
+    /// signature, nonce or fee, or a dry run showing it would only fail.
+    #[error("the transaction was refused ({code}): {message}")]
+    Refused {
+        /// The transaction.
+        tx: sinew_types::TxId,
+        /// The refusal code (a ledger failure code when the dry run failed it).
+        code: String,
+        /// Why.
+        message: String,
+    },
+    /// The transaction was dropped before inclusion (its nonce, its fee, a refusal).
+    #[error("the transaction was dropped ({code}): {reason}")]
+    Dropped {
+        /// The transaction.
+        tx: sinew_types::TxId,
+        /// The refusal code.
+        code: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 pub use sinew_types::tx::sign_with_fee;
 pub use sinew_types::wire::{AccountView, BatchResult, ErrorBody, ProvenValue, SubmitOutcome, SubmitReply};
+
+impl SdkError {
+    /// The ledger's failure code, when a transaction failed in its block or its dry run at
+    /// admission showed it would.
+    pub fn failure(&self) -> Option<FailureCode> {
+        match self {
+            SdkError::Failed { code, .. } => Some(*code),
+            SdkError::Refused { code, .. } => FailureCode::from_code(code),
+            _ => None,
+        }
+    }
+}
 
 /// A client of one node.
 #[derive(Clone)]
@@ -53,21 +107,12 @@ impl Client {
     fn handle<T: DeserializeOwned>(r: Result<ureq::Response, ureq::Error>) -> Result<T, SdkError> {
         match r {
             Ok(resp) => resp.into_json().map_err(|e| SdkError::Decode(e.to_string())),
-            Err(ureq::Error::Status(status, resp)) => {
+            Err(ureq::Error::Status(422, resp)) => {
+                // A submission the node answers in full even when it refuses it.
                 let body: serde_json::Value = resp.into_json().unwrap_or_default();
-                if status == 422 {
-                    if let Ok(t) = serde_json::from_value::<T>(body.clone()) {
-                        return Ok(t);
-                    }
-                }
-                let e = &body["error"];
-                Err(SdkError::Api {
-                    status,
-                    code: e["code"].as_str().unwrap_or("unknown").to_string(),
-                    message: e["message"].as_str().unwrap_or("no message").to_string(),
-                })
+                serde_json::from_value::<T>(body.clone()).map_err(|_| api_error(422, &body))
             }
-            Err(e) => Err(SdkError::Transport(e.to_string())),
+            Err(e) => Err(error_of(e)),
         }
     }
 
@@ -76,111 +121,25 @@ impl Client {
         &self.base
     }
 
-    /// GET a path and parse the JSON answer.
+    /// GET a path and parse the JSON answer (prefer the typed methods; this reaches paths
+    /// with hand-made queries, as tests of the node's refusals do).
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, SdkError> {
         Self::handle(self.agent.get(&format!("{}{path}", self.base)).call())
     }
 
+    /// GET a path with a query struct, and parse the JSON answer.
+    fn get_with<T: DeserializeOwned, Q: Serialize>(&self, path: &str, query: &Q) -> Result<T, SdkError> {
+        let mut req = self.agent.get(&format!("{}{path}", self.base));
+        for (k, v) in query_pairs(query)? {
+            req = req.query(&k, &v);
+        }
+        Self::handle(req.call())
+    }
+
     /// POST a JSON body to a path and parse the JSON answer.
-    pub fn post_json<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> Result<T, SdkError> {
-        Self::handle(self.agent.post(&format!("{}{path}", self.base)).send_json(body.clone()))
-    }
-
-    /// Node health (chain id, height, pending).
-    pub fn health(&self) -> Result<serde_json::Value, SdkError> {
-        self.get("/health")
-    }
-
-    /// The chain id.
-    pub fn chain_id(&self) -> Result<String, SdkError> {
-        let h = self.health()?;
-        h["chain_id"]
-            .as_str()
-            .map(String::from)
-            .ok_or_else(|| SdkError::Decode("health has no chain_id".into()))
-    }
-
-    /// Parameters in force.
-    pub fn params(&self) -> Result<Params, SdkError> {
-        self.get("/v1/params")
-    }
-
-    /// An account with its proof, at `height` or the head.
-    pub fn account(&self, address: &Address, height: Option<u64>) -> Result<AccountView, SdkError> {
-        let q = height.map(|h| format!("?height={h}")).unwrap_or_default();
-        self.get(&format!("/v1/accounts/{address}{q}"))
-    }
-
-    /// A block (by height, hash or `latest`) as JSON.
-    pub fn block(&self, id: &str) -> Result<serde_json::Value, SdkError> {
-        self.get(&format!("/v1/blocks/{id}"))
-    }
-
-    /// A transaction's status as JSON.
-    pub fn tx(&self, id: &TxId) -> Result<serde_json::Value, SdkError> {
-        self.get(&format!("/v1/txs/{id}"))
-    }
-
-    /// Submits one transaction as JSON; with `wait`, returns once it is committed or dropped.
-    pub fn submit(&self, tx: &SignedTransaction, wait: bool) -> Result<SubmitReply, SdkError> {
-        let url = format!("{}/v1/txs?wait={}", self.base, if wait { "commit" } else { "none" });
-        let body = serde_json::to_value(tx).map_err(|e| SdkError::Decode(e.to_string()))?;
-        Self::handle(self.agent.post(&url).send_json(body))
-    }
-
-    fn batch_url(&self, wait: bool) -> String {
-        format!(
-            "{}/v1/txs/batch?wait={}",
-            self.base,
-            if wait { "commit" } else { "none" }
-        )
-    }
-
-    /// Submits many transactions in the binary encoding (answers come back binary too).
-    pub fn submit_batch(&self, txs: &[SignedTransaction], wait: bool) -> Result<BatchResult, SdkError> {
-        let body = sinew_types::encoding::encode(&txs);
-        let r = self
-            .agent
-            .post(&self.batch_url(wait))
-            .set("content-type", "application/octet-stream")
-            .set("accept", "application/octet-stream")
-            .send_bytes(&body);
-        match r {
-            Ok(resp) => {
-                let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)
-                    .map_err(|e| SdkError::Transport(e.to_string()))?;
-                borsh::from_slice(&bytes).map_err(|e| SdkError::Decode(e.to_string()))
-            }
-            Err(e) => Self::handle(Err(e)),
-        }
-    }
-
-    /// Submits many transactions as a JSON array.
-    pub fn submit_batch_json(&self, txs: &[SignedTransaction], wait: bool) -> Result<BatchResult, SdkError> {
-        let body = serde_json::to_value(txs).map_err(|e| SdkError::Decode(e.to_string()))?;
-        Self::handle(self.agent.post(&self.batch_url(wait)).send_json(body))
-    }
-
-    /// Uploads a blob, streaming from `reader`; returns its id and size.
-    pub fn upload_blob(
-        &self,
-        reader: impl std::io::Read,
-        len: Option<u64>,
-    ) -> Result<(sinew_types::Hash, u64), SdkError> {
-        let mut req = self
-            .agent
-            .put(&format!("{}/v1/blobs", self.base))
-            .set("content-type", "application/octet-stream");
-        if let Some(n) = len {
-            req = req.set("content-length", &n.to_string());
-        }
-        let v: serde_json::Value = Self::handle(req.send(reader))?;
-        let id = v["blob"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| SdkError::Decode("no blob id".into()))?;
-        Ok((id, v["size"].as_u64().unwrap_or(0)))
+    pub fn post_json<T: DeserializeOwned, B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T, SdkError> {
+        let body = serde_json::to_value(body).map_err(|e| SdkError::Decode(e.to_string()))?;
+        Self::handle(self.agent.post(&format!("{}{path}", self.base)).send_json(body))
     }
 
     /// Builds, prices and signs a transaction for `key` (nonce from the node unless given).
@@ -193,6 +152,37 @@ impl Client {
         };
         Ok(sign_with_fee(key, &chain_id, nonce, payload, &params))
     }
+}
+
+/// The error of a failed call.
+fn error_of(e: ureq::Error) -> SdkError {
+    match e {
+        ureq::Error::Status(status, resp) => api_error(status, &resp.into_json().unwrap_or_default()),
+        e => SdkError::Transport(e.to_string()),
+    }
+}
+
+/// An error answer (`{"error": {"code", "message"}}`) as an [`SdkError::Api`].
+fn api_error(status: u16, body: &serde_json::Value) -> SdkError {
+    let e = &body["error"];
+    SdkError::Api {
+        status,
+        code: e["code"].as_str().unwrap_or("unknown").to_string(),
+        message: e["message"].as_str().unwrap_or("no message").to_string(),
+    }
+}
+
+/// A query struct as `key=value` pairs (its JSON object's fields; absent ones left out).
+fn query_pairs<Q: Serialize>(q: &Q) -> Result<Vec<(String, String)>, SdkError> {
+    let v = serde_json::to_value(q).map_err(|e| SdkError::Decode(e.to_string()))?;
+    let Some(fields) = v.as_object() else {
+        return Ok(Vec::new());
+    };
+    Ok(fields
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), String::from)))
+        .collect())
 }
 
 /// Formats base units with 18 decimals as a token amount, for people.

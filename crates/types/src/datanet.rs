@@ -12,7 +12,9 @@ pub type DatanetId = u64;
 pub type BlobId = Hash;
 
 /// How a blob is cut into records. Part of a contribution, so every node ingests it the same way.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Format {
     /// Plain text: one record per paragraph (blank-line separated), long ones split at whitespace.
@@ -59,7 +61,9 @@ impl Format {
 }
 
 /// Who decides which contributions enter a datanet.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CurationPolicy {
     /// Every valid contribution is approved at once.
@@ -73,23 +77,28 @@ pub enum CurationPolicy {
         /// Stake needed to decide, in multiples of `min_stake`.
         quorum: u32,
         /// Stake a reviewer must have bonded.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         min_stake: Amount,
     },
 }
 
 /// Economic and duplicate rules of a datanet.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct DatanetRules {
     /// Who curates.
     pub curation: CurationPolicy,
     /// Bond locked by each contribution until it is reviewed.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub contribution_bond: Amount,
     /// Share of the bond slashed (to the owner) when a contribution is rejected, in basis points.
     pub reject_slash_bps: u16,
     /// Fee per byte of newly approved data, paid by the owner to the treasury on publish.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub publish_fee_per_byte: Amount,
     /// Refuse contributions with near-duplicates of existing records (else: flag them).
@@ -97,7 +106,9 @@ pub struct DatanetRules {
 }
 
 /// A contribution's review state.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ContributionStatus {
     /// Waiting for review.
@@ -112,7 +123,9 @@ pub enum ContributionStatus {
 }
 
 /// A record flagged as a near-duplicate of an existing one.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct NearDuplicate {
     /// Record index within this contribution.
     pub record: u32,
@@ -125,7 +138,9 @@ pub struct NearDuplicate {
 }
 
 /// Who the datanet belongs to and what it is.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct DatanetInfo {
     /// Short name.
     pub name: String,

@@ -6,7 +6,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Something a transaction (or the block itself) did, in a form subscribers can filter.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// A fee was charged and credited to the treasury.
@@ -14,6 +16,7 @@ pub enum Event {
         /// Who paid.
         payer: Address,
         /// How much.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
@@ -24,6 +27,7 @@ pub enum Event {
         /// Recipient.
         to: Address,
         /// Base units moved.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
@@ -32,6 +36,7 @@ pub enum Event {
         /// Staker.
         account: Address,
         /// Base units bonded.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
@@ -40,6 +45,7 @@ pub enum Event {
         /// Staker.
         account: Address,
         /// Base units unbonding.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
         /// Height at which the tokens return to the balance.
@@ -50,6 +56,7 @@ pub enum Event {
         /// Staker.
         account: Address,
         /// Base units released.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
@@ -100,9 +107,11 @@ pub enum Event {
         /// Approved (true) or rejected.
         approved: bool,
         /// Bond returned to the contributor.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         bond_returned: Amount,
         /// Bond slashed to the owner.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         bond_slashed: Amount,
     },
@@ -148,6 +157,7 @@ pub enum Event {
         /// The account.
         account: Address,
         /// Deposited (positive direction) or released back to the balance.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
         /// True for a deposit, false for a release.
@@ -158,6 +168,7 @@ pub enum Event {
         /// The account.
         account: Address,
         /// Base units.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
         /// When they return.
@@ -172,18 +183,23 @@ pub enum Event {
         /// The request.
         request_id: crate::Hash,
         /// The whole fee.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         fee: Amount,
         /// To the treasury.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         platform: Amount,
         /// To the model owner.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         owner: Amount,
         /// To the provider and its stakers (by stake).
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         provider: Amount,
         /// To contributors (or, with no matching span, the datanets' owners).
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         contributors: Amount,
     },
@@ -196,6 +212,7 @@ pub enum Event {
         /// The contribution (u64::MAX for a no-match share).
         contribution: u64,
         /// Base units.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
@@ -204,6 +221,7 @@ pub enum Event {
         /// Who claimed.
         account: Address,
         /// Base units.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
@@ -223,6 +241,7 @@ pub enum Event {
         /// Who funded it.
         poster: Address,
         /// Its reward now.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         reward: Amount,
     },
@@ -249,6 +268,7 @@ pub enum Event {
         /// Who did it.
         agent: Address,
         /// What it earned.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         reward: Amount,
     },
@@ -259,6 +279,7 @@ pub enum Event {
         /// The task.
         task: crate::Hash,
         /// How much.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
         /// Why: missed_deadline, wrong_result, challenge_lost, outvoted.
@@ -271,6 +292,7 @@ pub enum Event {
         /// The provider.
         provider: Address,
         /// Base units.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
         /// True for a delegation, false for a withdrawal.
@@ -287,6 +309,7 @@ pub enum Event {
         /// The request.
         request_id: crate::Hash,
         /// Held base units.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
@@ -297,6 +320,7 @@ pub enum Event {
         /// The request.
         request_id: crate::Hash,
         /// Base units.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         amount: Amount,
         /// Released by the ledger at its expiry (true) or by the provider (false).

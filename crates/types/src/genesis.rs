@@ -7,19 +7,20 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// An account funded at genesis.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisAccount {
     /// The account.
     pub address: Address,
     /// Its starting balance.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub balance: Amount,
 }
 
 /// Everything that defines a chain's starting point. Total supply is the sum of the balances and
 /// never changes afterwards.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Genesis {
     /// The chain id every transaction must carry (1 to 64 printable ASCII characters).

@@ -14,7 +14,9 @@ pub type ModelId = u64;
 pub const BPS: u32 = 10_000;
 
 /// What a model is and where it came from.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ModelInfo {
     /// The name callers use (`model` in the OpenAI API); unique on the ledger.
@@ -35,13 +37,17 @@ pub struct ModelInfo {
 }
 
 /// Prices per 1,000 tokens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Pricing {
     /// Per 1,000 prompt tokens, in base units.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub input_per_1k: Amount,
     /// Per 1,000 answer tokens, in base units.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub output_per_1k: Amount,
 }
@@ -57,7 +63,9 @@ impl Pricing {
 }
 
 /// How a fee, after the platform fee, is split (basis points summing to 10,000).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Split {
     /// To the model owner.
@@ -77,7 +85,9 @@ impl Split {
 
 /// What an API key may be charged for: the payer's consent, checked by the ledger on every
 /// reservation. A provider outside `providers` cannot charge the key at all.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct KeyScope {
     /// The providers that may charge it (1 to [`MAX_KEY_PROVIDERS`], distinct).
@@ -87,9 +97,11 @@ pub struct KeyScope {
     #[serde(default)]
     pub models: Vec<ModelId>,
     /// The most one request may cost (positive).
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub max_fee_per_request: Amount,
     /// The most the key may spend in all (0: no limit).
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string", default)]
     pub spend_limit: Amount,
     /// When set, the key pays only for requests carrying a [`Voucher`] signed by this key (the
@@ -154,7 +166,9 @@ impl KeyScope {
 
 /// A payer's signed consent to one request: its id, the model, and the most it may cost, valid
 /// until a height. Keys registered with a `voucher_key` pay only for requests carrying one.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Voucher {
     /// The request it pays for (single use: a request is reserved and settled once).
@@ -162,6 +176,7 @@ pub struct Voucher {
     /// The model.
     pub model: ModelId,
     /// The most the request may cost.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub max_fee: Amount,
     /// Last height at which it may be reserved.
@@ -232,7 +247,9 @@ impl Voucher {
 }
 
 /// Whether a model takes requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelStatus {
     /// Serving.

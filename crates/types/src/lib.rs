@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod amount;
+pub mod api;
 pub mod block;
 pub mod datanet;
 pub mod encoding;
@@ -19,6 +20,7 @@ pub mod params;
 pub mod payload;
 pub mod receipt;
 pub mod records;
+mod schema;
 pub mod signing;
 pub mod task;
 pub mod tx;

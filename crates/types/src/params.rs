@@ -6,15 +6,19 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Ledger parameters that every node reads from state.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     /// The account allowed to sign `SetParams` (the genesis authority for now).
     pub authority: Address,
     /// Fee charged for every transaction, in base units.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub base_fee: Amount,
     /// Fee charged per byte of the signed transaction's encoding.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub fee_per_byte: Amount,
     /// Blocks between `Unstake` and the tokens returning to the balance.
@@ -30,22 +34,26 @@ pub struct Params {
     /// Attribution: most occurrences a kept span may have (rarer spans say more).
     pub attribution_max_count: u32,
     /// Inference: flat fee per settled answer, to the treasury.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub inference_platform_fee: Amount,
     /// Inference: smallest share of a fee a model may give its contributors, in basis points.
     pub min_contributors_bps: u16,
     /// Inference: stake a provider must hold to register and serve.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub min_provider_stake: Amount,
     /// Inference: largest settled answer, in bytes.
     pub max_answer_bytes: u32,
     /// Agents: least stake an agent registers with.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub min_agent_stake: Amount,
     /// Inference: blocks a reservation holds the payer's funds before the ledger releases it.
     pub inference_hold_blocks: u64,
     /// Fee per unit of work a transaction causes beyond its own bytes (blob bytes ingested,
     /// records written, answers attributed, results recomputed: `Payload::work_units`).
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub fee_per_work_unit: Amount,
     /// Datanets: blocks a contribution may wait for review before anyone may expire it.
@@ -216,15 +224,19 @@ impl Params {
 }
 
 /// A change to some parameters; absent fields keep their value.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, default)]
 pub struct ParamsUpdate {
     /// New authority.
     pub authority: Option<Address>,
     /// New base fee.
+    #[schemars(with = "Option<String>")]
     #[serde(with = "opt_amount")]
     pub base_fee: Option<Amount>,
     /// New per-byte fee.
+    #[schemars(with = "Option<String>")]
     #[serde(with = "opt_amount")]
     pub fee_per_byte: Option<Amount>,
     /// New unbonding period.
@@ -240,21 +252,25 @@ pub struct ParamsUpdate {
     /// New occurrence limit of attribution spans.
     pub attribution_max_count: Option<u32>,
     /// New platform fee per answer.
+    #[schemars(with = "Option<String>")]
     #[serde(with = "opt_amount")]
     pub inference_platform_fee: Option<Amount>,
     /// New minimum contributors' share.
     pub min_contributors_bps: Option<u16>,
     /// New minimum provider stake.
+    #[schemars(with = "Option<String>")]
     #[serde(with = "opt_amount")]
     pub min_provider_stake: Option<Amount>,
     /// New answer size limit.
     pub max_answer_bytes: Option<u32>,
     /// New least agent stake.
+    #[schemars(with = "Option<String>")]
     #[serde(with = "opt_amount")]
     pub min_agent_stake: Option<Amount>,
     /// New inference hold length.
     pub inference_hold_blocks: Option<u64>,
     /// New fee per unit of work.
+    #[schemars(with = "Option<String>")]
     #[serde(with = "opt_amount")]
     pub fee_per_work_unit: Option<Amount>,
     /// New review window of contributions.

@@ -6,7 +6,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Whether an included transaction did what it asked.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum TxStatus {
     /// Executed; its effects are in state.
@@ -21,7 +23,9 @@ pub enum TxStatus {
 }
 
 /// The outcome of one included transaction.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Receipt {
     /// Which transaction.
     pub tx_id: TxId,
@@ -29,6 +33,7 @@ pub struct Receipt {
     #[serde(flatten)]
     pub status: TxStatus,
     /// Fee charged.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub fee: Amount,
     /// Events emitted (a failed transaction emits only its fee).

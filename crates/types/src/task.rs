@@ -41,7 +41,9 @@ pub fn task_id(kind: &str, spec: &Hash) -> TaskId {
 }
 
 /// How a submitted result is checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Verification {
     /// The poster accepts or rejects within `window` blocks of the submission; silence accepts.
@@ -60,11 +62,13 @@ pub enum Verification {
         /// Fewest attestations for a decision (fewer: the result is rejected).
         min_verifiers: u32,
         /// Bond each verifier locks.
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         bond: Amount,
         /// Share of a losing verifier's bond slashed, in basis points.
         slash_bps: u16,
         /// Least stake a verifier needs (on top of the ledger's agent minimum).
+        #[schemars(with = "String")]
         #[serde(with = "amount::as_string", default)]
         min_stake: Amount,
     },
@@ -83,7 +87,9 @@ impl Verification {
 }
 
 /// Where a task stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Waiting for an agent.
@@ -99,7 +105,9 @@ pub enum TaskStatus {
 }
 
 /// An agent's lifecycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     /// Takes work.

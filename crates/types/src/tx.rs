@@ -15,7 +15,9 @@ pub type TxId = Hash;
 pub const MAX_TX_BYTES_HARD: usize = 1 << 20;
 
 /// The unsigned transaction: what the signer commits to.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// The chain this transaction is valid on; stops replay across chains.
@@ -25,6 +27,7 @@ pub struct Transaction {
     /// Must equal the signer's current nonce: no replay, no gaps.
     pub nonce: Nonce,
     /// The most the signer agrees to pay in fees.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub max_fee: Amount,
     /// What to do.
@@ -44,7 +47,9 @@ impl Transaction {
 }
 
 /// A transaction with its signature: the unit clients submit and blocks carry.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct SignedTransaction {
     /// The signed content.

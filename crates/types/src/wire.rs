@@ -6,7 +6,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// A machine-readable error code with an explanation.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ErrorBody {
     /// Stable code, e.g. `nonce_too_low`.
     pub code: String,
@@ -15,7 +17,9 @@ pub struct ErrorBody {
 }
 
 /// Where a submitted transaction stands.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SubmitOutcome {
     /// Waiting for a block (admitted, or in a block not yet durable).
@@ -44,7 +48,9 @@ pub enum SubmitOutcome {
 }
 
 /// The answer for one transaction.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct SubmitReply {
     /// Transaction id.
     pub tx_id: TxId,
@@ -94,7 +100,9 @@ impl SubmitReply {
 }
 
 /// The answer to a batch submission.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct BatchResult {
     /// Admitted transactions.
     pub accepted: u32,
@@ -106,7 +114,7 @@ pub struct BatchResult {
 
 /// A value of state with its Merkle proof against the state root of a height: what the node
 /// serves and the client checks with `verify_proof`, so it need not trust the node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProvenValue {
     /// Height whose state was read.
     pub height: Height,
@@ -121,7 +129,7 @@ pub struct ProvenValue {
 }
 
 /// An account as the node reports it (`GET /v1/accounts/{address}`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccountView {
     /// The address.
     pub address: crate::Address,

@@ -211,7 +211,7 @@ pub fn run(a: HostileArgs) -> Result<()> {
     let tally: Tally = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let rss_start = rss_kib();
-    let height_start = c.health()?["height"].as_u64().unwrap_or(0);
+    let height_start = c.height()?;
     let subs = hold_subscriptions(url.clone(), 300, stop.clone(), tally.clone());
     let mut attackers = Vec::new();
     for t in 0..a.attackers {
@@ -283,7 +283,7 @@ pub fn run(a: HostileArgs) -> Result<()> {
     }
     let _ = subs.join();
     let _ = sampler.join();
-    let height_end = c.health()?["height"].as_u64().unwrap_or(0);
+    let height_end = c.height()?;
     let rss_end = rss_kib();
     let peak = *peak.lock().expect("not poisoned");
     rt.block_on(running.shutdown())?;

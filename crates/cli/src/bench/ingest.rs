@@ -144,7 +144,7 @@ pub fn run(a: IngestArgs) -> Result<()> {
     let t = Instant::now();
     let f = std::fs::File::open(&file)?;
     let size = f.metadata()?.len();
-    let (blob, _) = c.upload_blob(f, Some(size)).context("upload")?;
+    let blob = c.upload_blob(f, Some(size)).context("upload")?.blob;
     let t_upload = t.elapsed();
     let t = Instant::now();
     submit(

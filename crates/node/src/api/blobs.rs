@@ -8,8 +8,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use futures::StreamExt;
-use serde_json::json;
 use sinew_store::BlobError;
+use sinew_types::api::answers::BlobStored;
 use sinew_types::Hash;
 use std::sync::Arc;
 
@@ -72,7 +72,7 @@ pub async fn upload(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(blob_error)?;
-    Ok((StatusCode::CREATED, Json(json!({ "blob": id, "size": size }))))
+    Ok((StatusCode::CREATED, Json(BlobStored { blob: id, size })))
 }
 
 /// GET /v1/blobs/{id}: the bytes, after checking they still hash to the id.

@@ -7,9 +7,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 use sinew_attribution::Tokenizer;
 use sinew_state::{Contribution, Datanet, DatanetVersion, StateKey};
+use sinew_types::api::answers::{
+    AttributionReceipt, ContributionPage, DatanetPage, DatanetView, IndexView, RecordView, RecordsView,
+};
+pub use sinew_types::api::queries::{ContributionFilter, IndexQuery, Page, RecordPage};
+pub use sinew_types::api::requests::AttributeRequest;
 use sinew_types::Address;
 use std::sync::Arc;
 
@@ -25,14 +29,6 @@ pub(super) fn get<T: borsh::BorshDeserialize>(node: &Node, key: &StateKey) -> Re
 
 fn get_datanet(node: &Node, id: u64) -> Result<Datanet, ApiError> {
     get(node, &StateKey::Datanet(id))?.ok_or_else(|| ApiError::NotFound(format!("no datanet {id}")))
-}
-
-/// A page of a list: `after` (the cursor of the previous page) and `limit`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Page {
-    pub(super) after: Option<String>,
-    pub(super) limit: Option<usize>,
 }
 
 /// GET /v1/datanets?after=&limit=: datanets by id, a page at a time.
@@ -51,7 +47,7 @@ pub async fn list_datanets(
         )
     })
     .await?;
-    Ok(Json(json!({ "datanets": v, "next": next })))
+    Ok(Json(DatanetPage { datanets: v, next }))
 }
 
 /// GET /v1/datanets/{id}: the datanet and its latest versions (at most a page).
@@ -68,7 +64,7 @@ pub async fn show(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> Result<
         Ok((d, versions))
     })
     .await?;
-    Ok(Json(json!({ "datanet": d, "versions": versions })))
+    Ok(Json(DatanetView { datanet: d, versions }))
 }
 
 /// GET /v1/datanets/{id}/versions/{n}.
@@ -79,15 +75,6 @@ pub async fn version(
     let v: DatanetVersion = get(&node, &StateKey::DatanetVersion(id, n))?
         .ok_or_else(|| ApiError::NotFound(format!("datanet {id} has no version {n}")))?;
     Ok(Json(v))
-}
-
-/// Filters of the contributions list.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContributionFilter {
-    contributor: Option<String>,
-    after: Option<String>,
-    limit: Option<usize>,
 }
 
 fn parse_address(a: &str) -> Result<Address, ApiError> {
@@ -115,17 +102,7 @@ pub async fn list_contributions(
         )
     })
     .await?;
-    Ok(Json(json!({ "contributions": v, "next": next })))
-}
-
-/// Paging of the records list.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecordPage {
-    contribution: Option<u64>,
-    #[serde(default)]
-    offset: usize,
-    limit: Option<usize>,
+    Ok(Json(ContributionPage { contributions: v, next }))
 }
 
 /// Contributions read per records request (skipping by their record counts is cheap, but not
@@ -143,7 +120,7 @@ pub async fn records(
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = p.limit.unwrap_or(50).clamp(1, page::MAX_LIMIT);
     let permit = page::heavy(&node)?;
-    let out = page::blocking(&node, move |n| -> Result<Vec<serde_json::Value>, ApiError> {
+    let out = page::blocking(&node, move |n| -> Result<Vec<RecordView>, ApiError> {
         let _permit = permit;
         let d = get_datanet(n, id)?;
         let mut out = Vec::new();
@@ -167,18 +144,24 @@ pub async fn records(
                     return Ok(out);
                 }
                 bytes += r.text.len();
-                out.push(json!({
-                    "contribution": c.seq, "index": i, "contributor": c.contributor, "status": c.status,
-                    "blob": c.blob, "start": r.start, "end": r.end,
-                    "hash": sinew_types::Hash::of(r.text.as_bytes()), "text": r.text,
-                }));
+                out.push(RecordView {
+                    contribution: c.seq,
+                    index: i as u64,
+                    contributor: c.contributor,
+                    status: c.status.clone(),
+                    blob: c.blob,
+                    start: r.start,
+                    end: r.end,
+                    hash: sinew_types::Hash::of(r.text.as_bytes()),
+                    text: r.text.clone(),
+                });
             }
             skip = 0;
         }
         Ok(out)
     })
     .await?;
-    Ok(Json(json!({ "records": out })))
+    Ok(Json(RecordsView { records: out }))
 }
 
 /// The contributor filter of `/v1/contributions`.
@@ -208,15 +191,7 @@ pub async fn by_contributor(
         )
     })
     .await?;
-    Ok(Json(json!({ "contributions": v, "next": next })))
-}
-
-/// Query of the index endpoint.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IndexQuery {
-    #[serde(default)]
-    tokenizer: Option<String>,
+    Ok(Json(ContributionPage { contributions: v, next }))
 }
 
 fn parse_tokenizer(t: Option<&str>) -> Result<Tokenizer, ApiError> {
@@ -262,22 +237,15 @@ pub async fn version_index(
         Ok(node.ledger.version_index(id, n, tokenizer)?)
     })
     .await?;
-    Ok(Json(
-        json!({ "datanet": id, "version": n, "index": hash, "tokenizer": tokenizer, "tokens": idx.len(), "documents": idx.doc_count(), "bytes": idx.as_bytes().len() }),
-    ))
-}
-
-/// Body of an attribution request.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttributeRequest {
-    text: String,
-    #[serde(default)]
-    min_len: Option<usize>,
-    #[serde(default)]
-    max_count: Option<usize>,
-    #[serde(default)]
-    tokenizer: Option<String>,
+    Ok(Json(IndexView {
+        datanet: id,
+        version: n,
+        index: hash,
+        tokenizer: tokenizer.name().into(),
+        tokens: idx.len() as u64,
+        documents: idx.doc_count() as u64,
+        bytes: idx.as_bytes().len() as u64,
+    }))
 }
 
 /// POST /v1/datanets/{id}/versions/{n}/attribute: attributes a text to the version's records:
@@ -319,5 +287,5 @@ pub async fn attribute(
         Ok(sinew_attribution::receipt(&*idx, hash, req.text.as_bytes(), &params))
     })
     .await?;
-    Ok(Json(receipt))
+    Ok(Json(AttributionReceipt::from(&receipt)))
 }

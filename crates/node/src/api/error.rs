@@ -4,7 +4,8 @@ use crate::core::NodeError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use sinew_types::api::answers::ErrorAnswer;
+use sinew_types::wire::ErrorBody;
 
 /// An error answered to an API client.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +51,12 @@ impl IntoResponse for ApiError {
         };
         (
             status,
-            Json(json!({ "error": { "code": code, "message": self.to_string() } })),
+            Json(ErrorAnswer {
+                error: ErrorBody {
+                    code: code.into(),
+                    message: self.to_string(),
+                },
+            }),
         )
             .into_response()
     }

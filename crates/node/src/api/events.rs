@@ -5,23 +5,13 @@ use crate::core::Node;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures::stream::{Stream, StreamExt};
-use serde::Deserialize;
+pub use sinew_types::api::queries::EventFilter;
 use sinew_types::Address;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
-
-/// Event filters; each is optional, kinds are comma-separated.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EventFilter {
-    account: Option<String>,
-    kind: Option<String>,
-    /// Task kinds (comma-separated): only task events of those kinds (an agent's capabilities).
-    task_kind: Option<String>,
-}
 
 const KINDS: &[&str] = &[
     "fee_paid",

@@ -15,58 +15,15 @@ pub use error::ApiError;
 
 use crate::core::Node;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
+use sinew_types::api::{Method, Route};
 use std::sync::Arc;
 
 /// Largest request body (a batch of transactions).
 pub const MAX_BODY_BYTES: usize = 64 << 20;
 /// Most transactions in one batch request.
 pub const MAX_BATCH_TXS: usize = 20_000;
-
-/// The OpenAPI document served at `/openapi.json`.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-/// Every route, for the router and for the test that the OpenAPI document covers them all.
-pub const ROUTES: &[&str] = &[
-    "/health",
-    "/metrics",
-    "/openapi.json",
-    "/v1/chain",
-    "/v1/params",
-    "/v1/txs",
-    "/v1/txs/batch",
-    "/v1/txs/{id}",
-    "/v1/accounts/{address}",
-    "/v1/state/{key}",
-    "/v1/blocks/latest",
-    "/v1/blocks/{id}",
-    "/v1/blocks/{id}/receipts",
-    "/v1/events",
-    "/v1/blobs",
-    "/v1/blobs/{id}",
-    "/v1/datanets",
-    "/v1/datanets/{id}",
-    "/v1/datanets/{id}/versions/{n}",
-    "/v1/datanets/{id}/contributions",
-    "/v1/datanets/{id}/records",
-    "/v1/contributions",
-    "/v1/datanets/{id}/versions/{n}/index",
-    "/v1/datanets/{id}/versions/{n}/attribute",
-    "/v1/datanets/{id}/models",
-    "/v1/registry/models",
-    "/v1/registry/models/{id}",
-    "/v1/registry/providers",
-    "/v1/accounts/{address}/inference",
-    "/v1/models",
-    "/v1/chat/completions",
-    "/v1/completions",
-    "/v1/registry/models/{id}/attribute",
-    "/v1/agents",
-    "/v1/agents/{address}",
-    "/v1/tasks",
-    "/v1/tasks/{id}",
-];
 
 /// Feeds arbitrary bytes to every parser of an untrusted request body and header (transactions
 /// in JSON and binary, batches, chat and text completions, vouchers, attribution requests,
@@ -90,46 +47,63 @@ fn serde_urlencoded_like(q: &str) -> bool {
     axum::extract::Query::<tasks::TaskFilter>::try_from_uri(&format!("/x?{q}").parse().unwrap_or_default()).is_ok()
 }
 
-/// Builds the router over a shared node.
+/// The handler of each route, on the method the route table gives it (exhaustive: a route added
+/// to `sinew_types::api::Route` does not compile until it is served).
+fn handler(route: Route, m: MethodFilter) -> MethodRouter<Arc<Node>> {
+    match route {
+        Route::Health => on(m, queries::health),
+        Route::Metrics => on(m, queries::metrics),
+        Route::OpenApi => on(m, queries::openapi),
+        Route::Chain => on(m, queries::chain),
+        Route::Params => on(m, queries::params),
+        Route::SubmitTx => on(m, txs::submit_one),
+        Route::SubmitBatch => on(m, txs::submit_batch),
+        Route::TxStatus => on(m, txs::status),
+        Route::Account => on(m, queries::account),
+        Route::StateValue => on(m, queries::state_value),
+        Route::LatestBlock => on(m, queries::latest_block),
+        Route::Block => on(m, queries::block),
+        Route::BlockReceipts => on(m, queries::receipts),
+        Route::Events => on(m, events::stream),
+        Route::UploadBlob => on(m, blobs::upload),
+        Route::DownloadBlob => on(m, blobs::download),
+        Route::Datanets => on(m, datanets::list_datanets),
+        Route::Datanet => on(m, datanets::show),
+        Route::DatanetVersion => on(m, datanets::version),
+        Route::DatanetContributions => on(m, datanets::list_contributions),
+        Route::DatanetRecords => on(m, datanets::records),
+        Route::Contributions => on(m, datanets::by_contributor),
+        Route::VersionIndex => on(m, datanets::version_index),
+        Route::AttributeToVersion => on(m, datanets::attribute),
+        Route::DatanetModels => on(m, registry::datanet_models),
+        Route::Models => on(m, registry::list_models),
+        Route::Model => on(m, registry::show_model),
+        Route::Providers => on(m, registry::list_providers),
+        Route::AccountInference => on(m, registry::account_inference),
+        Route::OpenAiModels => on(m, openai::models),
+        Route::ChatCompletions => on(m, openai::chat),
+        Route::Completions => on(m, openai::completions),
+        Route::AttributeToModel => on(m, tasks::model_attribute),
+        Route::Agents => on(m, tasks::list_agents),
+        Route::Agent => on(m, tasks::show_agent),
+        Route::Tasks => on(m, tasks::list_tasks),
+        Route::Task => on(m, tasks::show_task),
+    }
+}
+
+/// Builds the router over a shared node: every route of `sinew_types::api::Route`.
 pub fn router(node: Arc<Node>) -> Router {
-    Router::new()
-        .route("/health", get(queries::health))
-        .route("/metrics", get(queries::metrics))
-        .route("/openapi.json", get(queries::openapi))
-        .route("/v1/chain", get(queries::chain))
-        .route("/v1/params", get(queries::params))
-        .route("/v1/txs", post(txs::submit_one))
-        .route("/v1/txs/batch", post(txs::submit_batch))
-        .route("/v1/txs/{id}", get(txs::status))
-        .route("/v1/accounts/{address}", get(queries::account))
-        .route("/v1/state/{key}", get(queries::state_value))
-        .route("/v1/blocks/latest", get(queries::latest_block))
-        .route("/v1/blocks/{id}", get(queries::block))
-        .route("/v1/blocks/{id}/receipts", get(queries::receipts))
-        .route("/v1/events", get(events::stream))
-        .route("/v1/blobs", axum::routing::put(blobs::upload))
-        .route("/v1/blobs/{id}", get(blobs::download))
-        .route("/v1/datanets", get(datanets::list_datanets))
-        .route("/v1/datanets/{id}", get(datanets::show))
-        .route("/v1/datanets/{id}/versions/{n}", get(datanets::version))
-        .route("/v1/datanets/{id}/contributions", get(datanets::list_contributions))
-        .route("/v1/datanets/{id}/records", get(datanets::records))
-        .route("/v1/contributions", get(datanets::by_contributor))
-        .route("/v1/datanets/{id}/versions/{n}/index", get(datanets::version_index))
-        .route("/v1/datanets/{id}/versions/{n}/attribute", post(datanets::attribute))
-        .route("/v1/datanets/{id}/models", get(registry::datanet_models))
-        .route("/v1/registry/models", get(registry::list_models))
-        .route("/v1/registry/models/{id}", get(registry::show_model))
-        .route("/v1/registry/providers", get(registry::list_providers))
-        .route("/v1/accounts/{address}/inference", get(registry::account_inference))
-        .route("/v1/models", get(openai::models))
-        .route("/v1/chat/completions", post(openai::chat))
-        .route("/v1/completions", post(openai::completions))
-        .route("/v1/registry/models/{id}/attribute", post(tasks::model_attribute))
-        .route("/v1/agents", get(tasks::list_agents))
-        .route("/v1/agents/{address}", get(tasks::show_agent))
-        .route("/v1/tasks", get(tasks::list_tasks))
-        .route("/v1/tasks/{id}", get(tasks::show_task))
+    let mut router = Router::new();
+    for route in Route::ALL {
+        let (method, path) = route.endpoint();
+        let filter = match method {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Put => MethodFilter::PUT,
+        };
+        router = router.route(path, handler(route, filter));
+    }
+    router
         .fallback(|| async { ApiError::NotFound("no such route; see /openapi.json".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(node)

@@ -11,6 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use sinew_attribution::Tokenizer;
+use sinew_types::api::answers::ReceiptSpan;
+use sinew_types::api::openai::{
+    AttributedSpan, ChatChoice, ChatCompletion, ChatMessage, Completion, CompletionChoice, ContributionWeight,
+    ModelCard, ModelCardSinew, ModelList, SinewAnswer, Timings, Usage,
+};
 use sinew_types::inference::Voucher;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -112,22 +117,32 @@ fn voucher(headers: &HeaderMap) -> Result<Option<Voucher>, OpenAiError> {
 }
 
 /// GET /v1/models: the active models this gateway serves.
-pub async fn models(State(node): State<Arc<Node>>) -> Result<Json<Value>, OpenAiError> {
+pub async fn models(State(node): State<Arc<Node>>) -> Result<Json<ModelList>, OpenAiError> {
     let models = tokio::task::spawn_blocking(move || node.served_models())
         .await
         .map_err(internal)??;
-    let data: Vec<Value> = models
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.info.name, "object": "model", "created": m.created_at, "owned_by": m.owner.to_string(),
-                "sinew": { "model_id": m.id, "base_model": m.info.base_model, "adapter": m.info.adapter,
-                           "datanets": m.info.datanets, "tokenizer": m.info.tokenizer, "pricing": m.pricing,
-                           "split": m.split },
-            })
+    let data = models
+        .into_iter()
+        .map(|m| ModelCard {
+            id: m.info.name.clone(),
+            object: "model".into(),
+            created: m.created_at,
+            owned_by: m.owner.to_string(),
+            sinew: ModelCardSinew {
+                model_id: m.id,
+                base_model: m.info.base_model,
+                adapter: m.info.adapter,
+                datanets: m.info.datanets,
+                tokenizer: m.info.tokenizer,
+                pricing: m.pricing,
+                split: m.split,
+            },
         })
         .collect();
-    Ok(Json(json!({ "object": "list", "data": data })))
+    Ok(Json(ModelList {
+        object: "list".into(),
+        data,
+    }))
 }
 
 /// Common request fields, validated.
@@ -258,7 +273,7 @@ fn chat_messages(v: &Value) -> Result<Vec<(String, String)>, OpenAiError> {
 }
 
 /// The `sinew` field: settlement and attribution of the answer.
-fn sinew_field(a: &Answer) -> Value {
+fn sinew_field(a: &Answer) -> SinewAnswer {
     let t = a.receipt.tokenizer;
     let w = t.width();
     let codes = t.encode_lossy(a.text.as_bytes());
@@ -271,31 +286,56 @@ fn sinew_field(a: &Answer) -> Value {
             .unwrap_or_default()
     };
     let who = |tagged: u64| a.contributors.iter().find(|c| c.tagged == tagged);
-    let spans: Vec<Value> = a
+    let spans = a
         .receipt
         .spans
         .iter()
         .map(|s| {
             let c = who(s.contribution);
-            json!({ "text": span_text(s.answer_offset, s.len), "answer_offset": s.answer_offset, "len": s.len,
-                    "datanet": c.map(|c| c.datanet), "contribution": c.map_or(s.contribution, |c| c.contribution),
-                    "record": s.record, "record_offset": s.record_offset })
+            AttributedSpan {
+                text: span_text(s.answer_offset, s.len),
+                datanet: c.map(|c| c.datanet),
+                at: ReceiptSpan {
+                    answer_offset: s.answer_offset,
+                    len: s.len,
+                    contribution: c.map_or(s.contribution, |c| c.contribution),
+                    record: s.record,
+                    record_offset: s.record_offset,
+                },
+            }
         })
         .collect();
-    let weights: Vec<Value> = a
+    let weights = a
         .receipt
         .weights
         .iter()
         .zip(&a.contributors)
-        .map(|((_, ppm), c)| json!({ "datanet": c.datanet, "contribution": c.contribution, "contributor": c.contributor.to_string(), "ppm": ppm }))
+        .map(|((_, ppm), c)| ContributionWeight {
+            datanet: c.datanet,
+            contribution: c.contribution,
+            contributor: c.contributor.to_string(),
+            ppm: *ppm,
+        })
         .collect();
-    json!({
-        "model_id": a.model_id, "request_id": a.request_id, "settlement_tx": a.settlement,
-        "fee": a.fee.to_string(), "held": a.held.to_string(), "receipt_id": a.receipt.digest(), "index": a.receipt.index,
-        "tokenizer": t.name(), "min_len": a.receipt.min_len, "max_count": a.receipt.max_count,
-        "spans": spans, "weights": weights,
-        "timings_us": { "answer": a.timings_us[0], "attribution": a.timings_us[1], "settlement": a.timings_us[2] },
-    })
+    SinewAnswer {
+        model_id: a.model_id,
+        request_id: a.request_id,
+        settlement_tx: a.settlement,
+        fee: a.fee,
+        held: a.held,
+        receipt_id: a.receipt.digest(),
+        index: a.receipt.index,
+        tokenizer: t.name().into(),
+        min_len: a.receipt.min_len,
+        max_count: a.receipt.max_count,
+        spans,
+        weights,
+        timings_us: Timings {
+            answer: a.timings_us[0],
+            attribution: a.timings_us[1],
+            settlement: a.timings_us[2],
+        },
+    }
 }
 
 async fn run(node: Arc<Node>, key: Option<String>, req: InferenceRequest) -> Result<Answer, OpenAiError> {
@@ -305,9 +345,12 @@ async fn run(node: Arc<Node>, key: Option<String>, req: InferenceRequest) -> Res
         .map_err(OpenAiError::from)
 }
 
-fn usage(a: &Answer) -> Value {
-    json!({ "prompt_tokens": a.input_tokens, "completion_tokens": a.output_tokens,
-            "total_tokens": a.input_tokens + a.output_tokens })
+fn usage(a: &Answer) -> Usage {
+    Usage {
+        prompt_tokens: a.input_tokens,
+        completion_tokens: a.output_tokens,
+        total_tokens: a.input_tokens + a.output_tokens,
+    }
 }
 
 /// Splits an answer into stream chunks of a few tokens' worth of text (on char boundaries).
@@ -353,12 +396,23 @@ async fn chat_inner(node: Arc<Node>, headers: HeaderMap, body: axum::body::Bytes
     let a = run(node, bearer(&headers), p.req).await?;
     let id = format!("chatcmpl-{}", &a.request_id.to_string()[..24]);
     if !p.stream {
-        return Ok(Json(json!({
-            "id": id, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{ "index": 0, "message": { "role": "assistant", "content": a.text },
-                          "logprobs": null, "finish_reason": a.finish_reason }],
-            "usage": usage(&a), "sinew": sinew_field(&a),
-        }))
+        return Ok(Json(ChatCompletion {
+            id,
+            object: "chat.completion".into(),
+            created,
+            model,
+            choices: vec![ChatChoice {
+                index: 0,
+                message: ChatMessage {
+                    role: "assistant".into(),
+                    content: a.text.clone(),
+                },
+                logprobs: None,
+                finish_reason: a.finish_reason.into(),
+            }],
+            usage: usage(&a),
+            sinew: sinew_field(&a),
+        })
         .into_response());
     }
     let chunk = |delta: Value, finish: Value| {
@@ -372,7 +426,7 @@ async fn chat_inner(node: Arc<Node>, headers: HeaderMap, body: axum::body::Bytes
             .map(|c| chunk(json!({ "content": c }), Value::Null)),
     );
     let mut last = chunk(json!({}), json!(a.finish_reason));
-    last["sinew"] = sinew_field(&a);
+    last["sinew"] = json!(sinew_field(&a));
     events.push(last);
     if p.include_usage {
         events.push(
@@ -408,11 +462,20 @@ async fn completions_inner(
     let a = run(node, bearer(&headers), p.req).await?;
     let id = format!("cmpl-{}", &a.request_id.to_string()[..24]);
     if !p.stream {
-        return Ok(Json(json!({
-            "id": id, "object": "text_completion", "created": created, "model": model,
-            "choices": [{ "index": 0, "text": a.text, "logprobs": null, "finish_reason": a.finish_reason }],
-            "usage": usage(&a), "sinew": sinew_field(&a),
-        }))
+        return Ok(Json(Completion {
+            id,
+            object: "text_completion".into(),
+            created,
+            model,
+            choices: vec![CompletionChoice {
+                index: 0,
+                text: a.text.clone(),
+                logprobs: None,
+                finish_reason: a.finish_reason.into(),
+            }],
+            usage: usage(&a),
+            sinew: sinew_field(&a),
+        })
         .into_response());
     }
     let chunk = |text: &str, finish: Value| {
@@ -421,9 +484,9 @@ async fn completions_inner(
     };
     let mut events: Vec<Value> = chunks(&a.text).iter().map(|c| chunk(c, Value::Null)).collect();
     let mut last = chunk("", json!(a.finish_reason));
-    last["sinew"] = sinew_field(&a);
+    last["sinew"] = json!(sinew_field(&a));
     if p.include_usage {
-        last["usage"] = usage(&a);
+        last["usage"] = json!(usage(&a));
     }
     events.push(last);
     Ok(sse(events).into_response())

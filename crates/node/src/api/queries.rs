@@ -1,20 +1,26 @@
 //! Read-only queries: health, metrics, chain, params, accounts and state with proofs, blocks.
 
-use super::{ApiError, OPENAPI};
+use super::ApiError;
 use crate::core::Node;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use sinew_types::api::answers::{BlockView, ChainView, Health, ReceiptsView};
+pub use sinew_types::api::queries::AtHeight;
+use sinew_types::wire::AccountView;
 use sinew_types::{Address, Hash, Height};
 use std::sync::Arc;
 
 /// GET /health.
 pub async fn health(State(node): State<Arc<Node>>) -> impl IntoResponse {
     let head = node.head();
-    Json(json!({ "status": "ok", "chain_id": node.chain_id(), "height": head.height, "pending": node.pending() }))
+    Json(Health {
+        status: "ok".into(),
+        chain_id: node.chain_id().into(),
+        height: head.height,
+        pending: node.pending(),
+    })
 }
 
 /// GET /metrics (Prometheus text format).
@@ -28,26 +34,25 @@ pub async fn metrics(State(node): State<Arc<Node>>) -> impl IntoResponse {
     )
 }
 
-/// GET /openapi.json.
+/// GET /openapi.json: generated once from the route table and the wire types.
 pub async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| sinew_types::api::openapi::document().to_string());
+    ([(header::CONTENT_TYPE, "application/json")], doc.as_str())
 }
 
 /// GET /v1/chain: genesis and head.
 pub async fn chain(State(node): State<Arc<Node>>) -> impl IntoResponse {
-    Json(json!({ "chain_id": node.chain_id(), "genesis": node.genesis(), "head": node.head() }))
+    Json(ChainView {
+        chain_id: node.chain_id().into(),
+        genesis: node.genesis().clone(),
+        head: node.head(),
+    })
 }
 
 /// GET /v1/params: parameters in force for the next block.
 pub async fn params(State(node): State<Arc<Node>>) -> impl IntoResponse {
     Json(node.params())
-}
-
-/// `?height=` on state queries.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AtHeight {
-    height: Option<Height>,
 }
 
 /// GET /v1/accounts/{address}: the account and its proof against a state root.
@@ -63,9 +68,12 @@ pub async fn account(
     let (acct, proof) = tokio::task::spawn_blocking(move || n.ledger.account(&addr, q.height))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok(Json(
-        json!({ "address": addr, "exists": acct.is_some(), "account": acct.unwrap_or_default(), "proof": proof }),
-    ))
+    Ok(Json(AccountView {
+        address: addr,
+        exists: acct.is_some(),
+        account: acct.unwrap_or_default(),
+        proof,
+    }))
 }
 
 /// GET /v1/state/{key}: any state key (hex) with its proof.
@@ -97,25 +105,29 @@ fn resolve(node: &Node, id: &str) -> Result<Height, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no block with hash {hash}")))
 }
 
-fn block_json(node: &Node, h: Height) -> Result<serde_json::Value, ApiError> {
+fn block_view(node: &Node, h: Height) -> Result<BlockView, ApiError> {
     let b = node
         .ledger
         .block(h)?
         .ok_or_else(|| ApiError::NotFound(format!("no block at height {h}")))?;
-    let ids: Vec<Hash> = b.txs.iter().map(|t| t.tx.id()).collect();
-    Ok(json!({ "hash": b.header.hash(), "header": b.header, "tx_ids": ids, "txs": b.txs }))
+    Ok(BlockView {
+        hash: b.header.hash(),
+        tx_ids: b.txs.iter().map(|t| t.tx.id()).collect(),
+        header: b.header,
+        txs: b.txs,
+    })
 }
 
 /// GET /v1/blocks/latest.
 pub async fn latest_block(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
     let h = node.head().height;
-    Ok(Json(block_json(&node, h)?))
+    Ok(Json(block_view(&node, h)?))
 }
 
 /// GET /v1/blocks/{height or hash}.
 pub async fn block(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let h = resolve(&node, &id)?;
-    Ok(Json(block_json(&node, h)?))
+    Ok(Json(block_view(&node, h)?))
 }
 
 /// GET /v1/blocks/{height or hash}/receipts.
@@ -125,7 +137,9 @@ pub async fn receipts(State(node): State<Arc<Node>>, Path(id): Path<String>) -> 
         .ledger
         .receipts(h)?
         .ok_or_else(|| ApiError::NotFound(format!("no block at height {h}")))?;
-    Ok(Json(
-        json!({ "height": h, "receipts": r.receipts, "block_events": r.block_events }),
-    ))
+    Ok(Json(ReceiptsView {
+        height: h,
+        receipts: r.receipts,
+        block_events: r.block_events,
+    }))
 }

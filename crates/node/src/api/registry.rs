@@ -7,8 +7,11 @@ use crate::core::Node;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
-use serde_json::json;
 use sinew_state::{DatanetVersion, Model, Prepaid, Provider, StateKey};
+use sinew_types::api::answers::{
+    DatanetModels, InferenceAccount, LineageEntry, ModelPage, ModelView, ProviderPage, ProviderView,
+};
+use sinew_types::records::Delegation;
 use sinew_types::Address;
 use std::sync::Arc;
 
@@ -25,7 +28,7 @@ pub async fn list_models(State(node): State<Arc<Node>>, Query(p): Query<Page>) -
         )
     })
     .await?;
-    Ok(Json(json!({ "models": v, "next": next })))
+    Ok(Json(ModelPage { models: v, next }))
 }
 
 /// GET /v1/registry/models/{id}: a model and the datanet versions it was built from.
@@ -33,10 +36,14 @@ pub async fn show_model(State(node): State<Arc<Node>>, Path(id): Path<u64>) -> R
     let m: Model = get(&node, &StateKey::Model(id))?.ok_or_else(|| ApiError::NotFound(format!("no model {id}")))?;
     let mut lineage = Vec::new();
     for &(d, v) in &m.info.datanets {
-        let version: Option<DatanetVersion> = get(&node, &StateKey::DatanetVersion(d, v))?;
-        lineage.push(json!({ "datanet": d, "version": v, "details": version }));
+        let details: Option<DatanetVersion> = get(&node, &StateKey::DatanetVersion(d, v))?;
+        lineage.push(LineageEntry {
+            datanet: d,
+            version: v,
+            details,
+        });
     }
-    Ok(Json(json!({ "model": m, "lineage": lineage })))
+    Ok(Json(ModelView { model: m, lineage }))
 }
 
 /// GET /v1/datanets/{id}/models?after=&limit=: the models built from a datanet, a page at a time.
@@ -60,7 +67,11 @@ pub async fn datanet_models(
         Ok((out, next))
     })
     .await?;
-    Ok(Json(json!({ "datanet": id, "models": out, "next": next })))
+    Ok(Json(DatanetModels {
+        datanet: id,
+        models: out,
+        next,
+    }))
 }
 
 /// GET /v1/registry/providers?after=&limit=: registered providers, with their stakers, a page at
@@ -80,19 +91,13 @@ pub async fn list_providers(
         )?;
         let mut out = Vec::with_capacity(v.len());
         for p in v {
-            let stakers: Vec<(Address, u128)> = get(n, &StateKey::ProviderDelegators(p.address))?.unwrap_or_default();
-            let stakers: Vec<_> = stakers
-                .iter()
-                .map(|(a, amount)| json!({ "staker": a, "amount": amount.to_string() }))
-                .collect();
-            let mut j = json!(p);
-            j["stakers"] = json!(stakers);
-            out.push(j);
+            let stakers: Vec<Delegation> = get(n, &StateKey::ProviderDelegators(p.address))?.unwrap_or_default();
+            out.push(ProviderView { provider: p, stakers });
         }
         Ok((out, next))
     })
     .await?;
-    Ok(Json(json!({ "providers": out, "next": next })))
+    Ok(Json(ProviderPage { providers: out, next }))
 }
 
 /// GET /v1/accounts/{address}/inference: prepaid balance and claimable rewards.
@@ -105,8 +110,10 @@ pub async fn account_inference(
         .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))?;
     let prepaid: Prepaid = get(&node, &StateKey::Prepaid(a))?.unwrap_or_default();
     let rewards: u128 = get(&node, &StateKey::Rewards(a))?.unwrap_or(0);
-    Ok(Json(json!({
-        "account": a, "prepaid": prepaid, "prepaid_available": prepaid.available().to_string(),
-        "rewards": rewards.to_string(),
-    })))
+    Ok(Json(InferenceAccount {
+        account: a,
+        prepaid_available: prepaid.available(),
+        prepaid,
+        rewards,
+    }))
 }

@@ -8,28 +8,24 @@ use crate::core::Node;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
 use sinew_state::inference::{answer_receipt, model_corpus};
 use sinew_state::tasks::capability_hash;
 use sinew_state::{Agent, Model, Reputation, StateKey, Task};
+use sinew_types::api::answers::{AgentPage, AgentView, AttributionReceipt, ModelAttribution, TaskPage, TaskView};
+pub use sinew_types::api::queries::{AgentFilter, TaskFilter};
+pub use sinew_types::api::requests::ModelAttributeRequest;
 use sinew_types::task::TaskStatus;
 use sinew_types::{Address, Hash};
 use std::sync::Arc;
 
-/// Filters of the agent list.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentFilter {
-    capability: Option<String>,
-    after: Option<String>,
-    limit: Option<usize>,
-}
-
-fn agent_view(node: &Node, a: Agent) -> Result<serde_json::Value, ApiError> {
-    let rep: Reputation = get(node, &StateKey::Reputation(a.address))?.unwrap_or_default();
-    let score = rep.score(a.stake);
-    Ok(json!({ "agent": a, "reputation": rep, "score": score }))
+fn agent_view(node: &Node, a: Agent) -> Result<AgentView, ApiError> {
+    let reputation: Reputation = get(node, &StateKey::Reputation(a.address))?.unwrap_or_default();
+    let score = reputation.score(a.stake);
+    Ok(AgentView {
+        agent: a,
+        reputation,
+        score,
+    })
 }
 
 /// GET /v1/agents?capability=X&after=&limit=: agents (active ones with that capability), a page
@@ -72,12 +68,11 @@ pub async fn list_agents(
     })
     .await?;
     views.sort_by(|a, b| {
-        b["score"]
-            .as_u64()
-            .cmp(&a["score"].as_u64())
-            .then_with(|| a["agent"]["address"].as_str().cmp(&b["agent"]["address"].as_str()))
+        b.score
+            .cmp(&a.score)
+            .then_with(|| a.agent.address.cmp(&b.agent.address))
     });
-    Ok(Json(json!({ "agents": views, "next": next })))
+    Ok(Json(AgentPage { agents: views, next }))
 }
 
 fn address(s: &str) -> Result<Address, ApiError> {
@@ -92,17 +87,6 @@ pub async fn show_agent(State(node): State<Arc<Node>>, Path(a): Path<String>) ->
     Ok(Json(agent_view(&node, ag)?))
 }
 
-/// Filters of the task list.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskFilter {
-    status: Option<String>,
-    kind: Option<String>,
-    claimant: Option<String>,
-    after: Option<String>,
-    limit: Option<usize>,
-}
-
 /// GET /v1/tasks?status=open&kind=K&claimant=A&after=&limit=N: tasks by id, a page at a time (a
 /// filtered page may hold fewer than `limit`: follow `next`).
 pub async fn list_tasks(
@@ -113,7 +97,7 @@ pub async fn list_tasks(
         .status
         .as_deref()
         .map(|s| {
-            serde_json::from_value(json!(s)).map_err(|_| {
+            serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
                 ApiError::BadRequest(
                     "bad_status",
                     format!("unknown status {s:?}: open, claimed, submitted, completed or closed"),
@@ -133,7 +117,7 @@ pub async fn list_tasks(
         })
     })
     .await?;
-    Ok(Json(json!({ "tasks": tasks, "next": next })))
+    Ok(Json(TaskPage { tasks, next }))
 }
 
 /// GET /v1/tasks/{id}.
@@ -142,14 +126,7 @@ pub async fn show_task(State(node): State<Arc<Node>>, Path(id): Path<String>) ->
         .parse()
         .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_task_id", e.to_string()))?;
     let t: Task = get(&node, &StateKey::Task(id))?.ok_or_else(|| ApiError::NotFound(format!("no task {id}")))?;
-    Ok(Json(json!({ "task": t })))
-}
-
-/// Body of a model attribution request.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelAttributeRequest {
-    text: String,
+    Ok(Json(TaskView { task: t }))
 }
 
 /// POST /v1/registry/models/{id}/attribute: the receipt of a text against the model's datanets,
@@ -183,5 +160,8 @@ pub async fn model_attribute(
         Ok(answer_receipt(&corpus, &req.text, &params))
     })
     .await?;
-    Ok(Json(json!({ "digest": receipt.digest(), "receipt": receipt })))
+    Ok(Json(ModelAttribution {
+        digest: receipt.digest(),
+        receipt: AttributionReceipt::from(&receipt),
+    }))
 }

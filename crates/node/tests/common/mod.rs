@@ -125,7 +125,7 @@ impl TestNode {
 
     pub fn contribute(&self, datanet: u64, text: &str) -> Payload {
         let ing = sinew_datanet::ingest_blob(text.as_bytes(), &Format::Text { max_record_bytes: 4096 }, "t").unwrap();
-        let (blob, size) = self
+        let sinew_sdk::answers::BlobStored { blob, size } = self
             .client
             .upload_blob(text.as_bytes(), Some(text.len() as u64))
             .unwrap();

@@ -6,7 +6,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Datanets: creating them, contributing records, curating, publishing versions.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DatanetTx {
     /// Create a datanet owned by the signer.
@@ -55,7 +57,9 @@ impl DatanetTx {
 super::into_payload!(Datanet, DatanetTx: CreateDatanet, Contribute, Review, PublishVersion, UpdateDatanetInfo, ExpireContribution);
 
 /// Create a datanet owned by the signer.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatanet {
     /// Name, description, license, tags.
@@ -65,7 +69,9 @@ pub struct CreateDatanet {
 }
 
 /// Contribute an uploaded blob's records to a datanet; locks the datanet's bond.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Contribute {
     /// The datanet.
@@ -85,7 +91,9 @@ pub struct Contribute {
 }
 
 /// Approve or reject a pending contribution (owner, or a staked reviewer's vote).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
     /// The datanet.
@@ -99,7 +107,9 @@ pub struct Review {
 }
 
 /// Publish an immutable version over every approved contribution so far (owner only).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct PublishVersion {
     /// The datanet.
@@ -107,7 +117,9 @@ pub struct PublishVersion {
 }
 
 /// Change a datanet's description, tags, or whether it takes contributions (owner only).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDatanetInfo {
     /// The datanet.
@@ -122,7 +134,9 @@ pub struct UpdateDatanetInfo {
 
 /// Close a contribution left unreviewed for `pending_expiry_blocks` (anyone): its bond is
 /// returned in full and its records no longer block the same records from others.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ExpireContribution {
     /// The datanet.

@@ -8,7 +8,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Inference: providers, models, API keys and prepaid balances, reservations and settlements, delegation and rewards.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InferenceTx {
     /// Register the signer as an inference provider (its own stake backs it).
@@ -98,7 +100,9 @@ impl InferenceTx {
 super::into_payload!(Inference, InferenceTx: RegisterProvider, RegisterModel, UpdateModel, RegisterApiKey, RevokeApiKey, DepositPrepaid, WithdrawPrepaid, ReserveInference, SettleInference, ReleaseHold, ServeModel, DelegateToProvider, UndelegateFromProvider);
 
 /// Register the signer as an inference provider (its own stake backs it).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterProvider {
     /// Display name, 1 to 64 bytes.
@@ -109,7 +113,9 @@ pub struct RegisterProvider {
 }
 
 /// Register a model owned by the signer, served by a registered provider.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterModel {
     /// Name, lineage, tokenizer.
@@ -123,7 +129,9 @@ pub struct RegisterModel {
 }
 
 /// Change a model's prices or status (owner only).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateModel {
     /// The model.
@@ -136,7 +144,9 @@ pub struct UpdateModel {
 
 /// Bind an API key (by its BLAKE3 hash) to the signer's prepaid balance, for the providers
 /// and models the signer chose, with a per-request cap and a spend limit.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterApiKey {
     /// BLAKE3 of the key.
@@ -146,7 +156,9 @@ pub struct RegisterApiKey {
 }
 
 /// Revoke one of the signer's API keys.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeApiKey {
     /// BLAKE3 of the key.
@@ -154,20 +166,26 @@ pub struct RevokeApiKey {
 }
 
 /// Move tokens from the balance to the prepaid inference balance (held in escrow).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct DepositPrepaid {
     /// Base units.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub amount: Amount,
 }
 
 /// Ask for prepaid tokens back; they return after the unbonding period (answers served
 /// meanwhile can still be settled from them).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawPrepaid {
     /// Base units.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub amount: Amount,
 }
@@ -176,7 +194,9 @@ pub struct WithdrawPrepaid {
 /// answers it (signed by the model's provider, within the API key's scope). The hold is
 /// settled, released by the provider, or released by the ledger when it expires; meanwhile
 /// the payer can neither withdraw nor spend it elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveInference {
     /// The caller's API key hash.
@@ -192,6 +212,7 @@ pub struct ReserveInference {
     /// Most answer tokens.
     pub max_output_tokens: u64,
     /// The most the request may cost: what the gateway quoted and the caller accepted.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub max_fee: Amount,
     /// The payer's signed consent, required by keys registered with a voucher key.
@@ -203,7 +224,9 @@ pub struct ReserveInference {
 /// split; the rest of the hold returns. Signed by the provider that reserved;
 /// `apply` recomputes the attribution and refuses a receipt that differs. Without a live
 /// reservation the settlement is not included at all (so the answer is never published).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct SettleInference {
     /// The reserved request.
@@ -215,7 +238,9 @@ pub struct SettleInference {
 }
 
 /// Release a reservation the provider will not settle (the request failed).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseHold {
     /// The reserved request.
@@ -224,7 +249,9 @@ pub struct ReleaseHold {
 
 /// A provider accepts to serve a model that names it (`serve: true`), or stops serving it.
 /// Until accepted, a model takes no requests.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ServeModel {
     /// The model.
@@ -235,23 +262,29 @@ pub struct ServeModel {
 
 /// Stake tokens behind an inference provider: its share of every answer's fee is split with
 /// its stakers by stake, into their claimable rewards.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct DelegateToProvider {
     /// The provider.
     pub provider: Address,
     /// Base units.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub amount: Amount,
 }
 
 /// Withdraw stake from a provider; it unbonds like own stake.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct UndelegateFromProvider {
     /// The provider.
     pub provider: Address,
     /// Base units.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub amount: Amount,
 }

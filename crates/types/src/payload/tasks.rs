@@ -8,7 +8,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Agents and tasks: registering agents; posting, claiming, submitting, verifying, challenging and finalizing tasks.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TaskTx {
     /// Register the signer as an agent, locking `stake`.
@@ -83,7 +85,9 @@ impl TaskTx {
 super::into_payload!(Tasks, TaskTx: RegisterAgent, UpdateAgent, PostTask, ClaimTask, SubmitResult, CancelTask, ReviewResult, Attest, Challenge, FinalizeTask);
 
 /// Register the signer as an agent, locking `stake`.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterAgent {
     /// Display name, 1 to 64 bytes.
@@ -93,12 +97,15 @@ pub struct RegisterAgent {
     /// Where it can be reached (URL or free text), at most 256 bytes.
     pub endpoint: String,
     /// Base units locked as stake.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub stake: Amount,
 }
 
 /// Change an agent's capabilities or endpoint, or add stake.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgent {
     /// New capabilities.
@@ -106,12 +113,15 @@ pub struct UpdateAgent {
     /// New endpoint.
     pub endpoint: Option<String>,
     /// Stake to add.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub add_stake: Amount,
 }
 
 /// Post a task, or top up the reward of the identical open task (same kind and spec).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct PostTask {
     /// Task kind (`sinew/attribution`, `sinew/inference`, or one some agent advertises).
@@ -119,6 +129,7 @@ pub struct PostTask {
     /// The spec: BLAKE3 of its blob.
     pub spec: Hash,
     /// Reward, escrowed now.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub reward: Amount,
     /// Last height for a result.
@@ -126,6 +137,7 @@ pub struct PostTask {
     /// Blocks a claimant is exclusive before another agent may take over.
     pub claim_window: u64,
     /// Bond a claimant locks.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub bond: Amount,
     /// How the result is checked.
@@ -135,7 +147,9 @@ pub struct PostTask {
 }
 
 /// Claim a task (an agent able to do its kind), locking the bond.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimTask {
     /// The task.
@@ -143,7 +157,9 @@ pub struct ClaimTask {
 }
 
 /// Submit the result of a claimed task.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitResult {
     /// The task.
@@ -153,7 +169,9 @@ pub struct SubmitResult {
 }
 
 /// Cancel an unclaimed task (its poster); every funder is refunded.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CancelTask {
     /// The task.
@@ -161,7 +179,9 @@ pub struct CancelTask {
 }
 
 /// The poster accepts or rejects a submitted result (poster verification).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewResult {
     /// The task.
@@ -171,7 +191,9 @@ pub struct ReviewResult {
 }
 
 /// A staked verifier attests a submitted result (quorum verification), locking the bond.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Attest {
     /// The task.
@@ -182,19 +204,24 @@ pub struct Attest {
 
 /// Dispute a submitted result during its window, locking `bond`; the ledger recomputes it.
 /// The loser pays the winner.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
     /// The task.
     pub task: TaskId,
     /// Bond (at least the task's claimant bond).
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub bond: Amount,
 }
 
 /// Settle a task whose window has passed, or that expired: pay, return or slash bonds,
 /// update reputations. Anyone may send it.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct FinalizeTask {
     /// The task.

@@ -7,7 +7,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// A datanet.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Datanet {
     /// Its id.
     pub id: u64,
@@ -38,7 +40,9 @@ pub struct Datanet {
 }
 
 /// A contribution to a datanet.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Contribution {
     /// The datanet.
     pub datanet: u64,
@@ -59,6 +63,7 @@ pub struct Contribution {
     /// Free-form description.
     pub metadata: String,
     /// Bond locked.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub bond: Amount,
     /// Review state.
@@ -74,7 +79,9 @@ pub struct Contribution {
 }
 
 /// A published, immutable version of a datanet.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct DatanetVersion {
     /// The datanet.
     pub datanet: u64,
@@ -89,6 +96,7 @@ pub struct DatanetVersion {
     /// Bytes covered.
     pub bytes: u64,
     /// Publish fee paid.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub fee: Amount,
     /// Height of publication.
@@ -116,13 +124,16 @@ pub fn contribution_leaf(c: &Contribution) -> Hash {
 }
 
 /// A staked reviewer's vote on a contribution.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Vote {
     /// The reviewer.
     pub reviewer: Address,
     /// Approve or reject.
     pub approve: bool,
     /// Its stake when it voted: the vote's weight.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub stake: Amount,
 }

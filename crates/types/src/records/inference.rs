@@ -7,7 +7,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// A registered inference provider.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Provider {
     /// Its account (its stake backs it).
     pub address: Address,
@@ -20,7 +22,9 @@ pub struct Provider {
 }
 
 /// A registered model.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Model {
     /// Its id.
     pub id: u64,
@@ -43,6 +47,7 @@ pub struct Model {
     /// Answers settled.
     pub answers: u64,
     /// Fees settled in all.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub fees: Amount,
 }
@@ -55,16 +60,20 @@ impl Model {
 }
 
 /// An API key bound to an account's prepaid balance, within the scope its payer chose.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ApiKey {
     /// The account it spends from.
     pub account: Address,
     /// Providers, models, per-request cap, spend limit, voucher key.
     pub scope: KeyScope,
     /// Settled so far.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub spent: Amount,
     /// Held by reservations not yet settled or released.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub held: Amount,
     /// Revoked keys are refused.
@@ -74,15 +83,20 @@ pub struct ApiKey {
 }
 
 /// A prepaid inference balance.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Prepaid {
     /// Tokens held in escrow for answers.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub balance: Amount,
     /// Part of it on its way back.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub withdrawing: Amount,
     /// Part of it held by reservations of requests in progress.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub held: Amount,
     /// When the withdrawal is released.
@@ -108,7 +122,9 @@ pub fn model_name_hash(name: &str) -> Hash {
 }
 
 /// Funds held for one request between its reservation and its settlement.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Hold {
     /// The request.
     pub request_id: Hash,
@@ -129,9 +145,11 @@ pub struct Hold {
     /// Prices at reservation.
     pub pricing: Pricing,
     /// Platform fee at reservation.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub platform_fee: Amount,
     /// Held base units: the price of the longest answer.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub amount: Amount,
     /// Height of the reservation.
@@ -141,23 +159,29 @@ pub struct Hold {
 }
 
 /// A settled request.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Settled {
     /// The model.
     pub model: u64,
     /// Height of settlement.
     pub height: Height,
     /// Fee charged.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub fee: Amount,
 }
 
 /// Stake one account put behind a provider.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Delegation {
     /// The staker.
     pub staker: Address,
     /// Base units staked.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub amount: Amount,
 }

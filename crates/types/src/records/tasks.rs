@@ -7,7 +7,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// A registered agent.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Agent {
     /// Its account.
     pub address: Address,
@@ -18,6 +20,7 @@ pub struct Agent {
     /// Where to reach it.
     pub endpoint: String,
     /// Stake locked.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub stake: Amount,
     /// Lifecycle.
@@ -31,7 +34,9 @@ pub struct Agent {
 }
 
 /// An agent's track record.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Reputation {
     /// Tasks claimed.
     pub claims: u64,
@@ -44,6 +49,7 @@ pub struct Reputation {
     /// Results a challenger proved wrong.
     pub challenged_lost: u64,
     /// Rewards earned.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub earned: Amount,
 }
@@ -60,7 +66,9 @@ impl Reputation {
 }
 
 /// A task.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Task {
     /// Its id (from kind and spec).
     pub id: TaskId,
@@ -73,9 +81,11 @@ pub struct Task {
     /// Everyone who funded it and how much (refunds are proportional).
     pub funders: Vec<Funder>,
     /// Reward escrowed by the funders.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub reward: Amount,
     /// Bonds forfeited on this task, paid to whoever completes it (to the treasury if nobody does).
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub forfeited: Amount,
     /// Last height for a result.
@@ -83,6 +93,7 @@ pub struct Task {
     /// Blocks of exclusivity for a claimant.
     pub claim_window: u64,
     /// Claimant bond.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub bond: Amount,
     /// How results are checked.
@@ -115,26 +126,33 @@ pub fn capability_hash(name: &str) -> Hash {
 }
 
 /// One account's share of a task's reward.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Funder {
     /// The funder.
     pub account: Address,
     /// Base units it put in.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub amount: Amount,
 }
 
 /// A staked verifier's attestation of a submitted result (quorum verification).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Attestation {
     /// The verifier.
     pub verifier: Address,
     /// Whether it says the result is right.
     pub approve: bool,
     /// Its stake when it attested: the attestation's weight.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub weight: Amount,
     /// The bond it locked.
+    #[schemars(with = "String")]
     #[serde(with = "amount::as_string")]
     pub bond: Amount,
 }

@@ -1,0 +1,179 @@
+//! Every route of the API answers through its typed SDK method, with the answer the route table
+//! names: the match below is over `Route` with no wildcard, so a route added to the table does
+//! not compile here until the SDK has a method for it and this test calls it.
+
+mod common;
+
+use common::{Options, TestNode, USER_KEY};
+use sinew_sdk::{AgentFilter, ContributionFilter, EventFilter, Page, RecordPage, SdkError, TaskFilter};
+use sinew_types::api::openai::ChatMessage;
+use sinew_types::api::requests::{AttributeRequest, ChatRequest, CompletionRequest};
+use sinew_types::api::Route;
+use sinew_types::failure::TaskFailure;
+use sinew_types::payload::{ClaimTask, PostTask, RegisterAgent, Transfer};
+use sinew_types::task::{task_id, Verification};
+
+#[test]
+fn every_route_answers_through_its_typed_sdk_method() {
+    let n = TestNode::start_with(Options {
+        provider: Some(3),
+        ..Options::default()
+    });
+    n.setup_inference("builtin");
+    let c = &n.client;
+    let (owner, contributor, user) = (&n.keys[0], &n.keys[1], &n.keys[2]);
+    // An agent and a task, through `send`.
+    c.send(
+        &n.keys[4],
+        RegisterAgent {
+            name: "worker".into(),
+            capabilities: vec!["demo/echo".into()],
+            endpoint: String::new(),
+            stake: 1_000,
+        }
+        .into(),
+    )
+    .unwrap();
+    let spec = c.upload_blob(&b"echo this"[..], None).unwrap().blob;
+    let post = PostTask {
+        kind: "demo/echo".into(),
+        spec,
+        reward: 500,
+        deadline: c.height().unwrap() + 1_000,
+        claim_window: 100,
+        bond: 0,
+        verification: Verification::Poster { window: 5 },
+        parent: None,
+    };
+    c.send(owner, post.into()).unwrap();
+    let task = task_id("demo/echo", &spec);
+    // A transaction that would fail comes back with the ledger's typed code.
+    match c.send(owner, ClaimTask { task }.into()) {
+        Err(e @ SdkError::Refused { .. }) => assert_eq!(e.failure(), Some(TaskFailure::UnknownAgent.into())),
+        other => panic!("an account that is no agent cannot claim: {other:?}"),
+    }
+    let receipt = c
+        .send(
+            owner,
+            Transfer {
+                to: user.address(),
+                amount: 1,
+            }
+            .into(),
+        )
+        .unwrap();
+    let head = c.height().unwrap().to_string();
+
+    for route in Route::ALL {
+        match route {
+            Route::Health => assert_eq!(c.health().unwrap().chain_id, "sinew-test"),
+            Route::Metrics => assert!(c.metrics().unwrap().contains("sinew_blocks_committed_total")),
+            Route::OpenApi => assert!(c.openapi().unwrap()["paths"].is_object()),
+            Route::Chain => assert_eq!(c.chain().unwrap().genesis.chain_id, "sinew-test"),
+            Route::Params => assert!(c.params().unwrap().base_fee > 0),
+            Route::SubmitTx => {} // `send` above
+            Route::SubmitBatch => {
+                let tx = c
+                    .build(
+                        owner,
+                        Transfer {
+                            to: user.address(),
+                            amount: 1,
+                        }
+                        .into(),
+                        None,
+                    )
+                    .unwrap();
+                assert_eq!(c.submit_batch(&[tx], true).unwrap().results.len(), 1);
+            }
+            Route::TxStatus => assert_eq!(c.tx(&receipt.tx_id).unwrap().status(), "committed"),
+            Route::Account => assert!(c.account(&owner.address(), None).unwrap().exists),
+            Route::StateValue => {
+                let key = sinew_state::StateKey::Account(owner.address()).encode();
+                assert!(c.state_value(&key, None).unwrap().value.is_some());
+            }
+            Route::LatestBlock => assert!(c.latest_block().unwrap().header.height > 0),
+            Route::Block => assert_eq!(c.block(&head).unwrap().header.height.to_string(), head),
+            Route::BlockReceipts => assert!(!c.receipts(&head).unwrap().receipts.is_empty() || head == "0"),
+            Route::Events => {
+                let mut events = c.events(&EventFilter::default()).unwrap();
+                c.send(
+                    owner,
+                    Transfer {
+                        to: user.address(),
+                        amount: 2,
+                    }
+                    .into(),
+                )
+                .unwrap();
+                let first = events.next().expect("an event").unwrap();
+                assert!(first.height > 0);
+            }
+            Route::UploadBlob => assert_eq!(c.upload_blob(&b"x"[..], Some(1)).unwrap().size, 1),
+            Route::DownloadBlob => assert_eq!(c.blob(&spec).unwrap(), b"echo this"),
+            Route::Datanets => assert_eq!(c.datanets(&Page::default()).unwrap().datanets.len(), 1),
+            Route::Datanet => assert_eq!(c.datanet(0).unwrap().versions.len(), 1),
+            Route::DatanetVersion => assert_eq!(c.datanet_version(0, 1).unwrap().contributions, 1),
+            Route::DatanetContributions => {
+                let page = c.datanet_contributions(0, &ContributionFilter::default()).unwrap();
+                assert_eq!(page.contributions[0].contributor, contributor.address());
+            }
+            Route::DatanetRecords => assert!(!c.datanet_records(0, &RecordPage::default()).unwrap().records.is_empty()),
+            Route::Contributions => {
+                let mine = ContributionFilter {
+                    contributor: Some(contributor.address().to_string()),
+                    ..ContributionFilter::default()
+                };
+                assert_eq!(c.contributions(&mine).unwrap().contributions.len(), 1);
+            }
+            Route::VersionIndex => assert!(c.version_index(0, 1, None).unwrap().tokens > 0),
+            Route::AttributeToVersion => {
+                let req = AttributeRequest {
+                    text: "The Danube flows through ten countries".into(),
+                    ..AttributeRequest::default()
+                };
+                assert!(!c.attribute_to_version(0, 1, &req).unwrap().spans.is_empty());
+            }
+            Route::DatanetModels => assert_eq!(c.datanet_models(0, &Page::default()).unwrap().models.len(), 1),
+            Route::Models => assert_eq!(c.models(&Page::default()).unwrap().models[0].info.name, "river-lm"),
+            Route::Model => assert_eq!(c.model(0).unwrap().lineage[0].datanet, 0),
+            Route::Providers => assert_eq!(c.providers(&Page::default()).unwrap().providers.len(), 1),
+            Route::AccountInference => assert!(c.account_inference(&user.address()).unwrap().prepaid_available > 0),
+            Route::OpenAiModels => assert_eq!(c.served_models().unwrap().data[0].id, "river-lm"),
+            Route::ChatCompletions => {
+                let req = ChatRequest {
+                    model: "river-lm".into(),
+                    messages: vec![ChatMessage {
+                        role: "user".into(),
+                        content: "The Danube flows".into(),
+                    }],
+                    max_tokens: Some(60),
+                    seed: None,
+                    stream: false,
+                };
+                let a = c.chat(USER_KEY, &req, None).unwrap();
+                assert!(a.sinew.fee > 0 && !a.sinew.spans.is_empty(), "{a:?}");
+            }
+            Route::Completions => {
+                let req = CompletionRequest {
+                    model: "river-lm".into(),
+                    prompt: "Lake".into(),
+                    max_tokens: Some(8),
+                    seed: None,
+                    stream: false,
+                };
+                assert_eq!(c.complete(USER_KEY, &req, None).unwrap().object, "text_completion");
+            }
+            Route::AttributeToModel => {
+                let a = c
+                    .attribute_to_model(0, "The Danube flows through ten countries")
+                    .unwrap();
+                assert!(!a.receipt.weights.is_empty());
+            }
+            Route::Agents => assert_eq!(c.agents(&AgentFilter::default()).unwrap().agents.len(), 1),
+            Route::Agent => assert_eq!(c.agent(&n.keys[4].address()).unwrap().agent.name, "worker"),
+            Route::Tasks => assert_eq!(c.tasks(&TaskFilter::default()).unwrap().tasks.len(), 1),
+            Route::Task => assert_eq!(c.task(&task).unwrap().task.reward, 500),
+        }
+    }
+}
