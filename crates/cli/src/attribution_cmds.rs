@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use sinew_attribution::{
     attribute, receipt, recompute, verify_against_records, Corpus, DocRef, Params, Receipt, Shards, Tokenizer,
 };
-use sinew_types::datanet::Format;
+use sinew_datanet::{discover, FormatOptions};
 use sinew_types::Hash;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -125,26 +125,11 @@ pub enum ReceiptCmd {
 
 /// Records of local files, each file numbered as a "contribution" in path order.
 pub fn local_records(paths: &[PathBuf], field: &str) -> Result<Vec<(DocRef, String)>> {
-    let mut files = Vec::new();
-    let mut stack = paths.to_vec();
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            for e in std::fs::read_dir(&p).with_context(|| format!("reading {}", p.display()))? {
-                stack.push(e?.path());
-            }
-        } else if let Some(f) = p.extension().and_then(|e| e.to_str()).and_then(Format::for_extension) {
-            let f = match f {
-                Format::Jsonl { .. } => Format::Jsonl {
-                    field: field.to_string(),
-                },
-                other => other,
-            };
-            files.push((p, f));
-        } else if paths.contains(&p) {
-            bail!("{}: unsupported file type", p.display());
-        }
-    }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let options = FormatOptions {
+        field: field.to_string(),
+        ..FormatOptions::default()
+    };
+    let files = discover(paths, &options)?;
     let mut out = Vec::new();
     for (i, (p, f)) in files.iter().enumerate() {
         let bytes = std::fs::read(p)?;
@@ -182,14 +167,10 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             ..
         } => {
             let v = version.context("--version is required with --datanet")?;
-            let r: serde_json::Value =
-                sinew_sdk::Client::new(url).get(&format!("/v1/datanets/{d}/versions/{v}/index"))?;
+            let r = sinew_sdk::Client::new(url).version_index(d, v, None)?;
             println!(
                 "datanet {d} version {v}: index {} ({} documents, {} tokens, {} bytes) on the node",
-                r["index"].as_str().unwrap_or("?"),
-                r["documents"],
-                r["tokens"],
-                r["bytes"]
+                r.index, r.documents, r.tokens, r.bytes
             );
         }
         IndexCmd::Build {

@@ -3,7 +3,7 @@
 use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use sinew_sdk::{format_amount, Client, ProvenValue, SubmitOutcome, SubmitReply};
+use sinew_sdk::{format_amount, AccountView, Client, ProvenValue, SubmitOutcome, SubmitReply};
 use sinew_state::{verify_proof, Account, StateKey, StateProof};
 use sinew_types::payload::{Stake, Transfer, Unstake};
 use sinew_types::Hash;
@@ -113,13 +113,11 @@ pub fn stake(a: StakeArgs, url: &str, dir: &Path, bond: bool) -> Result<()> {
 pub fn account(a: AccountArgs, url: &str, dir: &Path) -> Result<()> {
     let addr = keys::resolve_address(dir, &a.who)?;
     let c = Client::new(url);
+    let v = c.account(&addr, a.height)?;
     if a.json {
-        let q = a.height.map(|h| format!("?height={h}")).unwrap_or_default();
-        let v: serde_json::Value = c.get(&format!("/v1/accounts/{addr}{q}"))?;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    let v = c.account(&addr, a.height)?;
     check(&v.proof, None)?;
     let acct = &v.account;
     println!("address   {addr}");
@@ -155,6 +153,14 @@ fn check(p: &ProvenValue, root: Option<Hash>) -> Result<Option<Account>> {
     })
 }
 
+/// What `sinew verify-proof` reads: `sinew account --json` output, or a bare proof.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum ProofFile {
+    Account(Box<AccountView>),
+    Proof(ProvenValue),
+}
+
 /// `sinew verify-proof`.
 pub fn verify_proof_cmd(a: VerifyProofArgs) -> Result<()> {
     let text = if a.file == "-" {
@@ -162,9 +168,10 @@ pub fn verify_proof_cmd(a: VerifyProofArgs) -> Result<()> {
     } else {
         std::fs::read_to_string(&a.file).with_context(|| format!("reading {}", a.file))?
     };
-    let v: serde_json::Value = serde_json::from_str(&text).context("not JSON")?;
-    let p: ProvenValue =
-        serde_json::from_value(v.get("proof").cloned().unwrap_or(v)).context("no proof in the JSON")?;
+    let p = match serde_json::from_str::<ProofFile>(&text).context("neither an account with its proof nor a proof")? {
+        ProofFile::Account(a) => a.proof,
+        ProofFile::Proof(p) => p,
+    };
     let acct = check(&p, a.root)?;
     println!(
         "valid: key {} under state root {} at height {}",

@@ -1,14 +1,26 @@
 //! `sinew datanet`: create, contribute files or folders, review, publish, and inspect datanets.
 
 use crate::keys;
+use crate::send::{events, send};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use sinew_sdk::{Client, SubmitOutcome, SubmitReply};
+use serde::Serialize;
+use sinew_datanet::{discover, FormatOptions};
+use sinew_sdk::{Client, ContributionFilter, Page, RecordPage};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::payload::{Contribute, CreateDatanet, PublishVersion, Review};
-use sinew_types::{Keypair, Payload, TxStatus};
+use sinew_types::records::{Contribution, Datanet, DatanetVersion};
+use sinew_types::Payload;
 use std::path::{Path, PathBuf};
+
+/// What `sinew datanet show` prints: the datanet, its versions and contributions.
+#[derive(Serialize)]
+struct DatanetShown {
+    datanet: Datanet,
+    versions: Vec<DatanetVersion>,
+    contributions: Vec<Contribution>,
+}
 
 /// Datanet commands.
 #[derive(Subcommand)]
@@ -51,6 +63,17 @@ pub enum DatanetCmd {
     },
 }
 
+/// Who curates a datanet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    /// Every contribution enters.
+    Open,
+    /// The owner approves or rejects each contribution.
+    Owner,
+    /// Staked reviewers vote.
+    Staked,
+}
+
 /// Arguments of `sinew datanet create`.
 #[derive(Args)]
 pub struct CreateArgs {
@@ -69,9 +92,9 @@ pub struct CreateArgs {
     /// Tags (repeatable).
     #[arg(long = "tag")]
     tags: Vec<String>,
-    /// open, owner, or staked (with --quorum and --min-stake).
-    #[arg(long, default_value = "owner")]
-    policy: String,
+    /// Who decides which contributions enter (staked: with --quorum and --min-stake).
+    #[arg(long, value_enum, default_value_t = Policy::Owner)]
+    policy: Policy,
     /// Votes that decide (staked policy).
     #[arg(long, default_value_t = 1)]
     quorum: u32,
@@ -143,14 +166,13 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
     let c = Client::new(url);
     match cmd {
         DatanetCmd::Create(a) => {
-            let curation = match a.policy.as_str() {
-                "open" => CurationPolicy::Open,
-                "owner" => CurationPolicy::OwnerCurated,
-                "staked" => CurationPolicy::StakedReviewers {
+            let curation = match a.policy {
+                Policy::Open => CurationPolicy::Open,
+                Policy::Owner => CurationPolicy::OwnerCurated,
+                Policy::Staked => CurationPolicy::StakedReviewers {
                     quorum: a.quorum,
                     min_stake: a.min_stake,
                 },
-                other => bail!("--policy {other:?}: expected open, owner or staked"),
             };
             let key = keys::load(dir, &a.from)?;
             let payload: Payload = CreateDatanet {
@@ -169,8 +191,8 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
                 },
             }
             .into();
-            let r = submit(&c, &key, payload)?;
-            for e in &r.receipt().context("no receipt")?.events {
+            let r = send(&c, &key, payload)?;
+            for e in events(&r) {
                 if let sinew_types::Event::DatanetCreated { datanet, .. } = e {
                     println!("created datanet {datanet}");
                 }
@@ -189,39 +211,33 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
                 reason: a.reason,
             }
             .into();
-            submit(&c, &key, payload)?;
+            send(&c, &key, payload)?;
             println!("reviewed contribution {} of datanet {}", a.contribution, a.datanet);
         }
         DatanetCmd::Publish { from, datanet } => {
             let key = keys::load(dir, &from)?;
-            let r = submit(&c, &key, PublishVersion { datanet }.into())?;
-            for e in &r.receipt().context("no receipt")?.events {
+            let r = send(&c, &key, PublishVersion { datanet }.into())?;
+            for e in events(&r) {
                 if let sinew_types::Event::VersionPublished { version, root, .. } = e {
                     println!("published version {version} of datanet {datanet}: root {root}");
                 }
             }
         }
         DatanetCmd::Show { id } => {
-            let d: serde_json::Value = c.get(&format!("/v1/datanets/{id}"))?;
-            let cs: serde_json::Value = c.get(&format!("/v1/datanets/{id}/contributions"))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({ "datanet": d["datanet"], "versions": d["versions"], "contributions": cs["contributions"] })
-                )?
-            );
+            let d = c.datanet(id)?;
+            let cs = c.datanet_contributions(id, &ContributionFilter::default())?;
+            let shown = DatanetShown {
+                datanet: d.datanet,
+                versions: d.versions,
+                contributions: cs.contributions,
+            };
+            println!("{}", serde_json::to_string_pretty(&shown)?);
         }
         DatanetCmd::List => {
-            let v: serde_json::Value = c.get("/v1/datanets")?;
-            for d in v["datanets"].as_array().into_iter().flatten() {
+            for d in c.datanets(&Page::default())?.datanets {
                 println!(
                     "{:>4}  {:<24} {:<14} contributions {:>4}  approved {:>4}  versions {}",
-                    d["id"],
-                    d["info"]["name"].as_str().unwrap_or(""),
-                    d["info"]["license"].as_str().unwrap_or(""),
-                    d["contributions"],
-                    d["approved"],
-                    d["versions"]
+                    d.id, d.info.name, d.info.license, d.contributions, d.approved, d.versions
                 );
             }
         }
@@ -231,86 +247,35 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
             offset,
             limit,
         } => {
-            let q = contribution.map(|c| format!("&contribution={c}")).unwrap_or_default();
-            let v: serde_json::Value = c.get(&format!("/v1/datanets/{id}/records?offset={offset}&limit={limit}{q}"))?;
-            for r in v["records"].as_array().into_iter().flatten() {
+            let page = RecordPage {
+                contribution,
+                offset,
+                limit: Some(limit),
+            };
+            for r in c.datanet_records(id, &page)?.records {
                 println!(
                     "[contribution {} record {} bytes {}..{} of blob {}]",
-                    r["contribution"],
-                    r["index"],
-                    r["start"],
-                    r["end"],
-                    r["blob"].as_str().unwrap_or("")
+                    r.contribution, r.index, r.start, r.end, r.blob
                 );
-                println!("{}\n", r["text"].as_str().unwrap_or(""));
+                println!("{}\n", r.text);
             }
         }
     }
     Ok(())
 }
 
-fn submit(c: &Client, key: &Keypair, payload: Payload) -> Result<SubmitReply> {
-    let tx = c.build(key, payload, None)?;
-    let r = c.submit(&tx, true)?;
-    match &r.outcome {
-        SubmitOutcome::Refused { error } => bail!("refused ({}): {}", error.code, error.message),
-        SubmitOutcome::Dropped { code, reason } => bail!("dropped ({code}): {reason}"),
-        SubmitOutcome::Committed { receipt, .. } => {
-            if let TxStatus::Failed { code, message } = &receipt.status {
-                bail!("failed ({code}): {message}");
-            }
-        }
-        SubmitOutcome::Pending => bail!("still pending after the wait"),
+/// How the contribute options cut files into records.
+fn format_options(a: &ContributeArgs) -> FormatOptions {
+    FormatOptions {
+        max_record_bytes: a.max_record_bytes,
+        field: a.field.clone(),
+        columns: a.columns.split(',').map(|s| s.trim().to_string()).collect(),
     }
-    Ok(r)
-}
-
-/// Every supported file under `paths`, sorted, with its format.
-fn collect(paths: &[PathBuf], a: &ContributeArgs) -> Result<Vec<(PathBuf, Format)>> {
-    let mut files = Vec::new();
-    let mut stack: Vec<PathBuf> = paths.to_vec();
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            for e in std::fs::read_dir(&p).with_context(|| format!("reading {}", p.display()))? {
-                stack.push(e?.path());
-            }
-            continue;
-        }
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let format = match Format::for_extension(ext) {
-            Some(Format::Text { .. }) => Format::Text {
-                max_record_bytes: a.max_record_bytes,
-            },
-            Some(Format::Markdown { .. }) => Format::Markdown {
-                max_record_bytes: a.max_record_bytes,
-            },
-            Some(Format::Jsonl { .. }) => Format::Jsonl { field: a.field.clone() },
-            Some(Format::Csv { .. }) => Format::Csv {
-                columns: a.columns.split(',').map(|s| s.trim().to_string()).collect(),
-            },
-            Some(Format::Pdf { .. }) => Format::Pdf {
-                max_record_bytes: a.max_record_bytes,
-            },
-            None if paths.contains(&p) => {
-                bail!(
-                    "{}: unsupported file type (use .txt, .md, .jsonl, .csv or .pdf)",
-                    p.display()
-                )
-            }
-            None => continue,
-        };
-        files.push((p, format));
-    }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    if files.is_empty() {
-        bail!("no .txt, .md, .jsonl, .csv or .pdf files found");
-    }
-    Ok(files)
 }
 
 fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
     let key = keys::load(dir, &a.from)?;
-    let files = collect(&a.paths, &a)?;
+    let files = discover(&a.paths, &format_options(&a))?;
     let total: u64 = files
         .iter()
         .map(|(p, _)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
@@ -377,8 +342,10 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             metadata: format!("{name}{note}"),
         }
         .into();
-        let r = submit(c, &key, payload).with_context(|| format!("contributing {}", path.display()))?;
-        for e in &r.receipt().context("no receipt")?.events {
+        let r = bar
+            .suspend(|| send(c, &key, payload))
+            .with_context(|| format!("contributing {}", path.display()))?;
+        for e in events(&r) {
             if let sinew_types::Event::Contributed {
                 contribution,
                 records,

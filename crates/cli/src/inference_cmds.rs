@@ -1,11 +1,12 @@
 //! `sinew provider|model|apikey|prepaid|rewards`: register providers and models, bind API keys
 //! to prepaid balances, and claim what attribution earned.
 
-use crate::chain_cmds::report;
 use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use rand::RngCore;
+use sinew_sdk::answers::InferenceAccount;
+use sinew_sdk::Page;
 use sinew_sdk::{format_amount, Client};
 use sinew_state::inference::api_key_hash;
 use sinew_types::inference::{KeyScope, ModelInfo, ModelStatus, Pricing, Split};
@@ -90,9 +91,9 @@ pub enum ModelCmd {
         /// New price per 1,000 answer tokens.
         #[arg(long)]
         output_price: Option<u128>,
-        /// New status: active, paused or retired.
-        #[arg(long)]
-        status: Option<String>,
+        /// New status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
     },
     /// List models (or those built from one datanet).
     List {
@@ -224,9 +225,7 @@ pub enum RewardsCmd {
 
 fn send(url: &str, dir: &Path, from: &str, payload: Payload) -> Result<()> {
     let key = keys::load(dir, from)?;
-    let c = Client::new(url);
-    let tx = c.build(&key, payload, None)?;
-    report(&c.submit(&tx, true)?)
+    crate::send::send(&Client::new(url), &key, payload).map(|_| ())
 }
 
 fn parse_split(s: &str) -> Result<Split> {
@@ -245,13 +244,25 @@ fn parse_split(s: &str) -> Result<Split> {
     })
 }
 
-fn parse_status(s: &str) -> Result<ModelStatus> {
-    Ok(match s {
-        "active" => ModelStatus::Active,
-        "paused" => ModelStatus::Paused,
-        "retired" => ModelStatus::Retired,
-        other => bail!("unknown status {other:?} (active, paused or retired)"),
-    })
+/// A model's status, as `sinew model update --status` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    /// Taking requests.
+    Active,
+    /// Not taking requests for now.
+    Paused,
+    /// Retired for good.
+    Retired,
+}
+
+impl From<StatusArg> for ModelStatus {
+    fn from(s: StatusArg) -> ModelStatus {
+        match s {
+            StatusArg::Active => ModelStatus::Active,
+            StatusArg::Paused => ModelStatus::Paused,
+            StatusArg::Retired => ModelStatus::Retired,
+        }
+    }
 }
 
 /// `sinew provider ...`.
@@ -270,8 +281,8 @@ pub fn provider(cmd: ProviderCmd, url: &str, dir: &Path) -> Result<()> {
         }
         ProviderCmd::Serve { from, model, stop } => send(url, dir, &from, ServeModel { model, serve: !stop }.into()),
         ProviderCmd::List => {
-            let v: serde_json::Value = Client::new(url).get("/v1/registry/providers")?;
-            println!("{}", serde_json::to_string_pretty(&v["providers"])?);
+            let page = Client::new(url).providers(&Page::default())?;
+            println!("{}", serde_json::to_string_pretty(&page.providers)?);
             Ok(())
         }
     }
@@ -320,38 +331,32 @@ pub fn model(cmd: ModelCmd, url: &str, dir: &Path) -> Result<()> {
             let pricing = match (input_price, output_price) {
                 (None, None) => None,
                 (i, o) => {
-                    let v: serde_json::Value = Client::new(url).get(&format!("/v1/registry/models/{model}"))?;
-                    let cur: Pricing = serde_json::from_value(v["model"]["pricing"].clone())?;
+                    let cur = Client::new(url).model(model)?.model.pricing;
                     Some(Pricing {
                         input_per_1k: i.unwrap_or(cur.input_per_1k),
                         output_per_1k: o.unwrap_or(cur.output_per_1k),
                     })
                 }
             };
-            let status = status.as_deref().map(parse_status).transpose()?;
+            let status = status.map(ModelStatus::from);
             send(url, dir, &from, UpdateModel { model, pricing, status }.into())
         }
         ModelCmd::List { datanet } => {
-            let path = match datanet {
-                Some(d) => format!("/v1/datanets/{d}/models"),
-                None => "/v1/registry/models".into(),
+            let c = Client::new(url);
+            let models = match datanet {
+                Some(d) => c.datanet_models(d, &Page::default())?.models,
+                None => c.models(&Page::default())?.models,
             };
-            let v: serde_json::Value = Client::new(url).get(&path)?;
-            for m in v["models"].as_array().into_iter().flatten() {
+            for m in models {
                 println!(
-                    "{:>4}  {:<24} {:?}  datanets {}  {} answers, fees {}",
-                    m["id"],
-                    m["info"]["name"].as_str().unwrap_or("?"),
-                    m["status"].as_str().unwrap_or("?"),
-                    m["info"]["datanets"],
-                    m["answers"],
-                    m["fees"].as_str().unwrap_or("0")
+                    "{:>4}  {:<24} {:?}  datanets {:?}  {} answers, fees {}",
+                    m.id, m.info.name, m.status, m.info.datanets, m.answers, m.fees
                 );
             }
             Ok(())
         }
         ModelCmd::Show { id } => {
-            let v: serde_json::Value = Client::new(url).get(&format!("/v1/registry/models/{id}"))?;
+            let v = Client::new(url).model(id)?;
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
@@ -407,13 +412,9 @@ pub fn apikey(cmd: ApiKeyCmd, url: &str, dir: &Path) -> Result<()> {
     }
 }
 
-fn inference_account(url: &str, dir: &Path, who: &str) -> Result<serde_json::Value> {
+fn inference_account(url: &str, dir: &Path, who: &str) -> Result<InferenceAccount> {
     let a = keys::resolve_address(dir, who)?;
-    Ok(Client::new(url).get(&format!("/v1/accounts/{a}/inference"))?)
-}
-
-fn amount(v: &serde_json::Value) -> String {
-    format_amount(v.as_str().and_then(|s| s.parse().ok()).unwrap_or(0))
+    Ok(Client::new(url).account_inference(&a)?)
 }
 
 /// `sinew prepaid ...`.
@@ -425,10 +426,10 @@ pub fn prepaid(cmd: PrepaidCmd, url: &str, dir: &Path) -> Result<()> {
             let v = inference_account(url, dir, &who)?;
             println!(
                 "prepaid {} (available {}, withdrawing {} at height {})",
-                amount(&v["prepaid"]["balance"]),
-                amount(&v["prepaid_available"]),
-                amount(&v["prepaid"]["withdrawing"]),
-                v["prepaid"]["release_height"]
+                format_amount(v.prepaid.balance),
+                format_amount(v.prepaid_available),
+                format_amount(v.prepaid.withdrawing),
+                v.prepaid.release_height
             );
             Ok(())
         }
@@ -440,7 +441,7 @@ pub fn rewards(cmd: RewardsCmd, url: &str, dir: &Path) -> Result<()> {
     match cmd {
         RewardsCmd::Show { who } => {
             let v = inference_account(url, dir, &who)?;
-            println!("claimable rewards: {}", amount(&v["rewards"]));
+            println!("claimable rewards: {}", format_amount(v.rewards));
             Ok(())
         }
         RewardsCmd::Claim { from } => send(url, dir, &from, Payload::Inference(InferenceTx::ClaimRewards)),

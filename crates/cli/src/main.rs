@@ -5,12 +5,12 @@ mod attribution_cmds;
 mod bench;
 mod chain_cmds;
 mod datanet_cmds;
-mod demo_agents;
-mod demo_inference;
+mod demo;
 mod devnet;
 mod inference_cmds;
 mod keys;
 mod node_cmds;
+mod send;
 mod task_cmds;
 
 use clap::{Parser, Subcommand};
@@ -83,7 +83,6 @@ enum Command {
     /// Check an attribution receipt against the records, or recompute it.
     #[command(subcommand)]
     Attribution(attribution_cmds::ReceiptCmd),
-    /// Benchmarks.
     /// Inference providers: register, list.
     #[command(subcommand)]
     Provider(inference_cmds::ProviderCmd),
@@ -105,6 +104,7 @@ enum Command {
     /// Tasks: post, list, show, claim, submit, review, attest, challenge, finalize, cancel.
     #[command(subcommand)]
     Task(task_cmds::TaskCmd),
+    /// Benchmarks (each prints its figures and, where one exists, a peer's from the same run).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
 }

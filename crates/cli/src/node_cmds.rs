@@ -1,11 +1,10 @@
 //! Operator commands: write a genesis, run a node, replay a chain.
 
 use crate::keys;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use sinew_node::NodeConfig;
-use sinew_state::{Chain, Genesis, GenesisAccount, MemState};
-use sinew_store::Store;
+use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::Params;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -129,43 +128,16 @@ pub fn node(a: NodeArgs, keys_dir: &Path) -> Result<()> {
 }
 
 /// `sinew replay`: re-executes every block from genesis, verifying all signatures, and checks
-/// every header and the final state against the store.
+/// every header and the final state against the store (`sinew_node::replay`).
 pub fn replay(a: ReplayArgs) -> Result<()> {
-    let store = Store::open(&a.data_dir.join("db"))?;
-    let blobs = sinew_store::IngestingBlobs::with_indexes(
-        sinew_store::BlobStore::open(&a.data_dir.join("blobs"))?,
-        a.data_dir.join("indexes"),
-    );
-    let genesis = store.genesis()?.context("the data directory holds no chain")?;
-    let head = store.head_height()?.context("no blocks")?;
     let started = Instant::now();
-    let (mut chain, gb) = Chain::from_genesis(&genesis, 2)?;
-    let stored_genesis = store.block(0)?.context("no genesis block")?;
-    if stored_genesis.header != gb.block.header {
-        bail!("stored genesis block differs from the one the genesis document gives");
-    }
-    let mut state = MemState::default();
-    state.apply(&gb.effects.writes);
-    chain.commit(gb);
-    let mut txs = 0usize;
-    for h in 1..=head {
-        let block = store.block(h)?.with_context(|| format!("block {h} missing"))?;
-        txs += block.txs.len();
-        let ex = chain
-            .validate(&state, &blobs, block, |_| false)
-            .with_context(|| format!("block {h} does not re-execute to its header"))?;
-        state.apply(&ex.effects.writes);
-        chain.commit(ex);
-    }
-    let stored: Vec<(Vec<u8>, Vec<u8>)> = store.state_entries()?;
-    let replayed: Vec<(Vec<u8>, Vec<u8>)> = state.map.into_iter().collect();
-    if stored != replayed {
-        bail!("stored state differs from the replayed state");
-    }
+    let r = sinew_node::replay::replay(&a.data_dir)?;
     println!(
-        "replayed {head} blocks ({txs} transactions) in {:.2}s: every state root matches; head state root {}",
+        "replayed {} blocks ({} transactions) in {:.2}s: every state root matches; head state root {}",
+        r.blocks,
+        r.txs,
         started.elapsed().as_secs_f64(),
-        chain.head().state_root
+        r.state_root
     );
     Ok(())
 }

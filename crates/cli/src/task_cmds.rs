@@ -1,11 +1,11 @@
 //! `sinew agent ...` and `sinew task ...`: register agents, post and work tasks by hand, and run
 //! the example agents.
 
-use crate::chain_cmds::report;
 use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use sinew_sdk::Client;
+use sinew_sdk::{AgentFilter, TaskFilter};
 use sinew_types::payload::{
     Attest, CancelTask, Challenge, ClaimTask, FinalizeTask, PostTask, RegisterAgent, ReviewResult, SubmitResult, TaskTx,
 };
@@ -57,9 +57,9 @@ pub enum AgentCmd {
         /// Key name of the (registered) agent.
         #[arg(long)]
         from: String,
-        /// worker, faulty or auditor.
-        #[arg(long)]
-        role: String,
+        /// Which example agent.
+        #[arg(long, value_enum)]
+        role: Role,
         /// The worker's gateway API key.
         #[arg(long, default_value = "")]
         api_key: String,
@@ -73,9 +73,9 @@ pub enum TaskCmd {
     Post(PostArgs),
     /// Tasks (filters: --status, --kind).
     List {
-        /// open, claimed, submitted, completed or closed.
-        #[arg(long)]
-        status: Option<String>,
+        /// Only tasks in this state.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
         /// Task kind.
         #[arg(long)]
         kind: Option<String>,
@@ -185,9 +185,9 @@ pub struct PostArgs {
     /// Claimant bond, in base units.
     #[arg(long, default_value_t = 0)]
     bond: u128,
-    /// Verification: poster, quorum or recompute.
-    #[arg(long, default_value = "poster")]
-    mode: String,
+    /// Who verifies the result.
+    #[arg(long, value_enum, default_value_t = Mode::Poster)]
+    mode: Mode,
     /// Verification window, in blocks.
     #[arg(long, default_value_t = 20)]
     window: u64,
@@ -210,8 +210,44 @@ pub struct PostArgs {
 
 fn send(url: &str, dir: &Path, from: &str, payload: Payload) -> Result<()> {
     let key = keys::load(dir, from)?;
-    let c = Client::new(url);
-    report(&c.submit(&c.build(&key, payload, None)?, true)?)
+    crate::send::send(&Client::new(url), &key, payload).map(|_| ())
+}
+
+/// The example agents `sinew agent run` can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Works inference and attribution tasks, paying the gateway with --api-key.
+    Worker,
+    /// Guesses attribution results (to be caught).
+    Faulty,
+    /// Challenges wrong results.
+    Auditor,
+}
+
+/// A task's state, as `sinew task list --status` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    /// Waiting for an agent.
+    Open,
+    /// Claimed, not yet submitted.
+    Claimed,
+    /// A result awaits verification.
+    Submitted,
+    /// Paid out.
+    Completed,
+    /// Expired, cancelled or rejected for good.
+    Closed,
+}
+
+/// How a task's result is verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// The poster reviews it within --window blocks.
+    Poster,
+    /// Staked verifiers attest (--min-verifiers, --verifier-bond, --slash-bps).
+    Quorum,
+    /// The ledger recomputes it (recomputable kinds only).
+    Recompute,
 }
 
 /// `sinew agent ...`.
@@ -238,47 +274,47 @@ pub fn agent(cmd: AgentCmd, url: &str, dir: &Path) -> Result<()> {
         ),
         AgentCmd::Retire { from } => send(url, dir, &from, Payload::Tasks(TaskTx::RetireAgent)),
         AgentCmd::List { capability } => {
-            let q = capability.map(|c| format!("?capability={c}")).unwrap_or_default();
-            let v: serde_json::Value = c.get(&format!("/v1/agents{q}"))?;
-            for a in v["agents"].as_array().into_iter().flatten() {
-                let r = &a["reputation"];
+            let filter = AgentFilter {
+                capability,
+                ..AgentFilter::default()
+            };
+            for a in c.agents(&filter)?.agents {
+                let r = &a.reputation;
                 println!(
-                    "{}  {:<20} score {:>9}  completed {} failed {} challenged-and-lost {} on time {}  caps {}",
-                    a["agent"]["address"].as_str().unwrap_or("?"),
-                    a["agent"]["name"].as_str().unwrap_or("?"),
-                    a["score"],
-                    r["completed"],
-                    r["failed"],
-                    r["challenged_lost"],
-                    r["on_time"],
-                    a["agent"]["capabilities"]
+                    "{}  {:<20} score {:>9}  completed {} failed {} challenged-and-lost {} on time {}  caps {:?}",
+                    a.agent.address,
+                    a.agent.name,
+                    a.score,
+                    r.completed,
+                    r.failed,
+                    r.challenged_lost,
+                    r.on_time,
+                    a.agent.capabilities
                 );
             }
             Ok(())
         }
         AgentCmd::Show { who } => {
             let a = keys::resolve_address(dir, &who)?;
-            let v: serde_json::Value = c.get(&format!("/v1/agents/{a}"))?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            println!("{}", serde_json::to_string_pretty(&c.agent(&a)?)?);
             Ok(())
         }
         AgentCmd::Run { from, role, api_key } => {
             let agent = sinew_agent::Agent::new(url, keys::load(dir, &from)?);
             let stop = std::sync::atomic::AtomicBool::new(false);
-            println!("running the {role} agent as {} (Ctrl-C to stop)", agent.address());
-            match role.as_str() {
-                "worker" => {
+            println!("running the {role:?} agent as {} (Ctrl-C to stop)", agent.address());
+            match role {
+                Role::Worker => {
                     let mut w = sinew_agent::examples::InferenceWorker {
                         api_key,
                         worked: vec![],
                     };
                     sinew_agent::run(&agent, &mut w, &stop)?;
                 }
-                "faulty" => {
+                Role::Faulty => {
                     sinew_agent::run(&agent, &mut sinew_agent::examples::FaultyWorker, &stop)?;
                 }
-                "auditor" => sinew_agent::examples::Auditor::new().run(&agent, &stop)?,
-                other => bail!("unknown role {other:?} (worker, faulty or auditor)"),
+                Role::Auditor => sinew_agent::examples::Auditor::new().run(&agent, &stop)?,
             }
             Ok(())
         }
@@ -296,17 +332,16 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
                 _ => bail!("give the spec with --spec-file or --spec-text"),
             };
             let spec = c.upload_blob(&bytes[..], Some(bytes.len() as u64))?.blob;
-            let verification = match a.mode.as_str() {
-                "poster" => Verification::Poster { window: a.window },
-                "quorum" => Verification::Quorum {
+            let verification = match a.mode {
+                Mode::Poster => Verification::Poster { window: a.window },
+                Mode::Quorum => Verification::Quorum {
                     window: a.window,
                     min_verifiers: a.min_verifiers,
                     bond: a.verifier_bond,
                     slash_bps: a.slash_bps,
                     min_stake: a.verifier_min_stake,
                 },
-                "recompute" => Verification::Recompute,
-                other => bail!("unknown mode {other:?} (poster, quorum or recompute)"),
+                Mode::Recompute => Verification::Recompute,
             };
             let height = c.height()?;
             send(
@@ -329,29 +364,25 @@ pub fn task(cmd: TaskCmd, url: &str, dir: &Path) -> Result<()> {
             Ok(())
         }
         TaskCmd::List { status, kind } => {
-            let mut q = vec![];
-            if let Some(s) = status {
-                q.push(format!("status={s}"));
-            }
-            if let Some(k) = kind {
-                q.push(format!("kind={k}"));
-            }
-            let v: serde_json::Value = c.get(&format!("/v1/tasks?{}", q.join("&")))?;
-            for t in v["tasks"].as_array().into_iter().flatten() {
+            let filter = TaskFilter {
+                status: status.map(|s| format!("{s:?}").to_lowercase()),
+                kind,
+                ..TaskFilter::default()
+            };
+            for t in c.tasks(&filter)?.tasks {
+                let claimant = t.claimant.map_or("-".to_string(), |a| a.to_string());
                 println!(
-                    "{}  {:<20} {:<10} reward {}  claimant {}",
-                    t["id"].as_str().unwrap_or("?"),
-                    t["kind"].as_str().unwrap_or("?"),
-                    t["status"].as_str().unwrap_or("?"),
-                    t["reward"].as_str().unwrap_or("?"),
-                    t["claimant"].as_str().unwrap_or("-")
+                    "{}  {:<20} {:<10} reward {}  claimant {claimant}",
+                    t.id,
+                    t.kind,
+                    format!("{:?}", t.status).to_lowercase(),
+                    t.reward
                 );
             }
             Ok(())
         }
         TaskCmd::Show { id } => {
-            let v: serde_json::Value = c.get(&format!("/v1/tasks/{id}"))?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            println!("{}", serde_json::to_string_pretty(&c.task(&id)?)?);
             Ok(())
         }
         TaskCmd::Claim { from, id } => send(url, dir, &from, ClaimTask { task: id }.into()),

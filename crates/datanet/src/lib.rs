@@ -3,9 +3,11 @@
 //! near-duplicates), and committing to them with a Merkle root. Every node computes the same
 //! records from the same bytes, so the ledger can check a contribution's claims.
 
+pub mod discover;
 pub mod ingest;
 pub mod minhash;
 
+pub use discover::{discover, DiscoverError, FormatOptions};
 pub use ingest::{ingest, pdf_text, IngestError, Record};
 pub use minhash::{fingerprint, NearDupIndex, RecordMeta, BANDS, MIN_SHARED_BANDS};
 

@@ -10,7 +10,6 @@ use crate::fanout::FanOut;
 use crate::gateway::{Answer, Gateway, GatewayConfig, GatewayError, InferenceRequest};
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
-use parking_lot::Mutex;
 use sinew_state::{BlockEffects, Genesis, TxRejection};
 use sinew_types::wire::SubmitOutcome;
 use sinew_types::{Block, BlockHeader, Height, Keypair, Params, SignedTransaction, TxId};
@@ -39,7 +38,7 @@ pub struct Node {
     /// Costly API requests running (attribution, index builds, record reads).
     pub(crate) heavy: Arc<tokio::sync::Semaphore>,
     /// Records recently read for the API.
-    pub(crate) records: Mutex<crate::record_cache::RecordCache>,
+    pub(crate) records: crate::record_cache::RecordTexts,
 }
 
 impl Node {
@@ -67,7 +66,7 @@ impl Node {
             clock,
             metrics,
             heavy: Arc::new(tokio::sync::Semaphore::new(config.api.max_heavy_requests.max(1))),
-            records: crate::record_cache::new_cache(),
+            records: Default::default(),
             config: config.clone(),
         })
     }

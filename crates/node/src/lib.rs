@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod mempool;
 pub mod metrics;
 mod record_cache;
+pub mod replay;
 pub mod service;
 
 pub use config::NodeConfig;

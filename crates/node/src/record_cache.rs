@@ -2,10 +2,9 @@
 //! small cache bounded in bytes, so a page of records does not re-read and re-cut a large blob
 //! each time it is asked for.
 
-use crate::api::ApiError;
-use crate::core::Node;
 use parking_lot::Mutex;
 use sinew_datanet::Record;
+use sinew_store::IngestingBlobs;
 use sinew_types::datanet::{BlobId, Format};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -42,28 +41,20 @@ impl RecordCache {
     }
 }
 
-impl Node {
-    /// The records of a contributed blob, with their text.
-    pub fn record_texts(&self, blob: &BlobId, format: &Format) -> Result<Arc<Vec<Record>>, ApiError> {
+/// The node's record cache, shared by API requests.
+#[derive(Default)]
+pub struct RecordTexts(Mutex<RecordCache>);
+
+impl RecordTexts {
+    /// The records of a contributed blob, with their text (cut on first use).
+    pub fn get(&self, blobs: &IngestingBlobs, blob: &BlobId, format: &Format) -> Result<Arc<Vec<Record>>, String> {
         let key = (*blob, format.clone());
-        if let Some(hit) = self.records.lock().get(&key) {
+        if let Some(hit) = self.0.lock().get(&key) {
             return Ok(hit);
         }
-        let bytes = self
-            .ledger
-            .blobs
-            .store
-            .read(blob)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let recs = Arc::new(
-            sinew_datanet::ingest(&bytes, format, &blob.to_string()).map_err(|e| ApiError::Internal(e.to_string()))?,
-        );
-        self.records.lock().put(key, recs.clone());
+        let bytes = blobs.store.read(blob).map_err(|e| e.to_string())?;
+        let recs = Arc::new(sinew_datanet::ingest(&bytes, format, &blob.to_string()).map_err(|e| e.to_string())?);
+        self.0.lock().put(key, recs.clone());
         Ok(recs)
     }
-}
-
-/// The cache a node holds.
-pub(crate) fn new_cache() -> Mutex<RecordCache> {
-    Mutex::new(RecordCache::default())
 }

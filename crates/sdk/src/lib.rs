@@ -4,10 +4,13 @@
 //! `sinew-types` alone: the answers it reads are the structs the node writes.
 
 mod events;
+pub mod keystore;
 mod routes;
 mod send;
 
 pub use events::EventStream;
+pub use keystore::{Keystore, KeystoreError};
+pub use send::Committed;
 pub use sinew_types::api::answers;
 pub use sinew_types::api::queries::{AgentFilter, ContributionFilter, EventFilter, Page, RecordPage, TaskFilter};
 

@@ -2,11 +2,8 @@
 //! index of a published datanet version. A pure function of content (every node gets the same
 //! answer); the node implements it over its blob store, tests over memory.
 
-use crate::ctx::{fail, Halt, Outcome};
-use crate::error::StorageError;
 use sinew_datanet::Ingested;
 use sinew_types::datanet::{BlobId, Format};
-use sinew_types::FailureCode;
 use sinew_types::Hash;
 use std::sync::Arc;
 
@@ -72,23 +69,6 @@ pub enum BlobSourceError {
     /// The blob store is damaged.
     #[error("blob store: {0}")]
     Storage(String),
-}
-
-impl BlobSourceError {
-    /// How a transaction that needed the blob stops: a failure coded `code` with a stable
-    /// message, unavailable here (the executor leaves the transaction out), or a storage error
-    /// that stops execution.
-    pub(crate) fn halt<T>(self, code: impl Into<FailureCode>) -> Outcome<T> {
-        match self {
-            BlobSourceError::Storage(e) => Err(Halt::Storage(StorageError(e))),
-            BlobSourceError::Unavailable(e) => Err(Halt::Unavailable(e)),
-            // A blob this node lacks is not a fact about the transaction (another node, or this
-            // one later, has it): the transaction waits. Admission refuses a transaction naming
-            // a blob the node never had.
-            e @ BlobSourceError::NotFound(_) => Err(Halt::Unavailable(e.to_string())),
-            e @ BlobSourceError::Ingest(_) => fail(code, e.to_string()),
-        }
-    }
 }
 
 /// Reads a blob's bytes by id.

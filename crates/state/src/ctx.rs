@@ -5,7 +5,7 @@
 //! internals.
 
 use crate::accounts::Account;
-use crate::blobs::BlobSource;
+use crate::blobs::{BlobSource, BlobSourceError};
 use crate::error::StorageError;
 use crate::keys::{ChainInfo, StateKey};
 use crate::reader::{read, StateReader, WriteSet};
@@ -293,5 +293,22 @@ impl<R: StateReader> StateReader for Ctx<'_, R> {
     /// State as this transaction sees it: its own writes, then the block's, then committed state.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.get_raw(key)
+    }
+}
+
+impl BlobSourceError {
+    /// How a transaction that needed the blob stops: a failure coded `code` with a stable
+    /// message, unavailable here (the executor leaves the transaction out), or a storage error
+    /// that stops execution.
+    pub(crate) fn halt<T>(self, code: impl Into<FailureCode>) -> Outcome<T> {
+        match self {
+            BlobSourceError::Storage(e) => Err(Halt::Storage(StorageError(e))),
+            BlobSourceError::Unavailable(e) => Err(Halt::Unavailable(e)),
+            // A blob this node lacks is not a fact about the transaction (another node, or this
+            // one later, has it): the transaction waits. Admission refuses a transaction naming
+            // a blob the node never had.
+            e @ BlobSourceError::NotFound(_) => Err(Halt::Unavailable(e.to_string())),
+            e @ BlobSourceError::Ingest(_) => fail(code, e.to_string()),
+        }
     }
 }

@@ -120,7 +120,7 @@ pub fn apply_ops(data: &[u8]) {
 /// Runs a ledger through the transactions `data` describes (8 bytes each, up to 4 per block);
 /// panics if replicas disagree or [`check_ledger`] fails after any block. Returns, per payload
 /// kind, how many succeeded, failed and were not included.
-pub fn ledger_ops(data: &[u8]) -> BTreeMap<crate::ops::OpKind, [u64; 3]> {
+pub fn ledger_ops(data: &[u8]) -> BTreeMap<crate::kinds::OpKind, [u64; 3]> {
     ledger_run(data).0
 }
 
@@ -142,6 +142,6 @@ pub fn ledger_run(data: &[u8]) -> LedgerStats {
 
 /// Outcomes per payload kind (succeeded, failed, not included), and codes per kind.
 pub type LedgerStats = (
-    BTreeMap<crate::ops::OpKind, [u64; 3]>,
-    BTreeMap<(crate::ops::OpKind, String), u64>,
+    BTreeMap<crate::kinds::OpKind, [u64; 3]>,
+    BTreeMap<(crate::kinds::OpKind, String), u64>,
 );

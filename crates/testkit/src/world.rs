@@ -55,9 +55,9 @@ pub struct World {
     pub(crate) specs: Vec<(String, Hash)>,
     pub(crate) voucher_signer: Keypair,
     /// Outcomes per payload kind: succeeded, failed, not included.
-    pub stats: BTreeMap<crate::ops::OpKind, [u64; 3]>,
+    pub stats: BTreeMap<crate::kinds::OpKind, [u64; 3]>,
     /// Failure and rejection codes per payload kind.
-    pub codes: BTreeMap<(crate::ops::OpKind, String), u64>,
+    pub codes: BTreeMap<(crate::kinds::OpKind, String), u64>,
     /// Tasks posted so far, most recent last: where task actions mostly go.
     pub(crate) live: Vec<(String, Hash)>,
     /// The timestamp of the next block (milliseconds; the simulation's clock moves it).
@@ -252,7 +252,7 @@ impl World {
     /// Counts a transaction's outcome (its receipt's status, or the code it was refused with)
     /// and remembers tasks that were posted.
     fn count(&mut self, payload: &Payload, outcome: Result<&TxStatus, String>) {
-        let kind = crate::ops::OpKind::of(payload);
+        let kind = crate::kinds::OpKind::of(payload);
         let slot = match outcome {
             Err(code) => {
                 *self.codes.entry((kind, code)).or_default() += 1;

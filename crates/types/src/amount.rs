@@ -2,6 +2,9 @@
 //!
 //! JSON carries amounts as decimal strings, because JSON numbers lose precision past 2^53.
 
+/// One token in base units (18 decimals).
+pub const TOKEN: Amount = 1_000_000_000_000_000_000;
+
 /// An amount of the native token in base units.
 pub type Amount = u128;
 

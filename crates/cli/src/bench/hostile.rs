@@ -7,10 +7,10 @@
 
 use super::inference::{setup, KEY};
 use super::pct;
-use crate::devnet::TOKEN;
 use anyhow::{bail, Result};
 use clap::Args;
 use sinew_sdk::{sign_with_fee, Client, SubmitOutcome};
+use sinew_types::amount::TOKEN;
 use sinew_types::payload::Transfer;
 use sinew_types::{Address, Keypair, Transaction};
 use std::collections::BTreeMap;

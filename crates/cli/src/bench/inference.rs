@@ -3,13 +3,16 @@
 //! gateway's overhead over calling an upstream server directly, excluding attribution.
 
 use super::pct;
-use crate::devnet::{contribute_sample, SAMPLES, TOKEN};
+use crate::demo::samples::{contribute_sample, SAMPLES};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use sinew_node::NodeConfig;
 use sinew_sdk::Client;
 use sinew_state::inference::api_key_hash;
 use sinew_state::{Genesis, GenesisAccount};
+use sinew_types::amount::TOKEN;
+use sinew_types::api::openai::{ChatCompletion, ChatMessage, Timings};
+use sinew_types::api::requests::ChatRequest;
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules};
 use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
 use sinew_types::payload::{
@@ -42,7 +45,7 @@ pub struct InferenceArgs {
 pub(super) const KEY: &str = "sk-sinew-bench";
 
 fn committed(c: &Client, key: &Keypair, payload: Payload) -> Result<()> {
-    crate::devnet::committed(c, key, payload).map(|_| ())
+    crate::demo::say::committed(c, key, payload).map(|_| ())
 }
 
 /// A node serving `model` from the sample datanet as provider `keys[3]` at `endpoint`.
@@ -163,19 +166,35 @@ fn prompts() -> Vec<String> {
     out
 }
 
-/// One chat completion: (client latency, the gateway's timings and the answer's tokens).
-fn ask(agent: &ureq::Agent, url: &str, prompt: &str, tokens: u32) -> Result<(Duration, serde_json::Value)> {
-    let body = serde_json::json!({ "model": "bench-lm", "max_tokens": tokens,
-                                   "messages": [{ "role": "user", "content": prompt }] });
+/// A chat request for the bench model.
+fn chat_request(prompt: &str, tokens: u32) -> ChatRequest {
+    ChatRequest {
+        model: "bench-lm".into(),
+        messages: vec![ChatMessage {
+            role: "user".into(),
+            content: prompt.into(),
+        }],
+        max_tokens: Some(tokens),
+        seed: None,
+        stream: false,
+    }
+}
+
+/// One chat completion on a pooled connection: client latency and the answer.
+fn chat(agent: &ureq::Agent, url: &str, req: &ChatRequest) -> Result<(Duration, ChatCompletion)> {
     let t = Instant::now();
-    let v: serde_json::Value = agent
+    let answer: ChatCompletion = agent
         .post(&format!("{url}/v1/chat/completions"))
         .set("authorization", &format!("Bearer {KEY}"))
-        .send_json(body)?
+        .send_json(serde_json::to_value(req)?)?
         .into_json()?;
-    let mut timings = v["sinew"]["timings_us"].clone();
-    timings["tokens"] = v["usage"]["completion_tokens"].clone();
-    Ok((t.elapsed(), timings))
+    Ok((t.elapsed(), answer))
+}
+
+/// One chat completion: client latency, the gateway's timings and the answer's tokens.
+fn ask(agent: &ureq::Agent, url: &str, prompt: &str, tokens: u32) -> Result<(Duration, Timings, u64)> {
+    let (d, a) = chat(agent, url, &chat_request(prompt, tokens))?;
+    Ok((d, a.sinew.timings_us, a.usage.completion_tokens))
 }
 
 /// `sinew bench inference`.
@@ -201,7 +220,7 @@ pub fn run(a: InferenceArgs) -> Result<()> {
         let n: usize = level.trim().parse().context("--concurrency takes numbers")?;
         let per = a.requests.div_ceil(n);
         let t = Instant::now();
-        let results: Vec<Result<Vec<(Duration, serde_json::Value)>>> = std::thread::scope(|s| {
+        let results: Vec<Result<Vec<(Duration, Timings, u64)>>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..n)
                 .map(|w| {
                     let (agent, url, prompts) = (&agent, &url, &prompts);
@@ -215,26 +234,22 @@ pub fn run(a: InferenceArgs) -> Result<()> {
             handles.into_iter().map(|h| h.join().expect("worker")).collect()
         });
         let wall = t.elapsed().as_secs_f64();
-        let all: Vec<(Duration, serde_json::Value)> = results.into_iter().collect::<Result<Vec<_>>>()?.concat();
-        let mut lat: Vec<f64> = all.iter().map(|(d, _)| d.as_secs_f64() * 1e3).collect();
-        let part = |k: &str| {
-            let mut v: Vec<f64> = all.iter().map(|(_, t)| t[k].as_f64().unwrap_or(0.0) / 1e3).collect();
+        let all: Vec<(Duration, Timings, u64)> = results.into_iter().collect::<Result<Vec<_>>>()?.concat();
+        let mut lat: Vec<f64> = all.iter().map(|(d, _, _)| d.as_secs_f64() * 1e3).collect();
+        let part = |k: fn(&Timings) -> u64| {
+            let mut v: Vec<f64> = all.iter().map(|(_, t, _)| k(t) as f64 / 1e3).collect();
             pct(&mut v, 0.5)
         };
-        let mean_tokens = all
-            .iter()
-            .map(|(_, t)| t["tokens"].as_f64().unwrap_or(0.0))
-            .sum::<f64>()
-            / all.len() as f64;
+        let mean_tokens = all.iter().map(|(_, _, n)| *n as f64).sum::<f64>() / all.len() as f64;
         println!(
             "concurrency {n:>2}: {} answers (mean {mean_tokens:.0} tokens) in {wall:.2}s = {:.0} answers/s; latency p50 {:.2} ms, p99 {:.2} ms (gateway p50: model {:.2} ms, attribution {:.2} ms, settlement {:.2} ms)",
             all.len(),
             all.len() as f64 / wall,
             pct(&mut lat, 0.5),
             pct(&mut lat, 0.99),
-            part("answer"),
-            part("attribution"),
-            part("settlement"),
+            part(|t| t.answer),
+            part(|t| t.attribution),
+            part(|t| t.settlement),
         );
     }
     // Every answer settles exactly once.
@@ -248,8 +263,7 @@ pub fn run(a: InferenceArgs) -> Result<()> {
             .sum::<usize>();
     let mut settled = 0;
     for _ in 0..500 {
-        let m: serde_json::Value = c.get("/v1/registry/models/0")?;
-        settled = m["model"]["answers"].as_u64().unwrap_or(0) as usize;
+        settled = c.model(0)?.model.answers as usize;
         if settled == expected {
             break;
         }
@@ -280,8 +294,8 @@ fn overhead(rt: &tokio::runtime::Runtime, a: &InferenceArgs) -> Result<()> {
     let (node, _dir) = setup(rt, &upstream, &a.tokenizer, !a.admitted_only)?;
     let url = node.url();
     let agent = ureq::AgentBuilder::new().build();
-    let body = serde_json::json!({ "model": "bench-lm", "max_tokens": 64,
-                                   "messages": [{ "role": "user", "content": "Most rivers" }] });
+    let req = chat_request("Most rivers", 64);
+    let body = serde_json::to_value(&req)?;
     let n = 500;
     let mut direct = Vec::with_capacity(n);
     for _ in 0..n + 50 {
@@ -299,18 +313,13 @@ fn overhead(rt: &tokio::runtime::Runtime, a: &InferenceArgs) -> Result<()> {
     let mut total = Vec::with_capacity(n);
     let mut over = Vec::with_capacity(n);
     for i in 0..n + 50 {
-        let t = Instant::now();
-        let v: serde_json::Value = agent
-            .post(&format!("{url}/v1/chat/completions"))
-            .set("authorization", &format!("Bearer {KEY}"))
-            .send_json(body.clone())?
-            .into_json()?;
-        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let (took, v) = chat(&agent, &url, &req)?;
+        let ms = took.as_secs_f64() * 1e3;
         if i < 50 {
             continue;
         }
-        let tm = &v["sinew"]["timings_us"];
-        let inner = (tm["answer"].as_f64().unwrap_or(0.0) + tm["attribution"].as_f64().unwrap_or(0.0)) / 1e3;
+        let tm = v.sinew.timings_us;
+        let inner = (tm.answer + tm.attribution) as f64 / 1e3;
         total.push(ms);
         over.push(ms - inner);
     }

@@ -138,7 +138,10 @@ pub async fn records(
                 skip -= c.record_count as usize;
                 continue;
             }
-            let recs = n.record_texts(&c.blob, &c.format)?;
+            let recs = n
+                .records
+                .get(&n.ledger.blobs, &c.blob, &c.format)
+                .map_err(ApiError::Internal)?;
             for (i, r) in recs.iter().enumerate().skip(skip) {
                 if out.len() >= limit || (bytes + r.text.len() > RECORD_PAGE_BYTES && !out.is_empty()) {
                     return Ok(out);

@@ -2,14 +2,16 @@
 //! ledger against each other; the faulty agent is caught by the auditor and slashed, the honest
 //! one is paid, and reputations show it.
 
-use crate::devnet::{committed, step, TOKEN};
+use super::say::{committed, step};
 use anyhow::{bail, Context, Result};
 use sinew_agent::examples::{Auditor, FaultyWorker, InferenceWorker};
-use sinew_agent::{run, Agent};
-use sinew_sdk::{format_amount, Client};
+use sinew_agent::Agent;
+use sinew_sdk::{format_amount, AgentFilter, Client};
 use sinew_state::inference::api_key_hash;
+use sinew_types::amount::TOKEN;
 use sinew_types::inference::KeyScope;
 use sinew_types::payload::{DepositPrepaid, FinalizeTask, PostTask, RegisterApiKey, Transfer};
+use sinew_types::task::TaskStatus;
 use sinew_types::task::{task_id, Verification, KIND_ATTRIBUTION, KIND_INFERENCE};
 use sinew_types::{Hash, Keypair};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,13 +65,12 @@ fn post_task(
     Ok(task_id(kind, &spec))
 }
 
-fn status(c: &Client, id: &Hash) -> Result<String> {
-    let v: serde_json::Value = c.get(&format!("/v1/tasks/{id}"))?;
-    Ok(v["task"]["status"].as_str().unwrap_or("?").to_string())
+fn status(c: &Client, id: &Hash) -> Result<TaskStatus> {
+    Ok(c.task(id)?.task.status)
 }
 
 /// Runs the agents demo against model `model` (id) on a devnet at `url`.
-pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<()> {
+pub fn run(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<()> {
     step("8. agents: tasks with escrow and bonds, a faulty agent caught by an auditor and slashed");
     let poster = &keys[0];
     let names = ["honest", "faulty", "auditor"];
@@ -111,7 +112,7 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
     {
         let (a, s) = (faulty.clone(), stop_faulty.clone());
         threads.push(std::thread::spawn(move || {
-            run(&a, &mut FaultyWorker, &s).map(|_| String::new())
+            sinew_agent::run(&a, &mut FaultyWorker, &s).map(|_| String::new())
         }));
         let (a, s) = (auditor.clone(), stop.clone());
         threads.push(std::thread::spawn(move || {
@@ -125,8 +126,7 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         }));
     }
     tick_until(c, poster, "the faulty agent to be caught", || {
-        let v: serde_json::Value = c.get(&format!("/v1/agents/{}", faulty.address()))?;
-        Ok(v["reputation"]["challenged_lost"].as_u64().unwrap_or(0) > 0)
+        Ok(c.agent(&faulty.address())?.reputation.challenged_lost > 0)
     })?;
     stop_faulty.store(true, Ordering::Relaxed);
     println!("the faulty agent claimed it and submitted a guess; the auditor recomputed the attribution, challenged, and won the faulty agent's 1-token bond; the task reopened (the faulty agent is stopped)");
@@ -147,7 +147,7 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
         let (a, s) = (honest.clone(), stop.clone());
         let key = api_key.clone();
         threads.push(std::thread::spawn(move || {
-            run(
+            sinew_agent::run(
                 &a,
                 &mut InferenceWorker {
                     api_key: key,
@@ -167,12 +167,11 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
     println!("dev0 posted task {inference}: a seeded answer from the model, checked by the ledger itself (reward 3)");
     tick_until(c, poster, "both tasks to complete", || {
         // Anyone may finalize a task whose window has passed; the poster does, should no agent.
-        let v: serde_json::Value = c.get(&format!("/v1/tasks/{attribution}"))?;
-        let due = v["task"]["review_deadline"].as_u64().unwrap_or(u64::MAX);
-        if v["task"]["status"] == "submitted" && c.height()? > due {
+        let t = c.task(&attribution)?.task;
+        if t.status == TaskStatus::Submitted && c.height()? > t.review_deadline {
             let _ = committed(c, poster, FinalizeTask { task: attribution }.into());
         }
-        Ok(status(c, &attribution)? == "completed" && status(c, &inference)? == "completed")
+        Ok(status(c, &attribution)? == TaskStatus::Completed && status(c, &inference)? == TaskStatus::Completed)
     })?;
     stop.store(true, Ordering::Relaxed);
     let mut reports = Vec::new();
@@ -183,18 +182,17 @@ pub fn run_demo(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<(
     for r in reports.iter().filter(|r| !r.is_empty()) {
         println!("{r}");
     }
-    let v: serde_json::Value = c.get("/v1/agents")?;
     println!("agents by reputation score:");
-    for a in v["agents"].as_array().context("agents")? {
-        let r = &a["reputation"];
+    for a in c.agents(&AgentFilter::default())?.agents {
+        let r = &a.reputation;
         println!(
             "   {:<20} score {:>8}  completed {} failed {} challenged-and-lost {}  earned {} tokens",
-            a["agent"]["name"].as_str().unwrap_or("?"),
-            a["score"],
-            r["completed"],
-            r["failed"],
-            r["challenged_lost"],
-            format_amount(r["earned"].as_str().unwrap_or("0").parse().unwrap_or(0))
+            a.agent.name,
+            a.score,
+            r.completed,
+            r.failed,
+            r.challenged_lost,
+            format_amount(r.earned)
         );
     }
     Ok(())

@@ -2,10 +2,13 @@
 //! an API key and a prepaid balance asking questions through the OpenAI-compatible API, and who
 //! was paid what for each answer, and why.
 
-use crate::devnet::{committed, step, TOKEN};
+use super::say::{committed, step};
 use anyhow::{Context, Result};
-use sinew_sdk::{format_amount, Client};
+use sinew_sdk::{format_amount, Client, Page};
 use sinew_state::inference::api_key_hash;
+use sinew_types::amount::TOKEN;
+use sinew_types::api::openai::ChatMessage;
+use sinew_types::api::requests::ChatRequest;
 use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
 use sinew_types::payload::{
     DepositPrepaid, InferenceTx, RegisterApiKey, RegisterModel, RegisterProvider, ServeModel, Stake, Transfer,
@@ -13,8 +16,17 @@ use sinew_types::payload::{
 use sinew_types::{Address, Keypair, Payload};
 
 fn rewards(c: &Client, a: &Address) -> Result<u128> {
-    let v: serde_json::Value = c.get(&format!("/v1/accounts/{a}/inference"))?;
-    Ok(v["rewards"].as_str().unwrap_or("0").parse()?)
+    Ok(c.account_inference(a)?.rewards)
+}
+
+/// The id of the model named `name`.
+fn model_named(c: &Client, name: &str) -> Result<u64> {
+    c.models(&Page::default())?
+        .models
+        .into_iter()
+        .find(|m| m.info.name == name)
+        .map(|m| m.id)
+        .context("the model just registered is not listed")
 }
 
 fn balance(c: &Client, a: &Address) -> Result<u128> {
@@ -72,14 +84,7 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
         "dev0 registered model {name:?} built from datanet {datanet} version 1: 0.01 token per 1,000 prompt \
          tokens, 0.02 per 1,000 answer tokens; fees split 20% owner, 30% provider, 50% contributors"
     );
-    let model: u64 = {
-        let v: serde_json::Value = c.get("/v1/registry/models")?;
-        v["models"]
-            .as_array()
-            .and_then(|ms| ms.iter().find(|m| m["info"]["name"] == name.as_str()))
-            .and_then(|m| m["id"].as_u64())
-            .context("the model just registered is not listed")?
-    };
+    let model = model_named(c, &name)?;
     committed(c, provider, ServeModel { model, serve: true }.into())?;
     println!(
         "dev{} accepted to serve model {model} (a model takes requests only once its provider agrees)",
@@ -134,53 +139,54 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
         .iter()
         .map(|k| rewards(c, &k.address()))
         .collect::<Result<_>>()?;
-    let mut last_tx = String::new();
+    let mut last_tx = None;
     for question in ["Most rivers begin as", "A reservoir forms behind"] {
-        let body = serde_json::json!({
-            "model": name, "max_tokens": 96,
-            "messages": [{ "role": "user", "content": question }],
-        });
-        let resp: serde_json::Value = ureq::post(&format!("{url}/v1/chat/completions"))
-            .set("authorization", &format!("Bearer {api_key}"))
-            .send_json(body)
-            .context("chat completion")?
-            .into_json()?;
-        let answer = resp["choices"][0]["message"]["content"].as_str().unwrap_or("");
-        let s = &resp["sinew"];
+        let req = ChatRequest {
+            model: name.clone(),
+            messages: vec![ChatMessage {
+                role: "user".into(),
+                content: question.into(),
+            }],
+            max_tokens: Some(96),
+            seed: None,
+            stream: false,
+        };
+        let resp = c.chat(&api_key, &req, None).context("chat completion")?;
+        let answer = resp.choices.first().map_or("", |ch| ch.message.content.as_str());
+        let s = &resp.sinew;
         println!("\nQ: {question:?}\nA: {:?}", answer.trim_end());
         println!(
             "   {} prompt + {} answer tokens, fee {} tokens, settlement tx {}",
-            resp["usage"]["prompt_tokens"],
-            resp["usage"]["completion_tokens"],
-            format_amount(s["fee"].as_str().unwrap_or("0").parse().unwrap_or(0)),
-            s["settlement_tx"].as_str().unwrap_or("?")
+            resp.usage.prompt_tokens,
+            resp.usage.completion_tokens,
+            format_amount(s.fee),
+            s.settlement_tx
         );
-        for span in s["spans"].as_array().into_iter().flatten().take(3) {
+        for span in s.spans.iter().take(3) {
+            let datanet = span.datanet.map_or("?".into(), |d| d.to_string());
             println!(
-                "   verbatim from datanet {} contribution {} record {}: {:?}",
-                span["datanet"],
-                span["contribution"],
-                span["record"],
-                span["text"].as_str().unwrap_or("")
+                "   verbatim from datanet {datanet} contribution {} record {}: {:?}",
+                span.at.contribution, span.at.record, span.text
             );
         }
-        for w in s["weights"].as_array().into_iter().flatten() {
+        for w in &s.weights {
             println!(
                 "   contribution {} (contributor {}...) gets {:.2}% of the contributors' share",
-                w["contribution"],
-                &w["contributor"].as_str().unwrap_or("?")[..12],
-                w["ppm"].as_f64().unwrap_or(0.0) / 10_000.0
+                w.contribution,
+                &w.contributor[..12],
+                f64::from(w.ppm) / 10_000.0
             );
         }
-        last_tx = s["settlement_tx"].as_str().unwrap_or("").to_string();
+        last_tx = Some(s.settlement_tx);
     }
     // Wait for the last settlement, then show who was paid.
-    for _ in 0..200 {
-        let v: serde_json::Value = c.get(&format!("/v1/txs/{last_tx}"))?;
-        if v.to_string().contains("committed") {
-            break;
+    if let Some(tx) = last_tx {
+        for _ in 0..200 {
+            if c.tx(&tx)?.status() == "committed" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     println!("\nwho was paid (the ledger recomputed each attribution before splitting the fee):");
     for ((who, a), b) in watched.iter().zip(before) {
@@ -193,11 +199,8 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
             format_amount(rewards(c, &k.address())? - b)
         );
     }
-    let v: serde_json::Value = c.get(&format!("/v1/accounts/{}/inference", user.address()))?;
-    println!(
-        "   the user's prepaid balance: {} tokens left",
-        format_amount(v["prepaid"]["balance"].as_str().unwrap_or("0").parse().unwrap_or(0))
-    );
+    let left = c.account_inference(&user.address())?.prepaid.balance;
+    println!("   the user's prepaid balance: {} tokens left", format_amount(left));
     if rewards(c, &contributors[0].address())? > 0 {
         committed(c, contributors[0], Payload::Inference(InferenceTx::ClaimRewards))?;
         println!("   dev1 claimed its rewards into its balance");
@@ -210,12 +213,5 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], datanet: u64) -> Result<u64>
         "   python -c \"from openai import OpenAI; c = OpenAI(base_url='{url}/v1', api_key='{api_key}'); \
          print(c.chat.completions.create(model='{name}', messages=[{{'role': 'user', 'content': 'Lakes are'}}]).choices[0].message.content)\""
     );
-    let models: serde_json::Value = c.get("/v1/registry/models")?;
-    models["models"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["info"]["name"] == name.as_str())
-        .and_then(|m| m["id"].as_u64())
-        .context("the model just registered")
+    Ok(model)
 }
