@@ -57,7 +57,7 @@ impl AgentError {
 
 /// An agent: a key and the node it talks to.
 #[derive(Clone)]
-pub struct Agent {
+pub struct AgentClient {
     /// The node's client.
     pub client: Client,
     key: Keypair,
@@ -66,10 +66,10 @@ pub struct Agent {
 /// Pages of tasks one query follows.
 const MAX_TASK_PAGES: usize = 64;
 
-impl Agent {
+impl AgentClient {
     /// An agent signing with `key`, talking to the node at `url`.
-    pub fn new(url: &str, key: Keypair) -> Agent {
-        Agent {
+    pub fn new(url: &str, key: Keypair) -> AgentClient {
+        AgentClient {
             client: Client::new(url),
             key,
         }

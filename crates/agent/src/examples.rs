@@ -3,9 +3,10 @@
 //! variant that guesses; and an auditor that recomputes submitted attribution results and
 //! challenges wrong ones (winning the faulty agent's bond).
 
-use crate::client::{Agent, AgentError};
+use crate::client::{AgentClient, AgentError};
 use crate::runner::Worker;
 use sinew_sdk::TaskFilter;
+use sinew_types::event::{InferenceEvent, TaskEvent};
 use sinew_types::payload::{Challenge, InferenceTx, SettleInference};
 use sinew_types::records::Task;
 use sinew_types::task::{TaskStatus, KIND_ATTRIBUTION, KIND_INFERENCE};
@@ -19,7 +20,7 @@ fn spec_json(spec: &[u8]) -> Result<serde_json::Value, String> {
 }
 
 /// The attribution digest of `answer` against model `model`, as the ledger computes it.
-pub fn attribution_digest(agent: &Agent, model: u64, answer: &str) -> Result<Hash, String> {
+pub fn attribution_digest(agent: &AgentClient, model: u64, answer: &str) -> Result<Hash, String> {
     let v: serde_json::Value = agent
         .client
         .post_json(
@@ -46,7 +47,7 @@ impl Worker for InferenceWorker {
         vec![KIND_INFERENCE.into(), KIND_ATTRIBUTION.into()]
     }
 
-    fn work(&mut self, agent: &Agent, task: &Task, spec: &[u8]) -> Result<Hash, String> {
+    fn work(&mut self, agent: &AgentClient, task: &Task, spec: &[u8]) -> Result<Hash, String> {
         self.worked.push(task.id);
         let v = spec_json(spec)?;
         let model = v["model"].as_u64().ok_or("spec has no model")?;
@@ -85,7 +86,7 @@ impl Worker for FaultyWorker {
         vec![KIND_ATTRIBUTION.into()]
     }
 
-    fn work(&mut self, _: &Agent, task: &Task, _: &[u8]) -> Result<Hash, String> {
+    fn work(&mut self, _: &AgentClient, task: &Task, _: &[u8]) -> Result<Hash, String> {
         Ok(Hash::tagged(b"a guess", &task.id.0))
     }
 }
@@ -122,7 +123,7 @@ impl Auditor {
     }
 
     /// Re-verifies the settlement receipts of every block not yet seen.
-    pub fn audit_settlements(&mut self, agent: &Agent) -> Result<(), AgentError> {
+    pub fn audit_settlements(&mut self, agent: &AgentClient) -> Result<(), AgentError> {
         let head = agent.height()?;
         while self.next_height <= head {
             let b: serde_json::Value = agent.client.get(&format!("/v1/blocks/{}", self.next_height))?;
@@ -141,7 +142,7 @@ impl Auditor {
                 };
                 // The model is named by the settlement's event (its reservation is gone).
                 let Some(model) = receipt.events.iter().find_map(|e| match e {
-                    sinew_types::Event::InferenceSettled { model, .. } => Some(*model),
+                    sinew_types::Event::Inference(InferenceEvent::InferenceSettled { model, .. }) => Some(*model),
                     _ => None,
                 }) else {
                     continue;
@@ -160,7 +161,7 @@ impl Auditor {
     }
 
     /// One pass over submitted attribution results.
-    pub fn step(&mut self, agent: &Agent) -> Result<(), AgentError> {
+    pub fn step(&mut self, agent: &AgentClient) -> Result<(), AgentError> {
         for t in agent.tasks(TaskFilter {
             status: Some("submitted".into()),
             kind: Some(KIND_ATTRIBUTION.into()),
@@ -189,7 +190,7 @@ impl Auditor {
                     .into(),
                 ) {
                     let won = r.events.iter().any(
-                        |e| matches!(e, sinew_types::Event::TaskUpdated { action, .. } if action == "challenge_won"),
+                        |e| matches!(e, sinew_types::Event::Tasks(TaskEvent::TaskUpdated { action, .. }) if action == "challenge_won"),
                     );
                     self.won += u64::from(won);
                 }
@@ -199,7 +200,7 @@ impl Auditor {
     }
 
     /// Audits until `stop` is set.
-    pub fn run(&mut self, agent: &Agent, stop: &AtomicBool) -> Result<(), AgentError> {
+    pub fn run(&mut self, agent: &AgentClient, stop: &AtomicBool) -> Result<(), AgentError> {
         while !stop.load(Ordering::Relaxed) {
             self.step(agent)?;
             self.audit_settlements(agent)?;

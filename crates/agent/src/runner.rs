@@ -1,6 +1,6 @@
 //! The agent loop: event-driven, with a periodic catch-up scan, idempotent on task ids.
 
-use crate::client::{Agent, AgentError};
+use crate::client::{AgentClient, AgentError};
 use sinew_sdk::TaskFilter;
 use sinew_types::failure::TaskFailure;
 use sinew_types::payload::{ClaimTask, FinalizeTask, SubmitResult};
@@ -17,7 +17,7 @@ pub trait Worker {
     /// The task kinds it takes (its capabilities).
     fn kinds(&self) -> Vec<String>;
     /// Executes a task from its spec bytes; returns the result to submit.
-    fn work(&mut self, agent: &Agent, task: &Task, spec: &[u8]) -> Result<Hash, String>;
+    fn work(&mut self, agent: &AgentClient, task: &Task, spec: &[u8]) -> Result<Hash, String>;
 }
 
 /// Which open tasks an agent is willing to claim. A claim locks the task's bond, which the agent
@@ -93,13 +93,13 @@ fn subscribe(url: String, kinds: Vec<String>, tx: mpsc::Sender<()>) {
 /// Runs `worker` as `agent` until `stop` is set: claims open tasks of its kinds (that the default
 /// [`ClaimPolicy`] accepts), works them, submits results and finalizes its own results when
 /// their window has passed. Restarting it is safe: it resumes the tasks the ledger says it holds.
-pub fn run<W: Worker>(agent: &Agent, worker: &mut W, stop: &AtomicBool) -> Result<Stats, AgentError> {
+pub fn run<W: Worker>(agent: &AgentClient, worker: &mut W, stop: &AtomicBool) -> Result<Stats, AgentError> {
     run_with(agent, worker, stop, &ClaimPolicy::default())
 }
 
 /// [`run`] with a claim policy of the caller's.
 pub fn run_with<W: Worker>(
-    agent: &Agent,
+    agent: &AgentClient,
     worker: &mut W,
     stop: &AtomicBool,
     policy: &ClaimPolicy,
@@ -119,7 +119,7 @@ pub fn run_with<W: Worker>(
 
 /// One pass: resume own claims, finalize own results whose window passed, claim open tasks.
 pub(crate) fn step<W: Worker>(
-    agent: &Agent,
+    agent: &AgentClient,
     worker: &mut W,
     kinds: &[String],
     policy: &ClaimPolicy,
@@ -174,7 +174,7 @@ fn lost_race(f: FailureCode) -> bool {
     f == TaskFailure::AlreadyClaimed || f == TaskFailure::NotOpen || f == TaskFailure::DeadlinePassed
 }
 
-fn execute<W: Worker>(agent: &Agent, worker: &mut W, t: &Task, stats: &mut Stats) -> Result<(), AgentError> {
+fn execute<W: Worker>(agent: &AgentClient, worker: &mut W, t: &Task, stats: &mut Stats) -> Result<(), AgentError> {
     let spec = agent.blob(&t.spec).unwrap_or_default();
     let result = match worker.work(agent, t, &spec) {
         Ok(r) => r,

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sinew_datanet::{discover, FormatOptions};
 use sinew_sdk::{Client, ContributionFilter, Page, RecordPage};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::event::DatanetEvent;
 use sinew_types::payload::{Contribute, CreateDatanet, PublishVersion, Review};
 use sinew_types::records::{Contribution, Datanet, DatanetVersion};
 use sinew_types::Payload;
@@ -193,7 +194,7 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
             .into();
             let r = send(&c, &key, payload)?;
             for e in events(&r) {
-                if let sinew_types::Event::DatanetCreated { datanet, .. } = e {
+                if let sinew_types::Event::Datanet(DatanetEvent::DatanetCreated { datanet, .. }) = e {
                     println!("created datanet {datanet}");
                 }
             }
@@ -218,7 +219,7 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
             let key = keys::load(dir, &from)?;
             let r = send(&c, &key, PublishVersion { datanet }.into())?;
             for e in events(&r) {
-                if let sinew_types::Event::VersionPublished { version, root, .. } = e {
+                if let sinew_types::Event::Datanet(DatanetEvent::VersionPublished { version, root, .. }) = e {
                     println!("published version {version} of datanet {datanet}: root {root}");
                 }
             }
@@ -346,12 +347,12 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
             .suspend(|| send(c, &key, payload))
             .with_context(|| format!("contributing {}", path.display()))?;
         for e in events(&r) {
-            if let sinew_types::Event::Contributed {
+            if let sinew_types::Event::Datanet(DatanetEvent::Contributed {
                 contribution,
                 records,
                 near_duplicates,
                 ..
-            } = e
+            }) = e
             {
                 bar.suspend(|| {
                     println!(

@@ -300,7 +300,7 @@ pub fn agent(cmd: AgentCmd, url: &str, dir: &Path) -> Result<()> {
             Ok(())
         }
         AgentCmd::Run { from, role, api_key } => {
-            let agent = sinew_agent::Agent::new(url, keys::load(dir, &from)?);
+            let agent = sinew_agent::AgentClient::new(url, keys::load(dir, &from)?);
             let stop = std::sync::atomic::AtomicBool::new(false);
             println!("running the {role:?} agent as {} (Ctrl-C to stop)", agent.address());
             match role {

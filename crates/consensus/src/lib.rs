@@ -9,10 +9,27 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// An error the application reports to the orderer (fatal for the node).
+/// An error the application reports to the orderer (fatal for the node): what it was doing, and
+/// the error that stopped it.
 #[derive(Debug, thiserror::Error)]
-#[error("application error: {0}")]
-pub struct AppError(pub String);
+#[error("{doing}: {source}")]
+pub struct AppError {
+    /// What the application was doing.
+    pub doing: &'static str,
+    /// Why it failed.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl AppError {
+    /// An error that stopped `doing`.
+    pub fn new(doing: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
+        AppError {
+            doing,
+            source: source.into(),
+        }
+    }
+}
 
 /// What an orderer needs from the node.
 pub trait Application: Send {

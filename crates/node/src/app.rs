@@ -80,7 +80,7 @@ impl NodeApp {
 
     fn check_failure(&self) -> Result<(), AppError> {
         match self.failure.lock().expect("not poisoned").as_ref() {
-            Some(e) => Err(AppError(e.clone())),
+            Some(e) => Err(AppError::new("committing a block", e.clone())),
             None => Ok(()),
         }
     }
@@ -125,7 +125,7 @@ impl Application for NodeApp {
                 timestamp,
                 sinew_types::Address::module("sequencer"),
             )
-            .map_err(|e| AppError(e.to_string()))?;
+            .map_err(|e| AppError::new("proposing a block", e))?;
         drop(chain);
         // A gap may close when the missing nonce arrives: keep those; drop every other refusal,
         // the signer's later transactions behind a dropped one (they could never be included),
@@ -185,7 +185,7 @@ impl Application for NodeApp {
                 |_| false,
             )
             .map(|_| ())
-            .map_err(|e| AppError(e.to_string()))
+            .map_err(|e| AppError::new("verifying a block", e))
     }
 
     fn finalize(&mut self, proposal: Proposal) -> Result<(), AppError> {
@@ -211,12 +211,10 @@ impl Application for NodeApp {
             .expect("open until drop")
             .send(job)
             .map_err(|_| {
-                AppError(
-                    self.failure
-                        .lock()
-                        .expect("not poisoned")
-                        .clone()
-                        .unwrap_or_else(|| "committer stopped".into()),
+                let why = self.failure.lock().expect("not poisoned").clone();
+                AppError::new(
+                    "committing a block",
+                    why.unwrap_or_else(|| "the committer stopped".into()),
                 )
             })
     }

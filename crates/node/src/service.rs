@@ -90,8 +90,8 @@ pub async fn start_with(
         std::thread::Builder::new()
             .name("sequencer".into())
             .spawn(move || {
-                let (mut app, committer) = NodeApp::start(node)
-                    .map_err(|e| sinew_consensus::AppError(format!("cannot start committer: {e}")))?;
+                let (mut app, committer) =
+                    NodeApp::start(node).map_err(|e| sinew_consensus::AppError::new("starting the committer", e))?;
                 let r = Sequencer::new(seq).run(&mut app, &stop);
                 if let Err(e) = &r {
                     tracing::error!("orderer stopped: {e}");

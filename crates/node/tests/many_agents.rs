@@ -1,7 +1,7 @@
 //! Many agents on one node, racing for the same tasks through the SDK loop: every task settles
 //! exactly once, no task is worked twice, and a restarted agent resumes its claim.
 
-use sinew_agent::{run, Agent, Worker};
+use sinew_agent::{run, AgentClient, Worker};
 use sinew_sdk::TaskFilter;
 use sinew_state::{Genesis, GenesisAccount};
 use sinew_types::payload::{ClaimTask, PostTask, Transfer};
@@ -22,7 +22,7 @@ impl Worker for Echo {
     fn kinds(&self) -> Vec<String> {
         vec![KIND.into()]
     }
-    fn work(&mut self, _: &Agent, task: &Task, spec: &[u8]) -> Result<Hash, String> {
+    fn work(&mut self, _: &AgentClient, task: &Task, spec: &[u8]) -> Result<Hash, String> {
         self.0.lock().unwrap().push(task.id);
         Ok(Hash::of(spec))
     }
@@ -54,12 +54,12 @@ fn many_agents_settle_every_task_exactly_once() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let running = rt.block_on(sinew_node::start(config, Some(genesis))).unwrap();
     let url = running.url();
-    let agents: Vec<Agent> = keys[2..].iter().map(|k| Agent::new(&url, k.clone())).collect();
+    let agents: Vec<AgentClient> = keys[2..].iter().map(|k| AgentClient::new(&url, k.clone())).collect();
     for (i, a) in agents.iter().enumerate() {
         a.register(&format!("echo-{i}"), &[KIND], "", 10_000).unwrap();
     }
     // The poster uploads specs and posts the tasks; one posted twice is joined, not duplicated.
-    let poster = Agent::new(&url, keys[0].clone());
+    let poster = AgentClient::new(&url, keys[0].clone());
     let mut ids = Vec::new();
     let deadline = poster.height().unwrap() + 100_000;
     for i in 0..TASKS {
@@ -94,7 +94,7 @@ fn many_agents_settle_every_task_exactly_once() {
         })
         .collect();
     let ticker = {
-        let (stop, tick) = (stop.clone(), Agent::new(&url, keys[1].clone()));
+        let (stop, tick) = (stop.clone(), AgentClient::new(&url, keys[1].clone()));
         let to = keys[0].address();
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {

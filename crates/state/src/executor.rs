@@ -12,6 +12,7 @@ use crate::dispatch::{run_payload, stateless_checks};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
 use crate::reader::{StateReader, WriteSet};
+use sinew_types::event::StakingEvent;
 use sinew_types::payload::{InferenceTx, SettleInference};
 use sinew_types::tx::PreparedTx;
 use sinew_types::{Event, FailureCode, Height, Params, Payload, Receipt, TxId, TxStatus};
@@ -118,10 +119,10 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
             .ok_or_else(|| StorageError("treasury balance overflow: supply invariant broken".into()))?;
         self.ctx.put(&StateKey::Account(treasury), &t);
         let fee_writes = self.ctx.tx_writes();
-        let mut events = vec![Event::FeePaid {
+        let mut events = vec![Event::Staking(StakingEvent::FeePaid {
             payer: tx.signer,
             amount: fee,
-        }];
+        })];
         let status = match run_payload(&mut self.ctx, &tx.signer, &tx.payload, &mut events) {
             Ok(()) => {
                 self.ctx.commit_tx_writes();

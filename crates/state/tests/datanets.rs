@@ -1,6 +1,7 @@
 //! Datanet lifecycles per curation policy, bonds and fees, duplicates, and bad input.
 
 use sinew_testkit::net as common;
+use sinew_types::event::DatanetEvent;
 
 use common::{create, with_datanet, Net};
 use sinew_state::accounts::bond_escrow;
@@ -310,9 +311,10 @@ fn near_duplicate_search_is_linear_and_sees_copies_within_a_contribution() {
     let (_, two) = n.blob(&case_variants(0, 2));
     let r = n.ok(1, two.clone());
     assert!(
-        r.events
-            .iter()
-            .any(|e| matches!(e, sinew_types::Event::Contributed { near_duplicates: 1, .. })),
+        r.events.iter().any(|e| matches!(
+            e,
+            sinew_types::Event::Datanet(DatanetEvent::Contributed { near_duplicates: 1, .. })
+        )),
         "{:?}",
         r.events
     );
@@ -327,7 +329,9 @@ fn near_duplicate_search_is_linear_and_sees_copies_within_a_contribution() {
         r.events
             .iter()
             .find_map(|e| match e {
-                sinew_types::Event::Contributed { near_duplicates, .. } => Some(*near_duplicates),
+                sinew_types::Event::Datanet(DatanetEvent::Contributed { near_duplicates, .. }) => {
+                    Some(*near_duplicates)
+                }
                 _ => None,
             })
             .unwrap()
@@ -385,7 +389,10 @@ fn duplicates_are_refused_and_near_duplicates_flagged_or_refused() {
     let (_, nc) = n.blob(&near);
     let r = n.ok(2, nc.clone());
     assert!(
-        matches!(r.events[1], sinew_types::Event::Contributed { near_duplicates: 1, .. }),
+        matches!(
+            r.events[1],
+            sinew_types::Event::Datanet(DatanetEvent::Contributed { near_duplicates: 1, .. })
+        ),
         "{:?}",
         r.events
     );

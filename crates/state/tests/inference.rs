@@ -3,6 +3,7 @@
 //! bad input, and the moves of hostile providers, payers and model owners.
 
 use sinew_testkit::net as common;
+use sinew_types::event::InferenceEvent;
 
 use common::Net;
 use proptest::prelude::*;
@@ -142,14 +143,14 @@ fn settled(events: &[Event]) -> (u128, [u128; 4]) {
     events
         .iter()
         .find_map(|e| match e {
-            Event::InferenceSettled {
+            Event::Inference(InferenceEvent::InferenceSettled {
                 fee,
                 platform,
                 owner,
                 provider,
                 contributors,
                 ..
-            } => Some((*fee, [*platform, *owner, *provider, *contributors])),
+            }) => Some((*fee, [*platform, *owner, *provider, *contributors])),
             _ => None,
         })
         .expect("settled")
@@ -232,10 +233,10 @@ fn answers_from_two_contributions_split_by_weight_and_unmatched_ones_go_to_the_d
     assert_eq!(rewards(&n, OWNER), parts[3]);
     assert!(r.events.iter().any(|e| matches!(
         e,
-        Event::RewardAccrued {
+        Event::Inference(InferenceEvent::RewardAccrued {
             contribution: u64::MAX,
             ..
-        }
+        })
     )));
 }
 
@@ -1066,7 +1067,7 @@ fn dust_delegations_cannot_lock_stakers_out() {
     );
     let evicted = n.keys[5].address();
     assert!(r.events.iter().any(
-        |e| matches!(e, Event::Delegation { delegator, delegate: false, amount: 6, .. } if *delegator == evicted)
+        |e| matches!(e, Event::Inference(InferenceEvent::Delegation { delegator, delegate: false, amount: 6, .. }) if *delegator == evicted)
     ));
     let stakers: Vec<Delegation> = read(&n.state, &StateKey::ProviderDelegators(provider))
         .unwrap()
@@ -1115,7 +1116,7 @@ proptest! {
                     let (fee, parts) = settled(&r.events);
                     prop_assert!(fee <= held);
                     prop_assert_eq!(parts.iter().sum::<u128>(), fee);
-                    let accrued: u128 = r.events.iter().map(|e| match e { Event::RewardAccrued { amount, .. } => *amount, _ => 0 }).sum();
+                    let accrued: u128 = r.events.iter().map(|e| match e { Event::Inference(InferenceEvent::RewardAccrued { amount, .. }) => *amount, _ => 0 }).sum();
                     prop_assert_eq!(accrued, parts[3]);
                     prop_assert_eq!(prepaid(&n, USER).balance, before - fee);
                     prop_assert_eq!(prepaid(&n, USER).held, 0);

@@ -3,6 +3,7 @@
 //! bonds always add up and supply is conserved.
 
 use sinew_testkit::net as common;
+use sinew_types::event::TaskEvent;
 
 use common::{with_model, Net, RIVERS};
 use proptest::prelude::*;
@@ -213,7 +214,7 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
     assert!(r
         .events
         .iter()
-        .any(|e| matches!(e, Event::Slashed { reason, .. } if reason == "missed_claim_window")));
+        .any(|e| matches!(e, Event::Tasks(TaskEvent::Slashed { reason, .. }) if reason == "missed_claim_window")));
     assert_eq!(task(&n, &id).forfeited, 100);
     assert_eq!(
         n.fails(
@@ -240,7 +241,7 @@ fn a_missed_claim_window_lets_another_agent_take_over_and_deadlines_expire() {
     assert!(
         r.events
             .iter()
-            .any(|e| matches!(e, Event::TaskCompleted { reward: 1_100, .. })),
+            .any(|e| matches!(e, Event::Tasks(TaskEvent::TaskCompleted { reward: 1_100, .. }))),
         "reward plus the forfeited bond"
     );
     // A claimed task past its deadline expires: the claimant's bond is slashed, the funder refunded.
@@ -409,7 +410,7 @@ fn a_stake_weighted_quorum_decides_and_outvoted_verifiers_pay() {
     let rejected = r
         .events
         .iter()
-        .any(|e| matches!(e, Event::TaskUpdated { action, .. } if action == "rejected"));
+        .any(|e| matches!(e, Event::Tasks(TaskEvent::TaskUpdated { action, .. }) if action == "rejected"));
     assert!(rejected, "the clipped whale still outweighs 8,000: {:?}", r.events);
     // Outvoted verifiers lose half their bond to the winner.
     assert_eq!(bal(&n, 2), before[0] + 100);
@@ -458,7 +459,7 @@ fn recomputable_results_are_checked_by_the_ledger_and_challenges_settle_by_recom
     assert!(r
         .events
         .iter()
-        .any(|e| matches!(e, Event::Slashed { reason, .. } if reason == "wrong_result")));
+        .any(|e| matches!(e, Event::Tasks(TaskEvent::Slashed { reason, .. }) if reason == "wrong_result")));
     assert_eq!(task(&n, &id).status, TaskStatus::Open);
     n.ok(2, ClaimTask { task: id }.into());
     n.ok(
@@ -515,7 +516,7 @@ fn recomputable_results_are_checked_by_the_ledger_and_challenges_settle_by_recom
     assert!(r
         .events
         .iter()
-        .any(|e| matches!(e, Event::TaskUpdated { action, .. } if action == "challenge_won")));
+        .any(|e| matches!(e, Event::Tasks(TaskEvent::TaskUpdated { action, .. }) if action == "challenge_won")));
     assert_eq!(
         bal(&n, 4),
         auditor + 100 - (n.fees[4] - fees),
@@ -828,7 +829,7 @@ fn a_won_challenge_on_a_quorum_task_settles_every_verifier_bond() {
     assert!(r
         .events
         .iter()
-        .any(|e| matches!(e, Event::TaskUpdated { action, .. } if action == "challenge_won")));
+        .any(|e| matches!(e, Event::Tasks(TaskEvent::TaskUpdated { action, .. }) if action == "challenge_won")));
     assert_eq!(bal(&n, 5), v5 + 150, "approved the wrong result: half its bond slashed");
     assert_eq!(bal(&n, 6), v6 + 300, "rejected it: bond back");
     assert_eq!(
@@ -1122,7 +1123,7 @@ proptest! {
             if let Ok(r) = n.run(who, p) {
                 if let TxStatus::Success = r.status {
                     for e in &r.events {
-                        if let Event::TaskCompleted { task, .. } = e {
+                        if let Event::Tasks(TaskEvent::TaskCompleted { task, .. }) = e {
                             prop_assert!(paid.insert(*task), "a task was paid twice");
                         }
                     }

@@ -8,6 +8,7 @@
 //!   balance; `rewards` every claimable reward; `provider-delegations` every stake behind a
 //!   provider; `tasks` the reward, forfeited bonds, claimant bond and attestation bonds of every
 //!   unfinished task; `agent-stakes` the stake of every agent not yet retired.
+//! - Nothing is paid twice: a request is held or settled, never both.
 //! - Prepaid balances cover what they promised (`withdrawing + held <= balance`), and what is
 //!   held equals the live holds, per payer and per API key.
 
@@ -19,7 +20,7 @@ use sinew_types::datanet::ContributionStatus;
 use sinew_types::records::Delegation;
 use sinew_types::task::{AgentStatus, TaskStatus};
 use sinew_types::{Address, Amount, Hash};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn decode<T: borsh::BorshDeserialize>(what: &str, v: &[u8]) -> Result<T, String> {
     borsh::from_slice(v).map_err(|e| format!("{what} does not decode: {e}"))
@@ -33,7 +34,8 @@ pub fn check_ledger(state: &MemState) -> Result<(), String> {
     }
     t.check_supply()?;
     t.check_module_accounts()?;
-    t.check_holds()
+    t.check_holds()?;
+    t.check_paid_once()
 }
 
 /// What the records say, gathered in one pass over state.
@@ -55,6 +57,10 @@ struct Tally {
     prepaid: BTreeMap<Address, Prepaid>,
     /// API keys.
     keys: BTreeMap<Hash, ApiKey>,
+    /// Requests with a live hold.
+    holds: BTreeSet<Hash>,
+    /// Requests settled.
+    settled: BTreeSet<Hash>,
 }
 
 impl Tally {
@@ -98,7 +104,11 @@ impl Tally {
                     AgentStatus::Retired => {}
                 }
             }
-            StateKey::Hold(_) => {
+            StateKey::Settled(r) => {
+                self.settled.insert(r);
+            }
+            StateKey::Hold(r) => {
+                self.holds.insert(r);
                 let h: Hold = decode("a hold", v)?;
                 *self.held_by_payer.entry(h.payer).or_default() += h.amount;
                 *self.held_by_key.entry(h.api_key).or_default() += h.amount;
@@ -155,6 +165,15 @@ impl Tally {
 
     /// Prepaid balances cover what they promised, and what they (and API keys) say is held
     /// equals the live holds.
+    /// Nothing is paid twice: a request is held or settled, never both (a settled request that
+    /// still held funds could be charged again).
+    fn check_paid_once(&self) -> Result<(), String> {
+        match self.holds.intersection(&self.settled).next() {
+            Some(r) => Err(format!("request {r} is settled and still holds funds")),
+            None => Ok(()),
+        }
+    }
+
     fn check_holds(&self) -> Result<(), String> {
         for (a, p) in &self.prepaid {
             if p.withdrawing.saturating_add(p.held) > p.balance {

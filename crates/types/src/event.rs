@@ -5,12 +5,29 @@ use crate::{Address, Height};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-/// Something a transaction (or the block itself) did, in a form subscribers can filter.
+/// Something a transaction (or the block itself) did, in a form subscribers can filter: an event
+/// of the module that emitted it. On the wire it is the module's event as is (`{"kind": ...}`).
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(untagged)]
+pub enum Event {
+    /// Fees, transfers, stake, parameters.
+    Staking(StakingEvent),
+    /// Datanets.
+    Datanet(DatanetEvent),
+    /// Inference.
+    Inference(InferenceEvent),
+    /// Agents and tasks.
+    Tasks(TaskEvent),
+}
+
+/// Events of the ledger itself: fees, transfers, stake, parameters.
 #[derive(
     Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Event {
+pub enum StakingEvent {
     /// A fee was charged and credited to the treasury.
     FeePaid {
         /// Who paid.
@@ -65,6 +82,28 @@ pub enum Event {
         /// Who changed them.
         by: Address,
     },
+}
+
+impl StakingEvent {
+    /// The event's stable kind (the wire contract: JSON `kind`, subscription filters).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StakingEvent::FeePaid { .. } => "fee_paid",
+            StakingEvent::Transfer { .. } => "transfer",
+            StakingEvent::Staked { .. } => "staked",
+            StakingEvent::UnbondingStarted { .. } => "unbonding_started",
+            StakingEvent::UnbondingReleased { .. } => "unbonding_released",
+            StakingEvent::ParamsChanged { .. } => "params_changed",
+        }
+    }
+}
+
+/// Events of datanets: creation, contributions, reviews, versions.
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DatanetEvent {
     /// A datanet was created.
     DatanetCreated {
         /// Its id.
@@ -124,6 +163,27 @@ pub enum Event {
         /// Merkle root over the approved contributions.
         root: crate::Hash,
     },
+}
+
+impl DatanetEvent {
+    /// The event's stable kind (the wire contract: JSON `kind`, subscription filters).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DatanetEvent::DatanetCreated { .. } => "datanet_created",
+            DatanetEvent::Contributed { .. } => "contributed",
+            DatanetEvent::Reviewed { .. } => "reviewed",
+            DatanetEvent::ContributionDecided { .. } => "contribution_decided",
+            DatanetEvent::VersionPublished { .. } => "version_published",
+        }
+    }
+}
+
+/// Events of inference: providers, models, keys, prepaid balances, holds, settlements, rewards, delegations.
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InferenceEvent {
     /// A provider registered.
     ProviderRegistered {
         /// Its account.
@@ -225,6 +285,85 @@ pub enum Event {
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
+    /// Stake was delegated to (or withdrawn from) a provider.
+    Delegation {
+        /// The staker.
+        delegator: Address,
+        /// The provider.
+        provider: Address,
+        /// Base units.
+        #[schemars(with = "String")]
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+        /// True for a delegation, false for a withdrawal.
+        delegate: bool,
+    },
+    /// The most a request can cost was held from the payer's prepaid balance.
+    InferenceReserved {
+        /// The model.
+        model: u64,
+        /// Who pays.
+        payer: Address,
+        /// The provider that will answer.
+        provider: Address,
+        /// The request.
+        request_id: crate::Hash,
+        /// Held base units.
+        #[schemars(with = "String")]
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
+    /// A hold returned to the payer's available balance without a settlement.
+    HoldReleased {
+        /// Who it returns to.
+        payer: Address,
+        /// The request.
+        request_id: crate::Hash,
+        /// Base units.
+        #[schemars(with = "String")]
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+        /// Released by the ledger at its expiry (true) or by the provider (false).
+        expired: bool,
+    },
+    /// A provider accepted (or stopped) serving a model.
+    ModelServed {
+        /// The model.
+        model: u64,
+        /// The provider.
+        provider: Address,
+        /// Whether it serves it now.
+        serve: bool,
+    },
+}
+
+impl InferenceEvent {
+    /// The event's stable kind (the wire contract: JSON `kind`, subscription filters).
+    pub fn code(&self) -> &'static str {
+        match self {
+            InferenceEvent::ProviderRegistered { .. } => "provider_registered",
+            InferenceEvent::ModelRegistered { .. } => "model_registered",
+            InferenceEvent::ModelUpdated { .. } => "model_updated",
+            InferenceEvent::ApiKeyChanged { .. } => "api_key_changed",
+            InferenceEvent::Prepaid { .. } => "prepaid",
+            InferenceEvent::PrepaidWithdrawalStarted { .. } => "prepaid_withdrawal_started",
+            InferenceEvent::InferenceSettled { .. } => "inference_settled",
+            InferenceEvent::RewardAccrued { .. } => "reward_accrued",
+            InferenceEvent::RewardsClaimed { .. } => "rewards_claimed",
+            InferenceEvent::Delegation { .. } => "delegation",
+            InferenceEvent::InferenceReserved { .. } => "inference_reserved",
+            InferenceEvent::HoldReleased { .. } => "hold_released",
+            InferenceEvent::ModelServed { .. } => "model_served",
+        }
+    }
+}
+
+/// Events of agents and tasks.
+#[derive(
+    Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TaskEvent {
     /// An agent registered, updated or retired.
     AgentChanged {
         /// The agent.
@@ -285,100 +424,38 @@ pub enum Event {
         /// Why: missed_deadline, wrong_result, challenge_lost, outvoted.
         reason: String,
     },
-    /// Stake was delegated to (or withdrawn from) a provider.
-    Delegation {
-        /// The staker.
-        delegator: Address,
-        /// The provider.
-        provider: Address,
-        /// Base units.
-        #[schemars(with = "String")]
-        #[serde(with = "amount::as_string")]
-        amount: Amount,
-        /// True for a delegation, false for a withdrawal.
-        delegate: bool,
-    },
-    /// The most a request can cost was held from the payer's prepaid balance.
-    InferenceReserved {
-        /// The model.
-        model: u64,
-        /// Who pays.
-        payer: Address,
-        /// The provider that will answer.
-        provider: Address,
-        /// The request.
-        request_id: crate::Hash,
-        /// Held base units.
-        #[schemars(with = "String")]
-        #[serde(with = "amount::as_string")]
-        amount: Amount,
-    },
-    /// A hold returned to the payer's available balance without a settlement.
-    HoldReleased {
-        /// Who it returns to.
-        payer: Address,
-        /// The request.
-        request_id: crate::Hash,
-        /// Base units.
-        #[schemars(with = "String")]
-        #[serde(with = "amount::as_string")]
-        amount: Amount,
-        /// Released by the ledger at its expiry (true) or by the provider (false).
-        expired: bool,
-    },
-    /// A provider accepted (or stopped) serving a model.
-    ModelServed {
-        /// The model.
-        model: u64,
-        /// The provider.
-        provider: Address,
-        /// Whether it serves it now.
-        serve: bool,
-    },
+}
+
+impl TaskEvent {
+    /// The event's stable kind (the wire contract: JSON `kind`, subscription filters).
+    pub fn code(&self) -> &'static str {
+        match self {
+            TaskEvent::AgentChanged { .. } => "agent_changed",
+            TaskEvent::TaskPosted { .. } => "task_posted",
+            TaskEvent::TaskUpdated { .. } => "task_updated",
+            TaskEvent::TaskCompleted { .. } => "task_completed",
+            TaskEvent::Slashed { .. } => "slashed",
+        }
+    }
 }
 
 impl Event {
     /// The event's kind, as used by subscription filters.
     pub fn kind(&self) -> &'static str {
         match self {
-            Event::FeePaid { .. } => "fee_paid",
-            Event::Transfer { .. } => "transfer",
-            Event::Staked { .. } => "staked",
-            Event::UnbondingStarted { .. } => "unbonding_started",
-            Event::UnbondingReleased { .. } => "unbonding_released",
-            Event::ParamsChanged { .. } => "params_changed",
-            Event::DatanetCreated { .. } => "datanet_created",
-            Event::Contributed { .. } => "contributed",
-            Event::Reviewed { .. } => "reviewed",
-            Event::ContributionDecided { .. } => "contribution_decided",
-            Event::VersionPublished { .. } => "version_published",
-            Event::ProviderRegistered { .. } => "provider_registered",
-            Event::ModelRegistered { .. } => "model_registered",
-            Event::ModelUpdated { .. } => "model_updated",
-            Event::ApiKeyChanged { .. } => "api_key_changed",
-            Event::Prepaid { .. } => "prepaid",
-            Event::PrepaidWithdrawalStarted { .. } => "prepaid_withdrawal_started",
-            Event::InferenceSettled { .. } => "inference_settled",
-            Event::RewardAccrued { .. } => "reward_accrued",
-            Event::RewardsClaimed { .. } => "rewards_claimed",
-            Event::AgentChanged { .. } => "agent_changed",
-            Event::TaskPosted { .. } => "task_posted",
-            Event::TaskUpdated { .. } => "task_updated",
-            Event::TaskCompleted { .. } => "task_completed",
-            Event::Slashed { .. } => "slashed",
-            Event::Delegation { .. } => "delegation",
-            Event::InferenceReserved { .. } => "inference_reserved",
-            Event::HoldReleased { .. } => "hold_released",
-            Event::ModelServed { .. } => "model_served",
+            Event::Staking(e) => e.code(),
+            Event::Datanet(e) => e.code(),
+            Event::Inference(e) => e.code(),
+            Event::Tasks(e) => e.code(),
         }
     }
 
     /// The task kind of a task event, for filtering by capability.
     pub fn task_kind(&self) -> Option<&str> {
         match self {
-            Event::TaskPosted { task_kind, .. }
-            | Event::TaskUpdated { task_kind, .. }
-            | Event::TaskCompleted { task_kind, .. } => Some(task_kind),
+            Event::Tasks(TaskEvent::TaskPosted { task_kind, .. })
+            | Event::Tasks(TaskEvent::TaskUpdated { task_kind, .. })
+            | Event::Tasks(TaskEvent::TaskCompleted { task_kind, .. }) => Some(task_kind),
             _ => None,
         }
     }
@@ -386,36 +463,41 @@ impl Event {
     /// Whether the event concerns `account`.
     pub fn involves(&self, account: &Address) -> bool {
         match self {
-            Event::FeePaid { payer, .. } => payer == account,
-            Event::Transfer { from, to, .. } => from == account || to == account,
-            Event::Staked { account: a, .. }
-            | Event::UnbondingStarted { account: a, .. }
-            | Event::UnbondingReleased { account: a, .. } => a == account,
-            Event::ParamsChanged { by } => by == account,
-            Event::DatanetCreated { owner, .. } => owner == account,
-            Event::Contributed { contributor, .. } | Event::ContributionDecided { contributor, .. } => {
-                contributor == account
+            Event::Staking(StakingEvent::FeePaid { payer, .. }) => payer == account,
+            Event::Staking(StakingEvent::Transfer { from, to, .. }) => from == account || to == account,
+            Event::Staking(StakingEvent::Staked { account: a, .. })
+            | Event::Staking(StakingEvent::UnbondingStarted { account: a, .. })
+            | Event::Staking(StakingEvent::UnbondingReleased { account: a, .. }) => a == account,
+            Event::Staking(StakingEvent::ParamsChanged { by }) => by == account,
+            Event::Datanet(DatanetEvent::DatanetCreated { owner, .. }) => owner == account,
+            Event::Datanet(DatanetEvent::Contributed { contributor, .. })
+            | Event::Datanet(DatanetEvent::ContributionDecided { contributor, .. }) => contributor == account,
+            Event::Datanet(DatanetEvent::Reviewed { reviewer, .. }) => reviewer == account,
+            Event::Datanet(DatanetEvent::VersionPublished { .. })
+            | Event::Inference(InferenceEvent::ModelUpdated { .. }) => false,
+            Event::Inference(InferenceEvent::ProviderRegistered { provider }) => provider == account,
+            Event::Inference(InferenceEvent::ModelRegistered { owner, provider, .. }) => {
+                owner == account || provider == account
             }
-            Event::Reviewed { reviewer, .. } => reviewer == account,
-            Event::VersionPublished { .. } | Event::ModelUpdated { .. } => false,
-            Event::ProviderRegistered { provider } => provider == account,
-            Event::ModelRegistered { owner, provider, .. } => owner == account || provider == account,
-            Event::ApiKeyChanged { account: a, .. }
-            | Event::Prepaid { account: a, .. }
-            | Event::PrepaidWithdrawalStarted { account: a, .. }
-            | Event::RewardAccrued { account: a, .. }
-            | Event::RewardsClaimed { account: a, .. } => a == account,
-            Event::InferenceSettled { payer, .. } => payer == account,
-            Event::AgentChanged { agent, .. } | Event::TaskCompleted { agent, .. } => agent == account,
-            Event::TaskPosted { poster, .. } => poster == account,
-            Event::TaskUpdated { actor, .. } => actor == account,
-            Event::Slashed { account: a, .. } => a == account,
-            Event::Delegation {
+            Event::Inference(InferenceEvent::ApiKeyChanged { account: a, .. })
+            | Event::Inference(InferenceEvent::Prepaid { account: a, .. })
+            | Event::Inference(InferenceEvent::PrepaidWithdrawalStarted { account: a, .. })
+            | Event::Inference(InferenceEvent::RewardAccrued { account: a, .. })
+            | Event::Inference(InferenceEvent::RewardsClaimed { account: a, .. }) => a == account,
+            Event::Inference(InferenceEvent::InferenceSettled { payer, .. }) => payer == account,
+            Event::Tasks(TaskEvent::AgentChanged { agent, .. })
+            | Event::Tasks(TaskEvent::TaskCompleted { agent, .. }) => agent == account,
+            Event::Tasks(TaskEvent::TaskPosted { poster, .. }) => poster == account,
+            Event::Tasks(TaskEvent::TaskUpdated { actor, .. }) => actor == account,
+            Event::Tasks(TaskEvent::Slashed { account: a, .. }) => a == account,
+            Event::Inference(InferenceEvent::Delegation {
                 delegator, provider, ..
-            } => delegator == account || provider == account,
-            Event::InferenceReserved { payer, provider, .. } => payer == account || provider == account,
-            Event::HoldReleased { payer, .. } => payer == account,
-            Event::ModelServed { provider, .. } => provider == account,
+            }) => delegator == account || provider == account,
+            Event::Inference(InferenceEvent::InferenceReserved { payer, provider, .. }) => {
+                payer == account || provider == account
+            }
+            Event::Inference(InferenceEvent::HoldReleased { payer, .. }) => payer == account,
+            Event::Inference(InferenceEvent::ModelServed { provider, .. }) => provider == account,
         }
     }
 }

@@ -30,7 +30,7 @@ pub use address::Address;
 pub use amount::Amount;
 pub use block::{Block, BlockHeader};
 pub use error::DecodeError;
-pub use event::Event;
+pub use event::{DatanetEvent, Event, InferenceEvent, StakingEvent, TaskEvent};
 pub use failure::FailureCode;
 pub use hash::Hash;
 pub use params::{Params, ParamsUpdate};

@@ -5,7 +5,7 @@
 use super::say::{committed, step};
 use anyhow::{bail, Context, Result};
 use sinew_agent::examples::{Auditor, FaultyWorker, InferenceWorker};
-use sinew_agent::Agent;
+use sinew_agent::AgentClient;
 use sinew_sdk::{format_amount, AgentFilter, Client};
 use sinew_state::inference::api_key_hash;
 use sinew_types::amount::TOKEN;
@@ -89,7 +89,7 @@ pub fn run(c: &Client, url: &str, keys: &[Keypair], model: u64) -> Result<()> {
             .into(),
         )?;
     }
-    let agents: Vec<Agent> = ks.iter().map(|k| Agent::new(url, k.clone())).collect();
+    let agents: Vec<AgentClient> = ks.iter().map(|k| AgentClient::new(url, k.clone())).collect();
     let (honest, faulty, auditor) = (&agents[0], &agents[1], &agents[2]);
     faulty.register("faulty attributor", &[KIND_ATTRIBUTION], "", 10 * TOKEN)?;
     auditor.register("attribution auditor", &["auditor"], "", 10 * TOKEN)?;

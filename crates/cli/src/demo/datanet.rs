@@ -9,6 +9,7 @@ use sinew_sdk::{Client, RecordPage};
 use sinew_types::amount::TOKEN;
 use sinew_types::api::requests::AttributeRequest;
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules};
+use sinew_types::event::DatanetEvent;
 use sinew_types::payload::{CreateDatanet, PublishVersion, Review};
 use sinew_types::{Event, Keypair};
 
@@ -42,7 +43,7 @@ pub fn run(c: &Client, keys: &[Keypair]) -> Result<u64> {
         .events
         .iter()
         .find_map(|e| {
-            if let Event::DatanetCreated { datanet, .. } = e {
+            if let Event::Datanet(DatanetEvent::DatanetCreated { datanet, .. }) = e {
                 Some(*datanet)
             } else {
                 None

@@ -5,6 +5,7 @@ use super::say::committed;
 use anyhow::{bail, Context, Result};
 use sinew_sdk::Client;
 use sinew_types::datanet::Format;
+use sinew_types::event::DatanetEvent;
 use sinew_types::payload::Contribute;
 use sinew_types::{Event, Keypair, Payload};
 
@@ -39,12 +40,12 @@ pub fn contribute_sample(c: &Client, key: &Keypair, datanet: u64, name: &str, te
     .into();
     let done = committed(c, key, payload)?;
     for e in done.receipt.events {
-        if let Event::Contributed {
+        if let Event::Datanet(DatanetEvent::Contributed {
             contribution,
             records,
             near_duplicates,
             ..
-        } = e
+        }) = e
         {
             println!(
                 "{name}: contribution {contribution}, {records} records, {near_duplicates} flagged as near-duplicates"

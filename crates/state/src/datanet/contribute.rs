@@ -8,6 +8,7 @@ use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_datanet::{Ingested, RecordMeta, BANDS};
 use sinew_types::datanet::{ContributionStatus, CurationPolicy, NearDuplicate};
+use sinew_types::event::DatanetEvent;
 use sinew_types::failure::DatanetFailure;
 use sinew_types::payload::Contribute;
 use sinew_types::records::{Contribution, Datanet, MAX_FLAGS};
@@ -51,13 +52,13 @@ impl<R: StateReader> Ctx<'_, R> {
             height: self.height,
         };
         d.contributions += 1;
-        events.push(Event::Contributed {
+        events.push(Event::Datanet(DatanetEvent::Contributed {
             datanet: id,
             contribution: seq,
             contributor: *signer,
             records: tx.record_count,
             near_duplicates: near_duplicate_count,
-        });
+        }));
         self.put(&StateKey::Contribution(id, seq), &c);
         self.put(&StateKey::Datanet(id), &d);
         if d.rules.curation == CurationPolicy::Open {

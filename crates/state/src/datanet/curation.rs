@@ -10,6 +10,7 @@ use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
 use sinew_types::datanet::{ContributionStatus, CurationPolicy};
+use sinew_types::event::DatanetEvent;
 use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{ExpireContribution, Review};
 use sinew_types::records::Vote;
@@ -51,12 +52,12 @@ impl<R: StateReader> Ctx<'_, R> {
                     format!("only the owner {} reviews datanet {id}", d.owner),
                 );
             }
-            events.push(Event::Reviewed {
+            events.push(Event::Datanet(DatanetEvent::Reviewed {
                 datanet: id,
                 contribution: seq,
                 reviewer: *signer,
                 approve: tx.approve,
-            });
+            }));
             return self.decide(id, seq, tx.approve, tx.reason.clone(), events);
         };
         self.vote(c, signer, tx, (quorum, min_stake), events)
@@ -104,12 +105,12 @@ impl<R: StateReader> Ctx<'_, R> {
             approve: tx.approve,
             stake: staked,
         });
-        events.push(Event::Reviewed {
+        events.push(Event::Datanet(DatanetEvent::Reviewed {
             datanet: id,
             contribution: seq,
             reviewer: *signer,
             approve: tx.approve,
-        });
+        }));
         let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.approve == side).map(|v| v.stake).sum() };
         let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
         let (ayes, nays) = (weight(true), weight(false));
@@ -207,14 +208,14 @@ impl<R: StateReader> Ctx<'_, R> {
             // Its records no longer block others: drop them from the duplicate indexes.
             self.forget_records(id, seq, &c)?;
         }
-        events.push(Event::ContributionDecided {
+        events.push(Event::Datanet(DatanetEvent::ContributionDecided {
             datanet: id,
             contribution: seq,
             contributor: c.contributor,
             approved: approve,
             bond_returned: returned,
             bond_slashed: slashed,
-        });
+        }));
         self.put(&StateKey::Contribution(id, seq), &c);
         self.put(&StateKey::Datanet(id), &d);
         Ok(())

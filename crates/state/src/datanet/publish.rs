@@ -5,6 +5,7 @@ use crate::ctx::{fail, Ctx};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::event::DatanetEvent;
 use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::PublishVersion;
 use sinew_types::records::{DatanetVersion, MAX_VERSION_BYTES};
@@ -60,11 +61,11 @@ impl<R: StateReader> Ctx<'_, R> {
         };
         self.put(&StateKey::DatanetVersion(id, d.versions), &v);
         self.put(&StateKey::Datanet(id), &d);
-        events.push(Event::VersionPublished {
+        events.push(Event::Datanet(DatanetEvent::VersionPublished {
             datanet: id,
             version: d.versions,
             root,
-        });
+        }));
         Ok(())
     }
 }

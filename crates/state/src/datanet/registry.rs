@@ -4,6 +4,7 @@ use crate::ctx::{fail, Ctx, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::event::DatanetEvent;
 use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{CreateDatanet, UpdateDatanetInfo};
 use sinew_types::records::Datanet;
@@ -36,10 +37,10 @@ impl<R: StateReader> Ctx<'_, R> {
             created_at: self.height,
         };
         self.put(&StateKey::Datanet(id), &d);
-        events.push(Event::DatanetCreated {
+        events.push(Event::Datanet(DatanetEvent::DatanetCreated {
             datanet: id,
             owner: *signer,
-        });
+        }));
         Ok(())
     }
 

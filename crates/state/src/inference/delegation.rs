@@ -7,6 +7,7 @@ use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
+use sinew_types::event::InferenceEvent;
 use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::split_exact;
 use sinew_types::params::bounds::MAX_FEE_PARAM;
@@ -81,12 +82,12 @@ impl<R: StateReader> Ctx<'_, R> {
         self.move_tokens(signer, &provider_delegations(), *amount)?;
         stakers[at].amount = total;
         self.put(&key, &stakers);
-        events.push(Event::Delegation {
+        events.push(Event::Inference(InferenceEvent::Delegation {
             delegator: *signer,
             provider: *provider,
             amount: *amount,
             delegate: true,
-        });
+        }));
         Ok(())
     }
 
@@ -129,12 +130,12 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         let evicted = stakers.remove(smallest);
         self.unbond_delegation(&evicted.staker, evicted.amount)?;
-        events.push(Event::Delegation {
+        events.push(Event::Inference(InferenceEvent::Delegation {
             delegator: evicted.staker,
             provider: *provider,
             amount: evicted.amount,
             delegate: false,
-        });
+        }));
         let i = stakers.binary_search_by(|s| s.staker.cmp(signer)).unwrap_err();
         stakers.insert(i, fresh);
         Ok(i)
@@ -173,12 +174,12 @@ impl<R: StateReader> Ctx<'_, R> {
             self.put(&key, &stakers);
         }
         self.unbond_delegation(signer, *amount)?;
-        events.push(Event::Delegation {
+        events.push(Event::Inference(InferenceEvent::Delegation {
             delegator: *signer,
             provider: *provider,
             amount: *amount,
             delegate: false,
-        });
+        }));
         Ok(())
     }
 
@@ -190,10 +191,10 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         self.delete(&StateKey::Rewards(*signer));
         self.pay_out(&rewards_pool(), signer, amount)?;
-        events.push(Event::RewardsClaimed {
+        events.push(Event::Inference(InferenceEvent::RewardsClaimed {
             account: *signer,
             amount,
-        });
+        }));
         Ok(())
     }
 }

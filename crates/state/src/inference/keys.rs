@@ -6,6 +6,7 @@ use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::event::InferenceEvent;
 use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::payload::{DepositPrepaid, RegisterApiKey, RevokeApiKey, WithdrawPrepaid};
 use sinew_types::records::{ApiKey, Prepaid};
@@ -26,11 +27,11 @@ impl<R: StateReader> Ctx<'_, R> {
             p.withdrawing = 0;
             self.put(&StateKey::Prepaid(who), &p);
             self.pay_out(&prepaid_escrow(), &who, amount)?;
-            events.push(Event::Prepaid {
+            events.push(Event::Inference(InferenceEvent::Prepaid {
                 account: who,
                 amount,
                 deposit: false,
-            });
+            }));
         }
         Ok(events)
     }
@@ -59,11 +60,11 @@ impl<R: StateReader> Ctx<'_, R> {
             created_at: self.height,
         };
         self.put(&StateKey::ApiKey(*key_hash), &k);
-        events.push(Event::ApiKeyChanged {
+        events.push(Event::Inference(InferenceEvent::ApiKeyChanged {
             account: *signer,
             key_hash: *key_hash,
             revoked: false,
-        });
+        }));
         Ok(())
     }
 
@@ -79,11 +80,11 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         k.revoked = true;
         self.put(&StateKey::ApiKey(*key_hash), &k);
-        events.push(Event::ApiKeyChanged {
+        events.push(Event::Inference(InferenceEvent::ApiKeyChanged {
             account: *signer,
             key_hash: *key_hash,
             revoked: true,
-        });
+        }));
         Ok(())
     }
 
@@ -99,11 +100,11 @@ impl<R: StateReader> Ctx<'_, R> {
         let mut p: Prepaid = self.get(&StateKey::Prepaid(*signer))?.unwrap_or_default();
         p.balance += amount;
         self.put(&StateKey::Prepaid(*signer), &p);
-        events.push(Event::Prepaid {
+        events.push(Event::Inference(InferenceEvent::Prepaid {
             account: *signer,
             amount: *amount,
             deposit: true,
-        });
+        }));
         Ok(())
     }
 
@@ -129,11 +130,11 @@ impl<R: StateReader> Ctx<'_, R> {
         p.release_height = release_height;
         self.put(&StateKey::Prepaid(*signer), &p);
         self.enqueue(DueQueue::Prepaid, release_height, signer)?;
-        events.push(Event::PrepaidWithdrawalStarted {
+        events.push(Event::Inference(InferenceEvent::PrepaidWithdrawalStarted {
             account: *signer,
             amount: *amount,
             release_height,
-        });
+        }));
         Ok(())
     }
 }

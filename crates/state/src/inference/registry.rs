@@ -6,6 +6,7 @@ use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use crate::DatanetVersion;
+use sinew_types::event::InferenceEvent;
 use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::ModelStatus;
 use sinew_types::payload::{RegisterModel, RegisterProvider, ServeModel, UpdateModel};
@@ -55,7 +56,9 @@ impl<R: StateReader> Ctx<'_, R> {
             registered_at: self.height,
         };
         self.put(&StateKey::Provider(*signer), &p);
-        events.push(Event::ProviderRegistered { provider: *signer });
+        events.push(Event::Inference(InferenceEvent::ProviderRegistered {
+            provider: *signer,
+        }));
         Ok(())
     }
 
@@ -111,11 +114,11 @@ impl<R: StateReader> Ctx<'_, R> {
         if m.served {
             self.index_served(provider, id, true)?;
         }
-        events.push(Event::ModelRegistered {
+        events.push(Event::Inference(InferenceEvent::ModelRegistered {
             model: id,
             owner: *signer,
             provider: *provider,
-        });
+        }));
         Ok(())
     }
 
@@ -143,7 +146,7 @@ impl<R: StateReader> Ctx<'_, R> {
             m.status = *s;
         }
         self.put(&StateKey::Model(*model), &m);
-        events.push(Event::ModelUpdated { model: *model });
+        events.push(Event::Inference(InferenceEvent::ModelUpdated { model: *model }));
         Ok(())
     }
 
@@ -175,11 +178,11 @@ impl<R: StateReader> Ctx<'_, R> {
         m.served = *serve;
         self.put(&StateKey::Model(*model), &m);
         self.index_served(signer, *model, *serve)?;
-        events.push(Event::ModelServed {
+        events.push(Event::Inference(InferenceEvent::ModelServed {
             model: *model,
             provider: *signer,
             serve: *serve,
-        });
+        }));
         Ok(())
     }
 }

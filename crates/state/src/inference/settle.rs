@@ -26,6 +26,7 @@ use crate::reader::StateReader;
 use crate::{Contribution, Datanet, DatanetVersion, Provider};
 use sinew_attribution::{Tokenizer, Union};
 use sinew_types::amount::Amount;
+use sinew_types::event::InferenceEvent;
 use sinew_types::failure::{InferenceFailure, LedgerFailure};
 use sinew_types::inference::{split_exact, ModelId};
 use sinew_types::payload::{ReleaseHold, ReserveInference, SettleInference};
@@ -98,13 +99,13 @@ impl<R: StateReader> Ctx<'_, R> {
         };
         self.put(&StateKey::Hold(tx.request_id), &hold);
         self.enqueue(DueQueue::Hold, expires_at, &tx.request_id)?;
-        events.push(Event::InferenceReserved {
+        events.push(Event::Inference(InferenceEvent::InferenceReserved {
             model: tx.model,
             payer,
             provider: *signer,
             request_id: tx.request_id,
             amount,
-        });
+        }));
         Ok(())
     }
 
@@ -236,12 +237,12 @@ impl<R: StateReader> Ctx<'_, R> {
             None => return fail(InferenceFailure::NoHold, format!("request {request_id} holds nothing")),
         };
         self.drop_hold(&h)?;
-        events.push(Event::HoldReleased {
+        events.push(Event::Inference(InferenceEvent::HoldReleased {
             payer: h.payer,
             request_id: *request_id,
             amount: h.amount,
             expired: false,
-        });
+        }));
         Ok(())
     }
 
@@ -257,12 +258,12 @@ impl<R: StateReader> Ctx<'_, R> {
                 .filter(|h| h.expires_at == self.height)
             {
                 self.drop_hold(&h)?;
-                events.push(Event::HoldReleased {
+                events.push(Event::Inference(InferenceEvent::HoldReleased {
                     payer: h.payer,
                     request_id: id,
                     amount: h.amount,
                     expired: true,
-                });
+                }));
             }
         }
         Ok(events)
@@ -320,7 +321,7 @@ impl<R: StateReader> Ctx<'_, R> {
         m.answers += 1;
         m.fees = m.fees.saturating_add(fee);
         self.put(&StateKey::Model(h.model), &m);
-        events.push(Event::InferenceSettled {
+        events.push(Event::Inference(InferenceEvent::InferenceSettled {
             model: h.model,
             payer: h.payer,
             request_id: *request_id,
@@ -329,7 +330,7 @@ impl<R: StateReader> Ctx<'_, R> {
             owner: parts[0],
             provider: parts[1],
             contributors: parts[2],
-        });
+        }));
         Ok(())
     }
 
@@ -414,12 +415,12 @@ impl<R: StateReader> Ctx<'_, R> {
             }
             self.accrue(&who, amount)?;
             to_contributors += amount;
-            events.push(Event::RewardAccrued {
+            events.push(Event::Inference(InferenceEvent::RewardAccrued {
                 account: who,
                 datanet,
                 contribution,
                 amount,
-            });
+            }));
         }
         debug_assert_eq!(to_contributors, contributors, "the contributors' part is paid whole");
         self.pay_out(&escrow, &rewards_pool(), pooled + to_contributors)?;

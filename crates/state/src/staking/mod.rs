@@ -12,6 +12,7 @@ use crate::ctx::{Ctx, DueQueue, Outcome};
 use crate::error::{StorageError, TxRejection};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::event::StakingEvent;
 use sinew_types::failure::LedgerFailure;
 use sinew_types::payload::{SetParams, Stake, StakingTx, Transfer, Unstake};
 use sinew_types::{Address, Amount, Event, Params, ParamsUpdate};
@@ -75,11 +76,11 @@ impl<R: StateReader> Ctx<'_, R> {
         };
         dest.balance = b;
         self.put(&StateKey::Account(*to), &dest);
-        events.push(Event::Transfer {
+        events.push(Event::Staking(StakingEvent::Transfer {
             from: *signer,
             to: *to,
             amount: *amount,
-        });
+        }));
         Ok(())
     }
 
@@ -96,10 +97,10 @@ impl<R: StateReader> Ctx<'_, R> {
         };
         a.staked = st;
         self.put(&StateKey::Account(*signer), &a);
-        events.push(Event::Staked {
+        events.push(Event::Staking(StakingEvent::Staked {
             account: *signer,
             amount: *amount,
-        });
+        }));
         Ok(())
     }
 
@@ -123,11 +124,11 @@ impl<R: StateReader> Ctx<'_, R> {
         });
         self.put(&StateKey::Account(*signer), &a);
         self.enqueue(DueQueue::Unbonding, release_height, signer)?;
-        events.push(Event::UnbondingStarted {
+        events.push(Event::Staking(StakingEvent::UnbondingStarted {
             account: *signer,
             amount: *amount,
             release_height,
-        });
+        }));
         Ok(())
     }
 
@@ -136,7 +137,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let update = &tx.update;
         let new = self.params().with(update);
         self.put(&StateKey::Params, &new);
-        events.push(Event::ParamsChanged { by: *signer });
+        events.push(Event::Staking(StakingEvent::ParamsChanged { by: *signer }));
         Ok(())
     }
 
@@ -155,7 +156,10 @@ impl<R: StateReader> Ctx<'_, R> {
             if amount > 0 {
                 acct.balance += amount;
                 self.put(&StateKey::Account(addr), &acct);
-                events.push(Event::UnbondingReleased { account: addr, amount });
+                events.push(Event::Staking(StakingEvent::UnbondingReleased {
+                    account: addr,
+                    amount,
+                }));
             }
         }
         Ok(events)

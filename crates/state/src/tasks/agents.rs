@@ -6,6 +6,7 @@ use crate::ctx::{fail, Ctx, DueQueue, Outcome};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
+use sinew_types::event::TaskEvent;
 use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::payload::{RegisterAgent, UpdateAgent};
 use sinew_types::records::{capability_hash, Agent, Reputation};
@@ -76,10 +77,10 @@ impl<R: StateReader> Ctx<'_, R> {
             ag.stake = 0;
             ag.status = AgentStatus::Retired;
             self.put(&StateKey::Agent(a), &ag);
-            events.push(Event::AgentChanged {
+            events.push(Event::Tasks(TaskEvent::AgentChanged {
                 agent: a,
                 status: AgentStatus::Retired,
-            });
+            }));
         }
         Ok(events)
     }
@@ -117,10 +118,10 @@ impl<R: StateReader> Ctx<'_, R> {
             registered_at: self.height,
         };
         self.put(&StateKey::Agent(*signer), &a);
-        events.push(Event::AgentChanged {
+        events.push(Event::Tasks(TaskEvent::AgentChanged {
             agent: *signer,
             status: AgentStatus::Active,
-        });
+        }));
         Ok(())
     }
 
@@ -146,10 +147,10 @@ impl<R: StateReader> Ctx<'_, R> {
             a.endpoint = e.clone();
         }
         self.put(&StateKey::Agent(*signer), &a);
-        events.push(Event::AgentChanged {
+        events.push(Event::Tasks(TaskEvent::AgentChanged {
             agent: *signer,
             status: a.status,
-        });
+        }));
         Ok(())
     }
 
@@ -171,10 +172,10 @@ impl<R: StateReader> Ctx<'_, R> {
         self.index_capabilities(signer, &caps, false)?;
         self.put(&StateKey::Agent(*signer), &a);
         self.enqueue(DueQueue::Agent, release, signer)?;
-        events.push(Event::AgentChanged {
+        events.push(Event::Tasks(TaskEvent::AgentChanged {
             agent: *signer,
             status: AgentStatus::Retiring,
-        });
+        }));
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use crate::ctx::{fail, Ctx, Outcome};
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
+use sinew_types::event::TaskEvent;
 use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::params::bounds::MAX_FEE_PARAM;
 use sinew_types::payload::{CancelTask, ClaimTask, PostTask, SubmitResult};
@@ -17,13 +18,13 @@ use sinew_types::{Address, Event};
 
 impl<R: StateReader> Ctx<'_, R> {
     pub(super) fn task_event(&self, t: &Task, actor: &Address, action: &str) -> Event {
-        Event::TaskUpdated {
+        Event::Tasks(TaskEvent::TaskUpdated {
             task: t.id,
             task_kind: t.kind.clone(),
             actor: *actor,
             action: action.into(),
             status: t.status,
-        }
+        })
     }
 
     /// Locks `amount` of `who`'s balance in the task escrow.
@@ -76,12 +77,12 @@ impl<R: StateReader> Ctx<'_, R> {
             Some(t) => join_task(t, signer, tx)?,
             None => self.new_task(id, signer, tx)?,
         };
-        events.push(Event::TaskPosted {
+        events.push(Event::Tasks(TaskEvent::TaskPosted {
             task: id,
             task_kind: t.kind.clone(),
             poster: *signer,
             reward: t.reward,
-        });
+        }));
         self.save_task(&t);
         Ok(())
     }
@@ -177,12 +178,12 @@ impl<R: StateReader> Ctx<'_, R> {
                 t.forfeited += t.bond;
                 self.release_claim(&prev)?;
                 self.update_rep(&prev, |r| r.failed += 1)?;
-                events.push(Event::Slashed {
+                events.push(Event::Tasks(TaskEvent::Slashed {
                     account: prev,
                     task: t.id,
                     amount: t.bond,
                     reason: "missed_claim_window".into(),
-                });
+                }));
                 action = "taken_over";
                 // The releasing agent may be the signer's record too: reload.
                 agent = self.agent(signer)?.expect("checked above");

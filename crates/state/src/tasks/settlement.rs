@@ -9,6 +9,7 @@ use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::StateReader;
 use sinew_types::amount::Amount;
+use sinew_types::event::TaskEvent;
 use sinew_types::failure::{LedgerFailure, TaskFailure};
 use sinew_types::inference::split_exact;
 use sinew_types::payload::{Attest, Challenge, FinalizeTask, ReviewResult};
@@ -33,12 +34,12 @@ impl<R: StateReader> Ctx<'_, R> {
             r.earned = r.earned.saturating_add(pay);
         })?;
         t.status = TaskStatus::Completed;
-        events.push(Event::TaskCompleted {
+        events.push(Event::Tasks(TaskEvent::TaskCompleted {
             task: t.id,
             task_kind: t.kind.clone(),
             agent,
             reward: pay,
-        });
+        }));
         Ok(())
     }
 
@@ -52,12 +53,12 @@ impl<R: StateReader> Ctx<'_, R> {
         if let Some(agent) = t.claimant.take() {
             t.forfeited += t.bond;
             self.release_claim(&agent)?;
-            events.push(Event::Slashed {
+            events.push(Event::Tasks(TaskEvent::Slashed {
                 account: agent,
                 task: t.id,
                 amount: t.bond,
                 reason: reason.into(),
-            });
+            }));
         }
         self.reopen(t, events)
     }
@@ -226,12 +227,12 @@ impl<R: StateReader> Ctx<'_, R> {
         if t.result == Some(expected) {
             // The result stands: the challenger's bond goes to the claimant.
             self.pay_out(&task_escrow(), &claimant, bond)?;
-            events.push(Event::Slashed {
+            events.push(Event::Tasks(TaskEvent::Slashed {
                 account: *signer,
                 task: t.id,
                 amount: bond,
                 reason: "challenge_lost".into(),
-            });
+            }));
             events.push(self.task_event(&t, signer, "challenge_lost"));
         } else {
             self.challenge_won(&mut t, signer, bond, claimant, events)?;
@@ -298,24 +299,24 @@ impl<R: StateReader> Ctx<'_, R> {
                 self.pay_out(&task_escrow(), &v, b - slash)?;
                 won += slash;
                 if slash > 0 {
-                    events.push(Event::Slashed {
+                    events.push(Event::Tasks(TaskEvent::Slashed {
                         account: v,
                         task: t.id,
                         amount: slash,
                         reason: "attested_wrong_result".into(),
-                    });
+                    }));
                 }
             }
         }
         self.pay_out(&task_escrow(), signer, won)?;
         self.release_claim(&claimant)?;
         self.update_rep(&claimant, |r| r.challenged_lost += 1)?;
-        events.push(Event::Slashed {
+        events.push(Event::Tasks(TaskEvent::Slashed {
             account: claimant,
             task: t.id,
             amount: t.bond,
             reason: "challenge_lost".into(),
-        });
+        }));
         events.push(self.task_event(t, signer, "challenge_won"));
         t.claimant = None;
         self.reopen(t, events)
@@ -346,12 +347,12 @@ impl<R: StateReader> Ctx<'_, R> {
                     t.forfeited += t.bond;
                     self.release_claim(&agent)?;
                     self.update_rep(&agent, |r| r.failed += 1)?;
-                    events.push(Event::Slashed {
+                    events.push(Event::Tasks(TaskEvent::Slashed {
                         account: agent,
                         task: t.id,
                         amount: t.bond,
                         reason: "missed_deadline".into(),
-                    });
+                    }));
                 }
                 self.refund(&t)?;
                 t.status = TaskStatus::Closed;
@@ -448,12 +449,12 @@ impl<R: StateReader> Ctx<'_, R> {
             pot += slash;
             self.pay_out(&task_escrow(), &a.verifier, a.bond - slash)?;
             if slash > 0 {
-                events.push(Event::Slashed {
+                events.push(Event::Tasks(TaskEvent::Slashed {
                     account: a.verifier,
                     task: t.id,
                     amount: slash,
                     reason: "outvoted".into(),
-                });
+                }));
             }
         }
         let shift = winners
