@@ -32,7 +32,7 @@ impl LedgerHandle for Node {
             .ledger
             .store
             .state_page(&prefix, None, limit)
-            .map_err(|e| StorageError(e.to_string()))?;
+            .map_err(|e| StorageError::caused_by("listing the provider's models", e))?;
         Ok(entries
             .into_iter()
             .filter_map(|(k, _)| match borsh::from_slice::<StateKey>(&k) {

@@ -168,7 +168,7 @@ impl Ledger {
         let snapshot = self
             .store
             .snapshot()
-            .map_err(|e| TxRejection::from(StorageError(e.to_string())))?;
+            .map_err(|e| TxRejection::from(StorageError::caused_by("reading the durable snapshot", e)))?;
         let height = self.durable.read().height + 1;
         let mut ex = sinew_state::BlockExecutor::begin(&snapshot, &self.blobs, height).map_err(TxRejection::from)?;
         match ex.trial(ptx)? {

@@ -104,7 +104,7 @@ impl Chain {
         let tree = self
             .tree
             .compute(header.height, &effects.writes)
-            .map_err(|e| StorageError(e.to_string()))?;
+            .map_err(|e| StorageError::new(e.to_string()))?;
         let mut header = header;
         header.state_root = tree.root();
         Ok(ExecutedBlock {

@@ -125,9 +125,9 @@ impl<'r, R: StateReader> Ctx<'r, R> {
     /// A context for block `height` over committed state.
     pub(crate) fn new(reader: &'r R, blobs: &'r dyn BlobSource, height: Height) -> Result<Self, StorageError> {
         let chain: ChainInfo = read(reader, &StateKey::Chain)?
-            .ok_or_else(|| StorageError("state has no chain info: not initialised from a genesis".into()))?;
+            .ok_or_else(|| StorageError::new("state has no chain info: not initialised from a genesis"))?;
         let params: Params =
-            read(reader, &StateKey::Params)?.ok_or_else(|| StorageError("state has no parameters".into()))?;
+            read(reader, &StateKey::Params)?.ok_or_else(|| StorageError::new("state has no parameters"))?;
         Ok(Ctx {
             reader,
             blobs,
@@ -221,7 +221,7 @@ impl<'r, R: StateReader> Ctx<'r, R> {
         b.balance = b
             .balance
             .checked_add(amount)
-            .ok_or_else(|| StorageError("balance overflow: supply invariant broken".into()))?;
+            .ok_or_else(|| StorageError::new("balance overflow: supply invariant broken"))?;
         self.put(&StateKey::Account(*to), &b);
         #[cfg(debug_assertions)]
         {
@@ -241,12 +241,12 @@ impl<'r, R: StateReader> Ctx<'r, R> {
         );
         match self.move_tokens(from, to, amount) {
             Ok(()) => Ok(()),
-            Err(Halt::Fail(f)) => Err(StorageError(format!(
+            Err(Halt::Fail(f)) => Err(StorageError::new(format!(
                 "module account {from} cannot pay {amount}: {}; solvency invariant broken",
                 f.message
             ))),
             Err(Halt::Storage(e)) => Err(e),
-            Err(Halt::Unavailable(m)) => Err(StorageError(m)),
+            Err(Halt::Unavailable(m)) => Err(StorageError::new(m)),
         }
     }
 
@@ -280,7 +280,7 @@ impl<'r, R: StateReader> Ctx<'r, R> {
             let key = q.key(height, i);
             out.push(
                 self.get(&key)?
-                    .ok_or_else(|| StorageError(format!("maturity queue entry {i} at height {height} missing")))?,
+                    .ok_or_else(|| StorageError::new(format!("maturity queue entry {i} at height {height} missing")))?,
             );
             self.delete(&key);
         }
@@ -302,7 +302,7 @@ impl BlobSourceError {
     /// that stops execution.
     pub(crate) fn halt<T>(self, code: impl Into<FailureCode>) -> Outcome<T> {
         match self {
-            BlobSourceError::Storage(e) => Err(Halt::Storage(StorageError(e))),
+            BlobSourceError::Storage(e) => Err(Halt::Storage(StorageError::new(e))),
             BlobSourceError::Unavailable(e) => Err(Halt::Unavailable(e)),
             // A blob this node lacks is not a fact about the transaction (another node, or this
             // one later, has it): the transaction waits. Admission refuses a transaction naming

@@ -3,10 +3,53 @@
 use sinew_types::signing::SignatureError;
 use sinew_types::{Address, Amount, Hash, Height, Nonce};
 
-/// The storage behind [`crate::StateReader`] failed; the node must stop, not guess.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("storage failure: {0}")]
-pub struct StorageError(pub String);
+/// The storage behind [`crate::StateReader`] failed, or state broke an invariant the rules keep;
+/// the node must stop, not guess. Carries the error that caused it, when there is one.
+#[derive(Debug, Clone)]
+pub struct StorageError {
+    /// What failed.
+    pub message: String,
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StorageError {
+    /// A failure described by `message` (an invariant the state broke).
+    pub fn new(message: impl Into<String>) -> StorageError {
+        StorageError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// `source` stopped `doing`.
+    pub fn caused_by(doing: &str, source: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+        StorageError {
+            message: format!("{doing}: {source}"),
+            source: Some(std::sync::Arc::new(source)),
+        }
+    }
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "storage failure: {}", self.message)
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Two storage errors are the same failure when they say the same thing.
+impl PartialEq for StorageError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for StorageError {}
 
 /// Why a transaction may not be included in a block at all. A rejected transaction leaves no
 /// trace: no fee, no nonce change.

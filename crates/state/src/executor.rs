@@ -116,7 +116,7 @@ impl<'r, R: StateReader> BlockExecutor<'r, R> {
         t.balance = t
             .balance
             .checked_add(fee)
-            .ok_or_else(|| StorageError("treasury balance overflow: supply invariant broken".into()))?;
+            .ok_or_else(|| StorageError::new("treasury balance overflow: supply invariant broken"))?;
         self.ctx.put(&StateKey::Account(treasury), &t);
         let fee_writes = self.ctx.tx_writes();
         let mut events = vec![Event::Staking(StakingEvent::FeePaid {

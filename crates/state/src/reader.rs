@@ -53,7 +53,8 @@ pub fn read<T: BorshDeserialize, R: StateReader + ?Sized>(
 }
 
 fn decode<T: BorshDeserialize>(key: &[u8], bytes: &[u8]) -> Result<T, StorageError> {
-    borsh::from_slice(bytes).map_err(|e| StorageError(format!("corrupt value under key {}: {e}", hex_short(key))))
+    borsh::from_slice(bytes)
+        .map_err(|e| StorageError::caused_by(&format!("corrupt value under key {}", hex_short(key)), e))
 }
 
 fn hex_short(b: &[u8]) -> String {

@@ -300,7 +300,7 @@ impl crate::reader::StateReader for StateTree {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, crate::error::StorageError> {
         let Some(latest) = self.latest else { return Ok(None) };
         self.get_value_option(latest, key_hash(key))
-            .map_err(|e| crate::error::StorageError(e.to_string()))
+            .map_err(|e| crate::error::StorageError::new(e.to_string()))
     }
 }
 

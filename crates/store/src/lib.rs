@@ -273,6 +273,6 @@ impl StateReader for Snapshot {
         self.snap
             .get(&self.state, key)
             .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| StorageError(e.to_string()))
+            .map_err(|e| StorageError::caused_by("reading state", e))
     }
 }

@@ -165,7 +165,7 @@ impl<R: StateReader> Ctx<'_, R> {
     ) -> Outcome {
         let slash_bps = self
             .datanet(id)?
-            .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?
+            .ok_or_else(|| StorageError::new(format!("datanet {id} vanished")))?
             .rules
             .reject_slash_bps;
         self.settle_contribution(id, seq, approve, if approve { 0 } else { slash_bps }, reason, events)
@@ -183,10 +183,10 @@ impl<R: StateReader> Ctx<'_, R> {
     ) -> Outcome {
         let mut d = self
             .datanet(id)?
-            .ok_or_else(|| StorageError(format!("datanet {id} vanished")))?;
+            .ok_or_else(|| StorageError::new(format!("datanet {id} vanished")))?;
         let mut c: Contribution = self
             .get(&StateKey::Contribution(id, seq))?
-            .ok_or_else(|| StorageError(format!("contribution {id}/{seq} vanished")))?;
+            .ok_or_else(|| StorageError::new(format!("contribution {id}/{seq} vanished")))?;
         let escrow = bond_escrow();
         let slashed = c.bond * Amount::from(slash_bps) / 10_000;
         let returned = c.bond - slashed;
@@ -226,7 +226,7 @@ impl<R: StateReader> Ctx<'_, R> {
             Ok(r) => r,
             // Its records were read when it was contributed: if this node cannot read them now,
             // the transaction waits (it is never failed, and never stops the chain).
-            Err(BlobSourceError::Storage(e)) => return Err(StorageError(e).into()),
+            Err(BlobSourceError::Storage(e)) => return Err(StorageError::new(e).into()),
             Err(e) => return Err(Halt::Unavailable(format!("records of contribution {id}/{seq}: {e}"))),
         };
         for r in ingested.records.iter() {

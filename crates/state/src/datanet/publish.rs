@@ -44,7 +44,7 @@ impl<R: StateReader> Ctx<'_, R> {
             .map_err(|h| h.recode(DatanetFailure::CannotPayPublishFee, &format!("publish fee of {fee}")))?;
         let root = self
             .get::<merkle::Frontier>(&StateKey::DatanetFrontier(id))?
-            .ok_or_else(|| StorageError(format!("datanet {id} has approvals but no frontier")))?
+            .ok_or_else(|| StorageError::new(format!("datanet {id} has approvals but no frontier")))?
             .root();
         d.versions += 1;
         d.published_contributions = d.approved;

@@ -19,7 +19,7 @@ pub fn version_contributions(
     datanet: u64,
     version: u64,
 ) -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError> {
-    let storage = |e: StorageError| BlobSourceError::Storage(e.0);
+    let storage = |e: StorageError| BlobSourceError::Storage(e.message);
     let v: DatanetVersion = read(state, &StateKey::DatanetVersion(datanet, version))
         .map_err(storage)?
         .ok_or_else(|| BlobSourceError::Ingest(format!("datanet {datanet} has no version {version}")))?;

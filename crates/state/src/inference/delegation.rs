@@ -44,7 +44,7 @@ impl<R: StateReader> Ctx<'_, R> {
         pool.balance = pool
             .balance
             .checked_sub(amount)
-            .ok_or_else(|| StorageError("delegation pool is short: supply invariant broken".into()))?;
+            .ok_or_else(|| StorageError::new("delegation pool is short: supply invariant broken"))?;
         self.put(&StateKey::Account(provider_delegations()), &pool);
         let mut a = self.account(who)?.unwrap_or_default();
         a.unbonding.push(crate::accounts::Unbonding { amount, release_height });

@@ -208,7 +208,7 @@ impl<R: StateReader> Ctx<'_, R> {
         prepaid.held = prepaid
             .held
             .checked_sub(h.amount)
-            .ok_or_else(|| StorageError("prepaid hold is short: invariant broken".into()))?;
+            .ok_or_else(|| StorageError::new("prepaid hold is short: invariant broken"))?;
         self.put(&StateKey::Prepaid(h.payer), &prepaid);
         if let Some(mut key) = self.get::<ApiKey>(&StateKey::ApiKey(h.api_key))? {
             key.held = key.held.saturating_sub(h.amount);
@@ -277,10 +277,10 @@ impl<R: StateReader> Ctx<'_, R> {
         let h: Hold = self
             .get::<Hold>(&StateKey::Hold(*request_id))?
             .filter(|h| h.provider == *signer)
-            .ok_or_else(|| StorageError("settlement admitted without its hold".into()))?;
+            .ok_or_else(|| StorageError::new("settlement admitted without its hold"))?;
         let mut m: Model = self
             .get(&StateKey::Model(h.model))?
-            .ok_or_else(|| StorageError(format!("held model {} missing", h.model)))?;
+            .ok_or_else(|| StorageError::new(format!("held model {} missing", h.model)))?;
         let fee = answer_fee(&h, &m, &tx.answer)?;
         // The attribution is recomputed here, by every node, from the model's datanet indexes.
         let corpus = match model_corpus(self, self.blobs, &m.info) {
@@ -304,7 +304,7 @@ impl<R: StateReader> Ctx<'_, R> {
         prepaid.balance = prepaid
             .balance
             .checked_sub(fee)
-            .ok_or_else(|| StorageError("prepaid balance below its hold: invariant broken".into()))?;
+            .ok_or_else(|| StorageError::new("prepaid balance below its hold: invariant broken"))?;
         self.put(&StateKey::Prepaid(h.payer), &prepaid);
         if let Some(mut key) = self.get::<ApiKey>(&StateKey::ApiKey(h.api_key))? {
             key.spent = key.spent.saturating_add(fee);
@@ -385,10 +385,10 @@ impl<R: StateReader> Ctx<'_, R> {
             for &(d, v) in &m.info.datanets {
                 let dn: Datanet = self
                     .get(&StateKey::Datanet(d))?
-                    .ok_or_else(|| StorageError(format!("model lineage names missing datanet {d}")))?;
+                    .ok_or_else(|| StorageError::new(format!("model lineage names missing datanet {d}")))?;
                 let version: DatanetVersion = self
                     .get(&StateKey::DatanetVersion(d, v))?
-                    .ok_or_else(|| StorageError(format!("model lineage names missing version {d}/{v}")))?;
+                    .ok_or_else(|| StorageError::new(format!("model lineage names missing version {d}/{v}")))?;
                 recipients.push((dn.owner, d, u64::MAX));
                 bytes.push(u128::from(version.bytes));
             }
@@ -401,7 +401,7 @@ impl<R: StateReader> Ctx<'_, R> {
                 let d = m.info.datanets[part].0;
                 let contribution: Contribution = self
                     .get(&StateKey::Contribution(d, c))?
-                    .ok_or_else(|| StorageError(format!("attributed contribution {d}/{c} missing")))?;
+                    .ok_or_else(|| StorageError::new(format!("attributed contribution {d}/{c} missing")))?;
                 recipients.push((contribution.contributor, d, c));
             }
             weights.iter().map(|w| u128::from(w.1)).collect()
@@ -432,7 +432,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let r: Amount = self.get(&StateKey::Rewards(*who))?.unwrap_or(0);
         let total = r
             .checked_add(amount)
-            .ok_or_else(|| StorageError("rewards overflow: supply invariant broken".into()))?;
+            .ok_or_else(|| StorageError::new("rewards overflow: supply invariant broken"))?;
         self.put(&StateKey::Rewards(*who), &total);
         Ok(())
     }
@@ -483,7 +483,7 @@ fn answer_fee(h: &Hold, m: &Model, answer: &str) -> Outcome<Amount> {
         .info
         .tokenizer
         .parse()
-        .map_err(|e: sinew_attribution::TokenizerError| StorageError(e.to_string()))?;
+        .map_err(|e: sinew_attribution::TokenizerError| StorageError::caused_by("the model's tokenizer", e))?;
     let output_tokens = tokenizer.tokens(answer.as_bytes()).map_or(u64::MAX, |t| t.len() as u64);
     if output_tokens > h.max_output_tokens {
         return fail(
@@ -498,5 +498,5 @@ fn answer_fee(h: &Hold, m: &Model, answer: &str) -> Outcome<Amount> {
         .price(h.input_tokens, output_tokens)
         .and_then(|p| p.checked_add(h.platform_fee))
         .filter(|f| *f <= h.amount)
-        .ok_or_else(|| StorageError("a fee within the reserved tokens exceeds its hold".into()).into())
+        .ok_or_else(|| StorageError::new("a fee within the reserved tokens exceeds its hold").into())
 }

@@ -148,7 +148,7 @@ impl<R: StateReader> Ctx<'_, R> {
         for addr in due {
             let mut acct = self
                 .account(&addr)?
-                .ok_or_else(|| StorageError(format!("unbonding queue names missing account {addr}")))?;
+                .ok_or_else(|| StorageError::new(format!("unbonding queue names missing account {addr}")))?;
             let (ready, pending): (Vec<Unbonding>, Vec<Unbonding>) =
                 acct.unbonding.drain(..).partition(|u| u.release_height <= self.height);
             acct.unbonding = pending;

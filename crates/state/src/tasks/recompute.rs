@@ -31,7 +31,7 @@ impl RecomputeError {
         match self {
             RecomputeError::BadSpec(m) => fail(TaskFailure::BadSpec, m),
             RecomputeError::Unavailable(m) => Err(Halt::Unavailable(m)),
-            RecomputeError::Storage(m) => Err(StorageError(m).into()),
+            RecomputeError::Storage(m) => Err(StorageError::new(m).into()),
         }
     }
 }
@@ -61,7 +61,7 @@ pub fn recompute_result(
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad("the spec is not JSON"))?;
     let model_id = v["model"].as_u64().ok_or_else(|| bad("spec has no model id"))?;
     let model: Model = crate::reader::read(state, &StateKey::Model(model_id))
-        .map_err(|e| RecomputeError::Storage(e.0))?
+        .map_err(|e| RecomputeError::Storage(e.message))?
         .ok_or_else(|| RecomputeError::BadSpec(format!("no model {model_id}")))?;
     let corpus = model_corpus(state, blobs, &model.info)?;
     match kind {

@@ -265,7 +265,7 @@ impl<R: StateReader> Ctx<'_, R> {
         }
         let claimant = t
             .claimant
-            .ok_or_else(|| StorageError(format!("submitted task {} has no claimant", t.id)))?;
+            .ok_or_else(|| StorageError::new(format!("submitted task {} has no claimant", t.id)))?;
         if claimant == *signer {
             return fail(LedgerFailure::Conflict, "the claimant cannot challenge itself");
         }
@@ -339,7 +339,7 @@ impl<R: StateReader> Ctx<'_, R> {
                     ..
                 } => self.tally(&mut t, min_verifiers, slash_bps, events)?,
                 Verification::Recompute => {
-                    return Err(StorageError(format!("recomputed task {task} was left submitted")).into())
+                    return Err(StorageError::new(format!("recomputed task {task} was left submitted")).into())
                 }
             },
             TaskStatus::Open | TaskStatus::Claimed if self.height > t.deadline => {
