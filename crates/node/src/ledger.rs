@@ -7,7 +7,7 @@ use crate::error::NodeError;
 use crate::mempool::AdmitError;
 use parking_lot::RwLock;
 use sinew_attribution::{Index, Tokenizer};
-use sinew_state::inference::version_contributions;
+use sinew_state::inference::{version_contributions, version_root};
 use sinew_state::{read, Account, BlobSource, BlobSourceError, Chain, Genesis, IndexKey, StateKey};
 use sinew_state::{StateProof, StorageError, TxRejection};
 use sinew_store::{BlobStore, IngestingBlobs, Store};
@@ -186,17 +186,27 @@ impl Ledger {
         version: u64,
         tokenizer: Tokenizer,
     ) -> Result<(Arc<Index>, Hash), NodeError> {
+        // The version's root and contributions, read once from committed state (outside any
+        // build).
+        let (root, contributions) = {
+            let chain = self.chain.read();
+            let read = || -> Result<_, BlobSourceError> {
+                Ok((
+                    version_root(chain.tree(), datanet, version)?,
+                    version_contributions(chain.tree(), datanet, version)?,
+                ))
+            };
+            match read() {
+                Ok(c) => c,
+                Err(BlobSourceError::Ingest(m)) => return Err(NodeError::NotAvailable(m)),
+                Err(e) => return Err(NodeError::Setup(e.to_string())),
+            }
+        };
         let key = IndexKey {
             datanet,
             version,
+            root,
             tokenizer,
-        };
-        // The version's contributions, read once from committed state (outside any build).
-        let contributions = version_contributions(self.chain.read().tree(), datanet, version);
-        let contributions = match contributions {
-            Ok(c) => c,
-            Err(BlobSourceError::Ingest(m)) => return Err(NodeError::NotAvailable(m)),
-            Err(e) => return Err(NodeError::Setup(e.to_string())),
         };
         self.blobs
             .version_index(key, &|| Ok(contributions.clone()))

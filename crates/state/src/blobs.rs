@@ -43,13 +43,17 @@ pub trait BlobSource {
     }
 }
 
-/// Which index: a datanet version and a tokenizer.
+/// Which index: a datanet version (named, and identified by its content) and a tokenizer. The
+/// root is part of the key because two unfinalized forks may publish different contents under the
+/// same version number: a cache keyed by name alone would serve one fork the other's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IndexKey {
     /// The datanet.
     pub datanet: u64,
     /// The published version.
     pub version: u64,
+    /// The version's Merkle root over its approved contributions (its content).
+    pub root: Hash,
     /// The tokenizer.
     pub tokenizer: sinew_attribution::Tokenizer,
 }

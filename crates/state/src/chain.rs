@@ -1,15 +1,19 @@
 //! A chain: the state tree and the head header, with the two ways a block comes to be:
-//! proposed from waiting transactions, or received and validated by re-execution.
+//! proposed from waiting transactions, or received and validated by re-execution. Either may
+//! build on the committed head or on an executed block not yet final (a fork-aware overlay:
+//! consensus certifies blocks before it finalizes them, and a block's parent may be final only
+//! through a descendant). Finalizing a block commits its branch and drops its competitors.
 
 use crate::blobs::BlobSource;
 use crate::error::{BlockError, StorageError, TxRejection};
 use crate::executor::{BlockEffects, BlockExecutor};
 use crate::genesis::{Genesis, GenesisError};
-use crate::reader::StateReader;
+use crate::reader::{Layered, StateReader};
 use crate::tree::{PendingTree, StateProof, StateTree, TreeError};
 use sinew_types::signing::verify_many;
 use sinew_types::tx::PreparedTx;
 use sinew_types::{merkle, Address, Block, BlockHeader, Hash, Height, Params, TxId};
+use std::collections::BTreeMap;
 
 /// A block that executed cleanly and is ready to persist and then [`Chain::commit`].
 pub struct ExecutedBlock {
@@ -20,10 +24,13 @@ pub struct ExecutedBlock {
     tree: PendingTree,
 }
 
-/// The node's view of the chain: the head and the state tree.
+/// The node's view of the chain: the committed head and state tree, and the executed blocks
+/// not yet final.
 pub struct Chain {
     tree: StateTree,
     head: BlockHeader,
+    /// Executed, unfinalized blocks by header hash; each extends the head or another of them.
+    pending: BTreeMap<Hash, ExecutedBlock>,
 }
 
 /// The receipts root: receipt hashes in order, then the block's own events (if any).
@@ -64,6 +71,7 @@ impl Chain {
                     height: u64::MAX,
                     ..header
                 },
+                pending: BTreeMap::new(),
             },
             executed,
         ))
@@ -83,7 +91,11 @@ impl Chain {
                 head.height, head.state_root
             )));
         }
-        Ok(Chain { tree, head })
+        Ok(Chain {
+            tree,
+            head,
+            pending: BTreeMap::new(),
+        })
     }
 
     /// The last committed header.
@@ -97,13 +109,15 @@ impl Chain {
 
     fn seal(
         &self,
+        branch: &[&ExecutedBlock],
         header: BlockHeader,
         txs: Vec<sinew_types::SignedTransaction>,
         effects: BlockEffects,
     ) -> Result<ExecutedBlock, BlockError> {
+        let ancestors: Vec<&PendingTree> = branch.iter().map(|b| &b.tree).collect();
         let tree = self
             .tree
-            .compute(header.height, &effects.writes)
+            .compute_on(&ancestors, header.height, &effects.writes)
             .map_err(|e| StorageError::new(e.to_string()))?;
         let mut header = header;
         header.state_root = tree.root();
@@ -114,8 +128,9 @@ impl Chain {
         })
     }
 
-    /// Builds the next block from `candidates`, whose signatures the caller verified, in order.
-    /// Candidates that may not be included are returned with the reason; they leave no trace.
+    /// Builds the next block on the head from `candidates`, whose signatures the caller
+    /// verified, in order. Candidates that may not be included are returned with the reason;
+    /// they leave no trace. `reader` is the committed state.
     pub fn propose<'a, R: StateReader>(
         &self,
         reader: &R,
@@ -124,8 +139,23 @@ impl Chain {
         timestamp_ms: u64,
         proposer: Address,
     ) -> Result<(ExecutedBlock, Vec<(TxId, TxRejection)>), BlockError> {
-        let height = self.next_height();
-        let mut ex = BlockExecutor::begin(reader, blobs, height)?;
+        self.propose_on(&self.parent_hash(), reader, blobs, candidates, timestamp_ms, proposer)
+    }
+
+    /// [`Chain::propose`] on `parent`: the head or a pending block.
+    pub fn propose_on<'a, R: StateReader>(
+        &self,
+        parent: &Hash,
+        reader: &R,
+        blobs: &dyn BlobSource,
+        candidates: impl IntoIterator<Item = &'a PreparedTx>,
+        timestamp_ms: u64,
+        proposer: Address,
+    ) -> Result<(ExecutedBlock, Vec<(TxId, TxRejection)>), BlockError> {
+        let branch = self.branch(parent)?;
+        let height = self.height_after(&branch);
+        let state = Layered::new(reader, branch.iter().map(|b| &b.effects.writes).collect());
+        let mut ex = BlockExecutor::begin(&state, blobs, height)?;
         let limit = ex.params().max_block_txs as usize;
         let byte_limit = ex.params().max_block_bytes as usize;
         let mut bytes = 0usize;
@@ -153,7 +183,7 @@ impl Chain {
         let header = BlockHeader {
             chain_id,
             height,
-            parent: self.head.hash(),
+            parent: *parent,
             timestamp_ms,
             proposer,
             tx_count: txs.len() as u32,
@@ -161,12 +191,12 @@ impl Chain {
             receipts_root: receipts_root(&effects),
             state_root: Hash::ZERO,
         };
-        Ok((self.seal(header, txs, effects)?, rejected))
+        Ok((self.seal(&branch, header, txs, effects)?, rejected))
     }
 
-    /// Re-executes a received block and checks every header field. `already_verified` names
-    /// transactions whose signatures were checked before (by the mempool); the rest are
-    /// batch-verified here.
+    /// Re-executes a received block on its parent (the head or a pending block) and checks every
+    /// header field. `already_verified` names transactions whose signatures were checked before
+    /// (by the mempool); the rest are batch-verified here. `reader` is the committed state.
     pub fn validate<R: StateReader>(
         &self,
         reader: &R,
@@ -175,16 +205,29 @@ impl Chain {
         already_verified: impl Fn(&TxId) -> bool,
     ) -> Result<ExecutedBlock, BlockError> {
         let h = &block.header;
-        if h.height != self.next_height() || h.parent != self.parent_hash() {
+        let branch = match self.branch(&h.parent) {
+            Ok(b) => b,
+            Err(_) if h.height <= self.next_height() => {
+                return Err(BlockError::NotNext {
+                    expected_height: self.next_height(),
+                    expected_parent: self.parent_hash(),
+                    got: h.height,
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        let expected_height = self.height_after(&branch);
+        if h.height != expected_height {
             return Err(BlockError::NotNext {
-                expected_height: self.next_height(),
-                expected_parent: self.parent_hash(),
+                expected_height,
+                expected_parent: h.parent,
                 got: h.height,
             });
         }
         let prepared: Vec<PreparedTx> = block.txs.iter().cloned().map(|t| t.prepare()).collect();
         verify_signatures(&prepared, already_verified)?;
-        let mut ex = BlockExecutor::begin(reader, blobs, h.height)?;
+        let state = Layered::new(reader, branch.iter().map(|b| &b.effects.writes).collect());
+        let mut ex = BlockExecutor::begin(&state, blobs, h.height)?;
         if h.chain_id != ex.chain_id() {
             return Err(BlockError::WrongChain {
                 expected: ex.chain_id().to_string(),
@@ -221,7 +264,7 @@ impl Chain {
         )?;
         let claimed_root = h.state_root;
         let header = block.header.clone();
-        let executed = self.seal(header, block.txs, effects)?;
+        let executed = self.seal(&branch, header, block.txs, effects)?;
         check(
             "state_root",
             claimed_root.to_string(),
@@ -236,6 +279,86 @@ impl Chain {
         } else {
             self.head.hash()
         }
+    }
+
+    /// The blocks from the head (exclusive) to `tip` (inclusive), oldest first: empty when `tip`
+    /// is the head.
+    fn branch(&self, tip: &Hash) -> Result<Vec<&ExecutedBlock>, BlockError> {
+        let head = self.parent_hash();
+        let mut out = Vec::new();
+        let mut at = *tip;
+        while at != head {
+            let b = self.pending.get(&at).ok_or(BlockError::UnknownParent(at))?;
+            out.push(b);
+            at = b.block.header.parent;
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The height of a block on top of `branch`.
+    fn height_after(&self, branch: &[&ExecutedBlock]) -> Height {
+        branch.last().map_or(self.next_height(), |b| b.block.header.height + 1)
+    }
+
+    /// The state a block on `parent` (the head or a pending block) reads: `committed` with the
+    /// pending branch's changes on top.
+    pub fn state_on<'a, R: StateReader + ?Sized>(
+        &'a self,
+        committed: &'a R,
+        parent: &Hash,
+    ) -> Result<Layered<'a, R>, BlockError> {
+        let branch = self.branch(parent)?;
+        Ok(Layered::new(
+            committed,
+            branch.iter().map(|b| &b.effects.writes).collect(),
+        ))
+    }
+
+    /// Keeps an executed block (certified, not yet final) so that blocks can build on it.
+    /// Returns its hash.
+    pub fn add_pending(&mut self, executed: ExecutedBlock) -> Hash {
+        let hash = executed.block.header.hash();
+        self.pending.insert(hash, executed);
+        hash
+    }
+
+    /// Executed blocks not yet final.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Finalizes pending block `tip`: commits its branch from the head, oldest first, and drops
+    /// every pending block that does not descend from it. Returns the committed blocks, in
+    /// order, to persist. Finalizing the head itself commits nothing.
+    pub fn finalize(&mut self, tip: &Hash) -> Result<Vec<(Block, BlockEffects)>, BlockError> {
+        let hashes: Vec<Hash> = self.branch(tip)?.iter().map(|b| b.block.header.hash()).collect();
+        let mut out = Vec::with_capacity(hashes.len());
+        for h in hashes {
+            let executed = self.pending.remove(&h).expect("on the branch just walked");
+            out.push(self.commit(executed));
+        }
+        self.drop_competitors();
+        Ok(out)
+    }
+
+    /// Drops pending blocks that no longer descend from the head.
+    fn drop_competitors(&mut self) {
+        let mut keep: std::collections::BTreeSet<Hash> = std::collections::BTreeSet::new();
+        keep.insert(self.parent_hash());
+        // Parents come before children by height: visit in height order.
+        let mut by_height: Vec<(Height, Hash, Hash)> = self
+            .pending
+            .iter()
+            .map(|(h, b)| (b.block.header.height, *h, b.block.header.parent))
+            .collect();
+        by_height.sort();
+        for (_, h, parent) in by_height {
+            if keep.contains(&parent) {
+                keep.insert(h);
+            }
+        }
+        self.pending.retain(|h, _| keep.contains(h));
     }
 
     /// Makes an executed block the new head. Persist it first: after this the node serves it.

@@ -201,6 +201,10 @@ pub enum BlockError {
         /// The block's height.
         got: Height,
     },
+    /// The parent is neither the committed head nor an executed, unfinalized block (unknown, or
+    /// on a branch finalization dropped).
+    #[error("unknown parent {0}: neither the head nor a pending block")]
+    UnknownParent(Hash),
     /// The block names another chain.
     #[error("block for chain {got:?} on chain {expected:?}")]
     WrongChain {

@@ -37,6 +37,6 @@ pub use executor::{BlockEffects, BlockExecutor};
 pub use genesis::{genesis_writes, Genesis, GenesisAccount};
 pub use inference::{ApiKey, Hold, Model, Prepaid, Provider};
 pub use keys::StateKey;
-pub use reader::{read, MemState, StateReader, WriteSet};
+pub use reader::{read, Layered, MemState, StateReader, WriteSet};
 pub use tasks::{Agent, Reputation, Task};
 pub use tree::{verify_proof, StateProof, StateTree};

@@ -60,3 +60,26 @@ fn decode<T: BorshDeserialize>(key: &[u8], bytes: &[u8]) -> Result<T, StorageErr
 fn hex_short(b: &[u8]) -> String {
     b.iter().take(40).map(|x| format!("{x:02x}")).collect()
 }
+
+/// Committed state with the changes of executed, unfinalized blocks on top (oldest first): what
+/// a block on an unfinalized parent reads.
+pub struct Layered<'a, R: ?Sized> {
+    base: &'a R,
+    layers: Vec<&'a WriteSet>,
+}
+
+impl<'a, R: StateReader + ?Sized> Layered<'a, R> {
+    /// `base` with `layers` (oldest first) written over it.
+    pub fn new(base: &'a R, layers: Vec<&'a WriteSet>) -> Self {
+        Layered { base, layers }
+    }
+}
+
+impl<R: StateReader + ?Sized> StateReader for Layered<'_, R> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.layers.iter().rev().find_map(|w| w.get(key)) {
+            Some(v) => Ok(v.clone()),
+            None => self.base.get(key),
+        }
+    }
+}

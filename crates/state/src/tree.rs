@@ -138,61 +138,23 @@ impl StateTree {
 
     /// Computes the root after applying `writes` at `version`, without changing the tree.
     pub fn compute(&self, version: Version, writes: &WriteSet) -> Result<PendingTree, TreeError> {
-        if self.latest.is_none() && version != 0 {
-            return Err(TreeError::Internal(format!(
-                "an empty tree starts at version 0, not {version}; use rebuild"
-            )));
-        }
-        if let Some(l) = self.latest {
-            if version <= l {
-                return Err(TreeError::Internal(format!("version {version} is not after {l}")));
-            }
-        }
-        let jmt = Jmt::new(self);
-        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
-        let (root, batch) = if set.is_empty() {
-            // jmt needs at least one change per version: re-put the root unchanged.
-            self.copy_root(version)?
-        } else if set.iter().all(|(_, v)| v.is_some()) {
-            // Upserts only: jmt's batched insertion builds each new node once per block.
-            let upserts = set.into_iter().map(|(k, v)| (k, v.expect("checked"))).collect();
-            let (roots, batch) = jmt
-                .batch_put_value_sets(vec![upserts], None, version)
-                .map_err(|e| TreeError::Internal(e.to_string()))?;
-            (roots[0], batch)
-        } else {
-            // Deletions need the key-at-a-time path; the tree's shape, and so its root, is the same.
-            jmt.put_value_set(set, version)
-                .map_err(|e| TreeError::Internal(e.to_string()))?
-        };
-        Ok(PendingTree {
-            version,
-            root: Hash(root.0),
-            batch,
-        })
+        self.compute_on(&[], version, writes)
     }
 
-    fn copy_root(&self, version: Version) -> Result<(RootHash, TreeUpdateBatch), TreeError> {
-        let mut batch = TreeUpdateBatch::default();
-        let root = match self.latest {
-            None => Jmt::EMPTY_ROOT,
-            Some(l) => {
-                let node = self
-                    .nodes
-                    .get(&root_key(l))
-                    .cloned()
-                    .ok_or(TreeError::UnknownVersion(l))?;
-                let hash = Jmt::new(self)
-                    .get_root_hash(l)
-                    .map_err(|e| TreeError::Internal(e.to_string()))?;
-                batch.node_batch.insert_node(root_key(version), node);
-                hash
-            }
-        };
-        if self.latest.is_none() {
-            batch.node_batch.insert_node(root_key(version), Node::Null);
+    /// Computes the root after applying `writes` at `version` on top of `ancestors` (computed,
+    /// not yet applied changes, oldest first, each on the one before): how a block on an
+    /// unfinalized parent gets its state root. The tree does not change.
+    pub fn compute_on(
+        &self,
+        ancestors: &[&PendingTree],
+        version: Version,
+        writes: &WriteSet,
+    ) -> Result<PendingTree, TreeError> {
+        TreeView {
+            base: self,
+            layers: ancestors,
         }
-        Ok((root, batch))
+        .compute(version, writes)
     }
 
     /// Applies a computed change and prunes versions older than the retention window.
@@ -273,6 +235,103 @@ impl StateTree {
     /// Nodes held in memory (for metrics).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+}
+
+/// The committed tree with computed, unapplied changes on top (oldest first): what a block on an
+/// unfinalized parent reads.
+struct TreeView<'a> {
+    base: &'a StateTree,
+    layers: &'a [&'a PendingTree],
+}
+
+impl TreeView<'_> {
+    /// The newest version visible.
+    fn latest(&self) -> Option<Version> {
+        self.layers.last().map(|p| p.version).or(self.base.latest)
+    }
+
+    fn node(&self, key: &NodeKey) -> Option<Node> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|p| p.batch.node_batch.get_node(key))
+            .or_else(|| self.base.nodes.get(key))
+            .cloned()
+    }
+
+    /// Computes the root after applying `writes` at `version` on this view.
+    fn compute(&self, version: Version, writes: &WriteSet) -> Result<PendingTree, TreeError> {
+        if self.latest().is_none() && version != 0 {
+            return Err(TreeError::Internal(format!(
+                "an empty tree starts at version 0, not {version}; use rebuild"
+            )));
+        }
+        if let Some(l) = self.latest() {
+            if version <= l {
+                return Err(TreeError::Internal(format!("version {version} is not after {l}")));
+            }
+        }
+        let jmt = JellyfishMerkleTree::<_, Blake3Hasher>::new(self);
+        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
+        let (root, batch) = if set.is_empty() {
+            // jmt needs at least one change per version: re-put the root unchanged.
+            self.copy_root(version)?
+        } else if set.iter().all(|(_, v)| v.is_some()) {
+            // Upserts only: jmt's batched insertion builds each new node once per block.
+            let upserts = set.into_iter().map(|(k, v)| (k, v.expect("checked"))).collect();
+            let (roots, batch) = jmt
+                .batch_put_value_sets(vec![upserts], None, version)
+                .map_err(|e| TreeError::Internal(e.to_string()))?;
+            (roots[0], batch)
+        } else {
+            // Deletions need the key-at-a-time path; the tree's shape, and so its root, is the same.
+            jmt.put_value_set(set, version)
+                .map_err(|e| TreeError::Internal(e.to_string()))?
+        };
+        Ok(PendingTree {
+            version,
+            root: Hash(root.0),
+            batch,
+        })
+    }
+
+    fn copy_root(&self, version: Version) -> Result<(RootHash, TreeUpdateBatch), TreeError> {
+        let mut batch = TreeUpdateBatch::default();
+        let root = match self.latest() {
+            None => Jmt::EMPTY_ROOT,
+            Some(l) => {
+                let node = self.node(&root_key(l)).ok_or(TreeError::UnknownVersion(l))?;
+                let hash = JellyfishMerkleTree::<_, Blake3Hasher>::new(self)
+                    .get_root_hash(l)
+                    .map_err(|e| TreeError::Internal(e.to_string()))?;
+                batch.node_batch.insert_node(root_key(version), node);
+                hash
+            }
+        };
+        if self.latest().is_none() {
+            batch.node_batch.insert_node(root_key(version), Node::Null);
+        }
+        Ok((root, batch))
+    }
+}
+
+impl TreeReader for TreeView<'_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        Ok(self.node(node_key))
+    }
+
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        for p in self.layers.iter().rev().filter(|p| p.version <= max_version) {
+            if let Some(v) = p.batch.node_batch.values().get(&(p.version, key_hash)) {
+                return Ok(v.clone());
+            }
+        }
+        self.base.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("state tree restore is not supported; rebuild from flat state instead")
     }
 }
 

@@ -80,9 +80,12 @@ impl IngestingBlobs {
     }
 
     fn index_path(dir: &std::path::Path, key: &IndexKey) -> PathBuf {
+        // Named by content too (the root), so forks publishing different contents under one
+        // version number never share a file.
+        let root = &key.root.to_string()[..16];
         let name = match key.tokenizer {
-            Tokenizer::Bytes => format!("{}-{}.idx", key.datanet, key.version),
-            t => format!("{}-{}-{t}.idx", key.datanet, key.version),
+            Tokenizer::Bytes => format!("{}-{}-{root}.idx", key.datanet, key.version),
+            t => format!("{}-{}-{root}-{t}.idx", key.datanet, key.version),
         };
         dir.join(name)
     }
@@ -230,6 +233,7 @@ mod tests {
         let key = IndexKey {
             datanet: 0,
             version: 1,
+            root: Hash::of(b"version 1"),
             tokenizer: Tokenizer::Bytes,
         };
         let calls = Cell::new(0);
@@ -250,7 +254,11 @@ mod tests {
             .store
             .put(&b"The Danube flows east.\n\nThe Rhine flows north.\n"[..], 1 << 20)
             .unwrap();
-        let key2 = IndexKey { version: 2, ..key };
+        let key2 = IndexKey {
+            version: 2,
+            root: Hash::of(b"version 2"),
+            ..key
+        };
         let text = Format::Text { max_record_bytes: 4096 };
         let list2 = || Ok(vec![(0, good, text.clone())]);
         let (_, id) = version_index(&b, key2, &list2).unwrap();

@@ -38,6 +38,14 @@ pub fn version_contributions(
         .collect()
 }
 
+/// The Merkle root of a published version (what identifies its content).
+pub fn version_root(state: &dyn StateReader, datanet: u64, version: u64) -> Result<Hash, BlobSourceError> {
+    let v: DatanetVersion = read(state, &StateKey::DatanetVersion(datanet, version))
+        .map_err(|e| BlobSourceError::Storage(e.message))?
+        .ok_or_else(|| BlobSourceError::Ingest(format!("datanet {datanet} has no version {version}")))?;
+    Ok(v.root)
+}
+
 /// The corpus a model's answers are attributed against.
 pub struct ModelCorpus {
     /// The union of its datanet versions' indexes, queried as one corpus.
@@ -65,6 +73,7 @@ pub fn model_corpus(
             IndexKey {
                 datanet,
                 version,
+                root: version_root(state, datanet, version)?,
                 tokenizer,
             },
             &contributions,
