@@ -10,6 +10,7 @@ use crate::executor::{BlockEffects, BlockExecutor};
 use crate::genesis::{Genesis, GenesisError};
 use crate::reader::{Layered, StateReader};
 use crate::tree::{PendingTree, StateProof, StateTree, TreeError};
+use sinew_types::block::signatures_root;
 use sinew_types::signing::verify_many;
 use sinew_types::tx::PreparedTx;
 use sinew_types::{merkle, Address, Block, BlockHeader, Hash, Height, Params, TxId};
@@ -188,6 +189,7 @@ impl Chain {
             proposer,
             tx_count: txs.len() as u32,
             tx_root: merkle::root(&effects.tx_ids),
+            sig_root: signatures_root(&txs),
             receipts_root: receipts_root(&effects),
             state_root: Hash::ZERO,
         };
@@ -256,6 +258,11 @@ impl Chain {
             "tx_root",
             h.tx_root.to_string(),
             merkle::root(&effects.tx_ids).to_string(),
+        )?;
+        check(
+            "sig_root",
+            h.sig_root.to_string(),
+            signatures_root(&block.txs).to_string(),
         )?;
         check(
             "receipts_root",

@@ -169,3 +169,31 @@ fn fork_trees_have_branches_transactions_and_dropped_competitors() {
     println!("{blocks} blocks finalized with {txs} transactions; {dropped} blocks dropped or left behind");
     assert!(blocks > 40 && txs > 40 && dropped > 20, "{blocks} {txs} {dropped}");
 }
+
+#[test]
+fn a_header_that_does_not_commit_to_the_signatures_is_refused() {
+    let (genesis, keys) = test_genesis(2, 1_000_000_000);
+    let (mut chain, gb) = Chain::from_genesis(&genesis, 8).unwrap();
+    chain.commit(gb);
+    let tx = Transaction {
+        chain_id: "sinew-test".into(),
+        signer: keys[0].address(),
+        nonce: 0,
+        max_fee: 10_000_000,
+        payload: Transfer {
+            to: keys[1].address(),
+            amount: 3,
+        }
+        .into(),
+    };
+    let ptx = keys[0].sign(tx).prepare();
+    let (proposed, _) = chain
+        .propose(chain.tree(), &NoBlobs, [&ptx], 1, keys[0].address())
+        .unwrap();
+    let mut block = proposed.block.clone();
+    block.header.sig_root = Hash::of(b"not the signatures");
+    match chain.validate(chain.tree(), &NoBlobs, block, |_| false) {
+        Err(BlockError::HeaderMismatch { field, .. }) => assert_eq!(field, "sig_root"),
+        other => panic!("expected a sig_root mismatch, got {:?}", other.map(|e| e.block.header)),
+    }
+}

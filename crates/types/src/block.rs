@@ -24,6 +24,10 @@ pub struct BlockHeader {
     pub tx_count: u32,
     /// Merkle root of the transaction ids in order.
     pub tx_root: Hash,
+    /// Merkle root of the transactions' signatures in order ([`signatures_root`]): ids hash
+    /// the unsigned transaction, so without this the block's hash would not commit to every
+    /// byte of the block (a signature can be re-made for the same transaction).
+    pub sig_root: Hash,
     /// Merkle root of the receipts in order.
     pub receipts_root: Hash,
     /// Root of the state Merkle tree after applying this block.
@@ -46,4 +50,45 @@ pub struct Block {
     pub header: BlockHeader,
     /// The transactions, in execution order.
     pub txs: Vec<SignedTransaction>,
+}
+
+/// The Merkle root of the transactions' signatures, in order.
+pub fn signatures_root(txs: &[SignedTransaction]) -> Hash {
+    let leaves: Vec<Hash> = txs
+        .iter()
+        .map(|t| Hash::tagged(b"sinew/signature", &t.signature.0))
+        .collect();
+    crate::merkle::root(&leaves)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Transfer;
+    use crate::{Keypair, Transaction};
+
+    #[test]
+    fn the_signatures_root_commits_to_every_signature_byte() {
+        let k = Keypair::dev("sig-root");
+        let tx = Transaction {
+            chain_id: "c".into(),
+            signer: k.address(),
+            nonce: 0,
+            max_fee: 1,
+            payload: Transfer {
+                to: k.address(),
+                amount: 1,
+            }
+            .into(),
+        };
+        let signed = k.sign(tx);
+        let mut other = signed.clone();
+        other.signature.0[63] ^= 1;
+        assert_eq!(signed.tx.id(), other.tx.id(), "the id ignores the signature");
+        assert_ne!(
+            signatures_root(std::slice::from_ref(&signed)),
+            signatures_root(&[other])
+        );
+        assert_eq!(signatures_root(&[]), crate::merkle::root(&[]));
+    }
 }

@@ -71,6 +71,7 @@ impl Genesis {
             proposer: Address::default(),
             tx_count: 0,
             tx_root: Hash::ZERO,
+            sig_root: Hash::ZERO,
             receipts_root: Hash::ZERO,
             state_root,
         }
