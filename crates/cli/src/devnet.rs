@@ -69,6 +69,7 @@ pub fn run(a: DevnetArgs) -> Result<()> {
                 balance: 1_000_000 * TOKEN,
             })
             .collect(),
+        validators: vec![],
     };
     let resume = dir.join("db").exists();
     let mut config = NodeConfig::new(dir.clone());

@@ -4,7 +4,7 @@ use crate::keys;
 use anyhow::{Context, Result};
 use clap::Args;
 use sinew_node::NodeConfig;
-use sinew_state::{Genesis, GenesisAccount};
+use sinew_state::{Genesis, GenesisAccount, GenesisValidator};
 use sinew_types::Params;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -21,6 +21,9 @@ pub struct GenesisArgs {
     /// `ADDRESS_OR_KEY=BASE_UNITS`, repeatable.
     #[arg(long = "fund", value_name = "WHO=AMOUNT")]
     funds: Vec<String>,
+    /// `NAME=ADDRESS_OR_KEY`: a validator's consensus key (never a funded account), repeatable.
+    #[arg(long = "validator", value_name = "NAME=KEY")]
+    validators: Vec<String>,
     /// Output file (default: stdout).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -70,11 +73,22 @@ pub fn genesis(a: GenesisArgs, dir: &Path) -> Result<()> {
             balance: amount,
         });
     }
+    let mut validators = vec![];
+    for v in &a.validators {
+        let (name, who) = v
+            .split_once('=')
+            .with_context(|| format!("--validator {v:?}: expected NAME=KEY"))?;
+        validators.push(GenesisValidator {
+            key: keys::resolve_address(dir, who)?,
+            name: name.into(),
+        });
+    }
     let g = Genesis {
         chain_id: a.chain_id,
         timestamp_ms: now_ms(),
         params: Params::default_for(authority),
         accounts,
+        validators,
     };
     g.validate()?;
     let text = serde_json::to_string_pretty(&g)?;

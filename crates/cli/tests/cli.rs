@@ -52,6 +52,24 @@ fn keys_genesis_node_transfer_and_proofs() {
     assert!(ok(&sinew(d, &url, &["keys", "list"])).contains("alice"));
     let dup = sinew(d, &url, &["keys", "new", "alice"]);
     assert!(!dup.status.success(), "an existing key is never overwritten");
+    // A validator key must hold no funds.
+    let funded_validator = sinew(
+        d,
+        &url,
+        &[
+            "genesis",
+            "--chain-id",
+            "cli-test",
+            "--authority",
+            "alice",
+            "--fund",
+            "alice=1",
+            "--validator",
+            "v0=alice",
+        ],
+    );
+    assert!(!funded_validator.status.success());
+    assert!(String::from_utf8_lossy(&funded_validator.stderr).contains("also a funded account"));
     ok(&sinew(
         d,
         &url,

@@ -60,6 +60,7 @@ fn acknowledged_transactions_survive_kill_9() {
                 balance: BALANCE,
             })
             .collect(),
+        validators: vec![],
     };
     std::fs::write(
         dir.path().join("genesis.json"),
@@ -212,6 +213,7 @@ fn a_node_killed_mid_upload_shows_no_partial_blob() {
             address: key.address(),
             balance: 1,
         }],
+        validators: vec![],
     };
     std::fs::write(
         dir.path().join("genesis.json"),

@@ -46,6 +46,7 @@ fn many_agents_settle_every_task_exactly_once() {
                 balance: 1_000_000_000,
             })
             .collect(),
+        validators: vec![],
     };
     let dir = tempfile::tempdir().unwrap();
     let mut config = sinew_node::NodeConfig::new(dir.path().join("node"));

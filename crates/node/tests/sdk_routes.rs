@@ -174,6 +174,7 @@ fn every_route_answers_through_its_typed_sdk_method() {
             Route::Agent => assert_eq!(c.agent(&n.keys[4].address()).unwrap().agent.name, "worker"),
             Route::Tasks => assert_eq!(c.tasks(&TaskFilter::default()).unwrap().tasks.len(), 1),
             Route::Task => assert_eq!(c.task(&task).unwrap().task.reward, 500),
+            Route::Validators => assert!(c.validators().unwrap().validators.is_empty(), "a single-node devnet"),
         }
     }
 }

@@ -292,4 +292,9 @@ impl Client {
     pub fn task(&self, id: &Hash) -> Result<TaskView, SdkError> {
         self.get(&format!("/v1/tasks/{id}"))
     }
+
+    /// `GET /v1/validators`.
+    pub fn validators(&self) -> Result<ValidatorSet, SdkError> {
+        self.get("/v1/validators")
+    }
 }

@@ -21,6 +21,7 @@ fn main() {
                 balance: 1 << 100,
             })
             .collect(),
+        validators: vec![],
     };
     let (mut chain, gb) = Chain::from_genesis(&g, 8).unwrap();
     let mut state = MemState::default();

@@ -4,7 +4,8 @@
 use crate::accounts::Account;
 use crate::keys::{ChainInfo, StateKey};
 use crate::reader::WriteSet;
-pub use sinew_types::genesis::{Genesis, GenesisAccount, GenesisError};
+pub use sinew_types::genesis::{Genesis, GenesisAccount, GenesisError, GenesisValidator};
+use sinew_types::records::Validator;
 
 /// The initial state `genesis` defines (after checking the document).
 pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
@@ -28,6 +29,19 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
             ..Default::default()
         };
         put(StateKey::Account(a.address), borsh::to_vec(&acct).unwrap());
+    }
+    if !genesis.validators.is_empty() {
+        let set: Vec<Validator> = genesis
+            .validators
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Validator {
+                index: i as u32,
+                key: v.key,
+                name: v.name.clone(),
+            })
+            .collect();
+        put(StateKey::Validators, borsh::to_vec(&set).unwrap());
     }
     Ok(w)
 }

@@ -81,6 +81,9 @@ pub enum StateKey {
     /// The Merkle frontier of a datanet's approved contributions (value: `Vec<(u32, Hash)>`: the
     /// roots of its perfect subtrees, largest first), so a version's root costs O(log n).
     DatanetFrontier(u64),
+    /// The validator set, in index order (value: `Vec<Validator>`; absent: the single-node
+    /// sequencer orders blocks).
+    Validators,
 }
 
 impl StateKey {

@@ -34,7 +34,7 @@ pub use datanet::{Contribution, Datanet, DatanetVersion};
 pub use dispatch::stateless_checks;
 pub use error::{BlockError, StorageError, TxRejection};
 pub use executor::{BlockEffects, BlockExecutor};
-pub use genesis::{genesis_writes, Genesis, GenesisAccount};
+pub use genesis::{genesis_writes, Genesis, GenesisAccount, GenesisValidator};
 pub use inference::{ApiKey, Hold, Model, Prepaid, Provider};
 pub use keys::StateKey;
 pub use reader::{read, Layered, MemState, StateReader, WriteSet};

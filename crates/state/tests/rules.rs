@@ -268,3 +268,28 @@ fn a_tampered_block_is_refused_and_changes_nothing() {
         Err(BlockError::HeaderMismatch { field: "tx_count", .. })
     ));
 }
+
+#[test]
+fn the_genesis_validator_set_is_in_state_in_index_order() {
+    use sinew_state::{read, GenesisValidator, MemState, StateKey};
+    use sinew_types::records::Validator;
+    let (mut g, _) = test_genesis(2, 1_000);
+    g.validators = ["alpha", "beta"]
+        .iter()
+        .map(|n| GenesisValidator {
+            key: sinew_types::Keypair::dev(&format!("validator-{n}")).address(),
+            name: n.to_string(),
+        })
+        .collect();
+    let mut state = MemState::default();
+    state.apply(&sinew_state::genesis_writes(&g).unwrap());
+    let set: Vec<Validator> = read(&state, &StateKey::Validators).unwrap().unwrap();
+    assert_eq!(set.len(), 2);
+    assert_eq!(
+        (set[1].index, set[1].name.as_str(), set[1].key),
+        (1, "beta", g.validators[1].key)
+    );
+    // A funded account may not be a validator: the genesis is refused, nothing is written.
+    g.validators[0].key = g.accounts[0].address;
+    assert!(sinew_state::genesis_writes(&g).is_err());
+}

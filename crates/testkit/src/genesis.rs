@@ -38,6 +38,7 @@ pub fn test_genesis(n: usize, balance: u128) -> (Genesis, Vec<Keypair>) {
                 balance,
             })
             .collect(),
+        validators: vec![],
     };
     (genesis, keys)
 }

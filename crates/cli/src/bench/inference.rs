@@ -68,6 +68,7 @@ pub(super) fn setup(
                 balance: 1_000_000 * TOKEN,
             })
             .collect(),
+        validators: vec![],
     };
     let mut config = NodeConfig::new(dir.path().join("node"));
     config.listen = "127.0.0.1:0".parse()?;

@@ -98,6 +98,7 @@ pub fn run(a: IngestArgs) -> Result<()> {
             address: key.address(),
             balance: 1 << 100,
         }],
+        validators: vec![],
     };
     let mut config = NodeConfig::new(dir.path().join("node"));
     config.listen = "127.0.0.1:0".parse().expect("address");

@@ -81,6 +81,7 @@ fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
                 balance: 1u128 << 100,
             })
             .collect(),
+        validators: vec![],
     };
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let per = a.txs.div_ceil(threads);

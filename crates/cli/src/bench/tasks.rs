@@ -77,6 +77,7 @@ pub fn run(a: TasksArgs) -> Result<()> {
                 balance: 1u128 << 100,
             })
             .collect(),
+        validators: vec![],
     };
     let dir = tempfile::Builder::new().prefix("sinew-bench-tasks-").tempdir()?;
     let mut config = NodeConfig::new(dir.path().to_path_buf());

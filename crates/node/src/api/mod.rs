@@ -88,6 +88,7 @@ fn handler(route: Route, m: MethodFilter) -> MethodRouter<Arc<Node>> {
         Route::Agent => on(m, tasks::show_agent),
         Route::Tasks => on(m, tasks::list_tasks),
         Route::Task => on(m, tasks::show_task),
+        Route::Validators => on(m, queries::validators),
     }
 }
 

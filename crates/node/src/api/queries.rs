@@ -6,8 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use sinew_types::api::answers::{BlockView, ChainView, Health, ReceiptsView};
+use sinew_state::StateKey;
+use sinew_types::api::answers::{BlockView, ChainView, Health, ReceiptsView, ValidatorSet};
 pub use sinew_types::api::queries::AtHeight;
+use sinew_types::records::Validator;
 use sinew_types::wire::AccountView;
 use sinew_types::{Address, Hash, Height};
 use std::sync::Arc;
@@ -48,6 +50,16 @@ pub async fn chain(State(node): State<Arc<Node>>) -> impl IntoResponse {
         genesis: node.genesis().clone(),
         head: node.head(),
     })
+}
+
+/// GET /v1/validators: the validator set in committed state.
+pub async fn validators(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
+    let validators: Vec<Validator> = node
+        .ledger
+        .latest(&StateKey::Validators)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .unwrap_or_default();
+    Ok(Json(ValidatorSet { validators }))
 }
 
 /// GET /v1/params: parameters in force for the next block.

@@ -313,6 +313,13 @@ pub struct TaskView {
     pub task: Task,
 }
 
+/// `GET /v1/validators`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ValidatorSet {
+    /// The validators in index order (empty: a single-node sequencer orders blocks).
+    pub validators: Vec<crate::records::Validator>,
+}
+
 /// An error answer: `{"error": {"code", "message"}}` (the OpenAI-compatible routes use the same
 /// envelope with OpenAI's fields).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

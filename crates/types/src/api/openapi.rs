@@ -31,7 +31,7 @@ pub fn document() -> Value {
         "DatanetModels" => DatanetModels, "ModelPage" => ModelPage, "ModelView" => ModelView,
         "ProviderPage" => ProviderPage, "InferenceAccount" => InferenceAccount, "ModelList" => ModelList,
         "ChatCompletion" => ChatCompletion, "Completion" => Completion, "ModelAttribution" => ModelAttribution,
-        "AgentPage" => AgentPage, "AgentView" => AgentView, "TaskPage" => TaskPage, "TaskView" => TaskView,
+        "AgentPage" => AgentPage, "AgentView" => AgentView, "TaskPage" => TaskPage, "TaskView" => TaskView, "ValidatorSet" => ValidatorSet,
         "SignedTransaction" => crate::SignedTransaction, "SignedTransactionList" => Vec<crate::SignedTransaction>,
         "AttributeRequest" => AttributeRequest, "ModelAttributeRequest" => ModelAttributeRequest,
         "ChatRequest" => ChatRequest, "CompletionRequest" => CompletionRequest, "ErrorAnswer" => ErrorAnswer,

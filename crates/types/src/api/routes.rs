@@ -78,6 +78,7 @@ pub enum Route {
     Agent,
     Tasks,
     Task,
+    Validators,
 }
 
 /// A query parameter: name and meaning.
@@ -95,7 +96,7 @@ const WAIT: &[QueryParam] = &[(
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 37] = {
+    pub const ALL: [Route; 38] = {
         use Route::*;
         [
             Health,
@@ -135,6 +136,7 @@ impl Route {
             Agent,
             Tasks,
             Task,
+            Validators,
         ]
     };
 
@@ -179,6 +181,7 @@ impl Route {
             Route::Agent => (Get, "/v1/agents/{address}"),
             Route::Tasks => (Get, "/v1/tasks"),
             Route::Task => (Get, "/v1/tasks/{id}"),
+            Route::Validators => (Get, "/v1/validators"),
         }
     }
 
@@ -224,6 +227,7 @@ impl Route {
             Route::Agent => "An agent, its reputation and score",
             Route::Tasks => "Tasks, filtered by status, kind or claimant",
             Route::Task => "A task",
+            Route::Validators => "The validator set (empty: a single-node sequencer orders blocks)",
         }
     }
 
@@ -265,6 +269,7 @@ impl Route {
             Route::Agent => Json("AgentView"),
             Route::Tasks => Json("TaskPage"),
             Route::Task => Json("TaskView"),
+            Route::Validators => Json("ValidatorSet"),
         }
     }
 
@@ -325,7 +330,11 @@ mod tests {
         for (i, r) in Route::ALL.iter().enumerate() {
             assert_eq!(*r as usize, i, "ALL is in declaration order");
         }
-        assert_eq!(Route::ALL.len(), Route::Task as usize + 1, "ALL lists every route");
+        assert_eq!(
+            Route::ALL.len(),
+            Route::Validators as usize + 1,
+            "ALL lists every route"
+        );
         let endpoints: std::collections::BTreeSet<_> = Route::ALL.iter().map(|r| r.endpoint().1).collect();
         assert_eq!(endpoints.len(), Route::ALL.len(), "one route per path");
     }

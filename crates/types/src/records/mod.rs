@@ -3,11 +3,13 @@
 //! it (a reputation score, a record's hash), shared by the state machine and every client.
 
 mod account;
+mod consensus;
 mod datanet;
 mod inference;
 mod tasks;
 
 pub use account::{Account, Unbonding};
+pub use consensus::Validator;
 pub use datanet::{
     contribution_leaf, Contribution, Datanet, DatanetVersion, Vote, MAX_FLAGS, MAX_VERSION_BYTES, MAX_VOTES,
 };
