@@ -375,6 +375,45 @@ mod tests {
     }
 
     #[test]
+    fn changes_computed_on_unapplied_ancestors_equal_applying_them_in_turn() {
+        let steps = [
+            ws(&[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))]),
+            ws(&[("b", None), ("d", Some("4"))]),
+            ws(&[]),
+            ws(&[("a", None), ("c", Some("5")), ("e", Some("6"))]),
+            ws(&[("d", None), ("e", None)]),
+        ];
+        let mut base = StateTree::new(10);
+        base.apply(base.compute(0, &ws(&[("z", Some("0"))])).unwrap());
+        // Linear: each step applied before the next is computed.
+        let mut linear = StateTree::new(10);
+        linear.apply(linear.compute(0, &ws(&[("z", Some("0"))])).unwrap());
+        let mut roots = Vec::new();
+        for (i, w) in steps.iter().enumerate() {
+            let p = linear.compute(i as u64 + 1, w).unwrap();
+            roots.push(p.root());
+            linear.apply(p);
+        }
+        // Overlay: every step computed on the unapplied ones before it, then all applied.
+        let mut pending: Vec<PendingTree> = Vec::new();
+        for (i, w) in steps.iter().enumerate() {
+            let layers: Vec<&PendingTree> = pending.iter().collect();
+            let p = base.compute_on(&layers, i as u64 + 1, w).unwrap();
+            assert_eq!(p.root(), roots[i], "step {i} on its unapplied ancestors");
+            pending.push(p);
+        }
+        for p in pending {
+            base.apply(p);
+        }
+        for (i, r) in roots.iter().enumerate() {
+            assert_eq!(base.root(i as u64 + 1).unwrap(), *r);
+        }
+        use crate::reader::StateReader;
+        assert_eq!(base.get(b"c").unwrap(), Some(b"5".to_vec()));
+        assert_eq!(base.get(b"a").unwrap(), None, "deleted on the overlay, deleted after");
+    }
+
+    #[test]
     fn root_is_a_function_of_content_not_history() {
         let mut a = StateTree::new(10);
         let p = a.compute(0, &ws(&[("x", Some("1")), ("y", Some("2"))])).unwrap();
