@@ -1,7 +1,7 @@
 //! `sinew datanet`: create, contribute files or folders, review, publish, and inspect datanets.
 
 use crate::keys;
-use crate::send::{events, send};
+use crate::send::send;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -193,7 +193,7 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
             }
             .into();
             let r = send(&c, &key, payload)?;
-            for e in events(&r) {
+            for e in &r.receipt.events {
                 if let sinew_types::Event::Datanet(DatanetEvent::DatanetCreated { datanet, .. }) = e {
                     println!("created datanet {datanet}");
                 }
@@ -218,7 +218,7 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
         DatanetCmd::Publish { from, datanet } => {
             let key = keys::load(dir, &from)?;
             let r = send(&c, &key, PublishVersion { datanet }.into())?;
-            for e in events(&r) {
+            for e in &r.receipt.events {
                 if let sinew_types::Event::Datanet(DatanetEvent::VersionPublished { version, root, .. }) = e {
                     println!("published version {version} of datanet {datanet}: root {root}");
                 }
@@ -346,7 +346,7 @@ fn contribute(c: &Client, dir: &Path, a: ContributeArgs) -> Result<()> {
         let r = bar
             .suspend(|| send(c, &key, payload))
             .with_context(|| format!("contributing {}", path.display()))?;
-        for e in events(&r) {
+        for e in &r.receipt.events {
             if let sinew_types::Event::Datanet(DatanetEvent::Contributed {
                 contribution,
                 records,

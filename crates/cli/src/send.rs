@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 use sinew_sdk::{Client, Committed, SdkError};
-use sinew_types::{Event, Keypair, Payload};
+use sinew_types::{Keypair, Payload};
 
 /// Sends `payload` signed by `key`; prints `TX committed at height H: success (fee F)`.
 pub fn send(c: &Client, key: &Keypair, payload: Payload) -> Result<Committed> {
@@ -21,9 +21,4 @@ pub fn send(c: &Client, key: &Keypair, payload: Payload) -> Result<Committed> {
         Err(SdkError::Dropped { tx, code, reason }) => bail!("transaction {tx} dropped ({code}): {reason}"),
         Err(e) => Err(e.into()),
     }
-}
-
-/// The events a committed transaction emitted.
-pub fn events(done: &Committed) -> &[Event] {
-    &done.receipt.events
 }

@@ -1129,3 +1129,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_ledger_check_catches_a_request_both_held_and_settled() {
+    let mut n = setup();
+    n.ok(PROVIDER, reserve(&n, "held", 10, 20));
+    assert_eq!(sinew_testkit::check_ledger(&n.state), Ok(()));
+    // A settlement record beside a live hold: the request could be charged twice.
+    let settled = StateKey::Settled(Hash::of(b"held")).encode();
+    n.state.map.insert(settled, vec![0]);
+    let err = sinew_testkit::check_ledger(&n.state).unwrap_err();
+    assert!(err.contains("settled and still holds funds"), "{err}");
+}

@@ -6,6 +6,7 @@ use crate::genesis::{supply, test_genesis, total_held};
 use sinew_state::read;
 use sinew_state::{Account, Chain, Contribution, MemState, StateKey, TxRejection};
 use sinew_types::datanet::{BlobId, CurationPolicy, DatanetInfo, DatanetRules, Format};
+use sinew_types::inference::{ModelInfo, Pricing, Split};
 use sinew_types::{Address, FailureCode, Hash, Keypair, Payload, Receipt, Transaction, TxStatus};
 
 pub use crate::blobs::MemBlobs;
@@ -237,6 +238,32 @@ pub fn with_datanet(p: Payload, id: u64) -> Payload {
     }
 }
 
+/// Model `river-lm` on datanet 0 version 1, served by `provider`: bytes tokenizer, prices
+/// 1000/2000 per 1k tokens, fees split 20% owner, 30% provider, 50% contributors.
+pub fn river_lm(provider: Address) -> Payload {
+    RegisterModel {
+        info: ModelInfo {
+            name: "river-lm".into(),
+            base_model: "infini-gram".into(),
+            adapter: None,
+            adapter_blob: None,
+            datanets: vec![(0, 1)],
+            tokenizer: "bytes".into(),
+        },
+        provider,
+        pricing: Pricing {
+            input_per_1k: 1_000,
+            output_per_1k: 2_000,
+        },
+        split: Split {
+            owner_bps: 2_000,
+            provider_bps: 3_000,
+            contributors_bps: 5_000,
+        },
+    }
+    .into()
+}
+
 /// Records of the datanet [`with_model`] builds.
 pub const RIVERS: &str = "The Danube flows through ten countries before it reaches the Black Sea at a wide delta.";
 /// Records of the datanet [`with_model`] builds.
@@ -246,7 +273,6 @@ pub const LAKES: &str = "Lake Baikal in Siberia holds about a fifth of the unfro
 /// in), and model 0 `river-lm` (owner 0, bytes tokenizer, prices 1000/2000 per 1k, split
 /// 20/30/50).
 pub fn with_model(n: &mut Net) {
-    use sinew_types::inference::{ModelInfo, Pricing, Split};
     n.ok(0, create(CurationPolicy::Open, false));
     let (_, a) = n.blob(RIVERS);
     n.ok(1, a);
@@ -263,30 +289,7 @@ pub fn with_model(n: &mut Net) {
         .into(),
     );
     let provider = n.keys[3].address();
-    n.ok(
-        0,
-        RegisterModel {
-            info: ModelInfo {
-                name: "river-lm".into(),
-                base_model: "infini-gram".into(),
-                adapter: None,
-                adapter_blob: None,
-                datanets: vec![(0, 1)],
-                tokenizer: "bytes".into(),
-            },
-            provider,
-            pricing: Pricing {
-                input_per_1k: 1_000,
-                output_per_1k: 2_000,
-            },
-            split: Split {
-                owner_bps: 2_000,
-                provider_bps: 3_000,
-                contributors_bps: 5_000,
-            },
-        }
-        .into(),
-    );
+    n.ok(0, river_lm(provider));
     // The provider accepts to serve it.
     n.ok(3, ServeModel { model: 0, serve: true }.into());
 }

@@ -10,9 +10,9 @@ use crate::invariants::check_ledger;
 use sinew_state::inference::{answer_receipt, api_key_hash, model_corpus};
 use sinew_state::{read, Account, BlockEffects, Chain, MemState, Model, StateKey};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
-use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
+use sinew_types::inference::KeyScope;
 use sinew_types::payload::{
-    Contribute, CreateDatanet, DepositPrepaid, PostTask, PublishVersion, RegisterAgent, RegisterApiKey, RegisterModel,
+    Contribute, CreateDatanet, DepositPrepaid, PostTask, PublishVersion, RegisterAgent, RegisterApiKey,
     RegisterProvider, ServeModel, Stake, TaskTx,
 };
 use sinew_types::task::KIND_ATTRIBUTION;
@@ -328,27 +328,7 @@ impl World {
                 .into(),
             ),
         ]);
-        let model: Payload = RegisterModel {
-            info: ModelInfo {
-                name: "river-lm".into(),
-                base_model: "infini-gram".into(),
-                adapter: None,
-                adapter_blob: None,
-                datanets: vec![(0, 1)],
-                tokenizer: "bytes".into(),
-            },
-            provider,
-            pricing: Pricing {
-                input_per_1k: 1_000,
-                output_per_1k: 2_000,
-            },
-            split: Split {
-                owner_bps: 2_000,
-                provider_bps: 3_000,
-                contributors_bps: 5_000,
-            },
-        }
-        .into();
+        let model = crate::net::river_lm(provider);
         let agent = |caps: &[&str], stake| {
             RegisterAgent {
                 name: "a".into(),
