@@ -4,14 +4,20 @@
 //! borsh encoding behind a length; decoding is bounded by the chain's block byte cap and accepts
 //! only the canonical encoding (`encode(decode(bytes)) == bytes`), as commonware requires.
 
+use crate::keys;
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error as CodecError, RangeCfg, Read, Write};
-use commonware_consensus::types::Height as BftHeight;
-use commonware_consensus::{Block, Heightable};
+use commonware_consensus::simplex::types::Context;
+use commonware_consensus::types::{Epoch, Height as BftHeight, Round, View};
+use commonware_consensus::{Block, BoundedBlock, CertifiableBlock, Heightable};
 use commonware_cryptography::blake3::Digest;
-use commonware_cryptography::Digestible;
+use commonware_cryptography::ed25519::{PrivateKey, PublicKey};
+use commonware_cryptography::{Digested, Digestible, Signer};
 use sinew_types::{encoding, Block as SinewBlock, Hash};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+/// The consensus context a block was proposed in, as commonware names it.
+pub type BftContext = Context<Digest, PublicKey>;
 
 /// A Sinew block with its encoding and digest computed once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +25,7 @@ pub struct BftBlock {
     block: Arc<SinewBlock>,
     bytes: Arc<Vec<u8>>,
     digest: Hash,
+    context: BftContext,
 }
 
 /// How a block is read from untrusted bytes: at most this many bytes of block (the ledger's
@@ -34,16 +41,24 @@ impl BftBlock {
     pub fn new(block: SinewBlock) -> BftBlock {
         let bytes = encoding::encode(&block);
         let digest = block.header.hash();
+        let context = context_of(&block);
         BftBlock {
             block: Arc::new(block),
             bytes: Arc::new(bytes),
             digest,
+            context,
         }
     }
 
     /// The block.
     pub fn block(&self) -> &SinewBlock {
         &self.block
+    }
+
+    /// The block paired with its digest, as marshal passes blocks around.
+    pub fn digested(self) -> Digested<BftBlock> {
+        let digest = self.digest();
+        Digested::precomputed(self, digest)
     }
 
     /// Its header hash (its digest, as ours).
@@ -74,6 +89,39 @@ impl Heightable for BftBlock {
 impl Block for BftBlock {
     fn parent(&self) -> Digest {
         digest_of(&self.block.header.parent)
+    }
+}
+
+/// Stands in for the leader of blocks proposed outside consensus (genesis, single-node blocks):
+/// a fixed key no validator holds, so such a context never matches a real round's.
+static NO_LEADER: LazyLock<PublicKey> = LazyLock::new(|| PrivateKey::from_seed(0).public_key());
+
+/// The context a block's header names: its round, its proposer as the round's leader, and its
+/// parent with the parent's view.
+fn context_of(block: &SinewBlock) -> BftContext {
+    let h = &block.header;
+    let round = h.round.unwrap_or_default();
+    BftContext {
+        round: Round::new(Epoch::new(round.epoch), View::new(round.view)),
+        leader: keys::public_key(&h.proposer)
+            .filter(|_| h.round.is_some())
+            .unwrap_or_else(|| NO_LEADER.clone()),
+        parent: (View::new(round.parent_view), digest_of(&h.parent)),
+    }
+}
+
+impl CertifiableBlock for BftBlock {
+    type Context = BftContext;
+
+    fn context(&self) -> BftContext {
+        self.context.clone()
+    }
+}
+
+impl BoundedBlock for BftBlock {
+    fn max_encode_size(cfg: &BlockCfg) -> usize {
+        // The encoding behind a varint length of at most five bytes.
+        cfg.max_bytes + 5
     }
 }
 
@@ -136,6 +184,7 @@ mod tests {
                 sig_root: Hash::of(b"sigs"),
                 receipts_root: Hash::of(b"receipts"),
                 state_root: Hash::of(b"state"),
+                round: None,
             },
             txs: vec![tx],
         }

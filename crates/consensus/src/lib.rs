@@ -6,6 +6,10 @@
 //! another `Orderer` over the same `Application`: the leader calls `propose`, every replica calls
 //! `verify` on what it receives, and `finalize` once the engine has a quorum.
 
+mod replica;
+
+pub use replica::{Replica, Verdict};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 

@@ -192,6 +192,7 @@ impl Chain {
             sig_root: signatures_root(&txs),
             receipts_root: receipts_root(&effects),
             state_root: Hash::ZERO,
+            round: None,
         };
         Ok((self.seal(&branch, header, txs, effects)?, rejected))
     }
@@ -328,6 +329,11 @@ impl Chain {
         let hash = executed.block.header.hash();
         self.pending.insert(hash, executed);
         hash
+    }
+
+    /// Whether `hash` names an executed block not yet final.
+    pub fn is_pending(&self, hash: &Hash) -> bool {
+        self.pending.contains_key(hash)
     }
 
     /// Executed blocks not yet final.

@@ -7,6 +7,7 @@
 //! - [`invariants`]: the whole-ledger invariant checked after every block.
 //! - [`world`] and [`ops`]: a ledger of several replicas driven by an operation generator that
 //!   covers every payload kind, honest or hostile.
+//! - [`replica`]: a validator's ledger in memory behind the fork-aware seam consensus drives.
 //! - [`harness`]: the entry points of the fuzz targets and property tests.
 //! - [`sim`]: the seeded simulation with a durable replica that crashes and reopens.
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ pub mod invariants;
 pub mod kinds;
 pub mod net;
 pub mod ops;
+pub mod replica;
 pub mod rng;
 pub mod sim;
 pub mod world;
@@ -27,5 +29,6 @@ pub use genesis::{supply, test_genesis, total_held};
 pub use invariants::check_ledger;
 pub use kinds::OpKind;
 pub use net::Net;
+pub use replica::MemReplica;
 pub use sim::{simulate, SimConfig, SimFailure, SimReport};
 pub use world::{Violation, World};

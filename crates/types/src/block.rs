@@ -32,6 +32,35 @@ pub struct BlockHeader {
     pub receipts_root: Hash,
     /// Root of the state Merkle tree after applying this block.
     pub state_root: Hash,
+    /// The consensus round the block was proposed in, when validators agree on it (BFT); `None`
+    /// for genesis and for blocks of the single-node sequencer. With it the block names the
+    /// context it was proposed for, so a validator that missed the proposal can still check it.
+    /// The proposer of a BFT block is the round's leader.
+    pub round: Option<ConsensusRound>,
+}
+
+/// Where in consensus a block was proposed: epoch, view, and the view of the parent it builds
+/// on (views without a block may lie between them).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct ConsensusRound {
+    /// Validator-set epoch.
+    pub epoch: u64,
+    /// The view the block was proposed in.
+    pub view: u64,
+    /// The view the parent block was proposed in (0 for genesis).
+    pub parent_view: u64,
 }
 
 impl BlockHeader {

@@ -121,6 +121,7 @@ impl Genesis {
             sig_root: Hash::ZERO,
             receipts_root: Hash::ZERO,
             state_root,
+            round: None,
         }
     }
 }

@@ -28,7 +28,7 @@ pub mod wire;
 
 pub use address::Address;
 pub use amount::Amount;
-pub use block::{Block, BlockHeader};
+pub use block::{Block, BlockHeader, ConsensusRound};
 pub use error::DecodeError;
 pub use event::{DatanetEvent, Event, InferenceEvent, StakingEvent, TaskEvent};
 pub use failure::FailureCode;

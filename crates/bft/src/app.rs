@@ -1,0 +1,163 @@
+//! Our ledger as the application marshal drives: the leader builds a block on the parent
+//! consensus chose, every validator re-executes what it receives. Both go through the
+//! fork-aware [`Replica`] seam, so a parent that is certified but not final is fine. Execution
+//! runs on a blocking-friendly task, never inline on the async executor.
+
+use crate::block::{BftBlock, BftContext};
+use crate::keys;
+use commonware_consensus::marshal::ancestry::Ancestry;
+use commonware_consensus::simplex::scheme::ed25519::Scheme;
+use commonware_consensus::Application;
+use commonware_cryptography::Digested;
+use commonware_runtime::{Clock, Spawner};
+use futures::StreamExt;
+use sinew_consensus::{Replica, Verdict};
+use sinew_types::ConsensusRound;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long a validator waits before re-checking a block it could not judge yet (a blob on its
+/// way): it abstains meanwhile, it never votes against the block for it.
+const NOT_READY_RETRY: Duration = Duration::from_millis(100);
+
+/// The application marshal wraps: a handle on this validator's replica.
+pub struct BftApp<R> {
+    replica: Arc<R>,
+}
+
+impl<R> Clone for BftApp<R> {
+    fn clone(&self) -> Self {
+        BftApp {
+            replica: self.replica.clone(),
+        }
+    }
+}
+
+impl<R: Replica> BftApp<R> {
+    /// The application over `replica`.
+    pub fn new(replica: Arc<R>) -> BftApp<R> {
+        BftApp { replica }
+    }
+}
+
+impl<E, R> Application<E> for BftApp<R>
+where
+    E: Clock + Spawner,
+    R: Replica,
+{
+    type SigningScheme = Scheme;
+    type Context = BftContext;
+    type Block = BftBlock;
+    type Input = ();
+
+    fn propose(
+        &mut self,
+        (runtime, context): (E, BftContext),
+        ancestry: impl Ancestry<BftBlock>,
+        _input: (),
+    ) -> impl Future<Output = Option<Digested<BftBlock>>> + Send {
+        let replica = self.replica.clone();
+        async move {
+            let parent = ancestry.peek()?.clone();
+            if !catch_up(&runtime, &replica, ancestry).await {
+                return None;
+            }
+            let parent_header = &parent.inner().block().header;
+            let timestamp_ms = unix_ms(runtime.current()).max(parent_header.timestamp_ms);
+            let round = ConsensusRound {
+                epoch: context.round.epoch().get(),
+                view: context.round.view().get(),
+                parent_view: context.parent.0.get(),
+            };
+            let leader = keys::address(&context.leader);
+            let parent_hash = parent.inner().hash();
+            let built = blocking(&runtime, move || {
+                replica.build(&parent_hash, round, leader, timestamp_ms)
+            })
+            .await?;
+            match built {
+                Ok(block) => Some(BftBlock::new(block).digested()),
+                Err(e) => {
+                    tracing::error!("cannot build a block: {e}");
+                    None
+                }
+            }
+        }
+    }
+
+    fn verify(
+        &mut self,
+        (runtime, _context): (E, BftContext),
+        ancestry: impl Ancestry<BftBlock>,
+    ) -> impl Future<Output = bool> + Send {
+        let replica = self.replica.clone();
+        async move { catch_up(&runtime, &replica, ancestry).await }
+    }
+}
+
+/// Executes, oldest first, the blocks of `ancestry` (a block, then its parent, and so on) that
+/// this replica has not executed yet. False when one of them is invalid, or when the branch
+/// does not descend from the committed head (it conflicts with a final block).
+async fn catch_up<E, R>(runtime: &E, replica: &Arc<R>, mut ancestry: impl Ancestry<BftBlock>) -> bool
+where
+    E: Clock + Spawner,
+    R: Replica,
+{
+    let committed = replica.committed();
+    let mut todo = Vec::new();
+    loop {
+        let Some(block) = ancestry.next().await else {
+            return false;
+        };
+        if replica.is_executed(&block.inner().hash()) {
+            break;
+        }
+        if block.inner().block().header.height <= committed.height {
+            return false;
+        }
+        todo.push(block);
+    }
+    for block in todo.into_iter().rev() {
+        loop {
+            let r = replica.clone();
+            let b = block.clone();
+            match blocking(runtime, move || r.execute(b.inner().block())).await {
+                Some(Ok(Verdict::Valid)) => break,
+                Some(Ok(Verdict::NotReady(why))) => {
+                    tracing::debug!("block {} not ready: {why}", block.inner().hash());
+                    runtime.sleep(NOT_READY_RETRY).await;
+                }
+                Some(Ok(Verdict::Invalid(why))) => {
+                    tracing::warn!("block {} is invalid: {why}", block.inner().hash());
+                    return false;
+                }
+                Some(Err(e)) => {
+                    tracing::error!("cannot execute block {}: {e}", block.inner().hash());
+                    return false;
+                }
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// Runs `job` on a task that may block (execution, fsync); `None` if the runtime stopped it.
+pub(crate) async fn blocking<E, T>(runtime: &E, job: impl FnOnce() -> T + Send + 'static) -> Option<T>
+where
+    E: Spawner,
+    T: Send + 'static,
+{
+    runtime
+        .child("execute")
+        .shared(true)
+        .spawn(move |_| async move { job() })
+        .await
+        .ok()
+}
+
+/// Milliseconds since the Unix epoch on the runtime's clock (simulated in tests).
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
