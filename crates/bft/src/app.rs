@@ -24,20 +24,24 @@ const NOT_READY_RETRY: Duration = Duration::from_millis(100);
 /// The application marshal wraps: a handle on this validator's replica.
 pub struct BftApp<R> {
     replica: Arc<R>,
+    min_interval: Duration,
 }
 
 impl<R> Clone for BftApp<R> {
     fn clone(&self) -> Self {
         BftApp {
             replica: self.replica.clone(),
+            min_interval: self.min_interval,
         }
     }
 }
 
 impl<R: Replica> BftApp<R> {
-    /// The application over `replica`.
-    pub fn new(replica: Arc<R>) -> BftApp<R> {
-        BftApp { replica }
+    /// The application over `replica`; a leader builds no sooner than `min_interval` after its
+    /// parent's timestamp (an idle chain does not fill the disk with empty blocks, and a busy
+    /// one batches).
+    pub fn new(replica: Arc<R>, min_interval: Duration) -> BftApp<R> {
+        BftApp { replica, min_interval }
     }
 }
 
@@ -58,8 +62,14 @@ where
         _input: (),
     ) -> impl Future<Output = Option<Digested<BftBlock>>> + Send {
         let replica = self.replica.clone();
+        let min_interval = self.min_interval;
         async move {
             let parent = ancestry.peek()?.clone();
+            let earliest = parent.inner().block().header.timestamp_ms + min_interval.as_millis() as u64;
+            let now = unix_ms(runtime.current());
+            if earliest > now {
+                runtime.sleep(Duration::from_millis(earliest - now)).await;
+            }
             if !catch_up(&runtime, &replica, ancestry).await {
                 return None;
             }

@@ -62,6 +62,8 @@ pub struct ValidatorConfig {
     pub leader_timeout: Duration,
     /// How long to wait for a certificate before voting to skip the view.
     pub certification_timeout: Duration,
+    /// The least time between a block and its child (must stay well under `leader_timeout`).
+    pub min_block_interval: Duration,
 }
 
 /// The p2p channels one validator's stack uses, registered by the caller on its network.
@@ -211,7 +213,7 @@ where
 
     let marshaled = Deferred::new(
         context.child("marshaled"),
-        BftApp::new(replica),
+        BftApp::new(replica, cfg.min_block_interval),
         marshal_mailbox,
         epocher,
     );

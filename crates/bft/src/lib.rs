@@ -8,12 +8,15 @@
 //!   through the fork-aware [`sinew_consensus::Replica`] seam.
 //! - [`finalizer`]: finalized blocks into the ledger, acknowledged only once committed.
 //! - [`engine`]: one validator's stack (simplex, marshal, broadcast, backfill).
+//! - [`network`]: a validator on a real network (commonware's tokio runtime on its own thread,
+//!   authenticated p2p between the fixed validator set).
 
 pub mod app;
 pub mod block;
 pub mod engine;
 pub mod finalizer;
 pub mod keys;
+pub mod network;
 
 pub use block::{BftBlock, BftContext, BlockCfg};
 pub use engine::{start, Channels, ValidatorConfig};

@@ -191,6 +191,7 @@ async fn start(context: &deterministic::Context, scenario: &Scenario) -> Started
             block_cfg: BLOCK_CFG,
             leader_timeout: Duration::from_secs(1),
             certification_timeout: Duration::from_secs(2),
+            min_block_interval: Duration::from_millis(20),
         };
         let ctx = context.child("validator").with_attribute("index", i);
         let genesis_block = replica.genesis_block();

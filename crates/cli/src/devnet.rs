@@ -31,6 +31,11 @@ pub struct DevnetArgs {
     /// Stop after the demo instead of serving until Ctrl-C.
     #[arg(long)]
     exit: bool,
+    /// Validators: 1 runs one node with the single-node sequencer; more start that many
+    /// `sinew node` processes on loopback replicating the chain by BFT consensus (APIs on
+    /// consecutive ports from --listen, p2p 1000 ports above).
+    #[arg(long, default_value_t = 1)]
+    validators: usize,
 }
 
 /// Deterministic, publicly known dev keys.
@@ -71,6 +76,9 @@ pub fn run(a: DevnetArgs) -> Result<()> {
             .collect(),
         validators: vec![],
     };
+    if a.validators > 1 {
+        return crate::devnet_bft::run(dir, a.validators, a.listen.port(), genesis, &keys, a.demo, a.exit);
+    }
     let resume = dir.join("db").exists();
     let mut config = NodeConfig::new(dir.clone());
     config.listen = a.listen;

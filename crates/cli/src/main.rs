@@ -7,11 +7,13 @@ mod chain_cmds;
 mod datanet_cmds;
 mod demo;
 mod devnet;
+mod devnet_bft;
 mod inference_cmds;
 mod keys;
 mod node_cmds;
 mod send;
 mod task_cmds;
+mod validator;
 
 use clap::{Parser, Subcommand};
 

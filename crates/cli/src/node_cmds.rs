@@ -125,9 +125,18 @@ pub fn node(a: NodeArgs, keys_dir: &Path) -> Result<()> {
         Some(g) => Some(read_genesis(&if g.is_relative() { base.join(g) } else { g.clone() })?),
         None => None,
     };
+    let bft = match &config.bft {
+        Some(b) => {
+            let g = genesis
+                .as_ref()
+                .context("a validator needs genesis_file in its configuration (it names the validator set)")?;
+            Some(crate::validator::runner(b, base, g, &config.data_dir)?)
+        }
+        None => None,
+    };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        let running = sinew_node::service::start_with(config, genesis, provider).await?;
+        let running = sinew_node::service::start_ordered(config, genesis, provider, bft).await?;
         println!(
             "node listening on {} (chain {}, height {})",
             running.url(),

@@ -421,3 +421,45 @@ fn inference_commands_against_a_serving_devnet() {
     ]));
     assert_eq!(chat(&api_key), 404);
 }
+
+/// A base port with `n` free API ports from it and `n` free p2p ports 1000 above.
+fn free_port_base(n: u16) -> u16 {
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    loop {
+        let base = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if base < 60_000 && (0..n).all(|i| free(base + i) && free(base + 1_000 + i)) {
+            return base;
+        }
+    }
+}
+
+#[test]
+fn a_devnet_of_four_validators_finalizes_the_ledger_demo_and_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_port_base(4);
+    let out = Command::new(SINEW)
+        .args(["devnet", "--validators", "4", "--demo", "--exit", "--listen"])
+        .arg(format!("127.0.0.1:{base}"))
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(text.contains("4 validators (BFT"), "{text}");
+    assert!(text.contains("4000 of 4000 committed"), "{text}");
+    assert!(text.contains("one unit higher: rejected"), "{text}");
+    assert!(text.contains("all 4 validators agree on block"), "{text}");
+    // Each validator kept its own copy of the chain, and each re-executes to the same roots.
+    for i in 0..4 {
+        let replay = ok(&Command::new(SINEW)
+            .args(["replay", "--data-dir"])
+            .arg(dir.path().join(format!("node{i}/data")))
+            .output()
+            .unwrap());
+        assert!(replay.contains("every state root matches"), "{replay}");
+    }
+}

@@ -35,6 +35,52 @@ pub struct NodeConfig {
     /// Limits of the public API.
     #[serde(default)]
     pub api: ApiConfig,
+    /// Run as one validator of several (BFT consensus) instead of the single-node sequencer.
+    #[serde(default)]
+    pub bft: Option<BftConfig>,
+}
+
+/// A validator's place among several: its consensus key, where it listens for the others and
+/// where they are. The validator set itself (keys and order) is the genesis's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BftConfig {
+    /// Key file (the keystore format) of this validator's consensus key.
+    pub key_file: PathBuf,
+    /// The p2p listen address.
+    pub listen: SocketAddr,
+    /// Every validator's consensus key and p2p address, this one included.
+    pub peers: Vec<BftPeer>,
+    /// Milliseconds to wait for a leader's block before voting to skip the view.
+    #[serde(default = "default_leader_timeout")]
+    pub leader_timeout_ms: u64,
+    /// Milliseconds to wait for a certificate before voting to skip the view.
+    #[serde(default = "default_certification_timeout")]
+    pub certification_timeout_ms: u64,
+    /// Milliseconds at least between a block and its child: an idle network makes a few empty
+    /// blocks a second, not hundreds.
+    #[serde(default = "default_min_block_interval")]
+    pub min_block_interval_ms: u64,
+}
+
+/// Another validator: its consensus key and p2p address.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BftPeer {
+    /// Its consensus key.
+    pub key: sinew_types::Address,
+    /// Its p2p address.
+    pub address: SocketAddr,
+}
+
+fn default_leader_timeout() -> u64 {
+    1_000
+}
+fn default_certification_timeout() -> u64 {
+    2_000
+}
+fn default_min_block_interval() -> u64 {
+    200
 }
 
 /// Limits of the public API: what one stranger's requests may cost the node.
@@ -93,6 +139,7 @@ impl NodeConfig {
             mempool: MempoolConfig::default(),
             gateway: crate::gateway::GatewayConfig::default(),
             api: ApiConfig::default(),
+            bft: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod mempool;
 pub mod metrics;
 mod record_cache;
 pub mod replay;
+pub mod replica;
 pub mod service;
 
 pub use config::NodeConfig;

@@ -4,7 +4,8 @@ use crate::api::router;
 use crate::app::NodeApp;
 use crate::config::NodeConfig;
 use crate::core::{Node, NodeError};
-use sinew_consensus::{Orderer, Sequencer, SequencerConfig};
+use crate::replica::NodeReplica;
+use sinew_consensus::{AppError, Orderer, Sequencer, SequencerConfig};
 use sinew_state::Genesis;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,6 +67,22 @@ pub async fn start_with(
     genesis: Option<Genesis>,
     provider: Option<sinew_types::Keypair>,
 ) -> Result<RunningNode, NodeError> {
+    start_ordered(config, genesis, provider, None).await
+}
+
+/// Runs a BFT engine over the node's replica, from the genesis block, on the calling thread
+/// until the flag is set. The node stays free of any consensus engine: the binary passes one.
+pub type BftRunner =
+    Box<dyn FnOnce(Arc<NodeReplica>, sinew_types::Block, Arc<AtomicBool>) -> Result<(), AppError> + Send>;
+
+/// [`start_with`], ordered by `bft` (one validator of several) when given, by the single-node
+/// sequencer otherwise.
+pub async fn start_ordered(
+    config: NodeConfig,
+    genesis: Option<Genesis>,
+    provider: Option<sinew_types::Keypair>,
+    bft: Option<BftRunner>,
+) -> Result<RunningNode, NodeError> {
     let c = config.clone();
     let node = Arc::new(
         tokio::task::spawn_blocking(move || Node::open(&c, genesis))
@@ -87,9 +104,26 @@ pub async fn start_with(
             block_interval: Duration::from_millis(config.block_interval_ms),
             max_pending: config.max_pending,
         };
+        let genesis_block = match &bft {
+            Some(_) => node
+                .ledger
+                .block(0)?
+                .ok_or_else(|| NodeError::Setup("the genesis block is not stored".into()))?,
+            None => sinew_types::Block {
+                header: node.head(),
+                txs: vec![],
+            },
+        };
         std::thread::Builder::new()
-            .name("sequencer".into())
+            .name(if bft.is_some() { "validator" } else { "sequencer" }.into())
             .spawn(move || {
+                if let Some(run) = bft {
+                    let r = run(Arc::new(NodeReplica::new(node)), genesis_block, stop);
+                    if let Err(e) = &r {
+                        tracing::error!("validator stopped: {e}");
+                    }
+                    return r;
+                }
                 let (mut app, committer) =
                     NodeApp::start(node).map_err(|e| sinew_consensus::AppError::new("starting the committer", e))?;
                 let r = Sequencer::new(seq).run(&mut app, &stop);

@@ -1,0 +1,143 @@
+//! The node behind the fork-aware seam a BFT engine drives ([`Replica`]): blocks are built from
+//! this node's mempool and re-executed on any executed parent through the ledger's chain, kept
+//! pending until final, then committed exactly as the sequencer commits them (durable first,
+//! then served, then clients told).
+
+use crate::core::Node;
+use parking_lot::RwLockUpgradableReadGuard;
+use sinew_consensus::{AppError, Replica, Verdict};
+use sinew_state::{BlockError, TxRejection};
+use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A node as one validator's replica.
+pub struct NodeReplica {
+    node: Arc<Node>,
+}
+
+impl NodeReplica {
+    /// The replica over `node`.
+    pub fn new(node: Arc<Node>) -> NodeReplica {
+        NodeReplica { node }
+    }
+
+    /// Re-executes `block` on its parent; keeps it pending when valid.
+    fn execute_block(&self, block: &Block) -> Result<Verdict, AppError> {
+        let ledger = &self.node.ledger;
+        let chain = ledger.chain.upgradable_read();
+        if chain.is_pending(&block.header.hash()) {
+            return Ok(Verdict::Valid);
+        }
+        match chain.validate(chain.tree(), &ledger.blobs, block.clone(), |_| false) {
+            Ok(executed) => {
+                RwLockUpgradableReadGuard::upgrade(chain).add_pending(executed);
+                Ok(Verdict::Valid)
+            }
+            Err(e) => verdict_of(e),
+        }
+    }
+}
+
+impl Replica for NodeReplica {
+    fn committed(&self) -> BlockHeader {
+        self.node.ledger.chain.read().head().clone()
+    }
+
+    fn is_executed(&self, hash: &Hash) -> bool {
+        let chain = self.node.ledger.chain.read();
+        chain.head().hash() == *hash || chain.is_pending(hash)
+    }
+
+    fn build(
+        &self,
+        parent: &Hash,
+        round: ConsensusRound,
+        leader: Address,
+        timestamp_ms: u64,
+    ) -> Result<Block, AppError> {
+        let node = &self.node;
+        let max = node.params().max_block_txs as usize;
+        let candidates = node.admission.pool.lock().candidates(max);
+        let chain = node.ledger.chain.upgradable_read();
+        let (mut executed, refused) = chain
+            .propose_on(
+                parent,
+                chain.tree(),
+                &node.ledger.blobs,
+                candidates.iter().map(|c| &**c),
+                timestamp_ms,
+                leader,
+            )
+            .map_err(|e| AppError::new("building a block", e))?;
+        let on_head = chain.head().hash() == *parent;
+        executed.block.header.round = Some(round);
+        let block = executed.block.clone();
+        RwLockUpgradableReadGuard::upgrade(chain).add_pending(executed);
+        // Refusals on the committed state are final (a pending branch may refuse what another
+        // branch accepts): those leave the pool, as the sequencer drops them.
+        if on_head {
+            let dropped: Vec<_> = refused
+                .into_iter()
+                .filter(|(_, r)| !matches!(r, TxRejection::NonceGap { .. } | TxRejection::Unavailable(_)))
+                .collect();
+            if !dropped.is_empty() {
+                node.begin_inflight(&[], &dropped);
+                node.record_drops(&dropped);
+            }
+        }
+        Ok(block)
+    }
+
+    fn execute(&self, block: &Block) -> Result<Verdict, AppError> {
+        self.execute_block(block)
+    }
+
+    fn finalize(&self, block: &Block) -> Result<(), AppError> {
+        let started = Instant::now();
+        match self.execute_block(block)? {
+            Verdict::Valid => {}
+            other => {
+                return Err(AppError::new(
+                    "finalizing a block",
+                    format!(
+                        "consensus finalized block {} but it does not execute here: {other:?}",
+                        block.header.height
+                    ),
+                ))
+            }
+        }
+        let node = &self.node;
+        let done = node
+            .ledger
+            .chain
+            .write()
+            .finalize(&block.header.hash())
+            .map_err(|e| AppError::new("finalizing a block", e))?;
+        for (block, effects) in done {
+            node.ledger
+                .store
+                .commit_block(&block, &effects)
+                .map_err(|e| AppError::new("committing a finalized block", e))?;
+            node.begin_inflight(&effects.tx_ids, &[]);
+            node.after_commit(&block, &effects, vec![], started);
+        }
+        Ok(())
+    }
+}
+
+/// A missing blob is "not yet", storage trouble is ours, anything else is the block's fault.
+fn verdict_of(e: BlockError) -> Result<Verdict, AppError> {
+    match e {
+        BlockError::InvalidTx {
+            rejection: TxRejection::Unavailable(why),
+            ..
+        } => Ok(Verdict::NotReady(why)),
+        BlockError::Storage(e)
+        | BlockError::InvalidTx {
+            rejection: TxRejection::Storage(e),
+            ..
+        } => Err(AppError::new("executing a block", e)),
+        other => Ok(Verdict::Invalid(other.to_string())),
+    }
+}
