@@ -21,6 +21,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// way): it abstains meanwhile, it never votes against the block for it.
 const NOT_READY_RETRY: Duration = Duration::from_millis(100);
 
+/// How far ahead of this validator's clock a block's timestamp may be before it waits.
+const MAX_CLOCK_AHEAD_MS: u64 = 5_000;
+
 /// The application marshal wraps: a handle on this validator's replica.
 pub struct BftApp<R> {
     replica: Arc<R>,
@@ -68,7 +71,10 @@ where
             let earliest = parent.inner().block().header.timestamp_ms + min_interval.as_millis() as u64;
             let now = unix_ms(runtime.current());
             if earliest > now {
-                runtime.sleep(Duration::from_millis(earliest - now)).await;
+                // Never longer than the interval: a parent stamped in the future (a hostile
+                // leader's clock) must not stop honest leaders from proposing.
+                let wait = Duration::from_millis(earliest - now).min(min_interval);
+                runtime.sleep(wait).await;
             }
             if !catch_up(&runtime, &replica, ancestry).await {
                 return None;
@@ -107,50 +113,87 @@ where
 }
 
 /// Executes, oldest first, the blocks of `ancestry` (a block, then its parent, and so on) that
-/// this replica has not executed yet. False when one of them is invalid, or when the branch
-/// does not descend from the committed head (it conflicts with a final block).
-async fn catch_up<E, R>(runtime: &E, replica: &Arc<R>, mut ancestry: impl Ancestry<BftBlock>) -> bool
+/// this replica has not executed yet. False when one of them is invalid: it breaks a rule, its
+/// timestamp goes back in time, or the branch does not descend from the committed head (it
+/// conflicts with a final block).
+async fn catch_up<E, R>(runtime: &E, replica: &Arc<R>, ancestry: impl Ancestry<BftBlock>) -> bool
 where
     E: Clock + Spawner,
     R: Replica,
 {
+    let Some((mut parent_ms, todo)) = unexecuted(replica, ancestry).await else {
+        return false;
+    };
+    for block in todo.into_iter().rev() {
+        let timestamp_ms = block.inner().block().header.timestamp_ms;
+        if timestamp_ms < parent_ms {
+            tracing::warn!("block {} is stamped before its parent", block.inner().hash());
+            return false;
+        }
+        // A block from the future waits until it is no longer too far ahead of our clock: a
+        // verdict delayed, never a verdict against it (our clock may be the late one).
+        let now = unix_ms(runtime.current());
+        if timestamp_ms > now + MAX_CLOCK_AHEAD_MS {
+            runtime
+                .sleep(Duration::from_millis(timestamp_ms - MAX_CLOCK_AHEAD_MS - now))
+                .await;
+        }
+        if !execute_until_judged(runtime, replica, &block).await {
+            return false;
+        }
+        parent_ms = timestamp_ms;
+    }
+    true
+}
+
+/// The blocks of `ancestry` down to (not including) the first one executed here, newest first,
+/// with that executed block's timestamp; `None` when the branch leaves the committed chain.
+async fn unexecuted<R: Replica>(
+    replica: &Arc<R>,
+    mut ancestry: impl Ancestry<BftBlock>,
+) -> Option<(u64, Vec<Digested<BftBlock>>)> {
     let committed = replica.committed();
     let mut todo = Vec::new();
     loop {
-        let Some(block) = ancestry.next().await else {
-            return false;
-        };
+        let block = ancestry.next().await?;
+        let header = &block.inner().block().header;
         if replica.is_executed(&block.inner().hash()) {
-            break;
+            return Some((header.timestamp_ms, todo));
         }
-        if block.inner().block().header.height <= committed.height {
-            return false;
+        if header.height <= committed.height {
+            return None;
         }
         todo.push(block);
     }
-    for block in todo.into_iter().rev() {
-        loop {
-            let r = replica.clone();
-            let b = block.clone();
-            match blocking(runtime, move || r.execute(b.inner().block())).await {
-                Some(Ok(Verdict::Valid)) => break,
-                Some(Ok(Verdict::NotReady(why))) => {
-                    tracing::debug!("block {} not ready: {why}", block.inner().hash());
-                    runtime.sleep(NOT_READY_RETRY).await;
-                }
-                Some(Ok(Verdict::Invalid(why))) => {
-                    tracing::warn!("block {} is invalid: {why}", block.inner().hash());
-                    return false;
-                }
-                Some(Err(e)) => {
-                    tracing::error!("cannot execute block {}: {e}", block.inner().hash());
-                    return false;
-                }
-                None => return false,
+}
+
+/// Re-executes `block` until there is a verdict: true when valid. A block waiting for a blob is
+/// tried again until consensus stops asking (the view ends).
+async fn execute_until_judged<E, R>(runtime: &E, replica: &Arc<R>, block: &Digested<BftBlock>) -> bool
+where
+    E: Clock + Spawner,
+    R: Replica,
+{
+    loop {
+        let r = replica.clone();
+        let b = block.clone();
+        match blocking(runtime, move || r.execute(b.inner().block())).await {
+            Some(Ok(Verdict::Valid)) => return true,
+            Some(Ok(Verdict::NotReady(why))) => {
+                tracing::debug!("block {} not ready: {why}", block.inner().hash());
+                runtime.sleep(NOT_READY_RETRY).await;
             }
+            Some(Ok(Verdict::Invalid(why))) => {
+                tracing::warn!("block {} is invalid: {why}", block.inner().hash());
+                return false;
+            }
+            Some(Err(e)) => {
+                tracing::error!("cannot execute block {}: {e}", block.inner().hash());
+                return false;
+            }
+            None => return false,
         }
     }
-    true
 }
 
 /// Runs `job` on a task that may block (execution, fsync); `None` if the runtime stopped it.

@@ -24,6 +24,8 @@ const BLOCK_CFG: BlockCfg = BlockCfg { max_bytes: 1 << 20 };
 /// A genesis with four funded accounts and `VALIDATORS` validator keys (never funded).
 fn genesis() -> (Genesis, Vec<Keypair>, Vec<Keypair>) {
     let (mut genesis, accounts) = test_genesis(4, 1_000_000_000_000);
+    // After the epoch, so a block can be stamped before genesis.
+    genesis.timestamp_ms = 1;
     let validators: Vec<Keypair> = (0..VALIDATORS)
         .map(|i| Keypair::dev(&format!("validator-{i}")))
         .collect();
@@ -82,8 +84,33 @@ async fn link_groups(
     }
 }
 
-/// A replica that builds blocks whose state root lies: what a hostile leader would propose.
-struct Lying(MemReplica);
+/// What a hostile leader lies about in the blocks it builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lie {
+    /// A state root nobody computed.
+    StateRoot,
+    /// A timestamp a year ahead (honest leaders must not wait for it).
+    Future,
+    /// A timestamp before its parent's.
+    Past,
+}
+
+/// A replica that builds blocks carrying `Lie`: what a hostile leader would propose. It
+/// remembers the timestamps of the blocks it has seen, to stamp a block just before its parent.
+struct Lying(
+    MemReplica,
+    Lie,
+    std::sync::Mutex<std::collections::BTreeMap<sinew_types::Hash, u64>>,
+);
+
+impl Lying {
+    fn new(genesis: &Genesis, lie: Lie) -> Lying {
+        let replica = MemReplica::new(genesis);
+        let g = replica.genesis_block().header;
+        let seen = std::collections::BTreeMap::from([(g.hash(), g.timestamp_ms)]);
+        Lying(replica, lie, std::sync::Mutex::new(seen))
+    }
+}
 
 impl Replica for Lying {
     fn committed(&self) -> sinew_types::BlockHeader {
@@ -100,10 +127,18 @@ impl Replica for Lying {
         timestamp_ms: u64,
     ) -> Result<Block, sinew_consensus::AppError> {
         let mut block = self.0.build(parent, round, leader, timestamp_ms)?;
-        block.header.state_root = sinew_types::Hash::of(b"a state root nobody computed");
+        match self.1 {
+            Lie::StateRoot => block.header.state_root = sinew_types::Hash::of(b"a state root nobody computed"),
+            Lie::Future => block.header.timestamp_ms += 365 * 24 * 3_600 * 1_000,
+            Lie::Past => block.header.timestamp_ms = self.2.lock().unwrap()[parent] - 1,
+        }
         Ok(block)
     }
     fn execute(&self, block: &Block) -> Result<sinew_consensus::Verdict, sinew_consensus::AppError> {
+        self.2
+            .lock()
+            .unwrap()
+            .insert(block.header.hash(), block.header.timestamp_ms);
         self.0.execute(block)
     }
     fn finalize(&self, block: &Block) -> Result<(), sinew_consensus::AppError> {
@@ -117,8 +152,8 @@ struct Scenario {
     seed: u64,
     /// Validators never started (crashed from the beginning).
     offline: Vec<usize>,
-    /// A validator whose proposals lie about their state root.
-    liar: Option<usize>,
+    /// A validator whose proposals lie, and about what.
+    liar: Option<(usize, Lie)>,
 }
 
 /// The network's validators: their replicas (an offline one's never moves) and the oracle.
@@ -195,8 +230,8 @@ async fn start(context: &deterministic::Context, scenario: &Scenario) -> Started
         };
         let ctx = context.child("validator").with_attribute("index", i);
         let genesis_block = replica.genesis_block();
-        if scenario.liar == Some(i) {
-            let lying = Arc::new(Lying(MemReplica::new(&genesis)));
+        if let Some((_, lie)) = scenario.liar.filter(|(l, _)| *l == i) {
+            let lying = Arc::new(Lying::new(&genesis, lie));
             for tx in &txs {
                 lying.0.submit(tx.clone());
             }
@@ -338,12 +373,13 @@ fn three_of_four_keep_finalizing_when_one_is_down() {
     assert_eq!(txs, 20);
 }
 
-#[test]
-fn a_leader_lying_about_the_state_root_never_gets_a_block_finalized() {
+/// Runs four validators, validator 1 lying with `lie`, until the honest ones have committed 15
+/// blocks; asserts none of the liar's blocks was finalized and every finalized block replays.
+fn a_lying_leader_never_gets_a_block_finalized(lie: Lie) {
     let (chains, liar_key) = simulate(
         Scenario {
             seed: 5,
-            liar: Some(1),
+            liar: Some((1, lie)),
             ..Default::default()
         },
         |context, net| async move {
@@ -359,7 +395,7 @@ fn a_leader_lying_about_the_state_root_never_gets_a_block_finalized() {
     assert_same_chain(&chains);
     assert!(
         chains[0].iter().all(|b| b.header.proposer != liar_key),
-        "no block of the lying leader was finalized"
+        "no block of the lying leader was finalized ({lie:?})"
     );
     // Every honest block re-executes to its claimed root: a fresh replica replays them all.
     let (genesis, _, _) = genesis();
@@ -368,6 +404,21 @@ fn a_leader_lying_about_the_state_root_never_gets_a_block_finalized() {
         assert_eq!(replay.execute(b).unwrap(), sinew_consensus::Verdict::Valid);
         replay.finalize(b).unwrap();
     }
+}
+
+#[test]
+fn a_leader_lying_about_the_state_root_never_gets_a_block_finalized() {
+    a_lying_leader_never_gets_a_block_finalized(Lie::StateRoot);
+}
+
+#[test]
+fn a_leader_stamping_blocks_a_year_ahead_neither_stops_the_chain_nor_gets_them_finalized() {
+    a_lying_leader_never_gets_a_block_finalized(Lie::Future);
+}
+
+#[test]
+fn a_leader_stamping_blocks_before_their_parent_never_gets_them_finalized() {
+    a_lying_leader_never_gets_a_block_finalized(Lie::Past);
 }
 
 #[test]

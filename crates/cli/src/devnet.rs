@@ -48,6 +48,15 @@ pub fn run(a: DevnetArgs) -> Result<()> {
     if a.accounts < 2 || a.accounts > 1000 {
         bail!("--accounts must be within 2..=1000");
     }
+    if !(1..=32).contains(&a.validators) {
+        bail!("--validators must be within 1..=32");
+    }
+    if a.validators > 1 && u32::from(a.listen.port()) + 1_000 + a.validators as u32 > 65_535 {
+        bail!(
+            "--listen port too high: {} validators need ports up to 1000 above it",
+            a.validators
+        );
+    }
     let dir = a
         .dir
         .clone()

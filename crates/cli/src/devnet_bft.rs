@@ -158,9 +158,6 @@ pub fn run(
     demo: bool,
     exit: bool,
 ) -> Result<()> {
-    if !(2..=32).contains(&n) {
-        bail!("--validators must be within 1..=32");
-    }
     let validators = validator_keys(n);
     write_network(&dir, &mut genesis, &validators, api_base)?;
     let provider = format!("dev{}", accounts.len() - 1);

@@ -450,6 +450,19 @@ fn a_devnet_of_four_validators_finalizes_the_ledger_demo_and_agrees() {
         .unwrap();
     let text = ok(&out);
     assert!(text.contains("4 validators (BFT"), "{text}");
+    for (bad, why) in [
+        ("0", "--validators must be within 1..=32"),
+        ("33", "--validators must be within 1..=32"),
+    ] {
+        let refused = Command::new(SINEW)
+            .args(["devnet", "--exit", "--validators", bad, "--dir"])
+            .arg(dir.path().join("refused"))
+            .output()
+            .unwrap();
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains(why));
+        assert!(!dir.path().join("refused").exists(), "a refused devnet writes nothing");
+    }
     assert!(text.contains("4000 of 4000 committed"), "{text}");
     assert!(text.contains("one unit higher: rejected"), "{text}");
     assert!(text.contains("all 4 validators agree on block"), "{text}");

@@ -5,19 +5,8 @@
 //! the engine says it is final, dropping the competitors.
 
 use crate::AppError;
+pub use sinew_types::block::Verdict;
 use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash};
-
-/// What re-executing a block from another validator found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every header field matches our own execution; the block is kept pending.
-    Valid,
-    /// The block breaks a rule (a deterministic fault): never valid, whoever asks again.
-    Invalid(String),
-    /// Something the block needs is not here yet (a blob still on its way): ask again later.
-    /// Never a reason to refuse: another validator holding the blob would accept the block.
-    NotReady(String),
-}
 
 /// The node as a BFT engine sees it: a committed head and executed blocks above it.
 pub trait Replica: Send + Sync + 'static {

@@ -6,7 +6,7 @@
 use crate::core::Node;
 use parking_lot::RwLockUpgradableReadGuard;
 use sinew_consensus::{AppError, Replica, Verdict};
-use sinew_state::{BlockError, TxRejection};
+use sinew_state::TxRejection;
 use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash};
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,7 +34,7 @@ impl NodeReplica {
                 RwLockUpgradableReadGuard::upgrade(chain).add_pending(executed);
                 Ok(Verdict::Valid)
             }
-            Err(e) => verdict_of(e),
+            Err(e) => e.verdict().map_err(|e| AppError::new("executing a block", e)),
         }
     }
 }
@@ -123,21 +123,5 @@ impl Replica for NodeReplica {
             node.after_commit(&block, &effects, vec![], started);
         }
         Ok(())
-    }
-}
-
-/// A missing blob is "not yet", storage trouble is ours, anything else is the block's fault.
-fn verdict_of(e: BlockError) -> Result<Verdict, AppError> {
-    match e {
-        BlockError::InvalidTx {
-            rejection: TxRejection::Unavailable(why),
-            ..
-        } => Ok(Verdict::NotReady(why)),
-        BlockError::Storage(e)
-        | BlockError::InvalidTx {
-            rejection: TxRejection::Storage(e),
-            ..
-        } => Err(AppError::new("executing a block", e)),
-        other => Ok(Verdict::Invalid(other.to_string())),
     }
 }

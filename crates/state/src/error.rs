@@ -251,3 +251,24 @@ pub enum BlockError {
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
+
+impl BlockError {
+    /// The verdict on a block that failed to execute here: a missing blob is "not yet" (not the
+    /// block's fault), any other rule broken is the block's fault; a storage error is ours and
+    /// comes back as the error.
+    pub fn verdict(self) -> Result<sinew_types::block::Verdict, StorageError> {
+        use sinew_types::block::Verdict;
+        match self {
+            BlockError::InvalidTx {
+                rejection: TxRejection::Unavailable(why),
+                ..
+            } => Ok(Verdict::NotReady(why)),
+            BlockError::Storage(e)
+            | BlockError::InvalidTx {
+                rejection: TxRejection::Storage(e),
+                ..
+            } => Err(e),
+            other => Ok(Verdict::Invalid(other.to_string())),
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use crate::MemBlobs;
 use sinew_consensus::{AppError, Replica, Verdict};
-use sinew_state::{BlockError, Chain, Genesis, TxRejection};
+use sinew_state::{Chain, Genesis};
 use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash, SignedTransaction, TxId};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -133,22 +133,6 @@ fn execute_on(inner: &mut Inner, block: &Block) -> Result<Verdict, AppError> {
             inner.chain.add_pending(executed);
             Ok(Verdict::Valid)
         }
-        Err(e) => verdict_of(e),
-    }
-}
-
-/// A missing blob is "not yet", storage trouble is ours, anything else is the block's fault.
-fn verdict_of(e: BlockError) -> Result<Verdict, AppError> {
-    match e {
-        BlockError::InvalidTx {
-            rejection: TxRejection::Unavailable(why),
-            ..
-        } => Ok(Verdict::NotReady(why)),
-        BlockError::Storage(e)
-        | BlockError::InvalidTx {
-            rejection: TxRejection::Storage(e),
-            ..
-        } => Err(AppError::new("executing a block", e)),
-        other => Ok(Verdict::Invalid(other.to_string())),
+        Err(e) => e.verdict().map_err(|e| AppError::new("executing a block", e)),
     }
 }

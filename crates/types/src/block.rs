@@ -81,6 +81,18 @@ pub struct Block {
     pub txs: Vec<SignedTransaction>,
 }
 
+/// What re-executing a block from another validator found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every header field matches our own execution; the block is kept pending.
+    Valid,
+    /// The block breaks a rule (a deterministic fault): never valid, whoever asks again.
+    Invalid(String),
+    /// Something the block needs is not here yet (a blob still on its way): ask again later.
+    /// Never a reason to refuse: another validator holding the blob would accept the block.
+    NotReady(String),
+}
+
 /// The Merkle root of the transactions' signatures, in order.
 pub fn signatures_root(txs: &[SignedTransaction]) -> Hash {
     let leaves: Vec<Hash> = txs
