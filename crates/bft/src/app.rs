@@ -3,7 +3,9 @@
 //! fork-aware [`Replica`] seam, so a parent that is certified but not final is fine. Execution
 //! runs on a blocking-friendly task, never inline on the async executor.
 
+use crate::blobs::{missing_blobs, BlobExchange};
 use crate::block::{BftBlock, BftContext};
+use crate::exec::blocking;
 use crate::keys;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
@@ -11,15 +13,19 @@ use commonware_consensus::Application;
 use commonware_cryptography::Digested;
 use commonware_runtime::{Clock, Spawner};
 use futures::StreamExt;
-use sinew_consensus::{Replica, Verdict};
+use sinew_consensus::{BlobHost, Replica, Verdict};
 use sinew_types::ConsensusRound;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How long a validator waits before re-checking a block it could not judge yet (a blob on its
-/// way): it abstains meanwhile, it never votes against the block for it.
+/// How long a validator waits before re-checking a block it could not judge yet for a reason
+/// other than a missing blob (a disk that is full for now): it abstains meanwhile, it never votes
+/// against the block for it.
 const NOT_READY_RETRY: Duration = Duration::from_millis(100);
+
+/// How often a validator waiting for blobs says it still wants them (and re-checks the block).
+const BLOB_WAIT: Duration = Duration::from_secs(1);
 
 /// How far ahead of this validator's clock a block's timestamp may be before it waits.
 const MAX_CLOCK_AHEAD_MS: u64 = 5_000;
@@ -27,6 +33,7 @@ const MAX_CLOCK_AHEAD_MS: u64 = 5_000;
 /// The application marshal wraps: a handle on this validator's replica.
 pub struct BftApp<R> {
     replica: Arc<R>,
+    blobs: BlobExchange<R>,
     min_interval: Duration,
 }
 
@@ -34,24 +41,29 @@ impl<R> Clone for BftApp<R> {
     fn clone(&self) -> Self {
         BftApp {
             replica: self.replica.clone(),
+            blobs: self.blobs.clone(),
             min_interval: self.min_interval,
         }
     }
 }
 
-impl<R: Replica> BftApp<R> {
-    /// The application over `replica`; a leader builds no sooner than `min_interval` after its
-    /// parent's timestamp (an idle chain does not fill the disk with empty blocks, and a busy
-    /// one batches).
-    pub fn new(replica: Arc<R>, min_interval: Duration) -> BftApp<R> {
-        BftApp { replica, min_interval }
+impl<R: Replica + BlobHost> BftApp<R> {
+    /// The application over `replica`, fetching the blobs blocks need through `blobs`; a leader
+    /// builds no sooner than `min_interval` after its parent's timestamp (an idle chain does not
+    /// fill the disk with empty blocks, and a busy one batches).
+    pub fn new(replica: Arc<R>, blobs: BlobExchange<R>, min_interval: Duration) -> BftApp<R> {
+        BftApp {
+            replica,
+            blobs,
+            min_interval,
+        }
     }
 }
 
 impl<E, R> Application<E> for BftApp<R>
 where
     E: Clock + Spawner,
-    R: Replica,
+    R: Replica + BlobHost,
 {
     type SigningScheme = Scheme;
     type Context = BftContext;
@@ -65,6 +77,7 @@ where
         _input: (),
     ) -> impl Future<Output = Option<Digested<BftBlock>>> + Send {
         let replica = self.replica.clone();
+        let blobs = self.blobs.clone();
         let min_interval = self.min_interval;
         async move {
             let parent = ancestry.peek()?.clone();
@@ -76,7 +89,7 @@ where
                 let wait = Duration::from_millis(earliest - now).min(min_interval);
                 runtime.sleep(wait).await;
             }
-            if !catch_up(&runtime, &replica, ancestry).await {
+            if !catch_up(&runtime, &replica, &blobs, ancestry).await {
                 return None;
             }
             let parent_header = &parent.inner().block().header;
@@ -108,7 +121,8 @@ where
         ancestry: impl Ancestry<BftBlock>,
     ) -> impl Future<Output = bool> + Send {
         let replica = self.replica.clone();
-        async move { catch_up(&runtime, &replica, ancestry).await }
+        let blobs = self.blobs.clone();
+        async move { catch_up(&runtime, &replica, &blobs, ancestry).await }
     }
 }
 
@@ -116,10 +130,15 @@ where
 /// this replica has not executed yet. False when one of them is invalid: it breaks a rule, its
 /// timestamp goes back in time, or the branch does not descend from the committed head (it
 /// conflicts with a final block).
-async fn catch_up<E, R>(runtime: &E, replica: &Arc<R>, ancestry: impl Ancestry<BftBlock>) -> bool
+async fn catch_up<E, R>(
+    runtime: &E,
+    replica: &Arc<R>,
+    blobs: &BlobExchange<R>,
+    ancestry: impl Ancestry<BftBlock>,
+) -> bool
 where
     E: Clock + Spawner,
-    R: Replica,
+    R: Replica + BlobHost,
 {
     let Some((mut parent_ms, todo)) = unexecuted(replica, ancestry).await else {
         return false;
@@ -138,7 +157,7 @@ where
                 .sleep(Duration::from_millis(timestamp_ms - MAX_CLOCK_AHEAD_MS - now))
                 .await;
         }
-        if !execute_until_judged(runtime, replica, &block).await {
+        if !execute_until_judged(runtime, replica, blobs, &block).await {
             return false;
         }
         parent_ms = timestamp_ms;
@@ -167,47 +186,64 @@ async fn unexecuted<R: Replica>(
     }
 }
 
-/// Re-executes `block` until there is a verdict: true when valid. A block waiting for a blob is
-/// tried again until consensus stops asking (the view ends).
-async fn execute_until_judged<E, R>(runtime: &E, replica: &Arc<R>, block: &Digested<BftBlock>) -> bool
+/// Re-executes `block` until there is a verdict: true when valid. A block naming blobs this
+/// validator lacks waits for them to be fetched from peers (asking again every [`BLOB_WAIT`]),
+/// until consensus stops asking (the view ends).
+async fn execute_until_judged<E, R>(
+    runtime: &E,
+    replica: &Arc<R>,
+    blobs: &BlobExchange<R>,
+    block: &Digested<BftBlock>,
+) -> bool
 where
     E: Clock + Spawner,
-    R: Replica,
+    R: Replica + BlobHost,
+{
+    match judge(runtime, replica, blobs, block, false).await {
+        Some(Ok(Verdict::Valid)) => true,
+        Some(Ok(Verdict::Invalid(why))) => {
+            tracing::warn!("block {} is invalid: {why}", block.inner().hash());
+            false
+        }
+        Some(Err(e)) => {
+            tracing::error!("cannot execute block {}: {e}", block.inner().hash());
+            false
+        }
+        Some(Ok(Verdict::NotReady(_))) | None => false,
+    }
+}
+
+/// Re-executes `block` until it is valid or invalid (never `NotReady`): while it names blobs
+/// this validator lacks, they are fetched from peers (kept for good if `pin`). `None` if the
+/// runtime stopped.
+pub(crate) async fn judge<E, R>(
+    runtime: &E,
+    replica: &Arc<R>,
+    blobs: &BlobExchange<R>,
+    block: &Digested<BftBlock>,
+    pin: bool,
+) -> Option<Result<Verdict, sinew_consensus::AppError>>
+where
+    E: Clock + Spawner,
+    R: Replica + BlobHost,
 {
     loop {
         let r = replica.clone();
         let b = block.clone();
-        match blocking(runtime, move || r.execute(b.inner().block())).await {
-            Some(Ok(Verdict::Valid)) => return true,
-            Some(Ok(Verdict::NotReady(why))) => {
+        match blocking(runtime, move || r.execute(b.inner().block())).await? {
+            Ok(Verdict::NotReady(why)) => {
                 tracing::debug!("block {} not ready: {why}", block.inner().hash());
-                runtime.sleep(NOT_READY_RETRY).await;
+                let missing = missing_blobs(&**replica, block.inner().block(), true);
+                if missing.is_empty() {
+                    runtime.sleep(NOT_READY_RETRY).await;
+                } else {
+                    let fetched = blobs.fetch(&missing, pin, runtime.current());
+                    futures::future::select(Box::pin(fetched), Box::pin(runtime.sleep(BLOB_WAIT))).await;
+                }
             }
-            Some(Ok(Verdict::Invalid(why))) => {
-                tracing::warn!("block {} is invalid: {why}", block.inner().hash());
-                return false;
-            }
-            Some(Err(e)) => {
-                tracing::error!("cannot execute block {}: {e}", block.inner().hash());
-                return false;
-            }
-            None => return false,
+            judged => return Some(judged),
         }
     }
-}
-
-/// Runs `job` on a task that may block (execution, fsync); `None` if the runtime stopped it.
-pub(crate) async fn blocking<E, T>(runtime: &E, job: impl FnOnce() -> T + Send + 'static) -> Option<T>
-where
-    E: Spawner,
-    T: Send + 'static,
-{
-    runtime
-        .child("execute")
-        .shared(true)
-        .spawn(move |_| async move { job() })
-        .await
-        .ok()
 }
 
 /// Milliseconds since the Unix epoch on the runtime's clock (simulated in tests).

@@ -72,6 +72,11 @@ pub fn digest_of(h: &Hash) -> Digest {
     Digest(h.0)
 }
 
+/// Our header hash of a commonware digest (the inverse of [`digest_of`]).
+pub fn hash_of(d: &Digest) -> Hash {
+    Hash(d.0)
+}
+
 impl Digestible for BftBlock {
     type Digest = Digest;
 

@@ -6,8 +6,10 @@
 //! (simulated in tests, authenticated `lookup` between validators).
 
 use crate::app::BftApp;
+use crate::blobs::{self, BlobExchange};
 use crate::block::{digest_of, BftBlock, BlockCfg};
 use crate::finalizer;
+use crate::monitor::{self, Monitor, MonitorReporter};
 use commonware_broadcast::buffered;
 use commonware_consensus::marshal::core::Actor as Marshal;
 use commonware_consensus::marshal::resolver::p2p as marshal_resolver;
@@ -29,17 +31,13 @@ use commonware_storage::archive::immutable;
 use commonware_utils::ordered::Set;
 use commonware_utils::{NZDuration, NZUsize, NZU64};
 use rand_core::CryptoRng;
-use sinew_consensus::Replica;
+use sinew_consensus::{BlobHost, Replica, TxGossip};
 use sinew_types::Block;
 use std::num::{NonZeroU64, NonZeroUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Domain separation for every consensus signature: a vote for one chain is never a vote for
-/// another.
-pub fn namespace(chain_id: &str) -> Vec<u8> {
-    format!("sinew/consensus/{chain_id}").into_bytes()
-}
+pub use crate::keys::namespace;
 
 /// The one epoch of a fixed validator set (epoch changes come with validator-set changes).
 const EPOCH: Epoch = Epoch::new(0);
@@ -78,6 +76,10 @@ pub struct Channels<S, R> {
     pub backfill: (S, R),
     /// Marshal's block broadcast from the leader.
     pub blocks: (S, R),
+    /// Blob trees and pieces.
+    pub blobs: (S, R),
+    /// Transaction gossip.
+    pub txs: (S, R),
 }
 
 /// Channel numbers, the same on every validator.
@@ -92,6 +94,10 @@ pub mod channel {
     pub const BACKFILL: u64 = 3;
     /// Marshal block broadcast.
     pub const BLOCKS: u64 = 4;
+    /// Blob exchange.
+    pub const BLOBS: u64 = 5;
+    /// Transaction gossip.
+    pub const TXS: u64 = 6;
 }
 
 /// The largest message any channel carries for `validators` validators and blocks under `cfg`.
@@ -99,8 +105,13 @@ pub fn max_message_size(validators: u32, cfg: &BlockCfg) -> u32 {
     commonware_p2p::max_message_size(&[
         simplex::max_payload_size::<Scheme, commonware_cryptography::blake3::Digest>(validators),
         marshal::max_payload_size::<Standard<BftBlock>, Scheme>(validators, cfg),
+        blobs::MAX_MESSAGE,
+        crate::gossip::MAX_BATCH_BYTES + 4_096,
     ])
 }
+
+/// How often fetches of blobs nobody asks for any more are dropped.
+const BLOB_SWEEP: Duration = Duration::from_secs(10);
 
 const PAGE_SIZE: std::num::NonZeroU16 = paged::page_size(4_096);
 const PAGE_CACHE_PAGES: NonZeroUsize = NZUsize!(1_024);
@@ -109,9 +120,10 @@ const REPLAY_BUFFER: NonZeroUsize = NZUsize!(1024 * 1024);
 const MAILBOX: NonZeroUsize = NZUsize!(1_024);
 const ITEMS_PER_SECTION: NonZeroU64 = NZU64!(4_096);
 
-/// Starts one validator: marshal, its resolver and broadcast buffer, the finalizer and simplex.
-/// `genesis` is the block every validator starts from (height 0, already committed in
-/// `replica`). Returns the simplex engine's handle.
+/// Starts one validator: marshal, its resolver and broadcast buffer, the finalizer, the blob
+/// exchange, transaction gossip and simplex. `genesis` is the block every validator starts from
+/// (height 0, already committed in `replica`). Returns the simplex engine's handle and the
+/// monitor that answers for this validator's consensus state.
 pub async fn start<E, B, P, S, R, Rep>(
     context: E,
     cfg: ValidatorConfig,
@@ -120,18 +132,28 @@ pub async fn start<E, B, P, S, R, Rep>(
     blocker: B,
     peers: P,
     channels: Channels<S, R>,
-) -> Handle<()>
+) -> (Handle<()>, Arc<Monitor>)
 where
     E: Clock + CryptoRng + Spawner + Storage + Metrics,
     B: Blocker<PublicKey = PublicKey>,
     P: Provider<PublicKey = PublicKey>,
     S: Sender<PublicKey = PublicKey>,
     R: Receiver<PublicKey = PublicKey>,
-    Rep: Replica,
+    Rep: Replica + BlobHost + TxGossip,
 {
     let me = cfg.key.public_key();
     let participants = Set::try_from(cfg.validators.clone()).expect("distinct validator keys");
     let namespace = namespace(&cfg.chain_id);
+    let (monitor, queries) = Monitor::new(
+        me.clone(),
+        EPOCH,
+        participants.clone(),
+        cfg.chain_id.clone(),
+        Box::new({
+            let replica = replica.clone();
+            move || replica.committed().height
+        }),
+    );
     let scheme = Scheme::signer(&namespace, participants, cfg.key.clone()).expect("a validator of the set");
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
 
@@ -204,16 +226,34 @@ where
         },
     )
     .await;
+    let exchange = start_blobs(
+        &context,
+        me.clone(),
+        replica.clone(),
+        blocker.clone(),
+        peers.clone(),
+        channels.blobs,
+    );
+    crate::gossip::start(
+        &context,
+        replica.clone(),
+        exchange.clone(),
+        blocker.clone(),
+        channels.txs,
+    );
     let (reporter, updates) = finalizer::channel();
     context.child("finalizer").spawn({
         let replica = replica.clone();
-        move |ctx| finalizer::run(ctx, replica, updates)
+        let exchange = exchange.clone();
+        move |ctx| finalizer::run(ctx, replica, exchange, updates)
     });
+    monitor::serve_queries(&context, marshal_mailbox.clone(), queries);
+    watch_blocked(&context, blocker.clone(), monitor.clone());
     marshal.start(reporter, buffer, (backfill_rx, backfill));
 
     let marshaled = Deferred::new(
         context.child("marshaled"),
-        BftApp::new(replica, cfg.min_block_interval),
+        BftApp::new(replica, exchange, cfg.min_block_interval),
         marshal_mailbox,
         epocher,
     );
@@ -225,7 +265,7 @@ where
             blocker,
             automaton: marshaled.clone(),
             relay: marshaled.clone(),
-            reporter: marshaled,
+            reporter: commonware_consensus::Reporters::from((marshaled, MonitorReporter(monitor.clone()))),
             track_historical_votes: false,
             strategy: Sequential,
             partition: format!("{}-simplex", cfg.partition),
@@ -248,7 +288,66 @@ where
             forward: ForwardPolicy::Disabled,
         },
     );
-    engine.start(channels.votes, channels.certificates, channels.resolver)
+    let handle = engine.start(channels.votes, channels.certificates, channels.resolver);
+    (handle, monitor)
+}
+
+/// Keeps the monitor's list of blocked peers current.
+fn watch_blocked<E: Spawner, B: Blocker<PublicKey = PublicKey>>(context: &E, mut blocker: B, monitor: Arc<Monitor>) {
+    let mut blocked = blocker.blocked();
+    context.child("watch_blocked").spawn(move |_| async move {
+        while let Some(set) = blocked.recv().await {
+            monitor.set_blocked(set.iter().cloned());
+        }
+    });
+}
+
+/// Starts the blob exchange on its channel: a p2p resolver whose consumer checks and stores what
+/// peers send and whose producer serves what `host` holds, and a task dropping stale fetches.
+fn start_blobs<E, B, P, S, R, H>(
+    context: &E,
+    me: PublicKey,
+    host: Arc<H>,
+    blocker: B,
+    peers: P,
+    channel: (S, R),
+) -> BlobExchange<H>
+where
+    E: Clock + CryptoRng + Spawner + Metrics,
+    B: Blocker<PublicKey = PublicKey>,
+    P: Provider<PublicKey = PublicKey>,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+    H: BlobHost,
+{
+    let exchange = BlobExchange::new(host);
+    let (engine, mailbox) = commonware_resolver::p2p::Engine::new(
+        context.child("blobs"),
+        commonware_resolver::p2p::Config {
+            peer_provider: peers,
+            blocker,
+            consumer: exchange.clone(),
+            producer: blobs::Server::new(context.child("blob_server"), exchange.clone()),
+            mailbox_size: MAILBOX,
+            me: Some(me),
+            fetch_timeout: NZDuration!(Duration::from_secs(5)),
+            fetch_retry_delay: Duration::from_millis(200),
+            priority_requests: false,
+            priority_responses: false,
+        },
+    );
+    exchange.connect(mailbox);
+    engine.start(channel);
+    context.child("blob_sweep").spawn({
+        let exchange = exchange.clone();
+        move |ctx| async move {
+            loop {
+                ctx.sleep(BLOB_SWEEP).await;
+                exchange.sweep(ctx.current());
+            }
+        }
+    });
+    exchange
 }
 
 /// Where and how an immutable archive (by height and by digest) of `name` is kept.

@@ -1,18 +1,22 @@
 //! Finalized blocks, in height order, from marshal into the ledger: each is committed (and made
 //! durable) before marshal hears it was processed, so a crash never loses a block marshal
 //! considers delivered. Redeliveries after a restart (at or below the committed height) are
-//! acknowledged without effect.
+//! acknowledged without effect. A final block naming blobs this validator lacks waits for them
+//! to be fetched; blobs it names that the ledger never reads are fetched afterwards, in the
+//! background, and kept for readers.
 
-use crate::app::blocking;
+use crate::app::judge;
+use crate::blobs::{missing_blobs, BlobExchange};
 use crate::block::BftBlock;
+use crate::exec::blocking;
 use commonware_actor::Feedback;
 use commonware_consensus::marshal::Update;
 use commonware_consensus::Reporter;
-use commonware_runtime::Spawner;
+use commonware_runtime::{Clock, Spawner};
 use commonware_utils::Acknowledgement;
 use futures::channel::mpsc;
 use futures::StreamExt;
-use sinew_consensus::Replica;
+use sinew_consensus::{BlobHost, Replica, Verdict};
 use std::sync::Arc;
 
 /// What marshal reports to: hands updates to [`run`] on its own task (reporting never blocks).
@@ -40,9 +44,10 @@ pub fn channel() -> (Finalizer, mpsc::UnboundedReceiver<Update<BftBlock>>) {
 
 /// Commits each finalized block marshal delivers, then acknowledges it. Stops (without
 /// acknowledging, which stops marshal) if the ledger cannot commit.
-pub async fn run<E: Spawner, R: Replica>(
+pub async fn run<E: Spawner + Clock, R: Replica + BlobHost>(
     runtime: E,
     replica: Arc<R>,
+    blobs: BlobExchange<R>,
     mut updates: mpsc::UnboundedReceiver<Update<BftBlock>>,
 ) {
     while let Some(update) = updates.next().await {
@@ -51,6 +56,21 @@ pub async fn run<E: Spawner, R: Replica>(
         };
         let height = block.inner().block().header.height;
         if height > replica.committed().height {
+            // Final means a quorum executed it: if this validator cannot yet (a blob it lacks),
+            // it fetches what is missing and waits; if it finds the block invalid, its state
+            // has diverged from the quorum's and it must stop rather than go on alone.
+            match judge(&runtime, &replica, &blobs, &block, true).await {
+                Some(Ok(Verdict::Valid)) => {}
+                Some(Ok(other)) => {
+                    tracing::error!("finalized block {height} does not execute here ({other:?}); stopping");
+                    return;
+                }
+                Some(Err(e)) => {
+                    tracing::error!("cannot execute finalized block {height}: {e}");
+                    return;
+                }
+                None => return,
+            }
             let r = replica.clone();
             let b = block.clone();
             match blocking(&runtime, move || r.finalize(b.inner().block())).await {
@@ -60,6 +80,11 @@ pub async fn run<E: Spawner, R: Replica>(
                     return;
                 }
                 None => return,
+            }
+            let missing = missing_blobs(&*replica, block.inner().block(), false);
+            if !missing.is_empty() {
+                // Not awaited: fetched in the background, kept for good when they arrive.
+                drop(blobs.fetch(&missing, true, runtime.current()));
             }
         }
         ack.acknowledge();

@@ -5,6 +5,10 @@ use commonware_codec::{DecodeExt, Encode};
 use commonware_cryptography::ed25519::{PrivateKey, PublicKey};
 use sinew_types::{Address, Keypair};
 
+/// A validator's consensus key (ed25519), for crates that must hold one without naming
+/// commonware.
+pub type ValidatorKey = PublicKey;
+
 /// A Sinew address as a commonware public key; `None` when the bytes are not a valid point.
 pub fn public_key(address: &Address) -> Option<PublicKey> {
     PublicKey::decode(address.0.to_vec()).ok()
@@ -21,6 +25,12 @@ pub fn address(key: &PublicKey) -> Address {
 /// A Sinew keypair as a commonware signing key (same seed, same public key).
 pub fn private_key(keypair: &Keypair) -> PrivateKey {
     PrivateKey::decode(keypair.seed().to_vec()).expect("any 32 bytes are an ed25519 seed")
+}
+
+/// Domain separation for every consensus signature: a vote for one chain is never a vote for
+/// another.
+pub fn namespace(chain_id: &str) -> Vec<u8> {
+    format!("sinew/consensus/{chain_id}").into_bytes()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use commonware_stream::cups::{self, Cups};
 use commonware_stream::sake::{self, Sake};
 use commonware_utils::ordered::Map;
 use commonware_utils::{NZUsize, NZU32};
-use sinew_consensus::{AppError, Replica};
+use sinew_consensus::{AppError, BlobHost, ConsensusInfo, Replica, TxGossip};
 use sinew_types::Block;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,13 +34,15 @@ pub struct NetworkConfig {
     pub storage_dir: PathBuf,
 }
 
-/// Runs one validator until `stop` is set: blocks the calling thread.
-pub fn run<R: Replica>(
+/// Runs one validator until `stop` is set: blocks the calling thread. `on_start` receives the
+/// validator's consensus monitor once the stack runs.
+pub fn run<R: Replica + BlobHost + TxGossip>(
     net: NetworkConfig,
     cfg: ValidatorConfig,
     replica: Arc<R>,
     genesis: Block,
     stop: Arc<AtomicBool>,
+    on_start: impl FnOnce(Arc<dyn ConsensusInfo>) + Send + 'static,
 ) -> Result<(), AppError> {
     std::fs::create_dir_all(&net.storage_dir).map_err(|e| AppError::new("creating the consensus directory", e))?;
     let runtime = commonware_runtime::tokio::Config::new()
@@ -82,10 +84,12 @@ pub fn run<R: Replica>(
             resolver: register(channel::RESOLVER),
             backfill: register(channel::BACKFILL),
             blocks: register(channel::BLOCKS),
+            blobs: register(channel::BLOBS),
+            txs: register(channel::TXS),
         };
         network.start();
         tracing::info!(me = %cfg.key.public_key(), listen = %net.listen, validators, "validator starting");
-        engine::start(
+        let (_handle, monitor) = engine::start(
             context.child("validator"),
             cfg,
             replica,
@@ -95,6 +99,7 @@ pub fn run<R: Replica>(
             channels,
         )
         .await;
+        on_start(monitor);
         while !stop.load(Ordering::Acquire) {
             context.sleep(Duration::from_millis(100)).await;
         }

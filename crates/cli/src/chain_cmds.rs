@@ -5,9 +5,10 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use sinew_sdk::{format_amount, AccountView, Client, ProvenValue, SubmitOutcome, SubmitReply};
 use sinew_state::{verify_proof, Account, StateKey, StateProof};
+use sinew_types::api::answers::{BlockView, FinalizationView};
 use sinew_types::payload::{Stake, Transfer, Unstake};
-use sinew_types::Hash;
-use std::path::Path;
+use sinew_types::{Hash, Height};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `sinew transfer`.
 #[derive(Args)]
@@ -62,8 +63,19 @@ pub struct VerifyProofArgs {
     /// File with the JSON of `sinew account --json` (or `-` for stdin).
     file: String,
     /// The state root you trust (from a header you obtained independently); default: the one in the file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "finalization")]
     root: Option<Hash>,
+    /// Trust no node: the JSON of `sinew finalization H` for the proof's height, checked against
+    /// the validators of `--genesis`; the state root then comes from `--block`'s header, whose
+    /// hash the certificate finalized.
+    #[arg(long, requires_all = ["block", "genesis"])]
+    finalization: Option<PathBuf>,
+    /// The JSON of `sinew block H` (with `--finalization`).
+    #[arg(long)]
+    block: Option<PathBuf>,
+    /// The chain's genesis document (with `--finalization`): its chain id and validator set.
+    #[arg(long)]
+    genesis: Option<PathBuf>,
 }
 
 pub(crate) fn report(r: &SubmitReply) -> Result<()> {
@@ -172,11 +184,15 @@ pub fn verify_proof_cmd(a: VerifyProofArgs) -> Result<()> {
         ProofFile::Account(a) => a.proof,
         ProofFile::Proof(p) => p,
     };
-    let acct = check(&p, a.root)?;
+    let root = match &a.finalization {
+        Some(f) => Some(finalized_root(f, a.block.as_deref(), a.genesis.as_deref(), p.height)?),
+        None => a.root,
+    };
+    let acct = check(&p, root)?;
     println!(
         "valid: key {} under state root {} at height {}",
         p.key,
-        a.root.unwrap_or(p.state_root),
+        root.unwrap_or(p.state_root),
         p.height
     );
     match (acct, &p.value) {
@@ -184,6 +200,63 @@ pub fn verify_proof_cmd(a: VerifyProofArgs) -> Result<()> {
         (None, None) => println!("the key is absent from state"),
         (None, Some(v)) => println!("value: {v}"),
     }
+    Ok(())
+}
+
+/// The state root at `height` as a finalization certificate proves it: the certificate checks
+/// against the genesis validators, it finalized the block whose header is given, and that header
+/// is at `height`.
+fn finalized_root(finalization: &Path, block: Option<&Path>, genesis: Option<&Path>, height: Height) -> Result<Hash> {
+    let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    let fin: FinalizationView =
+        serde_json::from_str(&read(finalization)?).context("not the JSON of `sinew finalization`")?;
+    let block: BlockView =
+        serde_json::from_str(&read(block.context("--block is required")?)?).context("not the JSON of `sinew block`")?;
+    let genesis: sinew_state::Genesis =
+        serde_json::from_str(&read(genesis.context("--genesis is required")?)?).context("not a genesis document")?;
+    let validators = genesis
+        .validators
+        .iter()
+        .map(|v| {
+            sinew_bft::keys::public_key(&v.key).with_context(|| format!("validator {} is not an ed25519 key", v.name))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bytes = hex::decode(&fin.certificate).context("the certificate is not hex")?;
+    let done = sinew_bft::certificate::verify(&genesis.chain_id, &validators, &bytes)?;
+    let header = &block.header;
+    if header.hash() != done.block_hash {
+        bail!(
+            "the certificate finalized block {}, not the block given ({})",
+            done.block_hash,
+            header.hash()
+        );
+    }
+    if header.height != height {
+        bail!(
+            "the proof is at height {height} but the finalized block is at height {}",
+            header.height
+        );
+    }
+    println!(
+        "finalized: block {} at height {} by {} of {} validators (view {})",
+        done.block_hash,
+        header.height,
+        done.signers.len(),
+        validators.len(),
+        done.view
+    );
+    Ok(header.state_root)
+}
+
+/// `sinew consensus`.
+pub fn consensus(url: &str) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(&Client::new(url).consensus()?)?);
+    Ok(())
+}
+
+/// `sinew finalization`.
+pub fn finalization(id: &str, url: &str) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(&Client::new(url).finalization(id)?)?);
     Ok(())
 }
 

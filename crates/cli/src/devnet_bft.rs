@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The validator processes; killed and reaped when dropped.
-struct Children(Vec<Child>);
+pub(crate) struct Children(pub(crate) Vec<Child>);
 
 impl Drop for Children {
     fn drop(&mut self) {
@@ -29,21 +29,21 @@ impl Drop for Children {
 }
 
 /// Deterministic, publicly known dev validator keys.
-fn validator_keys(n: usize) -> Vec<Keypair> {
+pub(crate) fn validator_keys(n: usize) -> Vec<Keypair> {
     (0..n).map(|i| Keypair::dev(&format!("devnet-validator-{i}"))).collect()
 }
 
 /// Where validator `i` serves its API and listens for the others.
-fn ports(api_base: u16, i: usize) -> (u16, u16) {
+pub(crate) fn ports(api_base: u16, i: usize) -> (u16, u16) {
     (api_base + i as u16, api_base + 1_000 + i as u16)
 }
 
 /// The configuration file of validator `i`.
-fn config_text(i: usize, validators: &[Keypair], api_base: u16) -> String {
+fn config_text(i: usize, validators: &[Keypair], api_base: u16, tuning: &str) -> String {
     let (api, p2p) = ports(api_base, i);
     let mut t = format!(
         "data_dir = \"data\"\ngenesis_file = \"../genesis.json\"\nlisten = \"127.0.0.1:{api}\"\n\n\
-         [bft]\nkey_file = \"../keys/validator{i}.json\"\nlisten = \"127.0.0.1:{p2p}\"\n"
+         [bft]\nkey_file = \"../keys/validator{i}.json\"\nlisten = \"127.0.0.1:{p2p}\"\n{tuning}"
     );
     for (j, v) in validators.iter().enumerate() {
         let (_, p) = ports(api_base, j);
@@ -56,8 +56,15 @@ fn config_text(i: usize, validators: &[Keypair], api_base: u16) -> String {
     t
 }
 
-/// Writes keys, genesis and configurations (an existing devnet directory is resumed as is).
-fn write_network(dir: &Path, genesis: &mut Genesis, validators: &[Keypair], api_base: u16) -> Result<()> {
+/// Writes keys, genesis and configurations (an existing devnet directory is resumed as is);
+/// `tuning` is added to each `[bft]` section (`key = value` lines).
+pub(crate) fn write_network(
+    dir: &Path,
+    genesis: &mut Genesis,
+    validators: &[Keypair],
+    api_base: u16,
+    tuning: &str,
+) -> Result<()> {
     let keys_dir = dir.join("keys");
     for (i, k) in validators.iter().enumerate() {
         if !keys_dir.join(format!("validator{i}.json")).exists() {
@@ -79,14 +86,14 @@ fn write_network(dir: &Path, genesis: &mut Genesis, validators: &[Keypair], api_
     for i in 0..validators.len() {
         let node_dir = dir.join(format!("node{i}"));
         std::fs::create_dir_all(&node_dir)?;
-        std::fs::write(node_dir.join("node.toml"), config_text(i, validators, api_base))?;
+        std::fs::write(node_dir.join("node.toml"), config_text(i, validators, api_base, tuning))?;
     }
     Ok(())
 }
 
 /// Starts validator `i`'s process, its output in its directory; validator 0 also serves the
-/// provider's models.
-fn spawn(dir: &Path, i: usize, provider: &str) -> Result<Child> {
+/// provider's models (if any).
+pub(crate) fn spawn(dir: &Path, i: usize, provider: Option<&str>) -> Result<Child> {
     let node_dir = dir.join(format!("node{i}"));
     let log = std::fs::File::create(node_dir.join("node.log"))?;
     let mut cmd = Command::new(std::env::current_exe()?);
@@ -95,15 +102,15 @@ fn spawn(dir: &Path, i: usize, provider: &str) -> Result<Child> {
         .arg("node")
         .arg("--config")
         .arg(node_dir.join("node.toml"));
-    if i == 0 {
-        cmd.arg("--provider-key").arg(provider);
+    if let (0, Some(p)) = (i, provider) {
+        cmd.arg("--provider-key").arg(p);
     }
     cmd.stdout(log.try_clone()?).stderr(log).stdin(Stdio::null());
     cmd.spawn().with_context(|| format!("starting validator {i}"))
 }
 
 /// Waits until every node has finalized at least `height`.
-fn wait_for_height(urls: &[String], height: u64, children: &mut Children, timeout: Duration) -> Result<()> {
+pub(crate) fn wait_for_height(urls: &[String], height: u64, children: &mut Children, timeout: Duration) -> Result<()> {
     let started = Instant::now();
     loop {
         let mut done = 0;
@@ -159,11 +166,11 @@ pub fn run(
     exit: bool,
 ) -> Result<()> {
     let validators = validator_keys(n);
-    write_network(&dir, &mut genesis, &validators, api_base)?;
+    write_network(&dir, &mut genesis, &validators, api_base, "")?;
     let provider = format!("dev{}", accounts.len() - 1);
     let mut children = Children(Vec::new());
     for i in 0..n {
-        children.0.push(spawn(&dir, i, &provider)?);
+        children.0.push(spawn(&dir, i, Some(&provider))?);
     }
     let urls: Vec<String> = (0..n)
         .map(|i| format!("http://127.0.0.1:{}", ports(api_base, i).0))
@@ -175,17 +182,17 @@ pub fn run(
     );
     for (i, u) in urls.iter().enumerate() {
         println!(
-            "  validator{i}  API {u}  (p2p 127.0.0.1:{}, log {})",
+            "  validator{i}  API {u}  (p2p 127.0.0.1:{}, pid {}, log {})",
             ports(api_base, i).1,
+            children.0[i].id(),
             dir.join(format!("node{i}/node.log")).display()
         );
     }
     println!("  data dir   {}", dir.display());
     if demo {
-        // Datanets need their blobs on every validator; until validators fetch blobs from
-        // each other, the demo runs its ledger part on a network.
-        crate::demo::run_ledger(&urls[0], accounts)?;
-        println!("\n(datanets, inference and agents run on a single-node devnet for now: blobs do not yet travel between validators)");
+        // Every step goes to validator 0 (which also serves the models); transactions reach
+        // the others by gossip, blobs by the blob exchange, and each waits for finality.
+        crate::demo::run(&urls[0], accounts)?;
     }
     println!("\nevery validator at one height:");
     let (height, hash, _) = check_agreement(&urls, &mut children)?;

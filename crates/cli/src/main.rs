@@ -8,6 +8,7 @@ mod datanet_cmds;
 mod demo;
 mod devnet;
 mod devnet_bft;
+mod follower;
 mod inference_cmds;
 mod keys;
 mod node_cmds;
@@ -54,6 +55,13 @@ enum Command {
     Block {
         /// Height, hash or `latest`.
         #[arg(default_value = "latest")]
+        id: String,
+    },
+    /// Show where consensus stands on the node (view, leader, finalized height, peers, faults).
+    Consensus,
+    /// Show the certificate that finalized a block (by height), for `verify-proof --finalization`.
+    Finalization {
+        /// Height or hash.
         id: String,
     },
     /// Show a transaction's status and receipt.
@@ -126,6 +134,8 @@ fn main() {
         Command::Account(a) => chain_cmds::account(a, &cli.url, &keys_dir),
         Command::Block { id } => chain_cmds::block(&id, &cli.url),
         Command::Tx { id } => chain_cmds::tx(&id, &cli.url),
+        Command::Consensus => chain_cmds::consensus(&cli.url),
+        Command::Finalization { id } => chain_cmds::finalization(&id, &cli.url),
         Command::VerifyProof(a) => chain_cmds::verify_proof_cmd(a),
         Command::Genesis(a) => node_cmds::genesis(a, &keys_dir),
         Command::Node(a) => node_cmds::node(a, &keys_dir),

@@ -5,7 +5,7 @@ use crate::keys;
 use anyhow::{bail, Context, Result};
 use sinew_bft::network::NetworkConfig;
 use sinew_bft::{keys as bft_keys, BlockCfg, ValidatorConfig};
-use sinew_node::config::BftConfig;
+use sinew_node::config::{BftConfig, BftMode};
 use sinew_node::service::BftRunner;
 use sinew_state::Genesis;
 use sinew_types::params::bounds::MAX_BLOCK_BYTES;
@@ -18,10 +18,16 @@ const BLOCK_OVERHEAD: usize = 1 << 20;
 /// The engine for `bft`: checks the key against the genesis validator set and the peers against
 /// it too, so a misconfigured validator stops at start with a clear error.
 pub fn runner(bft: &BftConfig, base: &Path, genesis: &Genesis, data_dir: &Path) -> Result<BftRunner> {
-    let key_path = if bft.key_file.is_relative() {
-        base.join(&bft.key_file)
+    if bft.mode == BftMode::Follower {
+        return crate::follower::runner(bft.sources.clone(), genesis);
+    }
+    let (Some(key_file), Some(listen)) = (&bft.key_file, bft.listen) else {
+        bail!("a validator's [bft] section needs key_file and listen (or mode = \"follower\" with sources)");
+    };
+    let key_path = if key_file.is_relative() {
+        base.join(key_file)
     } else {
-        bft.key_file.clone()
+        key_file.clone()
     };
     let dir = key_path.parent().unwrap_or(Path::new("."));
     let name = key_path
@@ -51,7 +57,7 @@ pub fn runner(bft: &BftConfig, base: &Path, genesis: &Genesis, data_dir: &Path) 
         peers.push((key, p.address));
     }
     let net = NetworkConfig {
-        listen: bft.listen,
+        listen,
         peers,
         storage_dir: data_dir.join("consensus"),
     };
@@ -71,6 +77,9 @@ pub fn runner(bft: &BftConfig, base: &Path, genesis: &Genesis, data_dir: &Path) 
         bail!("min_block_interval_ms must stay under half of leader_timeout_ms");
     }
     Ok(Box::new(move |replica, genesis_block, stop| {
-        sinew_bft::network::run(net, cfg, replica, genesis_block, stop)
+        let node = replica.node().clone();
+        sinew_bft::network::run(net, cfg, replica, genesis_block, stop, move |info| {
+            node.set_consensus(info)
+        })
     }))
 }

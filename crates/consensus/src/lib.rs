@@ -6,8 +6,14 @@
 //! another `Orderer` over the same `Application`: the leader calls `propose`, every replica calls
 //! `verify` on what it receives, and `finalize` once the engine has a quorum.
 
+mod blobs;
+mod gossip;
+mod info;
 mod replica;
 
+pub use blobs::{BlobHost, StagedBlob};
+pub use gossip::{Incoming, TxGossip};
+pub use info::ConsensusInfo;
 pub use replica::{Replica, Verdict};
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -11,11 +11,11 @@ use crate::mempool::{AdmitError, Mempool, MempoolConfig};
 use crate::metrics::Metrics;
 use parking_lot::{Condvar, Mutex};
 use sinew_state::{read, stateless_checks, Account, StateKey, StateReader, TxRejection};
-use sinew_types::payload::{Contribute, DatanetTx, InferenceTx, PostTask, RegisterModel, StakingTx, TaskTx};
+use sinew_types::payload::{Contribute, DatanetTx, InferenceTx, PostTask, StakingTx, TaskTx};
 use sinew_types::signing::verify_many_on;
 use sinew_types::tx::PreparedTx;
 use sinew_types::wire::SubmitOutcome;
-use sinew_types::{Amount, Hash, Params, Payload, SignedTransaction, TxId};
+use sinew_types::{Amount, Params, Payload, SignedTransaction, TxId};
 use tokio::sync::oneshot;
 
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
@@ -42,21 +42,6 @@ fn needs_dry_run(p: &Payload) -> bool {
             | Payload::Tasks(TaskTx::Challenge(_))
             | Payload::Datanet(DatanetTx::ExpireContribution(_))
     ) && !matches!(p, Payload::Tasks(TaskTx::PostTask(PostTask { kind, .. })) if sinew_types::task::recomputable(kind))
-}
-
-/// The blobs a payload names, and whether the ledger reads them (then they must be here): the
-/// node keeps them all for good.
-pub(crate) fn named_blobs(p: &Payload) -> Vec<(Hash, bool)> {
-    match p {
-        Payload::Datanet(DatanetTx::Contribute(Contribute { blob, .. })) => vec![(*blob, true)],
-        Payload::Tasks(TaskTx::PostTask(PostTask { spec, kind, .. })) => {
-            vec![(*spec, sinew_types::task::recomputable(kind))]
-        }
-        Payload::Inference(InferenceTx::RegisterModel(RegisterModel { info, .. })) => {
-            info.adapter_blob.iter().map(|b| (*b, false)).collect()
-        }
-        _ => vec![],
-    }
 }
 
 /// What the cheap admission checks learned of a transaction's signer.
@@ -323,7 +308,7 @@ impl Admission {
 /// Blobs a transaction names are kept for good from now on (durably, before the transaction
 /// can be included); one the ledger must read has to be here already.
 fn keep_named_blobs(ledger: &Ledger, payload: &Payload) -> Result<(), AdmitError> {
-    for (blob, required) in named_blobs(payload) {
+    for (blob, required) in payload.blobs() {
         match ledger.blobs.store.pin(&blob) {
             Ok(()) => {}
             Err(sinew_store::BlobError::NotFound(_)) if required => {

@@ -45,12 +45,22 @@ pub struct NodeConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BftConfig {
+    /// `validator` (votes, with `key_file`, `listen` and `peers`) or `follower` (votes in
+    /// nothing: follows the validators' certificates from `sources`, re-executing every block).
+    #[serde(default)]
+    pub mode: BftMode,
     /// Key file (the keystore format) of this validator's consensus key.
-    pub key_file: PathBuf,
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
     /// The p2p listen address.
-    pub listen: SocketAddr,
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
     /// Every validator's consensus key and p2p address, this one included.
+    #[serde(default)]
     pub peers: Vec<BftPeer>,
+    /// A follower's sources: validators' API URLs (tried in turn; none is trusted).
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// Milliseconds to wait for a leader's block before voting to skip the view.
     #[serde(default = "default_leader_timeout")]
     pub leader_timeout_ms: u64,
@@ -61,6 +71,17 @@ pub struct BftConfig {
     /// blocks a second, not hundreds.
     #[serde(default = "default_min_block_interval")]
     pub min_block_interval_ms: u64,
+}
+
+/// What a node with a `[bft]` section does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BftMode {
+    /// One of the validators: it votes.
+    #[default]
+    Validator,
+    /// Votes in nothing; checks every finalization certificate and re-executes every block.
+    Follower,
 }
 
 /// Another validator: its consensus key and p2p address.
@@ -156,9 +177,23 @@ mod tests {
     #[test]
     fn the_readme_configuration_parses_and_typos_are_refused() {
         let readme = include_str!("../../../README.md");
-        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
-        let end = start + readme[start..].find("```").expect("closed");
-        let c = NodeConfig::from_toml(&readme[start..end]).unwrap();
+        // Every TOML example parses; the full one (with a gateway section) says what it sets.
+        let examples: Vec<NodeConfig> = readme
+            .split("```toml\n")
+            .skip(1)
+            .map(|rest| NodeConfig::from_toml(&rest[..rest.find("```").expect("closed")]).unwrap())
+            .collect();
+        assert!(
+            examples.len() >= 2,
+            "README shows a node's and a follower's configuration"
+        );
+        let follower = examples.iter().find_map(|c| c.bft.as_ref()).expect("a [bft] example");
+        assert_eq!(follower.mode, BftMode::Follower);
+        assert_eq!(follower.sources.len(), 2);
+        let c = examples
+            .into_iter()
+            .find(|c| c.block_interval_ms == 20)
+            .expect("the node example");
         assert_eq!(c.block_interval_ms, 20);
         assert!(c.gateway.wait_for_commit);
         assert_eq!(c.gateway.upstream_timeout_ms, 30_000);

@@ -39,6 +39,10 @@ pub struct Node {
     pub(crate) heavy: Arc<tokio::sync::Semaphore>,
     /// Records recently read for the API.
     pub(crate) records: crate::record_cache::RecordTexts,
+    /// Transactions admitted from this node's clients, for its peers (when a validator).
+    pub(crate) outbox: crate::outbox::Outbox,
+    /// What the BFT engine says about consensus (when a validator).
+    consensus: OnceLock<Arc<dyn sinew_consensus::ConsensusInfo>>,
 }
 
 impl Node {
@@ -67,6 +71,8 @@ impl Node {
             metrics,
             heavy: Arc::new(tokio::sync::Semaphore::new(config.api.max_heavy_requests.max(1))),
             records: Default::default(),
+            outbox: Default::default(),
+            consensus: OnceLock::new(),
             config: config.clone(),
         })
     }
@@ -116,6 +122,26 @@ impl Node {
     /// [`Node::submit`], optionally without the admission dry run (for the node's own
     /// transactions whose outcome the caller waits for and handles).
     pub(crate) fn submit_with(&self, txs: Vec<SignedTransaction>, watch: bool, dry_run: bool) -> Vec<Admitted> {
+        let copies = self.outbox.enabled().then(|| txs.clone());
+        let admitted = self.admit(txs, watch, dry_run);
+        if let Some(copies) = copies {
+            self.outbox.push(
+                copies
+                    .into_iter()
+                    .zip(&admitted)
+                    .filter(|(_, (_, r))| r.is_ok())
+                    .map(|(tx, _)| tx),
+            );
+        }
+        admitted
+    }
+
+    /// Admits transactions a peer validator sent (never sent on again).
+    pub(crate) fn submit_from_peer(&self, txs: Vec<SignedTransaction>) -> Vec<Admitted> {
+        self.admit(txs, false, true)
+    }
+
+    fn admit(&self, txs: Vec<SignedTransaction>, watch: bool, dry_run: bool) -> Vec<Admitted> {
         let cx = admission::Context {
             ledger: &self.ledger,
             fanout: &self.fanout,
@@ -133,6 +159,16 @@ impl Node {
             return Ok(Some(committed));
         }
         Ok(self.fanout.dropped(id))
+    }
+
+    /// Hands the node its consensus engine's monitor (a validator, once the engine runs).
+    pub fn set_consensus(&self, info: Arc<dyn sinew_consensus::ConsensusInfo>) {
+        let _ = self.consensus.set(info);
+    }
+
+    /// The consensus engine's monitor, when this node is a validator.
+    pub fn consensus(&self) -> Option<&Arc<dyn sinew_consensus::ConsensusInfo>> {
+        self.consensus.get()
     }
 
     /// The gateway, if this node serves models.
@@ -195,7 +231,7 @@ impl Node {
     /// Blobs that transactions in a block name stay for good, whatever their admission saw.
     fn pin_named_blobs(&self, block: &Block) {
         for t in &block.txs {
-            for (blob, required) in admission::named_blobs(&t.tx.payload) {
+            for (blob, required) in t.tx.payload.blobs() {
                 match self.ledger.blobs.store.pin(&blob) {
                     Ok(()) => {}
                     // A spec the ledger never reads need not exist (its hash names the work).

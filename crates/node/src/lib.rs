@@ -18,9 +18,12 @@ mod gateway_handle;
 pub mod ledger;
 pub mod mempool;
 pub mod metrics;
+mod outbox;
 mod record_cache;
 pub mod replay;
 pub mod replica;
+mod replica_blobs;
+mod replica_gossip;
 pub mod service;
 
 pub use config::NodeConfig;

@@ -17,9 +17,16 @@ pub struct NodeReplica {
 }
 
 impl NodeReplica {
-    /// The replica over `node`.
+    /// The replica over `node`; from now on what the node admits from its clients is kept for
+    /// its peers.
     pub fn new(node: Arc<Node>) -> NodeReplica {
+        node.outbox.enable();
         NodeReplica { node }
+    }
+
+    /// The node this replica drives.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
     }
 
     /// Re-executes `block` on its parent; keeps it pending when valid.

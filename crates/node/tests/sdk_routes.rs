@@ -175,6 +175,15 @@ fn every_route_answers_through_its_typed_sdk_method() {
             Route::Tasks => assert_eq!(c.tasks(&TaskFilter::default()).unwrap().tasks.len(), 1),
             Route::Task => assert_eq!(c.task(&task).unwrap().task.reward, 500),
             Route::Validators => assert!(c.validators().unwrap().validators.is_empty(), "a single-node devnet"),
+            Route::Consensus => {
+                let s = c.consensus().unwrap();
+                assert_eq!(s.engine, "sequencer");
+                assert!(s.finalized_height >= 1);
+            }
+            Route::BlockFinalization => {
+                let e = c.finalization("1").unwrap_err().to_string();
+                assert!(e.contains("signs no finalization certificates"), "{e}");
+            }
         }
     }
 }

@@ -297,4 +297,14 @@ impl Client {
     pub fn validators(&self) -> Result<ValidatorSet, SdkError> {
         self.get("/v1/validators")
     }
+
+    /// `GET /v1/consensus`: where consensus stands on this node.
+    pub fn consensus(&self) -> Result<ConsensusStatus, SdkError> {
+        self.get("/v1/consensus")
+    }
+
+    /// `GET /v1/blocks/{id}/finalization`: the certificate that finalized a block.
+    pub fn finalization(&self, id: &str) -> Result<FinalizationView, SdkError> {
+        self.get(&format!("/v1/blocks/{id}/finalization"))
+    }
 }

@@ -176,15 +176,37 @@ impl BlobStore {
     }
 
     /// The path of a blob. Built only from the id's hex digits: no user text reaches the file system.
-    fn path(&self, id: &BlobId) -> PathBuf {
+    pub(crate) fn path(&self, id: &BlobId) -> PathBuf {
         let hex = id.to_string();
         self.dir.join(&hex[..2]).join(&hex[2..])
     }
 
+    /// A fresh path for a file being written (swept on open if a crash leaves it).
+    pub(crate) fn tmp_path(&self) -> PathBuf {
+        let n = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        self.dir.join("tmp").join(format!("{}-{n}", std::process::id()))
+    }
+
+    /// Moves a complete, fsync'd file holding blob `id` (`len` bytes) under its id, durably;
+    /// a blob nobody pinned yet counts against the upload quota.
+    pub(crate) fn install(&self, tmp: &Path, id: &BlobId, len: u64) -> Result<(), BlobError> {
+        let dest = self.path(id);
+        let parent = dest.parent().expect("blob paths have a parent");
+        fs::create_dir_all(parent)?;
+        let known = dest.exists();
+        fs::rename(tmp, &dest)?;
+        File::open(parent)?.sync_all()?;
+        if !known && !self.is_pinned(id) {
+            let mut u = self.unpinned.lock().expect("not poisoned");
+            u.0.insert((SystemTime::now(), *id), len);
+            u.1 += len;
+        }
+        Ok(())
+    }
+
     /// Starts an upload of at most `limit` bytes.
     pub fn writer(&self, limit: u64) -> Result<BlobWriter<'_>, BlobError> {
-        let n = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.dir.join("tmp").join(format!("{}-{n}", std::process::id()));
+        let tmp = self.tmp_path();
         let file = File::create(&tmp)?;
         Ok(BlobWriter {
             store: self,
@@ -280,17 +302,7 @@ impl BlobWriter<'_> {
         file.sync_all()?;
         drop(file);
         let id = Hash(*self.hasher.finalize().as_bytes());
-        let dest = self.store.path(&id);
-        let parent = dest.parent().expect("blob paths have a parent");
-        fs::create_dir_all(parent)?;
-        let known = dest.exists();
-        fs::rename(&self.tmp, &dest)?;
-        File::open(parent)?.sync_all()?;
-        if !known && !self.store.is_pinned(&id) {
-            let mut u = self.store.unpinned.lock().expect("not poisoned");
-            u.0.insert((SystemTime::now(), id), self.len);
-            u.1 += self.len;
-        }
+        self.store.install(&self.tmp, &id, self.len)?;
         Ok((id, self.len))
     }
 }

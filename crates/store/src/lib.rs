@@ -8,10 +8,12 @@
 //! chain; an LSM appends them to its journal and sorts them in the background.
 
 mod blob;
+mod blob_download;
 mod blob_source;
 mod error;
 
 pub use blob::{BlobError, BlobStore, BlobWriter};
+pub use blob_download::BlobDownload;
 pub use blob_source::IngestingBlobs;
 pub use error::StoreError;
 

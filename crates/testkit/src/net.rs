@@ -162,21 +162,8 @@ impl Net {
 
     /// Stores `text` as a blob and returns it with a contribution of it to datanet 0.
     pub fn blob(&mut self, text: &str) -> (BlobId, Payload) {
-        let bytes = text.as_bytes().to_vec();
-        let id = Hash::of(&bytes);
-        let ing = sinew_datanet::ingest_blob(&bytes, &TEXT, "t").unwrap();
-        self.blobs.put(&bytes);
-        let payload: Payload = Contribute {
-            datanet: 0,
-            blob: id,
-            size: bytes.len() as u64,
-            format: TEXT,
-            record_count: ing.records.len() as u32,
-            records_root: sinew_datanet::records_root(&ing.records),
-            metadata: "test".into(),
-        }
-        .into();
-        (id, payload)
+        self.blobs.put(text.as_bytes());
+        (Hash::of(text.as_bytes()), contribution(text.as_bytes()))
     }
 
     /// The spendable balance of `a`.
@@ -209,6 +196,22 @@ pub fn create(curation: CurationPolicy, refuse_near: bool) -> Payload {
             publish_fee_per_byte: 2,
             refuse_near_duplicates: refuse_near,
         },
+    }
+    .into()
+}
+
+/// A contribution of `bytes` (text records) to datanet 0, its record count and root computed as
+/// the ledger will.
+pub fn contribution(bytes: &[u8]) -> Payload {
+    let ing = sinew_datanet::ingest_blob(bytes, &TEXT, "t").unwrap();
+    Contribute {
+        datanet: 0,
+        blob: Hash::of(bytes),
+        size: bytes.len() as u64,
+        format: TEXT,
+        record_count: ing.records.len() as u32,
+        records_root: sinew_datanet::records_root(&ing.records),
+        metadata: "test".into(),
     }
     .into()
 }

@@ -3,15 +3,15 @@
 //! It keeps every committed block so tests can compare validators block by block.
 
 use crate::MemBlobs;
-use sinew_consensus::{AppError, Replica, Verdict};
+use sinew_consensus::{AppError, BlobHost, Incoming, Replica, StagedBlob, TxGossip, Verdict};
 use sinew_state::{Chain, Genesis};
 use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash, SignedTransaction, TxId};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A validator's ledger in memory.
 pub struct MemReplica {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
 }
 
 struct Inner {
@@ -19,6 +19,8 @@ struct Inner {
     blobs: MemBlobs,
     /// Transactions waiting, by id; they leave when a committed block holds them.
     pool: BTreeMap<TxId, SignedTransaction>,
+    /// Transactions submitted here, not yet sent to peers.
+    outbox: Vec<SignedTransaction>,
     committed: Vec<Block>,
 }
 
@@ -29,12 +31,13 @@ impl MemReplica {
         let block = executed.block.clone();
         chain.commit(executed);
         MemReplica {
-            inner: Mutex::new(Inner {
+            inner: Arc::new(Mutex::new(Inner {
                 chain,
                 blobs: MemBlobs::default(),
                 pool: BTreeMap::new(),
+                outbox: Vec::new(),
                 committed: vec![block],
-            }),
+            })),
         }
     }
 
@@ -43,15 +46,22 @@ impl MemReplica {
         self.lock().committed[0].clone()
     }
 
-    /// Queues a transaction for this replica's proposals.
+    /// Queues a transaction for this replica's proposals (as a client's: it is gossiped).
     pub fn submit(&self, tx: SignedTransaction) {
         let id = tx.clone().prepare().id;
-        self.lock().pool.insert(id, tx);
+        let mut inner = self.lock();
+        inner.pool.insert(id, tx.clone());
+        inner.outbox.push(tx);
     }
 
     /// Stores a blob this replica's state machine may read.
     pub fn put_blob(&self, bytes: &[u8]) {
         self.lock().blobs.put(bytes);
+    }
+
+    /// Whether this replica holds a blob.
+    pub fn has_blob(&self, id: &Hash) -> bool {
+        self.lock().blobs.blobs.contains_key(id)
     }
 
     /// Every committed block, genesis first.
@@ -121,6 +131,121 @@ impl Replica for MemReplica {
             }
             inner.committed.push(block);
         }
+        Ok(())
+    }
+}
+
+/// The largest blob a test replica takes from a peer.
+const MAX_BLOB_BYTES: u64 = 64 << 20;
+
+impl BlobHost for MemReplica {
+    fn blob_size(&self, id: &Hash) -> Option<u64> {
+        self.lock().blobs.blobs.get(id).map(|b| b.len() as u64)
+    }
+
+    fn read_blob(&self, id: &Hash, offset: u64, len: u64) -> Result<Vec<u8>, AppError> {
+        let inner = self.lock();
+        let bytes = inner
+            .blobs
+            .blobs
+            .get(id)
+            .ok_or_else(|| AppError::new("reading a blob", format!("no blob {id}")))?;
+        bytes
+            .get(offset as usize..(offset + len) as usize)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| AppError::new("reading a blob", "range past the end"))
+    }
+
+    fn max_blob_bytes(&self) -> u64 {
+        MAX_BLOB_BYTES
+    }
+
+    fn stage_blob(&self, id: &Hash, size: u64, _pin: bool) -> Result<Box<dyn StagedBlob>, AppError> {
+        Ok(Box::new(MemStaged {
+            replica: self.inner.clone(),
+            id: *id,
+            bytes: vec![0; size as usize],
+        }))
+    }
+}
+
+impl TxGossip for MemReplica {
+    fn outgoing(&self, max_bytes: usize) -> Vec<Vec<u8>> {
+        let mut inner = self.lock();
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut bytes = 0;
+        let mut taken = 0;
+        for tx in &inner.outbox {
+            let encoded = tx.encode();
+            if !out.is_empty() && bytes + encoded.len() > max_bytes {
+                break;
+            }
+            bytes += encoded.len();
+            out.push(encoded);
+            taken += 1;
+        }
+        inner.outbox.drain(..taken);
+        out
+    }
+
+    fn incoming(&self, txs: &[Vec<u8>]) -> Vec<Incoming> {
+        txs.iter()
+            .map(|bytes| {
+                let tx = match SignedTransaction::decode(bytes) {
+                    Ok(tx) => tx,
+                    Err(e) => return Incoming::Malformed(e.to_string()),
+                };
+                if let Err(e) = tx.verify_signature() {
+                    return Incoming::Malformed(e.to_string());
+                }
+                let mut inner = self.lock();
+                let missing: Vec<Hash> = tx
+                    .tx
+                    .payload
+                    .blobs()
+                    .into_iter()
+                    .filter(|(id, required)| *required && !inner.blobs.blobs.contains_key(id))
+                    .map(|(id, _)| id)
+                    .collect();
+                if !missing.is_empty() {
+                    return Incoming::NeedsBlobs(missing);
+                }
+                let id = tx.clone().prepare().id;
+                if inner.committed.iter().any(|b| b.txs.contains(&tx)) {
+                    return Incoming::Refused("already committed".into());
+                }
+                inner.pool.insert(id, tx);
+                Incoming::Admitted
+            })
+            .collect()
+    }
+}
+
+/// A blob being received into a replica's memory.
+struct MemStaged {
+    replica: Arc<Mutex<Inner>>,
+    id: Hash,
+    bytes: Vec<u8>,
+}
+
+impl StagedBlob for MemStaged {
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
+        let end = offset as usize + bytes.len();
+        self.bytes
+            .get_mut(offset as usize..end)
+            .ok_or_else(|| AppError::new("receiving a blob", "write past the end"))?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), AppError> {
+        if Hash::of(&self.bytes) != self.id {
+            return Err(AppError::new(
+                "receiving a blob",
+                format!("blob {} does not match its id", self.id),
+            ));
+        }
+        self.replica.lock().expect("not poisoned").blobs.put(&self.bytes);
         Ok(())
     }
 }

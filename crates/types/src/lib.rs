@@ -6,6 +6,7 @@
 pub mod address;
 pub mod amount;
 pub mod api;
+pub mod blob_tree;
 pub mod block;
 pub mod datanet;
 pub mod encoding;

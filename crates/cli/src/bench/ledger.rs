@@ -30,44 +30,44 @@ pub enum Mode {
 pub struct LedgerArgs {
     /// Transfers to commit per run.
     #[arg(long, default_value_t = 200_000)]
-    txs: usize,
+    pub(crate) txs: usize,
     /// Sending accounts.
     #[arg(long, default_value_t = 10_000)]
-    accounts: usize,
+    pub(crate) accounts: usize,
     /// Transfers per submitted batch.
     #[arg(long, default_value_t = 2_000)]
-    batch: usize,
+    pub(crate) batch: usize,
     /// Concurrent submitters.
     #[arg(long, default_value_t = 4)]
-    clients: usize,
+    pub(crate) clients: usize,
     /// Offer transfers at this rate (per second, open loop) instead of as fast as possible;
     /// latency then counts from each batch's due time.
     #[arg(long)]
-    rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
     /// Which path to measure.
     #[arg(long, value_enum, default_value = "both")]
-    mode: Mode,
+    pub(crate) mode: Mode,
     /// Where to put the databases (default: the system temp dir). Use a real disk: fsync counts.
     #[arg(long)]
-    dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
-struct Outcome {
-    tps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    blocks: u64,
-    committed: usize,
+pub(crate) struct Outcome {
+    pub(crate) tps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) blocks: u64,
+    pub(crate) committed: usize,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
+pub(crate) fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
     let keys: Vec<Keypair> = (0..a.accounts).map(|i| Keypair::dev(&format!("bench-{i}"))).collect();
     let params = Params::default_for(keys[0].address());
     let genesis = Genesis {
@@ -116,7 +116,7 @@ fn workload(a: &LedgerArgs) -> (Genesis, Vec<Vec<SignedTransaction>>) {
 }
 
 /// Runs `batches` through `submit` from `clients` threads; returns throughput and latencies.
-fn drive(
+pub(crate) fn drive(
     batches: Vec<Vec<SignedTransaction>>,
     clients: usize,
     rate: Option<f64>,
@@ -172,7 +172,12 @@ fn drive(
     Ok((committed as f64 / secs, l, committed))
 }
 
-fn run_one(a: &LedgerArgs, mode: Mode, genesis: Genesis, batches: Vec<Vec<SignedTransaction>>) -> Result<Outcome> {
+pub(crate) fn run_one(
+    a: &LedgerArgs,
+    mode: Mode,
+    genesis: Genesis,
+    batches: Vec<Vec<SignedTransaction>>,
+) -> Result<Outcome> {
     let base = a.dir.clone().unwrap_or_else(std::env::temp_dir);
     let dir = tempfile::Builder::new().prefix("sinew-bench-").tempdir_in(base)?;
     let mut config = NodeConfig::new(dir.path().to_path_buf());

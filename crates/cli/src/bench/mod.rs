@@ -1,6 +1,7 @@
 //! `sinew bench`: benchmarks that print their figures (never run as tests).
 
 mod attribution;
+mod bft;
 mod hostile;
 mod inference;
 mod ingest;
@@ -25,6 +26,9 @@ pub enum BenchCmd {
     Tasks(tasks::TasksArgs),
     /// A node under hostile requests to every endpoint while honest transfers flow.
     Hostile(hostile::HostileArgs),
+    /// Signed transfers finalized per second and finality latency with several validators,
+    /// beside a single node.
+    Bft(bft::BftArgs),
 }
 
 /// Runs a benchmark.
@@ -36,6 +40,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Inference(a) => inference::run(a),
         BenchCmd::Tasks(a) => tasks::run(a),
         BenchCmd::Hostile(a) => hostile::run(a),
+        BenchCmd::Bft(a) => bft::run(a),
     }
 }
 

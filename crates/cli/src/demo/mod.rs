@@ -16,12 +16,6 @@ use sinew_sdk::Client;
 use sinew_state::accounts::treasury;
 use sinew_types::Keypair;
 
-/// The ledger part of the demo (transfers, a batch, staking, refusals, proofs) against the node
-/// at `url`: what a network of validators runs until blobs travel between them.
-pub fn run_ledger(url: &str, keys: &[Keypair]) -> Result<()> {
-    ledger::run(&Client::new(url), keys)
-}
-
 /// Runs the whole demo against the node at `url` with the dev `keys`.
 pub fn run(url: &str, keys: &[Keypair]) -> Result<()> {
     let c = Client::new(url);

@@ -89,6 +89,8 @@ fn handler(route: Route, m: MethodFilter) -> MethodRouter<Arc<Node>> {
         Route::Tasks => on(m, tasks::list_tasks),
         Route::Task => on(m, tasks::show_task),
         Route::Validators => on(m, queries::validators),
+        Route::Consensus => on(m, queries::consensus),
+        Route::BlockFinalization => on(m, queries::finalization),
     }
 }
 

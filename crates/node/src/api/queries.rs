@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use sinew_state::StateKey;
-use sinew_types::api::answers::{BlockView, ChainView, Health, ReceiptsView, ValidatorSet};
+use sinew_types::api::answers::{BlockView, ChainView, ConsensusStatus, Health, ReceiptsView, ValidatorSet};
 pub use sinew_types::api::queries::AtHeight;
 use sinew_types::records::Validator;
 use sinew_types::wire::AccountView;
@@ -60,6 +60,55 @@ pub async fn validators(State(node): State<Arc<Node>>) -> Result<impl IntoRespon
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .unwrap_or_default();
     Ok(Json(ValidatorSet { validators }))
+}
+
+/// GET /v1/consensus: where consensus stands (a sequencer reports itself as such).
+pub async fn consensus(State(node): State<Arc<Node>>) -> impl IntoResponse {
+    Json(match node.consensus() {
+        Some(info) => info.status(),
+        None => ConsensusStatus {
+            engine: "sequencer".into(),
+            validator: None,
+            epoch: 0,
+            view: 0,
+            leader: None,
+            finalized_view: 0,
+            finalized_height: node.head().height,
+            nullified_views: 0,
+            peers: vec![],
+            faults: vec![],
+        },
+    })
+}
+
+/// GET /v1/blocks/{height or hash}/finalization: the certificate that finalized the block.
+pub async fn finalization(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let h = resolve(&node, &id)?;
+    if h > node.head().height {
+        return Err(ApiError::NotFound(format!("block {h} is not final on this node yet")));
+    }
+    let Some(info) = node.consensus().cloned() else {
+        return Err(ApiError::NotFound(
+            "a single-node sequencer signs no finalization certificates".into(),
+        ));
+    };
+    if h == 0 {
+        return Err(ApiError::NotFound(
+            "the genesis block is final by definition: it has no certificate".into(),
+        ));
+    }
+    let found = tokio::task::spawn_blocking(move || info.finalization(h))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    found.map(Json).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no certificate of its own for block {h}: it was finalized through a descendant's (ask for a later height)"
+        ))
+    })
 }
 
 /// GET /v1/params: parameters in force for the next block.

@@ -327,3 +327,70 @@ pub struct ErrorAnswer {
     /// What went wrong.
     pub error: crate::wire::ErrorBody,
 }
+
+/// `GET /v1/consensus`: how this node orders blocks and where consensus stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ConsensusStatus {
+    /// `sequencer` (a single node orders blocks) or `simplex` (BFT among the validators).
+    pub engine: String,
+    /// This node's validator key (none for a sequencer).
+    pub validator: Option<Address>,
+    /// The epoch (one per validator set).
+    pub epoch: u64,
+    /// The view in progress (one past the highest view with a certificate seen here).
+    pub view: u64,
+    /// The leader of the view in progress.
+    pub leader: Option<Address>,
+    /// The highest finalized view seen here.
+    pub finalized_view: u64,
+    /// The committed (final and durable) height on this node.
+    pub finalized_height: Height,
+    /// Views skipped (nullified) since this node started.
+    pub nullified_views: u64,
+    /// The other validators, and whether this node blocks them.
+    pub peers: Vec<PeerStatus>,
+    /// Validators proven faulty by conflicting signed votes (the latest, most recent last).
+    pub faults: Vec<FaultReport>,
+}
+
+/// A peer validator as one node sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PeerStatus {
+    /// Its validator key.
+    pub key: Address,
+    /// Whether this node blocks it (it sent something an honest validator never sends).
+    pub blocked: bool,
+}
+
+/// Evidence that a validator signed conflicting votes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FaultReport {
+    /// The validator.
+    pub validator: Address,
+    /// The view it equivocated in.
+    pub view: u64,
+    /// `conflicting_notarize`, `conflicting_finalize` or `nullify_finalize`.
+    pub kind: String,
+}
+
+/// `GET /v1/blocks/{height}/finalization`: the certificate by which a quorum of validators
+/// finalized a block (for a light client: check it against the validator set, then trust the
+/// block's header and its state root).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FinalizationView {
+    /// The height asked for.
+    pub height: Height,
+    /// The finalized block's header hash.
+    pub block_hash: Hash,
+    /// The epoch of the finalizing view.
+    pub epoch: u64,
+    /// The finalizing view.
+    pub view: u64,
+    /// The view of the block's parent.
+    pub parent_view: u64,
+    /// The validators whose signatures the certificate holds.
+    pub signers: Vec<Address>,
+    /// The certificate in commonware's encoding, hex (what `sinew verify-proof --finalization`
+    /// checks).
+    pub certificate: String,
+}

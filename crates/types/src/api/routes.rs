@@ -79,6 +79,8 @@ pub enum Route {
     Tasks,
     Task,
     Validators,
+    Consensus,
+    BlockFinalization,
 }
 
 /// A query parameter: name and meaning.
@@ -96,7 +98,7 @@ const WAIT: &[QueryParam] = &[(
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 38] = {
+    pub const ALL: [Route; 40] = {
         use Route::*;
         [
             Health,
@@ -137,6 +139,8 @@ impl Route {
             Tasks,
             Task,
             Validators,
+            Consensus,
+            BlockFinalization,
         ]
     };
 
@@ -182,6 +186,8 @@ impl Route {
             Route::Tasks => (Get, "/v1/tasks"),
             Route::Task => (Get, "/v1/tasks/{id}"),
             Route::Validators => (Get, "/v1/validators"),
+            Route::Consensus => (Get, "/v1/consensus"),
+            Route::BlockFinalization => (Get, "/v1/blocks/{id}/finalization"),
         }
     }
 
@@ -228,6 +234,10 @@ impl Route {
             Route::Tasks => "Tasks, filtered by status, kind or claimant",
             Route::Task => "A task",
             Route::Validators => "The validator set (empty: a single-node sequencer orders blocks)",
+            Route::Consensus => {
+                "Where consensus stands: view, leader, finalized height, peers, blocked peers, proven faults"
+            }
+            Route::BlockFinalization => "The certificate by which a quorum of validators finalized a block (by height)",
         }
     }
 
@@ -270,6 +280,8 @@ impl Route {
             Route::Tasks => Json("TaskPage"),
             Route::Task => Json("TaskView"),
             Route::Validators => Json("ValidatorSet"),
+            Route::Consensus => Json("ConsensusStatus"),
+            Route::BlockFinalization => Json("FinalizationView"),
         }
     }
 
@@ -332,7 +344,7 @@ mod tests {
         }
         assert_eq!(
             Route::ALL.len(),
-            Route::Validators as usize + 1,
+            Route::BlockFinalization as usize + 1,
             "ALL lists every route"
         );
         let endpoints: std::collections::BTreeSet<_> = Route::ALL.iter().map(|r| r.endpoint().1).collect();

@@ -55,6 +55,22 @@ impl Payload {
         }
     }
 
+    /// The blobs this payload names, each with whether the ledger reads it when executing
+    /// (then every validator must hold it before it can judge the block; the others are kept
+    /// for readers but never block execution).
+    pub fn blobs(&self) -> Vec<(crate::Hash, bool)> {
+        match self {
+            Payload::Datanet(DatanetTx::Contribute(Contribute { blob, .. })) => vec![(*blob, true)],
+            Payload::Tasks(TaskTx::PostTask(PostTask { spec, kind, .. })) => {
+                vec![(*spec, crate::task::recomputable(kind))]
+            }
+            Payload::Inference(InferenceTx::RegisterModel(RegisterModel { info, .. })) => {
+                info.adapter_blob.iter().map(|b| (*b, false)).collect()
+            }
+            _ => vec![],
+        }
+    }
+
     /// A short stable name for logs, metrics and filters (the action's JSON `type`).
     pub fn kind(&self) -> &'static str {
         match self {
