@@ -13,7 +13,7 @@ use commonware_consensus::Application;
 use commonware_cryptography::Digested;
 use commonware_runtime::{Clock, Spawner};
 use futures::StreamExt;
-use sinew_consensus::{BlobHost, Replica, Verdict};
+use sinew_consensus::{BlobHost, Keep, Replica, Verdict};
 use sinew_types::ConsensusRound;
 use std::future::Future;
 use std::sync::Arc;
@@ -199,7 +199,7 @@ where
     E: Clock + Spawner,
     R: Replica + BlobHost,
 {
-    match judge(runtime, replica, blobs, block, false).await {
+    match judge(runtime, replica, blobs, block, Keep::Pending).await {
         Some(Ok(Verdict::Valid)) => true,
         Some(Ok(Verdict::Invalid(why))) => {
             tracing::warn!("block {} is invalid: {why}", block.inner().hash());
@@ -214,14 +214,14 @@ where
 }
 
 /// Re-executes `block` until it is valid or invalid (never `NotReady`): while it names blobs
-/// this validator lacks, they are fetched from peers (kept for good if `pin`). `None` if the
-/// runtime stopped.
+/// this validator lacks, they are fetched from peers (for the reason `keep` says) and the block
+/// is executed again only once they are all here. `None` if the runtime stopped.
 pub(crate) async fn judge<E, R>(
     runtime: &E,
     replica: &Arc<R>,
     blobs: &BlobExchange<R>,
     block: &Digested<BftBlock>,
-    pin: bool,
+    keep: Keep,
 ) -> Option<Result<Verdict, sinew_consensus::AppError>>
 where
     E: Clock + Spawner,
@@ -233,12 +233,14 @@ where
         match blocking(runtime, move || r.execute(b.inner().block())).await? {
             Ok(Verdict::NotReady(why)) => {
                 tracing::debug!("block {} not ready: {why}", block.inner().hash());
-                let missing = missing_blobs(&**replica, block.inner().block(), true);
+                let mut missing = missing_blobs(&**replica, block.inner().block(), true);
                 if missing.is_empty() {
                     runtime.sleep(NOT_READY_RETRY).await;
-                } else {
-                    let fetched = blobs.fetch(&missing, pin, runtime.current());
+                }
+                while !missing.is_empty() {
+                    let fetched = blobs.fetch(&missing, keep, runtime.current());
                     futures::future::select(Box::pin(fetched), Box::pin(runtime.sleep(BLOB_WAIT))).await;
+                    missing = missing_blobs(&**replica, block.inner().block(), true);
                 }
             }
             judged => return Some(judged),

@@ -21,7 +21,7 @@ use commonware_runtime::Spawner;
 use commonware_utils::channel::oneshot;
 use commonware_utils::Span;
 use futures::channel::oneshot as notify;
-use sinew_consensus::{BlobHost, StagedBlob};
+use sinew_consensus::{BlobHost, Keep, StagedBlob};
 use sinew_types::blob_tree::{piece_count, piece_range, BlobTree, PIECE_LEN};
 use sinew_types::{Block, Hash};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -39,11 +39,11 @@ pub const MAX_SERVING: usize = 8;
 /// A blob nobody asked for in this long is no longer fetched.
 pub const STALE: Duration = Duration::from_secs(120);
 
-/// Trees of held blobs kept in memory for serving.
-const TREE_CACHE: usize = 64;
+/// Trees of held blobs kept in memory for serving (a tree is 32 bytes per MiB of blob).
+const TREE_CACHE: usize = 1_024;
 
-/// The largest message the blob channel carries: a piece, or the tree of the largest blob the
-/// ledger allows (4 GiB: 4,096 hashes), with room for the resolver's framing.
+/// The largest message the blob channel carries: a piece or a whole one-piece blob, or the tree
+/// of the largest blob the ledger allows (4 GiB: 4,096 hashes), with room for framing.
 pub const MAX_MESSAGE: usize = PIECE_LEN as usize + 4_096;
 
 /// What validators ask each other for: the tree of blob `id`, or one of its pieces.
@@ -103,18 +103,23 @@ pub fn missing_blobs<H: BlobHost + ?Sized>(host: &H, block: &Block, required_onl
     ids
 }
 
+/// Where a blob's pieces are written, shared by the tasks judging them; emptied to commit.
+type Slot = Arc<Mutex<Option<Box<dyn StagedBlob>>>>;
+
 /// A blob being fetched.
 struct Download {
-    /// Keep it for good once here (a final transaction names it).
-    pin: bool,
+    /// Why it is fetched (the strongest reason asked for).
+    keep: Keep,
     /// When someone last asked for it.
     wanted_at: SystemTime,
     /// Its checked tree, once received.
     tree: Option<Arc<BlobTree>>,
-    /// Where its pieces go, once the tree is in.
-    staged: Option<Box<dyn StagedBlob>>,
+    /// Where its pieces go, once the tree is in (taken to commit).
+    staged: Option<Slot>,
     /// Pieces still to come.
     missing: BTreeSet<u32>,
+    /// Its size, known once the last piece is in.
+    size: Option<u64>,
     /// Told when the blob is held (or the fetch abandoned).
     waiters: Vec<notify::Sender<()>>,
 }
@@ -125,10 +130,12 @@ struct Book {
     downloads: BTreeMap<Hash, Download>,
     trees: BTreeMap<Hash, Arc<BlobTree>>,
     tree_order: VecDeque<Hash>,
+    /// Trees being built for serving (a second request meanwhile gets no answer).
+    building: BTreeSet<Hash>,
 }
 
 /// One validator's side of the blob exchange: asks for blobs (through the resolver), judges and
-/// stores what arrives ([`Consumer`]), and serves what it holds ([`Server`]).
+/// stores what arrives ([`Receiver`]), and serves what it holds ([`Server`]).
 pub struct BlobExchange<H> {
     host: Arc<H>,
     book: Arc<Mutex<Book>>,
@@ -174,36 +181,39 @@ impl<H: BlobHost> BlobExchange<H> {
         }
     }
 
-    /// Asks peers for the blobs `ids` this validator lacks (keeping them for good if `pin`).
-    /// The future ends when every one is held, or a fetch is abandoned: callers check again.
-    pub fn fetch(&self, ids: &[Hash], pin: bool, now: SystemTime) -> impl std::future::Future<Output = ()> + Send {
+    /// Asks peers for the blobs `ids` this validator lacks, for the reason `keep` says. The
+    /// future ends when every one is held, or a fetch is abandoned: callers check again. Asking
+    /// again for a blob whose tree has not come yet asks for the tree again (a sweep may have
+    /// cancelled the first request).
+    pub fn fetch(&self, ids: &[Hash], keep: Keep, now: SystemTime) -> impl std::future::Future<Output = ()> + Send {
         let mut waits = Vec::new();
-        let mut fresh = Vec::new();
+        let mut ask = Vec::new();
         {
             let mut book = self.book();
             for id in ids {
                 if self.host.blob_size(id).is_some() {
                     continue;
                 }
-                let d = book.downloads.entry(*id).or_insert_with(|| {
-                    fresh.push(BlobKey { id: *id, piece: TREE });
-                    Download {
-                        pin,
-                        wanted_at: now,
-                        tree: None,
-                        staged: None,
-                        missing: BTreeSet::new(),
-                        waiters: Vec::new(),
-                    }
+                let d = book.downloads.entry(*id).or_insert_with(|| Download {
+                    keep,
+                    wanted_at: now,
+                    tree: None,
+                    staged: None,
+                    missing: BTreeSet::new(),
+                    size: None,
+                    waiters: Vec::new(),
                 });
+                if d.tree.is_none() {
+                    ask.push(BlobKey { id: *id, piece: TREE });
+                }
                 d.wanted_at = now;
-                d.pin |= pin;
+                d.keep = d.keep.max(keep);
                 let (tx, rx) = notify::channel();
                 d.waiters.push(tx);
                 waits.push(rx);
             }
         }
-        self.request(fresh);
+        self.request(ask);
         async move {
             for w in waits {
                 let _ = w.await;
@@ -213,12 +223,11 @@ impl<H: BlobHost> BlobExchange<H> {
 
     /// Stops fetching blobs nobody asked for since `now - STALE`.
     pub fn sweep(&self, now: SystemTime) {
-        let live: BTreeSet<Hash> = {
-            let mut book = self.book();
-            book.downloads
-                .retain(|_, d| now.duration_since(d.wanted_at).unwrap_or_default() < STALE);
-            book.downloads.keys().copied().collect()
-        };
+        let mut book = self.book();
+        book.downloads
+            .retain(|_, d| now.duration_since(d.wanted_at).unwrap_or_default() < STALE);
+        let live: BTreeSet<Hash> = book.downloads.keys().copied().collect();
+        // Sent while the book is held, so a fetch cannot slip in between and be cancelled.
         let resolver = self.resolver.lock().expect("not poisoned").clone();
         if let Some(mut resolver) = resolver {
             let _ = resolver.retain(move |k, _| live.contains(&k.id));
@@ -230,81 +239,142 @@ impl<H: BlobHost> BlobExchange<H> {
         self.book().downloads.len()
     }
 
-    /// Judges what a peer sent for `key`; returns the outcome and the piece keys to ask for next.
+    /// Judges what a peer sent for `key` (on a blocking task: it hashes and writes); returns the
+    /// outcome and the piece keys to ask for next.
     fn judge(&self, key: BlobKey, value: &[u8]) -> (Outcome, Vec<BlobKey>) {
-        let mut book = self.book();
-        let Some(d) = book.downloads.get_mut(&key.id) else {
-            return (Outcome::Ignored, Vec::new());
-        };
         if key.piece == TREE {
-            if d.tree.is_some() {
-                return (Outcome::Ignored, Vec::new());
+            return self.judge_tree(key.id, value);
+        }
+        let (tree, staged) = {
+            let book = self.book();
+            match book.downloads.get(&key.id) {
+                Some(d) if d.missing.contains(&key.piece) => match (&d.tree, &d.staged) {
+                    (Some(t), Some(s)) => (t.clone(), s.clone()),
+                    _ => return (Outcome::Ignored, Vec::new()),
+                },
+                _ => return (Outcome::Ignored, Vec::new()),
             }
-            let tree = match decode_tree(value, self.host.max_blob_bytes()) {
-                Some(tree) if tree.check(&key.id).is_ok() => tree,
-                _ => {
-                    tracing::warn!("a peer sent a bad tree for blob {}", key.id);
-                    return (Outcome::Invalid, Vec::new());
-                }
-            };
-            let staged = match self.host.stage_blob(&key.id, tree.size, d.pin) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!("cannot receive blob {}: {e}", key.id);
-                    return (Outcome::Unresolved, Vec::new());
-                }
-            };
-            let pieces = piece_count(tree.size) as u32;
-            d.missing = (0..pieces).collect();
-            d.tree = Some(Arc::new(tree));
-            d.staged = Some(staged);
-            let next = (0..pieces).map(|piece| BlobKey { id: key.id, piece }).collect();
-            return (Outcome::Resolved(Resolution::Complete), next);
-        }
-        let Some(tree) = d.tree.clone() else {
-            return (Outcome::Ignored, Vec::new());
         };
-        if !d.missing.contains(&key.piece) {
-            return (Outcome::Ignored, Vec::new());
-        }
-        if let Err(e) = tree.check_piece(&key.id, key.piece as u64, value) {
+        if let Err(e) = tree.check_piece(key.piece as u64, value) {
             tracing::warn!("a peer sent a bad piece of blob {}: {e}", key.id);
             return (Outcome::Invalid, Vec::new());
         }
-        let (offset, _) = piece_range(tree.size, key.piece as u64);
-        let staged = d.staged.as_mut().expect("staged with the tree");
-        if let Err(e) = staged.write_at(offset, value) {
-            tracing::error!("cannot write blob {}: {e}", key.id);
-            return (Outcome::Unresolved, Vec::new());
+        let offset = key.piece as u64 * PIECE_LEN;
+        {
+            let guard = staged.lock().expect("not poisoned");
+            let Some(s) = guard.as_ref() else {
+                return (Outcome::Ignored, Vec::new());
+            };
+            if let Err(e) = s.write_at(offset, value) {
+                tracing::error!("cannot write blob {}: {e}", key.id);
+                return (Outcome::Unresolved, Vec::new());
+            }
         }
-        d.missing.remove(&key.piece);
-        if d.missing.is_empty() {
-            let d = book.downloads.remove(&key.id).expect("present");
-            match d.staged.expect("staged with the tree").commit() {
-                Ok(()) => {
-                    for w in d.waiters {
-                        let _ = w.send(());
-                    }
-                }
-                Err(e) => tracing::error!("cannot keep blob {}: {e}", key.id),
+        let done = {
+            let mut book = self.book();
+            let Some(d) = book.downloads.get_mut(&key.id) else {
+                return (Outcome::Resolved(Resolution::Complete), Vec::new());
+            };
+            d.missing.remove(&key.piece);
+            if key.piece as u64 + 1 == tree.pieces() {
+                d.size = Some(offset + value.len() as u64);
+            }
+            if d.missing.is_empty() {
+                book.downloads.remove(&key.id)
+            } else {
+                None
+            }
+        };
+        if let Some(d) = done {
+            let staged = staged.lock().expect("not poisoned").take();
+            if let (Some(s), Some(size)) = (staged, d.size) {
+                self.keep(key.id, s, size, d.keep, d.waiters);
             }
         }
         (Outcome::Resolved(Resolution::Complete), Vec::new())
     }
 
-    /// The tree of a blob held here (cached).
-    fn tree_of(&self, id: &Hash) -> Option<Arc<BlobTree>> {
-        if let Some(t) = self.book().trees.get(id) {
-            return Some(t.clone());
+    /// A tree a peer sent: a whole small blob is kept at once; a larger one's pieces are asked for.
+    fn judge_tree(&self, id: Hash, value: &[u8]) -> (Outcome, Vec<BlobKey>) {
+        let Some(tree) = decode_tree(value) else {
+            tracing::warn!("a peer sent an undecodable tree for blob {id}");
+            return (Outcome::Invalid, Vec::new());
+        };
+        if let Err(e) = tree.check(&id) {
+            tracing::warn!("a peer sent a bad tree for blob {id}: {e}");
+            return (Outcome::Invalid, Vec::new());
         }
-        let size = self.host.blob_size(id)?;
-        let tree = BlobTree::build(size, |i| {
-            let (offset, len) = piece_range(size, i);
-            self.host.read_blob(id, offset, len)
-        })
-        .ok()?;
-        let tree = Arc::new(tree);
+        if tree.max_size() > self.host.max_blob_bytes() {
+            // Too large for the ledger to use here: not the sender's fault, nothing to fetch.
+            return (Outcome::Ignored, Vec::new());
+        }
+        let keep = match self.book().downloads.get(&id) {
+            Some(d) if d.tree.is_none() => d.keep,
+            _ => return (Outcome::Ignored, Vec::new()),
+        };
+        let staged = match self.host.stage_blob(&id, tree.max_size(), keep) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cannot receive blob {id}: {e}");
+                return (Outcome::Unresolved, Vec::new());
+            }
+        };
+        if let BlobTree::Whole(bytes) = &tree {
+            if let Err(e) = staged.write_at(0, bytes) {
+                tracing::error!("cannot write blob {id}: {e}");
+                return (Outcome::Unresolved, Vec::new());
+            }
+            let Some(d) = self.book().downloads.remove(&id) else {
+                return (Outcome::Resolved(Resolution::Complete), Vec::new());
+            };
+            self.keep(id, staged, bytes.len() as u64, d.keep, d.waiters);
+            return (Outcome::Resolved(Resolution::Complete), Vec::new());
+        }
+        let pieces = tree.pieces() as u32;
         let mut book = self.book();
+        let Some(d) = book.downloads.get_mut(&id).filter(|d| d.tree.is_none()) else {
+            return (Outcome::Ignored, Vec::new());
+        };
+        d.missing = (0..pieces).collect();
+        d.tree = Some(Arc::new(tree));
+        d.staged = Some(Arc::new(Mutex::new(Some(staged))));
+        let next = (0..pieces).map(|piece| BlobKey { id, piece }).collect();
+        (Outcome::Resolved(Resolution::Complete), next)
+    }
+
+    /// Commits a received blob and tells its waiters.
+    fn keep(&self, id: Hash, staged: Box<dyn StagedBlob>, size: u64, keep: Keep, waiters: Vec<notify::Sender<()>>) {
+        match staged.commit(size, keep == Keep::Final) {
+            Ok(()) => {
+                for w in waiters {
+                    let _ = w.send(());
+                }
+            }
+            Err(e) => tracing::error!("cannot keep blob {id}: {e}"),
+        }
+    }
+
+    /// The tree of a blob held here (cached; built once at a time per blob).
+    fn tree_of(&self, id: &Hash) -> Option<Arc<BlobTree>> {
+        {
+            let mut book = self.book();
+            if let Some(t) = book.trees.get(id) {
+                return Some(t.clone());
+            }
+            if !book.building.insert(*id) {
+                return None;
+            }
+        }
+        let tree = self.host.blob_size(id).and_then(|size| {
+            BlobTree::build(size, |i| {
+                let (offset, len) = piece_range(size, i);
+                self.host.read_blob(id, offset, len)
+            })
+            .ok()
+        });
+        let mut book = self.book();
+        book.building.remove(id);
+        let tree = Arc::new(tree?);
         book.trees.insert(*id, tree.clone());
         book.tree_order.push_back(*id);
         while book.tree_order.len() > TREE_CACHE {
@@ -320,7 +390,7 @@ impl<H: BlobHost> BlobExchange<H> {
             return Some(borsh::to_vec(&*self.tree_of(&key.id)?).expect("encodes"));
         }
         let size = self.host.blob_size(&key.id)?;
-        if key.piece as u64 >= piece_count(size) {
+        if size <= PIECE_LEN || key.piece as u64 >= piece_count(size) {
             return None;
         }
         let (offset, len) = piece_range(size, key.piece as u64);
@@ -328,16 +398,38 @@ impl<H: BlobHost> BlobExchange<H> {
     }
 }
 
-/// A tree as a peer encoded it, if it is no larger than the tree of a `max_blob`-byte blob.
-fn decode_tree(bytes: &[u8], max_blob: u64) -> Option<BlobTree> {
-    if bytes.len() as u64 > 12 + 32 * piece_count(max_blob) {
+/// A tree as a peer encoded it, if it is no larger than a tree can be.
+fn decode_tree(bytes: &[u8]) -> Option<BlobTree> {
+    if bytes.len() > MAX_MESSAGE {
         return None;
     }
-    let tree: BlobTree = borsh::from_slice(bytes).ok()?;
-    (tree.size <= max_blob).then_some(tree)
+    borsh::from_slice(bytes).ok()
 }
 
-impl<H: BlobHost> Consumer for BlobExchange<H> {
+/// Receives what peers send, judging it on blocking tasks (hashing, writing, the final check of
+/// a whole blob), never on the consensus runtime's threads.
+pub struct Receiver<E, H> {
+    runtime: E,
+    exchange: BlobExchange<H>,
+}
+
+impl<E: Spawner, H> Clone for Receiver<E, H> {
+    fn clone(&self) -> Self {
+        Receiver {
+            runtime: self.runtime.child("blob_receiver"),
+            exchange: self.exchange.clone(),
+        }
+    }
+}
+
+impl<E, H> Receiver<E, H> {
+    /// Receives into `exchange`, spawning the work on `runtime`.
+    pub fn new(runtime: E, exchange: BlobExchange<H>) -> Receiver<E, H> {
+        Receiver { runtime, exchange }
+    }
+}
+
+impl<E: Spawner, H: BlobHost> Consumer for Receiver<E, H> {
     type Key = BlobKey;
     type Value = Bytes;
     type Subscriber = ();
@@ -345,9 +437,15 @@ impl<H: BlobHost> Consumer for BlobExchange<H> {
 
     fn deliver(&mut self, delivery: Delivery<BlobKey, ()>, value: Bytes) -> oneshot::Receiver<Outcome> {
         let (tx, rx) = oneshot::channel();
-        let (outcome, next) = self.judge(delivery.key, &value);
-        let _ = tx.send(outcome);
-        self.request(next);
+        let exchange = self.exchange.clone();
+        let key = delivery.key;
+        self.runtime.child("blob_judge").spawn(move |runtime| async move {
+            let judging = exchange.clone();
+            if let Some((outcome, next)) = blocking(&runtime, move || judging.judge(key, &value)).await {
+                let _ = tx.send(outcome);
+                exchange.request(next);
+            }
+        });
         rx
     }
 }
@@ -406,7 +504,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_round_trips_and_a_tree_larger_than_the_limit_is_refused() {
+    fn a_key_round_trips_and_a_tree_is_decoded_only_within_a_message() {
         let key = BlobKey {
             id: Hash::of(b"blob"),
             piece: 7,
@@ -419,12 +517,8 @@ mod tests {
         let blob = vec![3u8; 3 * PIECE_LEN as usize];
         let tree = BlobTree::of(&blob);
         let bytes = borsh::to_vec(&tree).unwrap();
-        assert_eq!(decode_tree(&bytes, blob.len() as u64), Some(tree));
-        assert_eq!(decode_tree(&bytes, blob.len() as u64 - 1), None, "over the size limit");
-        assert_eq!(
-            decode_tree(&bytes[..bytes.len() - 1], blob.len() as u64),
-            None,
-            "cut short"
-        );
+        assert_eq!(decode_tree(&bytes), Some(tree));
+        assert_eq!(decode_tree(&bytes[..bytes.len() - 1]), None, "cut short");
+        assert_eq!(decode_tree(&vec![0u8; MAX_MESSAGE + 1]), None, "over a message");
     }
 }

@@ -73,3 +73,107 @@ pub fn verify(chain_id: &str, validators: &[PublicKey], bytes: &[u8]) -> Result<
         signers,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys;
+    use commonware_codec::Encode;
+    use commonware_consensus::simplex::types::{Finalize, Proposal};
+    use commonware_consensus::types::{Epoch, Round, View};
+    use commonware_cryptography::Signer;
+    use commonware_utils::iter::NonEmpty;
+    use sinew_types::Keypair;
+
+    const CHAIN: &str = "sinew-test";
+
+    fn keypairs(tag: &str) -> Vec<Keypair> {
+        (0..4).map(|i| Keypair::dev(&format!("{tag}-{i}"))).collect()
+    }
+
+    /// A finalization of `block` signed by `signers` (indexes into `set`, which orders them as
+    /// the chain's validator set does).
+    fn certificate(set: &[Keypair], signers: &[usize], chain: &str, block: Hash) -> Vec<u8> {
+        let publics: Vec<PublicKey> = set.iter().map(|k| keys::private_key(k).public_key()).collect();
+        let participants = Set::try_from(publics).unwrap();
+        let proposal = Proposal::new(
+            Round::new(Epoch::new(0), View::new(7)),
+            View::new(6),
+            crate::block::digest_of(&block),
+        );
+        let votes: Vec<Finalize<Scheme, Digest>> = signers
+            .iter()
+            .map(|&i| {
+                let scheme =
+                    Scheme::signer(&namespace(chain), participants.clone(), keys::private_key(&set[i])).unwrap();
+                Finalize::sign(&scheme, proposal.clone()).unwrap()
+            })
+            .collect();
+        let verifier = Scheme::verifier(&namespace(chain), participants);
+        let mut it = votes.into_iter();
+        let first = it.next().unwrap();
+        Finalization::from_owned_finalizes(&verifier, NonEmpty::new(first, it), &Sequential)
+            .unwrap()
+            .encode()
+            .to_vec()
+    }
+
+    /// `bytes` (a certificate) with only its first `keep` signatures: fewer than a quorum, which
+    /// no honest assembly produces.
+    fn shrink(bytes: &[u8], keep: usize) -> Vec<u8> {
+        let mut f = Finalization::<Scheme, Digest>::decode_cfg(bytes::Bytes::copy_from_slice(bytes), &4).unwrap();
+        let kept: Vec<_> = f.certificate.signers.iter().take(keep).collect();
+        f.certificate.signers = commonware_cryptography::certificate::Signers::new(4, kept).unwrap();
+        f.certificate.signatures.truncate(keep);
+        f.encode().to_vec()
+    }
+
+    fn public(set: &[Keypair]) -> Vec<PublicKey> {
+        set.iter().map(|k| keys::private_key(k).public_key()).collect()
+    }
+
+    #[test]
+    fn a_quorum_certificate_verifies_and_names_its_block_and_signers() {
+        let set = keypairs("v");
+        let block = Hash::of(b"block 7");
+        let done = verify(CHAIN, &public(&set), &certificate(&set, &[0, 1, 3], CHAIN, block)).unwrap();
+        assert_eq!(done.block_hash, block);
+        assert_eq!((done.epoch, done.view, done.parent_view), (0, 7, 6));
+        assert_eq!(done.signers.len(), 3);
+    }
+
+    #[test]
+    fn too_few_foreign_or_other_chain_signatures_are_refused() {
+        let set = keypairs("v");
+        let block = Hash::of(b"block 7");
+        // Two of four is no quorum.
+        let two = shrink(&certificate(&set, &[0, 1, 2], CHAIN, block), 2);
+        assert_eq!(verify(CHAIN, &public(&set), &two), Err(CertificateError::BadSignatures));
+        // Signed by another set of keys.
+        let foreign = keypairs("other");
+        assert_eq!(
+            verify(CHAIN, &public(&set), &certificate(&foreign, &[0, 1, 2], CHAIN, block)),
+            Err(CertificateError::BadSignatures)
+        );
+        // The right keys, for another chain.
+        assert_eq!(
+            verify(
+                CHAIN,
+                &public(&set),
+                &certificate(&set, &[0, 1, 2], "another-chain", block)
+            ),
+            Err(CertificateError::BadSignatures)
+        );
+        // Garbage, a truncated certificate, an empty validator set.
+        assert!(matches!(
+            verify(CHAIN, &public(&set), b"junk"),
+            Err(CertificateError::Malformed(_))
+        ));
+        let good = certificate(&set, &[0, 1, 2], CHAIN, block);
+        assert!(matches!(
+            verify(CHAIN, &public(&set), &good[..good.len() - 1]),
+            Err(CertificateError::Malformed(_))
+        ));
+        assert_eq!(verify(CHAIN, &[], &good), Err(CertificateError::BadValidatorSet));
+    }
+}

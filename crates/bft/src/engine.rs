@@ -326,7 +326,7 @@ where
         commonware_resolver::p2p::Config {
             peer_provider: peers,
             blocker,
-            consumer: exchange.clone(),
+            consumer: blobs::Receiver::new(context.child("blob_receiver"), exchange.clone()),
             producer: blobs::Server::new(context.child("blob_server"), exchange.clone()),
             mailbox_size: MAILBOX,
             me: Some(me),

@@ -16,7 +16,7 @@ use commonware_runtime::{Clock, Spawner};
 use commonware_utils::Acknowledgement;
 use futures::channel::mpsc;
 use futures::StreamExt;
-use sinew_consensus::{BlobHost, Replica, Verdict};
+use sinew_consensus::{BlobHost, Keep, Replica, Verdict};
 use std::sync::Arc;
 
 /// What marshal reports to: hands updates to [`run`] on its own task (reporting never blocks).
@@ -59,7 +59,7 @@ pub async fn run<E: Spawner + Clock, R: Replica + BlobHost>(
             // Final means a quorum executed it: if this validator cannot yet (a blob it lacks),
             // it fetches what is missing and waits; if it finds the block invalid, its state
             // has diverged from the quorum's and it must stop rather than go on alone.
-            match judge(&runtime, &replica, &blobs, &block, true).await {
+            match judge(&runtime, &replica, &blobs, &block, Keep::Final).await {
                 Some(Ok(Verdict::Valid)) => {}
                 Some(Ok(other)) => {
                     tracing::error!("finalized block {height} does not execute here ({other:?}); stopping");
@@ -84,7 +84,7 @@ pub async fn run<E: Spawner + Clock, R: Replica + BlobHost>(
             let missing = missing_blobs(&*replica, block.inner().block(), false);
             if !missing.is_empty() {
                 // Not awaited: fetched in the background, kept for good when they arrive.
-                drop(blobs.fetch(&missing, true, runtime.current()));
+                drop(blobs.fetch(&missing, Keep::Final, runtime.current()));
             }
         }
         ack.acknowledge();

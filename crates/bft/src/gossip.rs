@@ -9,7 +9,7 @@ use crate::exec::blocking;
 use commonware_cryptography::ed25519::PublicKey;
 use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
-use sinew_consensus::{BlobHost, Incoming, TxGossip};
+use sinew_consensus::{BlobHost, Incoming, Keep, TxGossip};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +87,7 @@ pub fn start<E, G, S, R, B>(
                             waiting.fetch_sub(1, Ordering::AcqRel);
                             continue;
                         }
-                        let fetched = blobs.fetch(&ids, false, ctx.current());
+                        let fetched = blobs.fetch(&ids, Keep::Speculative, ctx.current());
                         let pool = pool.clone();
                         let waiting = waiting.clone();
                         ctx.child("gossip_blob_wait").spawn(move |ctx| async move {

@@ -23,6 +23,7 @@ use sinew_consensus::{AppError, ConsensusInfo};
 use sinew_types::api::answers::{ConsensusStatus, FaultReport, FinalizationView, PeerStatus};
 use sinew_types::Height;
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,8 +33,17 @@ const FAULTS_KEPT: usize = 64;
 /// How long an API request waits for marshal's archive.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Most certificate queries waiting at once (beyond, a query is refused as busy).
+const MAX_QUERIES: usize = 16;
+
 /// A certificate query: a height and where to answer.
 type Query = (u64, std::sync::mpsc::SyncSender<Option<Vec<u8>>>);
+
+/// The receiving end of a monitor's certificate queries, with the count of those waiting.
+pub struct Queries {
+    rx: mpsc::UnboundedReceiver<Query>,
+    waiting: Arc<AtomicUsize>,
+}
 
 #[derive(Default)]
 struct State {
@@ -54,6 +64,7 @@ pub struct Monitor {
     committed: Box<dyn Fn() -> Height + Send + Sync>,
     state: Mutex<State>,
     queries: mpsc::UnboundedSender<Query>,
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Monitor {
@@ -65,12 +76,13 @@ impl Monitor {
         participants: Set<PublicKey>,
         chain_id: String,
         committed: Box<dyn Fn() -> Height + Send + Sync>,
-    ) -> (Arc<Monitor>, mpsc::UnboundedReceiver<Query>) {
+    ) -> (Arc<Monitor>, Queries) {
         let elector = <RoundRobin as commonware_consensus::simplex::elector::Config<Scheme>>::build(
             RoundRobin::default(),
             &participants,
         );
         let (queries, rx) = mpsc::unbounded();
+        let waiting = Arc::new(AtomicUsize::new(0));
         let monitor = Monitor {
             me,
             epoch,
@@ -80,8 +92,9 @@ impl Monitor {
             committed,
             state: Mutex::default(),
             queries,
+            waiting: waiting.clone(),
         };
-        (Arc::new(monitor), rx)
+        (Arc::new(monitor), Queries { rx, waiting })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -156,12 +169,14 @@ impl Reporter for MonitorReporter {
 pub fn serve_queries<E: Spawner>(
     context: &E,
     marshal: MarshalMailbox<Scheme, Standard<crate::BftBlock>>,
-    mut queries: mpsc::UnboundedReceiver<Query>,
+    queries: Queries,
 ) {
+    let Queries { mut rx, waiting } = queries;
     context.child("monitor_queries").spawn(move |_| async move {
-        while let Some((height, reply)) = queries.next().await {
+        while let Some((height, reply)) = rx.next().await {
             let found = marshal.get_finalization(BftHeight::new(height)).await;
             let _ = reply.try_send(found.map(|f| f.encode().to_vec()));
+            waiting.fetch_sub(1, Ordering::AcqRel);
         }
     });
 }
@@ -196,10 +211,18 @@ impl ConsensusInfo for Monitor {
     }
 
     fn finalization(&self, height: Height) -> Result<Option<FinalizationView>, AppError> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= MAX_QUERIES {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(AppError::new(
+                "reading a finalization",
+                "busy: too many certificate queries; retry shortly",
+            ));
+        }
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.queries
-            .unbounded_send((height, tx))
-            .map_err(|_| AppError::new("reading a finalization", "consensus has stopped"))?;
+        if self.queries.unbounded_send((height, tx)).is_err() {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(AppError::new("reading a finalization", "consensus has stopped"));
+        }
         let bytes = match rx.recv_timeout(QUERY_TIMEOUT) {
             Ok(bytes) => bytes,
             Err(_) => {

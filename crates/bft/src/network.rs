@@ -21,8 +21,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Messages per second one peer may send on one channel.
+/// Messages per second one peer may send on a consensus channel.
 const QUOTA: Quota = Quota::per_second(NZU32!(10_000));
+/// Blob requests and answers per second from one peer (a piece is 1 MiB).
+const BLOB_QUOTA: Quota = Quota::per_second(NZU32!(1_000));
+/// Transaction batches per second from one peer (a batch is up to 1 MiB).
+const TX_QUOTA: Quota = Quota::per_second(NZU32!(200));
 
 /// Where a validator listens and where the others are.
 pub struct NetworkConfig {
@@ -77,7 +81,14 @@ pub fn run<R: Replica + BlobHost + TxGossip>(
             .try_into()
             .expect("distinct validator keys");
         oracle.track(0, peers);
-        let mut register = |c| network.register(c, QUOTA);
+        let mut register = |c| {
+            let quota = match c {
+                channel::BLOBS => BLOB_QUOTA,
+                channel::TXS => TX_QUOTA,
+                _ => QUOTA,
+            };
+            network.register(c, quota)
+        };
         let channels = Channels {
             votes: register(channel::VOTES),
             certificates: register(channel::CERTIFICATES),

@@ -9,7 +9,7 @@
 
 use anyhow::{bail, Context, Result};
 use sinew_bft::keys as bft_keys;
-use sinew_consensus::{AppError, BlobHost, ConsensusInfo, Replica, TxGossip, Verdict};
+use sinew_consensus::{AppError, BlobHost, ConsensusInfo, Keep, Replica, TxGossip, Verdict};
 use sinew_node::replica::NodeReplica;
 use sinew_node::service::BftRunner;
 use sinew_sdk::Client;
@@ -111,7 +111,12 @@ impl Follower {
             self.relay(client);
             match self.step(client) {
                 Ok(true) => {}
-                Ok(false) => std::thread::sleep(IDLE),
+                Ok(false) => {
+                    // Nothing new here: the next source may know more (one that lies about
+                    // its head cannot hold the follower back).
+                    source = (source + 1) % self.sources.len();
+                    std::thread::sleep(IDLE);
+                }
                 Err(e) => {
                     tracing::warn!("following {url}: {e:#}");
                     source = (source + 1) % self.sources.len();
@@ -177,8 +182,18 @@ impl Follower {
                 .committed
                 .store(block.header.height, Ordering::Release);
         }
+        // What is kept and served again comes from the checked certificate, not the source.
+        let view = FinalizationView {
+            height,
+            block_hash: done.block_hash,
+            epoch: done.epoch,
+            view: done.view,
+            parent_view: done.parent_view,
+            signers: done.signers,
+            certificate: f.certificate,
+        };
         let mut checked = self.certificates.checked.lock().expect("not poisoned");
-        checked.insert(height, f);
+        checked.insert(height, view);
         while checked.len() > CERTIFICATES_KEPT {
             checked.pop_first();
         }
@@ -206,7 +221,7 @@ impl Follower {
             if self.replica.blob_size(&id).is_some() {
                 continue;
             }
-            let bytes = match c.blob(&id) {
+            let bytes = match c.blob_at_most(&id, self.replica.max_blob_bytes()) {
                 Ok(b) => b,
                 Err(e) if required => return Err(e).with_context(|| format!("fetching blob {id}")),
                 Err(_) => continue,
@@ -214,9 +229,9 @@ impl Follower {
             if Hash::of(&bytes) != id {
                 bail!("the source sent bytes that are not blob {id}");
             }
-            let mut staged = self.replica.stage_blob(&id, bytes.len() as u64, true)?;
+            let staged = self.replica.stage_blob(&id, bytes.len() as u64, Keep::Final)?;
             staged.write_at(0, &bytes)?;
-            staged.commit()?;
+            staged.commit(bytes.len() as u64, true)?;
         }
         Ok(())
     }

@@ -6,6 +6,20 @@
 use crate::AppError;
 use sinew_types::Hash;
 
+/// Why a validator fetches a blob, which says how long it keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Keep {
+    /// A transaction a peer gossiped names it: kept like an upload nobody named yet, and refused
+    /// when such uploads already fill this validator's quota (the transaction then stays with
+    /// the validator it was submitted to).
+    Speculative,
+    /// A block this validator must judge names it: kept like an upload nobody named yet, never
+    /// refused (voting needs it).
+    Pending,
+    /// A final block names it: kept for good.
+    Final,
+}
+
 /// Where a validator keeps blobs: it serves the ones it holds and receives the ones it lacks.
 pub trait BlobHost: Send + Sync + 'static {
     /// The size of a blob held here, or `None`.
@@ -17,16 +31,16 @@ pub trait BlobHost: Send + Sync + 'static {
     /// The largest blob this validator accepts from a peer (the ledger's blob size limit).
     fn max_blob_bytes(&self) -> u64;
 
-    /// Starts receiving blob `id` of `size` bytes; `pin` keeps it for good (a final
-    /// transaction names it), otherwise it is kept like an upload nobody named yet.
-    fn stage_blob(&self, id: &Hash, size: u64, pin: bool) -> Result<Box<dyn StagedBlob>, AppError>;
+    /// Starts receiving blob `id` of at most `max_size` bytes, for the reason `keep` says.
+    fn stage_blob(&self, id: &Hash, max_size: u64, keep: Keep) -> Result<Box<dyn StagedBlob>, AppError>;
 }
 
 /// A blob being received. Dropped before [`StagedBlob::commit`], it leaves nothing.
-pub trait StagedBlob: Send {
+pub trait StagedBlob: Send + Sync {
     /// Writes checked bytes at `offset`.
-    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> Result<(), AppError>;
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), AppError>;
 
-    /// Every byte is written: checks the whole against the id and makes the blob held.
-    fn commit(self: Box<Self>) -> Result<(), AppError>;
+    /// Every byte is written and the blob has `size` bytes: checks the whole against the id and
+    /// makes the blob held (for good if `pin`).
+    fn commit(self: Box<Self>, size: u64, pin: bool) -> Result<(), AppError>;
 }

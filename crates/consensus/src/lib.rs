@@ -11,7 +11,7 @@ mod gossip;
 mod info;
 mod replica;
 
-pub use blobs::{BlobHost, StagedBlob};
+pub use blobs::{BlobHost, Keep, StagedBlob};
 pub use gossip::{Incoming, TxGossip};
 pub use info::ConsensusInfo;
 pub use replica::{Replica, Verdict};

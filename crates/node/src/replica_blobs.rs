@@ -3,7 +3,7 @@
 //! once whole and checked.
 
 use crate::replica::NodeReplica;
-use sinew_consensus::{AppError, BlobHost, StagedBlob};
+use sinew_consensus::{AppError, BlobHost, Keep, StagedBlob};
 use sinew_store::BlobDownload;
 use sinew_types::Hash;
 use std::sync::Arc;
@@ -26,18 +26,22 @@ impl BlobHost for NodeReplica {
         self.node().params().max_blob_bytes
     }
 
-    fn stage_blob(&self, id: &Hash, size: u64, pin: bool) -> Result<Box<dyn StagedBlob>, AppError> {
-        let download = self
-            .node()
-            .ledger
-            .blobs
-            .store
-            .download(*id, size)
+    fn stage_blob(&self, id: &Hash, max_size: u64, keep: Keep) -> Result<Box<dyn StagedBlob>, AppError> {
+        let node = self.node();
+        let store = &node.ledger.blobs.store;
+        let quota = node.config.api.max_unpinned_blob_bytes;
+        if keep == Keep::Speculative && store.unpinned_bytes().saturating_add(max_size) > quota {
+            return Err(AppError::new(
+                "receiving a blob",
+                format!("uploads no transaction names fill this node's quota ({quota} bytes)"),
+            ));
+        }
+        let download = store
+            .download(*id, max_size)
             .map_err(|e| AppError::new("receiving a blob", e))?;
         Ok(Box::new(Staged {
-            node: self.node().clone(),
+            node: node.clone(),
             download,
-            pin,
         }))
     }
 }
@@ -46,23 +50,22 @@ impl BlobHost for NodeReplica {
 struct Staged {
     node: Arc<crate::core::Node>,
     download: BlobDownload,
-    pin: bool,
 }
 
 impl StagedBlob for Staged {
-    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
         self.download
             .write_at(offset, bytes)
             .map_err(|e| AppError::new("receiving a blob", e))
     }
 
-    fn commit(self: Box<Self>) -> Result<(), AppError> {
+    fn commit(self: Box<Self>, size: u64, pin: bool) -> Result<(), AppError> {
         let id = self.download.id();
         self.node
             .ledger
             .blobs
             .store
-            .finish_download(self.download, self.pin)
+            .finish_download(self.download, size, pin)
             .map_err(|e| AppError::new("keeping a received blob", e))?;
         tracing::info!("blob {id} received from a peer");
         Ok(())

@@ -18,23 +18,32 @@ impl TxGossip for NodeReplica {
         let mut out = vec![Incoming::Admitted; txs.len()];
         let mut decoded = Vec::new();
         let mut at = Vec::new();
+        let node = self.node();
         for (i, bytes) in txs.iter().enumerate() {
             match SignedTransaction::decode(bytes) {
                 Ok(tx) => {
+                    // Seen already (waiting, or committed): refused before its signature costs
+                    // anything, so replaying old transactions buys a peer nothing.
+                    let id = tx.tx.id();
+                    if node.admission.is_pending(&id) || node.ledger.committed(&id).ok().flatten().is_some() {
+                        out[i] = Incoming::Refused(format!("transaction {id} is known already"));
+                        continue;
+                    }
                     decoded.push(tx);
                     at.push(i);
                 }
                 Err(e) => out[i] = Incoming::Malformed(e.to_string()),
             }
         }
-        let admitted = self.node().submit_from_peer(decoded);
+        let admitted = node.submit_from_peer(decoded);
         for (i, (_, result)) in at.into_iter().zip(admitted) {
             out[i] = match result {
                 Ok(_) => Incoming::Admitted,
-                // What an honest validator refuses before sending: the sender is faulty.
-                Err(AdmitError::Rejected(
-                    e @ (TxRejection::BadSignature(_) | TxRejection::WrongChain { .. } | TxRejection::TooLarge { .. }),
-                )) => Incoming::Malformed(e.to_string()),
+                // What an honest validator refuses before sending: the sender is faulty. (Not
+                // size: limits are parameters, which an honest peer may read a block apart.)
+                Err(AdmitError::Rejected(e @ (TxRejection::BadSignature(_) | TxRejection::WrongChain { .. }))) => {
+                    Incoming::Malformed(e.to_string())
+                }
                 Err(AdmitError::Rejected(TxRejection::MissingBlob(id))) => Incoming::NeedsBlobs(vec![id]),
                 Err(e) => Incoming::Refused(e.to_string()),
             };

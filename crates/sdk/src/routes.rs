@@ -136,14 +136,26 @@ impl Client {
 
     /// `GET /v1/blobs/{id}`: a blob's bytes.
     pub fn blob(&self, id: &Hash) -> Result<Vec<u8>, SdkError> {
+        self.blob_at_most(id, u64::MAX)
+    }
+
+    /// `GET /v1/blobs/{id}`, refusing an answer longer than `max` bytes (from a node not trusted
+    /// to stop sending).
+    pub fn blob_at_most(&self, id: &Hash, max: u64) -> Result<Vec<u8>, SdkError> {
         let resp = self
             .agent
             .get(&format!("{}/v1/blobs/{id}", self.base))
             .call()
             .map_err(crate::error_of)?;
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)
-            .map_err(|e| SdkError::Transport(e.to_string()))?;
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(resp.into_reader(), max.saturating_add(1)),
+            &mut bytes,
+        )
+        .map_err(|e| SdkError::Transport(e.to_string()))?;
+        if bytes.len() as u64 > max {
+            return Err(SdkError::Transport(format!("blob {id} is longer than {max} bytes")));
+        }
         Ok(bytes)
     }
 

@@ -21,7 +21,7 @@ pub struct BlobDownload {
 }
 
 impl BlobStore {
-    /// Starts receiving blob `id` of `size` bytes.
+    /// Starts receiving blob `id` of at most `size` bytes.
     pub fn download(&self, id: BlobId, size: u64) -> Result<BlobDownload, BlobError> {
         let tmp = self.tmp_path();
         let file = File::options().read(true).write(true).create_new(true).open(&tmp)?;
@@ -35,21 +35,26 @@ impl BlobStore {
         Ok(download)
     }
 
-    /// Completes a download: checks the whole file hashes to its id, then stores it under that
-    /// id (pinned if `pin`: a finalized transaction names it). A file that does not match is
-    /// removed and refused as corrupt.
-    pub fn finish_download(&self, mut download: BlobDownload, pin: bool) -> Result<(), BlobError> {
+    /// Completes a download of `size` bytes (at most the size it started with): checks the whole
+    /// file hashes to its id, then stores it under that id (pinned if `pin`: a finalized
+    /// transaction names it). A file that does not match is removed and refused as corrupt.
+    pub fn finish_download(&self, mut download: BlobDownload, size: u64, pin: bool) -> Result<(), BlobError> {
         let mut file = download.file.take().expect("open until finished");
+        if size > download.size {
+            let _ = fs::remove_file(&download.tmp);
+            return Err(BlobError::TooLarge { limit: download.size });
+        }
+        file.set_len(size)?;
         file.sync_all()?;
         file.seek(SeekFrom::Start(0))?;
         let mut h = blake3::Hasher::new();
-        let len = std::io::copy(&mut (&mut file).take(download.size), &mut h)?;
+        let len = std::io::copy(&mut (&mut file).take(size), &mut h)?;
         drop(file);
-        if len != download.size || Hash(*h.finalize().as_bytes()) != download.id {
+        if len != size || Hash(*h.finalize().as_bytes()) != download.id {
             let _ = fs::remove_file(&download.tmp);
             return Err(BlobError::Corrupt(download.id));
         }
-        self.install(&download.tmp, &download.id, download.size)?;
+        self.install(&download.tmp, &download.id, size)?;
         if pin {
             self.pin(&download.id)?;
         }
@@ -107,12 +112,13 @@ mod tests {
         let s = BlobStore::open(dir.path()).unwrap();
         let blob: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let id = Hash::of(&blob);
-        let d = s.download(id, blob.len() as u64).unwrap();
+        // Started with room to spare (the size is known only with the last piece).
+        let d = s.download(id, 12_000).unwrap();
         d.write_at(6_000, &blob[6_000..]).unwrap();
         d.write_at(0, &blob[..6_000]).unwrap();
         assert!(!s.contains(&id), "not visible before it is finished");
-        assert!(d.write_at(9_999, b"xy").is_err(), "nothing past the end");
-        s.finish_download(d, true).unwrap();
+        assert!(d.write_at(11_999, b"xy").is_err(), "nothing past the end");
+        s.finish_download(d, blob.len() as u64, true).unwrap();
         assert_eq!(s.read(&id).unwrap(), blob);
         assert!(s.is_pinned(&id));
         assert_eq!(s.read_range(&id, 100, 5).unwrap(), &blob[100..105]);
@@ -121,7 +127,7 @@ mod tests {
         let other = Hash::of(b"another blob");
         let d = s.download(other, 12).unwrap();
         d.write_at(0, b"another blub").unwrap();
-        assert!(matches!(s.finish_download(d, false), Err(BlobError::Corrupt(_))));
+        assert!(matches!(s.finish_download(d, 12, false), Err(BlobError::Corrupt(_))));
         assert!(!s.contains(&other));
         // A download dropped half way leaves nothing either.
         drop(s.download(Hash::of(b"x"), 1_000).unwrap());

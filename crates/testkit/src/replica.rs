@@ -3,7 +3,7 @@
 //! It keeps every committed block so tests can compare validators block by block.
 
 use crate::MemBlobs;
-use sinew_consensus::{AppError, BlobHost, Incoming, Replica, StagedBlob, TxGossip, Verdict};
+use sinew_consensus::{AppError, BlobHost, Incoming, Keep, Replica, StagedBlob, TxGossip, Verdict};
 use sinew_state::{Chain, Genesis};
 use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash, SignedTransaction, TxId};
 use std::collections::BTreeMap;
@@ -160,11 +160,11 @@ impl BlobHost for MemReplica {
         MAX_BLOB_BYTES
     }
 
-    fn stage_blob(&self, id: &Hash, size: u64, _pin: bool) -> Result<Box<dyn StagedBlob>, AppError> {
+    fn stage_blob(&self, id: &Hash, max_size: u64, _keep: Keep) -> Result<Box<dyn StagedBlob>, AppError> {
         Ok(Box::new(MemStaged {
             replica: self.inner.clone(),
             id: *id,
-            bytes: vec![0; size as usize],
+            bytes: Mutex::new(vec![0; max_size as usize]),
         }))
     }
 }
@@ -225,27 +225,31 @@ impl TxGossip for MemReplica {
 struct MemStaged {
     replica: Arc<Mutex<Inner>>,
     id: Hash,
-    bytes: Vec<u8>,
+    bytes: Mutex<Vec<u8>>,
 }
 
 impl StagedBlob for MemStaged {
-    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
         let end = offset as usize + bytes.len();
         self.bytes
+            .lock()
+            .expect("not poisoned")
             .get_mut(offset as usize..end)
             .ok_or_else(|| AppError::new("receiving a blob", "write past the end"))?
             .copy_from_slice(bytes);
         Ok(())
     }
 
-    fn commit(self: Box<Self>) -> Result<(), AppError> {
-        if Hash::of(&self.bytes) != self.id {
+    fn commit(self: Box<Self>, size: u64, _pin: bool) -> Result<(), AppError> {
+        let mut bytes = self.bytes.into_inner().expect("not poisoned");
+        bytes.truncate(size as usize);
+        if Hash::of(&bytes) != self.id {
             return Err(AppError::new(
                 "receiving a blob",
                 format!("blob {} does not match its id", self.id),
             ));
         }
-        self.replica.lock().expect("not poisoned").blobs.put(&self.bytes);
+        self.replica.lock().expect("not poisoned").blobs.put(&bytes);
         Ok(())
     }
 }

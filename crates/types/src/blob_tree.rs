@@ -6,7 +6,7 @@
 //! blob, and nothing but the id needs to be trusted.
 
 use crate::Hash;
-use blake3::hazmat::{left_subtree_len, merge_subtrees_non_root, merge_subtrees_root, ChainingValue, HasherExt, Mode};
+use blake3::hazmat::{merge_subtrees_non_root, merge_subtrees_root, ChainingValue, HasherExt, Mode};
 
 /// Bytes per piece: a power of two (so pieces are aligned BLAKE3 subtrees), small enough for one
 /// network message.
@@ -15,19 +15,12 @@ pub const PIECE_LEN: u64 = 1 << 20;
 /// Why a tree or a piece does not match a blob id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlobTreeError {
-    /// The tree's chaining values do not merge into the blob's id.
-    #[error("the piece hashes do not merge into blob {0}")]
+    /// The tree does not match the blob's id (its bytes, or its chaining values merged).
+    #[error("the tree does not match blob {0}")]
     WrongRoot(Hash),
-    /// The tree has the wrong number of chaining values for its size.
-    #[error("a tree of a {size}-byte blob needs {expected} piece hashes, got {got}")]
-    WrongShape {
-        /// The blob size the tree claims.
-        size: u64,
-        /// Chaining values needed.
-        expected: u64,
-        /// Chaining values given.
-        got: u64,
-    },
+    /// A one-piece blob was sent as pieces, or a piece longer than a piece.
+    #[error("a malformed tree: {0}")]
+    Malformed(&'static str),
     /// The piece index is past the blob's end.
     #[error("piece {index} is past the end of a blob of {pieces} pieces")]
     NoSuchPiece {
@@ -41,14 +34,17 @@ pub enum BlobTreeError {
     BadPiece(u64),
 }
 
-/// A blob's size and the chaining value of each of its pieces (none when the blob fits in one
-/// piece: that piece is checked against the id itself).
+/// What a validator sends for a blob's tree. Nothing in it is taken on trust: a blob of one piece
+/// travels whole (checked against its id at once); a larger blob as the chaining values of its
+/// pieces, which must merge into its id. The size is not part of it (a claimed size could not be
+/// checked before the last piece): every piece but the last is exactly [`PIECE_LEN`] bytes, and
+/// the last piece, whatever its length, is pinned by its chaining value.
 #[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
-pub struct BlobTree {
-    /// The blob's size in bytes.
-    pub size: u64,
-    /// Chaining values of the pieces, in order.
-    pub pieces: Vec<[u8; 32]>,
+pub enum BlobTree {
+    /// A blob of at most one piece: its bytes.
+    Whole(Vec<u8>),
+    /// The chaining values of a blob's pieces, in order (two or more).
+    Pieces(Vec<[u8; 32]>),
 }
 
 /// Pieces in a blob of `size` bytes (an empty blob is one empty piece).
@@ -63,16 +59,15 @@ pub fn piece_range(size: u64, index: u64) -> (u64, u64) {
 }
 
 impl BlobTree {
-    /// The tree of a blob whose pieces `piece(i)` yields in order (read from a file or memory).
+    /// The tree of a blob of `size` bytes whose pieces `piece(i)` yields in order.
     pub fn build<E>(size: u64, mut piece: impl FnMut(u64) -> Result<Vec<u8>, E>) -> Result<BlobTree, E> {
-        let pieces = if size <= PIECE_LEN {
-            Vec::new()
-        } else {
-            (0..piece_count(size))
-                .map(|i| piece(i).map(|bytes| chaining_value(i, &bytes)))
-                .collect::<Result<_, E>>()?
-        };
-        Ok(BlobTree { size, pieces })
+        if size <= PIECE_LEN {
+            return piece(0).map(BlobTree::Whole);
+        }
+        (0..piece_count(size))
+            .map(|i| piece(i).map(|bytes| chaining_value(i, &bytes)))
+            .collect::<Result<_, E>>()
+            .map(BlobTree::Pieces)
     }
 
     /// The tree of a blob held in memory.
@@ -85,41 +80,53 @@ impl BlobTree {
         tree.unwrap_or_else(|never| match never {})
     }
 
-    /// Checks the tree against the blob's id: its shape fits its size and its chaining values
-    /// merge into `id`.
-    pub fn check(&self, id: &Hash) -> Result<(), BlobTreeError> {
-        let expected = if self.size <= PIECE_LEN {
-            0
-        } else {
-            piece_count(self.size)
-        };
-        if self.pieces.len() as u64 != expected {
-            return Err(BlobTreeError::WrongShape {
-                size: self.size,
-                expected,
-                got: self.pieces.len() as u64,
-            });
+    /// Pieces still to fetch after this tree (none for a whole blob).
+    pub fn pieces(&self) -> u64 {
+        match self {
+            BlobTree::Whole(_) => 0,
+            BlobTree::Pieces(cvs) => cvs.len() as u64,
         }
-        if expected > 0 && Hash(*merge(&self.pieces, self.size, true).as_bytes()) != *id {
-            return Err(BlobTreeError::WrongRoot(*id));
-        }
-        Ok(())
     }
 
-    /// Checks piece `index` of the blob `id` (whose tree this is, already checked).
-    pub fn check_piece(&self, id: &Hash, index: u64, bytes: &[u8]) -> Result<(), BlobTreeError> {
-        let pieces = piece_count(self.size);
+    /// The most bytes the blob can have.
+    pub fn max_size(&self) -> u64 {
+        match self {
+            BlobTree::Whole(b) => b.len() as u64,
+            BlobTree::Pieces(cvs) => cvs.len() as u64 * PIECE_LEN,
+        }
+    }
+
+    /// Checks the tree against the blob's id.
+    pub fn check(&self, id: &Hash) -> Result<(), BlobTreeError> {
+        match self {
+            BlobTree::Whole(b) if b.len() as u64 > PIECE_LEN => {
+                Err(BlobTreeError::Malformed("a whole blob over one piece"))
+            }
+            BlobTree::Whole(b) if Hash::of(b) != *id => Err(BlobTreeError::WrongRoot(*id)),
+            BlobTree::Whole(_) => Ok(()),
+            BlobTree::Pieces(cvs) if cvs.len() < 2 => Err(BlobTreeError::Malformed("a one-piece blob sent as pieces")),
+            BlobTree::Pieces(cvs) if Hash(*merge(cvs, true).as_bytes()) != *id => Err(BlobTreeError::WrongRoot(*id)),
+            BlobTree::Pieces(_) => Ok(()),
+        }
+    }
+
+    /// Checks piece `index` of the blob whose (checked) tree this is: every piece but the last
+    /// is a whole piece; the last is 1 to [`PIECE_LEN`] bytes; its chaining value matches.
+    pub fn check_piece(&self, index: u64, bytes: &[u8]) -> Result<(), BlobTreeError> {
+        let BlobTree::Pieces(cvs) = self else {
+            return Err(BlobTreeError::NoSuchPiece { index, pieces: 0 });
+        };
+        let pieces = cvs.len() as u64;
         if index >= pieces {
             return Err(BlobTreeError::NoSuchPiece { index, pieces });
         }
-        let (_, len) = piece_range(self.size, index);
-        let ok = bytes.len() as u64 == len
-            && if self.pieces.is_empty() {
-                Hash::of(bytes) == *id
-            } else {
-                chaining_value(index, bytes) == self.pieces[index as usize]
-            };
-        if ok {
+        let len = bytes.len() as u64;
+        let length_ok = if index + 1 < pieces {
+            len == PIECE_LEN
+        } else {
+            (1..=PIECE_LEN).contains(&len)
+        };
+        if length_ok && chaining_value(index, bytes) == cvs[index as usize] {
             Ok(())
         } else {
             Err(BlobTreeError::BadPiece(index))
@@ -135,21 +142,20 @@ fn chaining_value(index: u64, bytes: &[u8]) -> ChainingValue {
     h.finalize_non_root()
 }
 
-/// Merges the chaining values of the pieces covering `len` bytes as BLAKE3 does: the left
-/// subtree takes the largest power of two of bytes below `len`.
-fn merge(cvs: &[ChainingValue], len: u64, root: bool) -> blake3::Hash {
-    debug_assert!(len > PIECE_LEN && cvs.len() > 1);
-    let left_len = left_subtree_len(len);
-    let left_pieces = (left_len / PIECE_LEN) as usize;
-    let side = |cvs: &[ChainingValue], len: u64| {
-        if len <= PIECE_LEN {
+/// Merges the chaining values of two or more pieces as BLAKE3 does: the left subtree takes the
+/// largest power of two of pieces below their number (the same split as the largest power of two
+/// of bytes below the blob's length, whatever the length of the last piece).
+fn merge(cvs: &[ChainingValue], root: bool) -> blake3::Hash {
+    debug_assert!(cvs.len() > 1);
+    let left = (cvs.len() / 2 + cvs.len() % 2).next_power_of_two();
+    let side = |cvs: &[ChainingValue]| {
+        if cvs.len() == 1 {
             cvs[0]
         } else {
-            *merge(cvs, len, false).as_bytes()
+            *merge(cvs, false).as_bytes()
         }
     };
-    let l = side(&cvs[..left_pieces], left_len);
-    let r = side(&cvs[left_pieces..], len - left_len);
+    let (l, r) = (side(&cvs[..left]), side(&cvs[left..]));
     if root {
         merge_subtrees_root(&l, &r, Mode::Hash)
     } else {
@@ -183,15 +189,17 @@ mod tests {
             3 * p - 5,
             4 * p,
             5 * p + 77,
+            9 * p,
         ] {
             let blob = bytes(len, len as u8);
             let id = Hash::of(&blob);
             let tree = BlobTree::of(&blob);
             assert_eq!(tree.check(&id), Ok(()), "size {len}");
-            for i in 0..piece_count(len as u64) {
+            assert_eq!(tree.pieces() == 0, len <= p, "size {len}");
+            for i in 0..tree.pieces() {
                 let (start, n) = piece_range(len as u64, i);
                 let piece = &blob[start as usize..(start + n) as usize];
-                assert_eq!(tree.check_piece(&id, i, piece), Ok(()), "size {len} piece {i}");
+                assert_eq!(tree.check_piece(i, piece), Ok(()), "size {len} piece {i}");
             }
         }
     }
@@ -202,51 +210,59 @@ mod tests {
         let blob = bytes(3 * p + 10, 7);
         let id = Hash::of(&blob);
         let tree = BlobTree::of(&blob);
-        // Another blob's tree, a tree with a piece hash changed, a tree of the wrong shape.
-        let other = BlobTree::of(&bytes(3 * p + 10, 8));
-        assert_eq!(other.check(&id), Err(BlobTreeError::WrongRoot(id)));
-        let mut flipped = tree.clone();
-        flipped.pieces[2][0] ^= 1;
-        assert_eq!(flipped.check(&id), Err(BlobTreeError::WrongRoot(id)));
-        let mut short = tree.clone();
-        short.pieces.pop();
+        let BlobTree::Pieces(cvs) = &tree else {
+            panic!("four pieces")
+        };
+        // Another blob's tree, a changed hash, one hash fewer or more, a whole blob of another.
+        assert_eq!(
+            BlobTree::of(&bytes(3 * p + 10, 8)).check(&id),
+            Err(BlobTreeError::WrongRoot(id))
+        );
+        let mut flipped = cvs.clone();
+        flipped[2][0] ^= 1;
+        assert_eq!(BlobTree::Pieces(flipped).check(&id), Err(BlobTreeError::WrongRoot(id)));
+        assert_eq!(
+            BlobTree::Pieces(cvs[..3].to_vec()).check(&id),
+            Err(BlobTreeError::WrongRoot(id))
+        );
+        let mut more = cvs.clone();
+        more.push(cvs[0]);
+        assert_eq!(BlobTree::Pieces(more).check(&id), Err(BlobTreeError::WrongRoot(id)));
         assert!(matches!(
-            short.check(&id),
-            Err(BlobTreeError::WrongShape {
-                expected: 4,
-                got: 3,
-                ..
-            })
+            BlobTree::Pieces(vec![cvs[0]]).check(&id),
+            Err(BlobTreeError::Malformed(_))
         ));
-        let mut resized = tree.clone();
-        resized.size = 10;
+        assert_eq!(
+            BlobTree::Whole(b"not it".to_vec()).check(&id),
+            Err(BlobTreeError::WrongRoot(id))
+        );
         assert!(matches!(
-            resized.check(&id),
-            Err(BlobTreeError::WrongShape { expected: 0, .. })
+            BlobTree::Whole(blob.clone()).check(&id),
+            Err(BlobTreeError::Malformed(_))
         ));
-        // A piece with one byte changed, cut short, or past the end.
+        // A piece with one byte changed, cut short, past the end, or in the wrong place.
         let mut piece = blob[p..2 * p].to_vec();
         piece[5] ^= 1;
-        assert_eq!(tree.check_piece(&id, 1, &piece), Err(BlobTreeError::BadPiece(1)));
+        assert_eq!(tree.check_piece(1, &piece), Err(BlobTreeError::BadPiece(1)));
         assert_eq!(
-            tree.check_piece(&id, 1, &blob[p..2 * p - 1]),
+            tree.check_piece(1, &blob[p..2 * p - 1]),
             Err(BlobTreeError::BadPiece(1))
         );
         assert_eq!(
-            tree.check_piece(&id, 4, b""),
+            tree.check_piece(4, b"x"),
             Err(BlobTreeError::NoSuchPiece { index: 4, pieces: 4 })
         );
-        // A piece in the wrong place (right bytes, wrong index) is refused too.
+        assert_eq!(tree.check_piece(0, &blob[p..2 * p]), Err(BlobTreeError::BadPiece(0)));
+        // The last piece: its exact bytes only (longer, shorter or empty is refused).
+        assert_eq!(tree.check_piece(3, &blob[3 * p..]), Ok(()));
         assert_eq!(
-            tree.check_piece(&id, 0, &blob[p..2 * p]),
-            Err(BlobTreeError::BadPiece(0))
+            tree.check_piece(3, &blob[3 * p..3 * p + 9]),
+            Err(BlobTreeError::BadPiece(3))
         );
-        // A one-piece blob is checked against its id.
+        assert_eq!(tree.check_piece(3, b""), Err(BlobTreeError::BadPiece(3)));
+        // A whole blob is checked against its id; it has no pieces to ask for.
         let small = b"small blob".to_vec();
-        let small_tree = BlobTree::of(&small);
-        assert_eq!(
-            small_tree.check_piece(&Hash::of(&small), 0, b"small blub"),
-            Err(BlobTreeError::BadPiece(0))
-        );
+        assert_eq!(BlobTree::Whole(small.clone()).check(&Hash::of(&small)), Ok(()));
+        assert!(BlobTree::Whole(small).check_piece(0, b"small blob").is_err());
     }
 }

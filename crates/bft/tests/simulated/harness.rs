@@ -11,7 +11,7 @@ use commonware_utils::{probability, NZUsize, NZU32};
 use sinew_bft::engine::{channel, max_message_size};
 use sinew_bft::monitor::Monitor;
 use sinew_bft::{keys, BlockCfg, Channels, ValidatorConfig};
-use sinew_consensus::{AppError, BlobHost, Replica, StagedBlob, TxGossip};
+use sinew_consensus::{AppError, BlobHost, Keep, Replica, StagedBlob, TxGossip};
 use sinew_testkit::net::{contribution, create};
 use sinew_testkit::{test_genesis, MemReplica};
 use sinew_types::datanet::CurationPolicy;
@@ -206,8 +206,8 @@ impl BlobHost for Lying {
     fn max_blob_bytes(&self) -> u64 {
         self.0.max_blob_bytes()
     }
-    fn stage_blob(&self, id: &sinew_types::Hash, size: u64, pin: bool) -> Result<Box<dyn StagedBlob>, AppError> {
-        self.0.stage_blob(id, size, pin)
+    fn stage_blob(&self, id: &sinew_types::Hash, max_size: u64, keep: Keep) -> Result<Box<dyn StagedBlob>, AppError> {
+        self.0.stage_blob(id, max_size, keep)
     }
 }
 
