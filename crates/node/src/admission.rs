@@ -276,7 +276,12 @@ impl Admission {
         out
     }
 
-    /// Whether transaction `id` waits in the pool or in a block not yet durable.
+    /// Whether transaction `id` is in a block applied but not yet durable.
+    pub(crate) fn is_inflight(&self, id: &TxId) -> bool {
+        self.inflight.lock().contains(id)
+    }
+
+    /// Whether `id` waits in the pool or is in a block not yet durable.
     pub(crate) fn is_pending(&self, id: &TxId) -> bool {
         self.pool.lock().contains(id) || self.inflight.lock().contains(id)
     }

@@ -147,6 +147,15 @@ impl Mempool {
         self.by_id.contains_key(id)
     }
 
+    /// Whether `tx` waits here with the very same signature bytes (so its signature was checked
+    /// at admission and need not be checked again in a block).
+    pub fn holds_verified(&self, tx: &PreparedTx) -> bool {
+        self.by_id
+            .get(&tx.id)
+            .and_then(|(seq, _)| self.by_arrival.get(seq))
+            .is_some_and(|held| held.tx.signature == tx.tx.signature)
+    }
+
     /// The nonce after `signer`'s highest waiting one, if any waits.
     pub fn next_nonce(&self, signer: &Address) -> Option<Nonce> {
         self.by_signer
@@ -346,6 +355,21 @@ mod tests {
             payload: Stake { amount: 1 }.into(),
         })
         .prepare()
+    }
+
+    #[test]
+    fn only_the_same_signature_bytes_count_as_verified() {
+        let a = Keypair::dev("a");
+        let mut m = Mempool::new(MempoolConfig::default());
+        let held = tx(&a, 0);
+        m.admit(held.clone(), 0, 1_000_000, 1).unwrap();
+        assert!(m.holds_verified(&held));
+        // The same content with other signature bytes: checked again in a block.
+        let mut forged = held.clone();
+        forged.tx.signature.0[0] ^= 1;
+        assert_eq!(forged.id, held.id);
+        assert!(!m.holds_verified(&forged));
+        assert!(!m.holds_verified(&tx(&a, 1)), "not waiting at all");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use crate::core::Node;
 use parking_lot::RwLockUpgradableReadGuard;
 use sinew_consensus::{AppError, Replica, Verdict};
 use sinew_state::TxRejection;
-use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash};
+use sinew_types::{Address, Block, BlockHeader, ConsensusRound, Hash, TxId};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,11 +33,25 @@ impl NodeReplica {
     /// Re-executes `block` on its parent; keeps it pending when valid.
     fn execute_block(&self, block: &Block) -> Result<Verdict, AppError> {
         let ledger = &self.node.ledger;
+        // Signatures checked when the transactions were admitted (gossip delivers most of a
+        // block before it) are not checked again: on four validators that is most of the work.
+        let verified: HashSet<TxId> = {
+            let pool = self.node.admission.pool.lock();
+            block
+                .txs
+                .iter()
+                .map(|t| t.clone().prepare())
+                .filter(|p| pool.holds_verified(p))
+                .map(|p| p.id)
+                .collect()
+        };
         let chain = ledger.chain.upgradable_read();
         if chain.is_pending(&block.header.hash()) {
             return Ok(Verdict::Valid);
         }
-        match chain.validate(chain.tree(), &ledger.blobs, block.clone(), |_| false) {
+        match chain.validate(chain.tree(), &ledger.blobs, block.clone(), |tx| {
+            verified.contains(&tx.id)
+        }) {
             Ok(executed) => {
                 RwLockUpgradableReadGuard::upgrade(chain).add_pending(executed);
                 Ok(Verdict::Valid)
@@ -84,9 +99,13 @@ impl Replica for NodeReplica {
         // Refusals on the committed state are final (a pending branch may refuse what another
         // branch accepts): those leave the pool, as the sequencer drops them.
         if on_head {
+            // Not those a final block just included (in flight until durable): a build that
+            // raced the commit refuses them as used nonces, and their clients must hear
+            // "committed", not "dropped".
             let dropped: Vec<_> = refused
                 .into_iter()
                 .filter(|(_, r)| !matches!(r, TxRejection::NonceGap { .. } | TxRejection::Unavailable(_)))
+                .filter(|(id, _)| !node.admission.is_inflight(id))
                 .collect();
             if !dropped.is_empty() {
                 node.begin_inflight(&[], &dropped);
@@ -115,18 +134,23 @@ impl Replica for NodeReplica {
             }
         }
         let node = &self.node;
-        let done = node
-            .ledger
-            .chain
-            .write()
-            .finalize(&block.header.hash())
-            .map_err(|e| AppError::new("finalizing a block", e))?;
+        let done = {
+            let mut chain = node.ledger.chain.write();
+            let done = chain
+                .finalize(&block.header.hash())
+                .map_err(|e| AppError::new("finalizing a block", e))?;
+            // In flight before the chain lock is released: a leader building on the new head
+            // must see these as included, not as refusable replays of a used nonce.
+            for (_, effects) in &done {
+                node.begin_inflight(&effects.tx_ids, &[]);
+            }
+            done
+        };
         for (block, effects) in done {
             node.ledger
                 .store
                 .commit_block(&block, &effects)
                 .map_err(|e| AppError::new("committing a finalized block", e))?;
-            node.begin_inflight(&effects.tx_ids, &[]);
             node.after_commit(&block, &effects, vec![], started);
         }
         Ok(())

@@ -6,7 +6,7 @@
 use crate::mempool::AdmitError;
 use crate::replica::NodeReplica;
 use sinew_consensus::{Incoming, TxGossip};
-use sinew_state::TxRejection;
+use sinew_state::{Account, StateKey, TxRejection};
 use sinew_types::SignedTransaction;
 
 impl TxGossip for NodeReplica {
@@ -22,10 +22,16 @@ impl TxGossip for NodeReplica {
         for (i, bytes) in txs.iter().enumerate() {
             match SignedTransaction::decode(bytes) {
                 Ok(tx) => {
-                    // Seen already (waiting, or committed): refused before its signature costs
-                    // anything, so replaying old transactions buys a peer nothing.
+                    // Seen already (waiting, or its nonce used): refused before its signature
+                    // costs anything, so replaying old transactions buys a peer nothing.
                     let id = tx.tx.id();
-                    if node.admission.is_pending(&id) || node.ledger.committed(&id).ok().flatten().is_some() {
+                    let used = node
+                        .ledger
+                        .latest::<Account>(&StateKey::Account(tx.tx.signer))
+                        .ok()
+                        .flatten()
+                        .is_some_and(|a| tx.tx.nonce < a.nonce);
+                    if used || node.admission.is_pending(&id) {
                         out[i] = Incoming::Refused(format!("transaction {id} is known already"));
                         continue;
                     }

@@ -199,13 +199,15 @@ impl Chain {
 
     /// Re-executes a received block on its parent (the head or a pending block) and checks every
     /// header field. `already_verified` names transactions whose signatures were checked before
-    /// (by the mempool); the rest are batch-verified here. `reader` is the committed state.
+    /// (by the mempool: the same transaction with the same signature bytes, so the verdict cannot
+    /// depend on what one node happened to hold); the rest are batch-verified here. `reader` is
+    /// the committed state.
     pub fn validate<R: StateReader>(
         &self,
         reader: &R,
         blobs: &dyn BlobSource,
         block: Block,
-        already_verified: impl Fn(&TxId) -> bool,
+        already_verified: impl Fn(&PreparedTx) -> bool,
     ) -> Result<ExecutedBlock, BlockError> {
         let h = &block.header;
         let branch = match self.branch(&h.parent) {
@@ -394,9 +396,12 @@ impl Chain {
 }
 
 /// Every signature in the block not verified before (at admission) is valid.
-fn verify_signatures(prepared: &[PreparedTx], already_verified: impl Fn(&TxId) -> bool) -> Result<(), BlockError> {
+fn verify_signatures(
+    prepared: &[PreparedTx],
+    already_verified: impl Fn(&PreparedTx) -> bool,
+) -> Result<(), BlockError> {
     let to_check: Vec<usize> = (0..prepared.len())
-        .filter(|&i| !already_verified(&prepared[i].id))
+        .filter(|&i| !already_verified(&prepared[i]))
         .collect();
     let items: Vec<_> = to_check.iter().map(|&i| prepared[i].sig_item()).collect();
     for (pos, res) in verify_many(&items).into_iter().enumerate() {

@@ -114,6 +114,7 @@ pub fn run(a: BftArgs) -> Result<()> {
         Ok(r.results.len())
     })?;
     let blocks = clients[0].latest_block()?.header.height - h0;
+    devnet_bft::wait_for_height(&urls, h0 + blocks, &mut children, Duration::from_secs(60))?;
     let heads: Vec<_> = clients
         .iter()
         .map(|c| c.block(&(h0 + blocks).to_string()).map(|b| b.hash))
