@@ -1,6 +1,7 @@
-//! One Byzantine validator of four, played by commonware's mocks with a real validator key:
-//! safety and liveness hold, and where the fault is provable (conflicting signed votes) the
-//! honest validators report it and block the sender.
+//! One Byzantine validator of four, played by commonware's mocks with a real validator key, or
+//! by twins (two real Sinew stacks sharing one key): safety and liveness hold, and where the
+//! fault is provable (conflicting signed votes) the honest validators report it and block the
+//! sender.
 
 use crate::harness::*;
 use sinew_consensus::ConsensusInfo;
@@ -69,4 +70,10 @@ fn an_equivocating_leader_gets_nothing_finalized_and_the_chain_goes_on() {
         chains[0].iter().all(|b| b.header.proposer != bad),
         "no block of the equivocator was finalized"
     );
+}
+
+#[test]
+fn twins_sharing_one_key_break_neither_safety_nor_liveness() {
+    let (chains, _, _) = with_byzantine(Byz::Twins, 43);
+    assert_progress(&chains);
 }

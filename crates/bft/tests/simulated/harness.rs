@@ -251,6 +251,9 @@ pub(crate) enum Byz {
     Nuller,
     /// As leader, proposes different blocks to different validators.
     Equivocator,
+    /// Two real Sinew stacks sharing its key, one talking with validators 0 and 2, the other
+    /// with validator 3.
+    Twins,
 }
 
 /// The network's validators: their replicas (an offline one's never moves) and the oracle.
@@ -385,11 +388,29 @@ impl Started {
         replica: Arc<R>,
     ) {
         let channels = self.channels(i).await;
+        let monitor = self.run_stack(context, i, "", replica, channels).await;
+        self.monitors[i] = Some(monitor);
+    }
+
+    /// Runs one consensus stack with validator `i`'s key on `channels` (storage under `tag`).
+    async fn run_stack<R, S, Rx>(
+        &self,
+        context: &deterministic::Context,
+        i: usize,
+        tag: &str,
+        replica: Arc<R>,
+        channels: Channels<S, Rx>,
+    ) -> Arc<Monitor>
+    where
+        R: Replica + BlobHost + TxGossip,
+        S: commonware_p2p::Sender<PublicKey = PublicKey>,
+        Rx: commonware_p2p::Receiver<PublicKey = PublicKey>,
+    {
         let cfg = ValidatorConfig {
             key: keys::private_key(&self.keys[i]),
             validators: self.peers.clone(),
             chain_id: genesis().0.chain_id,
-            partition: format!("validator-{i}"),
+            partition: format!("validator-{i}{tag}"),
             block_cfg: BLOCK_CFG,
             leader_timeout: Duration::from_secs(1),
             certification_timeout: Duration::from_secs(2),
@@ -408,7 +429,74 @@ impl Started {
             channels,
         )
         .await;
-        self.monitors[i] = Some(monitor);
+        monitor
+    }
+
+    /// Two real stacks sharing validator `i`'s key (twins): one talks with the validators of
+    /// `a`, the other with those of `b`, so together they sign conflicting votes.
+    async fn start_twins(&mut self, context: &deterministic::Context, i: usize, a: Vec<usize>, b: Vec<usize>) {
+        use commonware_p2p::simulated::{SplitOrigin, SplitTarget};
+        use commonware_p2p::Recipients;
+        let group = |ix: &[usize]| ix.iter().map(|&j| self.peers[j].clone()).collect::<Vec<_>>();
+        let (a, b) = (group(&a), group(&b));
+        let forwarder = {
+            let (a, b) = (a.clone(), b.clone());
+            move |origin: SplitOrigin, to: &Recipients<PublicKey>, _: &commonware_runtime::IoBuf| {
+                let group = match origin {
+                    SplitOrigin::Primary => &a,
+                    SplitOrigin::Secondary => &b,
+                };
+                let list: Vec<PublicKey> = match to {
+                    Recipients::All => group.clone(),
+                    Recipients::Some(v) => v.iter().filter(|p| group.contains(p)).cloned().collect(),
+                    Recipients::One(p) => group.iter().filter(|g| *g == p).cloned().collect(),
+                };
+                (!list.is_empty()).then_some(Recipients::Some(list))
+            }
+        };
+        let router = move |(from, _): &(PublicKey, commonware_runtime::IoBuf)| {
+            if a.contains(from) {
+                SplitTarget::Primary
+            } else if b.contains(from) {
+                SplitTarget::Secondary
+            } else {
+                SplitTarget::None
+            }
+        };
+        let ch = self.channels(i).await;
+        let split = |(s, r): (
+            simulated::Sender<PublicKey, deterministic::Context>,
+            simulated::Receiver<PublicKey>,
+        )| {
+            let (s1, s2) = s.split_with(forwarder.clone());
+            let (r1, r2) = r.split_with(context.child("twin_split"), router.clone());
+            ((s1, r1), (s2, r2))
+        };
+        let (votes, certificates, resolver) = (split(ch.votes), split(ch.certificates), split(ch.resolver));
+        let (backfill, blocks, blobs, txs) = (split(ch.backfill), split(ch.blocks), split(ch.blobs), split(ch.txs));
+        let primary = Channels {
+            votes: votes.0,
+            certificates: certificates.0,
+            resolver: resolver.0,
+            backfill: backfill.0,
+            blocks: blocks.0,
+            blobs: blobs.0,
+            txs: txs.0,
+        };
+        let secondary = Channels {
+            votes: votes.1,
+            certificates: certificates.1,
+            resolver: resolver.1,
+            backfill: backfill.1,
+            blocks: blocks.1,
+            blobs: blobs.1,
+            txs: txs.1,
+        };
+        let (genesis, _, _) = genesis();
+        self.run_stack(context, i, "-twin-a", Arc::new(MemReplica::new(&genesis)), primary)
+            .await;
+        self.run_stack(context, i, "-twin-b", Arc::new(MemReplica::new(&genesis)), secondary)
+            .await;
     }
 
     /// Starts a validator the scenario held back (a late joiner).
@@ -423,6 +511,11 @@ impl Started {
         use commonware_consensus::simplex::mocks;
         use commonware_consensus::simplex::scheme::ed25519::Scheme;
         use commonware_cryptography::Blake3;
+        if byz == Byz::Twins {
+            let others: Vec<usize> = (0..VALIDATORS).filter(|&j| j != i).collect();
+            let (a, b) = others.split_at(others.len() - 1);
+            return self.start_twins(context, i, a.to_vec(), b.to_vec()).await;
+        }
         let channels = self.channels(i).await;
         let namespace = sinew_bft::keys::namespace(&genesis().0.chain_id);
         let participants = Set::try_from(self.peers.clone()).unwrap();
@@ -436,6 +529,7 @@ impl Started {
             Byz::Nuller => {
                 mocks::nuller::Nuller::<_, _, Blake3>::new(ctx, mocks::nuller::Config { scheme }).start(channels.votes);
             }
+            Byz::Twins => unreachable!("started above"),
             Byz::Equivocator => {
                 mocks::equivocator::Equivocator::<_, _, RoundRobin, Blake3>::new(
                     ctx,
