@@ -75,25 +75,27 @@ impl FanOut {
         if dropped.is_empty() {
             return;
         }
+        // Remembered before anyone is told: a client told "dropped" that asks again at once
+        // must hear "dropped", not "unknown".
         {
-            let mut waiters = self.waiters.lock();
+            let mut d = self.drops.lock();
             for (id, why) in dropped {
-                for w in waiters.remove(id).unwrap_or_default() {
-                    let _ = w.send(SubmitOutcome::Dropped {
-                        code: why.code().into(),
-                        reason: why.to_string(),
-                    });
-                }
+                d.map.insert(*id, (why.code().into(), why.to_string()));
+                d.order.push_back(*id);
+            }
+            while d.order.len() > RECENT_DROPS {
+                let old = d.order.pop_front().expect("non-empty");
+                d.map.remove(&old);
             }
         }
-        let mut d = self.drops.lock();
+        let mut waiters = self.waiters.lock();
         for (id, why) in dropped {
-            d.map.insert(*id, (why.code().into(), why.to_string()));
-            d.order.push_back(*id);
-        }
-        while d.order.len() > RECENT_DROPS {
-            let old = d.order.pop_front().expect("non-empty");
-            d.map.remove(&old);
+            for w in waiters.remove(id).unwrap_or_default() {
+                let _ = w.send(SubmitOutcome::Dropped {
+                    code: why.code().into(),
+                    reason: why.to_string(),
+                });
+            }
         }
     }
 
