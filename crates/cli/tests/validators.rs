@@ -11,6 +11,14 @@ use std::time::{Duration, Instant};
 
 const SINEW: &str = env!("CARGO_BIN_EXE_sinew");
 
+/// One network at a time: each test runs four or five node processes, and three such networks
+/// at once on two cores starve each other's timeouts.
+static ONE_NETWORK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_network() -> std::sync::MutexGuard<'static, ()> {
+    ONE_NETWORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn ok(o: &Output) -> String {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
@@ -38,6 +46,7 @@ fn free_port_base(n: u16) -> u16 {
 
 #[test]
 fn a_devnet_of_four_validators_runs_the_whole_demo_and_agrees() {
+    let _one = one_network();
     let dir = tempfile::tempdir().unwrap();
     let base = free_port_base(4);
     let out = Command::new(SINEW)
@@ -123,6 +132,7 @@ fn wait_for(clients: &[&Client], height: u64, timeout: Duration) {
 
 #[test]
 fn a_validator_killed_by_pid_leaves_three_finalizing_and_catches_up_when_restarted() {
+    let _one = one_network();
     let dir = tempfile::tempdir().unwrap();
     let base = free_port_base(4);
     let mut child = Command::new(SINEW)
@@ -157,7 +167,7 @@ fn a_validator_killed_by_pid_leaves_three_finalizing_and_catches_up_when_restart
 
     assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
     let at_kill = clients[0].latest_block().unwrap().header.height;
-    wait_for(&up, at_kill + 5, Duration::from_secs(60));
+    wait_for(&up, at_kill + 5, Duration::from_secs(120));
     assert!(clients[2].health().is_err(), "validator 2 is down");
 
     // Restarted from its own data directory, it replays what it missed and follows again.
@@ -171,7 +181,7 @@ fn a_validator_killed_by_pid_leaves_three_finalizing_and_catches_up_when_restart
         .spawn()
         .unwrap();
     let target = clients[0].latest_block().unwrap().header.height + 3;
-    wait_for(&clients.iter().collect::<Vec<_>>(), target, Duration::from_secs(60));
+    wait_for(&clients.iter().collect::<Vec<_>>(), target, Duration::from_secs(120));
     let hashes: Vec<_> = clients
         .iter()
         .map(|c| {
@@ -275,6 +285,7 @@ fn check_consensus_and_light_client(dir: &std::path::Path, base: u16, c: &Client
 
 #[test]
 fn a_follower_checks_every_certificate_re_executes_the_demo_and_relays_transactions() {
+    let _one = one_network();
     let dir = tempfile::tempdir().unwrap();
     let base = free_port_base(4);
     let mut child = Command::new(SINEW)
