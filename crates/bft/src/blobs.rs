@@ -234,11 +234,6 @@ impl<H: BlobHost> BlobExchange<H> {
         }
     }
 
-    /// Blobs being fetched.
-    pub fn in_flight(&self) -> usize {
-        self.book().downloads.len()
-    }
-
     /// Judges what a peer sent for `key` (on a blocking task: it hashes and writes); returns the
     /// outcome and the piece keys to ask for next.
     fn judge(&self, key: BlobKey, value: &[u8]) -> (Outcome, Vec<BlobKey>) {

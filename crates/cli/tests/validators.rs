@@ -115,6 +115,37 @@ impl Drop for Devnet {
     }
 }
 
+/// Starts `sinew devnet --validators 4` (with the demo if `demo`) serving in `dir`; returns it
+/// with the lines it printed before serving.
+fn serve_devnet(dir: &std::path::Path, base: u16, demo: bool) -> (Devnet, Vec<String>) {
+    let mut cmd = Command::new(SINEW);
+    cmd.args(["devnet", "--validators", "4"]);
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child = cmd
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{base}"))
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let devnet = Devnet(child);
+    let mut printed = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let serving = line.contains("serving until Ctrl-C");
+        printed.push(line);
+        if serving {
+            break;
+        }
+    }
+    (devnet, printed)
+}
+
 /// Waits until every client's head reaches `height`.
 fn wait_for(clients: &[&Client], height: u64, timeout: Duration) {
     let t = Instant::now();
@@ -135,29 +166,12 @@ fn a_validator_killed_by_pid_leaves_three_finalizing_and_catches_up_when_restart
     let _one = one_network();
     let dir = tempfile::tempdir().unwrap();
     let base = free_port_base(4);
-    let mut child = Command::new(SINEW)
-        .args(["devnet", "--validators", "4", "--listen"])
-        .arg(format!("127.0.0.1:{base}"))
-        .arg("--dir")
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let devnet = Devnet(child);
+    let (devnet, printed) = serve_devnet(dir.path(), base, false);
     // The PID of validator 2, from the listing printed before serving.
-    let mut pid = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if line.trim_start().starts_with("validator2 ") && line.contains("pid ") {
-            let after = line.split("pid ").nth(1).unwrap();
-            pid = Some(after.split(',').next().unwrap().to_string());
-        }
-        if line.contains("serving until Ctrl-C") {
-            break;
-        }
-    }
+    let pid = printed
+        .iter()
+        .find(|l| l.trim_start().starts_with("validator2 ") && l.contains("pid "))
+        .map(|l| l.split("pid ").nth(1).unwrap().split(',').next().unwrap().to_string());
     let pid = pid.expect("the devnet lists validator 2's pid");
     let clients: Vec<Client> = (0..4)
         .map(|i| Client::new(&format!("http://127.0.0.1:{}", base + i)))
@@ -288,22 +302,7 @@ fn a_follower_checks_every_certificate_re_executes_the_demo_and_relays_transacti
     let _one = one_network();
     let dir = tempfile::tempdir().unwrap();
     let base = free_port_base(4);
-    let mut child = Command::new(SINEW)
-        .args(["devnet", "--validators", "4", "--demo", "--listen"])
-        .arg(format!("127.0.0.1:{base}"))
-        .arg("--dir")
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let devnet = Devnet(child);
-    for line in BufReader::new(stdout).lines() {
-        if line.unwrap().contains("serving until Ctrl-C") {
-            break;
-        }
-    }
+    let (devnet, _) = serve_devnet(dir.path(), base, true);
     // A follower that joins after the whole demo: it replays every block (blobs fetched from
     // its sources, each block certified by the validators), then keeps up.
     let api = std::net::TcpListener::bind("127.0.0.1:0")
