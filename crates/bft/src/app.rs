@@ -101,12 +101,22 @@ where
             };
             let leader = keys::address(&context.leader);
             let parent_hash = parent.inner().hash();
+            let started = std::time::Instant::now();
             let built = blocking(&runtime, move || {
                 replica.build(&parent_hash, round, leader, timestamp_ms)
             })
             .await?;
             match built {
-                Ok(block) => Some(BftBlock::new(block).digested()),
+                Ok(block) => {
+                    tracing::debug!(
+                        height = block.header.height,
+                        view = round.view,
+                        txs = block.txs.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "built"
+                    );
+                    Some(BftBlock::new(block).digested())
+                }
                 Err(e) => {
                     tracing::error!("cannot build a block: {e}");
                     None
@@ -230,7 +240,15 @@ where
     loop {
         let r = replica.clone();
         let b = block.clone();
-        match blocking(runtime, move || r.execute(b.inner().block())).await? {
+        let started = std::time::Instant::now();
+        let executed = blocking(runtime, move || r.execute(b.inner().block())).await?;
+        tracing::debug!(
+            height = block.inner().block().header.height,
+            txs = block.inner().block().txs.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "executed"
+        );
+        match executed {
             Ok(Verdict::NotReady(why)) => {
                 tracing::debug!("block {} not ready: {why}", block.inner().hash());
                 let mut missing = missing_blobs(&**replica, block.inner().block(), true);

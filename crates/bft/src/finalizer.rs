@@ -73,8 +73,11 @@ pub async fn run<E: Spawner + Clock, R: Replica + BlobHost>(
             }
             let r = replica.clone();
             let b = block.clone();
+            let started = std::time::Instant::now();
             match blocking(&runtime, move || r.finalize(b.inner().block())).await {
-                Some(Ok(())) => {}
+                Some(Ok(())) => {
+                    tracing::debug!(height, ms = started.elapsed().as_millis() as u64, "committed");
+                }
                 Some(Err(e)) => {
                     tracing::error!("cannot commit finalized block {height}: {e}");
                     return;
