@@ -151,6 +151,11 @@ impl Ledger {
         Ok(self.store.block(height)?)
     }
 
+    /// The header of the block at `height`.
+    pub fn header(&self, height: Height) -> Result<Option<sinew_types::BlockHeader>, NodeError> {
+        Ok(self.store.header(height)?)
+    }
+
     /// The height of the block whose header hash is `hash`.
     pub fn height_of(&self, hash: &Hash) -> Result<Option<Height>, NodeError> {
         Ok(self.store.height_of(hash)?)

@@ -136,7 +136,9 @@ pub async fn start_ordered(
             })
             .map_err(|e| NodeError::Setup(e.to_string()))?
     };
-    let app = router(node.clone());
+    // The API, and the explorer reading through it.
+    let api = router(node.clone());
+    let app = api.clone().merge(sinew_explorer::routes(api));
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("API server stopped: {e}");

@@ -93,6 +93,20 @@ fn every_route_answers_through_its_typed_sdk_method() {
                 assert!(c.state_value(&key, None).unwrap().value.is_some());
             }
             Route::LatestBlock => assert!(c.latest_block().unwrap().header.height > 0),
+            Route::Blocks => {
+                let head = c.latest_block().unwrap().header.height;
+                let page = c.blocks(None, Some(2)).unwrap();
+                let heights: Vec<_> = page.blocks.iter().map(|b| b.header.height).collect();
+                assert!(heights[0] >= head && heights[1] == heights[0] - 1, "{heights:?}");
+                assert_eq!(page.blocks[0].hash, page.blocks[0].header.hash());
+                let older = c.blocks(page.next, Some(100)).unwrap();
+                assert_eq!(older.blocks.first().unwrap().header.height, heights[1] - 1);
+                if heights[1] <= 100 {
+                    assert_eq!(older.blocks.last().unwrap().header.height, 0, "down to genesis");
+                    assert_eq!(older.next, None);
+                }
+                assert!(c.blocks(Some(0), None).unwrap().blocks.is_empty());
+            }
             Route::Block => assert_eq!(c.block(&head).unwrap().header.height.to_string(), head),
             Route::BlockReceipts => assert!(!c.receipts(&head).unwrap().receipts.is_empty() || head == "0"),
             Route::Events => {

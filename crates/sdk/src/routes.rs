@@ -107,6 +107,11 @@ impl Client {
         self.get("/v1/blocks/latest")
     }
 
+    /// `GET /v1/blocks?before=&limit=`: headers, newest first; `next` continues the list.
+    pub fn blocks(&self, before: Option<u64>, limit: Option<usize>) -> Result<BlockPage, SdkError> {
+        self.get_with("/v1/blocks", &BlockRange { before, limit })
+    }
+
     /// `GET /v1/blocks/{id}`: by height or header hash.
     pub fn block(&self, id: &str) -> Result<BlockView, SdkError> {
         self.get(&format!("/v1/blocks/{id}"))

@@ -175,6 +175,17 @@ impl Store {
         Ok(Some(decode(&v, "block")?))
     }
 
+    /// The header of the block at `height`, without decoding its transactions (a block's
+    /// encoding starts with its header).
+    pub fn header(&self, height: Height) -> Result<Option<sinew_types::BlockHeader>, StoreError> {
+        let Some(v) = self.blocks.get(height.to_be_bytes())? else {
+            return Ok(None);
+        };
+        let header = <sinew_types::BlockHeader as borsh::BorshDeserialize>::deserialize(&mut v.as_ref())
+            .map_err(|e| StoreError::Corrupt(format!("block header: {e}")))?;
+        Ok(Some(header))
+    }
+
     /// The height of the block with header hash `hash`.
     pub fn height_of(&self, hash: &Hash) -> Result<Option<Height>, StoreError> {
         let Some(v) = self.by_hash.get(hash.0)? else {

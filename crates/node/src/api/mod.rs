@@ -62,6 +62,7 @@ fn handler(route: Route, m: MethodFilter) -> MethodRouter<Arc<Node>> {
         Route::Account => on(m, queries::account),
         Route::StateValue => on(m, queries::state_value),
         Route::LatestBlock => on(m, queries::latest_block),
+        Route::Blocks => on(m, queries::blocks),
         Route::Block => on(m, queries::block),
         Route::BlockReceipts => on(m, queries::receipts),
         Route::Events => on(m, events::stream),

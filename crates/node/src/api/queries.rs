@@ -7,8 +7,10 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use sinew_state::StateKey;
-use sinew_types::api::answers::{BlockView, ChainView, ConsensusStatus, Health, ReceiptsView, ValidatorSet};
-pub use sinew_types::api::queries::AtHeight;
+use sinew_types::api::answers::{
+    BlockPage, BlockSummary, BlockView, ChainView, ConsensusStatus, Health, ReceiptsView, ValidatorSet,
+};
+pub use sinew_types::api::queries::{AtHeight, BlockRange};
 use sinew_types::records::Validator;
 use sinew_types::wire::AccountView;
 use sinew_types::{Address, Hash, Height};
@@ -183,6 +185,42 @@ fn block_view(node: &Node, h: Height) -> Result<BlockView, ApiError> {
 pub async fn latest_block(State(node): State<Arc<Node>>) -> Result<impl IntoResponse, ApiError> {
     let h = node.head().height;
     Ok(Json(block_view(&node, h)?))
+}
+
+/// GET /v1/blocks?before=&limit=: headers, newest first (default 20, at most 100 a page).
+pub async fn blocks(State(node): State<Arc<Node>>, Query(q): Query<BlockRange>) -> Result<impl IntoResponse, ApiError> {
+    let head = node.head().height;
+    let top = q.before.map_or(head, |b| b.saturating_sub(1).min(head));
+    if q.before == Some(0) {
+        return Ok(Json(BlockPage {
+            blocks: vec![],
+            next: None,
+        }));
+    }
+    let limit = q.limit.unwrap_or(20).clamp(1, 100) as u64;
+    let bottom = top.saturating_sub(limit - 1);
+    let n = node.clone();
+    let blocks = tokio::task::spawn_blocking(move || {
+        (bottom..=top)
+            .rev()
+            .map(|h| {
+                let header = n
+                    .ledger
+                    .header(h)?
+                    .ok_or_else(|| ApiError::Internal(format!("block {h} is missing from the store")))?;
+                Ok(BlockSummary {
+                    hash: header.hash(),
+                    header,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(BlockPage {
+        blocks,
+        next: (bottom > 0).then_some(bottom),
+    }))
 }
 
 /// GET /v1/blocks/{height or hash}.

@@ -49,6 +49,24 @@ pub struct BlockView {
     pub txs: Vec<SignedTransaction>,
 }
 
+/// `GET /v1/blocks`: headers, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockPage {
+    /// Each block's hash and header.
+    pub blocks: Vec<BlockSummary>,
+    /// `before` for the next (older) page; none after genesis.
+    pub next: Option<Height>,
+}
+
+/// A block without its transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockSummary {
+    /// The header's hash.
+    pub hash: Hash,
+    /// The header.
+    pub header: BlockHeader,
+}
+
 /// `GET /v1/blocks/{id}/receipts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReceiptsView {

@@ -25,6 +25,18 @@ pub struct AtHeight {
     pub height: Option<Height>,
 }
 
+/// `GET /v1/blocks?before=&limit=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockRange {
+    /// Only blocks below this height (default: up to the durable head).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Height>,
+    /// Headers per page (default 20, at most 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
 /// Filters of the contribution lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -52,6 +52,7 @@ pub enum Route {
     Account,
     StateValue,
     LatestBlock,
+    Blocks,
     Block,
     BlockReceipts,
     Events,
@@ -98,7 +99,7 @@ const WAIT: &[QueryParam] = &[(
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 40] = {
+    pub const ALL: [Route; 41] = {
         use Route::*;
         [
             Health,
@@ -112,6 +113,7 @@ impl Route {
             Account,
             StateValue,
             LatestBlock,
+            Blocks,
             Block,
             BlockReceipts,
             Events,
@@ -159,6 +161,7 @@ impl Route {
             Route::Account => (Get, "/v1/accounts/{address}"),
             Route::StateValue => (Get, "/v1/state/{key}"),
             Route::LatestBlock => (Get, "/v1/blocks/latest"),
+            Route::Blocks => (Get, "/v1/blocks"),
             Route::Block => (Get, "/v1/blocks/{id}"),
             Route::BlockReceipts => (Get, "/v1/blocks/{id}/receipts"),
             Route::Events => (Get, "/v1/events"),
@@ -205,6 +208,7 @@ impl Route {
             Route::Account => "An account with its Merkle proof against a block's state root",
             Route::StateValue => "Any state key (hex) with its Merkle proof",
             Route::LatestBlock => "The durable head block",
+            Route::Blocks => "Block headers, newest first, a page at a time",
             Route::Block => "A block by height or header hash",
             Route::BlockReceipts => "A block's receipts and block events",
             Route::Events => "The event stream (server-sent events), from the next durable block on",
@@ -255,6 +259,7 @@ impl Route {
             Route::Account => Json("AccountView"),
             Route::StateValue => Json("ProvenValue"),
             Route::LatestBlock | Route::Block => Json("BlockView"),
+            Route::Blocks => Json("BlockPage"),
             Route::BlockReceipts => Json("ReceiptsView"),
             Route::Events => Events("EventRecord"),
             Route::UploadBlob => Json("BlobStored"),
@@ -304,6 +309,10 @@ impl Route {
         match self {
             Route::SubmitTx | Route::SubmitBatch => WAIT,
             Route::Account | Route::StateValue => HEIGHT,
+            Route::Blocks => &[
+                ("before", "only blocks below this height (the previous page's `next`)"),
+                ("limit", "headers per page (default 20, at most 100)"),
+            ],
             Route::Datanets | Route::Models | Route::Providers | Route::DatanetModels => PAGE,
             Route::DatanetContributions | Route::Contributions => &[
                 ("contributor", "only this contributor's"),

@@ -1,0 +1,173 @@
+//! A paid answer (a settlement): the answer with every attributed span highlighted and linked
+//! to the record it matches, each contribution's weight, and the exact payout to the platform,
+//! the model owner, the provider and each contributor. The attribution is recomputed by the node
+//! on every view (a costly request, under the API's permits) and its digest compared with the
+//! one the settlement carries: the page shows whether they match.
+
+use super::hex_id;
+use crate::api::{Api, Failure};
+use crate::fmt;
+use crate::layout::{page, Page};
+use axum::extract::{Path, State};
+use maud::{html, Markup};
+use serde_json::{json, Value};
+use sinew_types::api::answers::{BlockView, ModelAttribution};
+use sinew_types::wire::{SubmitOutcome, SubmitReply};
+use std::collections::BTreeMap;
+
+/// `GET /answers/{settlement tx id}`.
+pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
+    let tx = hex_id("transaction id", &tx)?;
+    let reply: SubmitReply = api.get(&format!("/v1/txs/{tx}")).await?;
+    let SubmitOutcome::Committed { height, index, receipt } = reply.outcome else {
+        return Err(Failure::not_found(format!("transaction {tx} is not in a block")));
+    };
+    let block: BlockView = api.get(&format!("/v1/blocks/{height}")).await?;
+    let payload = block
+        .txs
+        .get(index as usize)
+        .map(|t| serde_json::to_value(&t.tx.payload).unwrap_or_default())
+        .unwrap_or_default();
+    if payload["type"] != "settle_inference" {
+        return Err(Failure::not_found(format!("transaction {tx} settles no answer")));
+    }
+    let answer = fmt::text(&payload["answer"]);
+    let events: Vec<Value> = receipt
+        .events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap_or_default())
+        .collect();
+    let settled = events
+        .iter()
+        .find(|e| e["kind"] == "inference_settled")
+        .cloned()
+        .ok_or_else(|| Failure::not_found(format!("settlement {tx} failed: nothing was paid")))?;
+    let rewards: Vec<&Value> = events.iter().filter(|e| e["kind"] == "reward_accrued").collect();
+    let model = settled["model"].as_u64().unwrap_or_default();
+    let model_view: Value = api.get(&format!("/v1/registry/models/{model}")).await?;
+    let recomputed: Result<ModelAttribution, Failure> = api
+        .post(
+            &format!("/v1/registry/models/{model}/attribute"),
+            &json!({ "text": answer }),
+        )
+        .await;
+    // Which datanet each contribution belongs to (the reward events say; else the first one
+    // the model was trained on).
+    let default_datanet = model_view["lineage"][0]["datanet"].as_u64().unwrap_or_default();
+    let datanet_of: BTreeMap<u64, u64> = rewards
+        .iter()
+        .filter_map(|r| Some((r["contribution"].as_u64()?, r["datanet"].as_u64()?)))
+        .collect();
+    let body = html! {
+        dl.fields {
+            dt { "Model" } dd { a href=(format!("/models/{model}")) { (fmt::text(&model_view["model"]["info"]["name"])) } }
+            dt { "Paid by" } dd { (fmt::account(&fmt::text(&settled["payer"]))) }
+            dt { "Request" } dd { (fmt::hash(&fmt::text(&settled["request_id"]))) }
+            dt { "Settled in" } dd { (fmt::block(height)) ", transaction " (fmt::tx(&tx)) }
+            dt { "Receipt digest" } dd.mono { (fmt::text(&payload["receipt"])) }
+        }
+        h2 { "The answer" }
+        @match &recomputed {
+            Ok(r) => {
+                (highlighted(&answer, r, &datanet_of, default_datanet))
+                @if r.digest.to_string() == fmt::text(&payload["receipt"]) {
+                    p.ok #recheck role="status" { "✓ Recomputed by this node just now: the attribution matches the settlement's receipt." }
+                } @else {
+                    p.bad #recheck role="status" { "✗ Recomputed by this node just now: the digest " span.mono { (r.digest.to_string()) } " differs from the settlement's." }
+                }
+                p { a.button href=(format!("/answers/{tx}")) { "Recompute again" } }
+            }
+            Err(e) => {
+                pre.answer { (answer) }
+                p.error role="alert" { "The attribution could not be recomputed now: " (e.message) }
+            }
+        }
+        h2 { "The payout" }
+        table {
+            thead { tr { th { "To" } th { "Who" } th.num { "Amount" } } }
+            tbody {
+                tr { td { "Whole fee" } td { "paid by " (fmt::account(&fmt::text(&settled["payer"]))) } td.num { (fmt::amount(&settled["fee"])) } }
+                tr { td { "Platform" } td { "treasury" } td.num { (fmt::amount(&settled["platform"])) } }
+                tr { td { "Model owner" } td { (fmt::account(&fmt::text(&model_view["model"]["owner"]))) } td.num { (fmt::amount(&settled["owner"])) } }
+                tr { td { "Provider and stakers" } td { (fmt::account(&fmt::text(&model_view["model"]["provider"]))) } td.num { (fmt::amount(&settled["provider"])) } }
+                tr { td { "Contributors" } td { "by attribution, below" } td.num { (fmt::amount(&settled["contributors"])) } }
+            }
+        }
+        h2 { "Contributors" }
+        @let weights: BTreeMap<u64, u32> = recomputed.as_ref().map(|r| r.receipt.weights.iter().copied().collect()).unwrap_or_default();
+        @if rewards.is_empty() { p.muted { "No reward events." } } @else {
+            table {
+                thead { tr { th { "Contributor" } th { "Contribution" } th.num { "Weight" } th.num { "Paid" } } }
+                tbody { @for r in &rewards { tr {
+                    td { (fmt::account(&fmt::text(&r["account"]))) }
+                    td { @match r["contribution"].as_u64() {
+                        Some(c) if c != u64::MAX => { a href=(format!("/datanets/{}?contribution={c}#records", r["datanet"])) { "datanet " (fmt::text(&r["datanet"])) " #" (c) } }
+                        _ => { "no matching span: datanet " (fmt::text(&r["datanet"])) "'s owner" }
+                    } }
+                    td.num { @if let Some(w) = r["contribution"].as_u64().and_then(|c| weights.get(&c)) { (ppm(*w)) } }
+                    td.num { (fmt::amount(&r["amount"])) }
+                } } }
+            }
+        }
+    };
+    Ok(page("Paid answer", body))
+}
+
+/// Parts per million as a percentage.
+fn ppm(w: u32) -> String {
+    format!("{}.{:04}%", w / 10_000, w % 10_000)
+}
+
+/// The answer with each attributed span marked and linked to its record. Offsets are in tokens;
+/// with the byte tokenizer they are bytes (other tokenizers: the spans are listed instead).
+fn highlighted(answer: &str, r: &ModelAttribution, datanet_of: &BTreeMap<u64, u64>, default_datanet: u64) -> Markup {
+    let spans = &r.receipt.spans;
+    if r.receipt.tokenizer != "bytes" {
+        return html! {
+            pre.answer { (answer) }
+            p.muted { (spans.len()) " spans (offsets in " (r.receipt.tokenizer) " tokens)" }
+        };
+    }
+    let bytes = answer.as_bytes();
+    // For each byte, the first span covering it.
+    let mut owner: Vec<Option<usize>> = vec![None; bytes.len()];
+    for (i, s) in spans.iter().enumerate() {
+        let start = (s.answer_offset as usize).min(bytes.len());
+        let end = (s.answer_offset.saturating_add(s.len) as usize).min(bytes.len());
+        for o in &mut owner[start..end] {
+            o.get_or_insert(i);
+        }
+    }
+    // A character belongs wholly to the span of its first byte.
+    for i in 1..bytes.len() {
+        if !answer.is_char_boundary(i) {
+            owner[i] = owner[i - 1];
+        }
+    }
+    let mut segments: Vec<(Option<usize>, &str)> = Vec::new();
+    let mut start = 0;
+    for i in 1..=bytes.len() {
+        if i == bytes.len() || owner[i] != owner[start] {
+            segments.push((owner[start], &answer[start..i]));
+            start = i;
+        }
+    }
+    html! {
+        p.answer {
+            @for (span, text) in &segments {
+                @match span {
+                    Some(i) => {
+                        @let s = &spans[*i];
+                        @let d = datanet_of.get(&s.contribution).copied().unwrap_or(default_datanet);
+                        a.span href=(format!("/datanets/{d}?contribution={}#record-{}-{}", s.contribution, s.contribution, s.record))
+                            title=(format!("contribution {} record {}, at token {}", s.contribution, s.record, s.record_offset)) {
+                            mark { (text) }
+                        }
+                    }
+                    None => { (text) }
+                }
+            }
+        }
+        p.muted { (spans.len()) " attributed spans; each links to the record it matches." }
+    }
+}
