@@ -6,12 +6,14 @@ use axum::response::{IntoResponse, Response};
 
 const CSS: &str = include_str!("../assets/explorer.css");
 const JS: &str = include_str!("../assets/explorer.js");
+const PROOF_JS: &str = include_str!("../assets/proof.js");
 
 /// `GET /assets/{file}`.
 pub async fn serve(Path(file): Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "explorer.css" => (CSS, "text/css; charset=utf-8"),
         "explorer.js" => (JS, "text/javascript; charset=utf-8"),
+        "proof.js" => (PROOF_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     (

@@ -25,7 +25,9 @@ fn frame(status: StatusCode, title: &str, body: Markup) -> Response {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) @if title != HOME_TITLE { " · " (HOME_TITLE) } }
                 link rel="stylesheet" href="/assets/explorer.css";
+                link rel="icon" href="data:,";
                 script src="/assets/explorer.js" defer {}
+                script src="/assets/proof.js" defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }

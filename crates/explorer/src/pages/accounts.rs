@@ -1,6 +1,6 @@
 //! An account: balance, stake, unbonding, prepaid and claimable rewards, its contributions and
-//! its agent, with the Merkle proof of the account against the block's state root (to be checked
-//! offline with `sinew verify-proof`, so a reader need not trust the node that served it).
+//! its agent, with the Merkle proof of the account against the block's state root (checked by
+//! the page's script in the browser, so a reader need not trust the node that served the page).
 
 use super::hex_id;
 use crate::api::{Api, Failure};
@@ -39,12 +39,12 @@ pub async fn show(State(api): State<Api>, Path(address): Path<String>) -> Page {
             table { thead { tr { th.num { "Amount" } th { "Released at" } } }
                 tbody { @for u in &a.unbonding { tr { td.num { (fmt::tokens(u.amount)) } td { (fmt::block(u.release_height)) } } } } }
         }
-        section #proof data-root=(proof.state_root.to_string()) data-key=(proof.key) data-value=(proof.value.clone().unwrap_or_default()) data-proof=(proof.proof) data-height=(proof.height) {
+        section #proof data-address=(address) data-balance=(a.balance) data-root=(proof.state_root.to_string()) data-key=(proof.key) data-value=(proof.value.clone().unwrap_or_default()) data-proof=(proof.proof) data-height=(proof.height) {
             h2 { "Proof" }
             p {
                 "This account as of block " (fmt::block(proof.height)) ", against its state root "
                 span.mono title=(proof.state_root.to_string()) { (fmt::short(&proof.state_root.to_string())) } ". "
-                "Check it offline with " code { "sinew verify-proof" } "."
+                span #proof-status role="status" { "Checking it in the browser needs JavaScript; offline, use " code { "sinew verify-proof" } "." }
             }
             details { summary { "Proof bytes" } p.mono.wrap { (proof.proof) } }
         }

@@ -1,0 +1,210 @@
+//! The explorer in a real browser: headless Chromium driven by Playwright (`explorer_browser.py`)
+//! against a node on loopback holding a datanet, a model, a paid answer, an agent and a task.
+//! Every page kind renders without script errors; an answer is followed from a highlighted span
+//! to its record, its contributor and the reward paid; the in-browser proof check accepts the
+//! account's real proof and refuses tampered ones exactly where the Rust verifier does; BLAKE3
+//! in the browser equals the reference; the home page follows new blocks live; markup stays
+//! text; pages read without JavaScript and fit a phone's width. Screenshots go to
+//! `$SINEW_SCREENSHOTS` (default: a temporary folder).
+//!
+//! Python with `playwright` and `blake3` is taken from `SINEW_OPENAI_PYTHON` (the test venv CI
+//! installs), Chromium from `SINEW_CHROMIUM` (default `/usr/bin/chromium`). CI sets
+//! `SINEW_REQUIRE_BROWSER=1`, so there the test cannot skip.
+
+mod common;
+
+use common::{create, Options, TestNode, USER_KEY};
+use serde_json::{json, Value};
+use sinew_state::{verify_proof, StateProof};
+use sinew_types::datanet::{CurationPolicy, DatanetInfo};
+use sinew_types::payload::{CreateDatanet, DatanetTx, PostTask, RegisterAgent, Transfer};
+use sinew_types::task::{task_id, Verification};
+use sinew_types::{Hash, Payload};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn tools() -> Option<(PathBuf, PathBuf)> {
+    let py = std::env::var_os("SINEW_OPENAI_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp/sinew-openai-venv/bin/python"));
+    let chromium = std::env::var_os("SINEW_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let ok = Command::new(&py)
+        .args(["-c", "import playwright, blake3"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    (ok && chromium.exists()).then_some((py, chromium))
+}
+
+#[test]
+fn the_explorer_works_in_a_real_browser() {
+    let Some((py, chromium)) = tools() else {
+        assert!(
+            std::env::var_os("SINEW_REQUIRE_BROWSER").is_none(),
+            "SINEW_REQUIRE_BROWSER is set but python with playwright and blake3, or chromium, is missing"
+        );
+        eprintln!(
+            "skipped: no python with playwright and blake3, or no chromium (set SINEW_OPENAI_PYTHON, SINEW_CHROMIUM)"
+        );
+        return;
+    };
+    let n = TestNode::start_with(Options {
+        provider: Some(3),
+        ..Options::default()
+    });
+    n.setup_inference("builtin");
+    let answer: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
+        .set("authorization", &format!("Bearer {USER_KEY}"))
+        .send_json(json!({ "model": "river-lm", "max_tokens": 40,
+                           "messages": [{ "role": "user", "content": "The Danube flows" }] }))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let settlement = answer["sinew"]["settlement_tx"].as_str().unwrap().to_string();
+    n.wait_tx(&settlement);
+    n.ok(
+        4,
+        RegisterAgent {
+            name: "worker".into(),
+            capabilities: vec!["demo/echo".into()],
+            endpoint: String::new(),
+            stake: 1_000,
+        }
+        .into(),
+    );
+    let spec = n.client.upload_blob(&b"echo this"[..], None).unwrap().blob;
+    n.ok(
+        0,
+        PostTask {
+            kind: "demo/echo".into(),
+            spec,
+            reward: 500,
+            deadline: n.client.height().unwrap() + 1_000,
+            claim_window: 100,
+            bond: 0,
+            verification: Verification::Poster { window: 5 },
+            parent: None,
+        }
+        .into(),
+    );
+    let Payload::Datanet(DatanetTx::CreateDatanet(base)) = create(CurationPolicy::Open) else {
+        unreachable!()
+    };
+    n.ok(
+        2,
+        CreateDatanet {
+            info: DatanetInfo {
+                name: "<script>alert('x')</script>".into(),
+                ..base.info.clone()
+            },
+            ..base
+        }
+        .into(),
+    );
+
+    let shots = std::env::var_os("SINEW_SCREENSHOTS").map(PathBuf::from);
+    let tmp = tempfile::tempdir().unwrap();
+    let shots = shots.unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&shots).unwrap();
+    let contributor = n.keys[1].address().to_string();
+    let task = task_id("demo/echo", &spec).to_string();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/explorer_browser.py");
+    let mut child = Command::new(py)
+        .arg(script)
+        .args([&n.url(), &settlement, &contributor, &task])
+        .arg(&shots)
+        .arg(&chromium)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The browser holds the home page: make a block, then let it watch.
+    let ready = lines.next().expect("the browser script printed nothing").unwrap();
+    assert!(ready.contains("ready"), "{ready}");
+    n.ok(
+        0,
+        Transfer {
+            to: n.keys[4].address(),
+            amount: 1,
+        }
+        .into(),
+    );
+    writeln!(child.stdin.as_mut().unwrap()).unwrap();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "browser script failed: {stderr}");
+    let v: Value = serde_json::from_str(rest.last().expect("no report")).unwrap();
+
+    assert_eq!(v["errors"], json!([]), "{v:#}");
+    assert_eq!(v["console_errors"], json!([]), "no script errors: {v:#}");
+    assert_eq!(v["dialogs"], json!([]), "no injected script ran: {v:#}");
+    for (name, p) in v["pages"].as_object().unwrap() {
+        assert_eq!(p["status"], 200, "{name}: {p}");
+        assert!(!p["h1"].as_str().unwrap().is_empty(), "{name}: {p}");
+        assert!(shots.join(format!("{name}.png")).exists(), "{name}: no screenshot");
+    }
+    assert_eq!(v["pages"].as_object().unwrap().len(), 13, "every page kind: {v:#}");
+
+    // From a span to its record, its contributor, and the reward the payout named.
+    assert!(v["recheck"].as_str().unwrap().contains("matches"), "{v:#}");
+    let record = v["record_text"].as_str().unwrap();
+    let span = v["span_text"].as_str().unwrap();
+    assert!(
+        record.contains(span.trim()),
+        "the span {span:?} is in its record {record:?}"
+    );
+    assert!(v["contributor_url"].as_str().unwrap().ends_with(&contributor), "{v:#}");
+    let (_, rewards) = n.inference_account(1);
+    assert_eq!(
+        v["paid_to_contributor"].as_str().unwrap(),
+        format!("{rewards} base units"),
+        "the payout on the answer page is what the contributor can claim"
+    );
+
+    // The in-browser proof check: the real proof passes, and on every case the browser and the
+    // Rust verifier agree.
+    assert!(v["proof_ok"].as_bool().unwrap(), "{}", v["proof_status"]);
+    for case in v["proof_cases"].as_array().unwrap() {
+        let hex = |k: &str| hex::decode(case[k].as_str().unwrap());
+        let rust = match (
+            case["root"].as_str().unwrap().parse::<Hash>(),
+            hex("key"),
+            hex("value"),
+            hex("proof"),
+        ) {
+            (Ok(root), Ok(key), Ok(value), Ok(proof)) => {
+                verify_proof(root, &key, Some(&value), &StateProof(proof)).is_ok()
+            }
+            _ => false,
+        };
+        let js = case["js"].as_str().unwrap() == "ok";
+        assert_eq!(
+            js, rust,
+            "browser and Rust disagree on {}: {}",
+            case["label"], case["js"]
+        );
+        assert_eq!(js, case["label"] == "genuine", "{case}");
+    }
+    assert_eq!(v["blake3_mismatches"], json!([]), "BLAKE3 in the browser");
+
+    let live = &v["live"];
+    assert!(live["after"].is_string(), "the head did not move live: {live}");
+    assert!(v["live_note"].as_str().unwrap().starts_with("Live:"), "{v:#}");
+    assert!(
+        v["escaped_name_shown"].as_bool().unwrap(),
+        "markup shown as text: {v:#}"
+    );
+    assert!(
+        v["nojs_answer"].as_str().unwrap().contains("through"),
+        "the answer reads without JavaScript: {v:#}"
+    );
+    assert_eq!(v["nojs_payout_rows"], 5, "{v:#}");
+    assert_eq!(v["phone_overflow"], false, "nothing wider than a phone: {v:#}");
+    assert_eq!(v["first_tab"], "Skip to content", "{v:#}");
+}
