@@ -106,6 +106,7 @@ pub fn run(a: DevnetArgs) -> Result<()> {
             running.node.chain_id(),
             running.node.head().height
         );
+        println!("  explorer  {url}/");
         println!("  API       {url}   (OpenAPI: {url}/openapi.json, events: {url}/v1/events)");
         println!("  data dir  {}", dir.display());
         println!(

@@ -188,6 +188,7 @@ pub fn run(
             dir.join(format!("node{i}/node.log")).display()
         );
     }
+    println!("  explorer   {}/  (every validator serves one)", urls[0]);
     println!("  data dir   {}", dir.display());
     if demo {
         // Every step goes to validator 0 (which also serves the models); transactions reach

@@ -6,6 +6,7 @@
 
 mod api;
 mod assets;
+mod chart;
 mod fields;
 mod fmt;
 mod layout;

@@ -151,6 +151,26 @@ impl Ledger {
         Ok(self.store.block(height)?)
     }
 
+    /// Events concerning `account`, newest first, older than the cursor `before`.
+    pub fn account_activity(
+        &self,
+        account: &sinew_types::Address,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<sinew_store::IndexedEvent>, NodeError> {
+        Ok(self.store.account_activity(account, before, limit)?)
+    }
+
+    /// Paid answers, newest first, of one model or all, older than the cursor `before`.
+    pub fn answers(
+        &self,
+        model: Option<u64>,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<sinew_store::IndexedEvent>, NodeError> {
+        Ok(self.store.answers(model, before, limit)?)
+    }
+
     /// The header of the block at `height`.
     pub fn header(&self, height: Height) -> Result<Option<sinew_types::BlockHeader>, NodeError> {
         Ok(self.store.header(height)?)

@@ -125,6 +125,20 @@ fn every_page_kind_renders_what_the_ledger_holds() {
         "{account}"
     );
     assert!(account.contains("href=\"/datanets/0\""), "its contribution: {account}");
+    assert!(account.contains("Earned from contributions"), "{account}");
+    assert!(
+        account.contains(&format!("href=\"/answers/{settlement}\"")),
+        "what it earned, per answer: {account}"
+    );
+    assert!(
+        account.contains("reward accrued") && account.contains("contributed"),
+        "its history: {account}"
+    );
+    let (_, rewards) = n.inference_account(1);
+    assert!(
+        account.contains(&format!("title=\"{rewards} base units\"")),
+        "{account}"
+    );
 
     let datanets = page(&n, "/datanets");
     assert!(
@@ -152,6 +166,10 @@ fn every_page_kind_renders_what_the_ledger_holds() {
         "lineage: {model}"
     );
     assert!(model.contains("50.00%"), "the contributors' share: {model}");
+    assert!(
+        model.contains("Answers over time") && model.contains(&format!("href=\"/answers/{settlement}\"")),
+        "{model}"
+    );
 
     let agents = page(&n, "/agents");
     assert!(agents.contains("worker"), "{agents}");

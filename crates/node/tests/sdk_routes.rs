@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Options, TestNode, USER_KEY};
-use sinew_sdk::{AgentFilter, ContributionFilter, EventFilter, Page, RecordPage, SdkError, TaskFilter};
+use sinew_sdk::{AgentFilter, AnswerQuery, ContributionFilter, EventFilter, Page, RecordPage, SdkError, TaskFilter};
 use sinew_types::api::openai::ChatMessage;
 use sinew_types::api::requests::{AttributeRequest, ChatRequest, CompletionRequest};
 use sinew_types::api::Route;
@@ -183,6 +183,51 @@ fn every_route_answers_through_its_typed_sdk_method() {
                     .attribute_to_model(0, "The Danube flows through ten countries")
                     .unwrap();
                 assert!(!a.receipt.weights.is_empty());
+            }
+            Route::AccountActivity => {
+                let first = c.account_activity(&user.address(), None, Some(2)).unwrap();
+                assert_eq!(first.events.len(), 2);
+                assert!(first.events.iter().all(|e| e.event.involves(&user.address())));
+                assert!(first.events[0].height >= first.events[1].height, "newest first");
+                let older = c
+                    .account_activity(&user.address(), first.next.as_deref(), Some(500))
+                    .unwrap();
+                assert!(older.events.iter().all(|e| e.height <= first.events[1].height));
+                assert!(
+                    c.account_activity(&user.address(), Some("00"), None).is_err(),
+                    "a bad cursor"
+                );
+            }
+            Route::Answers => {
+                let req = ChatRequest {
+                    model: "river-lm".into(),
+                    messages: vec![ChatMessage {
+                        role: "user".into(),
+                        content: "The Rhine carries".into(),
+                    }],
+                    max_tokens: Some(20),
+                    seed: None,
+                    stream: false,
+                };
+                let a = c.chat(USER_KEY, &req, None).unwrap();
+                n.wait_tx(&a.sinew.settlement_tx.to_string());
+                let all = c.answers(&AnswerQuery::default()).unwrap();
+                assert_eq!(all.events[0].tx_id, Some(a.sinew.settlement_tx), "the newest first");
+                assert!(!all.events.is_empty(), "the settled answers");
+                let of_model = c
+                    .answers(&AnswerQuery {
+                        model: Some(0),
+                        ..AnswerQuery::default()
+                    })
+                    .unwrap();
+                assert_eq!(of_model.events, all.events, "one model");
+                let none = c
+                    .answers(&AnswerQuery {
+                        model: Some(9),
+                        ..AnswerQuery::default()
+                    })
+                    .unwrap();
+                assert!(none.events.is_empty());
             }
             Route::Agents => assert_eq!(c.agents(&AgentFilter::default()).unwrap().agents.len(), 1),
             Route::Agent => assert_eq!(c.agent(&n.keys[4].address()).unwrap().agent.name, "worker"),

@@ -12,7 +12,9 @@ pub use events::EventStream;
 pub use keystore::{Keystore, KeystoreError};
 pub use send::Committed;
 pub use sinew_types::api::answers;
-pub use sinew_types::api::queries::{AgentFilter, ContributionFilter, EventFilter, Page, RecordPage, TaskFilter};
+pub use sinew_types::api::queries::{
+    ActivityQuery, AgentFilter, AnswerQuery, BlockRange, ContributionFilter, EventFilter, Page, RecordPage, TaskFilter,
+};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

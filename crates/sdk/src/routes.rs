@@ -290,6 +290,26 @@ impl Client {
         self.post_json(&format!("/v1/registry/models/{id}/attribute"), &req)
     }
 
+    /// `GET /v1/accounts/{address}/activity`: events concerning the account, newest first;
+    /// pass `next` as `before` for older ones.
+    pub fn account_activity(
+        &self,
+        address: &Address,
+        before: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<ActivityPage, SdkError> {
+        let q = ActivityQuery {
+            before: before.map(str::to_string),
+            limit,
+        };
+        self.get_with(&format!("/v1/accounts/{address}/activity"), &q)
+    }
+
+    /// `GET /v1/answers`: paid answers (settlement events), newest first, of one model or all.
+    pub fn answers(&self, q: &AnswerQuery) -> Result<ActivityPage, SdkError> {
+        self.get_with("/v1/answers", q)
+    }
+
     /// `GET /v1/agents`.
     pub fn agents(&self, filter: &AgentFilter) -> Result<AgentPage, SdkError> {
         self.get_with("/v1/agents", filter)

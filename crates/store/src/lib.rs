@@ -7,11 +7,13 @@
 //! random inserts into a copy-on-write B-tree rewrite a page per key, and that cost grows with the
 //! chain; an LSM appends them to its journal and sorts them in the background.
 
+mod activity;
 mod blob;
 mod blob_download;
 mod blob_source;
 mod error;
 
+pub use activity::IndexedEvent;
 pub use blob::{BlobError, BlobStore, BlobWriter};
 pub use blob_download::BlobDownload;
 pub use blob_source::IngestingBlobs;
@@ -61,6 +63,10 @@ pub struct Store {
     by_hash: Keyspace,
     /// Transaction location (height u64 BE, index u32 BE) by id.
     tx_index: Keyspace,
+    /// Events by the accounts they concern (`activity.rs`).
+    activity: Keyspace,
+    /// Paid answers, all and per model (`activity.rs`).
+    answers: Keyspace,
     /// Genesis document and head height.
     meta: Keyspace,
 }
@@ -76,6 +82,8 @@ impl Store {
             receipts: ks("receipts")?,
             by_hash: ks("block_by_hash")?,
             tx_index: ks("tx_index")?,
+            activity: ks("activity")?,
+            answers: ks("answers")?,
             meta: ks("meta")?,
             db,
         })
@@ -128,6 +136,9 @@ impl Store {
             loc[..8].copy_from_slice(&hk);
             loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
             b.insert(&self.tx_index, id.0.to_vec(), loc.to_vec());
+        }
+        for (answer, k, v) in activity::entries(h, &effects.tx_ids, &effects.receipts, &effects.block_events) {
+            b.insert(if answer { &self.answers } else { &self.activity }, k, v);
         }
         b.commit()?;
         Ok(())

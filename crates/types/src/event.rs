@@ -462,42 +462,43 @@ impl Event {
 
     /// Whether the event concerns `account`.
     pub fn involves(&self, account: &Address) -> bool {
+        self.accounts().contains(account)
+    }
+
+    /// The accounts the event concerns (an account's activity lists it).
+    pub fn accounts(&self) -> Vec<Address> {
         match self {
-            Event::Staking(StakingEvent::FeePaid { payer, .. }) => payer == account,
-            Event::Staking(StakingEvent::Transfer { from, to, .. }) => from == account || to == account,
+            Event::Staking(StakingEvent::FeePaid { payer, .. }) => vec![*payer],
+            Event::Staking(StakingEvent::Transfer { from, to, .. }) => vec![*from, *to],
             Event::Staking(StakingEvent::Staked { account: a, .. })
             | Event::Staking(StakingEvent::UnbondingStarted { account: a, .. })
-            | Event::Staking(StakingEvent::UnbondingReleased { account: a, .. }) => a == account,
-            Event::Staking(StakingEvent::ParamsChanged { by }) => by == account,
-            Event::Datanet(DatanetEvent::DatanetCreated { owner, .. }) => owner == account,
+            | Event::Staking(StakingEvent::UnbondingReleased { account: a, .. }) => vec![*a],
+            Event::Staking(StakingEvent::ParamsChanged { by }) => vec![*by],
+            Event::Datanet(DatanetEvent::DatanetCreated { owner, .. }) => vec![*owner],
             Event::Datanet(DatanetEvent::Contributed { contributor, .. })
-            | Event::Datanet(DatanetEvent::ContributionDecided { contributor, .. }) => contributor == account,
-            Event::Datanet(DatanetEvent::Reviewed { reviewer, .. }) => reviewer == account,
+            | Event::Datanet(DatanetEvent::ContributionDecided { contributor, .. }) => vec![*contributor],
+            Event::Datanet(DatanetEvent::Reviewed { reviewer, .. }) => vec![*reviewer],
             Event::Datanet(DatanetEvent::VersionPublished { .. })
-            | Event::Inference(InferenceEvent::ModelUpdated { .. }) => false,
-            Event::Inference(InferenceEvent::ProviderRegistered { provider }) => provider == account,
-            Event::Inference(InferenceEvent::ModelRegistered { owner, provider, .. }) => {
-                owner == account || provider == account
-            }
+            | Event::Inference(InferenceEvent::ModelUpdated { .. }) => vec![],
+            Event::Inference(InferenceEvent::ProviderRegistered { provider }) => vec![*provider],
+            Event::Inference(InferenceEvent::ModelRegistered { owner, provider, .. }) => vec![*owner, *provider],
             Event::Inference(InferenceEvent::ApiKeyChanged { account: a, .. })
             | Event::Inference(InferenceEvent::Prepaid { account: a, .. })
             | Event::Inference(InferenceEvent::PrepaidWithdrawalStarted { account: a, .. })
             | Event::Inference(InferenceEvent::RewardAccrued { account: a, .. })
-            | Event::Inference(InferenceEvent::RewardsClaimed { account: a, .. }) => a == account,
-            Event::Inference(InferenceEvent::InferenceSettled { payer, .. }) => payer == account,
+            | Event::Inference(InferenceEvent::RewardsClaimed { account: a, .. }) => vec![*a],
+            Event::Inference(InferenceEvent::InferenceSettled { payer, .. }) => vec![*payer],
             Event::Tasks(TaskEvent::AgentChanged { agent, .. })
-            | Event::Tasks(TaskEvent::TaskCompleted { agent, .. }) => agent == account,
-            Event::Tasks(TaskEvent::TaskPosted { poster, .. }) => poster == account,
-            Event::Tasks(TaskEvent::TaskUpdated { actor, .. }) => actor == account,
-            Event::Tasks(TaskEvent::Slashed { account: a, .. }) => a == account,
+            | Event::Tasks(TaskEvent::TaskCompleted { agent, .. }) => vec![*agent],
+            Event::Tasks(TaskEvent::TaskPosted { poster, .. }) => vec![*poster],
+            Event::Tasks(TaskEvent::TaskUpdated { actor, .. }) => vec![*actor],
+            Event::Tasks(TaskEvent::Slashed { account: a, .. }) => vec![*a],
             Event::Inference(InferenceEvent::Delegation {
                 delegator, provider, ..
-            }) => delegator == account || provider == account,
-            Event::Inference(InferenceEvent::InferenceReserved { payer, provider, .. }) => {
-                payer == account || provider == account
-            }
-            Event::Inference(InferenceEvent::HoldReleased { payer, .. }) => payer == account,
-            Event::Inference(InferenceEvent::ModelServed { provider, .. }) => provider == account,
+            }) => vec![*delegator, *provider],
+            Event::Inference(InferenceEvent::InferenceReserved { payer, provider, .. }) => vec![*payer, *provider],
+            Event::Inference(InferenceEvent::HoldReleased { payer, .. }) => vec![*payer],
+            Event::Inference(InferenceEvent::ModelServed { provider, .. }) => vec![*provider],
         }
     }
 }

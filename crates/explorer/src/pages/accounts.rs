@@ -2,20 +2,23 @@
 //! its agent, with the Merkle proof of the account against the block's state root (checked by
 //! the page's script in the browser, so a reader need not trust the node that served the page).
 
+use super::activity;
 use super::hex_id;
 use crate::api::{Api, Failure};
 use crate::fields;
 use crate::fmt;
 use crate::layout::{page, Page};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use maud::html;
 use serde_json::Value;
 use sinew_types::wire::AccountView;
 
 /// `GET /accounts/{address}`.
-pub async fn show(State(api): State<Api>, Path(address): Path<String>) -> Page {
+pub async fn show(State(api): State<Api>, Path(address): Path<String>, Query(q): Query<Before>) -> Page {
     let address = hex_id("address", &address)?;
+    let history = activity::history(&api, &address, &q.before).await?;
+    let earnings = activity::earnings(&api, &address).await?;
     let view: AccountView = api.get(&format!("/v1/accounts/{address}")).await?;
     let inference: Value = api.get(&format!("/v1/accounts/{address}/inference")).await?;
     let contributions: Value = api
@@ -65,12 +68,21 @@ pub async fn show(State(api): State<Api>, Path(address): Path<String>) -> Page {
             }
             _ => { p.muted { "None." } }
         }
+        (earnings)
+        h2 #history { "History" }
+        (history)
         @if let Some(agent) = &agent {
             h2 { "As an agent" }
             (fields::render(agent))
         }
     };
     Ok(page(&format!("Account {}", fmt::short(&address)), body))
+}
+
+/// `?before=` of the history.
+#[derive(serde::Deserialize)]
+pub struct Before {
+    before: Option<String>,
 }
 
 /// `None` for a 404, the value otherwise.

@@ -2,21 +2,22 @@
 //! latest paid answers.
 
 use crate::api::{Api, Failure};
+use crate::chart::{self, Bar};
 use crate::fmt;
 use crate::layout::{page, Page};
 use axum::extract::State;
 use maud::{html, Markup};
-use serde_json::Value;
-use sinew_types::api::answers::{BlockPage, BlockSummary, ChainView, ConsensusStatus, ValidatorSet};
+use sinew_types::api::answers::{
+    ActivityPage, BlockPage, BlockSummary, ChainView, ConsensusStatus, EventRecord, ValidatorSet,
+};
 
 /// The chart covers this much time, in buckets of [`BUCKET_MS`].
 const WINDOW_MS: u64 = 5 * 60 * 1000;
 const BUCKET_MS: u64 = 10 * 1000;
 /// Most headers read for the chart (pages of 100).
 const CHART_PAGES: usize = 5;
-/// Most blocks whose receipts are read looking for paid answers, and the largest such block.
-const ANSWER_SCAN_BLOCKS: usize = 8;
-const ANSWER_SCAN_MAX_TXS: u32 = 2_000;
+/// Most paid answers read for the chart.
+const ANSWERS_READ: usize = 500;
 
 /// `GET /`.
 pub async fn show(State(api): State<Api>) -> Page {
@@ -24,7 +25,7 @@ pub async fn show(State(api): State<Api>) -> Page {
     let consensus: ConsensusStatus = api.get("/v1/consensus").await?;
     let validators: ValidatorSet = api.get("/v1/validators").await?;
     let headers = recent_headers(&api).await?;
-    let answers = latest_answers(&api, &headers).await?;
+    let answers = latest_answers(&api).await?;
     let now = fmt::now_ms();
     let head = &chain.head;
     let body = html! {
@@ -37,9 +38,9 @@ pub async fn show(State(api): State<Api>) -> Page {
                 p.muted { @if validators.validators.is_empty() { "one sequencer" } @else { "BFT (simplex)" } } }
             div.card { h2 { "Chain" } p.big.small { (chain.chain_id) } p.muted { "pending: " span #pending { "–" } } }
         }
-        section aria-labelledby="tps" {
-            h2 #tps { "Transactions per second, last 5 minutes" }
-            (chart(&headers, now))
+        section aria-labelledby="rates" {
+            h2 #rates { "The last 5 minutes" }
+            (charts(&headers, &answers, now))
         }
         div.two {
             section aria-labelledby="latest-blocks" {
@@ -50,14 +51,16 @@ pub async fn show(State(api): State<Api>) -> Page {
             section aria-labelledby="latest-answers" {
                 h2 #latest-answers { "Latest paid answers" }
                 @if answers.is_empty() {
-                    p.muted { "No paid answer in the latest blocks." }
+                    p.muted { "No paid answer yet." }
                 } @else {
                     table {
                         thead { tr { th { "Answer" } th { "Model" } th { "Payer" } th.num { "Fee" } } }
                         tbody {
-                            @for (tx, e) in &answers {
+                            @for a in answers.iter().take(10) {
+                                @let e = serde_json::to_value(&a.event).unwrap_or_default();
+                                @let tx = a.tx_id.map(|t| t.to_string()).unwrap_or_default();
                                 tr {
-                                    td { a.mono href=(format!("/answers/{tx}")) { (fmt::short(tx)) } }
+                                    td { a.mono href=(format!("/answers/{tx}")) { (fmt::short(&tx)) } }
                                     td { a href=(format!("/models/{}", e["model"])) { "model " (e["model"]) } }
                                     td { (fmt::account(&fmt::text(&e["payer"]))) }
                                     td.num { (fmt::amount(&e["fee"])) }
@@ -93,24 +96,10 @@ async fn recent_headers(api: &Api) -> Result<Vec<BlockSummary>, Failure> {
     Ok(out)
 }
 
-/// Settlement events (with their transaction ids) in the newest blocks that hold transactions.
-async fn latest_answers(api: &Api, headers: &[BlockSummary]) -> Result<Vec<(String, Value)>, Failure> {
-    let mut out = Vec::new();
-    let candidates = headers
-        .iter()
-        .filter(|b| b.header.tx_count > 0 && b.header.tx_count <= ANSWER_SCAN_MAX_TXS)
-        .take(ANSWER_SCAN_BLOCKS);
-    for b in candidates {
-        let r: Value = api.get(&format!("/v1/blocks/{}/receipts", b.header.height)).await?;
-        for receipt in r["receipts"].as_array().into_iter().flatten() {
-            for e in receipt["events"].as_array().into_iter().flatten() {
-                if e["kind"] == "inference_settled" && out.len() < 10 {
-                    out.push((fmt::text(&receipt["tx_id"]), e.clone()));
-                }
-            }
-        }
-    }
-    Ok(out)
+/// The newest paid answers (at most [`ANSWERS_READ`], for the chart; the table shows ten).
+async fn latest_answers(api: &Api) -> Result<Vec<EventRecord>, Failure> {
+    let page: ActivityPage = api.get(&format!("/v1/answers?limit={ANSWERS_READ}")).await?;
+    Ok(page.events)
 }
 
 /// Blocks as a table: height, hash, age, transactions, proposer.
@@ -133,33 +122,58 @@ pub fn block_table<'a>(blocks: impl Iterator<Item = &'a BlockSummary>, now: u64)
     }
 }
 
-/// Transactions per second in 10-second buckets over the window, as an SVG bar chart (with its
-/// figures in text for screen readers).
-fn chart(headers: &[BlockSummary], now: u64) -> Markup {
+/// Per-second rates in 10-second buckets over the window: of transactions (from the headers)
+/// and of paid answers (from their heights' timestamps), as two bar charts.
+fn charts(headers: &[BlockSummary], answers: &[EventRecord], now: u64) -> Markup {
     let buckets = (WINDOW_MS / BUCKET_MS) as usize;
+    let bucket = |ts: u64| {
+        let age = now.saturating_sub(ts);
+        (age < WINDOW_MS).then(|| buckets - 1 - (age / BUCKET_MS) as usize)
+    };
     let mut txs = vec![0u64; buckets];
+    let mut paid = vec![0u64; buckets];
+    let time_of: std::collections::BTreeMap<u64, u64> = headers
+        .iter()
+        .map(|b| (b.header.height, b.header.timestamp_ms))
+        .collect();
     for b in headers {
-        let age = now.saturating_sub(b.header.timestamp_ms);
-        if age < WINDOW_MS {
-            txs[buckets - 1 - (age / BUCKET_MS) as usize] += u64::from(b.header.tx_count);
+        if let Some(i) = bucket(b.header.timestamp_ms) {
+            txs[i] += u64::from(b.header.tx_count);
         }
     }
-    let per_s: Vec<f64> = txs.iter().map(|t| *t as f64 / (BUCKET_MS / 1000) as f64).collect();
-    let peak = per_s.iter().cloned().fold(0.0, f64::max);
-    let total: u64 = txs.iter().sum();
-    let (w, h) = (600.0, 120.0);
-    let bar = w / buckets as f64;
+    for a in answers {
+        if let Some(i) = time_of.get(&a.height).and_then(|t| bucket(*t)) {
+            paid[i] += 1;
+        }
+    }
+    let secs = (BUCKET_MS / 1000) as f64;
+    let to_bars = |counts: &[u64], what: &str| -> Vec<Bar> {
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Bar {
+                value: *c as f64 / secs,
+                label: format!(
+                    "{:.1} {what}/s, {}s to {}s ago",
+                    *c as f64 / secs,
+                    (buckets - i) * 10,
+                    (buckets - 1 - i) * 10
+                ),
+            })
+            .collect()
+    };
+    let peak = |counts: &[u64]| counts.iter().max().copied().unwrap_or(0) as f64 / secs;
+    let (tx_total, paid_total): (u64, u64) = (txs.iter().sum(), paid.iter().sum());
     html! {
-        figure.chart {
-            svg viewBox=(format!("0 0 {w} {h}")) role="img" aria-label=(format!("peak {peak:.1} transactions per second")) {
-                @for (i, v) in per_s.iter().enumerate() {
-                    @let bh = if peak > 0.0 { v / peak * (h - 4.0) } else { 0.0 };
-                    rect x=(format!("{:.1}", i as f64 * bar + 1.0)) y=(format!("{:.1}", h - bh)) width=(format!("{:.1}", bar - 2.0)) height=(format!("{bh:.1}")) {
-                        title { (format!("{v:.1} tx/s, {}s to {}s ago", (buckets - i) * 10, (buckets - 1 - i) * 10)) }
-                    }
-                }
+        div.two {
+            div {
+                h3 { "Transactions per second" }
+                (chart::bars(&to_bars(&txs, "tx"), &format!("{} transactions in the last 5 minutes, peak {:.1} per second", fmt::count(tx_total), peak(&txs))))
             }
-            figcaption.muted { (fmt::count(total)) " transactions in the last 5 minutes, peak " (format!("{peak:.1}")) " per second" }
+            div {
+                h3 { "Paid answers per second" }
+                (chart::bars(&to_bars(&paid, "answers"), &format!("{} paid answers in the last 5 minutes, peak {:.1} per second", fmt::count(paid_total), peak(&paid))))
+            }
         }
     }
 }

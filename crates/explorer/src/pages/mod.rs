@@ -1,6 +1,7 @@
 //! One module per kind of page.
 
 pub mod accounts;
+pub mod activity;
 pub mod answers;
 pub mod blocks;
 pub mod datanets;

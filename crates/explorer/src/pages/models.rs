@@ -5,12 +5,14 @@
 use super::datanets::{cursor, next_link, After};
 use super::number;
 use crate::api::Api;
+use crate::chart::{self, Bar};
 use crate::fields;
 use crate::fmt;
 use crate::layout::{page, Page};
 use axum::extract::{Path, Query, State};
 use maud::{html, Markup};
 use serde_json::Value;
+use sinew_types::api::answers::ActivityPage;
 
 /// `GET /models?after=`.
 pub async fn list(State(api): State<Api>, Query(q): Query<After>) -> Page {
@@ -39,6 +41,7 @@ pub async fn show(State(api): State<Api>, Path(id): Path<String>) -> Page {
     let id = number("model", &id)?;
     let view: Value = api.get(&format!("/v1/registry/models/{id}")).await?;
     let providers: Value = api.get("/v1/registry/providers?limit=100").await?;
+    let answers: ActivityPage = api.get(&format!("/v1/answers?model={id}&limit=500")).await?;
     let m = &view["model"];
     let provider = providers["providers"]
         .as_array()
@@ -54,6 +57,7 @@ pub async fn show(State(api): State<Api>, Path(id): Path<String>) -> Page {
             div.card { h2 { "Fees earned" } p.big { (fmt::amount(&m["fees"])) } }
             div.card { h2 { "Status" } p.big.small { (fmt::text(&m["status"])) } p.muted { @if m["served"] == true { "served" } @else { "not served" } } }
         }
+        (answered(&answers))
         h2 { "Prices and split" }
         dl.fields {
             dt { "Input, per 1,000 tokens" } dd { (fmt::amount(&m["pricing"]["input_per_1k"])) }
@@ -79,6 +83,62 @@ pub async fn show(State(api): State<Api>, Path(id): Path<String>) -> Page {
         } @else { p.muted { "Not among the first registered providers." } }
     };
     Ok(page(&format!("Model {name}"), body))
+}
+
+/// Bars of the answers chart.
+const ANSWER_BARS: u64 = 24;
+
+/// The model's latest answers: fees over the blocks they were settled in, and a table.
+fn answered(page: &ActivityPage) -> Markup {
+    let events: Vec<(u64, Option<String>, Value)> = page
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.height,
+                e.tx_id.map(|t| t.to_string()),
+                serde_json::to_value(&e.event).unwrap_or_default(),
+            )
+        })
+        .collect();
+    if events.is_empty() {
+        return html! { p.muted { "No paid answer yet." } };
+    }
+    let lo = events.iter().map(|e| e.0).min().unwrap_or(0);
+    let hi = events.iter().map(|e| e.0).max().unwrap_or(0);
+    let width = (hi - lo) / ANSWER_BARS + 1;
+    let mut fees = vec![(0u128, 0u64); ANSWER_BARS as usize];
+    for (h, _, v) in &events {
+        let slot = &mut fees[((h - lo) / width) as usize];
+        slot.0 += fmt::parse_amount(&v["fee"]).unwrap_or(0);
+        slot.1 += 1;
+    }
+    let bars: Vec<Bar> = fees
+        .iter()
+        .enumerate()
+        .map(|(i, (fee, n))| Bar {
+            value: *fee as f64,
+            label: format!(
+                "{n} answers, {} in fees, blocks {} to {}",
+                fmt::tokens(*fee),
+                lo + i as u64 * width,
+                lo + (i as u64 + 1) * width - 1
+            ),
+        })
+        .collect();
+    html! {
+        h2 { "Answers over time" }
+        (chart::bars(&bars, &format!("fees of the latest {} answers, blocks {lo} to {hi}", events.len())))
+        table {
+            thead { tr { th { "Answer" } th { "Block" } th { "Payer" } th.num { "Fee" } } }
+            tbody { @for (h, tx, v) in events.iter().take(10) { tr {
+                td { @if let Some(tx) = tx { a.mono href=(format!("/answers/{tx}")) { (fmt::short(tx)) } } }
+                td { (fmt::block(*h)) }
+                td { (fmt::account(&fmt::text(&v["payer"]))) }
+                td.num { (fmt::amount(&v["fee"])) }
+            } } }
+        }
+    }
 }
 
 /// Basis points as a percentage.

@@ -1,5 +1,6 @@
 //! The HTTP API (axum). JSON for people, canonical binary (borsh) accepted for throughput.
 
+mod activity;
 mod blobs;
 mod datanets;
 mod error;
@@ -81,6 +82,8 @@ fn handler(route: Route, m: MethodFilter) -> MethodRouter<Arc<Node>> {
         Route::Model => on(m, registry::show_model),
         Route::Providers => on(m, registry::list_providers),
         Route::AccountInference => on(m, registry::account_inference),
+        Route::AccountActivity => on(m, activity::account),
+        Route::Answers => on(m, activity::answers),
         Route::OpenAiModels => on(m, openai::models),
         Route::ChatCompletions => on(m, openai::chat),
         Route::Completions => on(m, openai::completions),

@@ -67,6 +67,15 @@ pub struct BlockSummary {
     pub header: BlockHeader,
 }
 
+/// `GET /v1/accounts/{address}/activity` and `GET /v1/answers`: events, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ActivityPage {
+    /// The events, each with its height and transaction.
+    pub events: Vec<EventRecord>,
+    /// `before` for the next (older) page; none at the end.
+    pub next: Option<String>,
+}
+
 /// `GET /v1/blocks/{id}/receipts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReceiptsView {

@@ -71,6 +71,8 @@ pub enum Route {
     Model,
     Providers,
     AccountInference,
+    AccountActivity,
+    Answers,
     OpenAiModels,
     ChatCompletions,
     Completions,
@@ -99,7 +101,7 @@ const WAIT: &[QueryParam] = &[(
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 41] = {
+    pub const ALL: [Route; 43] = {
         use Route::*;
         [
             Health,
@@ -132,6 +134,8 @@ impl Route {
             Model,
             Providers,
             AccountInference,
+            AccountActivity,
+            Answers,
             OpenAiModels,
             ChatCompletions,
             Completions,
@@ -180,6 +184,8 @@ impl Route {
             Route::Model => (Get, "/v1/registry/models/{id}"),
             Route::Providers => (Get, "/v1/registry/providers"),
             Route::AccountInference => (Get, "/v1/accounts/{address}/inference"),
+            Route::AccountActivity => (Get, "/v1/accounts/{address}/activity"),
+            Route::Answers => (Get, "/v1/answers"),
             Route::OpenAiModels => (Get, "/v1/models"),
             Route::ChatCompletions => (Post, "/v1/chat/completions"),
             Route::Completions => (Post, "/v1/completions"),
@@ -227,6 +233,8 @@ impl Route {
             Route::Model => "A model and the datanet versions it was built from",
             Route::Providers => "Registered providers with their stakers",
             Route::AccountInference => "An account's prepaid balance and claimable rewards",
+            Route::AccountActivity => "Events concerning an account, newest first, a page at a time",
+            Route::Answers => "Paid answers (their settlement events), newest first, of one model or all",
             Route::OpenAiModels => "OpenAI-compatible: the models this gateway serves",
             Route::ChatCompletions => "OpenAI-compatible chat completion, attributed and settled on the ledger",
             Route::Completions => "OpenAI-compatible text completion, attributed and settled on the ledger",
@@ -276,6 +284,7 @@ impl Route {
             Route::Model => Json("ModelView"),
             Route::Providers => Json("ProviderPage"),
             Route::AccountInference => Json("InferenceAccount"),
+            Route::AccountActivity | Route::Answers => Json("ActivityPage"),
             Route::OpenAiModels => Json("ModelList"),
             Route::ChatCompletions => Json("ChatCompletion"),
             Route::Completions => Json("Completion"),
@@ -309,6 +318,15 @@ impl Route {
         match self {
             Route::SubmitTx | Route::SubmitBatch => WAIT,
             Route::Account | Route::StateValue => HEIGHT,
+            Route::AccountActivity => &[
+                ("before", "the cursor of the previous page (its `next`)"),
+                ("limit", "entries per page (default 50, at most 500)"),
+            ],
+            Route::Answers => &[
+                ("model", "only this model's answers"),
+                ("before", "the cursor of the previous page (its `next`)"),
+                ("limit", "entries per page (default 50, at most 500)"),
+            ],
             Route::Blocks => &[
                 ("before", "only blocks below this height (the previous page's `next`)"),
                 ("limit", "headers per page (default 20, at most 100)"),

@@ -1,0 +1,153 @@
+//! Indexes of what happened, written in each block's commit batch (so they are exactly as
+//! durable as the block): every event by each account it concerns (an account's history, a
+//! contributor's earnings over time), and every paid answer, all of them and per model. Lists
+//! read newest first from a cursor, touching only the entries they return.
+
+use crate::{Store, StoreError};
+use fjall::Readable;
+use sinew_types::event::InferenceEvent;
+use sinew_types::{Address, Event, Height, TxId};
+use std::ops::Bound;
+
+/// Where an indexed event sits: block height, position of its transaction (`u32::MAX` for the
+/// block's own events), and its rank among that transaction's events.
+const POS_LEN: usize = 8 + 4 + 4;
+/// Position of the block's own events.
+const BLOCK_EVENT: u32 = u32::MAX;
+/// Key families in the answers keyspace.
+const ALL_ANSWERS: u8 = b'a';
+const MODEL_ANSWERS: u8 = b'm';
+
+/// An indexed event: its height, its transaction (none for a block's own event), the event,
+/// and the cursor that continues a list after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedEvent {
+    /// Block height.
+    pub height: Height,
+    /// The transaction that caused it.
+    pub tx_id: Option<TxId>,
+    /// What happened.
+    pub event: Event,
+    /// Pass it back to read older entries.
+    pub cursor: Vec<u8>,
+}
+
+fn position(height: Height, pos: u32, rank: u32) -> [u8; POS_LEN] {
+    let mut k = [0u8; POS_LEN];
+    k[..8].copy_from_slice(&height.to_be_bytes());
+    k[8..12].copy_from_slice(&pos.to_be_bytes());
+    k[12..].copy_from_slice(&rank.to_be_bytes());
+    k
+}
+
+/// The entries to write for one block: (keyspace is answers?, key, value).
+pub(crate) fn entries(
+    height: Height,
+    tx_ids: &[TxId],
+    receipts: &[sinew_types::Receipt],
+    block_events: &[Event],
+) -> Vec<(bool, Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let from_txs = receipts.iter().enumerate().flat_map(|(i, r)| {
+        r.events
+            .iter()
+            .enumerate()
+            .map(move |(j, e)| (i as u32, j as u32, Some(tx_ids[i]), e))
+    });
+    let from_block = block_events
+        .iter()
+        .enumerate()
+        .map(|(j, e)| (BLOCK_EVENT, j as u32, None, e));
+    for (pos, rank, tx, event) in from_txs.chain(from_block) {
+        let at = position(height, pos, rank);
+        let value = borsh::to_vec(&(tx, event)).expect("encodes");
+        let mut accounts = event.accounts();
+        accounts.sort();
+        accounts.dedup();
+        for a in accounts {
+            out.push((false, [a.0.as_slice(), &at].concat(), value.clone()));
+        }
+        if let Event::Inference(InferenceEvent::InferenceSettled { model, .. }) = event {
+            out.push((true, [&[ALL_ANSWERS][..], &at].concat(), value.clone()));
+            out.push((
+                true,
+                [&[MODEL_ANSWERS][..], &model.to_be_bytes(), &at].concat(),
+                value.clone(),
+            ));
+        }
+    }
+    out
+}
+
+impl Store {
+    /// Events concerning `account`, newest first: at most `limit`, older than `before` (a
+    /// cursor from a previous page).
+    pub fn account_activity(
+        &self,
+        account: &Address,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<IndexedEvent>, StoreError> {
+        newest(&self.db, &self.activity, &account.0, before, limit)
+    }
+
+    /// Paid answers (their `InferenceSettled` events), newest first, of one model or all.
+    pub fn answers(
+        &self,
+        model: Option<u64>,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<IndexedEvent>, StoreError> {
+        let prefix = match model {
+            Some(m) => [&[MODEL_ANSWERS][..], &m.to_be_bytes()].concat(),
+            None => vec![ALL_ANSWERS],
+        };
+        newest(&self.db, &self.answers, &prefix, before, limit)
+    }
+}
+
+fn newest(
+    db: &fjall::Database,
+    ks: &fjall::Keyspace,
+    prefix: &[u8],
+    before: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<IndexedEvent>, StoreError> {
+    let upper = match before {
+        Some(c) if c.len() == POS_LEN => Bound::Excluded([prefix, c].concat()),
+        Some(_) => return Err(StoreError::Corrupt("not a cursor this node gave".into())),
+        None => match prefix_end(prefix) {
+            Some(end) => Bound::Excluded(end),
+            None => Bound::Unbounded,
+        },
+    };
+    let mut out = Vec::new();
+    for g in db.snapshot().range(ks, (Bound::Included(prefix.to_vec()), upper)).rev() {
+        if out.len() >= limit {
+            break;
+        }
+        let (k, v) = g.into_inner()?;
+        let at = &k[prefix.len()..];
+        let (tx_id, event): (Option<TxId>, Event) =
+            borsh::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("activity index: {e}")))?;
+        out.push(IndexedEvent {
+            height: u64::from_be_bytes(at[..8].try_into().expect("8 bytes")),
+            tx_id,
+            event,
+            cursor: at.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+/// The smallest key above every key starting with `prefix` (none if `prefix` is all 0xff).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
