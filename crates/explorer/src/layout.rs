@@ -39,6 +39,7 @@ fn frame(status: StatusCode, title: &str, body: Markup) -> Response {
                         a href="/models" { "Models" }
                         a href="/agents" { "Agents" }
                         a href="/tasks" { "Tasks" }
+                        a href="/playground" { "Playground" }
                     }
                     form.search action="/search" method="get" role="search" {
                         label for="q" class="sr" { "Search" }

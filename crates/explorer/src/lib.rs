@@ -32,6 +32,7 @@ pub fn routes(api: Router) -> Router {
         .route("/models", get(pages::models::list))
         .route("/models/{id}", get(pages::models::show))
         .route("/answers/{tx}", get(pages::answers::show))
+        .route("/playground", get(pages::playground::show))
         .route("/agents", get(pages::tasks::agents))
         .route("/tasks", get(pages::tasks::list))
         .route("/tasks/{id}", get(pages::tasks::show))

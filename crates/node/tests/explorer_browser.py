@@ -1,7 +1,8 @@
 """The explorer in a real browser (headless Chromium driven by Playwright), as
 `explorer_browser.rs` runs it against a node on loopback.
 
-argv: base URL, settlement tx id, contributor address, task id, screenshot folder, chromium path.
+argv: base URL, settlement tx id, contributor address, task id, screenshot folder, chromium path,
+an API key of the user.
 Prints one JSON object: what it checked and the tampered proofs the Rust side re-checks.
 """
 
@@ -11,7 +12,7 @@ import sys
 import blake3
 from playwright.sync_api import sync_playwright
 
-base, settlement, contributor, task, shots, chromium = sys.argv[1:7]
+base, settlement, contributor, task, shots, chromium, api_key = sys.argv[1:8]
 out = {"pages": {}, "errors": []}
 
 
@@ -107,6 +108,26 @@ with sync_playwright() as p:
             mismatches.append(n)
     out["blake3_mismatches"] = mismatches
 
+    # The playground: a refused key says so; a good one streams an answer, its attribution,
+    # then a link to its settlement once final.
+    page.goto(base + "/playground")
+    page.fill("#key", "sk-not-a-key")
+    page.fill("#prompt", "The Rhine carries")
+    page.click("#go")
+    page.wait_for_selector("#settlement.bad")
+    out["playground_refused"] = page.locator("#settlement").inner_text()
+    page.fill("#key", api_key)
+    page.fill("#max", "24")
+    page.click("#go")
+    page.wait_for_selector("#answer-link", timeout=20000)
+    out["playground_answer"] = page.locator("#answer").inner_text()
+    out["playground_attribution"] = page.locator("#attribution").inner_text()
+    out["playground_link"] = page.locator("#answer-link").get_attribute("href")
+    page.screenshot(path=f"{shots}/playground.png", full_page=True)
+    page.click("#answer-link")
+    page.wait_for_load_state()
+    out["playground_settled"] = page.locator("#recheck").inner_text()
+
     # Live updates: the home page's head follows new blocks (the Rust side makes one).
     page.goto(base + "/")
     first = page.locator("#head-height").inner_text()
@@ -139,7 +160,9 @@ with sync_playwright() as p:
     q.keyboard.press("Tab")
     out["first_tab"] = q.evaluate("() => document.activeElement.textContent")
 
-    out["console_errors"] = console_errors
+    # The refused key's 401 is the one resource error expected.
+    out["expected_401s"] = sum("status of 401" in e for e in console_errors)
+    out["console_errors"] = [e for e in console_errors if "status of 401" not in e]
     out["dialogs"] = dialogs
     browser.close()
 

@@ -116,6 +116,7 @@ fn the_explorer_works_in_a_real_browser() {
         .args([&n.url(), &settlement, &contributor, &task])
         .arg(&shots)
         .arg(&chromium)
+        .arg(USER_KEY)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -143,6 +144,7 @@ fn the_explorer_works_in_a_real_browser() {
 
     assert_eq!(v["errors"], json!([]), "{v:#}");
     assert_eq!(v["console_errors"], json!([]), "no script errors: {v:#}");
+    assert_eq!(v["expected_401s"], 1, "only the playground's refused key: {v:#}");
     assert_eq!(v["dialogs"], json!([]), "no injected script ran: {v:#}");
     for (name, p) in v["pages"].as_object().unwrap() {
         assert_eq!(p["status"], 200, "{name}: {p}");
@@ -192,6 +194,24 @@ fn the_explorer_works_in_a_real_browser() {
         assert_eq!(js, case["label"] == "genuine", "{case}");
     }
     assert_eq!(v["blake3_mismatches"], json!([]), "BLAKE3 in the browser");
+
+    // The playground: refused with a bad key; with a good one an answer streams, is
+    // attributed, settles, and its page shows the settlement matches.
+    assert!(
+        v["playground_refused"].as_str().unwrap().starts_with("Refused:"),
+        "{v:#}"
+    );
+    assert!(v["playground_answer"].as_str().unwrap().starts_with(" barges"), "{v:#}");
+    assert!(
+        v["playground_attribution"]
+            .as_str()
+            .unwrap()
+            .contains("spans attributed"),
+        "{v:#}"
+    );
+    assert!(v["playground_link"].as_str().unwrap().starts_with("/answers/"), "{v:#}");
+    assert!(v["playground_settled"].as_str().unwrap().contains("matches"), "{v:#}");
+    assert!(shots.join("playground.png").exists());
 
     let live = &v["live"];
     assert!(live["after"].is_string(), "the head did not move live: {live}");

@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod datanets;
 pub mod home;
 pub mod models;
+pub mod playground;
 pub mod search;
 pub mod tasks;
 pub mod txs;
