@@ -2,6 +2,7 @@
 
 mod attribution;
 mod bft;
+mod explorer;
 mod hostile;
 mod inference;
 mod ingest;
@@ -29,6 +30,8 @@ pub enum BenchCmd {
     /// Signed transfers finalized per second and finality latency with several validators,
     /// beside a single node.
     Bft(bft::BftArgs),
+    /// Explorer pages on a chain of many blocks: latency per page kind.
+    Explorer(explorer::ExplorerArgs),
 }
 
 /// Runs a benchmark.
@@ -41,6 +44,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Tasks(a) => tasks::run(a),
         BenchCmd::Hostile(a) => hostile::run(a),
         BenchCmd::Bft(a) => bft::run(a),
+        BenchCmd::Explorer(a) => explorer::run(a),
     }
 }
 
