@@ -1,5 +1,6 @@
-// Sinew explorer: checks a state proof in the browser, so a reader need not trust the node that
-// served the page. BLAKE3 (the hash of the state tree) and the Jellyfish Merkle proof walk of the
+// Sinew explorer: checks a state proof in the browser, so the figures on an account page are
+// shown to be in the state under the root the node reports for a block (whether that root is
+// final is for the block's finalization certificate to say: `sinew verify-proof --finalization`). BLAKE3 (the hash of the state tree) and the Jellyfish Merkle proof walk of the
 // `jmt` crate, written from their specifications; the browser test compares both with the Rust
 // implementations on the same inputs.
 (function () {
@@ -143,11 +144,21 @@
     return true;
   }
 
-  // A u128 (little-endian) as a decimal string.
-  function u128(bytes, at) {
+  // A little-endian unsigned integer of `n` bytes as a decimal string.
+  function uint(bytes, at, n) {
+    if (at + n > bytes.length) { throw new Error("the proven value ends early"); }
     var v = BigInt(0);
-    for (var i = 15; i >= 0; i--) { v = v * BigInt(256) + BigInt(bytes[at + i]); }
+    for (var i = n - 1; i >= 0; i--) { v = v * BigInt(256) + BigInt(bytes[at + i]); }
     return v.toString();
+  }
+
+  // The borsh encoding of an `Account`: balance (u128), nonce (u64), staked (u128), then the
+  // unbonding entries (amount u128, release height u64), and nothing after.
+  function decodeAccount(bytes) {
+    var a = { balance: uint(bytes, 0, 16), nonce: uint(bytes, 16, 8), staked: uint(bytes, 24, 16) };
+    var n = Number(uint(bytes, 40, 4));
+    if (bytes.length !== 44 + n * 24) { throw new Error("the proven value is not an account"); }
+    return a;
   }
 
   // The state key of an account: variant tag 3 of `StateKey`, then the address.
@@ -159,9 +170,13 @@
     try {
       if (d.key !== ACCOUNT_TAG + d.address) { throw new Error("the proof is not for this account's key"); }
       verifyProof(d.root, d.key, d.value === "" ? null : d.value, d.proof);
-      var balance = d.value === "" ? "0" : u128(unhex(d.value), 0);
-      if (balance !== d.balance) { throw new Error("the proven balance (" + balance + ") is not the one shown"); }
-      status.textContent = "✓ Checked in your browser: this balance is in the state under root " + d.root.slice(0, 8) + "… of block " + d.height + ".";
+      var a = d.value === "" ? { balance: "0", nonce: "0", staked: "0" } : decodeAccount(unhex(d.value));
+      ["balance", "nonce", "staked"].forEach(function (k) {
+        if (a[k] !== d[k]) { throw new Error("the proven " + k + " (" + a[k] + ") is not the one shown"); }
+      });
+      status.textContent = "✓ Checked in your browser: this balance, nonce and stake are in the state under root " +
+        d.root.slice(0, 8) + "…, the root this node reports for block " + d.height +
+        ". To trust no node, check that root against the block's finalization certificate (sinew verify-proof --finalization).";
       status.className = "ok";
     } catch (e) {
       status.textContent = "✗ The proof does not check: " + e.message + ".";

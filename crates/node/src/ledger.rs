@@ -161,6 +161,16 @@ impl Ledger {
         Ok(self.store.account_activity(account, before, limit)?)
     }
 
+    /// Rewards accrued to `account`, newest first, older than the cursor `before`.
+    pub fn rewards(
+        &self,
+        account: &sinew_types::Address,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<sinew_store::IndexedEvent>, NodeError> {
+        Ok(self.store.rewards(account, before, limit)?)
+    }
+
     /// Paid answers, newest first, of one model or all, older than the cursor `before`.
     pub fn answers(
         &self,

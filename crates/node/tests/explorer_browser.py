@@ -128,16 +128,28 @@ with sync_playwright() as p:
     page.wait_for_load_state()
     out["playground_settled"] = page.locator("#recheck").inner_text()
 
-    # Live updates: the home page's head follows new blocks (the Rust side makes one).
+    # Live updates: the home page's head follows new blocks, and a new paid answer appears
+    # (the Rust side asks for one).
     page.goto(base + "/")
     first = page.locator("#head-height").inner_text()
+    newest = "#latest-answers-body tr:first-child a"
+    first_answer = page.locator(newest).first.get_attribute("href")
     print(json.dumps({"ready": first}), flush=True)
     sys.stdin.readline()
     try:
         page.wait_for_function(
             "(h) => document.getElementById('head-height').innerText !== h", arg=first, timeout=15000
         )
-        out["live"] = {"before": first, "after": page.locator("#head-height").inner_text()}
+        page.wait_for_function(
+            "([sel, a]) => document.querySelector(sel).getAttribute('href') !== a",
+            arg=[newest, first_answer],
+            timeout=15000,
+        )
+        out["live"] = {
+            "before": first,
+            "after": page.locator("#head-height").inner_text(),
+            "answer_after": page.locator(newest).first.get_attribute("href"),
+        }
     except Exception as e:  # noqa: BLE001 - reported to the Rust side
         out["live"] = {"before": first, "error": str(e)}
     out["live_note"] = page.locator("#live").inner_text()

@@ -4,7 +4,8 @@
 //! to its record, its contributor and the reward paid; the in-browser proof check accepts the
 //! account's real proof and refuses tampered ones exactly where the Rust verifier does; BLAKE3
 //! in the browser equals the reference; the home page follows new blocks live; markup stays
-//! text; pages read without JavaScript and fit a phone's width. Screenshots go to
+//! text; pages read without JavaScript and fit a phone's width; a new paid answer reaches the home
+//! page live. Screenshots go to
 //! `$SINEW_SCREENSHOTS` (default: a temporary folder).
 //!
 //! Python with `playwright` and `blake3` is taken from `SINEW_OPENAI_PYTHON` (the test venv CI
@@ -17,7 +18,7 @@ use common::{create, Options, TestNode, USER_KEY};
 use serde_json::{json, Value};
 use sinew_state::{verify_proof, StateProof};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo};
-use sinew_types::payload::{CreateDatanet, DatanetTx, PostTask, RegisterAgent, Transfer};
+use sinew_types::payload::{CreateDatanet, DatanetTx, PostTask, RegisterAgent};
 use sinew_types::task::{task_id, Verification};
 use sinew_types::{Hash, Payload};
 use std::io::{BufRead, BufReader, Write};
@@ -123,17 +124,18 @@ fn the_explorer_works_in_a_real_browser() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // The browser holds the home page: make a block, then let it watch.
+    // The browser holds the home page: a paid answer makes a block and an event.
     let ready = lines.next().expect("the browser script printed nothing").unwrap();
     assert!(ready.contains("ready"), "{ready}");
-    n.ok(
-        0,
-        Transfer {
-            to: n.keys[4].address(),
-            amount: 1,
-        }
-        .into(),
-    );
+    let live: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
+        .set("authorization", &format!("Bearer {USER_KEY}"))
+        .send_json(json!({ "model": "river-lm", "max_tokens": 30,
+                           "messages": [{ "role": "user", "content": "The Rhine carries" }] }))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let live_tx = live["sinew"]["settlement_tx"].as_str().unwrap().to_string();
+    n.wait_tx(&live_tx);
     writeln!(child.stdin.as_mut().unwrap()).unwrap();
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     let status = child.wait().unwrap();
@@ -215,6 +217,11 @@ fn the_explorer_works_in_a_real_browser() {
 
     let live = &v["live"];
     assert!(live["after"].is_string(), "the head did not move live: {live}");
+    assert_eq!(
+        live["answer_after"],
+        format!("/answers/{live_tx}"),
+        "the new answer, live: {live}"
+    );
     assert!(v["live_note"].as_str().unwrap().starts_with("Live:"), "{v:#}");
     assert!(
         v["escaped_name_shown"].as_bool().unwrap(),

@@ -5,7 +5,9 @@
 mod common;
 
 use common::{Options, TestNode, USER_KEY};
-use sinew_sdk::{AgentFilter, AnswerQuery, ContributionFilter, EventFilter, Page, RecordPage, SdkError, TaskFilter};
+use sinew_sdk::{
+    ActivityQuery, AgentFilter, AnswerQuery, ContributionFilter, EventFilter, Page, RecordPage, SdkError, TaskFilter,
+};
 use sinew_types::api::openai::ChatMessage;
 use sinew_types::api::requests::{AttributeRequest, ChatRequest, CompletionRequest};
 use sinew_types::api::Route;
@@ -93,6 +95,16 @@ fn every_route_answers_through_its_typed_sdk_method() {
                 assert!(c.state_value(&key, None).unwrap().value.is_some());
             }
             Route::LatestBlock => assert!(c.latest_block().unwrap().header.height > 0),
+            Route::BlockTxs => {
+                let head = c.latest_block().unwrap();
+                let h = head.header.height.to_string();
+                let all = c.block_txs(&h, None, None).unwrap();
+                assert_eq!(all.hash, head.hash);
+                assert_eq!(all.txs.iter().map(|t| t.id).collect::<Vec<_>>(), head.tx_ids);
+                assert!(all.txs.iter().all(|t| t.receipt.tx_id == t.id));
+                let beyond = c.block_txs(&h, Some(u32::MAX), Some(5)).unwrap();
+                assert!(beyond.txs.is_empty(), "a range past the end is empty");
+            }
             Route::Blocks => {
                 let head = c.latest_block().unwrap().header.height;
                 let page = c.blocks(None, Some(2)).unwrap();
@@ -185,33 +197,44 @@ fn every_route_answers_through_its_typed_sdk_method() {
                 assert!(!a.receipt.weights.is_empty());
             }
             Route::AccountActivity => {
-                let first = c.account_activity(&user.address(), None, Some(2)).unwrap();
+                let q = |before: Option<&str>, limit, rewards| ActivityQuery {
+                    rewards,
+                    before: before.map(str::to_string),
+                    limit,
+                };
+                let first = c.account_activity(&user.address(), &q(None, Some(2), None)).unwrap();
                 assert_eq!(first.events.len(), 2);
                 assert!(first.events.iter().all(|e| e.event.involves(&user.address())));
                 assert!(first.events[0].height >= first.events[1].height, "newest first");
                 let older = c
-                    .account_activity(&user.address(), first.next.as_deref(), Some(500))
+                    .account_activity(&user.address(), &q(first.next.as_deref(), Some(500), None))
                     .unwrap();
                 assert!(older.events.iter().all(|e| e.height <= first.events[1].height));
-                assert!(
-                    c.account_activity(&user.address(), Some("00"), None).is_err(),
-                    "a bad cursor"
-                );
+                let bad = c.account_activity(&user.address(), &q(Some("00"), None, None));
+                assert!(bad.is_err(), "a bad cursor");
             }
             Route::Answers => {
                 let req = ChatRequest {
                     model: "river-lm".into(),
                     messages: vec![ChatMessage {
                         role: "user".into(),
-                        content: "The Rhine carries".into(),
+                        content: "The Danube flows".into(),
                     }],
-                    max_tokens: Some(20),
+                    max_tokens: Some(40),
                     seed: None,
                     stream: false,
                 };
                 let a = c.chat(USER_KEY, &req, None).unwrap();
                 n.wait_tx(&a.sinew.settlement_tx.to_string());
                 let all = c.answers(&AnswerQuery::default()).unwrap();
+                // The contributor's rewards, apart from everything else it did.
+                let only_rewards = ActivityQuery {
+                    rewards: Some(true),
+                    ..ActivityQuery::default()
+                };
+                let rewards = c.account_activity(&contributor.address(), &only_rewards).unwrap();
+                assert!(!rewards.events.is_empty());
+                assert!(rewards.events.iter().all(|e| e.event.kind() == "reward_accrued"));
                 assert_eq!(all.events[0].tx_id, Some(a.sinew.settlement_tx), "the newest first");
                 assert!(!all.events.is_empty(), "the settled answers");
                 let of_model = c

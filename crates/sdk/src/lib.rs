@@ -14,6 +14,7 @@ pub use send::Committed;
 pub use sinew_types::api::answers;
 pub use sinew_types::api::queries::{
     ActivityQuery, AgentFilter, AnswerQuery, BlockRange, ContributionFilter, EventFilter, Page, RecordPage, TaskFilter,
+    TxRange,
 };
 
 use serde::de::DeserializeOwned;

@@ -112,6 +112,12 @@ impl Client {
         self.get_with("/v1/blocks", &BlockRange { before, limit })
     }
 
+    /// `GET /v1/blocks/{id}/txs?from=&limit=`: the header and a range of transactions with their
+    /// receipts.
+    pub fn block_txs(&self, id: &str, from: Option<u32>, limit: Option<u32>) -> Result<BlockTxsView, SdkError> {
+        self.get_with(&format!("/v1/blocks/{id}/txs"), &TxRange { from, limit })
+    }
+
     /// `GET /v1/blocks/{id}`: by height or header hash.
     pub fn block(&self, id: &str) -> Result<BlockView, SdkError> {
         self.get(&format!("/v1/blocks/{id}"))
@@ -290,19 +296,10 @@ impl Client {
         self.post_json(&format!("/v1/registry/models/{id}/attribute"), &req)
     }
 
-    /// `GET /v1/accounts/{address}/activity`: events concerning the account, newest first;
-    /// pass `next` as `before` for older ones.
-    pub fn account_activity(
-        &self,
-        address: &Address,
-        before: Option<&str>,
-        limit: Option<usize>,
-    ) -> Result<ActivityPage, SdkError> {
-        let q = ActivityQuery {
-            before: before.map(str::to_string),
-            limit,
-        };
-        self.get_with(&format!("/v1/accounts/{address}/activity"), &q)
+    /// `GET /v1/accounts/{address}/activity`: events concerning the account (or only its
+    /// rewards), newest first; pass `next` as `before` for older ones.
+    pub fn account_activity(&self, address: &Address, q: &ActivityQuery) -> Result<ActivityPage, SdkError> {
+        self.get_with(&format!("/v1/accounts/{address}/activity"), q)
     }
 
     /// `GET /v1/answers`: paid answers (settlement events), newest first, of one model or all.

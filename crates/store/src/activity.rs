@@ -1,6 +1,7 @@
 //! Indexes of what happened, written in each block's commit batch (so they are exactly as
-//! durable as the block): every event by each account it concerns (an account's history, a
-//! contributor's earnings over time), and every paid answer, all of them and per model. Lists
+//! durable as the block): every event by each account it concerns (an account's history), the
+//! rewards each account accrued (a contributor's earnings over time), and every paid answer, all
+//! of them and per model. Lists
 //! read newest first from a cursor, touching only the entries they return.
 
 use crate::{Store, StoreError};
@@ -17,6 +18,9 @@ const BLOCK_EVENT: u32 = u32::MAX;
 /// Key families in the answers keyspace.
 const ALL_ANSWERS: u8 = b'a';
 const MODEL_ANSWERS: u8 = b'm';
+/// Rewards by the account they accrued to (a contributor's earnings, apart from its other
+/// activity, so no amount of other events can bury them).
+const REWARDS: u8 = b'r';
 
 /// An indexed event: its height, its transaction (none for a block's own event), the event,
 /// and the cursor that continues a list after it.
@@ -43,7 +47,6 @@ fn position(height: Height, pos: u32, rank: u32) -> [u8; POS_LEN] {
 /// The entries to write for one block: (keyspace is answers?, key, value).
 pub(crate) fn entries(
     height: Height,
-    tx_ids: &[TxId],
     receipts: &[sinew_types::Receipt],
     block_events: &[Event],
 ) -> Vec<(bool, Vec<u8>, Vec<u8>)> {
@@ -52,7 +55,7 @@ pub(crate) fn entries(
         r.events
             .iter()
             .enumerate()
-            .map(move |(j, e)| (i as u32, j as u32, Some(tx_ids[i]), e))
+            .map(move |(j, e)| (i as u32, j as u32, Some(r.tx_id), e))
     });
     let from_block = block_events
         .iter()
@@ -66,6 +69,9 @@ pub(crate) fn entries(
         accounts.dedup();
         for a in accounts {
             out.push((false, [a.0.as_slice(), &at].concat(), value.clone()));
+        }
+        if let Event::Inference(InferenceEvent::RewardAccrued { account, .. }) = event {
+            out.push((true, [&[REWARDS][..], &account.0, &at].concat(), value.clone()));
         }
         if let Event::Inference(InferenceEvent::InferenceSettled { model, .. }) = event {
             out.push((true, [&[ALL_ANSWERS][..], &at].concat(), value.clone()));
@@ -89,6 +95,17 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<IndexedEvent>, StoreError> {
         newest(&self.db, &self.activity, &account.0, before, limit)
+    }
+
+    /// Rewards accrued to `account` (its `RewardAccrued` events), newest first.
+    pub fn rewards(
+        &self,
+        account: &Address,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<IndexedEvent>, StoreError> {
+        let prefix = [&[REWARDS][..], &account.0].concat();
+        newest(&self.db, &self.answers, &prefix, before, limit)
     }
 
     /// Paid answers (their `InferenceSettled` events), newest first, of one model or all.
@@ -150,4 +167,116 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// Meta key saying the header and activity indexes cover every block (stores created before
+/// they existed are indexed once, when opened).
+pub(crate) const INDEXED_KEY: &[u8] = b"indexed-v1";
+
+impl Store {
+    /// Writes the header and activity indexes of every committed block, if a store from before
+    /// they existed lacks them: once, in batches, idempotently (a crash midway starts over).
+    pub(crate) fn backfill_indexes(&self) -> Result<(), StoreError> {
+        if self.meta.get(INDEXED_KEY)?.is_some() {
+            return Ok(());
+        }
+        let Some(head) = self.head_height()? else {
+            return Ok(());
+        };
+        tracing::info!(
+            blocks = head + 1,
+            "indexing the blocks of a store from before the activity indexes"
+        );
+        let mut h = 0;
+        while h <= head {
+            let mut b = self.db.batch();
+            for height in h..=head.min(h + 999) {
+                let hk = height.to_be_bytes();
+                let Some(block) = self.blocks.get(hk)? else { continue };
+                let header = <sinew_types::BlockHeader as borsh::BorshDeserialize>::deserialize(&mut block.as_ref())
+                    .map_err(|e| StoreError::Corrupt(format!("block header: {e}")))?;
+                b.insert(&self.headers, hk.to_vec(), borsh::to_vec(&header).expect("encodes"));
+                if let Some(r) = self.receipts(height)? {
+                    for (answer, k, v) in entries(height, &r.receipts, &r.block_events) {
+                        b.insert(if answer { &self.answers } else { &self.activity }, k, v);
+                    }
+                }
+            }
+            b.commit()?;
+            h += 1000;
+        }
+        let mut b = self.db.batch().durability(Some(fjall::PersistMode::SyncData));
+        b.insert(&self.meta, INDEXED_KEY, b"1".to_vec());
+        b.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sinew_state::Chain;
+    use sinew_types::payload::Transfer;
+    use sinew_types::Transaction;
+
+    #[test]
+    fn a_store_from_before_the_indexes_is_indexed_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (g, keys) = sinew_testkit::test_genesis(2, 1_000_000);
+        let expected = {
+            let store = Store::open(&path).unwrap();
+            let (mut chain, gb) = Chain::from_genesis(&g, 4).unwrap();
+            store.init_genesis(&g, &gb.block, &gb.effects).unwrap();
+            chain.commit(gb);
+            for n in 0..3u64 {
+                let t = keys[0]
+                    .sign(Transaction {
+                        chain_id: g.chain_id.clone(),
+                        signer: keys[0].address(),
+                        nonce: n,
+                        max_fee: 1_000_000,
+                        payload: Transfer {
+                            to: keys[1].address(),
+                            amount: 1,
+                        }
+                        .into(),
+                    })
+                    .prepare();
+                let snap = store.snapshot().unwrap();
+                let (ex, _) = chain
+                    .propose(&snap, &sinew_state::NoBlobs, [&t], 0, Address::default())
+                    .unwrap();
+                store.commit_block(&ex.block, &ex.effects).unwrap();
+                chain.commit(ex);
+            }
+            let expected = store.account_activity(&keys[1].address(), None, 100).unwrap();
+            assert_eq!(expected.len(), 3);
+            // Make it a store from before the indexes: no headers, no activity, no marker.
+            for ks in [&store.headers, &store.activity, &store.answers] {
+                let keys: Vec<_> = store
+                    .db
+                    .snapshot()
+                    .iter(ks)
+                    .map(|g| g.into_inner().unwrap().0.to_vec())
+                    .collect();
+                for k in keys {
+                    ks.remove(k).unwrap();
+                }
+            }
+            store.meta.remove(INDEXED_KEY).unwrap();
+            assert!(store
+                .account_activity(&keys[1].address(), None, 100)
+                .unwrap()
+                .is_empty());
+            expected
+        };
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.account_activity(&keys[1].address(), None, 100).unwrap(), expected);
+        assert_eq!(
+            store.header(3).unwrap().unwrap(),
+            store.block(3).unwrap().unwrap().header
+        );
+        assert!(store.meta.get(INDEXED_KEY).unwrap().is_some());
+    }
 }

@@ -59,6 +59,8 @@ pub struct Store {
     blocks: Keyspace,
     /// Receipts by height as borsh `BlockReceipts`.
     receipts: Keyspace,
+    /// Headers by height as borsh `BlockHeader` (lists of blocks read no transactions).
+    headers: Keyspace,
     /// Block height by header hash.
     by_hash: Keyspace,
     /// Transaction location (height u64 BE, index u32 BE) by id.
@@ -76,17 +78,20 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = Database::builder(path).cache_size(128 << 20).open()?;
         let ks = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default);
-        Ok(Store {
+        let store = Store {
             state: ks("state")?,
             blocks: ks("blocks")?,
             receipts: ks("receipts")?,
+            headers: ks("headers")?,
             by_hash: ks("block_by_hash")?,
             tx_index: ks("tx_index")?,
             activity: ks("activity")?,
             answers: ks("answers")?,
             meta: ks("meta")?,
             db,
-        })
+        };
+        store.backfill_indexes()?;
+        Ok(store)
     }
 
     /// Records genesis and its block (height 0). Fails if the store already holds a chain.
@@ -116,6 +121,7 @@ impl Store {
         let mut b = self.db.batch().durability(Some(PersistMode::SyncData));
         if let Some(g) = genesis {
             b.insert(&self.meta, GENESIS_KEY, g);
+            b.insert(&self.meta, activity::INDEXED_KEY, b"1".to_vec());
         }
         b.insert(&self.meta, HEAD_KEY, hk.to_vec());
         for (k, v) in &effects.writes {
@@ -125,6 +131,11 @@ impl Store {
             }
         }
         b.insert(&self.blocks, hk.to_vec(), borsh::to_vec(block).expect("encodes"));
+        b.insert(
+            &self.headers,
+            hk.to_vec(),
+            borsh::to_vec(&block.header).expect("encodes"),
+        );
         let receipts = BlockReceipts {
             receipts: effects.receipts.clone(),
             block_events: effects.block_events.clone(),
@@ -137,7 +148,7 @@ impl Store {
             loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
             b.insert(&self.tx_index, id.0.to_vec(), loc.to_vec());
         }
-        for (answer, k, v) in activity::entries(h, &effects.tx_ids, &effects.receipts, &effects.block_events) {
+        for (answer, k, v) in activity::entries(h, &effects.receipts, &effects.block_events) {
             b.insert(if answer { &self.answers } else { &self.activity }, k, v);
         }
         b.commit()?;
@@ -186,13 +197,16 @@ impl Store {
         Ok(Some(decode(&v, "block")?))
     }
 
-    /// The header of the block at `height`, without decoding its transactions (a block's
-    /// encoding starts with its header).
-    pub fn header(&self, height: Height) -> Result<Option<sinew_types::BlockHeader>, StoreError> {
+    /// The header of the block at `height`, without reading its transactions (blocks committed
+    /// before the header index existed are read whole).
+    pub fn header(&self, height: Height) -> Result<Option<BlockHeader>, StoreError> {
+        if let Some(v) = self.headers.get(height.to_be_bytes())? {
+            return Ok(Some(decode(&v, "block header")?));
+        }
         let Some(v) = self.blocks.get(height.to_be_bytes())? else {
             return Ok(None);
         };
-        let header = <sinew_types::BlockHeader as borsh::BorshDeserialize>::deserialize(&mut v.as_ref())
+        let header = <BlockHeader as borsh::BorshDeserialize>::deserialize(&mut v.as_ref())
             .map_err(|e| StoreError::Corrupt(format!("block header: {e}")))?;
         Ok(Some(header))
     }

@@ -62,6 +62,35 @@ fn blocks_survive_reopen_and_rebuild_the_same_root() {
         assert_eq!(r.receipts[0].tx_id, *id);
     }
     assert_eq!(store.height_of(&head.hash()).unwrap(), Some(5));
+    // Headers read alone, and the activity index: each account's events, newest first, by cursor.
+    for h in 0..=5 {
+        assert_eq!(store.header(h).unwrap().unwrap(), chain_block(&store, h).header);
+    }
+    assert!(store.header(6).unwrap().is_none());
+    let sender = store.account_activity(&keys[0].address(), None, 100).unwrap();
+    let kinds: Vec<_> = sender.iter().map(|e| (e.height, e.event.kind())).collect();
+    let expected: Vec<_> = (1..=5u64)
+        .rev()
+        .flat_map(|h| [(h, "transfer"), (h, "fee_paid")])
+        .collect();
+    assert_eq!(kinds, expected, "every event of the sender, newest first");
+    assert!(sender.iter().all(|e| e.tx_id == Some(ids[e.height as usize - 1])));
+    let page = store.account_activity(&keys[0].address(), None, 3).unwrap();
+    let rest = store
+        .account_activity(&keys[0].address(), Some(&page[2].cursor), 100)
+        .unwrap();
+    assert_eq!([page, rest].concat(), sender, "pages continue where the last ended");
+    let receiver = store.account_activity(&keys[1].address(), None, 100).unwrap();
+    assert_eq!(receiver.len(), 5, "the receiver sees the transfers only");
+    assert!(store
+        .account_activity(&keys[2].address(), None, 100)
+        .unwrap()
+        .is_empty());
+    assert!(store.answers(None, None, 10).unwrap().is_empty());
+    assert!(matches!(
+        store.account_activity(&keys[0].address(), Some(b"short"), 10),
+        Err(StoreError::Corrupt(_))
+    ));
     let chain = Chain::open(head.clone(), store.state_entries().unwrap(), 4).unwrap();
     assert_eq!(chain.head().state_root, head.state_root);
     // A lying header (as from a corrupted file) is caught on open.

@@ -11,6 +11,9 @@ use sinew_sdk::Client;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// Makes the path of the next request of one page kind.
+type PathMaker = Box<dyn FnMut() -> String>;
+
 /// Arguments of `sinew bench explorer`.
 #[derive(Args)]
 pub struct ExplorerArgs {
@@ -58,11 +61,16 @@ pub fn run(a: ExplorerArgs) -> Result<()> {
     println!("(signed in {:.1}s)", t.elapsed().as_secs_f64());
 
     let base = a.dir.clone().unwrap_or_else(std::env::temp_dir);
-    let dir = tempfile::Builder::new().prefix("sinew-bench-explorer-").tempdir_in(base)?;
+    let dir = tempfile::Builder::new()
+        .prefix("sinew-bench-explorer-")
+        .tempdir_in(base)?;
     let mut config = NodeConfig::new(dir.path().to_path_buf());
     config.listen = "127.0.0.1:0".parse()?;
     config.block_interval_ms = 1;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let running = rt.block_on(sinew_node::start(config, Some(genesis)))?;
     let url = running.url();
     let client = Client::new(&url);
@@ -81,10 +89,13 @@ pub fn run(a: ExplorerArgs) -> Result<()> {
         t.elapsed().as_secs_f64()
     );
 
-    let kinds: Vec<(&str, Box<dyn FnMut() -> String>)> = vec![
+    let kinds: Vec<(&str, PathMaker)> = vec![
         ("home", Box::new(|| "/".into())),
         ("blocks (latest)", Box::new(|| "/blocks".into())),
-        ("blocks (deep page)", Box::new(move || format!("/blocks?before={}", 1 + pick_static(head)))),
+        (
+            "blocks (deep page)",
+            Box::new(move || format!("/blocks?before={}", 1 + pick_static(head))),
+        ),
         ("block", Box::new(move || format!("/blocks/{}", pick_static(head + 1)))),
         ("transaction", {
             let ids = ids.clone();
@@ -94,13 +105,19 @@ pub fn run(a: ExplorerArgs) -> Result<()> {
             let accounts = accounts.clone();
             Box::new(move || format!("/accounts/{}", accounts[pick_static(accounts.len() as u64) as usize]))
         }),
-        ("search (height)", Box::new(move || format!("/search?q={}", pick_static(head)))),
+        (
+            "search (height)",
+            Box::new(move || format!("/search?q={}", pick_static(head))),
+        ),
         ("datanets", Box::new(|| "/datanets".into())),
         ("models", Box::new(|| "/models".into())),
         ("agents", Box::new(|| "/agents".into())),
         ("tasks", Box::new(|| "/tasks".into())),
     ];
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).redirects(0).build();
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .redirects(0)
+        .build();
     println!("{:<20} {:>9} {:>9} {:>9}", "page", "p50 ms", "p99 ms", "max ms");
     for (name, mut path) in kinds {
         let mut lat = Vec::with_capacity(a.requests);

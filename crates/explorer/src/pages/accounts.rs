@@ -1,6 +1,7 @@
 //! An account: balance, stake, unbonding, prepaid and claimable rewards, its contributions and
-//! its agent, with the Merkle proof of the account against the block's state root (checked by
-//! the page's script in the browser, so a reader need not trust the node that served the page).
+//! its agent, with the Merkle proof of the account against the block's state root (checked in
+//! the browser: the balance, nonce and stake shown are in the state under the root the node
+//! reports for that block; prepaid, rewards and history are read from the API as they are).
 
 use super::activity;
 use super::hex_id;
@@ -42,7 +43,7 @@ pub async fn show(State(api): State<Api>, Path(address): Path<String>, Query(q):
             table { thead { tr { th.num { "Amount" } th { "Released at" } } }
                 tbody { @for u in &a.unbonding { tr { td.num { (fmt::tokens(u.amount)) } td { (fmt::block(u.release_height)) } } } } }
         }
-        section #proof data-address=(address) data-balance=(a.balance) data-root=(proof.state_root.to_string()) data-key=(proof.key) data-value=(proof.value.clone().unwrap_or_default()) data-proof=(proof.proof) data-height=(proof.height) {
+        section #proof data-address=(address) data-balance=(a.balance) data-nonce=(a.nonce) data-staked=(a.staked) data-root=(proof.state_root.to_string()) data-key=(proof.key) data-value=(proof.value.clone().unwrap_or_default()) data-proof=(proof.proof) data-height=(proof.height) {
             h2 { "Proof" }
             p {
                 "This account as of block " (fmt::block(proof.height)) ", against its state root "

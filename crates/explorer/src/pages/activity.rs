@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// History entries per page.
 const HISTORY_PAGE: usize = 25;
-/// Most events read looking for rewards (pages of 500).
+/// Most rewards read (pages of 500).
 const EARNINGS_PAGES: usize = 4;
 /// Bars of the earnings chart.
 const EARNING_BARS: u64 = 24;
@@ -59,13 +59,20 @@ pub async fn history(api: &Api, address: &str, cursor: &Option<String>) -> Resul
 pub async fn earnings(api: &Api, address: &str) -> Result<Markup, Failure> {
     let mut rewards: Vec<EventRecord> = Vec::new();
     let mut cursor: Option<String> = None;
-    for _ in 0..EARNINGS_PAGES {
+    let mut capped = false;
+    for i in 0..EARNINGS_PAGES {
         let page: ActivityPage = api
-            .get(&format!("/v1/accounts/{address}/activity?limit=500{}", before(&cursor)))
+            .get(&format!(
+                "/v1/accounts/{address}/activity?rewards=true&limit=500{}",
+                before(&cursor)
+            ))
             .await?;
-        rewards.extend(page.events.into_iter().filter(|e| kind(e) == "reward_accrued"));
+        rewards.extend(page.events);
         match page.next {
-            Some(n) => cursor = Some(n),
+            Some(n) => {
+                cursor = Some(n);
+                capped = i + 1 == EARNINGS_PAGES;
+            }
             None => break,
         }
     }
@@ -108,7 +115,6 @@ pub async fn earnings(api: &Api, address: &str) -> Result<Markup, Failure> {
             ),
         })
         .collect();
-    let capped = rewards.len() >= EARNINGS_PAGES * 500;
     Ok(html! {
         section #earnings aria-labelledby="earned" {
             h2 #earned { "Earned from contributions" }
@@ -140,11 +146,4 @@ pub async fn earnings(api: &Api, address: &str) -> Result<Markup, Failure> {
             }
         }
     })
-}
-
-fn kind(e: &EventRecord) -> String {
-    serde_json::to_value(&e.event)
-        .ok()
-        .map(|v| fmt::text(&v["kind"]))
-        .unwrap_or_default()
 }

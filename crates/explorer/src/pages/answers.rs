@@ -11,7 +11,7 @@ use crate::layout::{page, Page};
 use axum::extract::{Path, State};
 use maud::{html, Markup};
 use serde_json::{json, Value};
-use sinew_types::api::answers::{BlockView, ModelAttribution};
+use sinew_types::api::answers::{BlockTxsView, ModelAttribution};
 use sinew_types::wire::{SubmitOutcome, SubmitReply};
 use std::collections::BTreeMap;
 
@@ -22,11 +22,13 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
     let SubmitOutcome::Committed { height, index, receipt } = reply.outcome else {
         return Err(Failure::not_found(format!("transaction {tx} is not in a block")));
     };
-    let block: BlockView = api.get(&format!("/v1/blocks/{height}")).await?;
+    let block: BlockTxsView = api
+        .get(&format!("/v1/blocks/{height}/txs?from={index}&limit=1"))
+        .await?;
     let payload = block
         .txs
-        .get(index as usize)
-        .map(|t| serde_json::to_value(&t.tx.payload).unwrap_or_default())
+        .first()
+        .map(|t| serde_json::to_value(&t.tx.tx.payload).unwrap_or_default())
         .unwrap_or_default();
     if payload["type"] != "settle_inference" {
         return Err(Failure::not_found(format!("transaction {tx} settles no answer")));
@@ -75,7 +77,8 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
                 } @else {
                     p.bad #recheck role="status" { "✗ Recomputed by this node just now: the digest " span.mono { (r.digest.to_string()) } " differs from the settlement's." }
                 }
-                p { a.button href=(format!("/answers/{tx}")) { "Recompute again" } }
+                p.muted { "The spans and weights shown are this recomputation, against the model's datanet versions and the attribution parameters in force now; the ledger recomputed the same when it settled the answer." }
+                p { a.button rel="nofollow" href=(format!("/answers/{tx}")) { "Recompute again" } }
             }
             Err(e) => {
                 pre.answer { (answer) }

@@ -9,7 +9,7 @@ use crate::layout::{page, Page};
 use axum::extract::{Path, Query, State};
 use maud::html;
 use serde::Deserialize;
-use sinew_types::api::answers::{BlockPage, BlockView, ReceiptsView};
+use sinew_types::api::answers::{BlockPage, BlockTxsView};
 
 /// Transactions shown per page of a block.
 const TXS_PER_PAGE: usize = 100;
@@ -43,11 +43,14 @@ pub struct From {
 /// `GET /blocks/{height or hash}?from=N`.
 pub async fn show(State(api): State<Api>, Path(id): Path<String>, Query(q): Query<From>) -> Page {
     let id = block_id(&id)?;
-    let b: BlockView = api.get(&format!("/v1/blocks/{id}")).await?;
+    let from = q.from.unwrap_or(0).min(u32::MAX as usize);
+    let b: BlockTxsView = api
+        .get(&format!("/v1/blocks/{id}/txs?from={from}&limit={TXS_PER_PAGE}"))
+        .await?;
     let h = b.header.height;
-    let r: ReceiptsView = api.get(&format!("/v1/blocks/{h}/receipts")).await?;
-    let from = q.from.unwrap_or(0).min(b.txs.len());
-    let to = (from + TXS_PER_PAGE).min(b.txs.len());
+    let total = b.header.tx_count as usize;
+    let from = from.min(total);
+    let to = from + b.txs.len();
     let header = &b.header;
     let body = html! {
         nav.pager aria-label="Neighbouring blocks" {
@@ -69,41 +72,38 @@ pub async fn show(State(api): State<Api>, Path(id): Path<String>, Query(q): Quer
             }
         }
         h2 { "Transactions" }
-        @if b.txs.is_empty() { p.muted { "None." } } @else {
+        @if total == 0 { p.muted { "None." } } @else {
             table {
                 thead { tr { th.num { "#" } th { "Id" } th { "Signer" } th { "Kind" } th { "Outcome" } th.num { "Fee" } } }
                 tbody {
-                    @for i in from..to {
-                        @let tx = &b.txs[i];
-                        @let payload = serde_json::to_value(&tx.tx.payload).unwrap_or_default();
-                        @let receipt = r.receipts.get(i);
+                    @for (i, t) in b.txs.iter().enumerate() {
+                        @let payload = serde_json::to_value(&t.tx.tx.payload).unwrap_or_default();
                         tr {
-                            td.num { (i) }
-                            td { (fmt::tx(&b.tx_ids[i].to_string())) }
-                            td { (fmt::account(&tx.tx.signer.to_string())) }
+                            td.num { (from + i) }
+                            td { (fmt::tx(&t.id.to_string())) }
+                            td { (fmt::account(&t.tx.tx.signer.to_string())) }
                             td { (fields::kind(&payload)) }
-                            td { @match receipt.map(|r| &r.status) {
-                                Some(sinew_types::TxStatus::Success) => span.ok { "success" },
-                                Some(sinew_types::TxStatus::Failed { code, message }) => span.bad title=(message) { "failed: " (code.to_string()) },
-                                None => span.muted { "no receipt" },
+                            td { @match &t.receipt.status {
+                                sinew_types::TxStatus::Success => span.ok { "success" },
+                                sinew_types::TxStatus::Failed { code, message } => span.bad title=(message) { "failed: " (code.to_string()) },
                             } }
-                            td.num { @if let Some(r) = receipt { (fmt::tokens(r.fee)) } }
+                            td.num { (fmt::tokens(t.receipt.fee)) }
                         }
                     }
                 }
             }
-            @if from > 0 || to < b.txs.len() {
+            @if from > 0 || to < total {
                 nav.pager aria-label="Transactions" {
                     @if from > 0 { a href=(format!("/blocks/{h}?from={}", from.saturating_sub(TXS_PER_PAGE))) { "← previous" } }
-                    span.muted { (from) "–" (to) " of " (b.txs.len()) }
-                    @if to < b.txs.len() { a href=(format!("/blocks/{h}?from={to}")) { "next →" } }
+                    span.muted { (from) "–" (to) " of " (total) }
+                    @if to < total { a href=(format!("/blocks/{h}?from={to}")) { "next →" } }
                 }
             }
         }
-        @if !r.block_events.is_empty() {
+        @if !b.block_events.is_empty() {
             h2 { "Block events" }
             ol.items {
-                @for e in &r.block_events {
+                @for e in &b.block_events {
                     @let v = serde_json::to_value(e).unwrap_or_default();
                     li { strong { (fields::kind(&v)) } (fields::render(&fields::without_kind(&v))) }
                 }

@@ -52,10 +52,10 @@ pub async fn show(State(api): State<Api>) -> Page {
                 h2 #latest-answers { "Latest paid answers" }
                 @if answers.is_empty() {
                     p.muted { "No paid answer yet." }
-                } @else {
-                    table {
+                }
+                table {
                         thead { tr { th { "Answer" } th { "Model" } th { "Payer" } th.num { "Fee" } } }
-                        tbody {
+                        tbody #latest-answers-body {
                             @for a in answers.iter().take(10) {
                                 @let e = serde_json::to_value(&a.event).unwrap_or_default();
                                 @let tx = a.tx_id.map(|t| t.to_string()).unwrap_or_default();
@@ -67,7 +67,6 @@ pub async fn show(State(api): State<Api>) -> Page {
                                 }
                             }
                         }
-                    }
                 }
             }
         }
@@ -164,15 +163,23 @@ fn charts(headers: &[BlockSummary], answers: &[EventRecord], now: u64) -> Markup
     };
     let peak = |counts: &[u64]| counts.iter().max().copied().unwrap_or(0) as f64 / secs;
     let (tx_total, paid_total): (u64, u64) = (txs.iter().sum(), paid.iter().sum());
+    // Figures read from a bounded number of entries: "at least" when those did not reach back
+    // over the whole window.
+    let reaches_back = |oldest: Option<u64>| oldest.is_some_and(|ts| now.saturating_sub(ts) >= WINDOW_MS);
+    let all_txs = headers.last().is_some_and(|b| b.header.height == 0)
+        || reaches_back(headers.last().map(|b| b.header.timestamp_ms));
+    let all_paid =
+        answers.len() < ANSWERS_READ || reaches_back(answers.last().and_then(|a| time_of.get(&a.height).copied()));
+    let at_least = |complete: bool| if complete { "" } else { "at least " };
     html! {
         div.two {
             div {
                 h3 { "Transactions per second" }
-                (chart::bars(&to_bars(&txs, "tx"), &format!("{} transactions in the last 5 minutes, peak {:.1} per second", fmt::count(tx_total), peak(&txs))))
+                (chart::bars(&to_bars(&txs, "tx"), &format!("{}{} transactions in the last 5 minutes, peak {:.1} per second", at_least(all_txs), fmt::count(tx_total), peak(&txs))))
             }
             div {
                 h3 { "Paid answers per second" }
-                (chart::bars(&to_bars(&paid, "answers"), &format!("{} paid answers in the last 5 minutes, peak {:.1} per second", fmt::count(paid_total), peak(&paid))))
+                (chart::bars(&to_bars(&paid, "answers"), &format!("{}{} paid answers in the last 5 minutes, peak {:.1} per second", at_least(all_paid), fmt::count(paid_total), peak(&paid))))
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::fmt;
 use crate::layout::{page, Page};
 use axum::extract::{Path, State};
 use maud::html;
-use sinew_types::api::answers::BlockView;
+use sinew_types::api::answers::BlockTxsView;
 use sinew_types::wire::{SubmitOutcome, SubmitReply};
 use sinew_types::TxStatus;
 
@@ -32,11 +32,14 @@ pub async fn show(State(api): State<Api>, Path(id): Path<String>) -> Page {
         }
         SubmitOutcome::Refused { error } => return Err(Failure::not_found(error.message)),
     };
-    let block: BlockView = api.get(&format!("/v1/blocks/{height}")).await?;
-    let tx = block
+    let block: BlockTxsView = api
+        .get(&format!("/v1/blocks/{height}/txs?from={index}&limit=1"))
+        .await?;
+    let tx = &block
         .txs
-        .get(index as usize)
-        .ok_or_else(|| Failure::not_found(format!("block {height} has no transaction at {index}")))?;
+        .first()
+        .ok_or_else(|| Failure::not_found(format!("block {height} has no transaction at {index}")))?
+        .tx;
     let payload = serde_json::to_value(&tx.tx.payload).unwrap_or_default();
     let is_answer = payload["type"] == "settle_inference";
     let body = html! {

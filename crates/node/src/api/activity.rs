@@ -16,7 +16,7 @@ use std::sync::Arc;
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 500;
 
-/// GET /v1/accounts/{address}/activity?before=&limit=.
+/// GET /v1/accounts/{address}/activity?rewards=&before=&limit=.
 pub async fn account(
     State(node): State<Arc<Node>>,
     Path(address): Path<String>,
@@ -27,10 +27,14 @@ pub async fn account(
         .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_address", e.to_string()))?;
     let before = page::cursor(q.before.as_deref())?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let rewards_only = q.rewards.unwrap_or(false);
     let found = page::blocking(&node, move |n| {
-        n.ledger
-            .account_activity(&addr, before.as_deref(), limit)
-            .map_err(cursor_error)
+        let found = if rewards_only {
+            n.ledger.rewards(&addr, before.as_deref(), limit)
+        } else {
+            n.ledger.account_activity(&addr, before.as_deref(), limit)
+        };
+        found.map_err(cursor_error)
     })
     .await?;
     Ok(Json(to_page(found, limit)))

@@ -66,6 +66,7 @@ fn handler(route: Route, m: MethodFilter) -> MethodRouter<Arc<Node>> {
         Route::Blocks => on(m, queries::blocks),
         Route::Block => on(m, queries::block),
         Route::BlockReceipts => on(m, queries::receipts),
+        Route::BlockTxs => on(m, queries::block_txs),
         Route::Events => on(m, events::stream),
         Route::UploadBlob => on(m, blobs::upload),
         Route::DownloadBlob => on(m, blobs::download),

@@ -8,9 +8,10 @@ use axum::response::IntoResponse;
 use axum::Json;
 use sinew_state::StateKey;
 use sinew_types::api::answers::{
-    BlockPage, BlockSummary, BlockView, ChainView, ConsensusStatus, Health, ReceiptsView, ValidatorSet,
+    BlockPage, BlockSummary, BlockTxsView, BlockView, ChainView, ConsensusStatus, Health, ReceiptsView, TxEntry,
+    ValidatorSet,
 };
-pub use sinew_types::api::queries::{AtHeight, BlockRange};
+pub use sinew_types::api::queries::{AtHeight, BlockRange, TxRange};
 use sinew_types::records::Validator;
 use sinew_types::wire::AccountView;
 use sinew_types::{Address, Hash, Height};
@@ -227,6 +228,52 @@ pub async fn blocks(State(node): State<Arc<Node>>, Query(q): Query<BlockRange>) 
 pub async fn block(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let h = resolve(&node, &id)?;
     Ok(Json(block_view(&node, h)?))
+}
+
+/// GET /v1/blocks/{height or hash}/txs?from=&limit=: the header and a range of transactions
+/// with their receipts (a page about one transaction need not carry its whole block).
+pub async fn block_txs(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+    Query(q): Query<TxRange>,
+) -> Result<impl IntoResponse, ApiError> {
+    let h = resolve(&node, &id)?;
+    let from = q.from.unwrap_or(0) as usize;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1_000) as usize;
+    let n = node.clone();
+    let view = tokio::task::spawn_blocking(move || -> Result<BlockTxsView, ApiError> {
+        let b = n
+            .ledger
+            .block(h)?
+            .ok_or_else(|| ApiError::NotFound(format!("no block at height {h}")))?;
+        let r = n
+            .ledger
+            .receipts(h)?
+            .ok_or_else(|| ApiError::Internal(format!("block {h} has no receipts")))?;
+        let to = (from + limit).min(b.txs.len());
+        let txs = b
+            .txs
+            .into_iter()
+            .zip(r.receipts)
+            .skip(from)
+            .take(to.saturating_sub(from))
+            .map(|(tx, receipt)| TxEntry {
+                id: tx.tx.id(),
+                tx,
+                receipt,
+            })
+            .collect();
+        Ok(BlockTxsView {
+            hash: b.header.hash(),
+            header: b.header,
+            from: from.min(u32::MAX as usize) as u32,
+            txs,
+            block_events: r.block_events,
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(view))
 }
 
 /// GET /v1/blocks/{height or hash}/receipts.

@@ -76,6 +76,33 @@ pub struct ActivityPage {
     pub next: Option<String>,
 }
 
+/// `GET /v1/blocks/{id}/txs?from=&limit=`: a block's header, the block's own events and a range
+/// of its transactions, each with its id and receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockTxsView {
+    /// The header's hash.
+    pub hash: Hash,
+    /// The header.
+    pub header: BlockHeader,
+    /// Position of the first transaction returned.
+    pub from: u32,
+    /// The transactions in the range.
+    pub txs: Vec<TxEntry>,
+    /// Events of the block itself.
+    pub block_events: Vec<Event>,
+}
+
+/// One transaction of a block, with what it did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TxEntry {
+    /// Its id.
+    pub id: TxId,
+    /// The signed transaction.
+    pub tx: SignedTransaction,
+    /// Its receipt.
+    pub receipt: Receipt,
+}
+
 /// `GET /v1/blocks/{id}/receipts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReceiptsView {

@@ -32,7 +32,7 @@ pub fn document() -> Value {
         "ProviderPage" => ProviderPage, "InferenceAccount" => InferenceAccount, "ModelList" => ModelList,
         "ChatCompletion" => ChatCompletion, "Completion" => Completion, "ModelAttribution" => ModelAttribution,
         "AgentPage" => AgentPage, "AgentView" => AgentView, "TaskPage" => TaskPage, "TaskView" => TaskView, "ValidatorSet" => ValidatorSet,
-        "ConsensusStatus" => ConsensusStatus, "BlockPage" => BlockPage, "ActivityPage" => ActivityPage, "FinalizationView" => FinalizationView,
+        "ConsensusStatus" => ConsensusStatus, "BlockPage" => BlockPage, "ActivityPage" => ActivityPage, "BlockTxsView" => BlockTxsView, "FinalizationView" => FinalizationView,
         "SignedTransaction" => crate::SignedTransaction, "SignedTransactionList" => Vec<crate::SignedTransaction>,
         "AttributeRequest" => AttributeRequest, "ModelAttributeRequest" => ModelAttributeRequest,
         "ChatRequest" => ChatRequest, "CompletionRequest" => CompletionRequest, "ErrorAnswer" => ErrorAnswer,

@@ -41,6 +41,9 @@ pub struct BlockRange {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityQuery {
+    /// Only the rewards the account accrued (`reward_accrued` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewards: Option<bool>,
     /// The cursor of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
@@ -62,6 +65,18 @@ pub struct AnswerQuery {
     /// Entries per page (default 50, at most 500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+}
+
+/// `?from=&limit=` of a block's transactions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TxRange {
+    /// The first transaction's position (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u32>,
+    /// Transactions (default 100, at most 1,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 /// Filters of the contribution lists.

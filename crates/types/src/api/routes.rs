@@ -55,6 +55,7 @@ pub enum Route {
     Blocks,
     Block,
     BlockReceipts,
+    BlockTxs,
     Events,
     UploadBlob,
     DownloadBlob,
@@ -101,7 +102,7 @@ const WAIT: &[QueryParam] = &[(
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 43] = {
+    pub const ALL: [Route; 44] = {
         use Route::*;
         [
             Health,
@@ -118,6 +119,7 @@ impl Route {
             Blocks,
             Block,
             BlockReceipts,
+            BlockTxs,
             Events,
             UploadBlob,
             DownloadBlob,
@@ -168,6 +170,7 @@ impl Route {
             Route::Blocks => (Get, "/v1/blocks"),
             Route::Block => (Get, "/v1/blocks/{id}"),
             Route::BlockReceipts => (Get, "/v1/blocks/{id}/receipts"),
+            Route::BlockTxs => (Get, "/v1/blocks/{id}/txs"),
             Route::Events => (Get, "/v1/events"),
             Route::UploadBlob => (Put, "/v1/blobs"),
             Route::DownloadBlob => (Get, "/v1/blobs/{id}"),
@@ -217,6 +220,7 @@ impl Route {
             Route::Blocks => "Block headers, newest first, a page at a time",
             Route::Block => "A block by height or header hash",
             Route::BlockReceipts => "A block's receipts and block events",
+            Route::BlockTxs => "A block's header and a range of its transactions with their receipts",
             Route::Events => "The event stream (server-sent events), from the next durable block on",
             Route::UploadBlob => "Upload a blob (a contribution's file, a task spec); answers its BLAKE3 id",
             Route::DownloadBlob => "A blob's bytes, checked against its id",
@@ -269,6 +273,7 @@ impl Route {
             Route::LatestBlock | Route::Block => Json("BlockView"),
             Route::Blocks => Json("BlockPage"),
             Route::BlockReceipts => Json("ReceiptsView"),
+            Route::BlockTxs => Json("BlockTxsView"),
             Route::Events => Events("EventRecord"),
             Route::UploadBlob => Json("BlobStored"),
             Route::DownloadBlob => Bytes,
@@ -319,6 +324,7 @@ impl Route {
             Route::SubmitTx | Route::SubmitBatch => WAIT,
             Route::Account | Route::StateValue => HEIGHT,
             Route::AccountActivity => &[
+                ("rewards", "`true`: only the rewards the account accrued"),
                 ("before", "the cursor of the previous page (its `next`)"),
                 ("limit", "entries per page (default 50, at most 500)"),
             ],
@@ -326,6 +332,10 @@ impl Route {
                 ("model", "only this model's answers"),
                 ("before", "the cursor of the previous page (its `next`)"),
                 ("limit", "entries per page (default 50, at most 500)"),
+            ],
+            Route::BlockTxs => &[
+                ("from", "the first transaction's position (default 0)"),
+                ("limit", "transactions (default 100, at most 1,000)"),
             ],
             Route::Blocks => &[
                 ("before", "only blocks below this height (the previous page's `next`)"),
