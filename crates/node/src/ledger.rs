@@ -171,6 +171,16 @@ impl Ledger {
         Ok(self.store.rewards(account, before, limit)?)
     }
 
+    /// The events of a task, newest first, older than the cursor `before`.
+    pub fn task_history(
+        &self,
+        task: &sinew_types::Hash,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<sinew_store::IndexedEvent>, NodeError> {
+        Ok(self.store.task_history(task, before, limit)?)
+    }
+
     /// Paid answers, newest first, of one model or all, older than the cursor `before`.
     pub fn answers(
         &self,

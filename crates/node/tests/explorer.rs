@@ -184,6 +184,7 @@ fn every_page_kind_renders_what_the_ledger_holds() {
         taskp.contains("demo/echo") && taskp.contains(&format!("href=\"/accounts/{owner}\"")),
         "{taskp}"
     );
+    assert!(taskp.contains("<td>posted</td>"), "its history: {taskp}");
 
     // The search box finds heights, transactions, accounts and names.
     let (_, url, _) = get(&n, &format!("/search?q={height}"));

@@ -14,6 +14,7 @@ use sinew_types::api::Route;
 use sinew_types::failure::TaskFailure;
 use sinew_types::payload::{ClaimTask, PostTask, RegisterAgent, Transfer};
 use sinew_types::task::{task_id, Verification};
+use sinew_types::Hash;
 
 #[test]
 fn every_route_answers_through_its_typed_sdk_method() {
@@ -195,6 +196,15 @@ fn every_route_answers_through_its_typed_sdk_method() {
                     .attribute_to_model(0, "The Danube flows through ten countries")
                     .unwrap();
                 assert!(!a.receipt.weights.is_empty());
+                // Each span placed in the text (bytes) and named by datanet and contribution.
+                let text = "The Danube flows through ten countries";
+                assert_eq!(a.places.len(), a.receipt.spans.len());
+                for (p, s) in a.places.iter().zip(&a.receipt.spans) {
+                    assert_eq!(p.end - p.start, s.len, "byte tokens: {p:?}");
+                    assert!(text.get(p.start as usize..p.end as usize).is_some());
+                    assert_eq!((p.datanet, p.contribution), (0, 0));
+                }
+                assert_eq!(a.shares.iter().map(|s| s.ppm).sum::<u32>(), 1_000_000);
             }
             Route::AccountActivity => {
                 let q = |before: Option<&str>, limit, rewards| ActivityQuery {
@@ -256,6 +266,14 @@ fn every_route_answers_through_its_typed_sdk_method() {
             Route::Agent => assert_eq!(c.agent(&n.keys[4].address()).unwrap().agent.name, "worker"),
             Route::Tasks => assert_eq!(c.tasks(&TaskFilter::default()).unwrap().tasks.len(), 1),
             Route::Task => assert_eq!(c.task(&task).unwrap().task.reward, 500),
+            Route::TaskHistory => {
+                let h = c.task_history(&task, &ActivityQuery::default()).unwrap();
+                let kinds: Vec<_> = h.events.iter().map(|e| e.event.kind()).collect();
+                assert_eq!(kinds.last(), Some(&"task_posted"), "the oldest: {h:?}");
+                assert!(h.events.iter().all(|e| e.event.task() == Some(&task)));
+                let other = c.task_history(&Hash([7; 32]), &ActivityQuery::default()).unwrap();
+                assert!(other.events.is_empty());
+            }
             Route::Validators => assert!(c.validators().unwrap().validators.is_empty(), "a single-node devnet"),
             Route::Consensus => {
                 let s = c.consensus().unwrap();

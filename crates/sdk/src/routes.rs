@@ -302,6 +302,11 @@ impl Client {
         self.get_with(&format!("/v1/accounts/{address}/activity"), q)
     }
 
+    /// `GET /v1/tasks/{id}/history`: the task's events, newest first.
+    pub fn task_history(&self, task: &Hash, q: &ActivityQuery) -> Result<ActivityPage, SdkError> {
+        self.get_with(&format!("/v1/tasks/{task}/history"), q)
+    }
+
     /// `GET /v1/answers`: paid answers (settlement events), newest first, of one model or all.
     pub fn answers(&self, q: &AnswerQuery) -> Result<ActivityPage, SdkError> {
         self.get_with("/v1/answers", q)

@@ -1,7 +1,7 @@
 //! Indexes of what happened, written in each block's commit batch (so they are exactly as
 //! durable as the block): every event by each account it concerns (an account's history), the
-//! rewards each account accrued (a contributor's earnings over time), and every paid answer, all
-//! of them and per model. Lists
+//! rewards each account accrued (a contributor's earnings over time), each task's events, and
+//! every paid answer, all of them and per model. Lists
 //! read newest first from a cursor, touching only the entries they return.
 
 use crate::{Store, StoreError};
@@ -21,6 +21,8 @@ const MODEL_ANSWERS: u8 = b'm';
 /// Rewards by the account they accrued to (a contributor's earnings, apart from its other
 /// activity, so no amount of other events can bury them).
 const REWARDS: u8 = b'r';
+/// Task events by task (a task's history: posted, claimed, submitted, challenged, settled).
+const TASKS: u8 = b't';
 
 /// An indexed event: its height, its transaction (none for a block's own event), the event,
 /// and the cursor that continues a list after it.
@@ -70,6 +72,9 @@ pub(crate) fn entries(
         for a in accounts {
             out.push((false, [a.0.as_slice(), &at].concat(), value.clone()));
         }
+        if let Some(task) = event.task() {
+            out.push((true, [&[TASKS][..], &task.0, &at].concat(), value.clone()));
+        }
         if let Event::Inference(InferenceEvent::RewardAccrued { account, .. }) = event {
             out.push((true, [&[REWARDS][..], &account.0, &at].concat(), value.clone()));
         }
@@ -105,6 +110,17 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<IndexedEvent>, StoreError> {
         let prefix = [&[REWARDS][..], &account.0].concat();
+        newest(&self.db, &self.answers, &prefix, before, limit)
+    }
+
+    /// The events of task `task`, newest first.
+    pub fn task_history(
+        &self,
+        task: &sinew_types::Hash,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<IndexedEvent>, StoreError> {
+        let prefix = [&[TASKS][..], &task.0].concat();
         newest(&self.db, &self.answers, &prefix, before, limit)
     }
 
@@ -171,7 +187,7 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 
 /// Meta key saying the header and activity indexes cover every block (stores created before
 /// they existed are indexed once, when opened).
-pub(crate) const INDEXED_KEY: &[u8] = b"indexed-v1";
+pub(crate) const INDEXED_KEY: &[u8] = b"indexed-v2";
 
 impl Store {
     /// Writes the header and activity indexes of every committed block, if a store from before

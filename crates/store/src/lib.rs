@@ -67,7 +67,7 @@ pub struct Store {
     tx_index: Keyspace,
     /// Events by the accounts they concern (`activity.rs`).
     activity: Keyspace,
-    /// Paid answers, all and per model (`activity.rs`).
+    /// Paid answers (all and per model), rewards per account, events per task (`activity.rs`).
     answers: Keyspace,
     /// Genesis document and head height.
     meta: Keyspace,

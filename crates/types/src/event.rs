@@ -450,6 +450,17 @@ impl Event {
         }
     }
 
+    /// The task a task event is about (a task's history lists it).
+    pub fn task(&self) -> Option<&crate::Hash> {
+        match self {
+            Event::Tasks(TaskEvent::TaskPosted { task, .. })
+            | Event::Tasks(TaskEvent::TaskUpdated { task, .. })
+            | Event::Tasks(TaskEvent::TaskCompleted { task, .. })
+            | Event::Tasks(TaskEvent::Slashed { task, .. }) => Some(task),
+            _ => None,
+        }
+    }
+
     /// The task kind of a task event, for filtering by capability.
     pub fn task_kind(&self) -> Option<&str> {
         match self {

@@ -53,13 +53,6 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
             &json!({ "text": answer }),
         )
         .await;
-    // Which datanet each contribution belongs to (the reward events say; else the first one
-    // the model was trained on).
-    let default_datanet = model_view["lineage"][0]["datanet"].as_u64().unwrap_or_default();
-    let datanet_of: BTreeMap<u64, u64> = rewards
-        .iter()
-        .filter_map(|r| Some((r["contribution"].as_u64()?, r["datanet"].as_u64()?)))
-        .collect();
     let body = html! {
         dl.fields {
             dt { "Model" } dd { a href=(format!("/models/{model}")) { (fmt::text(&model_view["model"]["info"]["name"])) } }
@@ -71,7 +64,7 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
         h2 { "The answer" }
         @match &recomputed {
             Ok(r) => {
-                (highlighted(&answer, r, &datanet_of, default_datanet))
+                (highlighted(&answer, r))
                 @if r.digest.to_string() == fmt::text(&payload["receipt"]) {
                     p.ok #recheck role="status" { "✓ Recomputed by this node just now: the attribution matches the settlement's receipt." }
                 } @else {
@@ -97,7 +90,7 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
             }
         }
         h2 { "Contributors" }
-        @let weights: BTreeMap<u64, u32> = recomputed.as_ref().map(|r| r.receipt.weights.iter().copied().collect()).unwrap_or_default();
+        @let weights: BTreeMap<(u64, u64), u32> = recomputed.as_ref().map(|r| r.shares.iter().map(|s| ((s.datanet, s.contribution), s.ppm)).collect()).unwrap_or_default();
         @if rewards.is_empty() { p.muted { "No reward events." } } @else {
             table {
                 thead { tr { th { "Contributor" } th { "Contribution" } th.num { "Weight" } th.num { "Paid" } } }
@@ -107,7 +100,7 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
                         Some(c) if c != u64::MAX => { a href=(format!("/datanets/{}?contribution={c}#records", r["datanet"])) { "datanet " (fmt::text(&r["datanet"])) " #" (c) } }
                         _ => { "no matching span: datanet " (fmt::text(&r["datanet"])) "'s owner" }
                     } }
-                    td.num { @if let Some(w) = r["contribution"].as_u64().and_then(|c| weights.get(&c)) { (ppm(*w)) } }
+                    td.num { @if let Some(w) = r["contribution"].as_u64().zip(r["datanet"].as_u64()).and_then(|(c, d)| weights.get(&(d, c))) { (ppm(*w)) } }
                     td.num { (fmt::amount(&r["amount"])) }
                 } } }
             }
@@ -121,22 +114,16 @@ fn ppm(w: u32) -> String {
     format!("{}.{:04}%", w / 10_000, w % 10_000)
 }
 
-/// The answer with each attributed span marked and linked to its record. Offsets are in tokens;
-/// with the byte tokenizer they are bytes (other tokenizers: the spans are listed instead).
-fn highlighted(answer: &str, r: &ModelAttribution, datanet_of: &BTreeMap<u64, u64>, default_datanet: u64) -> Markup {
+/// The answer with each attributed span marked and linked to its record (the API gives each
+/// span's byte range, whatever the tokenizer).
+fn highlighted(answer: &str, r: &ModelAttribution) -> Markup {
     let spans = &r.receipt.spans;
-    if r.receipt.tokenizer != "bytes" {
-        return html! {
-            pre.answer { (answer) }
-            p.muted { (spans.len()) " spans (offsets in " (r.receipt.tokenizer) " tokens)" }
-        };
-    }
     let bytes = answer.as_bytes();
     // For each byte, the first span covering it.
     let mut owner: Vec<Option<usize>> = vec![None; bytes.len()];
-    for (i, s) in spans.iter().enumerate() {
-        let start = (s.answer_offset as usize).min(bytes.len());
-        let end = (s.answer_offset.saturating_add(s.len) as usize).min(bytes.len());
+    for (i, p) in r.places.iter().enumerate().take(spans.len()) {
+        let start = (p.start as usize).min(bytes.len());
+        let end = (p.end as usize).clamp(start, bytes.len());
         for o in &mut owner[start..end] {
             o.get_or_insert(i);
         }
@@ -161,9 +148,9 @@ fn highlighted(answer: &str, r: &ModelAttribution, datanet_of: &BTreeMap<u64, u6
                 @match span {
                     Some(i) => {
                         @let s = &spans[*i];
-                        @let d = datanet_of.get(&s.contribution).copied().unwrap_or(default_datanet);
-                        a.span href=(format!("/datanets/{d}?contribution={}#record-{}-{}", s.contribution, s.contribution, s.record))
-                            title=(format!("contribution {} record {}, at token {}", s.contribution, s.record, s.record_offset)) {
+                        @let (d, c) = (r.places[*i].datanet, r.places[*i].contribution);
+                        a.span href=(format!("/datanets/{d}?contribution={c}#record-{c}-{}", s.record))
+                            title=(format!("datanet {d}, contribution {c}, record {}, at token {}", s.record, s.record_offset)) {
                             mark { (text) }
                         }
                     }
@@ -171,6 +158,6 @@ fn highlighted(answer: &str, r: &ModelAttribution, datanet_of: &BTreeMap<u64, u6
                 }
             }
         }
-        p.muted { (spans.len()) " attributed spans; each links to the record it matches." }
+        p.muted { (spans.len()) " attributed spans (" (r.receipt.tokenizer) " tokens); each links to the record it matches." }
     }
 }

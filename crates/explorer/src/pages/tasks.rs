@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use maud::html;
 use serde::Deserialize;
 use serde_json::Value;
+use sinew_types::api::answers::ActivityPage;
 
 /// `GET /agents?after=`: a page of agents, best reputation first.
 pub async fn agents(State(api): State<Api>, Query(q): Query<After>) -> Page {
@@ -83,6 +84,7 @@ pub async fn list(State(api): State<Api>, Query(q): Query<TaskQuery>) -> Page {
 pub async fn show(State(api): State<Api>, Path(id): Path<String>) -> Page {
     let id = hex_id("task id", &id)?;
     let view: Value = api.get(&format!("/v1/tasks/{id}")).await?;
+    let history: ActivityPage = api.get(&format!("/v1/tasks/{id}/history?limit=200")).await?;
     let t = &view["task"];
     let status = fmt::text(&t["status"]);
     let reached = STATUSES.iter().position(|s| *s == status).unwrap_or(0);
@@ -100,8 +102,40 @@ pub async fn show(State(api): State<Api>, Path(id): Path<String>) -> Page {
             dt { "Poster" } dd { (fmt::account(&fmt::text(&t["poster"]))) }
             dt { "Claimant" } dd { (fields::field("claimant", &t["claimant"])) }
         }
+        h2 { "History" }
+        (timeline(&history))
         h2 { "Everything recorded" }
         (fields::render(t))
     };
     Ok(page(&format!("Task {}", fmt::short(&id)), body))
+}
+
+/// A task's events, oldest first: who did what at which block, who was paid or slashed.
+fn timeline(history: &ActivityPage) -> maud::Markup {
+    html! {
+        @if history.events.is_empty() { p.muted { "No recorded event." } } @else {
+            table {
+                thead { tr { th { "Block" } th { "Transaction" } th { "What" } th { "Who" } th.num { "Amount" } th { "Status after" } } }
+                tbody { @for e in history.events.iter().rev() {
+                    @let v = serde_json::to_value(&e.event).unwrap_or_default();
+                    @let (what, who, amount) = match fmt::text(&v["kind"]).as_str() {
+                        "task_posted" => ("posted".to_string(), &v["poster"], &v["reward"]),
+                        "task_updated" => (fmt::text(&v["action"]), &v["actor"], &Value::Null),
+                        "task_completed" => ("completed: reward paid".to_string(), &v["agent"], &v["reward"]),
+                        "slashed" => (format!("slashed: {}", fmt::text(&v["reason"])), &v["account"], &v["amount"]),
+                        other => (other.replace('_', " "), &Value::Null, &Value::Null),
+                    };
+                    tr {
+                        td { (fmt::block(e.height)) }
+                        td { @if let Some(t) = e.tx_id { (fmt::tx(&t.to_string())) } @else { span.muted { "block event" } } }
+                        td { (what) }
+                        td { @if who.is_string() { (fmt::account(&fmt::text(who))) } }
+                        td.num { @if !amount.is_null() { (fmt::amount(amount)) } }
+                        td { (fmt::text(&v["status"])) }
+                    }
+                } }
+            }
+            @if history.next.is_some() { p.muted { "The latest 200 events." } }
+        }
+    }
 }

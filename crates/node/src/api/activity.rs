@@ -1,5 +1,5 @@
-//! What happened, newest first: an account's activity (every event concerning it) and the paid
-//! answers (of one model or all), read from the indexes each block's commit writes.
+//! What happened, newest first: an account's activity (every event concerning it, or only its
+//! rewards), a task's history, and the paid answers (of one model or all), read from the indexes each block's commit writes.
 
 use super::{page, ApiError};
 use crate::core::Node;
@@ -50,6 +50,26 @@ pub async fn answers(
     let found = page::blocking(&node, move |n| {
         n.ledger
             .answers(q.model, before.as_deref(), limit)
+            .map_err(cursor_error)
+    })
+    .await?;
+    Ok(Json(to_page(found, limit)))
+}
+
+/// GET /v1/tasks/{id}/history?before=&limit=.
+pub async fn task(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+    Query(q): Query<ActivityQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let task: sinew_types::Hash = id
+        .parse()
+        .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_task_id", e.to_string()))?;
+    let before = page::cursor(q.before.as_deref())?;
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let found = page::blocking(&node, move |n| {
+        n.ledger
+            .task_history(&task, before.as_deref(), limit)
             .map_err(cursor_error)
     })
     .await?;

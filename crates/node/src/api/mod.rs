@@ -93,6 +93,7 @@ fn handler(route: Route, m: MethodFilter) -> MethodRouter<Arc<Node>> {
         Route::Agent => on(m, tasks::show_agent),
         Route::Tasks => on(m, tasks::list_tasks),
         Route::Task => on(m, tasks::show_task),
+        Route::TaskHistory => on(m, activity::task),
         Route::Validators => on(m, queries::validators),
         Route::Consensus => on(m, queries::consensus),
         Route::BlockFinalization => on(m, queries::finalization),

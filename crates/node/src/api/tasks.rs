@@ -11,7 +11,9 @@ use axum::Json;
 use sinew_state::inference::{answer_receipt, model_corpus};
 use sinew_state::tasks::capability_hash;
 use sinew_state::{Agent, Model, Reputation, StateKey, Task};
-use sinew_types::api::answers::{AgentPage, AgentView, AttributionReceipt, ModelAttribution, TaskPage, TaskView};
+use sinew_types::api::answers::{
+    AgentPage, AgentView, AttributionReceipt, ContributionShare, ModelAttribution, SpanPlace, TaskPage, TaskView,
+};
 pub use sinew_types::api::queries::{AgentFilter, TaskFilter};
 pub use sinew_types::api::requests::ModelAttributeRequest;
 use sinew_types::task::TaskStatus;
@@ -129,6 +131,22 @@ pub async fn show_task(State(node): State<Arc<Node>>, Path(id): Path<String>) ->
     Ok(Json(TaskView { task: t }))
 }
 
+/// Each span's byte range in `text`: the decoded length of the tokens before it and through it.
+fn byte_ranges(receipt: &sinew_attribution::Receipt, text: &str) -> Vec<(u64, u64)> {
+    let t = receipt.tokenizer;
+    let w = t.width();
+    let codes = t.encode_lossy(text.as_bytes());
+    let bytes_before = |tokens: u64| {
+        let end = (tokens as usize).saturating_mul(w).min(codes.len());
+        t.decode(&codes[..end]).map_or(0, |b| b.len() as u64)
+    };
+    receipt
+        .spans
+        .iter()
+        .map(|s| (bytes_before(s.answer_offset), bytes_before(s.answer_offset + s.len)))
+        .collect()
+}
+
 /// POST /v1/registry/models/{id}/attribute: the receipt of a text against the model's datanets,
 /// with the ledger's parameters, and its digest (what a settlement or a `sinew/attribution` task
 /// result carries).
@@ -148,7 +166,8 @@ pub async fn model_attribute(
     }
     let m: Model = get(&node, &StateKey::Model(id))?.ok_or_else(|| ApiError::NotFound(format!("no model {id}")))?;
     let permit = page::heavy(&node)?;
-    let receipt = page::blocking(&node, move |n| {
+    let datanets: Vec<u64> = m.info.datanets.iter().map(|d| d.0).collect();
+    let (receipt, ranges) = page::blocking(&node, move |n| {
         let _permit = permit;
         let snapshot = n
             .ledger
@@ -157,11 +176,94 @@ pub async fn model_attribute(
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let corpus =
             model_corpus(&snapshot, &n.ledger.blobs, &m.info).map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(answer_receipt(&corpus, &req.text, &params))
+        let receipt = answer_receipt(&corpus, &req.text, &params);
+        let ranges = byte_ranges(&receipt, &req.text);
+        Ok((receipt, ranges))
     })
     .await?;
+    // Parts of the model's corpus are its datanets, in lineage order.
+    let untag = |tagged: u64| {
+        let (part, contribution) = sinew_attribution::corpus::Union::split_tag(tagged);
+        (datanets.get(part).copied().unwrap_or(u64::MAX), contribution)
+    };
+    let places = ranges
+        .into_iter()
+        .zip(&receipt.spans)
+        .map(|((start, end), s)| {
+            let (datanet, contribution) = untag(s.contribution);
+            SpanPlace {
+                start,
+                end,
+                datanet,
+                contribution,
+            }
+        })
+        .collect();
+    let shares = receipt
+        .weights
+        .iter()
+        .map(|(tagged, ppm)| {
+            let (datanet, contribution) = untag(*tagged);
+            ContributionShare {
+                datanet,
+                contribution,
+                ppm: *ppm,
+            }
+        })
+        .collect();
     Ok(Json(ModelAttribution {
         digest: receipt.digest(),
         receipt: AttributionReceipt::from(&receipt),
+        places,
+        shares,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sinew_attribution::receipt::ReceiptSpan;
+    use sinew_attribution::{Receipt, Tokenizer};
+
+    #[test]
+    fn spans_in_tokens_become_byte_ranges_whatever_the_tokenizer() {
+        let text = "The Danube flows through ten countries, déjà vu.";
+        for t in [Tokenizer::Bytes, Tokenizer::Gpt2, Tokenizer::Cl100k] {
+            let codes = t.encode_lossy(text.as_bytes());
+            let tokens = (codes.len() / t.width()) as u64;
+            let span = |answer_offset, len| ReceiptSpan {
+                answer_offset,
+                len,
+                contribution: 0,
+                record: 0,
+                record_offset: 0,
+            };
+            let receipt = Receipt {
+                answer_hash: Hash::default(),
+                index: Hash::default(),
+                tokenizer: t,
+                min_len: 1,
+                max_count: 1,
+                spans: vec![span(0, 2), span(1, tokens - 1), span(tokens, 0)],
+                weights: vec![],
+            };
+            let ranges = byte_ranges(&receipt, text);
+            let decoded = |from: u64, to: u64| {
+                let w = t.width();
+                String::from_utf8(t.decode(&codes[from as usize * w..to as usize * w]).unwrap()).unwrap()
+            };
+            assert_eq!(
+                &text[ranges[0].0 as usize..ranges[0].1 as usize],
+                decoded(0, 2),
+                "{t:?}"
+            );
+            assert_eq!(
+                &text[ranges[1].0 as usize..ranges[1].1 as usize],
+                decoded(1, tokens),
+                "{t:?}"
+            );
+            assert_eq!(ranges[1].1 as usize, text.len(), "{t:?}");
+            assert_eq!(ranges[2], (text.len() as u64, text.len() as u64), "{t:?}");
+        }
+    }
 }

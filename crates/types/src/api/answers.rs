@@ -253,6 +253,38 @@ pub struct ModelAttribution {
     pub digest: Hash,
     /// The receipt.
     pub receipt: AttributionReceipt,
+    /// Each span of the receipt, in its order, as a reader needs it: where it is in the text (in
+    /// bytes, whatever the tokenizer) and which datanet's contribution it came from (the
+    /// receipt's contribution numbers are tagged with the model's part).
+    #[serde(default)]
+    pub places: Vec<SpanPlace>,
+    /// Each contribution's share, by datanet and contribution (the receipt's weights, untagged).
+    #[serde(default)]
+    pub shares: Vec<ContributionShare>,
+}
+
+/// Where an attributed span is in the text, and whose contribution it matches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SpanPlace {
+    /// First byte of the span in the text.
+    pub start: u64,
+    /// One past its last byte.
+    pub end: u64,
+    /// The datanet.
+    pub datanet: u64,
+    /// The contribution within it.
+    pub contribution: u64,
+}
+
+/// A contribution's share of an attribution, in parts per million.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ContributionShare {
+    /// The datanet.
+    pub datanet: u64,
+    /// The contribution within it.
+    pub contribution: u64,
+    /// Parts per million of the contributors' share.
+    pub ppm: u32,
 }
 
 /// `GET /v1/registry/models`: a page of models.

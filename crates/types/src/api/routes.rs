@@ -82,6 +82,7 @@ pub enum Route {
     Agent,
     Tasks,
     Task,
+    TaskHistory,
     Validators,
     Consensus,
     BlockFinalization,
@@ -102,7 +103,7 @@ const WAIT: &[QueryParam] = &[(
 
 impl Route {
     /// Every route.
-    pub const ALL: [Route; 44] = {
+    pub const ALL: [Route; 45] = {
         use Route::*;
         [
             Health,
@@ -146,6 +147,7 @@ impl Route {
             Agent,
             Tasks,
             Task,
+            TaskHistory,
             Validators,
             Consensus,
             BlockFinalization,
@@ -197,6 +199,7 @@ impl Route {
             Route::Agent => (Get, "/v1/agents/{address}"),
             Route::Tasks => (Get, "/v1/tasks"),
             Route::Task => (Get, "/v1/tasks/{id}"),
+            Route::TaskHistory => (Get, "/v1/tasks/{id}/history"),
             Route::Validators => (Get, "/v1/validators"),
             Route::Consensus => (Get, "/v1/consensus"),
             Route::BlockFinalization => (Get, "/v1/blocks/{id}/finalization"),
@@ -249,6 +252,9 @@ impl Route {
             Route::Agent => "An agent, its reputation and score",
             Route::Tasks => "Tasks, filtered by status, kind or claimant",
             Route::Task => "A task",
+            Route::TaskHistory => {
+                "A task's events (posted, claimed, submitted, challenged, settled, slashed), newest first"
+            }
             Route::Validators => "The validator set (empty: a single-node sequencer orders blocks)",
             Route::Consensus => {
                 "Where consensus stands: view, leader, finalized height, peers, blocked peers, proven faults"
@@ -289,7 +295,7 @@ impl Route {
             Route::Model => Json("ModelView"),
             Route::Providers => Json("ProviderPage"),
             Route::AccountInference => Json("InferenceAccount"),
-            Route::AccountActivity | Route::Answers => Json("ActivityPage"),
+            Route::AccountActivity | Route::Answers | Route::TaskHistory => Json("ActivityPage"),
             Route::OpenAiModels => Json("ModelList"),
             Route::ChatCompletions => Json("ChatCompletion"),
             Route::Completions => Json("Completion"),
@@ -323,6 +329,10 @@ impl Route {
         match self {
             Route::SubmitTx | Route::SubmitBatch => WAIT,
             Route::Account | Route::StateValue => HEIGHT,
+            Route::TaskHistory => &[
+                ("before", "the cursor of the previous page (its `next`)"),
+                ("limit", "entries per page (default 50, at most 500)"),
+            ],
             Route::AccountActivity => &[
                 ("rewards", "`true`: only the rewards the account accrued"),
                 ("before", "the cursor of the previous page (its `next`)"),
