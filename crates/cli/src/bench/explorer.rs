@@ -1,7 +1,8 @@
 //! The explorer benchmark: builds a chain of many small blocks (pre-signed transfers, the block
 //! size capped by the genesis parameters), then times every kind of explorer page over HTTP on
 //! loopback, each against random targets spread over the whole chain: latency p50 and p99 per
-//! page kind, measured from a client (so it bounds the server-side rendering time).
+//! page kind, measured from a client (so it bounds the server-side rendering time). A second
+//! phase makes paid answers on a datanet and times the pages about data and answers.
 
 use super::ledger::{self, LedgerArgs, Mode};
 use anyhow::{bail, Result};
@@ -29,6 +30,9 @@ pub struct ExplorerArgs {
     /// Requests timed per page kind.
     #[arg(long, default_value_t = 200)]
     requests: usize,
+    /// Paid answers for the second phase (pages about data and answers; 0 skips it).
+    #[arg(long, default_value_t = 2_000)]
+    answers: usize,
     /// Where to put the chain (default: the system temp dir).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -114,14 +118,24 @@ pub fn run(a: ExplorerArgs) -> Result<()> {
         ("agents", Box::new(|| "/agents".into())),
         ("tasks", Box::new(|| "/tasks".into())),
     ];
+    time_pages(&url, kinds, a.requests)?;
+    rt.block_on(running.shutdown())?;
+    if a.answers > 0 {
+        answers_phase(&a)?;
+    }
+    Ok(())
+}
+
+/// Times `requests` GETs of each page kind (one at a time) and prints p50, p99 and max.
+fn time_pages(url: &str, kinds: Vec<(&str, PathMaker)>, requests: usize) -> Result<()> {
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(30))
         .redirects(0)
         .build();
-    println!("{:<20} {:>9} {:>9} {:>9}", "page", "p50 ms", "p99 ms", "max ms");
+    println!("{:<24} {:>9} {:>9} {:>9}", "page", "p50 ms", "p99 ms", "max ms");
     for (name, mut path) in kinds {
-        let mut lat = Vec::with_capacity(a.requests);
-        for _ in 0..a.requests {
+        let mut lat = Vec::with_capacity(requests);
+        for _ in 0..requests {
             let p = path();
             let t = Instant::now();
             let r = agent.get(&format!("{url}{p}")).call();
@@ -137,13 +151,75 @@ pub fn run(a: ExplorerArgs) -> Result<()> {
         }
         lat.sort_by(|x, y| x.partial_cmp(y).unwrap());
         println!(
-            "{name:<20} {:>9.2} {:>9.2} {:>9.2}",
+            "{name:<24} {:>9.2} {:>9.2} {:>9.2}",
             ledger::percentile(&lat, 0.5),
             ledger::percentile(&lat, 0.99),
             lat.last().copied().unwrap_or(0.0)
         );
     }
-    rt.block_on(running.shutdown())?;
+    Ok(())
+}
+
+/// The pages about data and answers, on a second node: the sample datanet (two contributors),
+/// a model on it, and `--answers` paid answers (each attributed and settled), then the model's,
+/// the datanet's (with a contribution's records), a contributor's (with its rewards) and random
+/// answers' pages, each of which recomputes its attribution.
+fn answers_phase(a: &ExplorerArgs) -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let (node, _dir) = super::inference::setup(&rt, "builtin", "bytes", true)?;
+    let url = node.url();
+    let prompts = super::inference::prompts();
+    let t = Instant::now();
+    let agent = ureq::AgentBuilder::new().max_idle_connections_per_host(64).build();
+    let settlements: Vec<String> = std::thread::scope(|s| -> Result<Vec<String>> {
+        let workers = 16;
+        let per = a.answers.div_ceil(workers);
+        let hs: Vec<_> = (0..workers)
+            .map(|w| {
+                let (agent, url, prompts) = (&agent, &url, &prompts);
+                s.spawn(move || -> Result<Vec<String>> {
+                    (0..per)
+                        .map(|i| {
+                            let req = super::inference::chat_request(&prompts[(w * per + i) % prompts.len()], 64);
+                            let (_, answer) = super::inference::chat(agent, url, &req)?;
+                            Ok(answer.sinew.settlement_tx.to_string())
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        Ok(hs
+            .into_iter()
+            .map(|h| h.join().expect("worker"))
+            .collect::<Result<Vec<_>>>()?
+            .concat())
+    })?;
+    let contributor = sinew_types::Keypair::dev("bench-1").address().to_string();
+    println!(
+        "\nthen {} paid answers on the sample datanet's model ({:.0}s), and their pages:",
+        settlements.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let kinds: Vec<(&str, PathMaker)> = vec![
+        ("home (with answers)", Box::new(|| "/".into())),
+        ("model (answers, fees)", Box::new(|| "/models/0".into())),
+        ("datanet", Box::new(|| "/datanets/0".into())),
+        ("datanet with records", Box::new(|| "/datanets/0?contribution=0".into())),
+        (
+            "contributor (earnings)",
+            Box::new(move || format!("/accounts/{contributor}")),
+        ),
+        ("answer (recomputed)", {
+            let s = settlements.clone();
+            Box::new(move || format!("/answers/{}", s[pick_static(s.len() as u64) as usize]))
+        }),
+        ("transaction (settlement)", {
+            let s = settlements.clone();
+            Box::new(move || format!("/txs/{}", s[pick_static(s.len() as u64) as usize]))
+        }),
+    ];
+    time_pages(&url, kinds, a.requests)?;
+    rt.block_on(node.shutdown())?;
     Ok(())
 }
 

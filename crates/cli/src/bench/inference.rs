@@ -154,7 +154,7 @@ pub(super) fn setup(
 }
 
 /// Prompts: the first words of the sample records, so answers continue real text.
-fn prompts() -> Vec<String> {
+pub(super) fn prompts() -> Vec<String> {
     let mut out = Vec::new();
     for (_, text) in SAMPLES {
         for line in text.lines() {
@@ -168,7 +168,7 @@ fn prompts() -> Vec<String> {
 }
 
 /// A chat request for the bench model.
-fn chat_request(prompt: &str, tokens: u32) -> ChatRequest {
+pub(super) fn chat_request(prompt: &str, tokens: u32) -> ChatRequest {
     ChatRequest {
         model: "bench-lm".into(),
         messages: vec![ChatMessage {
@@ -182,7 +182,7 @@ fn chat_request(prompt: &str, tokens: u32) -> ChatRequest {
 }
 
 /// One chat completion on a pooled connection: client latency and the answer.
-fn chat(agent: &ureq::Agent, url: &str, req: &ChatRequest) -> Result<(Duration, ChatCompletion)> {
+pub(super) fn chat(agent: &ureq::Agent, url: &str, req: &ChatRequest) -> Result<(Duration, ChatCompletion)> {
     let t = Instant::now();
     let answer: ChatCompletion = agent
         .post(&format!("{url}/v1/chat/completions"))
