@@ -262,6 +262,10 @@ pub enum InferenceEvent {
         #[schemars(with = "String")]
         #[serde(with = "amount::as_string")]
         contributors: Amount,
+        /// Tokens of the prompt (as reserved).
+        input_tokens: u64,
+        /// Tokens of the answer (counted by the ledger).
+        output_tokens: u64,
     },
     /// A reward accrued to a claimable balance.
     RewardAccrued {

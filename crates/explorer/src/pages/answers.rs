@@ -59,6 +59,9 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
             dt { "Paid by" } dd { (fmt::account(&fmt::text(&settled["payer"]))) }
             dt { "Request" } dd { (fmt::hash(&fmt::text(&settled["request_id"]))) }
             dt { "Settled in" } dd { (fmt::block(height)) ", transaction " (fmt::tx(&tx)) }
+            dt { "Tokens" } dd { "prompt " (fmt::text(&settled["input_tokens"])) ", answer " (fmt::text(&settled["output_tokens"])) " (counted by the ledger)" }
+            dt { "Price" } dd { (fmt::amount(&model_view["model"]["pricing"]["input_per_1k"])) " per 1,000 prompt tokens, "
+                (fmt::amount(&model_view["model"]["pricing"]["output_per_1k"])) " per 1,000 answer tokens (as the model prices them now; the fee used the prices reserved with the request), plus the platform fee" }
             dt { "Receipt digest" } dd.mono { (fmt::text(&payload["receipt"])) }
         }
         h2 { "The answer" }

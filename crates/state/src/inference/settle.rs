@@ -281,7 +281,7 @@ impl<R: StateReader> Ctx<'_, R> {
         let mut m: Model = self
             .get(&StateKey::Model(h.model))?
             .ok_or_else(|| StorageError::new(format!("held model {} missing", h.model)))?;
-        let fee = answer_fee(&h, &m, &tx.answer)?;
+        let (fee, output_tokens) = answer_fee(&h, &m, &tx.answer)?;
         // The attribution is recomputed here, by every node, from the model's datanet indexes.
         let corpus = match model_corpus(self, self.blobs, &m.info) {
             Ok(c) => c,
@@ -330,6 +330,8 @@ impl<R: StateReader> Ctx<'_, R> {
             owner: parts[0],
             provider: parts[1],
             contributors: parts[2],
+            input_tokens: h.input_tokens,
+            output_tokens,
         }));
         Ok(())
     }
@@ -478,7 +480,8 @@ fn reservation_amount(m: &Model, key: &ApiKey, tx: &ReserveInference, platform_f
 
 /// What an answer costs under its hold: prices and prompt tokens as reserved, answer tokens
 /// recounted here in the model's tokenizer (no more than reserved), never more than the hold.
-fn answer_fee(h: &Hold, m: &Model, answer: &str) -> Outcome<Amount> {
+/// The fee of `answer` under its hold, with the answer's token count.
+fn answer_fee(h: &Hold, m: &Model, answer: &str) -> Outcome<(Amount, u64)> {
     let tokenizer: Tokenizer = m
         .info
         .tokenizer
@@ -498,5 +501,6 @@ fn answer_fee(h: &Hold, m: &Model, answer: &str) -> Outcome<Amount> {
         .price(h.input_tokens, output_tokens)
         .and_then(|p| p.checked_add(h.platform_fee))
         .filter(|f| *f <= h.amount)
+        .map(|f| (f, output_tokens))
         .ok_or_else(|| StorageError::new("a fee within the reserved tokens exceeds its hold").into())
 }
