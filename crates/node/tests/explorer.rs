@@ -217,7 +217,10 @@ fn an_answer_leads_from_its_spans_to_the_records_and_the_contributor_paid() {
         .replace("&amp;", "&");
     assert!(link.starts_with("/datanets/0?contribution=0#record-0-"), "{link}");
     assert!(answer.contains("<mark>"), "{answer}");
-    assert!(answer.contains("prompt 17, answer 40"), "token counts (bytes): {answer}");
+    assert!(
+        answer.contains("prompt 17, answer 40"),
+        "token counts (bytes): {answer}"
+    );
     // The record page holds that record, with the contributed text and its provenance.
     let (path, anchor) = link.split_once('#').unwrap();
     let records = page(&n, path);

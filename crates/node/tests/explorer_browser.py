@@ -176,6 +176,20 @@ with sync_playwright() as p:
     out["expected_401s"] = sum("status of 401" in e for e in console_errors)
     out["console_errors"] = [e for e in console_errors if "status of 401" not in e]
     out["dialogs"] = dialogs
+
+    # A node that goes down: the open page says so instead of going blank or silent.
+    page.goto(base + "/")
+    page.wait_for_function("() => document.getElementById('live').innerText.startsWith('Live:')")
+    print(json.dumps({"ready": "down"}), flush=True)
+    sys.stdin.readline()
+    try:
+        page.wait_for_function(
+            "() => document.getElementById('live').innerText.includes('unreachable')", timeout=15000
+        )
+        out["down_note"] = page.locator("#live").inner_text()
+    except Exception as e:  # noqa: BLE001 - reported to the Rust side
+        out["down_note"] = "no message: " + str(e)
+    out["down_page_kept"] = page.locator("h1").inner_text()
     browser.close()
 
 print(json.dumps(out))

@@ -5,7 +5,7 @@
 //! account's real proof and refuses tampered ones exactly where the Rust verifier does; BLAKE3
 //! in the browser equals the reference; the home page follows new blocks live; markup stays
 //! text; pages read without JavaScript and fit a phone's width; a new paid answer reaches the home
-//! page live. Screenshots go to
+//! page live; an open page says so when its node goes down. Screenshots go to
 //! `$SINEW_SCREENSHOTS` (default: a temporary folder).
 //!
 //! Python with `playwright` and `blake3` is taken from `SINEW_OPENAI_PYTHON` (the test venv CI
@@ -51,7 +51,7 @@ fn the_explorer_works_in_a_real_browser() {
         );
         return;
     };
-    let n = TestNode::start_with(Options {
+    let mut n = TestNode::start_with(Options {
         provider: Some(3),
         ..Options::default()
     });
@@ -137,6 +137,23 @@ fn the_explorer_works_in_a_real_browser() {
     let live_tx = live["sinew"]["settlement_tx"].as_str().unwrap().to_string();
     n.wait_tx(&live_tx);
     writeln!(child.stdin.as_mut().unwrap()).unwrap();
+    // What the first answer paid the contributor, from its settlement's receipt.
+    let settled: Value = n.client.get(&format!("/v1/txs/{settlement}")).unwrap();
+    let rewards: u128 = settled["receipt"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "reward_accrued" && e["account"] == contributor.as_str())
+        .map(|e| e["amount"].as_str().unwrap().parse::<u128>().unwrap())
+        .sum();
+    assert!(rewards > 0);
+    // Then the node goes down under an open page.
+    let ready = lines.next().expect("the browser script stopped early").unwrap();
+    assert!(ready.contains("down"), "{ready}");
+    if let Some(r) = n.running.take() {
+        n.rt.block_on(r.shutdown()).unwrap();
+    }
+    writeln!(child.stdin.as_mut().unwrap()).unwrap();
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     let status = child.wait().unwrap();
     let mut stderr = String::new();
@@ -164,11 +181,10 @@ fn the_explorer_works_in_a_real_browser() {
         "the span {span:?} is in its record {record:?}"
     );
     assert!(v["contributor_url"].as_str().unwrap().ends_with(&contributor), "{v:#}");
-    let (_, rewards) = n.inference_account(1);
     assert_eq!(
         v["paid_to_contributor"].as_str().unwrap(),
         format!("{rewards} base units"),
-        "the payout on the answer page is what the contributor can claim"
+        "the payout on the answer page is what the settlement paid the contributor"
     );
 
     // The in-browser proof check: the real proof passes, and on every case the browser and the
@@ -234,4 +250,9 @@ fn the_explorer_works_in_a_real_browser() {
     assert_eq!(v["nojs_payout_rows"], 5, "{v:#}");
     assert_eq!(v["phone_overflow"], false, "nothing wider than a phone: {v:#}");
     assert_eq!(v["first_tab"], "Skip to content", "{v:#}");
+    assert!(
+        v["down_note"].as_str().unwrap().contains("The node is unreachable"),
+        "a node that is down is said to be: {v:#}"
+    );
+    assert_eq!(v["down_page_kept"], "Sinew explorer", "the page stays readable");
 }
