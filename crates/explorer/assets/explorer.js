@@ -1,10 +1,10 @@
-// Sinew explorer: live updates (the node's health every two seconds; on the home page, the
-// latest paid answers every three). Pages are complete without this
+// Sinew explorer: live updates (the node's health every two seconds; on the home page, paid
+// answers as they settle, over the event stream). Pages are complete without this
 // script; it only keeps the home page's head current and says when the node is unreachable.
 (function () {
   "use strict";
-  var live = document.getElementById("live");
-  function say(text) { if (live) { live.textContent = text; } }
+  var note = document.getElementById("live");
+  function say(text) { if (note) { note.textContent = text; } }
   function poll() {
     fetch("/health", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (h) {
       var head = document.getElementById("head-height");
@@ -23,8 +23,9 @@
     poll();
     setInterval(poll, 2000);
   }
-  // On the home page, the latest paid answers are read again every few seconds (from the
-  // answers index: a bounded read, and no event-stream slot held by an idle tab).
+  // On the home page, paid answers arrive as they settle, over the node's event stream (relayed
+  // by the explorer at /live, one subscription for all pages). If the relay refuses (too many
+  // viewers) or drops, the page reads the latest answers every few seconds instead.
   var answers = document.getElementById("latest-answers-body");
   function tokens(units) {
     var v = BigInt(units), one = BigInt("1000000000000000000");
@@ -33,27 +34,47 @@
     return frac ? whole + "." + frac : whole;
   }
   function short(h) { return h.slice(0, 8) + "…" + h.slice(-6); }
+  function row(e) {
+    var tr = document.createElement("tr");
+    function cell(href, text, cls) {
+      var td = document.createElement("td");
+      if (cls) { td.className = cls; }
+      if (href) { var a = document.createElement("a"); a.href = href; a.textContent = text; td.appendChild(a); }
+      else { td.textContent = text; }
+      tr.appendChild(td);
+    }
+    cell("/answers/" + e.tx_id, short(e.tx_id));
+    cell("/models/" + e.model, "model " + e.model);
+    cell("/accounts/" + e.payer, short(e.payer));
+    cell(null, tokens(e.fee), "num");
+    return tr;
+  }
+  function prepend(e) {
+    if (answers.querySelector('a[href="/answers/' + e.tx_id + '"]')) { return; }
+    answers.insertBefore(row(e), answers.firstChild);
+    while (answers.children.length > 10) { answers.removeChild(answers.lastChild); }
+  }
   function refreshAnswers() {
     fetch("/v1/answers?limit=10", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (page) {
       var first = answers.querySelector("tr a");
       if (!page.events.length || (first && first.getAttribute("href") === "/answers/" + page.events[0].tx_id)) { return; }
       while (answers.firstChild) { answers.removeChild(answers.firstChild); }
-      page.events.forEach(function (e) {
-        var row = document.createElement("tr");
-        function cell(href, text, cls) {
-          var td = document.createElement("td");
-          if (cls) { td.className = cls; }
-          if (href) { var a = document.createElement("a"); a.href = href; a.textContent = text; td.appendChild(a); }
-          else { td.textContent = text; }
-          row.appendChild(td);
-        }
-        cell("/answers/" + e.tx_id, short(e.tx_id));
-        cell("/models/" + e.model, "model " + e.model);
-        cell("/accounts/" + e.payer, short(e.payer));
-        cell(null, tokens(e.fee), "num");
-        answers.appendChild(row);
-      });
+      page.events.forEach(function (e) { answers.appendChild(row(e)); });
     }).catch(function () {});
   }
-  if (answers && window.fetch && window.BigInt) { setInterval(refreshAnswers, 3000); }
+  var polling = null;
+  function pollAnswers() { if (!polling) { refreshAnswers(); polling = setInterval(refreshAnswers, 3000); } }
+  if (answers && window.fetch && window.BigInt) {
+    if (window.EventSource) {
+      var stream = new EventSource("/live");
+      stream.addEventListener("inference_settled", function (m) { prepend(JSON.parse(m.data)); });
+      // The relay (re)subscribed: catch up on what settled meanwhile, once.
+      stream.addEventListener("resync", refreshAnswers);
+      // And what settled between this page's rendering and its subscription.
+      stream.onopen = refreshAnswers;
+      stream.onerror = function () { if (stream.readyState === EventSource.CLOSED) { pollAnswers(); } };
+    } else {
+      pollAnswers();
+    }
+  }
 })();

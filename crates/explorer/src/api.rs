@@ -64,6 +64,11 @@ impl Api {
         Api { router }
     }
 
+    /// The API router itself (for streams, which `get` cannot read whole).
+    pub(crate) fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     /// `GET path` (with its query string), decoded as `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
         self.call(Method::GET, path, Body::empty()).await

@@ -10,6 +10,7 @@ mod chart;
 mod fields;
 mod fmt;
 mod layout;
+mod live;
 mod pages;
 
 pub use api::{Api, Failure};
@@ -37,5 +38,10 @@ pub fn routes(api: Router) -> Router {
         .route("/tasks", get(pages::tasks::list))
         .route("/tasks/{id}", get(pages::tasks::show))
         .route("/assets/{file}", get(assets::serve))
-        .with_state(Api::new(api))
+        .with_state(Api::new(api.clone()))
+        .merge(
+            Router::new()
+                .route("/live", get(live::follow))
+                .with_state((Api::new(api), std::sync::Arc::new(live::Live::new()))),
+        )
 }

@@ -312,3 +312,48 @@ fn bad_input_gets_a_clear_page_and_markup_is_always_escaped() {
     let records = page(&n, "/datanets/0?contribution=0");
     assert!(records.contains("&lt;script&gt;alert("), "shown as text: {records}");
 }
+
+#[test]
+fn paid_answers_reach_open_pages_over_the_event_stream() {
+    let (n, _) = populated();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let url = format!("{}/live", n.url());
+    // A browser following the home page: every line of the relay's stream.
+    std::thread::spawn(move || {
+        let r = ureq::get(&url).call().unwrap();
+        assert!(r.header("content-type").unwrap().starts_with("text/event-stream"));
+        for line in std::io::BufRead::lines(std::io::BufReader::new(r.into_reader())) {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    // The relay subscribes when its first viewer comes: answers settled before that are not
+    // replayed, so ask again until one arrives (a loaded machine may take a moment).
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let a: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
+            .set("authorization", &format!("Bearer {USER_KEY}"))
+            .send_json(json!({ "model": "river-lm", "max_tokens": 40,
+                               "messages": [{ "role": "user", "content": "The Danube flows" }] }))
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let settlement = a["sinew"]["settlement_tx"].as_str().unwrap().to_string();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+                if line.starts_with("data:") && line.contains(&settlement) {
+                    assert_eq!(
+                        seen.last().map(String::as_str),
+                        Some("event: inference_settled"),
+                        "{seen:?}"
+                    );
+                    return;
+                }
+                seen.push(line);
+            }
+        }
+    }
+    panic!("no settlement reached the live stream: {seen:?}");
+}

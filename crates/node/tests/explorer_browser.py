@@ -151,7 +151,11 @@ with sync_playwright() as p:
             "answer_after": page.locator(newest).first.get_attribute("href"),
         }
     except Exception as e:  # noqa: BLE001 - reported to the Rust side
-        out["live"] = {"before": first, "error": str(e)}
+        out["live"] = {
+            "before": first,
+            "error": str(e),
+            "note": page.locator("#live").inner_text(),
+        }
     out["live_note"] = page.locator("#live").inner_text()
 
     # Markup in a datanet's name stays text: no dialog opens, the name reads as typed.
@@ -179,7 +183,12 @@ with sync_playwright() as p:
 
     # A node that goes down: the open page says so instead of going blank or silent.
     page.goto(base + "/")
-    page.wait_for_function("() => document.getElementById('live').innerText.startsWith('Live:')")
+    try:
+        page.wait_for_function(
+            "() => document.getElementById('live').innerText.startsWith('Live:')", timeout=10000
+        )
+    except Exception as e:  # noqa: BLE001 - reported to the Rust side
+        fail("the home page never went live: " + page.locator("#live").inner_text() + " / " + str(console_errors))
     print(json.dumps({"ready": "down"}), flush=True)
     sys.stdin.readline()
     try:

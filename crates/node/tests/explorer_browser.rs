@@ -148,7 +148,11 @@ fn the_explorer_works_in_a_real_browser() {
         .sum();
     assert!(rewards > 0);
     // Then the node goes down under an open page.
-    let ready = lines.next().expect("the browser script stopped early").unwrap();
+    let Some(Ok(ready)) = lines.next() else {
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        panic!("the browser script stopped early: {stderr}");
+    };
     assert!(ready.contains("down"), "{ready}");
     if let Some(r) = n.running.take() {
         n.rt.block_on(r.shutdown()).unwrap();
