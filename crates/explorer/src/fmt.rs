@@ -21,9 +21,14 @@ pub fn tokens(base_units: u128) -> String {
 /// An amount (a decimal string of base units, as the API writes them) as tokens.
 pub fn amount(v: &Value) -> Markup {
     match parse_amount(v) {
-        Some(units) => html! { span.amt title=(format!("{units} base units")) { (tokens(units)) } },
+        Some(units) => units_markup(units),
         None => html! { span.muted { "–" } },
     }
+}
+
+/// An amount of base units as tokens, the exact base units on hover.
+pub fn units_markup(units: u128) -> Markup {
+    html! { span.amt title=(format!("{units} base units")) { (tokens(units)) } }
 }
 
 /// A JSON amount (string or number) in base units.

@@ -7,7 +7,7 @@ mod common;
 use common::{create, Options, TestNode, RIVERS, USER_KEY};
 use serde_json::{json, Value};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo};
-use sinew_types::payload::{CreateDatanet, PostTask, RegisterAgent};
+use sinew_types::payload::{CreateDatanet, DelegateToProvider, PostTask, RegisterAgent};
 use sinew_types::task::{task_id, Verification};
 
 /// `GET path`: status, the final URL (after redirects) and the body.
@@ -41,6 +41,15 @@ fn populated() -> (TestNode, String) {
         ..Options::default()
     });
     n.setup_inference("builtin");
+    // Key 4 stakes with the provider: it takes a share of the provider's part of each fee.
+    n.ok(
+        4,
+        DelegateToProvider {
+            provider: n.keys[3].address(),
+            amount: 10_000,
+        }
+        .into(),
+    );
     let body = json!({ "model": "river-lm", "max_tokens": 40,
                        "messages": [{ "role": "user", "content": "The Danube flows" }] });
     let a: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
@@ -232,12 +241,15 @@ fn an_answer_leads_from_its_spans_to_the_records_and_the_contributor_paid() {
     );
     // And the payout names the contributor with the whole contributors' share (one contributor).
     let fee_row = |label: &str| {
+        // The row's amount: the first "N base units" after its label.
         answer
             .split(label)
             .nth(1)
-            .and_then(|s| s.split("title=\"").nth(1))
-            .and_then(|s| s.split(' ').next())
-            .and_then(|s| s.parse::<u128>().ok())
+            .and_then(|seg| {
+                let end = seg.find(" base units")?;
+                let start = seg[..end].rfind("title=\"")? + "title=\"".len();
+                seg[start..end].parse::<u128>().ok()
+            })
             .unwrap_or_else(|| panic!("no {label} row: {answer}"))
     };
     let (_, rewards) = n.inference_account(1);
@@ -251,6 +263,31 @@ fn an_answer_leads_from_its_spans_to_the_records_and_the_contributor_paid() {
         "{answer}"
     );
     assert!(answer.contains("100.0000%"), "its weight: {answer}");
+    // The provider's part, split with its staker (half the stake each), to the unit.
+    let staker = n.keys[4].address().to_string();
+    assert!(
+        answer.contains(&format!(
+            "<td>Staker of the provider</td><td><a class=\"mono\" href=\"/accounts/{staker}\""
+        )),
+        "{answer}"
+    );
+    let provider_row = fee_row("<td>Provider</td>");
+    let staker_row = fee_row("<td>Staker of the provider</td>");
+    let tx: Value = n.client.get(&format!("/v1/txs/{settlement}")).unwrap();
+    let settled = tx["receipt"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "inference_settled")
+        .unwrap()
+        .clone();
+    let provider_part: u128 = settled["provider"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        provider_row + staker_row,
+        provider_part,
+        "the provider's part, split whole"
+    );
+    assert!(staker_row > 0 && provider_row > 0);
     let _ = RIVERS;
 }
 

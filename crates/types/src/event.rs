@@ -280,6 +280,17 @@ pub enum InferenceEvent {
         #[serde(with = "amount::as_string")]
         amount: Amount,
     },
+    /// A staker's share of a provider's part of a fee accrued to its claimable balance.
+    StakerRewarded {
+        /// The staker.
+        staker: Address,
+        /// The provider it stakes with.
+        provider: Address,
+        /// Base units.
+        #[schemars(with = "String")]
+        #[serde(with = "amount::as_string")]
+        amount: Amount,
+    },
     /// Rewards moved to the balance.
     RewardsClaimed {
         /// Who claimed.
@@ -353,6 +364,7 @@ impl InferenceEvent {
             InferenceEvent::PrepaidWithdrawalStarted { .. } => "prepaid_withdrawal_started",
             InferenceEvent::InferenceSettled { .. } => "inference_settled",
             InferenceEvent::RewardAccrued { .. } => "reward_accrued",
+            InferenceEvent::StakerRewarded { .. } => "staker_rewarded",
             InferenceEvent::RewardsClaimed { .. } => "rewards_claimed",
             InferenceEvent::Delegation { .. } => "delegation",
             InferenceEvent::InferenceReserved { .. } => "inference_reserved",
@@ -503,6 +515,7 @@ impl Event {
             | Event::Inference(InferenceEvent::RewardAccrued { account: a, .. })
             | Event::Inference(InferenceEvent::RewardsClaimed { account: a, .. }) => vec![*a],
             Event::Inference(InferenceEvent::InferenceSettled { payer, .. }) => vec![*payer],
+            Event::Inference(InferenceEvent::StakerRewarded { staker, provider, .. }) => vec![*staker, *provider],
             Event::Tasks(TaskEvent::AgentChanged { agent, .. })
             | Event::Tasks(TaskEvent::TaskCompleted { agent, .. }) => vec![*agent],
             Event::Tasks(TaskEvent::TaskPosted { poster, .. }) => vec![*poster],

@@ -45,6 +45,11 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
         .cloned()
         .ok_or_else(|| Failure::not_found(format!("settlement {tx} failed: nothing was paid")))?;
     let rewards: Vec<&Value> = events.iter().filter(|e| e["kind"] == "reward_accrued").collect();
+    let stakers: Vec<&Value> = events.iter().filter(|e| e["kind"] == "staker_rewarded").collect();
+    let to_stakers: u128 = stakers.iter().filter_map(|e| fmt::parse_amount(&e["amount"])).sum();
+    let provider_own = fmt::parse_amount(&settled["provider"])
+        .unwrap_or(0)
+        .saturating_sub(to_stakers);
     let model = settled["model"].as_u64().unwrap_or_default();
     let model_view: Value = api.get(&format!("/v1/registry/models/{model}")).await?;
     let recomputed: Result<ModelAttribution, Failure> = api
@@ -88,7 +93,10 @@ pub async fn show(State(api): State<Api>, Path(tx): Path<String>) -> Page {
                 tr { td { "Whole fee" } td { "paid by " (fmt::account(&fmt::text(&settled["payer"]))) } td.num { (fmt::amount(&settled["fee"])) } }
                 tr { td { "Platform" } td { "treasury" } td.num { (fmt::amount(&settled["platform"])) } }
                 tr { td { "Model owner" } td { (fmt::account(&fmt::text(&model_view["model"]["owner"]))) } td.num { (fmt::amount(&settled["owner"])) } }
-                tr { td { "Provider and stakers" } td { (fmt::account(&fmt::text(&model_view["model"]["provider"]))) } td.num { (fmt::amount(&settled["provider"])) } }
+                tr { td { "Provider" } td { (fmt::account(&fmt::text(&model_view["model"]["provider"]))) } td.num { (fmt::units_markup(provider_own)) } }
+                @for st in &stakers {
+                    tr { td { "Staker of the provider" } td { (fmt::account(&fmt::text(&st["staker"]))) } td.num { (fmt::amount(&st["amount"])) } }
+                }
                 tr { td { "Contributors" } td { "by attribution, below" } td.num { (fmt::amount(&settled["contributors"])) } }
             }
         }

@@ -33,6 +33,7 @@ const KINDS: &[&str] = &[
     "prepaid_withdrawal_started",
     "inference_settled",
     "reward_accrued",
+    "staker_rewarded",
     "rewards_claimed",
     "agent_changed",
     "task_posted",

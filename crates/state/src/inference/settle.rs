@@ -377,6 +377,11 @@ impl<R: StateReader> Ctx<'_, R> {
             if *amount > 0 {
                 self.accrue(who, *amount)?;
                 pooled += amount;
+                events.push(Event::Inference(InferenceEvent::StakerRewarded {
+                    staker: *who,
+                    provider: m.provider,
+                    amount: *amount,
+                }));
             }
         }
         let mut recipients: Vec<(Address, u64, u64)> = Vec::new();
