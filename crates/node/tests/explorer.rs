@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::{create, Options, TestNode, RIVERS, USER_KEY};
-use serde_json::{json, Value};
+use common::{create, Options, TestNode};
+use serde_json::Value;
 use sinew_types::datanet::{CurationPolicy, DatanetInfo};
-use sinew_types::payload::{CreateDatanet, DelegateToProvider, PostTask, RegisterAgent};
-use sinew_types::task::{task_id, Verification};
+use sinew_types::payload::{CreateDatanet, DelegateToProvider};
+use sinew_types::Hash;
 
 /// `GET path`: status, the final URL (after redirects) and the body.
 fn get(n: &TestNode, path: &str) -> (u16, String, String) {
@@ -33,9 +33,9 @@ fn page(n: &TestNode, path: &str) -> String {
     body
 }
 
-/// A node with a datanet, a model, a paid answer, an agent and a task; the answer's settlement
-/// transaction id.
-fn populated() -> (TestNode, String) {
+/// A node with a datanet, a model, a staker, a paid answer, an agent and a task; the answer's
+/// settlement transaction id and the task's id.
+fn populated() -> (TestNode, String, Hash) {
     let n = TestNode::start_with(Options {
         provider: Some(3),
         ..Options::default()
@@ -50,47 +50,14 @@ fn populated() -> (TestNode, String) {
         }
         .into(),
     );
-    let body = json!({ "model": "river-lm", "max_tokens": 40,
-                       "messages": [{ "role": "user", "content": "The Danube flows" }] });
-    let a: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
-        .set("authorization", &format!("Bearer {USER_KEY}"))
-        .send_json(body)
-        .unwrap()
-        .into_json()
-        .unwrap();
-    let settlement = a["sinew"]["settlement_tx"].as_str().unwrap().to_string();
-    n.wait_tx(&settlement);
-    n.ok(
-        4,
-        RegisterAgent {
-            name: "worker".into(),
-            capabilities: vec!["demo/echo".into()],
-            endpoint: String::new(),
-            stake: 1_000,
-        }
-        .into(),
-    );
-    let spec = n.client.upload_blob(&b"echo this"[..], None).unwrap().blob;
-    n.ok(
-        0,
-        PostTask {
-            kind: "demo/echo".into(),
-            spec,
-            reward: 500,
-            deadline: n.client.height().unwrap() + 1_000,
-            claim_window: 100,
-            bond: 0,
-            verification: Verification::Poster { window: 5 },
-            parent: None,
-        }
-        .into(),
-    );
-    (n, settlement)
+    let settlement = n.paid_answer("The Danube flows", 40);
+    let task = n.agent_and_task();
+    (n, settlement, task)
 }
 
 #[test]
 fn every_page_kind_renders_what_the_ledger_holds() {
-    let (n, settlement) = populated();
+    let (n, settlement, task) = populated();
     let (owner, contributor, user) = (
         n.keys[0].address().to_string(),
         n.keys[1].address().to_string(),
@@ -183,10 +150,6 @@ fn every_page_kind_renders_what_the_ledger_holds() {
     let agents = page(&n, "/agents");
     assert!(agents.contains("worker"), "{agents}");
     let tasks = page(&n, "/tasks?status=open");
-    let task = task_id(
-        "demo/echo",
-        &n.client.upload_blob(&b"echo this"[..], None).unwrap().blob,
-    );
     assert!(tasks.contains(&format!("href=\"/tasks/{task}\"")), "{tasks}");
     let taskp = page(&n, &format!("/tasks/{task}"));
     assert!(
@@ -210,7 +173,7 @@ fn every_page_kind_renders_what_the_ledger_holds() {
 
 #[test]
 fn an_answer_leads_from_its_spans_to_the_records_and_the_contributor_paid() {
-    let (n, settlement) = populated();
+    let (n, settlement, _) = populated();
     let contributor = n.keys[1].address().to_string();
     let answer = page(&n, &format!("/answers/{settlement}"));
     assert!(
@@ -288,7 +251,6 @@ fn an_answer_leads_from_its_spans_to_the_records_and_the_contributor_paid() {
         "the provider's part, split whole"
     );
     assert!(staker_row > 0 && provider_row > 0);
-    let _ = RIVERS;
 }
 
 #[test]
@@ -352,7 +314,7 @@ fn bad_input_gets_a_clear_page_and_markup_is_always_escaped() {
 
 #[test]
 fn paid_answers_reach_open_pages_over_the_event_stream() {
-    let (n, _) = populated();
+    let (n, _, _) = populated();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let url = format!("{}/live", n.url());
     // A browser following the home page: every line of the relay's stream.
@@ -369,14 +331,7 @@ fn paid_answers_reach_open_pages_over_the_event_stream() {
     // replayed, so ask again until one arrives (a loaded machine may take a moment).
     let mut seen = Vec::new();
     for _ in 0..5 {
-        let a: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
-            .set("authorization", &format!("Bearer {USER_KEY}"))
-            .send_json(json!({ "model": "river-lm", "max_tokens": 40,
-                               "messages": [{ "role": "user", "content": "The Danube flows" }] }))
-            .unwrap()
-            .into_json()
-            .unwrap();
-        let settlement = a["sinew"]["settlement_tx"].as_str().unwrap().to_string();
+        let settlement = n.paid_answer("The Danube flows", 40);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::time::Instant::now() < deadline {
             if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {

@@ -18,8 +18,7 @@ use common::{create, Options, TestNode, USER_KEY};
 use serde_json::{json, Value};
 use sinew_state::{verify_proof, StateProof};
 use sinew_types::datanet::{CurationPolicy, DatanetInfo};
-use sinew_types::payload::{CreateDatanet, DatanetTx, PostTask, RegisterAgent};
-use sinew_types::task::{task_id, Verification};
+use sinew_types::payload::{CreateDatanet, DatanetTx};
 use sinew_types::{Hash, Payload};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -56,40 +55,8 @@ fn the_explorer_works_in_a_real_browser() {
         ..Options::default()
     });
     n.setup_inference("builtin");
-    let answer: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
-        .set("authorization", &format!("Bearer {USER_KEY}"))
-        .send_json(json!({ "model": "river-lm", "max_tokens": 40,
-                           "messages": [{ "role": "user", "content": "The Danube flows" }] }))
-        .unwrap()
-        .into_json()
-        .unwrap();
-    let settlement = answer["sinew"]["settlement_tx"].as_str().unwrap().to_string();
-    n.wait_tx(&settlement);
-    n.ok(
-        4,
-        RegisterAgent {
-            name: "worker".into(),
-            capabilities: vec!["demo/echo".into()],
-            endpoint: String::new(),
-            stake: 1_000,
-        }
-        .into(),
-    );
-    let spec = n.client.upload_blob(&b"echo this"[..], None).unwrap().blob;
-    n.ok(
-        0,
-        PostTask {
-            kind: "demo/echo".into(),
-            spec,
-            reward: 500,
-            deadline: n.client.height().unwrap() + 1_000,
-            claim_window: 100,
-            bond: 0,
-            verification: Verification::Poster { window: 5 },
-            parent: None,
-        }
-        .into(),
-    );
+    let settlement = n.paid_answer("The Danube flows", 40);
+    let task = n.agent_and_task();
     let Payload::Datanet(DatanetTx::CreateDatanet(base)) = create(CurationPolicy::Open) else {
         unreachable!()
     };
@@ -110,7 +77,7 @@ fn the_explorer_works_in_a_real_browser() {
     let shots = shots.unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&shots).unwrap();
     let contributor = n.keys[1].address().to_string();
-    let task = task_id("demo/echo", &spec).to_string();
+    let task = task.to_string();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/explorer_browser.py");
     let mut child = Command::new(py)
         .arg(script)
@@ -127,15 +94,7 @@ fn the_explorer_works_in_a_real_browser() {
     // The browser holds the home page: a paid answer makes a block and an event.
     let ready = lines.next().expect("the browser script printed nothing").unwrap();
     assert!(ready.contains("ready"), "{ready}");
-    let live: Value = ureq::post(&format!("{}/v1/chat/completions", n.url()))
-        .set("authorization", &format!("Bearer {USER_KEY}"))
-        .send_json(json!({ "model": "river-lm", "max_tokens": 30,
-                           "messages": [{ "role": "user", "content": "The Rhine carries" }] }))
-        .unwrap()
-        .into_json()
-        .unwrap();
-    let live_tx = live["sinew"]["settlement_tx"].as_str().unwrap().to_string();
-    n.wait_tx(&live_tx);
+    let live_tx = n.paid_answer("The Rhine carries", 30);
     writeln!(child.stdin.as_mut().unwrap()).unwrap();
     // What the first answer paid the contributor, from its settlement's receipt.
     let settled: Value = n.client.get(&format!("/v1/txs/{settlement}")).unwrap();

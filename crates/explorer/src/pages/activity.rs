@@ -3,7 +3,7 @@
 //! per answer and over time.
 
 use crate::api::{Api, Failure};
-use crate::chart::{self, Bar};
+use crate::chart::{self, Bar, HeightSlices};
 use crate::fields;
 use crate::fmt;
 use maud::{html, Markup};
@@ -93,26 +93,22 @@ pub async fn earnings(api: &Api, address: &str) -> Result<Markup, Failure> {
     }
     let total: u128 = per_contribution.values().map(|(a, _)| a).sum();
     // Over time: the span of heights in equal slices.
-    let (lo, hi) = (
-        rewards.iter().map(|e| e.height).min().unwrap_or(0),
-        rewards.iter().map(|e| e.height).max().unwrap_or(0),
-    );
-    let width = (hi - lo) / EARNING_BARS + 1;
-    let mut slices = vec![0u128; EARNING_BARS as usize];
-    for e in &rewards {
-        slices[((e.height - lo) / width) as usize] += fmt::parse_amount(&value(e)["amount"]).unwrap_or(0);
-    }
+    let points: Vec<(u64, u128)> = rewards
+        .iter()
+        .map(|e| (e.height, fmt::parse_amount(&value(e)["amount"]).unwrap_or(0)))
+        .collect();
+    let slices = HeightSlices::new(&points, EARNING_BARS);
+    let (lo, hi) = (slices.lo, slices.hi);
     let bars: Vec<Bar> = slices
+        .sums
         .iter()
         .enumerate()
-        .map(|(i, a)| Bar {
-            value: *a as f64,
-            label: format!(
-                "{} earned in blocks {} to {}",
-                fmt::tokens(*a),
-                lo + i as u64 * width,
-                lo + (i as u64 + 1) * width - 1
-            ),
+        .map(|(i, (a, _))| {
+            let (from, to) = slices.blocks(i);
+            Bar {
+                value: *a as f64,
+                label: format!("{} earned in blocks {from} to {to}", fmt::tokens(*a)),
+            }
         })
         .collect();
     Ok(html! {

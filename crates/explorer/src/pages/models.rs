@@ -5,7 +5,7 @@
 use super::datanets::{cursor, next_link, After};
 use super::number;
 use crate::api::Api;
-use crate::chart::{self, Bar};
+use crate::chart::{self, Bar, HeightSlices};
 use crate::fields;
 use crate::fmt;
 use crate::layout::{page, Page};
@@ -104,26 +104,22 @@ fn answered(page: &ActivityPage) -> Markup {
     if events.is_empty() {
         return html! { p.muted { "No paid answer yet." } };
     }
-    let lo = events.iter().map(|e| e.0).min().unwrap_or(0);
-    let hi = events.iter().map(|e| e.0).max().unwrap_or(0);
-    let width = (hi - lo) / ANSWER_BARS + 1;
-    let mut fees = vec![(0u128, 0u64); ANSWER_BARS as usize];
-    for (h, _, v) in &events {
-        let slot = &mut fees[((h - lo) / width) as usize];
-        slot.0 += fmt::parse_amount(&v["fee"]).unwrap_or(0);
-        slot.1 += 1;
-    }
-    let bars: Vec<Bar> = fees
+    let points: Vec<(u64, u128)> = events
+        .iter()
+        .map(|(h, _, v)| (*h, fmt::parse_amount(&v["fee"]).unwrap_or(0)))
+        .collect();
+    let slices = HeightSlices::new(&points, ANSWER_BARS);
+    let (lo, hi) = (slices.lo, slices.hi);
+    let bars: Vec<Bar> = slices
+        .sums
         .iter()
         .enumerate()
-        .map(|(i, (fee, n))| Bar {
-            value: *fee as f64,
-            label: format!(
-                "{n} answers, {} in fees, blocks {} to {}",
-                fmt::tokens(*fee),
-                lo + i as u64 * width,
-                lo + (i as u64 + 1) * width - 1
-            ),
+        .map(|(i, (fee, n))| {
+            let (from, to) = slices.blocks(i);
+            Bar {
+                value: *fee as f64,
+                label: format!("{n} answers, {} in fees, blocks {from} to {to}", fmt::tokens(*fee)),
+            }
         })
         .collect();
     html! {

@@ -10,10 +10,11 @@ use sinew_testkit::test_genesis;
 use sinew_types::datanet::{CurationPolicy, DatanetInfo, DatanetRules, Format};
 use sinew_types::inference::{KeyScope, ModelInfo, Pricing, Split};
 use sinew_types::payload::{
-    Contribute, CreateDatanet, DepositPrepaid, PublishVersion, RegisterApiKey, RegisterModel, RegisterProvider,
-    ServeModel, Stake,
+    Contribute, CreateDatanet, DepositPrepaid, PostTask, PublishVersion, RegisterAgent, RegisterApiKey, RegisterModel,
+    RegisterProvider, ServeModel, Stake,
 };
-use sinew_types::{Keypair, Params, Payload, TxStatus};
+use sinew_types::task::{task_id, Verification};
+use sinew_types::{Hash, Keypair, Params, Payload, TxStatus};
 
 pub struct TestNode {
     pub rt: tokio::runtime::Runtime,
@@ -209,6 +210,53 @@ impl TestNode {
             .into(),
         );
         self.ok(2, DepositPrepaid { amount: 1_000_000 }.into());
+    }
+
+    /// After [`TestNode::setup_inference`]: a paid answer of `river-lm` to `prompt`, through
+    /// the OpenAI-compatible endpoint with [`USER_KEY`]; its settlement's id, once committed.
+    pub fn paid_answer(&self, prompt: &str, max_tokens: u64) -> String {
+        let body = serde_json::json!({ "model": "river-lm", "max_tokens": max_tokens,
+                                       "messages": [{ "role": "user", "content": prompt }] });
+        let a: Value = ureq::post(&format!("{}/v1/chat/completions", self.url()))
+            .set("authorization", &format!("Bearer {USER_KEY}"))
+            .send_json(body)
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let settlement = a["sinew"]["settlement_tx"].as_str().unwrap().to_string();
+        self.wait_tx(&settlement);
+        settlement
+    }
+
+    /// Agent `worker` (key 4, capability `demo/echo`) and an open `demo/echo` task posted by
+    /// key 0 (reward 500, checked by the poster); the task's id.
+    pub fn agent_and_task(&self) -> Hash {
+        self.ok(
+            4,
+            RegisterAgent {
+                name: "worker".into(),
+                capabilities: vec!["demo/echo".into()],
+                endpoint: String::new(),
+                stake: 1_000,
+            }
+            .into(),
+        );
+        let spec = self.client.upload_blob(&b"echo this"[..], None).unwrap().blob;
+        self.ok(
+            0,
+            PostTask {
+                kind: "demo/echo".into(),
+                spec,
+                reward: 500,
+                deadline: self.client.height().unwrap() + 1_000,
+                claim_window: 100,
+                bond: 0,
+                verification: Verification::Poster { window: 5 },
+                parent: None,
+            }
+            .into(),
+        );
+        task_id("demo/echo", &spec)
     }
 
     /// Waits until transaction `id` (hex) is committed; returns its status JSON.
