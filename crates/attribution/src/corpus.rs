@@ -44,6 +44,12 @@ impl Corpus for Index {
     }
 }
 
+/// The most tokens one shard may hold so that building it fits in `memory_budget_mb`: a build
+/// holds the text, the suffix array and the index file, about 10 bytes per token.
+pub fn shard_tokens_for(memory_budget_mb: usize) -> usize {
+    ((memory_budget_mb << 20) / 10).max(1)
+}
+
 /// Several indexes queried as one corpus.
 pub struct Shards {
     /// The shards, in order.

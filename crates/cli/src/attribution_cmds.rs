@@ -6,7 +6,6 @@ use clap::{Args, Subcommand};
 use sinew_attribution::{
     attribute, receipt, recompute, verify_against_records, Corpus, DocRef, Params, Receipt, Shards, Tokenizer,
 };
-use sinew_datanet::{discover, FormatOptions};
 use sinew_types::Hash;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -125,31 +124,10 @@ pub enum ReceiptCmd {
 
 /// Records of local files, each file numbered as a "contribution" in path order.
 pub fn local_records(paths: &[PathBuf], field: &str) -> Result<Vec<(DocRef, String)>> {
-    let options = FormatOptions {
-        field: field.to_string(),
-        ..FormatOptions::default()
-    };
-    let files = discover(paths, &options)?;
-    let mut out = Vec::new();
-    for (i, (p, f)) in files.iter().enumerate() {
-        let bytes = std::fs::read(p)?;
-        match sinew_datanet::ingest(&bytes, f, &p.display().to_string()) {
-            Ok(records) => {
-                for (j, r) in records.into_iter().enumerate() {
-                    out.push((
-                        DocRef {
-                            contribution: i as u64,
-                            record: j as u32,
-                        },
-                        r.text,
-                    ));
-                }
-            }
-            Err(e) if paths.contains(p) => return Err(e.into()),
-            Err(_) => continue, // a folder may hold files that are not text
-        }
-    }
-    Ok(out)
+    Ok(sinew_datanet::local_records(paths, field)?
+        .into_iter()
+        .map(|(contribution, record, text)| (DocRef { contribution, record }, text))
+        .collect())
 }
 
 fn open(path: &Path) -> Result<(Shards, Hash)> {
@@ -191,9 +169,8 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             let docs: Vec<(DocRef, &[u8])> = records.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
             let t_ingest = t.elapsed();
             let t = Instant::now();
-            // A build holds the text, the suffix array and the index file: ~10 bytes per token.
-            let budget = (memory_budget_mb << 20) / 10;
-            let idx = Shards::build_with(tokenizer, &docs, budget.max(1), |i, n| {
+            let budget = sinew_attribution::corpus::shard_tokens_for(memory_budget_mb);
+            let idx = Shards::build_with(tokenizer, &docs, budget, |i, n| {
                 spinner.set_message(format!("building shard {} of {n}", (i + 1).min(n)))
             })?;
             let t_build = t.elapsed();

@@ -53,8 +53,11 @@ pub enum DatanetCmd {
         /// Datanet id.
         id: u64,
         /// Only this contribution.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "version")]
         contribution: Option<u64>,
+        /// Only this published version's records, in its index's order.
+        #[arg(long)]
+        version: Option<u64>,
         /// Skip this many records.
         #[arg(long, default_value_t = 0)]
         offset: usize,
@@ -245,11 +248,13 @@ pub fn run(cmd: DatanetCmd, url: &str, dir: &Path) -> Result<()> {
         DatanetCmd::Records {
             id,
             contribution,
+            version,
             offset,
             limit,
         } => {
             let page = RecordPage {
                 contribution,
+                version,
                 offset,
                 limit: Some(limit),
             };

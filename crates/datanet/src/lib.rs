@@ -5,10 +5,12 @@
 
 pub mod discover;
 pub mod ingest;
+pub mod local;
 pub mod minhash;
 
 pub use discover::{discover, DiscoverError, FormatOptions};
 pub use ingest::{ingest, pdf_text, IngestError, Record};
+pub use local::{local_records, LocalError};
 pub use minhash::{fingerprint, NearDupIndex, RecordMeta, BANDS, MIN_SHARED_BANDS};
 
 use sinew_types::{merkle, Hash};

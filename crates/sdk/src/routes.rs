@@ -269,7 +269,9 @@ impl Client {
         self.openai("/v1/completions", api_key, req, voucher)
     }
 
-    fn openai<T: serde::de::DeserializeOwned, B: serde::Serialize>(
+    /// POSTs an OpenAI-style request to `path` with `api_key` (and a voucher): what `chat` and
+    /// `complete` do, for callers holding the request as JSON.
+    pub fn openai<T: serde::de::DeserializeOwned, B: serde::Serialize>(
         &self,
         path: &str,
         api_key: &str,

@@ -89,6 +89,7 @@ pub fn run(c: &Client, keys: &[Keypair]) -> Result<u64> {
     );
     let page = RecordPage {
         contribution: Some(lakes),
+        version: None,
         offset: 0,
         limit: Some(1),
     };

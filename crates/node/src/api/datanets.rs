@@ -126,11 +126,27 @@ pub async fn records(
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut skip = p.offset;
-        let seqs = match p.contribution {
-            Some(c) => c..c.saturating_add(1).min(d.contributions),
-            None => 0..d.contributions.min(RECORD_SCAN_BUDGET),
+        let seqs: Box<dyn Iterator<Item = Result<u64, ApiError>>> = match (p.version, p.contribution) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::BadRequest(
+                    "bad_query",
+                    "give contribution or version, not both".into(),
+                ))
+            }
+            (Some(v), None) => {
+                let ver: DatanetVersion = get(n, &StateKey::DatanetVersion(id, v))?
+                    .ok_or_else(|| ApiError::NotFound(format!("datanet {id} has no version {v}")))?;
+                Box::new((0..ver.contributions.min(RECORD_SCAN_BUDGET)).map(move |i| {
+                    get::<u64>(n, &StateKey::DatanetApproved(id, i))?.ok_or_else(|| {
+                        ApiError::Internal(format!("approved contribution #{i} of datanet {id} missing"))
+                    })
+                }))
+            }
+            (None, Some(c)) => Box::new((c..c.saturating_add(1).min(d.contributions)).map(Ok)),
+            (None, None) => Box::new((0..d.contributions.min(RECORD_SCAN_BUDGET)).map(Ok)),
         };
         for seq in seqs {
+            let seq = seq?;
             let Some(c) = get::<Contribution>(n, &StateKey::Contribution(id, seq))? else {
                 continue;
             };

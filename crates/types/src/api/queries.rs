@@ -101,6 +101,10 @@ pub struct RecordPage {
     /// Only this contribution's records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contribution: Option<u64>,
+    /// Only the records of this published version, in its index's order (the order of
+    /// approval): what rebuilding the version's index needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
     /// Records to skip.
     #[serde(default)]
     pub offset: usize,

@@ -359,6 +359,7 @@ impl Route {
             ],
             Route::DatanetRecords => &[
                 ("contribution", "only this contribution's records"),
+                ("version", "only this published version's records, in its index's order"),
                 ("offset", "records to skip"),
                 ("limit", "records per page"),
             ],
