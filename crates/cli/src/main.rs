@@ -11,6 +11,7 @@ mod devnet_bft;
 mod follower;
 mod inference_cmds;
 mod keys;
+mod mcp_cmd;
 mod node_cmds;
 mod send;
 mod task_cmds;
@@ -117,6 +118,9 @@ enum Command {
     /// Benchmarks (each prints its figures and, where one exists, a peer's from the same run).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// Serve the Model Context Protocol (stdio, or streamable HTTP with --http) so LLM agents can
+    /// use Sinew: tools and resources acting with --key, within spend limits.
+    Mcp(mcp_cmd::McpArgs),
 }
 
 fn main() {
@@ -128,6 +132,7 @@ fn main() {
     let keys_dir = cli.keys_dir.clone().unwrap_or_else(keys::default_dir);
     let result = match cli.command {
         Command::Keys(c) => keys::run(c, &keys_dir),
+        Command::Mcp(a) => mcp_cmd::run(a, &cli.url, &keys_dir),
         Command::Transfer(a) => chain_cmds::transfer(a, &cli.url, &keys_dir),
         Command::Stake(a) => chain_cmds::stake(a, &cli.url, &keys_dir, true),
         Command::Unstake(a) => chain_cmds::stake(a, &cli.url, &keys_dir, false),

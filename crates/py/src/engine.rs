@@ -5,10 +5,12 @@
 //! Answers are built here, in Rust, so a call costs one crossing of the binding.
 
 use crate::errors;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use sinew_attribution::corpus::shard_tokens_for;
 use sinew_attribution::{Corpus, DocRef, Index, Params, Shards, Tokenizer};
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// The build's default memory budget, as `sinew index build` has it (same files, same shards).
@@ -50,18 +52,18 @@ impl Engine {
         Corpus::tokenizer(&self.corpus)
     }
 
-    /// A query as the corpus's token codes.
-    fn codes(&self, query: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    /// A query as the corpus's token codes (raw bytes on a byte-level corpus are used in place).
+    fn codes<'a>(&self, query: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
         let t = self.tokenizer();
-        if let Ok(s) = query.cast::<PyString>() {
-            return t
-                .encode(s.to_cow()?.as_bytes())
-                .map_err(|e| errors::invalid(format!("query: {e}")));
-        }
+        let bad = |e: sinew_attribution::TokenizerError| errors::invalid(format!("query: {e}"));
         if let Ok(b) = query.cast::<PyBytes>() {
-            return t
-                .encode(b.as_bytes())
-                .map_err(|e| errors::invalid(format!("query: {e}")));
+            if t == Tokenizer::Bytes {
+                return Ok(Cow::Borrowed(b.as_bytes()));
+            }
+            return t.encode(b.as_bytes()).map(Cow::Owned).map_err(bad);
+        }
+        if let Ok(s) = query.cast::<PyString>() {
+            return t.encode(s.to_cow()?.as_bytes()).map(Cow::Owned).map_err(bad);
         }
         let ids: Vec<i64> = query
             .extract()
@@ -77,7 +79,7 @@ impl Engine {
             }
             t.push_code(&mut out, id as u32);
         }
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 
     /// The shard and document of a flat document number.
@@ -287,8 +289,8 @@ impl Engine {
         let codes = self.codes(query)?;
         let n = self.corpus.count(&codes);
         let out = PyDict::new(py);
-        out.set_item("count", n)?;
-        out.set_item("approx", false)?;
+        out.set_item(intern!(py, "count"), n)?;
+        out.set_item(intern!(py, "approx"), false)?;
         Ok(out)
     }
 
@@ -451,12 +453,13 @@ impl Engine {
     fn attribute<'py>(
         &self,
         py: Python<'py>,
-        answer: &str,
+        answer: Text,
         min_len: usize,
         max_count: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
         let params = Params { min_len, max_count };
-        let a = py.detach(|| sinew_attribution::attribute(&self.corpus, answer.as_bytes(), &params));
+        let answer = answer.as_bytes();
+        let a = py.detach(|| sinew_attribution::attribute(&self.corpus, answer, &params));
         let spans = PyList::empty(py);
         for s in &a.spans {
             let d = PyDict::new(py);
@@ -466,10 +469,7 @@ impl Engine {
             d.set_item("count", s.occurrences.len())?;
             d.set_item("byte_start", s.byte_start)?;
             d.set_item("byte_len", s.byte_len)?;
-            let text = answer
-                .as_bytes()
-                .get(s.byte_start..s.byte_start + s.byte_len)
-                .unwrap_or_default();
+            let text = answer.get(s.byte_start..s.byte_start + s.byte_len).unwrap_or_default();
             d.set_item("text", String::from_utf8_lossy(text))?;
             let docs = PyList::empty(py);
             for (r, off) in &s.occurrences {
@@ -494,7 +494,7 @@ impl Engine {
     fn receipt<'py>(
         &self,
         py: Python<'py>,
-        answer: &str,
+        answer: Text,
         min_len: usize,
         max_count: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -505,9 +505,10 @@ impl Engine {
     /// The attribution receipt of `answer` (JSON text), exactly as a node computes it for a
     /// datanet version with this index: its digest is what a settlement carries.
     #[pyo3(signature = (answer, min_len=32, max_count=10))]
-    fn receipt_json(&self, py: Python<'_>, answer: &str, min_len: usize, max_count: usize) -> String {
+    fn receipt_json(&self, py: Python<'_>, answer: Text, min_len: usize, max_count: usize) -> String {
         let params = Params { min_len, max_count };
-        let r = py.detach(|| sinew_attribution::receipt(&self.corpus, self.corpus.id(), answer.as_bytes(), &params));
+        let answer = answer.as_bytes();
+        let r = py.detach(|| sinew_attribution::receipt(&self.corpus, self.corpus.id(), answer, &params));
         let mut v = serde_json::to_value(&r).expect("a receipt serialises");
         v["digest"] = serde_json::to_value(r.digest()).expect("a hash serialises");
         v.to_string()

@@ -11,6 +11,7 @@
 //! [`executor`] owns the transaction contract (fee, nonce, what a failure keeps); [`dispatch`]
 //! routes each payload to its module with exhaustive matches.
 
+pub mod account_proof;
 pub mod accounts;
 pub mod blobs;
 pub mod chain;
@@ -27,6 +28,7 @@ pub mod staking;
 pub mod tasks;
 pub mod tree;
 
+pub use account_proof::{verify_account_view, AccountProofError};
 pub use accounts::{Account, Unbonding};
 pub use blobs::{BlobSource, BlobSourceError, IndexKey, NoBlobs};
 pub use chain::{Chain, ExecutedBlock};

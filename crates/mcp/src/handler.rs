@@ -1,0 +1,49 @@
+//! The MCP server handler: the two tool routers joined, and the resources.
+
+use crate::resources;
+use crate::server::{info, SinewMcp};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::{
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{tool_handler, ErrorData as McpError, RoleServer, ServerHandler};
+
+impl SinewMcp {
+    /// Every tool: those that read and those that pay.
+    pub fn tools() -> ToolRouter<SinewMcp> {
+        Self::read_tools() + Self::pay_tools()
+    }
+}
+
+#[tool_handler(router = Self::tools())]
+impl ServerHandler for SinewMcp {
+    fn get_info(&self) -> ServerConfig {
+        info()
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        resources::list(&self.ledger).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        resources::read(&self.ledger, &request.uri).await.map(Into::into)
+    }
+}
