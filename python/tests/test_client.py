@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import sinew
+from conftest import need
 from sinew import payloads
 
 TOKEN = sinew.TOKEN
@@ -223,3 +224,35 @@ def test_events_arrive_as_an_iterator(devnet, client):
             break
     assert got, "no event arrived"
     assert got[0]["kind"] == "transfer" and got[0]["to"] == target.address
+
+
+def test_every_read_route_answers(devnet, client):
+    """The read routes not exercised elsewhere, each with a real argument."""
+    assert any(p["name"] == "devnet gateway" for p in client.providers()["providers"])
+    assert client.datanet_models(0)["models"][0]["info"]["name"] == "rivers-lm-0"
+    assert [m["id"] for m in client.served_models()["data"]] == ["rivers-lm-0"]
+    key = "03" + devnet.key(0).address  # an account's state key
+    proven = client.state_value(key)
+    assert proven["key"] == key and proven["value"]
+    with pytest.raises(sinew.InvalidInput):
+        client.state_value("xyz")
+    with pytest.raises(sinew.NotFound):
+        client.finalization(1)  # one node: blocks are final by the sequencer, no certificates
+    model = client.model(0)
+    assert model["model"]["info"]["name"] == "rivers-lm-0" and model["lineage"][0]["datanet"] == 0
+    receipt = client.attribute_to_model(0, "Most rivers begin as many small streams in high ground")
+    assert len(receipt["digest"]) == 64
+    agent = client.agents(limit=1)["agents"][0]["agent"]["address"]
+    assert client.agent(agent)["agent"]["address"] == agent
+    assert client.activity(devnet.key(1), rewards=True)["events"][0]["kind"] == "reward_accrued"
+    tasks = client.tasks(limit=1)["tasks"]
+    assert client.task_history(tasks[0]["id"])["events"]
+
+
+def test_a_contribution_shows_its_progress_bar(devnet, client, capsys):
+    need("tqdm")
+    owner = devnet.fund(10 * TOKEN)
+    done = client.send(owner, payloads.create_datanet("py-progress", "a progress bar"))
+    id = next(e["datanet"] for e in done["receipt"]["events"] if e["kind"] == "datanet_created")
+    sinew.contribute(client, owner, id, ["one line of text " * 200, "another"], progress=True)
+    assert "datanet" in capsys.readouterr().err

@@ -45,6 +45,7 @@ def test_queries_match_brute_force(tokenizer, seed):
     ids = [e.tokenize(d) for d in docs]
     assert e.num_tokens == sum(len(i) + 1 for i in ids)  # each document ends with a separator
     rng = random.Random(seed * 7)
+    batch = []
     for _ in range(60):
         d = rng.randrange(len(docs))
         if not ids[d]:
@@ -53,6 +54,7 @@ def test_queries_match_brute_force(tokenizer, seed):
         q = ids[d][i : i + rng.randint(1, 6)]
         found = occurrences(ids, q)
         assert e.count(q) == {"count": len(found), "approx": False}
+        batch.append((q, len(found)))
         f = e.find(q)
         assert f["cnt"] == len(found) and f["segment_by_shard"][0][1] - f["segment_by_shard"][0][0] == len(found)
         occ = e.occurrences(q, limit=1000)
@@ -81,6 +83,7 @@ def test_queries_match_brute_force(tokenizer, seed):
         k = e.longest_suffix(longer)
         assert occurrences(ids, longer[len(longer) - k :]) and (k == len(longer) or not occurrences(ids, longer[len(longer) - k - 1 :]))
         assert e.infgram_ntd(longer)["suffix_len"] == k
+    assert e.count_many([q for q, _ in batch]) == [n for _, n in batch]
 
 
 def test_attribution_finds_maximal_spans_with_their_records():
@@ -113,6 +116,8 @@ def test_numpy_in_and_out():
     assert e.count(ids)["count"] == 2
     assert e.count(np.array(list(b"rises"), dtype=np.int64))["count"] == 1
     assert e.detokenize(ids) == "river"
+    many = e.count_many(["river", b"rises", ids, "sea"], numpy=True)
+    assert many.dtype == np.uint64 and list(many) == [2, 1, 2, 0]
 
 
 def test_save_open_and_tampering(tmp_path):
@@ -151,6 +156,10 @@ def test_bad_input_is_refused_clearly():
     for bad in ([-1], [255], ["x"], 3.5):
         with pytest.raises(sinew.InvalidInput):
             e.count(bad)
+    with pytest.raises(sinew.InvalidInput):
+        e.count_many(["a", [999]])
+    with pytest.raises(sinew.InvalidInput):
+        e.count_many(5)
     with pytest.raises(sinew.InvalidInput):
         Engine.build(["a"], tokenizer="llama")
     with pytest.raises(sinew.InvalidInput):
