@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _sinew, payloads
 from ._sinew import Key
-from .errors import InvalidInput
+from .errors import InvalidInput, SinewError
 
 Json = Dict[str, Any]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -90,13 +90,14 @@ def _jsonl_blobs(texts: Sequence[str], max_bytes: int) -> List[bytes]:
 def _contribute_blobs(
     client: Any, key: Key, datanet: int, blobs: List[Tuple[bytes, Json, str]], progress: bool
 ) -> List[Json]:
-    """Ingests every blob (all checked before any upload), then uploads and declares each."""
+    """Ingests every blob (all checked before any upload), then uploads and declares each. If
+    one fails, the exception's `committed` lists those that landed before it."""
     prepared = []
     for data, fmt, meta in blobs:
         facts = json.loads(_sinew.ingest(data, json.dumps(fmt), meta))
         prepared.append((data, fmt, meta, facts))
     bar = _bar(sum(len(d) for d, _, _, _ in prepared), progress, f"datanet {datanet}")
-    done = []
+    done: List[Json] = []
     try:
         for data, fmt, meta, facts in prepared:
             stored = client.upload_blob(data, bar.update if bar is not None else None)
@@ -109,7 +110,11 @@ def _contribute_blobs(
                 facts["records_root"],
                 meta[:200],
             )
-            committed = client.send(key, p)
+            try:
+                committed = client.send(key, p)
+            except SinewError as e:
+                e.committed = done  # the contributions that did land before this one
+                raise
             committed["contribution"] = _contribution_of(committed)
             committed["records"] = facts["record_count"]
             done.append(committed)
@@ -196,5 +201,10 @@ def contribute(client: Any, key: Key, datanet: int, data: Any, **kwargs: Any) ->
     if isinstance(data, (list, tuple)):
         if data and all(isinstance(d, os.PathLike) for d in data):
             return contribute_files(client, key, datanet, data, **kwargs)
+        if data and all(isinstance(d, str) and len(d) < 4096 and os.path.isfile(d) for d in data):
+            raise InvalidInput(
+                "these strings name files: pass pathlib.Path objects (or use contribute_files) to contribute "
+                "the files, or contribute_texts to contribute the strings themselves"
+            )
         return contribute_texts(client, key, datanet, data, **kwargs)
     raise InvalidInput(f"cannot contribute a {type(data).__name__}: give paths, strings, a DataFrame or a Dataset")

@@ -68,9 +68,11 @@ class TxRefused(TxError):
     fail): nothing changed, no fee."""
 
 
+class TxPending(TxError):
+    """The node stopped waiting before the transaction was included: it may still commit. Ask
+    `Client.tx(e.tx_id)` later; do not resend blindly (it would pay twice)."""
+
+
 class TxDropped(TxError):
     """Dropped before inclusion (its nonce or fee went stale): nothing changed, no fee."""
 
-
-class SpendLimitExceeded(SinewError):
-    """A call would spend more than the session allows; nothing was sent."""

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from .errors import InvalidInput
+from .errors import InvalidInput, ProofError
 
 __all__ = ["Answer", "Payout", "Span", "Weight", "new_request_id"]
 
@@ -102,8 +102,11 @@ class Answer:
         if not isinstance(s, dict):
             raise InvalidInput("the response has no `sinew` field: it did not come from a Sinew gateway")
         choices = d.get("choices") or [{}]
-        c = choices[0]
-        text = (c.get("message") or {}).get("content") if "message" in c else c.get("text")
+        c = choices[0] if isinstance(choices, list) else None
+        if not isinstance(c, dict):
+            raise InvalidInput("the response's choices are malformed")
+        message = c.get("message")
+        text = message.get("content") if isinstance(message, dict) else c.get("text")
         try:
             return Answer(
                 text=text or "",
@@ -145,8 +148,10 @@ class Answer:
         receipt = tx.get("receipt") or {}
         events = receipt.get("events", [])
         settled = next((e for e in events if e.get("kind") == "inference_settled"), None)
-        if settled is None:
-            raise InvalidInput(f"transaction {self.settlement_tx} settled no answer")
+        if settled is None or settled.get("request_id") != self.request_id:
+            raise ProofError(f"transaction {self.settlement_tx} does not settle request {self.request_id}")
+        if int(settled["fee"]) != self.fee:
+            raise ProofError(f"the answer says it cost {self.fee}; the ledger settled {settled['fee']}")
         model = client.model(int(settled["model"]))["model"]
         stakers = [e for e in events if e.get("kind") == "staker_rewarded"]
         to_stakers = sum(int(e["amount"]) for e in stakers)
@@ -161,6 +166,8 @@ class Answer:
             for e in events
             if e.get("kind") == "reward_accrued"
         ]
+        if sum(p.amount for p in out) != self.fee:
+            raise ProofError(f"the settlement's payouts sum to {sum(p.amount for p in out)}, not the fee {self.fee}")
         return out
 
     @property

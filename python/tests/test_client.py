@@ -143,6 +143,10 @@ def test_key_files_as_the_cli_writes_them(devnet, tmp_path):
         sinew.Key.load("nobody", keystore=str(tmp_path))
     with pytest.raises(sinew.KeyFileError):
         k.save("alice", keystore=str(tmp_path))  # never overwrites
+    sig = k.sign(b"I own this address")
+    assert len(sig) == 64 and sinew.Key.verify(k.address, b"I own this address", sig)
+    assert not sinew.Key.verify(k.address, b"something else", sig)
+    assert not sinew.Key.verify(sinew.Key.generate().address, b"I own this address", sig)
     seed = "11" * 32
     assert sinew.Key.from_seed(seed).address == sinew.Key.from_seed(seed).address
     with pytest.raises(sinew.InvalidInput):

@@ -86,6 +86,8 @@ def test_a_bad_contribution_is_refused_before_anything_is_stored(devnet, client,
         sinew.datanets.contribute_texts(client, k, id, ["fine", ""], progress=False)
     with pytest.raises(sinew.InvalidInput):
         sinew.datanets.contribute_files(client, k, id, [tmp_path / "missing.txt"], progress=False)
+    with pytest.raises(sinew.InvalidInput):  # strings naming files: ambiguous, refused
+        sinew.contribute(client, k, id, [str(tmp_path / "ok.txt")], progress=False)
     assert client.datanet(id)["datanet"]["contributions"] == before
     assert client.account(k)["account"]["nonce"] == 0
 

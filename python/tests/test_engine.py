@@ -161,6 +161,11 @@ def test_bad_input_is_refused_clearly():
     with pytest.raises(sinew.InvalidInput):
         e.count_many(5)
     with pytest.raises(sinew.InvalidInput):
+        e.attribute("abc", min_len=0)
+    with pytest.raises(sinew.InvalidInput):
+        e.attribute("abc", max_count=2**63)
+    assert e.get_doc_by_rank(0, 0, max_disp_len=2**62)["doc_len"] == 3
+    with pytest.raises(sinew.InvalidInput):
         Engine.build(["a"], tokenizer="llama")
     with pytest.raises(sinew.InvalidInput):
         Engine.build(["a", "b"], refs=[(0, 0)])

@@ -106,6 +106,7 @@ def test_an_agent_loop_through_tools_alone(devnet, client, agent_key):
             models = text(await c.call_tool("find_models", {"text": "rivers"}))["models"]
             answer = text(await c.call_tool("ask_model", {"model": models[0]["name"], "prompt": "Most rivers begin as", "max_tokens": 48}))
             assert answer["answer"] and answer["spans"] and answer["contributors"]
+            assert answer["fee_confirmed_by_ledger"] and float(answer["fee"]) > 0
             text(await c.call_tool("submit_result", {"task": task, "result": answer["answer"]}))
             return answer, task
 
@@ -191,6 +192,37 @@ def test_streamable_http_serves_sessions_and_refuses_remote_binds(devnet, agent_
 
         tools, acct = run(go())
         assert len(tools) >= 14 and acct["address"] == agent_key[0].address
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_http_sessions_keep_their_own_limits_inside_the_servers(devnet, client, agent_key):
+    mcp = need("mcp")
+    key, path = agent_key
+    taker = devnet.fund(5 * TOKEN)
+    client.send(taker, payloads.register_agent("http taker", ["mcp/http"], "", TOKEN))
+    args = ["--max-per-call", "0.5", "--max-spend", "0.5", "--max-spend-server", "0.6"]
+    proc = subprocess.Popen([SINEW, "--url", devnet.url, "mcp", "--key", path, "--http", "127.0.0.1:0", *args], stderr=subprocess.PIPE, text=True)
+    post = {"kind": "mcp/http", "spec": "a task", "reward": "0.4"}
+    try:
+        url = re.search(r"(http://\S+/mcp)", proc.stderr.readline()).group(1)
+
+        async def refused(c, args) -> str:
+            with pytest.raises(mcp.MCPError) as e:
+                await c.call_tool("post_task", args)
+            return e.value.error.message
+
+        async def go():
+            async with mcp.Client(url) as one, mcp.Client(url) as two:
+                text(await one.call_tool("post_task", post))
+                session = await refused(one, post)  # 0.8 > the session's 0.5
+                server = await refused(two, post)  # a fresh session, but 0.8 > the server's 0.6
+                text(await two.call_tool("post_task", {**post, "spec": "another task", "reward": "0.2"}))
+                return session, server
+
+        session, server = run(go())
+        assert "session limit" in session and "server limit" in server
     finally:
         proc.terminate()
         proc.wait(timeout=20)

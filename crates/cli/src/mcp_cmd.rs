@@ -1,16 +1,16 @@
 //! `sinew mcp`: the MCP server (crate `sinew-mcp`) over stdio or streamable HTTP, acting with a
-//! key given here (a key name in the keys directory or a key file; an encrypted one reads
-//! `SINEW_PASSPHRASE` or asks on the terminal, never on stdin, which is the MCP channel).
+//! key given here: a key name in the keys directory (an encrypted one reads `SINEW_PASSPHRASE`
+//! or asks on the terminal, never on stdin, which is the MCP channel) or a key file's path (an
+//! encrypted one needs `SINEW_PASSPHRASE`).
 
 use crate::keys;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use sinew_mcp::{Budget, Ledger, Limits, Settings};
+use sinew_mcp::{Ledger, Limits, Settings};
 use sinew_sdk::{Client, Keystore};
 use sinew_types::amount::parse_tokens;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 /// Arguments of `sinew mcp`.
 #[derive(Args)]
@@ -35,6 +35,9 @@ pub struct McpArgs {
     /// with the key, within the limits).
     #[arg(long)]
     allow_remote: bool,
+    /// A host name requests may name in their Host header (repeat; default: loopback names).
+    #[arg(long = "allowed-host")]
+    allowed_hosts: Vec<String>,
 }
 
 fn load_key(arg: &str, keys_dir: &Path) -> Result<sinew_types::Keypair> {
@@ -68,21 +71,16 @@ pub fn run(a: McpArgs, url: &str, keys_dir: &Path) -> Result<()> {
             bail!("--http {addr} is not a loopback address: anyone reaching it would act with this key (add --allow-remote to mean it)");
         }
     }
-    let settings = Settings {
-        ledger: Arc::new(Ledger {
-            client: Client::new(url),
-            key,
-        }),
-        session: Limits { per_call, total },
-        server: Budget::new(
-            Limits {
-                per_call,
-                total: server_total,
-            },
-            "server",
-            None,
-        ),
-    };
+    let settings = Settings::new(
+        Ledger::new(Client::new(url), key),
+        Limits { per_call, total },
+        Limits {
+            per_call,
+            total: server_total,
+        },
+    );
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    hosts.extend(a.allowed_hosts.iter().cloned());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -94,6 +92,7 @@ pub fn run(a: McpArgs, url: &str, keys_dir: &Path) -> Result<()> {
                 sinew_mcp::serve_http(
                     settings,
                     addr,
+                    hosts,
                     |bound| eprintln!("sinew MCP server on http://{bound}/mcp (Ctrl-C stops it)"),
                     async {
                         let _ = tokio::signal::ctrl_c().await;

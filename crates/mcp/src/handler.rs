@@ -4,11 +4,12 @@ use crate::resources;
 use crate::server::{info, SinewMcp};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
-    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ServerConfig,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{tool_handler, ErrorData as McpError, RoleServer, ServerHandler};
+use std::borrow::Cow;
 
 impl SinewMcp {
     /// Every tool: those that read and those that pay.
@@ -17,10 +18,24 @@ impl SinewMcp {
     }
 }
 
+/// The protocol versions served: those with an `initialize` handshake, whose sessions carry a
+/// session's spend limits across its calls (2026-07-28 has no sessions: over HTTP every request
+/// would start a fresh budget).
+const VERSIONS: &[ProtocolVersion] = &[
+    ProtocolVersion::V_2024_11_05,
+    ProtocolVersion::V_2025_03_26,
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_11_25,
+];
+
 #[tool_handler(router = Self::tools())]
 impl ServerHandler for SinewMcp {
     fn get_info(&self) -> ServerConfig {
         info()
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(VERSIONS)
     }
 
     async fn list_resources(

@@ -12,6 +12,9 @@ pub struct Ledger {
     pub client: Client,
     /// The signing key.
     pub key: Keypair,
+    /// Held while a transaction is built and waited for: every session shares one key, and two
+    /// transactions built at once would take the same nonce.
+    send_lock: std::sync::Mutex<()>,
 }
 
 /// Why a ledger call did not go through.
@@ -30,9 +33,10 @@ impl LedgerError {
     /// bad request), as opposed to an unknown outcome (the connection was cut).
     pub fn nothing_moved(&self) -> bool {
         match self {
-            LedgerError::Sdk(SdkError::Transport(_)) | LedgerError::Cancelled => false,
+            LedgerError::Sdk(SdkError::Transport(_) | SdkError::Decode(_) | SdkError::Pending { .. })
+            | LedgerError::Cancelled => false,
             LedgerError::Sdk(SdkError::Api { status, .. }) => *status < 500,
-            LedgerError::Sdk(_) => true,
+            LedgerError::Sdk(SdkError::Failed { .. } | SdkError::Refused { .. } | SdkError::Dropped { .. }) => true,
         }
     }
 }
@@ -50,8 +54,18 @@ pub async fn call<T: Send + 'static>(
 }
 
 impl Ledger {
-    /// Signs and sends `payload`, waiting for its commit.
+    /// The ledger at the node `client` talks to, acting with `key`.
+    pub fn new(client: Client, key: Keypair) -> Ledger {
+        Ledger {
+            client,
+            key,
+            send_lock: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// Signs and sends `payload`, waiting for its commit (one at a time: nonces are sequential).
     pub fn send(&self, payload: impl Into<Payload>) -> Result<Committed, SdkError> {
+        let _one_at_a_time = self.send_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.client.send(&self.key, payload.into())
     }
 

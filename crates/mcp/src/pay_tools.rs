@@ -32,6 +32,12 @@ use sinew_types::{Address, Amount, Hash};
 const VOUCHER_BLOCKS: u64 = 100;
 /// Longest answer a tool asks for.
 const MAX_ANSWER_TOKENS: u32 = 1024;
+/// Longest prompt a tool sends.
+const MAX_PROMPT_BYTES: usize = 32 << 10;
+/// Longest task specification or result a tool stores (what `get_task` shows in full).
+const MAX_TEXT_BYTES: usize = 64 << 10;
+/// Most blocks a task's deadline or windows may span from a tool.
+const MAX_BLOCKS: u64 = 1_000_000;
 
 fn random_hash() -> Hash {
     let mut b = [0u8; 32];
@@ -39,14 +45,16 @@ fn random_hash() -> Hash {
     Hash(b)
 }
 
-/// The session's API key for `provider`, registered on first use (voucher-only, scoped to the
-/// provider, capped at the session's limits).
+/// The API key for `provider`, registered on first use (voucher-only, scoped to the provider,
+/// capped at the server's limits) and shared by every session. The map stays locked while the
+/// key is registered, so two asks never register two keys.
 fn api_key_for(s: &SinewMcp, l: &Ledger, provider: Address) -> Result<String, SdkError> {
-    if let Some(k) = s.api_keys.lock().expect("api keys lock").get(&provider) {
+    let mut keys = s.api_keys.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(k) = keys.get(&provider) {
         return Ok(k.clone());
     }
     let key = format!("sk-sinew-mcp-{}", hex::encode(&random_hash().0[..16]));
-    let limits = s.budget.limits();
+    let limits = s.server_limits;
     l.send(RegisterApiKey {
         key_hash: sinew_types::records::api_key_hash(&key),
         scope: KeyScope {
@@ -57,8 +65,66 @@ fn api_key_for(s: &SinewMcp, l: &Ledger, provider: Address) -> Result<String, Sd
             voucher_key: Some(l.key.address()),
         },
     })?;
-    s.api_keys.lock().expect("api keys lock").insert(provider, key.clone());
+    keys.insert(provider, key.clone());
     Ok(key)
+}
+
+/// The registered model named `name`, looking through at most `SCAN` models.
+pub(crate) fn model_named(l: &Ledger, name: &str) -> Result<sinew_types::records::Model, SdkError> {
+    let mut after = None;
+    let mut scanned = 0;
+    loop {
+        let page = l.client.models(&sinew_sdk::Page {
+            after,
+            limit: Some(100),
+        })?;
+        scanned += page.models.len();
+        if let Some(m) = page.models.into_iter().find(|m| m.info.name == name) {
+            return Ok(m);
+        }
+        after = page.next;
+        if after.is_none() || scanned >= crate::read_tools::SCAN {
+            return Err(SdkError::Api {
+                status: 404,
+                code: "unknown_model".into(),
+                message: format!("no model named {name:?} (find_models lists them)"),
+            });
+        }
+    }
+}
+
+/// The most an answer can cost: the model's prices for a prompt of `prompt_bytes` (a token is
+/// at least a byte; 256 more for the chat template) and `max_tokens` answer tokens, plus the
+/// platform fee.
+fn answer_bound(
+    model: &sinew_types::records::Model,
+    platform_fee: Amount,
+    prompt_bytes: usize,
+    max_tokens: u32,
+) -> Amount {
+    model
+        .pricing
+        .price(prompt_bytes as u64 + 256, u64::from(max_tokens))
+        .and_then(|p| p.checked_add(platform_fee))
+        .unwrap_or(Amount::MAX)
+}
+
+/// What the ledger's settlement of request `request_id` charged `payer`, read from the
+/// settlement transaction's receipt (not from the gateway's word).
+fn settled_fee(l: &Ledger, tx: &sinew_types::TxId, request_id: &Hash, payer: &Address) -> Option<Amount> {
+    let reply = l.client.tx(tx).ok()?;
+    let sinew_types::wire::SubmitOutcome::Committed { receipt, .. } = reply.outcome else {
+        return None;
+    };
+    receipt.events.iter().find_map(|e| match e {
+        sinew_types::Event::Inference(sinew_types::InferenceEvent::InferenceSettled {
+            request_id: r,
+            payer: p,
+            fee,
+            ..
+        }) if r == request_id && p == payer => Some(*fee),
+        _ => None,
+    })
 }
 
 /// Sends a paying transaction with `amount` charged against the budget: kept if it committed,
@@ -90,46 +156,65 @@ fn committed_json(c: &sinew_sdk::Committed) -> serde_json::Value {
 impl SinewMcp {
     /// A paid, attributed answer from a model.
     #[tool(
-        description = "Ask a model a question. MOVES TOKENS: pays the answer's fee (prompt and answer tokens at the model's prices) from this session's prepaid balance, at most what the session may still spend in one call (get_account shows it); refused above the limit. Returns the answer, the fee, and its attribution: the spans of the answer found in the model's datanets, with the records and contributors they come from and the weights that split the fee.",
+        description = "Ask a model a question. MOVES TOKENS: pays the answer's fee (prompt and answer tokens at the model's prices, plus the platform fee), taken from this account's prepaid inference balance (topped up from its balance when needed; prepaid funds stay the account's). The fee is capped by a voucher this server signs for at most the smaller of the answer's price bound and what the session may still spend in one call (get_account shows it), and the ledger refuses any fee above the voucher; refused above the limit. Returns the answer, the fee as the ledger settled it, and its attribution: the spans of the answer found in the model's datanets, with the records and contributors they come from and the weights that split the fee.",
         annotations(destructive_hint = false, open_world_hint = true)
     )]
     async fn ask_model(&self, Parameters(p): Parameters<AskModel>) -> Result<CallToolResult, McpError> {
         if p.prompt.trim().is_empty() {
             return Err(bad_arg("prompt is empty"));
         }
+        if p.prompt.len() > MAX_PROMPT_BYTES {
+            return Err(bad_arg(format!(
+                "prompt is {} bytes; at most {MAX_PROMPT_BYTES}",
+                p.prompt.len()
+            )));
+        }
         let max_tokens = p.max_tokens.unwrap_or(128).clamp(1, MAX_ANSWER_TOKENS);
-        let max_fee = self.budget.available();
+        let name = p.model.clone();
+        let (model, platform_fee) = match call(&self.ledger, move |l| {
+            Ok((model_named(l, &name)?, l.client.params()?.inference_platform_fee))
+        })
+        .await
+        {
+            Ok(m) => m,
+            Err(e) => return ledger_error(e),
+        };
+        if !model.takes_requests() {
+            return ledger_error(crate::ledger::LedgerError::Sdk(SdkError::Api {
+                status: 409,
+                code: "not_serving".into(),
+                message: format!(
+                    "model {:?} takes no requests now (its provider does not serve it)",
+                    model.info.name
+                ),
+            }));
+        }
+        let max_fee = answer_bound(&model, platform_fee, p.prompt.len(), max_tokens).min(self.budget.available());
         let charge = self
             .budget
             .charge(&format!("an answer from {}", p.model), max_fee.max(1))
             .map_err(over_limit)?;
-        let s = self.clone();
-        let got = call(&self.ledger, move |l| {
-            let models = l.client.models(&sinew_sdk::Page {
-                after: None,
-                limit: Some(500),
-            })?;
-            let Some(model) = models.models.iter().find(|m| m.info.name == p.model) else {
-                return Err(SdkError::Api {
-                    status: 404,
-                    code: "unknown_model".into(),
-                    message: format!("no model named {:?} (find_models lists them)", p.model),
-                });
-            };
-            let key = api_key_for(&s, l, model.provider)?;
-            let inf = l.client.account_inference(&l.key.address())?;
+        let (s, ledger) = (self.clone(), self.ledger.clone());
+        // Err carries whether the voucher left this server: then a gateway may still use it.
+        let got = tokio::task::spawn_blocking(move || -> Result<_, (SdkError, bool)> {
+            let l = &ledger;
+            let early = |e| (e, false);
+            let key = api_key_for(&s, l, model.provider).map_err(early)?;
+            let inf = l.client.account_inference(&l.key.address()).map_err(early)?;
             if inf.prepaid_available < max_fee {
                 l.send(DepositPrepaid {
                     amount: max_fee - inf.prepaid_available,
-                })?;
+                })
+                .map_err(early)?;
             }
-            let chain = l.client.chain_id()?;
-            let height = l.client.height()?;
+            let chain = l.client.chain_id().map_err(early)?;
+            let height = l.client.height().map_err(early)?;
+            let request_id = random_hash();
             let voucher = Voucher::sign(
                 &l.key,
                 &chain,
                 &sinew_types::records::api_key_hash(&key),
-                random_hash(),
+                request_id,
                 model.id,
                 max_fee,
                 height + VOUCHER_BLOCKS,
@@ -144,13 +229,16 @@ impl SinewMcp {
                 seed: None,
                 stream: false,
             };
-            l.client.chat(&key, &req, Some(&voucher))
+            let resp = l.client.chat(&key, &req, Some(&voucher)).map_err(|e| (e, true))?;
+            let fee = settled_fee(l, &resp.sinew.settlement_tx, &request_id, &l.key.address());
+            Ok((resp, fee))
         })
         .await;
         match got {
-            Ok(resp) => {
+            Ok(Ok((resp, fee))) => {
+                // The ledger's figure; if it cannot be read, the voucher's maximum stays counted.
+                charge.settle(fee.unwrap_or(max_fee));
                 let a = &resp.sinew;
-                charge.settle(a.fee);
                 let answer = resp
                     .choices
                     .first()
@@ -158,7 +246,8 @@ impl SinewMcp {
                     .unwrap_or_default();
                 ok(json!({
                     "answer": answer,
-                    "fee": show(a.fee),
+                    "fee": fee.map(show),
+                    "fee_confirmed_by_ledger": fee.is_some(),
                     "settlement_tx": a.settlement_tx,
                     "receipt": a.receipt_id,
                     "spans": a.spans.iter().map(|s| json!({ "text": s.text, "datanet": s.datanet, "contribution": s.at.contribution, "record": s.at.record })).collect::<Vec<_>>(),
@@ -166,9 +255,15 @@ impl SinewMcp {
                     "session_spent": show(self.budget.spent()),
                 }))
             }
-            Err(e) => {
-                charge.settle(if e.nothing_moved() { 0 } else { max_fee });
+            Ok(Err((e, voucher_out))) => {
+                let e = crate::ledger::LedgerError::Sdk(e);
+                // A voucher that left may still be used until it expires: keep it counted.
+                charge.settle(if !voucher_out && e.nothing_moved() { 0 } else { max_fee });
                 ledger_error(e)
+            }
+            Err(_) => {
+                charge.settle(max_fee);
+                ledger_error(crate::ledger::LedgerError::Cancelled)
             }
         }
     }
@@ -181,8 +276,18 @@ impl SinewMcp {
     async fn post_task(&self, Parameters(p): Parameters<PostTask>) -> Result<CallToolResult, McpError> {
         let reward = tokens("reward", &p.reward)?;
         let bond = tokens("bond", p.bond.as_deref().unwrap_or("0.1"))?;
-        if p.kind.is_empty() || p.spec.trim().is_empty() {
-            return Err(bad_arg("kind and spec must not be empty"));
+        if p.kind.is_empty() || p.kind.len() > 64 || p.spec.trim().is_empty() || p.spec.len() > MAX_TEXT_BYTES {
+            return Err(bad_arg(format!(
+                "kind must be 1 to 64 bytes and spec 1 to {MAX_TEXT_BYTES} bytes"
+            )));
+        }
+        let (deadline_blocks, claim_window, review_window) = (
+            p.deadline_blocks.unwrap_or(500),
+            p.claim_window_blocks.unwrap_or(100),
+            p.review_window_blocks.unwrap_or(20),
+        );
+        if deadline_blocks > MAX_BLOCKS || claim_window > MAX_BLOCKS || review_window > MAX_BLOCKS {
+            return Err(bad_arg(format!("block counts are at most {MAX_BLOCKS}")));
         }
         pay(self, "a task's reward", reward, move |l| {
             let spec = l.client.upload_blob(
@@ -194,12 +299,10 @@ impl SinewMcp {
                 kind: p.kind.clone(),
                 spec: spec.blob,
                 reward,
-                deadline: height + p.deadline_blocks.unwrap_or(500),
-                claim_window: p.claim_window_blocks.unwrap_or(100),
+                deadline: height.saturating_add(deadline_blocks),
+                claim_window,
                 bond,
-                verification: Verification::Poster {
-                    window: p.review_window_blocks.unwrap_or(20),
-                },
+                verification: Verification::Poster { window: review_window },
                 parent: None,
             })?;
             let mut v = committed_json(&c);
@@ -236,6 +339,12 @@ impl SinewMcp {
     )]
     async fn register_agent(&self, Parameters(p): Parameters<RegisterAgent>) -> Result<CallToolResult, McpError> {
         let stake = tokens("stake", &p.stake)?;
+        if p.name.is_empty() || p.name.len() > 64 || p.capabilities.is_empty() || p.capabilities.len() > 16 {
+            return Err(bad_arg("name must be 1 to 64 bytes, capabilities 1 to 16"));
+        }
+        if p.capabilities.iter().any(|c| c.is_empty() || c.len() > 64) {
+            return Err(bad_arg("each capability must be 1 to 64 bytes"));
+        }
         pay(self, "an agent's stake", stake, move |l| {
             let mut v = committed_json(&l.send(RegisterAgentTx {
                 name: p.name.clone(),
@@ -255,8 +364,8 @@ impl SinewMcp {
     )]
     async fn submit_result(&self, Parameters(p): Parameters<SubmitResult>) -> Result<CallToolResult, McpError> {
         let id = task_id(&p.task)?;
-        if p.result.is_empty() {
-            return Err(bad_arg("result is empty"));
+        if p.result.is_empty() || p.result.len() > MAX_TEXT_BYTES {
+            return Err(bad_arg(format!("result must be 1 to {MAX_TEXT_BYTES} bytes")));
         }
         done(self, move |l| {
             let blob = l.client.upload_blob(

@@ -12,7 +12,7 @@ use sinew_sdk::Page;
 use sinew_types::Address;
 
 /// How many datanets or models a search scans at most (a page of the node's lists each).
-const SCAN: usize = 500;
+pub(crate) const SCAN: usize = 500;
 
 fn matches(haystack: &[&str], needle: &Option<String>) -> bool {
     match needle {
@@ -37,7 +37,7 @@ fn span_texts(text: &str, receipt: &Value) -> Vec<Value> {
                     let at = s["answer_offset"].as_u64().unwrap_or(0) as usize;
                     let len = s["len"].as_u64().unwrap_or(0) as usize;
                     let span = byte_level
-                        .then(|| bytes.get(at..at + len))
+                        .then(|| at.checked_add(len).and_then(|end| bytes.get(at..end)))
                         .flatten()
                         .map(|b| String::from_utf8_lossy(b).into_owned());
                     json!({ "text": span, "contribution": s["contribution"], "record": s["record"], "record_offset": s["record_offset"] })
@@ -169,8 +169,10 @@ impl SinewMcp {
         let got = call(&self.ledger, move |l| {
             let mut out = Vec::new();
             let mut after = None;
+            let mut scanned = 0;
             loop {
                 let page = l.client.models(&Page { after, limit: Some(100) })?;
+                scanned += page.models.len();
                 for m in &page.models {
                     if matches(&[m.info.name.as_str(), m.info.base_model.as_str()], &p.text) {
                         out.push(json!({
@@ -182,7 +184,7 @@ impl SinewMcp {
                     }
                 }
                 after = page.next;
-                if after.is_none() || out.len() >= 100 {
+                if after.is_none() || out.len() >= 100 || scanned >= SCAN {
                     return Ok(out);
                 }
             }
@@ -240,7 +242,7 @@ impl SinewMcp {
     /// An account: balance (proven), stake, inference rewards, agent reputation, and this
     /// session's spending.
     #[tool(
-        description = "Read an account (default: this session's own): balance and stake (checked against the ledger's state root with a Merkle proof), prepaid balance and rewards from attributed answers, agent reputation if it is an agent; for the session's own account also what this session has spent and may still spend. Read-only.",
+        description = "Read an account (default: this session's own): balance and stake (with their Merkle proof checked against the state root the node reports), prepaid balance and rewards from attributed answers, agent reputation if it is an agent; for the session's own account also what this session has spent and may still spend. Read-only.",
         annotations(read_only_hint = true)
     )]
     async fn get_account(&self, Parameters(p): Parameters<GetAccount>) -> Result<CallToolResult, McpError> {

@@ -5,7 +5,7 @@
 
 use crate::budget::{Budget, Limits, OverLimit};
 use crate::ledger::{Ledger, LedgerError};
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ProtocolVersion, ServerCapabilities, ServerConfig};
 use rmcp::ErrorData as McpError;
 use sinew_types::{Address, Hash};
 use std::collections::BTreeMap;
@@ -20,6 +20,22 @@ pub struct Settings {
     pub session: Limits,
     /// All sessions' budget together (HTTP serves many sessions).
     pub server: Arc<Budget>,
+    /// API keys registered for paid answers, by provider, shared by all sessions (each is
+    /// voucher-only and capped at the server's limits).
+    pub api_keys: Arc<Mutex<BTreeMap<Address, String>>>,
+}
+
+impl Settings {
+    /// Settings for a server acting with `ledger` under `session` limits per session and
+    /// `server` limits over all sessions.
+    pub fn new(ledger: Ledger, session: Limits, server: Limits) -> Settings {
+        Settings {
+            ledger: Arc::new(ledger),
+            session,
+            server: Budget::new(server, "server", None),
+            api_keys: Arc::new(Mutex::new(BTreeMap::new())),
+        }
+    }
 }
 
 /// One session of the MCP server.
@@ -27,7 +43,8 @@ pub struct Settings {
 pub struct SinewMcp {
     pub(crate) ledger: Arc<Ledger>,
     pub(crate) budget: Arc<Budget>,
-    /// API keys this session registered, by provider (its paid answers go through them).
+    pub(crate) server_limits: Limits,
+    /// API keys registered for paid answers, by provider (shared with every session).
     pub(crate) api_keys: Arc<Mutex<BTreeMap<Address, String>>>,
 }
 
@@ -37,7 +54,8 @@ impl SinewMcp {
         SinewMcp {
             ledger: s.ledger.clone(),
             budget: Budget::new(s.session, "session", Some(s.server.clone())),
-            api_keys: Arc::new(Mutex::new(BTreeMap::new())),
+            server_limits: s.server.limits(),
+            api_keys: s.api_keys.clone(),
         }
     }
 
@@ -50,6 +68,7 @@ impl SinewMcp {
 /// The server's self-description: what it offers and how spending works.
 pub fn info() -> ServerConfig {
     ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
+        .with_protocol_version(ProtocolVersion::V_2025_11_25)
         .with_server_info(Implementation::new("sinew", env!("CARGO_PKG_VERSION")))
         .with_instructions(
             "Sinew is an open ledger for AI: datanets (versioned datasets), models with their lineage, \
@@ -76,7 +95,12 @@ pub fn ledger_error(e: LedgerError) -> Result<CallToolResult, McpError> {
         LedgerError::Sdk(SdkError::Refused { code, message, .. }) => (code.clone(), message.clone()),
         LedgerError::Sdk(SdkError::Dropped { code, reason, .. }) => (code.clone(), reason.clone()),
         LedgerError::Sdk(SdkError::Api { code, message, .. }) => (code.clone(), message.clone()),
-        LedgerError::Sdk(SdkError::Transport(_)) | LedgerError::Sdk(SdkError::Decode(_)) | LedgerError::Cancelled => {
+        LedgerError::Sdk(SdkError::Pending { tx }) => (
+            "pending".into(),
+            format!("transaction {tx} is still pending: it may commit; check before retrying"),
+        ),
+        LedgerError::Sdk(SdkError::Decode(m)) => ("bad_answer".into(), m.clone()),
+        LedgerError::Sdk(SdkError::Transport(_)) | LedgerError::Cancelled => {
             return Err(McpError::internal_error(
                 format!("the node cannot be reached: {e}"),
                 None,

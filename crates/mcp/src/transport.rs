@@ -38,18 +38,25 @@ pub async fn serve_stdio(settings: Settings) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// Serves streamable HTTP at `http://{addr}/mcp` until `shutdown` resolves; `ready` receives
-/// the bound address (port 0 picks one).
+/// Serves streamable HTTP at `http://{addr}/mcp` until `shutdown` resolves (open event streams
+/// are closed then); `ready` receives the bound address (port 0 picks one). Requests must name
+/// one of `allowed_hosts` in their `Host` header (DNS rebinding), and browsers' cross-origin
+/// requests are refused.
 pub async fn serve_http(
     settings: Settings,
     addr: SocketAddr,
+    allowed_hosts: Vec<String>,
     ready: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(allowed_hosts)
+        .enforce_origin_validation();
+    let cancel = config.cancellation_token.clone();
     let service = StreamableHttpService::new(
         move || Ok(SinewMcp::new(&settings)),
         Arc::new(LocalSessionManager::default()),
-        StreamableHttpServerConfig::default(),
+        config,
     );
     let router = axum::Router::new().nest_service("/mcp", service);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -60,7 +67,10 @@ pub async fn serve_http(
         .map_err(|source| ServeError::Http { addr, source })?;
     ready(bound);
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            cancel.cancel();
+        })
         .await
         .map_err(|source| ServeError::Http { addr: bound, source })
 }

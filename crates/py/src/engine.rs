@@ -14,6 +14,16 @@ use sinew_attribution::{Corpus, DocRef, Index, Params, Shards, Tokenizer};
 use std::borrow::Cow;
 use std::path::PathBuf;
 
+/// Attribution parameters from Python, within what the engine can count.
+fn params(min_len: usize, max_count: usize) -> PyResult<Params> {
+    if min_len == 0 || max_count > 1_000_000 {
+        return Err(errors::invalid(format!(
+            "min_len must be at least 1 and max_count at most 1,000,000 (got {min_len}, {max_count})"
+        )));
+    }
+    Ok(Params { min_len, max_count })
+}
+
 /// The median cost of reading the clock twice, in microseconds (what a timed interval adds).
 fn clock_cost_us() -> f64 {
     let mut v: Vec<f64> = (0..10_000)
@@ -462,7 +472,7 @@ impl Engine {
         let doc_len = doc.len() / w;
         let needle = occ.offset as usize;
         let start = needle.saturating_sub(max_disp_len / 2).min(doc_len);
-        let end = (start + max_disp_len).min(doc_len);
+        let end = start.saturating_add(max_disp_len).min(doc_len);
         let ids: Vec<u32> = doc[start * w..end * w].chunks_exact(w).map(|c| t.token_at(c)).collect();
         let r = shard.doc_ref(occ.doc);
         let flat: usize = self.corpus.shards[..s].iter().map(|x| x.doc_count()).sum::<usize>() + occ.doc as usize;
@@ -505,7 +515,7 @@ impl Engine {
         min_len: usize,
         max_count: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let params = Params { min_len, max_count };
+        let params = params(min_len, max_count)?;
         let answer = answer.as_bytes();
         let a = py.detach(|| sinew_attribution::attribute(&self.corpus, answer, &params));
         let spans = PyList::empty(py);
@@ -546,20 +556,20 @@ impl Engine {
         min_len: usize,
         max_count: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let text = self.receipt_json(py, answer, min_len, max_count);
+        let text = self.receipt_json(py, answer, min_len, max_count)?;
         py.import("json")?.call_method1("loads", (text,))
     }
 
     /// The attribution receipt of `answer` (JSON text), exactly as a node computes it for a
     /// datanet version with this index: its digest is what a settlement carries.
     #[pyo3(signature = (answer, min_len=32, max_count=10))]
-    fn receipt_json(&self, py: Python<'_>, answer: Text, min_len: usize, max_count: usize) -> String {
-        let params = Params { min_len, max_count };
+    fn receipt_json(&self, py: Python<'_>, answer: Text, min_len: usize, max_count: usize) -> PyResult<String> {
+        let params = params(min_len, max_count)?;
         let answer = answer.as_bytes();
         let r = py.detach(|| sinew_attribution::receipt(&self.corpus, self.corpus.id(), answer, &params));
         let mut v = serde_json::to_value(&r).expect("a receipt serialises");
         v["digest"] = serde_json::to_value(r.digest()).expect("a hash serialises");
-        v.to_string()
+        Ok(v.to_string())
     }
 
     /// Times `count` of each query inside Rust (microseconds per call, no Python in the
@@ -581,9 +591,15 @@ impl Engine {
 
     /// Times `attribute` of each answer inside Rust (milliseconds per call), as `bench_count`.
     #[pyo3(signature = (answers, min_len=32, max_count=10))]
-    fn bench_attribute(&self, py: Python<'_>, answers: Vec<Vec<u8>>, min_len: usize, max_count: usize) -> Vec<f64> {
-        let params = Params { min_len, max_count };
-        py.detach(|| {
+    fn bench_attribute(
+        &self,
+        py: Python<'_>,
+        answers: Vec<Vec<u8>>,
+        min_len: usize,
+        max_count: usize,
+    ) -> PyResult<Vec<f64>> {
+        let params = params(min_len, max_count)?;
+        Ok(py.detach(|| {
             answers
                 .iter()
                 .map(|a| {
@@ -592,7 +608,7 @@ impl Engine {
                     t.elapsed().as_secs_f64() * 1e3
                 })
                 .collect()
-        })
+        }))
     }
 
     fn __repr__(&self) -> String {

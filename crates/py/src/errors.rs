@@ -65,6 +65,16 @@ pub fn sdk(e: SdkError) -> PyErr {
                 &message,
                 &[("tx_id", s(&tx.to_string())), ("code", s(code)), ("detail", s(m))],
             ),
+            SdkError::Pending { tx } => raise(
+                py,
+                "TxPending",
+                &message,
+                &[
+                    ("tx_id", s(&tx.to_string())),
+                    ("code", s("pending")),
+                    ("detail", s("may still commit")),
+                ],
+            ),
             SdkError::Dropped { tx, code, reason } => raise(
                 py,
                 "TxDropped",

@@ -13,6 +13,15 @@ pub struct Key {
     pub(crate) inner: Keypair,
 }
 
+/// The bytes `Key.sign` signs: a domain tag no ledger message starts with, the length, the message.
+fn statement(message: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(24 + message.len());
+    m.extend_from_slice(b"sinew/statement/v1");
+    m.extend_from_slice(&(message.len() as u64).to_le_bytes());
+    m.extend_from_slice(message);
+    m
+}
+
 /// The keystore and key name a `name_or_path` means: a path to a `.json` key file, or the name
 /// of a key in `keystore` (default: the CLI's keystore).
 fn locate(name_or_path: &str, keystore: Option<PathBuf>) -> (Keystore, String) {
@@ -83,9 +92,29 @@ impl Key {
         self.inner.address().to_string()
     }
 
-    /// An ed25519 signature of `message` (64 bytes).
+    /// A signature (64 bytes) of `message` as an off-ledger statement: the bytes signed are a
+    /// domain tag, the length and the message, so nothing signed here can ever be a transaction
+    /// or a voucher, whatever bytes someone asks this key to sign.
     fn sign(&self, message: &[u8]) -> Vec<u8> {
-        self.inner.sign_bytes(message).0.to_vec()
+        self.inner.sign_bytes(&statement(message)).0.to_vec()
+    }
+
+    /// Whether `signature` is `address`'s signature of `message` made by `Key.sign`.
+    #[staticmethod]
+    fn verify(address: &str, message: &[u8], signature: &[u8]) -> PyResult<bool> {
+        let signer: sinew_types::Address = address
+            .parse()
+            .map_err(|_| errors::invalid(format!("address must be 64 hex characters, got {address:?}")))?;
+        let Ok(sig) = <[u8; 64]>::try_from(signature) else {
+            return Ok(false);
+        };
+        let msg = statement(message);
+        let item = sinew_types::signing::SigItem {
+            message: &msg,
+            signature: &sinew_types::SignatureBytes(sig),
+            signer: &signer,
+        };
+        Ok(sinew_types::signing::verify_one(&item).is_ok())
     }
 
     fn __repr__(&self) -> String {

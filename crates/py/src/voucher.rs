@@ -15,7 +15,7 @@ fn hash_arg(what: &str, s: &str) -> PyResult<Hash> {
 
 /// The value of the `sinew-voucher` header: a voucher signed by `key` (the API key's voucher
 /// key) for the API key whose BLAKE3 hash is `api_key_hash`. `request_id` (64 hex) makes it
-/// single use; `max_fee` is in base units (an int or a decimal string).
+/// single use; `max_fee` is an int of base units.
 #[pyfunction]
 pub fn voucher_header(
     key: &Key,

@@ -62,6 +62,13 @@ pub enum SdkError {
         /// Why.
         message: String,
     },
+    /// The node stopped waiting before the transaction was included: it may still commit (ask
+    /// `tx` later); treat its effects as unknown, never as refused.
+    #[error("the transaction is still pending: {tx}")]
+    Pending {
+        /// The transaction.
+        tx: sinew_types::TxId,
+    },
     /// The transaction was dropped before inclusion (its nonce, its fee, a refusal).
     #[error("the transaction was dropped ({code}): {reason}")]
     Dropped {

@@ -50,7 +50,7 @@ impl Client {
                 code,
                 reason,
             }),
-            other => Err(SdkError::Decode(format!("a waited submission answered {other:?}"))),
+            SubmitOutcome::Pending => Err(SdkError::Pending { tx: reply.tx_id }),
         }
     }
 }
