@@ -14,6 +14,13 @@ use sinew_attribution::{Corpus, DocRef, Index, Params, Shards, Tokenizer};
 use std::borrow::Cow;
 use std::path::PathBuf;
 
+/// A numpy array of `dtype` over little-endian `raw` bytes (numpy imported only when asked for).
+fn numpy_array<'py>(py: Python<'py>, raw: Vec<u8>, dtype: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("numpy")?
+        .call_method1("frombuffer", (PyBytes::new(py, &raw), dtype))?
+        .call_method0("copy")
+}
+
 /// Attribution parameters from Python, within what the engine can count.
 fn params(min_len: usize, max_count: usize) -> PyResult<Params> {
     if min_len == 0 || max_count > 1_000_000 {
@@ -291,10 +298,7 @@ impl Engine {
         if !numpy {
             return Ok(ids.into_pyobject(py)?.into_any());
         }
-        let raw: Vec<u8> = ids.iter().flat_map(|i| i.to_le_bytes()).collect();
-        py.import("numpy")?
-            .call_method1("frombuffer", (PyBytes::new(py, &raw), "<u4"))?
-            .call_method0("copy")
+        numpy_array(py, ids.iter().flat_map(|i| i.to_le_bytes()).collect(), "<u4")
     }
 
     /// The text of token ids (invalid UTF-8 replaced).
@@ -346,10 +350,7 @@ impl Engine {
         if !numpy {
             return Ok(counts.into_pyobject(py)?.into_any());
         }
-        let raw: Vec<u8> = counts.iter().flat_map(|c| c.to_le_bytes()).collect();
-        py.import("numpy")?
-            .call_method1("frombuffer", (PyBytes::new(py, &raw), "<u8"))?
-            .call_method0("copy")
+        numpy_array(py, counts.iter().flat_map(|c| c.to_le_bytes()).collect(), "<u8")
     }
 
     /// Where the query occurs: `{"cnt": n, "segment_by_shard": [(lo, hi), ...]}`, the
