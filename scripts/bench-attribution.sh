@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Attribution benchmark with its peer in the same run: Sinew's index and queries over ~100 MB of
-# text files found on this machine, then infini-gram 2.6.0 (PyPI, in a virtualenv this script
-# creates) on the same corpus, the same count queries and the same answers; it checks the counts
-# and spans agree and prints both sides' figures.
+# Attribution benchmark with its peer in the same run: Sinew's index and queries over MB megabytes
+# of text generated deterministically (distinct documents; 1000 for the 1 GB figures), then
+# infini-gram 2.6.0 (PyPI, in a virtualenv this script creates) on the same corpus, the same
+# count queries and the same answers; it checks the counts and spans agree and prints both
+# sides' figures.
 # Usage: scripts/bench-attribution.sh [MB]
 set -euo pipefail
 cd "$(dirname "$0")/.."

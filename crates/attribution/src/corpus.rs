@@ -14,7 +14,9 @@ pub trait Corpus {
     fn tokenizer(&self) -> Tokenizer;
     /// The length of the longest prefix of `pattern` that occurs.
     fn longest_prefix_len(&self, pattern: &[u8]) -> usize;
-    /// Up to `limit` occurrences of `pattern`: the record and the offset in it, sorted.
+    /// Up to `limit` occurrences of `pattern`: the record and the offset in it, sorted. All of
+    /// them when there are at most `limit`; past that, which ones come back depends on how the
+    /// corpus is stored (attribution only ever keeps spans with at most `limit` occurrences).
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)>;
     /// How many times `pattern` occurs.
     fn count(&self, pattern: &[u8]) -> usize;
@@ -44,16 +46,19 @@ impl Corpus for Index {
     }
 }
 
-/// The most tokens one shard may hold so that building it fits in `memory_budget_mb`: a build
-/// holds the text, the suffix array and the index file, about 10 bytes per token.
-pub fn shard_tokens_for(memory_budget_mb: usize) -> usize {
-    ((memory_budget_mb << 20) / 10).max(1)
+/// The most stream bytes one shard may hold so that building it in memory fits in
+/// `memory_budget_mb`: a build holds the token stream, the suffix array (4 bytes per stream byte)
+/// and the index file, at most 10 bytes per stream byte.
+pub fn shard_bytes_for(memory_budget_mb: usize) -> usize {
+    ((memory_budget_mb << 20) / 10).clamp(1, crate::index::MAX_SHARD_BYTES)
 }
 
-/// Several indexes queried as one corpus.
+/// Several indexes queried as one corpus: a corpus larger than one file or than the build's
+/// memory budget, or a datanet version made of the shards its versions added. The shards follow
+/// each other in the content chain ([`crate::content`]), so their id is the corpus's whatever the
+/// split.
 pub struct Shards {
-    /// The shards, in order.
-    pub shards: Vec<Index>,
+    shards: Vec<Arc<Index>>,
 }
 
 fn shard_path(base: &Path, i: usize) -> PathBuf {
@@ -62,45 +67,101 @@ fn shard_path(base: &Path, i: usize) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Threads for sorting one suffix array: every core.
+fn build_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl Shards {
-    /// Builds byte-level shards of at most `budget_tokens` tokens each (a larger record gets a
-    /// shard of its own), documents kept in order: the same records and budget give the same files.
-    pub fn build(
-        docs: &[(DocRef, &[u8])],
-        budget_tokens: usize,
-        progress: impl FnMut(usize, usize),
-    ) -> Result<Shards, IndexError> {
-        Shards::build_with(Tokenizer::Bytes, docs, budget_tokens, progress)
+    /// The corpus made of `shards`, in order: they must share a tokenizer and follow each other in
+    /// the content chain from its start (a shard missing, repeated or out of place is refused).
+    pub fn new(shards: Vec<Arc<Index>>) -> Result<Shards, IndexError> {
+        let Some(first) = shards.first() else {
+            return Err(IndexError::Invalid("a corpus needs at least one shard".into()));
+        };
+        let t = first.tokenizer();
+        let mut chain = crate::content::start(t);
+        for (i, s) in shards.iter().enumerate() {
+            if s.tokenizer() != t {
+                return Err(IndexError::Invalid(format!(
+                    "shard {i} is indexed with {}, shard 0 with {t}",
+                    s.tokenizer()
+                )));
+            }
+            if s.chain_start() != chain {
+                return Err(IndexError::Invalid(format!(
+                    "shard {i} does not continue the content of the shards before it (missing, repeated or out of order)"
+                )));
+            }
+            chain = s.chain_end();
+        }
+        Ok(Shards { shards })
     }
 
-    /// [`Shards::build`] with another tokenizer; the budget counts its tokens.
+    /// The shards, in order.
+    pub fn shards(&self) -> &[Arc<Index>] {
+        &self.shards
+    }
+
+    /// Builds byte-level shards of at most `max_shard_bytes` stream bytes each (a larger record
+    /// gets a shard of its own), documents kept in order: the same records and budget give the
+    /// same files.
+    pub fn build(
+        docs: &[(DocRef, &[u8])],
+        max_shard_bytes: usize,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<Shards, IndexError> {
+        Shards::build_with(Tokenizer::Bytes, docs, max_shard_bytes, progress)
+    }
+
+    /// [`Shards::build`] with another tokenizer (the budget counts stream bytes: tokens times
+    /// the tokenizer's code width). Shards are built
+    /// one at a time, each suffix array sorted on every core, so the memory held is one shard's.
     pub fn build_with(
         tokenizer: Tokenizer,
         docs: &[(DocRef, &[u8])],
-        budget_tokens: usize,
+        max_shard_bytes: usize,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Shards, IndexError> {
         let encoded = crate::index::encode_all(tokenizer, docs)?;
         let w = tokenizer.width();
-        let mut groups = Vec::new();
-        let (mut start, mut size) = (0usize, 0usize);
-        for (i, (_, t)) in encoded.iter().enumerate() {
-            let tokens = t.len() / w + 1;
-            if size > 0 && size + tokens > budget_tokens {
-                groups.push(&encoded[start..i]);
-                start = i;
-                size = 0;
-            }
-            size += tokens;
-        }
-        groups.push(&encoded[start..]);
+        let sizes: Vec<u64> = encoded.iter().map(|(_, t)| (t.len() + w) as u64).collect();
+        let max_bytes = max_shard_bytes.clamp(1, crate::index::MAX_SHARD_BYTES) as u64;
+        let groups = crate::layout::split(&sizes, max_bytes);
         let mut shards = Vec::with_capacity(groups.len());
+        let mut chain = crate::content::start(tokenizer);
         for (i, g) in groups.iter().enumerate() {
             progress(i, groups.len());
-            shards.push(Index::build_encoded(tokenizer, g)?);
+            let part = &encoded[g.first as usize..(g.first + g.docs) as usize];
+            let shard = Index::build_encoded(tokenizer, part, chain, build_threads())?;
+            chain = shard.chain_end();
+            shards.push(Arc::new(shard));
         }
         progress(groups.len(), groups.len());
-        Ok(Shards { shards })
+        Shards::new(shards)
+    }
+
+    /// Builds, in memory, the shards `layout` cuts `docs` (encoded with `tokenizer`) into: how a
+    /// datanet version is held ([`crate::layout`]).
+    pub fn build_layout(
+        tokenizer: Tokenizer,
+        docs: &[crate::index::EncodedDoc<'_>],
+        layout: &[crate::layout::ShardSpan],
+    ) -> Result<Shards, IndexError> {
+        let mut shards = Vec::with_capacity(layout.len().max(1));
+        let mut chain = crate::content::start(tokenizer);
+        for span in layout {
+            let part = docs
+                .get(span.first as usize..span.end() as usize)
+                .ok_or_else(|| IndexError::Invalid(format!("layout names documents past the {} given", docs.len())))?;
+            let shard = Index::build_encoded(tokenizer, part, chain, build_threads())?;
+            chain = shard.chain_end();
+            shards.push(Arc::new(shard));
+        }
+        if shards.is_empty() {
+            shards.push(Arc::new(Index::build_encoded(tokenizer, &[], chain, 1)?));
+        }
+        Shards::new(shards)
     }
 
     /// Writes the shards: one file at `base`, or `base.0`, `base.1`... for several.
@@ -121,13 +182,11 @@ impl Shards {
     /// Opens `base`, or the shards `base.0`, `base.1`... if `base` itself does not exist.
     pub fn open(base: &Path, verify: bool) -> Result<Shards, IndexError> {
         if base.exists() {
-            return Ok(Shards {
-                shards: vec![Index::open(base, verify)?],
-            });
+            return Shards::new(vec![Arc::new(Index::open(base, verify)?)]);
         }
         let mut shards = Vec::new();
         while shard_path(base, shards.len()).exists() {
-            shards.push(Index::open(&shard_path(base, shards.len()), verify)?);
+            shards.push(Arc::new(Index::open(&shard_path(base, shards.len()), verify)?));
         }
         if shards.is_empty() {
             return Err(IndexError::Invalid(format!(
@@ -136,16 +195,13 @@ impl Shards {
                 base.display()
             )));
         }
-        Ok(Shards { shards })
+        Shards::new(shards)
     }
 
-    /// The corpus id: BLAKE3 of the shards' file hashes, in order (a single shard: its file hash).
+    /// The corpus id: the content chain value after its last document. It names the content,
+    /// not the files: however the corpus is split into shards, it is the same.
     pub fn id(&self) -> Hash {
-        if self.shards.len() == 1 {
-            return Hash::of(self.shards[0].as_bytes());
-        }
-        let ids: Vec<u8> = self.shards.iter().flat_map(|s| Hash::of(s.as_bytes()).0).collect();
-        Hash::tagged(b"sinew/sharded-index", &ids)
+        self.shards.last().expect("a corpus has a shard").chain_end()
     }
 
     /// Tokens in all shards.
@@ -163,6 +219,11 @@ impl Shards {
         self.shards.iter().map(|s| s.doc_count()).sum()
     }
 
+    /// Bytes of the shards' files.
+    pub fn file_bytes(&self) -> usize {
+        self.shards.iter().map(|s| s.as_bytes().len()).sum()
+    }
+
     /// The text of a record (a linear scan: for tools, not hot paths).
     pub fn doc_text(&self, r: DocRef) -> Option<Vec<u8>> {
         self.shards.iter().find_map(|s| {
@@ -178,24 +239,24 @@ impl Corpus for Shards {
         self.shards.first().map_or(Tokenizer::Bytes, |s| s.tokenizer())
     }
     fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
-        merged_longest_prefix_len(self.shards.iter(), pattern)
+        merged_longest_prefix_len(self.shards.iter().map(|s| &**s), pattern)
     }
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
-        merged_occurrences(self.shards.iter(), pattern, limit, |_| 0)
+        merged_occurrences(self.shards.iter().map(|s| (0, &**s)), pattern, limit)
     }
     fn count(&self, pattern: &[u8]) -> usize {
         self.shards.iter().map(|s| s.count(pattern)).sum()
     }
     fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
-        merged_next_tokens(self.shards.iter(), Corpus::tokenizer(self), query)
+        merged_next_tokens(self.shards.iter().map(|s| &**s), Corpus::tokenizer(self), query)
     }
 }
 
 /// Indexes of several datanet versions queried as one corpus (a model built from several
-/// datanets). Contribution numbers are tagged with the part they come from:
+/// datanets), each made of shards. Contribution numbers are tagged with the part they come from:
 /// `part << 48 | contribution` (see [`Union::split_tag`]). All parts share one tokenizer.
 pub struct Union {
-    parts: Vec<Arc<Index>>,
+    parts: Vec<Arc<Shards>>,
 }
 
 impl Union {
@@ -203,7 +264,7 @@ impl Union {
     pub const TAG_SHIFT: u32 = 48;
 
     /// The union of `parts`, which must share a tokenizer and number fewer than 65,536.
-    pub fn new(parts: Vec<Arc<Index>>) -> Result<Union, IndexError> {
+    pub fn new(parts: Vec<Arc<Shards>>) -> Result<Union, IndexError> {
         let t = parts.first().map(|p| p.tokenizer());
         if parts.iter().any(|p| Some(p.tokenizer()) != t) || parts.len() > 0xFFFF {
             return Err(IndexError::Invalid(
@@ -221,6 +282,14 @@ impl Union {
         )
     }
 
+    /// Every shard of every part, with its part's number.
+    fn indexes(&self) -> impl Iterator<Item = (usize, &Index)> + Clone {
+        self.parts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.shards().iter().map(move |s| (i, &**s)))
+    }
+
     /// The corpus id: BLAKE3 over the parts' ids, in order.
     pub fn id(ids: &[Hash]) -> Hash {
         let bytes: Vec<u8> = ids.iter().flat_map(|h| h.0).collect();
@@ -230,21 +299,20 @@ impl Union {
 
 impl Corpus for Union {
     fn tokenizer(&self) -> Tokenizer {
-        self.parts.first().map_or(Tokenizer::Bytes, |p| p.tokenizer())
+        self.parts.first().map_or(Tokenizer::Bytes, |p| Corpus::tokenizer(&**p))
     }
     fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
-        merged_longest_prefix_len(self.parts.iter().map(|p| &**p), pattern)
+        merged_longest_prefix_len(self.indexes().map(|(_, s)| s), pattern)
     }
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
-        merged_occurrences(self.parts.iter().map(|p| &**p), pattern, limit, |i| {
-            (i as u64) << Self::TAG_SHIFT
-        })
+        let tagged = self.indexes().map(|(i, s)| ((i as u64) << Self::TAG_SHIFT, s));
+        merged_occurrences(tagged, pattern, limit)
     }
     fn count(&self, pattern: &[u8]) -> usize {
-        self.parts.iter().map(|p| p.count(pattern)).sum()
+        self.indexes().map(|(_, s)| s.count(pattern)).sum()
     }
     fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
-        merged_next_tokens(self.parts.iter().map(|p| &**p), Corpus::tokenizer(self), query)
+        merged_next_tokens(self.indexes().map(|(_, s)| s), Corpus::tokenizer(self), query)
     }
 }
 
@@ -253,18 +321,17 @@ fn merged_longest_prefix_len<'a>(parts: impl Iterator<Item = &'a Index>, pattern
     parts.map(|p| p.longest_prefix_len(pattern)).max().unwrap_or(0)
 }
 
-/// Up to `limit` occurrences over several indexes, sorted; `tag(i)` is OR-ed into the
-/// contribution numbers of part `i`.
+/// Up to `limit` occurrences over several indexes, sorted; each index's tag is OR-ed into its
+/// contribution numbers.
 fn merged_occurrences<'a>(
-    parts: impl Iterator<Item = &'a Index>,
+    parts: impl Iterator<Item = (u64, &'a Index)>,
     pattern: &[u8],
     limit: usize,
-    tag: impl Fn(usize) -> u64,
 ) -> Vec<(DocRef, u64)> {
     let mut all: Vec<(DocRef, u64)> = Vec::new();
-    for (i, p) in parts.enumerate() {
+    for (tag, p) in parts {
         all.extend(p.occurrences(pattern, limit).into_iter().map(|(mut r, o)| {
-            r.contribution |= tag(i);
+            r.contribution |= tag;
             (r, o)
         }));
     }

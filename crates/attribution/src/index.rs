@@ -1,38 +1,36 @@
 //! Building, writing and memory-mapping suffix-array indexes; exact n-gram queries.
 //!
-//! File layout (little endian): a 64-byte header (magic `SINEWIDX`, format version, tokenizer id,
-//! token stream length in bytes, document count, BLAKE3 checksum of the body), then the token
-//! stream (fixed-width codes, see [`Tokenizer`]), padding to 8 bytes, the suffix array (u32 per
-//! token: only suffixes starting at a token), the document start offsets (u64 each, in stream
-//! bytes), the document references (contribution u64, record u32), padding to 8 bytes, and a
-//! sampled top level: the first 8 bytes (big endian) of every 256th suffix in order, so that the
-//! first ~18 steps of every binary search touch one small array instead of the whole suffix array
-//! and text. Byte level: about 5.03 bytes per token plus 20 per document.
+//! File layout (little endian): a 128-byte header (magic `SINEWIDX`, format version, tokenizer id,
+//! token stream length in bytes, document count, the content chain value before the first
+//! document and after the last (see [`crate::content`]), and a BLAKE3 checksum of the header's
+//! first 96 bytes and the body's regions, hashed in 16 MiB pieces), then the token stream (fixed-width codes, see [`Tokenizer`]),
+//! padding to 8 bytes, the suffix array (u32 per token: only suffixes starting at a token), the
+//! document start offsets (u64 each, in stream bytes), the document references (contribution
+//! u64, record u32), padding to 8 bytes, and a sampled top level: the first 8 bytes (big endian)
+//! of every 256th suffix in order, so that the first ~18 steps of every binary search touch one
+//! small array instead of the whole suffix array and text. Byte level: about 5.03 bytes per token
+//! plus 20 per document. One file holds under 2^31 stream bytes (the suffix array's positions
+//! are 32-bit); larger corpora are several shards ([`crate::Shards`]).
 //!
 //! Patterns given to queries are token-code streams ([`Tokenizer::encode`]); lengths and offsets
 //! returned are in tokens.
 
+pub use crate::doc::{DocRef, EncodedDoc};
 use crate::tokenizer::{Tokenizer, TokenizerError};
 use memmap2::Mmap;
+use sinew_types::Hash;
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"SINEWIDX";
-const VERSION: u32 = 1;
-const HEADER: usize = 64;
+const VERSION: u32 = 2;
+const HEADER: usize = 128;
 /// Every how many suffixes the top level samples one.
 const STRIDE: usize = 256;
-
-/// Which record a document of the index is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DocRef {
-    /// Contribution number in the datanet.
-    pub contribution: u64,
-    /// Record index in the contribution.
-    pub record: u32,
-}
+/// The most stream bytes one index file holds (the suffix array's positions are 32-bit).
+pub const MAX_SHARD_BYTES: usize = i32::MAX as usize;
 
 /// One place a pattern occurs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,8 +44,8 @@ pub struct Occurrence {
 /// Why an index could not be built or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    /// The corpus is too large for a 32-bit suffix array (shard it).
-    #[error("corpus of {0} tokens exceeds the 2^31 limit of one shard")]
+    /// The corpus is too large for one shard's 32-bit suffix array (shard it).
+    #[error("a shard of {0} stream bytes exceeds the 2^31 limit of one index file")]
     TooLarge(usize),
     /// A document contains the separator byte.
     #[error("document {0} contains the separator byte 0xFF (not UTF-8 text)")]
@@ -93,10 +91,221 @@ pub struct Index {
     starts_at: usize,
     refs_at: usize,
     samples_at: usize,
+    chain_start: Hash,
+    chain_end: Hash,
 }
 
 fn pad8(n: usize) -> usize {
     n.div_ceil(8) * 8
+}
+
+/// Where each section of a file starts, and its size.
+struct Layout {
+    sa_at: usize,
+    starts_at: usize,
+    refs_at: usize,
+    samples_at: usize,
+    total: usize,
+}
+
+impl Layout {
+    fn of(text_len: usize, tokens: usize, docs: usize) -> Layout {
+        let sa_at = pad8(HEADER + text_len);
+        let starts_at = sa_at + 4 * tokens;
+        let refs_at = starts_at + 8 * docs;
+        let samples_at = pad8(refs_at + 12 * docs);
+        Layout {
+            sa_at,
+            starts_at,
+            refs_at,
+            samples_at,
+            total: samples_at + 8 * tokens.div_ceil(STRIDE),
+        }
+    }
+}
+
+/// A built index before it is laid out in memory or in a file.
+struct Parts {
+    tokenizer: Tokenizer,
+    text: Vec<u8>,
+    sa: Vec<i32>,
+    starts: Vec<u64>,
+    refs: Vec<DocRef>,
+    samples: Vec<u64>,
+    chain_start: Hash,
+    chain_end: Hash,
+}
+
+/// Bytes of a region hashed as one piece; the pieces are hashed on every core.
+const CHECKSUM_PIECE: usize = 16 << 20;
+
+/// The file's checksum: BLAKE3 of the header's first 96 bytes and, for each region of the body
+/// in order (text, padding, suffix array, starts, references, padding, samples), its length and
+/// the BLAKE3 digests of its 16 MiB pieces (pieces, so that checking gigabytes uses every core).
+fn checksum(header: &[u8], regions: &[&[u8]]) -> [u8; 32] {
+    let digests: Vec<(usize, Vec<[u8; 32]>)> = regions.iter().map(|r| (r.len(), piece_digests(r))).collect();
+    combine(header, &digests)
+}
+
+/// The BLAKE3 digests of a region's 16 MiB pieces, hashed on every core.
+fn piece_digests(region: &[u8]) -> Vec<[u8; 32]> {
+    let pieces: Vec<&[u8]> = region.chunks(CHECKSUM_PIECE).collect();
+    crate::parallel::map(&pieces, |p| *blake3::hash(p).as_bytes())
+}
+
+/// The checksum from each region's length and piece digests.
+fn combine(header: &[u8], regions: &[(usize, Vec<[u8; 32]>)]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(&header[..96]);
+    for (len, digests) in regions {
+        h.update(&(*len as u64).to_le_bytes());
+        for d in digests {
+            h.update(d);
+        }
+    }
+    *h.finalize().as_bytes()
+}
+
+/// Numbers as little-endian bytes.
+fn le_bytes<T: Copy>(items: &[T], size: usize, le: impl Fn(T, &mut [u8])) -> Vec<u8> {
+    let mut out = vec![0u8; items.len() * size];
+    for (x, b) in items.iter().zip(out.chunks_exact_mut(size)) {
+        le(*x, b);
+    }
+    out
+}
+
+impl Parts {
+    fn build(
+        tokenizer: Tokenizer,
+        docs: &[EncodedDoc<'_>],
+        chain_start: Hash,
+        threads: usize,
+    ) -> Result<Parts, IndexError> {
+        Parts::build_overlapped(tokenizer, docs, chain_start, threads, |_| ()).map(|(p, _)| p)
+    }
+
+    /// Builds the parts; `during_sort` runs on the token stream on its own thread while the
+    /// suffix array is sorted (writing the stream to disk meanwhile).
+    fn build_overlapped<R: Send>(
+        tokenizer: Tokenizer,
+        docs: &[EncodedDoc<'_>],
+        chain_start: Hash,
+        threads: usize,
+        during_sort: impl FnOnce(&[u8]) -> R + Send,
+    ) -> Result<(Parts, R), IndexError> {
+        let w = tokenizer.width();
+        let text_len: usize = docs.iter().map(|(_, t)| t.len() + w).sum();
+        if text_len > MAX_SHARD_BYTES {
+            return Err(IndexError::TooLarge(text_len));
+        }
+        let chain_end = crate::content::chain(chain_start, docs)
+            .last()
+            .copied()
+            .unwrap_or(chain_start);
+        let mut text = Vec::with_capacity(text_len);
+        let mut starts = Vec::with_capacity(docs.len());
+        for (_, t) in docs {
+            starts.push(text.len() as u64);
+            text.extend_from_slice(t);
+            text.resize(text.len() + w, crate::SEPARATOR);
+        }
+        let (built, overlapped) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| during_sort(&text));
+            let construction = libsais::SuffixArrayConstruction::for_text(&text).in_owned_buffer();
+            let built = if threads > 1 {
+                construction
+                    .multi_threaded(libsais::ThreadCount::fixed(threads.min(u16::MAX as usize) as u16))
+                    .run()
+                    .map(|s| s.into_vec())
+            } else {
+                construction.single_threaded().run().map(|s| s.into_vec())
+            };
+            (built, side.join().expect("the side thread of an index build panicked"))
+        });
+        let mut sa: Vec<i32> = built.map_err(|e| IndexError::Build(format!("{e:?}")))?;
+        // Keep the suffixes that start at a token: their byte order is their token order.
+        if w > 1 {
+            sa.retain(|&s| s as usize % w == 0);
+        }
+        sa.shrink_to_fit();
+        let samples = sa
+            .iter()
+            .step_by(STRIDE)
+            .map(|&s| prefix_key(&text, s as usize))
+            .collect();
+        let parts = Parts {
+            tokenizer,
+            text,
+            sa,
+            starts,
+            refs: docs.iter().map(|(r, _)| *r).collect(),
+            samples,
+            chain_start,
+            chain_end,
+        };
+        Ok((parts, overlapped))
+    }
+
+    /// The header's first 96 bytes (everything but the checksum).
+    fn header(&self) -> [u8; HEADER] {
+        let mut h = [0u8; HEADER];
+        h[..8].copy_from_slice(MAGIC);
+        h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        h[12] = self.tokenizer.id();
+        h[16..24].copy_from_slice(&(self.text.len() as u64).to_le_bytes());
+        h[24..32].copy_from_slice(&(self.starts.len() as u64).to_le_bytes());
+        h[32..64].copy_from_slice(&self.chain_start.0);
+        h[64..96].copy_from_slice(&self.chain_end.0);
+        h
+    }
+
+    /// The body's regions, in file order (see [`checksum`]).
+    fn regions(&self) -> Vec<Cow<'_, [u8]>> {
+        let layout = Layout::of(self.text.len(), self.sa.len(), self.starts.len());
+        let sa: Cow<'_, [u8]> = if cfg!(target_endian = "little") {
+            // Positions are below 2^31: an i32 and a u32 have the same little-endian bytes.
+            Cow::Borrowed(bytemuck::cast_slice(&self.sa))
+        } else {
+            Cow::Owned(le_bytes(&self.sa, 4, |s, b| {
+                b.copy_from_slice(&(s as u32).to_le_bytes())
+            }))
+        };
+        let refs_end = layout.refs_at + 12 * self.refs.len();
+        vec![
+            Cow::Borrowed(&self.text[..]),
+            Cow::Owned(vec![0u8; layout.sa_at - HEADER - self.text.len()]),
+            sa,
+            Cow::Owned(le_bytes(&self.starts, 8, |s, b| b.copy_from_slice(&s.to_le_bytes()))),
+            Cow::Owned(le_bytes(&self.refs, 12, |r, b| {
+                b[..8].copy_from_slice(&r.contribution.to_le_bytes());
+                b[8..].copy_from_slice(&r.record.to_le_bytes());
+            })),
+            Cow::Owned(vec![0u8; layout.samples_at - refs_end]),
+            Cow::Owned(le_bytes(&self.samples, 8, |s, b| b.copy_from_slice(&s.to_le_bytes()))),
+        ]
+    }
+
+    /// The full header and the body's regions.
+    fn file(&self) -> ([u8; HEADER], Vec<Cow<'_, [u8]>>) {
+        let mut header = self.header();
+        let regions = self.regions();
+        let refs: Vec<&[u8]> = regions.iter().map(|r| &r[..]).collect();
+        let sum = checksum(&header, &refs);
+        header[96..].copy_from_slice(&sum);
+        (header, regions)
+    }
+
+    fn into_index(self) -> Index {
+        let (header, regions) = self.file();
+        let mut out = Vec::with_capacity(HEADER + regions.iter().map(|r| r.len()).sum::<usize>());
+        out.extend_from_slice(&header);
+        for r in &regions {
+            out.extend_from_slice(r);
+        }
+        drop(regions);
+        Index::from_bytes(Bytes::Owned(out), false).expect("a built index is valid")
+    }
 }
 
 impl Index {
@@ -109,69 +318,54 @@ impl Index {
     /// the same records give byte-identical index files.
     pub fn build_with(tokenizer: Tokenizer, docs: &[(DocRef, &[u8])]) -> Result<Index, IndexError> {
         let encoded = encode_all(tokenizer, docs)?;
-        Index::build_encoded(tokenizer, &encoded)
+        Index::build_encoded(tokenizer, &encoded, crate::content::start(tokenizer), 1)
     }
 
-    /// Builds from documents already encoded with `tokenizer`.
-    pub(crate) fn build_encoded(tokenizer: Tokenizer, docs: &[EncodedDoc<'_>]) -> Result<Index, IndexError> {
-        let w = tokenizer.width();
-        let text_len: usize = docs.iter().map(|(_, t)| t.len() + w).sum();
-        if text_len >= i32::MAX as usize {
-            return Err(IndexError::TooLarge(text_len / w));
+    /// Builds from documents already encoded with `tokenizer`, continuing the content chain
+    /// from `chain_start`; the suffix array is sorted on `threads` threads.
+    pub fn build_encoded(
+        tokenizer: Tokenizer,
+        docs: &[EncodedDoc<'_>],
+        chain_start: Hash,
+        threads: usize,
+    ) -> Result<Index, IndexError> {
+        Ok(Parts::build(tokenizer, docs, chain_start, threads)?.into_index())
+    }
+
+    /// Builds straight into the file at `path` and maps it: the build holds the token stream
+    /// and the suffix array (about 5 bytes per stream byte), never a second copy of the file.
+    pub fn build_file(
+        tokenizer: Tokenizer,
+        docs: &[EncodedDoc<'_>],
+        chain_start: Hash,
+        threads: usize,
+        path: &Path,
+    ) -> Result<Index, IndexError> {
+        // The token stream is written (and hashed) while the suffix array is sorted.
+        let tmp = path.with_extension("tmp");
+        let (parts, stream) = Parts::build_overlapped(tokenizer, docs, chain_start, threads, |text| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&[0u8; HEADER])?;
+            f.write_all(text)?;
+            Ok::<_, std::io::Error>((f, piece_digests(text)))
+        })?;
+        let (mut f, text_digests) = stream?;
+        let regions = parts.regions();
+        let mut digests = vec![(regions[0].len(), text_digests)];
+        for r in &regions[1..] {
+            f.write_all(r)?;
+            digests.push((r.len(), piece_digests(r)));
         }
-        let tokens = text_len / w;
-        let sa_at = pad8(HEADER + text_len);
-        let starts_at = sa_at + 4 * tokens;
-        let refs_at = starts_at + 8 * docs.len();
-        let samples_at = pad8(refs_at + 12 * docs.len());
-        let total = samples_at + 8 * tokens.div_ceil(STRIDE);
-        let mut out = vec![0u8; total];
-        let mut pos = HEADER;
-        for (i, (r, t)) in docs.iter().enumerate() {
-            let start = (pos - HEADER) as u64;
-            out[starts_at + 8 * i..starts_at + 8 * i + 8].copy_from_slice(&start.to_le_bytes());
-            out[refs_at + 12 * i..refs_at + 12 * i + 8].copy_from_slice(&r.contribution.to_le_bytes());
-            out[refs_at + 12 * i + 8..refs_at + 12 * i + 12].copy_from_slice(&r.record.to_le_bytes());
-            out[pos..pos + t.len()].copy_from_slice(t);
-            out[pos + t.len()..pos + t.len() + w].fill(crate::SEPARATOR);
-            pos += t.len() + w;
-        }
-        let sa: Vec<i32> = libsais::SuffixArrayConstruction::for_text(&out[HEADER..HEADER + text_len])
-            .in_owned_buffer()
-            .single_threaded()
-            .run()
-            .map_err(|e| IndexError::Build(format!("{e:?}")))?
-            .into_vec();
-        // Keep the suffixes that start at a token: their byte order is their token order.
-        let aligned = sa.iter().filter(|&&s| s as usize % w == 0);
-        for (i, s) in aligned.enumerate() {
-            out[sa_at + 4 * i..sa_at + 4 * i + 4].copy_from_slice(&(*s as u32).to_le_bytes());
-        }
-        drop(sa);
-        for k in 0..tokens.div_ceil(STRIDE) {
-            let at = sa_at + 4 * k * STRIDE;
-            let s = u32::from_le_bytes(out[at..at + 4].try_into().expect("4 bytes")) as usize;
-            let key = prefix_key(&out[HEADER..HEADER + text_len], s);
-            out[samples_at + 8 * k..samples_at + 8 * k + 8].copy_from_slice(&key.to_le_bytes());
-        }
-        out[..8].copy_from_slice(MAGIC);
-        out[8..12].copy_from_slice(&VERSION.to_le_bytes());
-        out[12] = tokenizer.id();
-        out[16..24].copy_from_slice(&(text_len as u64).to_le_bytes());
-        out[24..32].copy_from_slice(&(docs.len() as u64).to_le_bytes());
-        let sum = blake3::hash(&out[HEADER..]);
-        out[32..64].copy_from_slice(sum.as_bytes());
-        Ok(Index {
-            bytes: Bytes::Owned(out),
-            tokenizer,
-            text_len,
-            tokens,
-            docs: docs.len(),
-            sa_at,
-            starts_at,
-            refs_at,
-            samples_at,
-        })
+        let mut header = parts.header();
+        let sum = combine(&header, &digests);
+        header[96..].copy_from_slice(&sum);
+        f.rewind()?;
+        f.write_all(&header)?;
+        f.sync_all()?;
+        drop(regions);
+        drop(parts);
+        std::fs::rename(&tmp, path)?;
+        Index::open(path, false)
     }
 
     /// Writes the index to `path` (atomically: a temporary file renamed into place).
@@ -216,27 +410,89 @@ impl Index {
             return bad("inconsistent header");
         }
         let tokens = text_len / tokenizer.width();
-        let sa_at = pad8(HEADER + text_len);
-        let starts_at = sa_at + 4 * tokens;
-        let refs_at = starts_at + 8 * docs;
-        let samples_at = pad8(refs_at + 12 * docs);
-        if b.len() != samples_at + 8 * tokens.div_ceil(STRIDE) {
+        let layout = Layout::of(text_len, tokens, docs);
+        if b.len() != layout.total {
             return bad("truncated or padded file");
         }
-        if verify && blake3::hash(&b[HEADER..]).as_bytes() != &b[32..64] {
-            return bad("checksum mismatch");
+        if verify {
+            let refs_end = layout.refs_at + 12 * docs;
+            let cuts = [
+                HEADER,
+                HEADER + text_len,
+                layout.sa_at,
+                layout.starts_at,
+                layout.refs_at,
+                refs_end,
+                layout.samples_at,
+                layout.total,
+            ];
+            let regions: Vec<&[u8]> = cuts.windows(2).map(|w| &b[w[0]..w[1]]).collect();
+            if checksum(&b[..HEADER], &regions) != b[96..HEADER] {
+                return bad("checksum mismatch");
+            }
         }
+        let hash_at = |at: usize| Hash(b[at..at + 32].try_into().expect("32 bytes"));
+        let (chain_start, chain_end) = (hash_at(32), hash_at(64));
         Ok(Index {
             bytes,
             tokenizer,
             text_len,
             tokens,
             docs,
-            sa_at,
-            starts_at,
-            refs_at,
-            samples_at,
+            sa_at: layout.sa_at,
+            starts_at: layout.starts_at,
+            refs_at: layout.refs_at,
+            samples_at: layout.samples_at,
+            chain_start,
+            chain_end,
         })
+    }
+
+    /// Checks what the checksum cannot: that the documents follow each other in the stream, each
+    /// ended by a separator, and hash, in order, from the chain value the file claims to the one
+    /// it claims to end at.
+    pub fn check_content(&self) -> Result<(), IndexError> {
+        let w = self.tokenizer.width();
+        let mut at = 0usize;
+        for d in 0..self.docs {
+            let start = self.doc_start(d);
+            if start != at || start + w > self.text_len {
+                return Err(IndexError::Invalid(format!("document {d} starts out of place")));
+            }
+            let end = match d + 1 < self.docs {
+                true => self.doc_start(d + 1),
+                false => self.text_len,
+            };
+            if end < start + w || (end - start) % w != 0 {
+                return Err(IndexError::Invalid(format!("document {d} ends out of place")));
+            }
+            if self.text()[end - w..end].iter().any(|&b| b != crate::SEPARATOR) {
+                return Err(IndexError::Invalid(format!(
+                    "document {d} is not followed by a separator"
+                )));
+            }
+            at = end;
+        }
+        if at != self.text_len {
+            return Err(IndexError::Invalid("documents do not fill the stream".into()));
+        }
+        let chain = crate::content::chain(self.chain_start, &self.encoded_docs());
+        if chain.last().copied().unwrap_or(self.chain_start) != self.chain_end {
+            return Err(IndexError::Invalid(
+                "its documents do not hash to its content chain".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The content chain value before this index's first document ([`crate::content`]).
+    pub fn chain_start(&self) -> Hash {
+        self.chain_start
+    }
+
+    /// The content chain value after its last document: the id of the corpus it ends.
+    pub fn chain_end(&self) -> Hash {
+        self.chain_end
     }
 
     /// The tokenizer the index was built with.
@@ -303,6 +559,14 @@ impl Index {
             self.text_len - w
         };
         &self.text()[start..end]
+    }
+
+    /// Every document with its reference, borrowed from the index (to merge shards without
+    /// tokenizing again).
+    pub fn encoded_docs(&self) -> Vec<EncodedDoc<'_>> {
+        (0..self.docs as u32)
+            .map(|d| (self.doc_ref(d), Cow::Borrowed(self.doc(d))))
+            .collect()
     }
 
     /// Document `d`'s text (its tokens decoded).
@@ -506,14 +770,8 @@ impl Index {
     }
 }
 
-/// A document's reference and its token codes.
-pub(crate) type EncodedDoc<'a> = (DocRef, Cow<'a, [u8]>);
-
 /// Encodes every document, on all cores for byte-pair encodings (borrowed as is for bytes).
-pub(crate) fn encode_all<'a>(
-    tokenizer: Tokenizer,
-    docs: &[(DocRef, &'a [u8])],
-) -> Result<Vec<EncodedDoc<'a>>, IndexError> {
+pub fn encode_all<'a>(tokenizer: Tokenizer, docs: &[(DocRef, &'a [u8])]) -> Result<Vec<EncodedDoc<'a>>, IndexError> {
     if tokenizer == Tokenizer::Bytes {
         return docs
             .iter()
@@ -524,33 +782,9 @@ pub(crate) fn encode_all<'a>(
             })
             .collect();
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(docs.len().max(1));
-    let chunk = docs.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = docs
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(j, (r, t))| {
-                            let codes = tokenizer
-                                .encode(t)
-                                .map_err(|e| IndexError::Tokenize(c * chunk + j, e))?;
-                            Ok((*r, Cow::Owned(codes)))
-                        })
-                        .collect::<Result<Vec<_>, IndexError>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(docs.len());
-        for p in parts {
-            out.extend(p.join().expect("tokenizer thread panicked")?);
-        }
-        Ok(out)
+    crate::parallel::try_map(docs, |i, (r, t)| {
+        let codes = tokenizer.encode(t).map_err(|e| IndexError::Tokenize(i, e))?;
+        Ok((*r, Cow::Owned(codes)))
     })
 }
 
@@ -561,4 +795,43 @@ fn prefix_key(text: &[u8], at: usize) -> u64 {
     let end = (at + 8).min(text.len());
     k[..end - at].copy_from_slice(&text[at..end]);
     u64::from_be_bytes(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs() -> Vec<EncodedDoc<'static>> {
+        ["the river flows", "to the sea", "and the lake is still"]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let r = DocRef {
+                    contribution: i as u64,
+                    record: 0,
+                };
+                (r, Cow::Borrowed(t.as_bytes()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_whose_documents_are_not_its_content_chain_is_refused() {
+        let start = crate::content::start(Tokenizer::Bytes);
+        let sound = Parts::build(Tokenizer::Bytes, &docs(), start, 1).unwrap().into_index();
+        assert!(sound.check_content().is_ok());
+        // Checksums that hold over a stream other than the one the chain names: a faulty build.
+        let mut other = Parts::build(Tokenizer::Bytes, &docs(), start, 1).unwrap();
+        other.text[3] ^= 0x20;
+        let e = other.into_index().check_content().unwrap_err().to_string();
+        assert!(e.contains("do not hash to its content chain"), "{e}");
+        let mut no_separator = Parts::build(Tokenizer::Bytes, &docs(), start, 1).unwrap();
+        no_separator.text[15] = b'x';
+        let e = no_separator.into_index().check_content().unwrap_err().to_string();
+        assert!(e.contains("separator"), "{e}");
+        let mut shifted = Parts::build(Tokenizer::Bytes, &docs(), start, 1).unwrap();
+        shifted.starts[0] = 1;
+        let e = shifted.into_index().check_content().unwrap_err().to_string();
+        assert!(e.contains("out of place"), "{e}");
+    }
 }

@@ -8,18 +8,25 @@
 //! / cl100k BPE, stored as fixed-width codes with an all-`0xFF` separator code ([`Tokenizer`]).
 
 pub mod attribute;
+pub mod content;
 pub mod corpus;
+mod doc;
 pub mod index;
+pub mod layout;
 pub mod lm;
+mod parallel;
 pub mod receipt;
+pub mod shard_dir;
 pub mod spans;
 pub mod tokenizer;
 
 pub use attribute::{attribute, AttributedSpan, Attribution, Params};
 pub use corpus::{Corpus, Shards, Union};
-pub use index::{DocRef, Index, IndexError, Occurrence};
+pub use index::{encode_all, DocRef, EncodedDoc, Index, IndexError, Occurrence, MAX_SHARD_BYTES};
+pub use layout::ShardSpan;
 pub use lm::{generate, generate_tokens, Sampling};
 pub use receipt::{receipt, recompute, verify_against_records, Receipt, ReceiptError};
+pub use shard_dir::{BuildLimits, Manifest, ShardDir, ShardFile};
 pub use spans::{maximal_spans, Span};
 pub use tokenizer::{Tokenizer, TokenizerError};
 

@@ -30,7 +30,8 @@ pub struct ReceiptSpan {
 pub struct Receipt {
     /// BLAKE3 of the answer.
     pub answer_hash: Hash,
-    /// The index (datanet version) attributed against: BLAKE3 of its file.
+    /// The corpus (datanet version) attributed against: its content id ([`crate::content`]),
+    /// the same however the index is stored.
     pub index: Hash,
     /// The tokenizer of the index, in which offsets and lengths count.
     #[serde(default)]

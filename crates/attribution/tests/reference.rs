@@ -249,16 +249,16 @@ fn shards_are_written_and_reopened() {
         .collect();
     let mut steps = vec![];
     let shards = Shards::build(&refs, 300, |i, n| steps.push((i, n))).unwrap();
-    assert!(shards.shards.len() > 3, "{} shards", shards.shards.len());
+    assert!(shards.shards().len() > 3, "{} shards", shards.shards().len());
     assert_eq!(
         steps.last(),
-        Some(&(shards.shards.len(), shards.shards.len())),
+        Some(&(shards.shards().len(), shards.shards().len())),
         "progress reaches the end"
     );
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("big.idx");
     let paths = shards.write(&base).unwrap();
-    assert_eq!(paths.len(), shards.shards.len());
+    assert_eq!(paths.len(), shards.shards().len());
     let back = Shards::open(&base, true).unwrap();
     assert_eq!(back.id(), shards.id());
     assert_eq!(Corpus::count(&back, b"rivers"), 50);

@@ -169,7 +169,7 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             let docs: Vec<(DocRef, &[u8])> = records.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
             let t_ingest = t.elapsed();
             let t = Instant::now();
-            let budget = sinew_attribution::corpus::shard_tokens_for(memory_budget_mb);
+            let budget = sinew_attribution::corpus::shard_bytes_for(memory_budget_mb);
             let idx = Shards::build_with(tokenizer, &docs, budget, |i, n| {
                 spinner.set_message(format!("building shard {} of {n}", (i + 1).min(n)))
             })?;
@@ -177,7 +177,7 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             spinner.set_message("writing");
             let files = idx.write(&out)?;
             spinner.finish_and_clear();
-            let bytes: usize = idx.shards.iter().map(|s| s.as_bytes().len()).sum();
+            let bytes: usize = idx.shards().iter().map(|s| s.as_bytes().len()).sum();
             println!(
                 "indexed {} records, {} {tokenizer} tokens in {:.2}s (+{:.2}s reading): {} file(s) from {} ({:.2} bytes per token), id {}",
                 idx.doc_count(),
@@ -192,12 +192,12 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
         }
         IndexCmd::Info { file } => {
             let idx = Shards::open(&file, true)?;
-            let bytes: usize = idx.shards.iter().map(|s| s.as_bytes().len()).sum();
+            let bytes: usize = idx.shards().iter().map(|s| s.as_bytes().len()).sum();
             println!(
                 "{}: tokenizer {}, {} shard(s), {} documents, {} tokens, {} bytes, checksums ok, id {}",
                 file.display(),
                 Corpus::tokenizer(&idx),
-                idx.shards.len(),
+                idx.shards().len(),
                 idx.doc_count(),
                 idx.len(),
                 bytes,
@@ -313,12 +313,12 @@ pub fn receipt_cmd(cmd: ReceiptCmd) -> Result<()> {
         );
     } else {
         let docs: HashMap<DocRef, (usize, u32)> = idx
-            .shards
+            .shards()
             .iter()
             .enumerate()
             .flat_map(|(i, s)| (0..s.doc_count() as u32).map(move |d| (s.doc_ref(d), (i, d))))
             .collect();
-        verify_against_records(&r, &answer, |d| docs.get(&d).map(|&(i, n)| idx.shards[i].doc_text(n)))?;
+        verify_against_records(&r, &answer, |d| docs.get(&d).map(|&(i, n)| idx.shards()[i].doc_text(n)))?;
         println!("verified: every span's tokens match its record");
     }
     Ok(())

@@ -38,6 +38,11 @@ pub struct NodeConfig {
     /// Run as one validator of several (BFT consensus) instead of the single-node sequencer.
     #[serde(default)]
     pub bft: Option<BftConfig>,
+    /// Memory one datanet index build may take, in MiB (a build holds about 5 bytes per byte of
+    /// the shard it makes): shards are built no larger than a fifth of it, and merges past that
+    /// are left undone (their parts answer the same).
+    #[serde(default = "default_index_memory")]
+    pub index_memory_mb: u64,
 }
 
 /// A validator's place among several: its consensus key, where it listens for the others and
@@ -147,6 +152,10 @@ fn default_retain() -> u64 {
     64
 }
 
+fn default_index_memory() -> u64 {
+    sinew_store::DEFAULT_INDEX_MEMORY_MB
+}
+
 impl NodeConfig {
     /// A configuration with defaults for everything but the data directory.
     pub fn new(data_dir: PathBuf) -> NodeConfig {
@@ -161,6 +170,7 @@ impl NodeConfig {
             gateway: crate::gateway::GatewayConfig::default(),
             api: ApiConfig::default(),
             bft: None,
+            index_memory_mb: default_index_memory(),
         }
     }
 

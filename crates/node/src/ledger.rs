@@ -6,8 +6,8 @@ use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::mempool::AdmitError;
 use parking_lot::RwLock;
-use sinew_attribution::{Index, Tokenizer};
-use sinew_state::inference::{version_contributions, version_root};
+use sinew_attribution::{Shards, Tokenizer};
+use sinew_state::inference::{version_contents, version_root};
 use sinew_state::{read, Account, BlobSource, BlobSourceError, Chain, Genesis, IndexKey, StateKey};
 use sinew_state::{StateProof, StorageError, TxRejection};
 use sinew_store::{BlobStore, IngestingBlobs, Store};
@@ -44,7 +44,7 @@ impl Ledger {
             durable: RwLock::new(chain.head().clone()),
             chain: RwLock::new(chain),
             genesis,
-            blobs: IngestingBlobs::with_indexes(blobs, config.data_dir.join("indexes")),
+            blobs: IngestingBlobs::with_indexes(blobs, config.data_dir.join("indexes"), config.index_memory_mb),
             params: RwLock::new(params),
         })
     }
@@ -223,22 +223,22 @@ impl Ledger {
     }
 
     /// The index of a published version with `tokenizer`, built on first use (the same
-    /// function the state machine uses to recompute settlements). Returns it and its id
-    /// (BLAKE3 of the file).
+    /// function the state machine uses to recompute settlements). Returns its shards and its
+    /// id (the content's).
     pub fn version_index(
         &self,
         datanet: u64,
         version: u64,
         tokenizer: Tokenizer,
-    ) -> Result<(Arc<Index>, Hash), NodeError> {
-        // The version's root and contributions, read once from committed state (outside any
+    ) -> Result<(Arc<Shards>, Hash), NodeError> {
+        // The version's root and contents, read once from committed state (outside any
         // build).
-        let (root, contributions) = {
+        let (root, contents) = {
             let chain = self.chain.read();
             let read = || -> Result<_, BlobSourceError> {
                 Ok((
                     version_root(chain.tree(), datanet, version)?,
-                    version_contributions(chain.tree(), datanet, version)?,
+                    version_contents(chain.tree(), datanet, version)?,
                 ))
             };
             match read() {
@@ -254,7 +254,7 @@ impl Ledger {
             tokenizer,
         };
         self.blobs
-            .version_index(key, &|| Ok(contributions.clone()))
+            .version_index(key, &|| Ok(contents.clone()))
             .map_err(|e| NodeError::Setup(e.to_string()))
     }
 }

@@ -40,6 +40,7 @@ pub fn replay(data_dir: &Path) -> Result<ReplayReport, ReplayError> {
     let blobs = IngestingBlobs::with_indexes(
         BlobStore::open(&data_dir.join("blobs")).map_err(|e| store_err(&e))?,
         data_dir.join("indexes"),
+        sinew_store::DEFAULT_INDEX_MEMORY_MB,
     );
     let genesis = store.genesis().map_err(|e| store_err(&e))?.ok_or(ReplayError::Empty)?;
     let head = store

@@ -234,6 +234,60 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
         c.get::<Value>("/v1/datanets/0/versions/9/index"),
         Err(SdkError::Api { status: 404, .. })
     ));
+    // Version 2 adds one contribution: indexed from version 1's shards (only the new records
+    // tokenized and sorted), with the id the same records get when indexed at once, and answers
+    // over both versions' records.
+    n.ok(
+        1,
+        n.contribute(0, "A third record, about the deltas rivers build at the sea."),
+    );
+    n.ok(
+        0,
+        Review {
+            datanet: 0,
+            contribution: 1,
+            approve: true,
+            reason: String::new(),
+        }
+        .into(),
+    );
+    n.ok(0, PublishVersion { datanet: 0 }.into());
+    let v2: Value = c.get("/v1/datanets/0/versions/2/index").unwrap();
+    assert_eq!(v2["documents"], 3);
+    let texts = [
+        ("First record about rivers.", 0, 0),
+        ("Second record about lakes.", 0, 1),
+        ("A third record, about the deltas rivers build at the sea.", 1, 0),
+    ];
+    let r1: Value = c.get("/v1/datanets/0/records?offset=0&limit=5").unwrap();
+    assert_eq!(r1["records"][0]["text"], texts[0].0, "the records this test assumes");
+    let docs: Vec<(sinew_attribution::DocRef, &[u8])> = texts
+        .iter()
+        .map(|(t, c, r)| {
+            let at = sinew_attribution::DocRef {
+                contribution: *c,
+                record: *r,
+            };
+            (at, t.as_bytes())
+        })
+        .collect();
+    let at_once = sinew_attribution::Index::build(&docs).unwrap();
+    assert_eq!(v2["index"], at_once.chain_end().to_string());
+    assert_ne!(v2["index"], ix["index"], "a new version, a new id");
+    let both: Value = c
+        .post_json(
+            "/v1/datanets/0/versions/2/attribute",
+            &serde_json::json!({ "text": "Second record about lakes. Then: the deltas rivers build at the sea.", "min_len": 10 }),
+        )
+        .unwrap();
+    assert_eq!(both["index"], v2["index"]);
+    let weights: Vec<u64> = both["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w[0].as_u64().unwrap())
+        .collect();
+    assert_eq!(weights, vec![0, 1], "{both}");
     let list: Value = c.get("/v1/datanets").unwrap();
     assert_eq!(list["datanets"].as_array().unwrap().len(), 1);
     assert!(matches!(

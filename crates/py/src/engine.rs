@@ -9,7 +9,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
-use sinew_attribution::corpus::shard_tokens_for;
+use sinew_attribution::corpus::shard_bytes_for;
 use sinew_attribution::{Corpus, DocRef, Index, Params, Shards, Tokenizer};
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -114,7 +114,7 @@ impl Engine {
 
     /// The shard and document of a flat document number.
     fn doc_at(&self, mut d: usize) -> Option<(&Index, u32)> {
-        for s in &self.corpus.shards {
+        for s in self.corpus.shards() {
             if d < s.doc_count() {
                 return Some((s, d as u32));
             }
@@ -124,10 +124,10 @@ impl Engine {
     }
 
     fn shard(&self, s: usize) -> PyResult<&Index> {
-        self.corpus.shards.get(s).ok_or_else(|| {
+        self.corpus.shards().get(s).map(|s| &**s).ok_or_else(|| {
             errors::invalid(format!(
                 "shard {s} does not exist ({} shards)",
-                self.corpus.shards.len()
+                self.corpus.shards().len()
             ))
         })
     }
@@ -167,7 +167,7 @@ impl Engine {
     /// exactly when it occurs in some shard).
     fn suffix_len(&self, codes: &[u8]) -> usize {
         self.corpus
-            .shards
+            .shards()
             .iter()
             .map(|s| s.longest_suffix(codes))
             .max()
@@ -207,7 +207,7 @@ impl Engine {
             .map(|(&(contribution, record), t)| (DocRef { contribution, record }, t.as_bytes()))
             .collect();
         let corpus = py
-            .detach(|| Shards::build_with(t, &docs, shard_tokens_for(memory_budget_mb), |_, _| {}))
+            .detach(|| Shards::build_with(t, &docs, shard_bytes_for(memory_budget_mb), |_, _| {}))
             .map_err(index_error)?;
         Ok(Engine { corpus })
     }
@@ -239,7 +239,7 @@ impl Engine {
                         (at, t.as_bytes())
                     })
                     .collect();
-                Shards::build_with(t, &docs, shard_tokens_for(memory_budget_mb), |_, _| {}).map_err(|e| e.to_string())
+                Shards::build_with(t, &docs, shard_bytes_for(memory_budget_mb), |_, _| {}).map_err(|e| e.to_string())
             })
             .map_err(|e| errors::invalid(format!("cannot index the files: {e}")))?;
         Ok(Engine { corpus })
@@ -280,10 +280,11 @@ impl Engine {
     /// Shards in the corpus.
     #[getter]
     fn num_shards(&self) -> usize {
-        self.corpus.shards.len()
+        self.corpus.shards().len()
     }
 
-    /// The index id receipts name (BLAKE3 of the index file, or of the shards' hashes).
+    /// The corpus id receipts name: a hash chain over the records as tokens, the same however
+    /// the corpus is split into shards.
     #[getter]
     fn id(&self) -> String {
         self.corpus.id().to_string()
@@ -358,9 +359,9 @@ impl Engine {
     fn find<'py>(&self, py: Python<'py>, query: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
         let codes = self.codes(query)?;
         let segments: Vec<(usize, usize)> = if codes.is_empty() {
-            self.corpus.shards.iter().map(|s| (0, s.len())).collect()
+            self.corpus.shards().iter().map(|s| (0, s.len())).collect()
         } else {
-            self.corpus.shards.iter().map(|s| s.range(&codes)).collect()
+            self.corpus.shards().iter().map(|s| s.range(&codes)).collect()
         };
         let out = PyDict::new(py);
         out.set_item("cnt", segments.iter().map(|(lo, hi)| hi - lo).sum::<usize>())?;
@@ -402,7 +403,7 @@ impl Engine {
         let codes = self.codes(prompt)?;
         let counts = py.detach(|| {
             let mut all = std::collections::BTreeMap::<u32, u64>::new();
-            for s in &self.corpus.shards {
+            for s in self.corpus.shards() {
                 for (t, c) in s.continuations(&codes) {
                     *all.entry(t).or_default() += c;
                 }
@@ -476,7 +477,7 @@ impl Engine {
         let end = start.saturating_add(max_disp_len).min(doc_len);
         let ids: Vec<u32> = doc[start * w..end * w].chunks_exact(w).map(|c| t.token_at(c)).collect();
         let r = shard.doc_ref(occ.doc);
-        let flat: usize = self.corpus.shards[..s].iter().map(|x| x.doc_count()).sum::<usize>() + occ.doc as usize;
+        let flat: usize = self.corpus.shards()[..s].iter().map(|x| x.doc_count()).sum::<usize>() + occ.doc as usize;
         let out = PyDict::new(py);
         out.set_item("doc_ix", flat)?;
         out.set_item("doc_len", doc_len)?;
@@ -618,7 +619,7 @@ impl Engine {
             self.tokenizer().name(),
             self.corpus.doc_count(),
             self.corpus.len(),
-            self.corpus.shards.len()
+            self.corpus.shards().len()
         )
     }
 }

@@ -26,16 +26,16 @@ pub trait BlobSource {
         Err(BlobSourceError::NotFound(*id))
     }
 
-    /// The suffix-array index of a published datanet version (a pure function of its
-    /// contributions' records, so every node builds the same bytes) and its id. `contributions`
-    /// lists the version's approved contributions in order (number, blob, format); it is called
-    /// only when the index is not at hand yet.
+    /// The suffix-array index of a published datanet version, as shards (a pure function of
+    /// its contributions' records and of where earlier versions ended, so every node ends with
+    /// the same shards), and its id (the content's: [`sinew_attribution::content`]).
+    /// `contents` is called only when the index is not at hand yet.
     fn version_index(
         &self,
         key: IndexKey,
-        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
-    ) -> Result<(Arc<sinew_attribution::Index>, Hash), BlobSourceError> {
-        let _ = contributions;
+        contents: &dyn Fn() -> Result<VersionContents, BlobSourceError>,
+    ) -> Result<(Arc<sinew_attribution::Shards>, Hash), BlobSourceError> {
+        let _ = contents;
         Err(BlobSourceError::Storage(format!(
             "no index of datanet {} version {} on this node",
             key.datanet, key.version
@@ -56,6 +56,95 @@ pub struct IndexKey {
     pub root: Hash,
     /// The tokenizer.
     pub tokenizer: sinew_attribution::Tokenizer,
+}
+
+/// What a version's index is made of: the approved contributions it covers, in order, and
+/// where each version up to it ended (versions are append-only: version n covers the first
+/// `versions[n - 1].0` approved contributions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionContents {
+    /// (number, blob, format) of each contribution, in approval order.
+    pub contributions: Vec<(u64, BlobId, Format)>,
+    /// For each version from 1: how many approved contributions it covers, and its root.
+    pub versions: Vec<(u64, Hash)>,
+}
+
+/// The most token-stream bytes one shard of a version's index holds: a version larger than this
+/// is several shards, and merges stop at this size ([`sinew_attribution::layout`]). Building one
+/// such shard holds about 5 bytes per stream byte.
+pub const VERSION_SHARD_MAX_BYTES: u64 = 1 << 30;
+
+/// Records as documents: each record's reference and text, in order.
+pub type Documents = Vec<(sinew_attribution::DocRef, String)>;
+
+/// The records of `contributions` as documents (tagged with contribution number and record
+/// position), in order, and how many documents there are after each contribution.
+pub fn contribution_documents(
+    contributions: &[(u64, BlobId, Format)],
+    read_blob: &ReadBlob,
+) -> Result<(Documents, Vec<u64>), BlobSourceError> {
+    let mut texts = Vec::new();
+    let mut ends = Vec::with_capacity(contributions.len());
+    for (seq, blob, format) in contributions {
+        let bytes = read_blob(blob)?;
+        let records = sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
+            .map_err(|e| BlobSourceError::Ingest(e.stable()))?;
+        texts.extend(records.into_iter().enumerate().map(|(i, r)| {
+            let at = sinew_attribution::DocRef {
+                contribution: *seq,
+                record: i as u32,
+            };
+            (at, r.text)
+        }));
+        ends.push(texts.len() as u64);
+    }
+    Ok((texts, ends))
+}
+
+/// An index build error as the state machine must see it. Only facts about the records are
+/// [`BlobSourceError::Ingest`] (every node reaches them alike, with a message that names no
+/// position, since positions depend on how the version was built); everything about this node
+/// (its files, its memory) is [`BlobSourceError::Unavailable`]: the node tries again.
+pub fn index_error(e: sinew_attribution::IndexError) -> BlobSourceError {
+    use sinew_attribution::IndexError as E;
+    match e {
+        E::TooLarge(_) => BlobSourceError::Ingest(
+            "the version cannot be indexed: a record is larger than one index shard holds".into(),
+        ),
+        E::Separator(_) | E::Tokenize(..) => {
+            BlobSourceError::Ingest("the version cannot be indexed: a record is not text its tokenizer reads".into())
+        }
+        E::Io(e) => BlobSourceError::Unavailable(e.to_string()),
+        E::Build(m) | E::Invalid(m) => BlobSourceError::Unavailable(format!("index: {m}")),
+    }
+}
+
+/// Checks that `contents` is a version history: contribution counts that never fall, the last
+/// covering every contribution listed (anything else is a damaged state read).
+pub fn check_contents(contents: &VersionContents) -> Result<(), BlobSourceError> {
+    let counts: Vec<u64> = contents.versions.iter().map(|v| v.0).collect();
+    let ordered = counts.windows(2).all(|w| w[0] <= w[1]);
+    if !ordered || counts.last().copied().unwrap_or(0) != contents.contributions.len() as u64 {
+        return Err(BlobSourceError::Storage(format!(
+            "a version history of {} contributions ends at {:?}",
+            contents.contributions.len(),
+            counts.last()
+        )));
+    }
+    Ok(())
+}
+
+/// Where each version of `contents` ends, in documents, given the document count after each
+/// contribution.
+pub fn version_doc_ends(contents: &VersionContents, contribution_ends: &[u64]) -> Vec<u64> {
+    contents
+        .versions
+        .iter()
+        .map(|(n, _)| match *n as usize {
+            0 => 0,
+            n => contribution_ends.get(n - 1).copied().unwrap_or(0),
+        })
+        .collect()
 }
 
 /// Why a blob's records are not available.
@@ -80,33 +169,25 @@ pub type ReadBlob<'a> = dyn Fn(&BlobId) -> Result<Arc<Vec<u8>>, BlobSourceError>
 
 /// The attribution index of a datanet version: the records of its approved contributions, in
 /// order, each tagged with its contribution number and record position, indexed with
-/// `tokenizer`. A consensus function (settlements are recomputed against it), so it is written
-/// once: the node's blob store and the tests' in-memory blobs both build through it.
-/// `read_blob` gives a blob's bytes; errors keep the [`BlobSource`] contract (a version whose
-/// records cannot be indexed is [`BlobSourceError::Ingest`], the same on every node).
+/// `tokenizer` and cut into the shards the version history decides
+/// ([`sinew_attribution::layout::plan`]). A consensus function (settlements are recomputed
+/// against it), written once: the tests' in-memory blobs build through it, and the node's
+/// store reaches the same shards version by version. `read_blob` gives a blob's bytes; errors
+/// keep the [`BlobSource`] contract (a version whose records cannot be indexed is
+/// [`BlobSourceError::Ingest`], the same on every node).
 pub fn build_version_index(
     tokenizer: sinew_attribution::Tokenizer,
-    contributions: &[(u64, BlobId, Format)],
+    contents: &VersionContents,
     read_blob: &ReadBlob,
-) -> Result<sinew_attribution::Index, BlobSourceError> {
-    let mut texts: Vec<(sinew_attribution::DocRef, String)> = Vec::new();
-    for (seq, blob, format) in contributions {
-        let bytes = read_blob(blob)?;
-        let records = sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
-            .map_err(|e| BlobSourceError::Ingest(e.stable()))?;
-        texts.extend(records.into_iter().enumerate().map(|(i, r)| {
-            let at = sinew_attribution::DocRef {
-                contribution: *seq,
-                record: i as u32,
-            };
-            (at, r.text)
-        }));
-    }
+) -> Result<sinew_attribution::Shards, BlobSourceError> {
+    check_contents(contents)?;
+    let (texts, ends) = contribution_documents(&contents.contributions, read_blob)?;
     let docs: Vec<(sinew_attribution::DocRef, &[u8])> = texts.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
-    sinew_attribution::Index::build_with(tokenizer, &docs).map_err(|e| match e {
-        sinew_attribution::IndexError::Io(e) => BlobSourceError::Unavailable(e.to_string()),
-        other => BlobSourceError::Ingest(format!("the version cannot be indexed: {other}")),
-    })
+    let encoded = sinew_attribution::encode_all(tokenizer, &docs).map_err(index_error)?;
+    let w = tokenizer.width() as u64;
+    let sizes: Vec<u64> = encoded.iter().map(|(_, c)| c.len() as u64 + w).collect();
+    let layout = sinew_attribution::layout::plan(&sizes, &version_doc_ends(contents, &ends), VERSION_SHARD_MAX_BYTES);
+    sinew_attribution::Shards::build_layout(tokenizer, &encoded, &layout).map_err(index_error)
 }
 
 /// A blob source with no blobs (state-machine tests, replay without blobs).
@@ -115,5 +196,41 @@ pub struct NoBlobs;
 impl BlobSource for NoBlobs {
     fn records(&self, blob: &BlobId, _: &Format) -> Result<Arc<Ingested>, BlobSourceError> {
         Err(BlobSourceError::NotFound(*blob))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sinew_attribution::IndexError;
+
+    #[test]
+    fn only_facts_about_the_records_fail_a_version_and_their_messages_name_no_position() {
+        for e in [IndexError::TooLarge(7), IndexError::Separator(3)] {
+            let BlobSourceError::Ingest(m) = index_error(e) else {
+                panic!("a fact every node shares")
+            };
+            assert!(!m.chars().any(|c| c.is_ascii_digit()), "{m}");
+        }
+        for e in [
+            IndexError::Build("OutOfMemory".into()),
+            IndexError::Invalid("shard x: checksum mismatch".into()),
+            IndexError::Io(std::io::Error::from_raw_os_error(28)),
+        ] {
+            assert!(
+                matches!(index_error(e), BlobSourceError::Unavailable(_)),
+                "this node's trouble"
+            );
+        }
+        let history = |counts: &[u64], n: usize| VersionContents {
+            contributions: (0..n as u64)
+                .map(|i| (i, Hash::of(&[i as u8]), Format::Text { max_record_bytes: 64 }))
+                .collect(),
+            versions: counts.iter().map(|c| (*c, Hash::of(b"r"))).collect(),
+        };
+        assert!(check_contents(&history(&[1, 3], 3)).is_ok());
+        assert!(check_contents(&history(&[2, 1], 2)).is_err(), "counts fall");
+        assert!(check_contents(&history(&[1, 4], 3)).is_err(), "more than listed");
+        assert!(check_contents(&history(&[1, 2], 3)).is_err(), "fewer than listed");
     }
 }

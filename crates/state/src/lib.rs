@@ -30,7 +30,7 @@ pub mod tree;
 
 pub use account_proof::{verify_account_view, AccountProofError};
 pub use accounts::{Account, Unbonding};
-pub use blobs::{BlobSource, BlobSourceError, IndexKey, NoBlobs};
+pub use blobs::{BlobSource, BlobSourceError, IndexKey, NoBlobs, VersionContents};
 pub use chain::{Chain, ExecutedBlock};
 pub use datanet::{Contribution, Datanet, DatanetVersion};
 pub use dispatch::stateless_checks;

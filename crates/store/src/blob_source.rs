@@ -1,19 +1,17 @@
 //! Blobs as the state machine's [`BlobSource`]: read from the blob store (verified), ingested
-//! once per (blob, format), kept in a small cache; and indexes of published datanet versions,
-//! built once from their records, kept as files and memory-mapped.
+//! once per (blob, format), kept in a small cache; and indexes of published datanet versions
+//! ([`VersionIndexes`]: shard files built version by version, memory-mapped).
 //!
 //! Errors keep the [`BlobSource`] contract: a missing blob or one that does not parse is a fact
 //! every node shares (with a message of ours, never a parser's); a failing file system (full
 //! disk, too many open files) is `Unavailable`, so the transaction waits instead of failing and
-//! the chain goes on; only a blob that no longer matches its id stops execution. An index is
-//! derived data: a damaged index file is rebuilt, a version that cannot be indexed is remembered
-//! as such (not rebuilt on every request), and two versions build at the same time without
-//! waiting for each other.
+//! the chain goes on; only a blob that no longer matches its id stops execution.
 
 use crate::blob::{BlobError, BlobStore};
-use sinew_attribution::{Index, Tokenizer};
+use crate::version_indexes::VersionIndexes;
+use sinew_attribution::Shards;
 use sinew_datanet::Ingested;
-use sinew_state::{BlobSource, BlobSourceError, IndexKey};
+use sinew_state::{BlobSource, BlobSourceError, IndexKey, VersionContents};
 use sinew_types::datanet::{BlobId, Format};
 use sinew_types::Hash;
 use std::collections::HashMap;
@@ -35,27 +33,12 @@ fn blob_error(e: BlobError) -> BlobSourceError {
     }
 }
 
-/// An index build error as the state machine must see it: file trouble passes, everything else
-/// is a fact about the version's records that every node reaches alike.
-fn index_error(e: sinew_attribution::IndexError) -> BlobSourceError {
-    match e {
-        sinew_attribution::IndexError::Io(e) => BlobSourceError::Unavailable(e.to_string()),
-        other => BlobSourceError::Ingest(format!("the version cannot be indexed: {other}")),
-    }
-}
-
 /// A blob store that answers the state machine's record queries.
 pub struct IngestingBlobs {
     /// The blobs.
     pub store: BlobStore,
     cache: Mutex<HashMap<CacheKey, Arc<Ingested>>>,
-    index_dir: Option<PathBuf>,
-    indexes: Mutex<HashMap<IndexKey, (Arc<Index>, Hash)>>,
-    /// Versions that cannot be indexed (too large, bad records), with why: never retried.
-    unindexable: Mutex<HashMap<IndexKey, BlobSourceError>>,
-    /// One lock per index being built, so a version is never built twice at once and builds of
-    /// different versions do not wait for each other.
-    building: Mutex<HashMap<IndexKey, Arc<Mutex<()>>>>,
+    indexes: Option<Arc<VersionIndexes>>,
 }
 
 impl IngestingBlobs {
@@ -64,36 +47,27 @@ impl IngestingBlobs {
         IngestingBlobs {
             store,
             cache: Mutex::default(),
-            index_dir: None,
-            indexes: Mutex::default(),
-            unindexable: Mutex::default(),
-            building: Mutex::default(),
+            indexes: None,
         }
     }
 
-    /// Wraps a blob store; indexes of datanet versions are kept under `dir`.
-    pub fn with_indexes(store: BlobStore, dir: PathBuf) -> IngestingBlobs {
+    /// Wraps a blob store; indexes of datanet versions are kept under `dir`, each build within
+    /// `memory_mb` MiB.
+    pub fn with_indexes(store: BlobStore, dir: PathBuf, memory_mb: u64) -> IngestingBlobs {
+        IngestingBlobs::with_version_indexes(store, VersionIndexes::open(dir, memory_mb))
+    }
+
+    /// Wraps a blob store with version indexes already open.
+    pub fn with_version_indexes(store: BlobStore, indexes: Arc<VersionIndexes>) -> IngestingBlobs {
         IngestingBlobs {
-            index_dir: Some(dir),
+            indexes: Some(indexes),
             ..IngestingBlobs::new(store)
         }
     }
 
-    fn index_path(dir: &std::path::Path, key: &IndexKey) -> PathBuf {
-        // Named by content too (the root), so forks publishing different contents under one
-        // version number never share a file.
-        let root = &key.root.to_string()[..16];
-        let name = match key.tokenizer {
-            Tokenizer::Bytes => format!("{}-{}-{root}.idx", key.datanet, key.version),
-            t => format!("{}-{}-{root}-{t}.idx", key.datanet, key.version),
-        };
-        dir.join(name)
-    }
-
-    fn build_index(&self, key: &IndexKey, contributions: &[(u64, BlobId, Format)]) -> Result<Index, BlobSourceError> {
-        sinew_state::blobs::build_version_index(key.tokenizer, contributions, &|blob| {
-            self.store.read(blob).map(Arc::new).map_err(blob_error)
-        })
+    /// The version indexes, if this node keeps them.
+    pub fn version_indexes(&self) -> Option<&Arc<VersionIndexes>> {
+        self.indexes.as_ref()
     }
 }
 
@@ -123,94 +97,37 @@ impl BlobSource for IngestingBlobs {
     fn version_index(
         &self,
         key: IndexKey,
-        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
-    ) -> Result<(Arc<Index>, Hash), BlobSourceError> {
-        version_index(self, key, contributions)
+        contents: &dyn Fn() -> Result<VersionContents, BlobSourceError>,
+    ) -> Result<(Arc<Shards>, Hash), BlobSourceError> {
+        let Some(indexes) = &self.indexes else {
+            return Err(BlobSourceError::Storage("this node keeps no indexes".into()));
+        };
+        indexes.get(key, contents, &|blob| {
+            self.store.read(blob).map(Arc::new).map_err(blob_error)
+        })
     }
-}
-
-impl IngestingBlobs {
-    fn cached_index(&self, key: &IndexKey) -> Option<(Arc<Index>, Hash)> {
-        self.indexes.lock().expect("not poisoned").get(key).cloned()
-    }
-}
-
-/// The index half of [`BlobSource`] for [`IngestingBlobs`].
-pub(crate) fn version_index(
-    blobs: &IngestingBlobs,
-    key: IndexKey,
-    contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
-) -> Result<(Arc<Index>, Hash), BlobSourceError> {
-    if let Some(hit) = blobs.cached_index(&key) {
-        return Ok(hit);
-    }
-    if let Some(e) = blobs.unindexable.lock().expect("not poisoned").get(&key) {
-        return Err(e.clone());
-    }
-    let Some(dir) = &blobs.index_dir else {
-        return Err(BlobSourceError::Storage("this node keeps no indexes".into()));
-    };
-    let lock = blobs
-        .building
-        .lock()
-        .expect("not poisoned")
-        .entry(key)
-        .or_default()
-        .clone();
-    let _building = lock.lock().expect("not poisoned");
-    if let Some(hit) = blobs.cached_index(&key) {
-        return Ok(hit);
-    }
-    let path = IngestingBlobs::index_path(dir, &key);
-    // A file we did not just write is checked against its checksum before use; a damaged one
-    // is derived data: rebuilt.
-    let opened = if path.exists() {
-        match Index::open(&path, true) {
-            Ok(i) => Some(i),
-            Err(sinew_attribution::IndexError::Io(e)) => return Err(BlobSourceError::Unavailable(e.to_string())),
-            Err(e) => {
-                tracing::warn!("index {} is damaged ({e}); rebuilding it", path.display());
-                let _ = std::fs::remove_file(&path);
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let index = match opened {
-        Some(i) => i,
-        None => {
-            let built = match blobs.build_index(&key, &contributions()?) {
-                Ok(i) => i,
-                Err(e @ BlobSourceError::Ingest(_)) => {
-                    blobs.unindexable.lock().expect("not poisoned").insert(key, e.clone());
-                    return Err(e);
-                }
-                Err(e) => return Err(e),
-            };
-            let io = |e: std::io::Error| BlobSourceError::Unavailable(e.to_string());
-            std::fs::create_dir_all(dir).map_err(io)?;
-            built.write(&path).map_err(index_error)?;
-            Index::open(&path, false).map_err(index_error)?
-        }
-    };
-    let id = Hash::of(index.as_bytes());
-    let entry = (Arc::new(index), id);
-    blobs.indexes.lock().expect("not poisoned").insert(key, entry.clone());
-    blobs.building.lock().expect("not poisoned").remove(&key);
-    Ok(entry)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
+    use sinew_attribution::{Params, Tokenizer};
+    use std::cell::{Cell, RefCell};
 
     fn blobs() -> (tempfile::TempDir, IngestingBlobs) {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
-        let b = IngestingBlobs::with_indexes(store, dir.path().join("indexes"));
+        let b = IngestingBlobs::with_indexes(store, dir.path().join("indexes"), 1024);
         (dir, b)
+    }
+
+    fn key(version: u64) -> IndexKey {
+        IndexKey {
+            datanet: 0,
+            version,
+            root: Hash::of(format!("version {version}").as_bytes()),
+            tokenizer: Tokenizer::Bytes,
+        }
     }
 
     #[test]
@@ -226,46 +143,131 @@ mod tests {
     }
 
     #[test]
-    fn an_unindexable_version_is_remembered_not_rebuilt_per_request_and_damaged_files_rebuilt() {
+    fn an_unindexable_version_is_remembered_not_rebuilt_per_request() {
         let (_dir, b) = blobs();
         let json = Format::Jsonl { field: "text".into() };
         let (bad, _) = b.store.put(&b"{not json\n"[..], 1 << 20).unwrap();
-        let key = IndexKey {
-            datanet: 0,
-            version: 1,
-            root: Hash::of(b"version 1"),
-            tokenizer: Tokenizer::Bytes,
-        };
         let calls = Cell::new(0);
         let list = || {
             calls.set(calls.get() + 1);
-            Ok(vec![(0, bad, json.clone())])
+            Ok(VersionContents {
+                contributions: vec![(0, bad, json.clone())],
+                versions: vec![(1, key(1).root)],
+            })
         };
-        let first = version_index(&b, key, &list).err().unwrap();
+        let first = b.version_index(key(1), &list).err().unwrap();
         assert!(
             matches!(first, BlobSourceError::Ingest(ref m) if !m.contains("expected")),
             "{first:?}"
         );
-        let again = version_index(&b, key, &list).err().unwrap();
+        let again = b.version_index(key(1), &list).err().unwrap();
         assert_eq!(first, again);
         assert_eq!(calls.get(), 1, "the failing build ran once");
-        // A good version: built once; a damaged file on disk is rebuilt, not fatal.
-        let (good, _) = b
-            .store
-            .put(&b"The Danube flows east.\n\nThe Rhine flows north.\n"[..], 1 << 20)
-            .unwrap();
-        let key2 = IndexKey {
-            version: 2,
-            root: Hash::of(b"version 2"),
-            ..key
-        };
+    }
+
+    /// Six versions of a datanet, one contribution each.
+    fn history(b: &IngestingBlobs) -> VersionContents {
         let text = Format::Text { max_record_bytes: 4096 };
-        let list2 = || Ok(vec![(0, good, text.clone())]);
-        let (_, id) = version_index(&b, key2, &list2).unwrap();
-        let path = IngestingBlobs::index_path(b.index_dir.as_ref().unwrap(), &key2);
-        std::fs::write(&path, b"garbage").unwrap();
-        b.indexes.lock().unwrap().clear();
-        let (_, rebuilt) = version_index(&b, key2, &list2).unwrap();
-        assert_eq!(rebuilt, id, "rebuilt byte for byte");
+        let mut contents = VersionContents {
+            contributions: vec![],
+            versions: vec![],
+        };
+        for v in 1..=6u64 {
+            let body: String = (0..v + 2)
+                .map(|r| {
+                    format!(
+                        "Version {v}, record {r}: the Danube flows east past town {}.\n\n",
+                        (v * 3 + r) % 7
+                    )
+                })
+                .collect();
+            let (id, _) = b.store.put(body.as_bytes(), 1 << 20).unwrap();
+            contents.contributions.push((v - 1, id, text.clone()));
+            contents.versions.push((v, key(v).root));
+        }
+        contents
+    }
+
+    fn upto(all: &VersionContents, v: u64) -> VersionContents {
+        VersionContents {
+            contributions: all.contributions[..v as usize].to_vec(),
+            versions: all.versions[..v as usize].to_vec(),
+        }
+    }
+
+    #[test]
+    fn each_version_indexes_only_its_delta_and_merges_reach_the_layout_built_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
+        let indexes = VersionIndexes::open_with_shard_cap(dir.path().join("indexes"), 1024, 700);
+        let b = IngestingBlobs::with_version_indexes(store, indexes.clone());
+        let all = history(&b);
+        let reads = RefCell::new(Vec::new());
+        let read = |id: &BlobId| {
+            reads.borrow_mut().push(*id);
+            b.store.read(id).map(Arc::new).map_err(blob_error)
+        };
+        let p = Params {
+            min_len: 12,
+            max_count: 10,
+        };
+        let answer = b"We know the Danube flows east past town 3, they said.";
+        for v in 1..=6u64 {
+            reads.borrow_mut().clear();
+            let (shards, id) = indexes.get(key(v), &|| Ok(upto(&all, v)), &read).unwrap();
+            assert_eq!(
+                *reads.borrow(),
+                vec![all.contributions[v as usize - 1].1],
+                "v{v}: only the new blob is read"
+            );
+            // The same version built at once by the ledger's pure function: same id, same receipt.
+            let once = sinew_state::blobs::build_version_index(Tokenizer::Bytes, &upto(&all, v), &read).unwrap();
+            assert_eq!(id, once.id(), "v{v}");
+            assert_eq!(
+                sinew_attribution::receipt(&*shards, id, answer, &p),
+                sinew_attribution::receipt(&once, once.id(), answer, &p)
+            );
+        }
+        indexes.wait_for_merges();
+        let merged = indexes.served_shards(&key(6)).unwrap();
+        let at_once = tempfile::tempdir().unwrap();
+        let fresh = VersionIndexes::open_with_shard_cap(at_once.path().to_path_buf(), 1024, 700);
+        let (s2, _) = fresh.get(key(6), &|| Ok(upto(&all, 6)), &read).unwrap();
+        assert_eq!(
+            merged,
+            s2.shards().len(),
+            "merges reach the layout a node building at once has"
+        );
+        assert!(merged > 1 && merged < 6, "{merged} shards");
+        // A restart opens every version from its manifest, reading no blob.
+        let again = VersionIndexes::open_with_shard_cap(dir.path().join("indexes"), 1024, 700);
+        reads.borrow_mut().clear();
+        let refuse = || Err(BlobSourceError::Storage("must not be called".into()));
+        for v in 1..=6 {
+            again.get(key(v), &refuse, &read).unwrap();
+        }
+        assert!(reads.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_shard_is_rebuilt_never_served() {
+        let (dir, b) = blobs();
+        let all = history(&b);
+        let v1 = upto(&all, 1);
+        let (_, id) = b.version_index(key(1), &|| Ok(v1.clone())).unwrap();
+        let shard = std::fs::read_dir(dir.path().join("indexes"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "shard"))
+            .unwrap();
+        let mut bytes = std::fs::read(&shard).unwrap();
+        bytes[150] ^= 0x01;
+        std::fs::write(&shard, &bytes).unwrap();
+        let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
+        let restarted = IngestingBlobs::with_indexes(store, dir.path().join("indexes"), 1024);
+        let (s, rebuilt) = restarted.version_index(key(1), &|| Ok(v1.clone())).unwrap();
+        assert_eq!(rebuilt, id, "rebuilt to the same content");
+        assert_ne!(std::fs::read(&shard).unwrap(), bytes, "the damaged file was replaced");
+        assert_eq!(s.doc_count(), 3);
     }
 }

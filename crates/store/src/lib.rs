@@ -12,12 +12,14 @@ mod blob;
 mod blob_download;
 mod blob_source;
 mod error;
+mod version_indexes;
 
 pub use activity::IndexedEvent;
 pub use blob::{BlobError, BlobStore, BlobWriter};
 pub use blob_download::BlobDownload;
 pub use blob_source::IngestingBlobs;
 pub use error::StoreError;
+pub use version_indexes::{VersionIndexes, DEFAULT_INDEX_MEMORY_MB};
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 use sinew_state::{BlockEffects, Genesis, StateReader, StorageError};

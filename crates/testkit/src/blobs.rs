@@ -2,9 +2,9 @@
 //! the node uses (`sinew_datanet::ingest_blob`, `sinew_state::blobs::build_version_index`), so
 //! a test cannot pass on an index the node would not build.
 
-use sinew_attribution::Index;
+use sinew_attribution::Shards;
 use sinew_datanet::Ingested;
-use sinew_state::{BlobSource, BlobSourceError, IndexKey};
+use sinew_state::{BlobSource, BlobSourceError, IndexKey, VersionContents};
 use sinew_types::datanet::{BlobId, Format};
 use sinew_types::Hash;
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 pub struct MemBlobs {
     /// The blobs by id.
     pub blobs: BTreeMap<BlobId, Vec<u8>>,
-    indexes: Mutex<BTreeMap<IndexKey, (Arc<Index>, Hash)>>,
+    indexes: Mutex<BTreeMap<IndexKey, (Arc<Shards>, Hash)>>,
 }
 
 impl MemBlobs {
@@ -46,19 +46,19 @@ impl BlobSource for MemBlobs {
     fn version_index(
         &self,
         key: IndexKey,
-        contributions: &dyn Fn() -> Result<Vec<(u64, BlobId, Format)>, BlobSourceError>,
-    ) -> Result<(Arc<Index>, Hash), BlobSourceError> {
+        contents: &dyn Fn() -> Result<VersionContents, BlobSourceError>,
+    ) -> Result<(Arc<Shards>, Hash), BlobSourceError> {
         if let Some(hit) = self.indexes.lock().expect("not poisoned").get(&key) {
             return Ok(hit.clone());
         }
-        let index = sinew_state::blobs::build_version_index(key.tokenizer, &contributions()?, &|blob| {
+        let index = sinew_state::blobs::build_version_index(key.tokenizer, &contents()?, &|blob| {
             self.blobs
                 .get(blob)
                 .cloned()
                 .map(Arc::new)
                 .ok_or(BlobSourceError::NotFound(*blob))
         })?;
-        let id = Hash::of(index.as_bytes());
+        let id = index.id();
         let entry = (Arc::new(index), id);
         self.indexes.lock().expect("not poisoned").insert(key, entry.clone());
         Ok(entry)

@@ -1,24 +1,28 @@
-//! The attribution benchmark: a corpus of the UTF-8 text files found under given folders (by
-//! default the Python standard library, /usr/include and /usr/share/doc on this machine), indexed
-//! byte-level (or with a BPE tokenizer); then warm count/find latency on n-grams sampled from the corpus, and maximal-span
-//! attribution of 1 KB answers spliced from corpus fragments and filler.
+//! The attribution benchmark: a corpus of distinct text generated deterministically (or the
+//! UTF-8 text files found under given folders), indexed the way a node holds a datanet version
+//! (shards on disk, `ShardDir`), byte-level or with a BPE tokenizer; then warm (and, as root,
+//! cold) count/find latency on n-grams sampled from the corpus, maximal-span attribution of
+//! 1 KB answers spliced from corpus fragments and filler, and the time to make a new version
+//! holding 1 MB more queryable.
 
 use anyhow::{bail, Result};
 use clap::Args;
-use sinew_attribution::{attribute, maximal_spans, DocRef, Index, Params, Tokenizer};
-use std::path::PathBuf;
+use sinew_attribution::{
+    attribute, encode_all, maximal_spans, BuildLimits, Corpus, DocRef, Manifest, Params, ShardDir, Shards, Tokenizer,
+};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `sinew bench attribution`.
 #[derive(Args)]
 pub struct AttributionArgs {
-    /// Corpus size to gather, in MB.
+    /// Corpus size, in MB (MiB).
     #[arg(long, default_value_t = 100)]
     mb: usize,
-    /// Folders to take UTF-8 text files from.
+    /// Index text files found under these folders instead of generated text.
     #[arg(long = "corpus")]
     corpus: Vec<PathBuf>,
-    /// Where to write the index (default: a temporary file).
+    /// Keep the shards and manifest in this folder (default: a temporary one, removed after).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Also write the corpus as JSON lines here (for running infini-gram on the same data).
@@ -34,6 +38,12 @@ pub struct AttributionArgs {
     /// Tokenizer: bytes (compared with infini-gram), gpt2 or cl100k.
     #[arg(long, default_value = "bytes")]
     tokenizer: Tokenizer,
+    /// Memory one shard build may take, in MiB (a node's `index_memory_mb`).
+    #[arg(long, default_value_t = 8192)]
+    memory_mb: u64,
+    /// Size of the new version's delta, in MB (0: skip the incremental figure).
+    #[arg(long, default_value_t = 1)]
+    delta_mb: usize,
 }
 
 /// Drops the kernel's page cache so the next reads come from disk.
@@ -82,26 +92,57 @@ fn gather(dirs: &[PathBuf], limit: usize) -> Vec<String> {
 
 use super::pct;
 
+/// Documents as a node indexes them: each its own contribution.
+fn as_docs(texts: &[String], first: u64) -> Vec<(DocRef, &[u8])> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                DocRef {
+                    contribution: first + i as u64,
+                    record: 0,
+                },
+                d.as_bytes(),
+            )
+        })
+        .collect()
+}
+
+/// The shard folder: `--out` or a temporary one.
+fn shard_folder(a: &AttributionArgs) -> Result<PathBuf> {
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("sinew-bench-{}", std::process::id())));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
 /// `sinew bench attribution`.
 pub fn run(a: AttributionArgs) -> Result<()> {
-    let dirs = if a.corpus.is_empty() {
-        vec![
-            PathBuf::from("/root/.pyenv/versions/3.11.7/lib/python3.11"),
-            PathBuf::from("/usr/include"),
-            PathBuf::from("/usr/share/doc"),
-        ]
+    let language = super::synthetic::Language::new(40_000);
+    let t = Instant::now();
+    let (docs, source) = if a.corpus.is_empty() {
+        (
+            language.corpus(0, a.mb << 20),
+            "generated text (Zipf words, distinct documents)".to_string(),
+        )
     } else {
-        a.corpus.clone()
+        (gather(&a.corpus, a.mb << 20), format!("files under {:?}", a.corpus))
     };
-    let docs = gather(&dirs, a.mb << 20);
     let bytes: usize = docs.iter().map(|d| d.len()).sum();
     if bytes == 0 {
-        bail!("no UTF-8 text found under {dirs:?}");
+        bail!("no UTF-8 text found under {:?}", a.corpus);
     }
     println!(
-        "attribution bench: {} documents, {:.1} MB of text from {dirs:?}",
+        "attribution bench: {} documents, {:.1} MB of {source} ({:.1}s to make)",
         docs.len(),
-        bytes as f64 / 1048576.0
+        bytes as f64 / 1048576.0,
+        t.elapsed().as_secs_f64()
     );
     if let Some(j) = &a.jsonl {
         let mut w = std::io::BufWriter::new(std::fs::File::create(j)?);
@@ -110,43 +151,39 @@ pub fn run(a: AttributionArgs) -> Result<()> {
             std::io::Write::write_all(&mut w, b"\n")?;
         }
     }
-    let refs: Vec<(DocRef, &[u8])> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            (
-                DocRef {
-                    contribution: i as u64,
-                    record: 0,
-                },
-                d.as_bytes(),
-            )
-        })
-        .collect();
     let tok = a.tokenizer;
     let w = tok.width();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limits = BuildLimits::for_memory(sinew_state::blobs::VERSION_SHARD_MAX_BYTES, a.memory_mb, cores);
+    let folder = shard_folder(&a)?;
+    let dir = ShardDir::new(folder.clone());
     let t = Instant::now();
-    let idx = Index::build_with(tok, &refs)?;
+    let (manifest, shards) = {
+        let refs = as_docs(&docs, 0);
+        let encoded = encode_all(tok, &refs)?;
+        dir.build(tok, &encoded, &[refs.len() as u64], limits)?
+    };
     let build = t.elapsed().as_secs_f64();
+    dir.write_manifest("bench", &manifest)?;
+    let file_bytes = shards.file_bytes();
     println!(
-        "build ({tok}): {build:.2}s for {} tokens; index {} bytes = {:.2} bytes per token; peak RSS {:.0} MiB",
-        idx.len(),
-        idx.as_bytes().len(),
-        idx.as_bytes().len() as f64 / idx.len() as f64,
+        "build ({tok}, {} shard(s), {} threads, memory budget {} MiB): {build:.2}s for {} tokens; index {} bytes = {:.2} bytes per token, {:.2} per text byte; peak RSS {:.0} MiB",
+        shards.shards().len(),
+        limits.threads,
+        a.memory_mb,
+        shards.len(),
+        file_bytes,
+        file_bytes as f64 / shards.len() as f64,
+        file_bytes as f64 / bytes as f64,
         super::ingest::peak_rss_mib().unwrap_or(0.0)
     );
-    let path = a
-        .out
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("sinew-bench-{}.idx", std::process::id())));
-    idx.write(&path)?;
-    drop(idx);
+    drop(shards);
     let t = Instant::now();
-    let idx = Index::open(&path, false)?;
-    println!("open (mmap): {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
+    let shards = ShardDir::new(folder.clone()).open(&manifest)?;
+    println!("open (mmap, checksums verified): {:.3} s", t.elapsed().as_secs_f64());
 
     // Queries: n-grams sampled from the corpus (so most occur), warm.
-    let text = idx.text().to_vec();
+    let text: Vec<u8> = shards.shards().iter().flat_map(|s| s.text().iter().copied()).collect();
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut rnd = || {
         state ^= state << 13;
@@ -168,13 +205,13 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         }
     }
     for p in pats.iter().take(2_000) {
-        idx.count(p);
+        shards.count(p);
     }
     let mut count_us: Vec<f64> = pats
         .iter()
         .map(|p| {
             let t = Instant::now();
-            std::hint::black_box(idx.count(p));
+            std::hint::black_box(shards.count(p));
             t.elapsed().as_secs_f64() * 1e6
         })
         .collect();
@@ -183,7 +220,7 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         .take(5_000)
         .map(|p| {
             let t = Instant::now();
-            std::hint::black_box(idx.find(p, 10));
+            std::hint::black_box(shards.occurrences(p, 10));
             t.elapsed().as_secs_f64() * 1e6
         })
         .collect();
@@ -202,8 +239,8 @@ pub fn run(a: AttributionArgs) -> Result<()> {
     let mut answers = Vec::new();
     let target = 1024 / if w == 1 { 1 } else { 4 } * w;
     while answers.len() < 200 {
-        let mut a = Vec::new();
-        while a.len() < target {
+        let mut ans = Vec::new();
+        while ans.len() < target {
             if rnd() % 2 == 0 {
                 let at = rnd() as usize % (tokens - 256) * w;
                 let len = if w == 1 {
@@ -217,17 +254,18 @@ pub fn run(a: AttributionArgs) -> Result<()> {
                     .flatten()
                     .copied()
                     .collect();
-                a.extend_from_slice(&frag);
+                ans.extend_from_slice(&frag);
             } else {
                 for _ in 0..(3 + rnd() % 8) {
                     let word = format!("{} ", filler[rnd() as usize % filler.len()]);
-                    a.extend_from_slice(&tok.encode(word.as_bytes())?);
+                    ans.extend_from_slice(&tok.encode(word.as_bytes())?);
                 }
             }
         }
-        a.truncate(target);
-        answers.push(a);
+        ans.truncate(target);
+        answers.push(ans);
     }
+    drop(text);
     // 32 bytes at byte level; 8 BPE tokens (about 32 bytes of English).
     let params = Params {
         min_len: if w == 1 { 32 } else { 8 },
@@ -236,14 +274,14 @@ pub fn run(a: AttributionArgs) -> Result<()> {
     let mut span_ms: Vec<f64> = Vec::new();
     let mut attr_ms: Vec<f64> = Vec::new();
     let mut spans_found = 0;
-    for a in &answers {
+    for ans in &answers {
         let t = Instant::now();
-        let s = maximal_spans(&idx, a, params.min_len, params.max_count);
+        let s = maximal_spans(&shards, ans, params.min_len, params.max_count);
         span_ms.push(t.elapsed().as_secs_f64() * 1e3);
         spans_found += s.len();
-        let answer_text = tok.decode(a)?;
+        let answer_text = tok.decode(ans)?;
         let t = Instant::now();
-        std::hint::black_box(attribute(&idx, &answer_text, &params));
+        std::hint::black_box(attribute(&shards, &answer_text, &params));
         attr_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
     println!(
@@ -256,47 +294,132 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         pct(&mut attr_ms, 0.5)
     );
     if a.cold {
-        drop(idx);
-        if drop_caches() {
-            let idx = Index::open(&path, false)?;
-            let mut c: Vec<f64> = pats
-                .iter()
-                .skip(10_000)
-                .take(200)
-                .map(|p| {
-                    let t = Instant::now();
-                    std::hint::black_box(idx.count(p));
-                    t.elapsed().as_secs_f64() * 1e6
-                })
-                .collect();
-            drop_caches();
-            let idx = Index::open(&path, false)?;
-            let mut s: Vec<f64> = answers
-                .iter()
-                .take(20)
-                .map(|ans| {
-                    let t = Instant::now();
-                    std::hint::black_box(maximal_spans(&idx, ans, params.min_len, params.max_count));
-                    t.elapsed().as_secs_f64() * 1e3
-                })
-                .collect();
-            println!("cold page cache: count p50 {:.0} us (first 200 queries after dropping caches); maximal spans p50 {:.1} ms (first 20 answers)", pct(&mut c, 0.5), pct(&mut s, 0.5));
-        } else {
-            println!("cold page cache: skipped (cannot write /proc/sys/vm/drop_caches)");
-        }
-        let idx = Index::open(&path, false)?;
-        return finish(&a, &idx, &pats, &answers, &params, &path);
+        cold(&folder, &manifest, &pats, &answers, &params)?;
     }
-    finish(&a, &idx, &pats, &answers, &params, &path)
+    if a.delta_mb > 0 {
+        incremental(
+            &a,
+            &language,
+            &folder,
+            &manifest,
+            &shards,
+            docs.len() as u64,
+            limits,
+            build,
+        )?;
+    }
+    finish(&a, &shards, &pats, &answers, &params, &folder)
+}
+
+/// Query latency right after the page cache is dropped (root only).
+fn cold(folder: &Path, manifest: &Manifest, pats: &[Vec<u8>], answers: &[Vec<u8>], params: &Params) -> Result<()> {
+    if !drop_caches() {
+        println!("cold page cache: skipped (cannot write /proc/sys/vm/drop_caches)");
+        return Ok(());
+    }
+    // Opened without checksums: verifying would read every page back into the cache.
+    let open = |m: &Manifest| -> Result<Shards> {
+        let shards = m
+            .served
+            .iter()
+            .map(|f| {
+                let name = format!(
+                    "{}-{}-{}.shard",
+                    m.tokenizer,
+                    &f.start.to_string()[..32],
+                    &f.end.to_string()[..32]
+                );
+                Ok(std::sync::Arc::new(sinew_attribution::Index::open(
+                    &folder.join(name),
+                    false,
+                )?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Shards::new(shards)?)
+    };
+    let shards = open(manifest)?;
+    let mut c: Vec<f64> = pats
+        .iter()
+        .skip(10_000)
+        .take(200)
+        .map(|p| {
+            let t = Instant::now();
+            std::hint::black_box(shards.count(p));
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    drop(shards);
+    drop_caches();
+    let shards = open(manifest)?;
+    let mut s: Vec<f64> = answers
+        .iter()
+        .take(20)
+        .map(|ans| {
+            let t = Instant::now();
+            std::hint::black_box(maximal_spans(&shards, ans, params.min_len, params.max_count));
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    println!(
+        "cold page cache: count p50 {:.0} us (first 200 queries after dropping caches); maximal spans p50 {:.1} ms (first 20 answers)",
+        pct(&mut c, 0.5),
+        pct(&mut s, 0.5)
+    );
+    Ok(())
+}
+
+/// A new version holding `--delta-mb` more: the time until it can be queried (its records
+/// tokenized and indexed as new shards, the manifest written), beside the full build's time.
+#[allow(clippy::too_many_arguments)]
+fn incremental(
+    a: &AttributionArgs,
+    language: &super::synthetic::Language,
+    folder: &Path,
+    manifest: &Manifest,
+    shards: &Shards,
+    first: u64,
+    limits: BuildLimits,
+    full_build: f64,
+) -> Result<()> {
+    let delta = language.corpus(1 << 40, a.delta_mb << 20);
+    let dir = ShardDir::new(folder.to_path_buf());
+    let t = Instant::now();
+    let refs = as_docs(&delta, first);
+    let encoded = encode_all(a.tokenizer, &refs)?;
+    let (next, next_shards) = dir.extend(manifest, shards, &encoded, limits)?;
+    dir.write_manifest("bench-next", &next)?;
+    let took = t.elapsed().as_secs_f64();
+    let probe = delta[0].as_bytes().get(..64).unwrap_or(delta[0].as_bytes());
+    let found = next_shards.count(&a.tokenizer.encode_lossy(probe));
+    println!(
+        "new version +{} MB ({} documents): attributable in {:.3} s ({} shards; the full build took {:.1} s); its text is found: {}",
+        a.delta_mb,
+        delta.len(),
+        took,
+        next_shards.shards().len(),
+        full_build,
+        found > 0
+    );
+    let merges = next.pending(limits.build_max);
+    if !merges.is_empty() {
+        let t = Instant::now();
+        let (_, merged) = dir.compact(&next, &next_shards, BuildLimits { threads: 1, ..limits })?;
+        println!(
+            "background merge to {} shard(s): {:.2} s on one core",
+            merged.shards().len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 fn finish(
     a: &AttributionArgs,
-    idx: &Index,
+    idx: &Shards,
     pats: &[Vec<u8>],
     answers: &[Vec<u8>],
     params: &Params,
-    path: &std::path::Path,
+    folder: &Path,
 ) -> Result<()> {
     if let (Some(dir), Tokenizer::Bytes) = (&a.dump, a.tokenizer) {
         std::fs::create_dir_all(dir)?;
@@ -319,7 +442,7 @@ fn finish(
         }
     }
     if a.out.is_none() {
-        let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_dir_all(folder);
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod hostile;
 mod inference;
 mod ingest;
 mod ledger;
+mod synthetic;
 mod tasks;
 
 use anyhow::Result;

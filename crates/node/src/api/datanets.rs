@@ -242,7 +242,8 @@ fn index_allowed(node: &Node, id: u64, n: u64, tokenizer: Tokenizer) -> Result<(
 }
 
 /// GET /v1/datanets/{id}/versions/{n}/index?tokenizer=bytes|gpt2|cl100k: the version's
-/// suffix-array index (built on first use): its id and size. A costly request.
+/// suffix-array index (built on first use, from the version before it when that one is built):
+/// its id, size and shards. A costly request.
 pub async fn version_index(
     State(node): State<Arc<Node>>,
     Path((id, n)): Path<(u64, u64)>,
@@ -263,7 +264,8 @@ pub async fn version_index(
         tokenizer: tokenizer.name().into(),
         tokens: idx.len() as u64,
         documents: idx.doc_count() as u64,
-        bytes: idx.as_bytes().len() as u64,
+        bytes: idx.file_bytes() as u64,
+        shards: idx.shards().len() as u64,
     }))
 }
 

@@ -33,7 +33,7 @@ impl<R: StateReader> Ctx<'_, R> {
             return fail(
                 DatanetFailure::TooLargeToIndex,
                 format!(
-                    "a version of {} bytes in {} records would exceed the {MAX_VERSION_BYTES} an index holds",
+                    "a version of {} bytes in {} records would exceed the {MAX_VERSION_BYTES} a version may hold",
                     d.approved_bytes, d.approved_records
                 ),
             );

@@ -2,7 +2,7 @@
 //! attribution receipt of an answer against it: one function for the ledger, the gateway and
 //! verifiers alike.
 
-use crate::blobs::{BlobSource, BlobSourceError, IndexKey};
+use crate::blobs::{BlobSource, BlobSourceError, IndexKey, VersionContents};
 use crate::error::StorageError;
 use crate::keys::StateKey;
 use crate::reader::read;
@@ -38,6 +38,28 @@ pub fn version_contributions(
         .collect()
 }
 
+/// What a published version's index is made of: its contributions, and where every version up
+/// to it ended.
+pub fn version_contents(
+    state: &dyn StateReader,
+    datanet: u64,
+    version: u64,
+) -> Result<VersionContents, BlobSourceError> {
+    let contributions = version_contributions(state, datanet, version)?;
+    let versions = (1..=version)
+        .map(|n| {
+            let v: DatanetVersion = read(state, &StateKey::DatanetVersion(datanet, n))
+                .map_err(|e| BlobSourceError::Storage(e.message))?
+                .ok_or_else(|| BlobSourceError::Storage(format!("datanet {datanet} version {n} missing")))?;
+            Ok((v.contributions, v.root))
+        })
+        .collect::<Result<_, BlobSourceError>>()?;
+    Ok(VersionContents {
+        contributions,
+        versions,
+    })
+}
+
 /// The Merkle root of a published version (what identifies its content).
 pub fn version_root(state: &dyn StateReader, datanet: u64, version: u64) -> Result<Hash, BlobSourceError> {
     let v: DatanetVersion = read(state, &StateKey::DatanetVersion(datanet, version))
@@ -68,7 +90,7 @@ pub fn model_corpus(
     let mut parts = Vec::with_capacity(info.datanets.len());
     let mut ids = Vec::with_capacity(info.datanets.len());
     for &(datanet, version) in &info.datanets {
-        let contributions = || version_contributions(state, datanet, version);
+        let contents = || version_contents(state, datanet, version);
         let (index, id) = blobs.version_index(
             IndexKey {
                 datanet,
@@ -76,7 +98,7 @@ pub fn model_corpus(
                 root: version_root(state, datanet, version)?,
                 tokenizer,
             },
-            &contributions,
+            &contents,
         )?;
         parts.push(index);
         ids.push(id);

@@ -43,7 +43,7 @@ mod registry;
 mod settle;
 
 pub(crate) use checks::check;
-pub use corpus::{answer_receipt, model_corpus, version_contributions, version_root, ModelCorpus};
+pub use corpus::{answer_receipt, model_corpus, version_contents, version_contributions, version_root, ModelCorpus};
 pub use delegation::{provider_split, MAX_DELEGATORS};
 pub(crate) use settle::settlement_admissible;
 pub use sinew_types::records::{api_key_hash, model_name_hash, ApiKey, Model, Prepaid, Provider};

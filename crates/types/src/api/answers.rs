@@ -199,7 +199,8 @@ pub struct IndexView {
     pub datanet: u64,
     /// The version.
     pub version: u64,
-    /// The index's id (BLAKE3 of its file): what receipts name.
+    /// The index's id: a hash chain over the version's records as tokens, whatever shards hold
+    /// them (what receipts name).
     pub index: Hash,
     /// Its tokenizer.
     pub tokenizer: String,
@@ -207,8 +208,11 @@ pub struct IndexView {
     pub tokens: u64,
     /// Records indexed.
     pub documents: u64,
-    /// Size of the index file.
+    /// Size of the index files.
     pub bytes: u64,
+    /// Shards serving the version now (merges in the background lower it).
+    #[serde(default)]
+    pub shards: u64,
 }
 
 /// One occurrence of an attributed span in a record (offsets and lengths in tokens).

@@ -106,10 +106,12 @@ pub struct DatanetVersion {
 /// Flags listed per contribution (the count is always exact).
 pub const MAX_FLAGS: usize = 64;
 
-/// Largest version a datanet may publish, in bytes plus records: one suffix array of 32-bit
-/// positions must hold its text (each record adds a separator), or no node could attribute
-/// answers to it. (Sharded indexes will lift this.)
-pub const MAX_VERSION_BYTES: u64 = (1 << 31) - (1 << 24);
+/// Largest version a datanet may publish, in bytes plus records (each record adds a separator):
+/// 4 GiB. Versions are indexed as shards of at most 1 GiB each, and a version built from its
+/// predecessor indexes only its delta, so the index imposes no limit; this bounds the memory of a
+/// node that builds a version at once (it holds the version's text while it cuts the shards),
+/// until builds read the records shard by shard.
+pub const MAX_VERSION_BYTES: u64 = 4 << 30;
 
 /// Most review votes one contribution takes.
 pub const MAX_VOTES: usize = 100;
