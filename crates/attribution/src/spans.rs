@@ -17,28 +17,45 @@ pub struct Span {
 /// All maximal spans of `answer` (token codes of the corpus's tokenizer) of at least `min_len`
 /// tokens occurring at most `max_count` times (0: no limit), in answer order.
 ///
-/// The longest match starting at `i + 1` is at least the one at `i` minus one, so a span starting
-/// at `i + 1` is maximal exactly when it reaches past the previous one's end. Each position costs
-/// one binary search for its insertion point (the sampled top level keeps it in cache); the
-/// occurrence count is searched only for the maximal spans long enough to keep.
+/// The longest match starting at `i + 1` is at least the one at `i` minus one, so a span
+/// starting after `i` is maximal exactly when it reaches past the previous one's end `e`.
+/// Whether the match at `j` reaches past `e` is whether `answer[j..=e]` occurs, which holds for
+/// every `j` from some point on: a binary search finds the next maximal span's start in
+/// O(log L) occurrence tests instead of one longest-match search per position (what makes the
+/// compressed index, whose searches cost a step per token, fast enough).
 pub fn maximal_spans<C: Corpus + ?Sized>(index: &C, answer: &[u8], min_len: usize, max_count: usize) -> Vec<Span> {
     let w = index.tokenizer().width();
+    let n = answer.len() / w;
+    let occurs = |from: usize, to: usize| index.longest_prefix_len(&answer[from * w..to * w]) == to - from;
     let mut out = Vec::new();
-    let mut prev_end = 0usize;
     let mut i = 0usize;
-    while i < answer.len() / w {
-        let len = index.longest_prefix_len(&answer[i * w..]);
+    while i < n {
+        let len = index.longest_prefix_len(&answer[i * w..n * w]);
+        if len == 0 {
+            i += 1;
+            continue;
+        }
         let end = i + len;
-        if len > 0 && end > prev_end {
-            prev_end = end;
-            if len >= min_len {
-                let count = index.count(&answer[i * w..end * w]);
-                if max_count == 0 || count <= max_count {
-                    out.push(Span { start: i, len, count });
-                }
+        if len >= min_len {
+            let count = index.count(&answer[i * w..end * w]);
+            if max_count == 0 || count <= max_count {
+                out.push(Span { start: i, len, count });
             }
         }
-        i += 1;
+        if end >= n {
+            break;
+        }
+        // The first start in (i, end] whose match reaches past `end`, if any.
+        let (mut lo, mut hi) = (i + 1, end + 1);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if occurs(mid, end + 1) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        i = lo;
     }
     out
 }
