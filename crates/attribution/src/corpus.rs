@@ -128,17 +128,7 @@ impl Shards {
         let sizes: Vec<u64> = encoded.iter().map(|(_, t)| (t.len() + w) as u64).collect();
         let max_bytes = max_shard_bytes.clamp(1, crate::index::MAX_SHARD_BYTES) as u64;
         let groups = crate::layout::split(&sizes, max_bytes);
-        let mut shards = Vec::with_capacity(groups.len());
-        let mut chain = crate::content::start(tokenizer);
-        for (i, g) in groups.iter().enumerate() {
-            progress(i, groups.len());
-            let part = &encoded[g.first as usize..(g.first + g.docs) as usize];
-            let shard = Index::build_encoded(tokenizer, part, chain, build_threads())?;
-            chain = shard.chain_end();
-            shards.push(Arc::new(shard));
-        }
-        progress(groups.len(), groups.len());
-        Shards::new(shards)
+        Shards::build_spans(tokenizer, &encoded, &groups, &mut progress)
     }
 
     /// Builds, in memory, the shards `layout` cuts `docs` (encoded with `tokenizer`) into: how a
@@ -148,9 +138,20 @@ impl Shards {
         docs: &[crate::index::EncodedDoc<'_>],
         layout: &[crate::layout::ShardSpan],
     ) -> Result<Shards, IndexError> {
-        let mut shards = Vec::with_capacity(layout.len().max(1));
+        Shards::build_spans(tokenizer, docs, layout, &mut |_, _| {})
+    }
+
+    /// Builds the shards `spans` cut `docs` into, one at a time, reporting (done, total).
+    fn build_spans(
+        tokenizer: Tokenizer,
+        docs: &[crate::index::EncodedDoc<'_>],
+        spans: &[crate::layout::ShardSpan],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Shards, IndexError> {
+        let mut shards = Vec::with_capacity(spans.len().max(1));
         let mut chain = crate::content::start(tokenizer);
-        for span in layout {
+        for (i, span) in spans.iter().enumerate() {
+            progress(i, spans.len());
             let part = docs
                 .get(span.first as usize..span.end() as usize)
                 .ok_or_else(|| IndexError::Invalid(format!("layout names documents past the {} given", docs.len())))?;
@@ -158,6 +159,7 @@ impl Shards {
             chain = shard.chain_end();
             shards.push(Arc::new(shard));
         }
+        progress(spans.len(), spans.len());
         if shards.is_empty() {
             shards.push(Arc::new(Index::build_encoded(tokenizer, &[], chain, 1)?));
         }

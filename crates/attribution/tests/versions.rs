@@ -6,8 +6,11 @@
 
 use proptest::prelude::*;
 use sinew_attribution::layout::{self, ShardSpan};
-use sinew_attribution::{encode_all, maximal_spans, receipt, Corpus, DocRef, Index, Params, Shards, Span, Tokenizer};
+use sinew_attribution::{encode_all, maximal_spans, receipt, Corpus, DocRef, Index, Params, Shards, Tokenizer};
 use std::sync::Arc;
+
+mod common;
+use common::{naive_count, naive_spans};
 
 const WORDS: &[&str] = &[
     "the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", ".", " é", "ÿ", " Ā",
@@ -34,42 +37,6 @@ fn refs(docs: &[Vec<u8>]) -> Vec<(DocRef, &[u8])> {
             )
         })
         .collect()
-}
-
-fn naive_count(docs: &[Vec<u32>], p: &[u32]) -> usize {
-    docs.iter()
-        .map(|d| {
-            if p.len() > d.len() {
-                0
-            } else {
-                d.windows(p.len()).filter(|w| *w == p).count()
-            }
-        })
-        .sum()
-}
-
-fn naive_spans(docs: &[Vec<u32>], a: &[u32], min_len: usize) -> Vec<Span> {
-    let longest = |s: &[u32]| {
-        (0..=s.len())
-            .rev()
-            .find(|&k| k == 0 || naive_count(docs, &s[..k]) > 0)
-            .unwrap()
-    };
-    let (mut out, mut reach) = (vec![], 0);
-    for i in 0..a.len() {
-        let l = longest(&a[i..]);
-        if l > 0 && i + l > reach {
-            reach = i + l;
-            if l >= min_len {
-                out.push(Span {
-                    start: i,
-                    len: l,
-                    count: naive_count(docs, &a[i..i + l]),
-                });
-            }
-        }
-    }
-    out
 }
 
 fn tokenizer() -> impl Strategy<Value = Tokenizer> {

@@ -301,9 +301,4 @@ impl VersionIndexes {
     pub fn served_shards(&self, key: &IndexKey) -> Option<usize> {
         self.held(key).map(|h| h.shards.shards().len())
     }
-
-    /// The folder holding the shards and manifests.
-    pub fn dir(&self) -> &std::path::Path {
-        self.dir.path()
-    }
 }

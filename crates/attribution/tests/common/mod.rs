@@ -1,0 +1,41 @@
+//! Brute-force references over token ids, shared by the integration tests.
+
+use sinew_attribution::Span;
+
+/// Occurrences of `p` in `docs`, counted window by window.
+pub fn naive_count(docs: &[Vec<u32>], p: &[u32]) -> usize {
+    docs.iter()
+        .map(|d| {
+            if p.len() > d.len() {
+                0
+            } else {
+                d.windows(p.len()).filter(|w| *w == p).count()
+            }
+        })
+        .sum()
+}
+
+/// Maximal spans of `a` of at least `min_len` tokens, by trying every start.
+pub fn naive_spans(docs: &[Vec<u32>], a: &[u32], min_len: usize) -> Vec<Span> {
+    let longest = |s: &[u32]| {
+        (0..=s.len())
+            .rev()
+            .find(|&k| k == 0 || naive_count(docs, &s[..k]) > 0)
+            .unwrap()
+    };
+    let (mut out, mut reach) = (vec![], 0);
+    for i in 0..a.len() {
+        let l = longest(&a[i..]);
+        if l > 0 && i + l > reach {
+            reach = i + l;
+            if l >= min_len {
+                out.push(Span {
+                    start: i,
+                    len: l,
+                    count: naive_count(docs, &a[i..i + l]),
+                });
+            }
+        }
+    }
+    out
+}
