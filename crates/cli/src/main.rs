@@ -9,6 +9,7 @@ mod demo;
 mod devnet;
 mod devnet_bft;
 mod follower;
+mod huge_pages;
 mod inference_cmds;
 mod keys;
 mod mcp_cmd;
@@ -128,6 +129,7 @@ fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SINEW_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
+    huge_pages::disable();
     let cli = Cli::parse();
     let keys_dir = cli.keys_dir.clone().unwrap_or_else(keys::default_dir);
     let result = match cli.command {
