@@ -25,6 +25,8 @@ pub struct Metrics {
     pub mempool_size: Gauge,
     /// Seconds to execute and durably commit a block.
     pub block_commit_seconds: Histogram,
+    /// Blobs parsed into records (set when the metrics are read).
+    pub blob_ingestions: Gauge,
 }
 
 impl Default for Metrics {
@@ -39,6 +41,7 @@ impl Default for Metrics {
             head_height: Gauge::default(),
             mempool_size: Gauge::default(),
             block_commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            blob_ingestions: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -76,6 +79,11 @@ impl Default for Metrics {
             "block_commit_seconds",
             "Time to execute and durably commit a block",
             m.block_commit_seconds.clone(),
+        );
+        registry.register(
+            "blob_ingestions",
+            "Blobs parsed into records since the node started (cache misses)",
+            m.blob_ingestions.clone(),
         );
         Metrics { registry, ..m }
     }

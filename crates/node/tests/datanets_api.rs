@@ -6,6 +6,7 @@ mod common;
 use common::{create, TestNode};
 use serde_json::Value;
 use sinew_sdk::SdkError;
+use sinew_sdk::SubmitOutcome;
 use sinew_types::datanet::CurationPolicy;
 use sinew_types::payload::{
     Contribute, CreateDatanet, DatanetTx, PublishVersion, RegisterModel, RegisterProvider, Review, Stake,
@@ -164,6 +165,17 @@ fn datanet_lifecycle_and_bad_input_over_the_api() {
     assert_eq!(
         receipt["max_count"], 10,
         "defaults to the ledger's attribution_max_count"
+    );
+    // A caller asking for every occurrence of every one-token span gets the ledger's bounds.
+    let greedy: Value = c
+        .post_json(
+            "/v1/datanets/0/versions/1/attribute",
+            &serde_json::json!({ "text": "Well: Second record about lakes.", "min_len": 0, "max_count": u64::MAX }),
+        )
+        .unwrap();
+    assert_eq!(
+        (greedy["min_len"].as_u64(), greedy["max_count"].as_u64()),
+        (Some(1), Some(10))
     );
     // Another tokenizer's index is built only once a model uses it (a stranger cannot make the
     // node build and store every tokenizer's index of every version).
@@ -340,4 +352,49 @@ fn uploads_nobody_names_share_a_quota() {
         !kept.contains(&again),
         "9,000 + 1,000 fits once the contributed blob is pinned"
     );
+}
+
+/// Issue 10, hole 5: ingesting a contribution's blob is costly work, so the node does it only for
+/// a transaction certain to pay for it. A bad signature, an unknown signer, another chain or a
+/// nonce that is not next in line is refused (or waits) without the blob ever being parsed.
+#[test]
+fn contributions_that_cannot_pay_yet_cost_the_node_no_ingestion() {
+    let n = TestNode::start();
+    n.ok(0, create(CurationPolicy::OwnerCurated));
+    let contrib = n.contribute(0, "A record about glaciers.\n\nAnother about fjords.");
+    let ingestions = || n.running.as_ref().unwrap().node.ledger.blobs.ingestions();
+    let submit = |tx: &sinew_types::SignedTransaction| n.client.submit(tx, false).unwrap().outcome;
+    let refused = |tx: &sinew_types::SignedTransaction| match submit(tx) {
+        SubmitOutcome::Refused { error } => error.code,
+        other => panic!("{other:?}"),
+    };
+    let signed = |key: &sinew_types::Keypair, chain: &str, nonce: u64| {
+        sinew_sdk::sign_with_fee(key, chain, nonce, contrib.clone(), &n.params)
+    };
+    let nonce = n.nonce(1);
+    let before = ingestions();
+    let mut forged = signed(&n.keys[1], "sinew-test", nonce);
+    forged.signature.0[7] ^= 1;
+    assert_eq!(refused(&forged), "bad_signature");
+    let stranger = sinew_types::Keypair::generate();
+    assert_eq!(refused(&signed(&stranger, "sinew-test", 0)), "unknown_account");
+    assert_eq!(refused(&signed(&n.keys[1], "another-chain", nonce)), "wrong_chain");
+    // Ahead of its signer's next nonce: admitted to wait, but nothing is done for it yet.
+    assert!(matches!(
+        submit(&signed(&n.keys[1], "sinew-test", nonce + 3)),
+        SubmitOutcome::Pending
+    ));
+    assert_eq!(ingestions(), before, "no blob parsed for any of them");
+    let metrics = ureq::get(&format!("{}/metrics", n.url()))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        metrics.contains(&format!("sinew_blob_ingestions {before}")),
+        "{metrics}"
+    );
+    // Next in line: parsed (once), included, paid for.
+    assert_eq!(n.send(1, contrib.clone()), Ok(TxStatus::Success));
+    assert_eq!(ingestions(), before + 1);
 }

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use sinew_state::inference::api_key_hash;
 use sinew_types::inference::KeyScope;
 use sinew_types::payload::{
-    RegisterApiKey, RegisterProvider, ReserveInference, RevokeApiKey, SettleInference, Stake, Transfer, WithdrawPrepaid,
+    RegisterApiKey, RegisterProvider, ReserveInference, RevokeApiKey, ServeModel, SettleInference, Stake, Transfer,
+    WithdrawPrepaid,
 };
 use sinew_types::Hash;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -602,4 +603,72 @@ fn a_dropped_transaction_does_not_wedge_the_gateway() {
         );
         assert_eq!(s, 200, "{a}");
     }
+}
+
+/// Issue 10, hole 7, over the API: a model its provider stops serving leaves `/v1/models` and
+/// takes no paid request (nobody can make a provider serve, or pay fees for, a model it has not
+/// accepted).
+#[test]
+fn a_model_its_provider_delists_is_neither_listed_nor_served() {
+    let n = TestNode::start_with(Options {
+        provider: Some(3),
+        ..Options::default()
+    });
+    n.setup_inference("builtin");
+    let models: Value = n.client.get("/v1/models").unwrap();
+    assert_eq!(models["data"].as_array().unwrap().len(), 1);
+    n.ok(3, ServeModel { model: 0, serve: false }.into());
+    let models: Value = n.client.get("/v1/models").unwrap();
+    assert_eq!(models["data"], json!([]), "{models}");
+    let (status, a) = post(
+        &n,
+        "/v1/chat/completions",
+        Some(USER_KEY),
+        &chat("river-lm", "The Danube", 8),
+    );
+    assert_eq!(status, 404, "{a}");
+    assert_eq!(a["error"]["code"], "model_not_found", "{a}");
+    let (prepaid, _) = n.inference_account(2);
+    assert_eq!(prepaid, 1_000_000, "nothing charged");
+    assert_eq!(n.held(2), 0, "nothing held");
+}
+
+/// Issue 10, hole 9: the provider pays a ledger fee for the reservation and the settlement of
+/// every request in flight. A provider whose balance cannot pay them refuses new requests at once
+/// (503, retry later) instead of taking them and wedging on settlements it cannot pay for; the
+/// caller is charged nothing.
+#[test]
+fn a_provider_that_cannot_pay_ledger_fees_refuses_requests_up_front() {
+    let n = TestNode::start_with(Options {
+        provider: Some(3),
+        ..Options::default()
+    });
+    n.setup_inference("builtin");
+    let provider = n.client.account(&n.keys[3].address(), None).unwrap().account;
+    let keep = n.params.fee_for(200);
+    let amount = provider.balance - n.params.fee_for(200) - keep;
+    n.ok(
+        3,
+        Transfer {
+            to: n.keys[4].address(),
+            amount,
+        }
+        .into(),
+    );
+    let left = n.client.account(&n.keys[3].address(), None).unwrap().account.balance;
+    assert!(
+        left < 2 * keep,
+        "{left}: less than the fees of one request's two transactions"
+    );
+    let (status, a) = post(
+        &n,
+        "/v1/chat/completions",
+        Some(USER_KEY),
+        &chat("river-lm", "The Danube", 8),
+    );
+    assert_eq!(status, 503, "{a}");
+    assert_eq!(a["error"]["code"], "provider_unavailable", "{a}");
+    let (prepaid, _) = n.inference_account(2);
+    assert_eq!(prepaid, 1_000_000, "nothing charged");
+    assert_eq!(n.held(2), 0, "nothing held");
 }

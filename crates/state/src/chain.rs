@@ -230,7 +230,6 @@ impl Chain {
             });
         }
         let prepared: Vec<PreparedTx> = block.txs.iter().cloned().map(|t| t.prepare()).collect();
-        verify_signatures(&prepared, already_verified)?;
         let state = Layered::new(reader, branch.iter().map(|b| &b.effects.writes).collect());
         let mut ex = BlockExecutor::begin(&state, blobs, h.height)?;
         if h.chain_id != ex.chain_id() {
@@ -239,7 +238,10 @@ impl Chain {
                 got: h.chain_id.clone(),
             });
         }
+        // Cheap refusals before the costly one: an oversized block is refused before a single
+        // signature of it is checked.
         check_size(&prepared, ex.params())?;
+        verify_signatures(&prepared, already_verified)?;
         for (index, ptx) in prepared.iter().enumerate() {
             ex.execute(ptx)
                 .map_err(|rejection| BlockError::InvalidTx { index, rejection })?;

@@ -31,10 +31,11 @@ pub enum StateKey {
     DatanetVersion(u64, u64),
     /// A record's text hash in a datanet, for exact duplicates (value: `(u64, u32)`: contribution, index).
     DatanetRecord(u64, Hash),
-    /// A group of LSH buckets of a datanet: band and the top bits of the band hash (value:
-    /// `Vec<(u64, u64, u32)>`: band hash, contribution, record index, sorted; at most
-    /// `LSH_BUCKET_CAP` records per band hash).
-    DatanetLsh(u64, u8, u16),
+    /// A group of LSH buckets of a datanet: band, prefix length in bits and the prefix of the band
+    /// hash (value: `Vec<(u64, u64, u32)>`: band hash, contribution, record index, sorted; at most
+    /// `LSH_BUCKET_CAP` records per band hash and `GROUP_CAP` per group). Which prefix length holds
+    /// a hash is under `DatanetLshLayout`.
+    DatanetLsh(u64, u8, u8, u64),
     /// A registered provider (value: `Provider`).
     Provider(Address),
     /// The id the next model gets (value: `u64`).
@@ -84,6 +85,9 @@ pub enum StateKey {
     /// The validator set, in index order (value: `Vec<Validator>`; absent: the single-node
     /// sequencer orders blocks).
     Validators,
+    /// How deep a datanet's LSH bucket groups have split (value: `LshLayout`; absent: one group
+    /// per band).
+    DatanetLshLayout(u64),
 }
 
 impl StateKey {
@@ -151,4 +155,16 @@ mod tests {
 pub struct ChainInfo {
     /// The chain id every transaction must carry.
     pub chain_id: String,
+}
+
+/// How far a datanet's LSH bucket groups have split (linear hashing): groups of prefixes below
+/// `next` have `depth + 1` bits, the others `depth` bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LshLayout {
+    /// Bits of the band hash that every group's prefix has at least.
+    pub depth: u8,
+    /// Groups of `depth` bits before this prefix have split into two of `depth + 1` bits.
+    pub next: u64,
+    /// Entries in all groups of all bands.
+    pub entries: u64,
 }

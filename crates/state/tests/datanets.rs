@@ -12,7 +12,7 @@ use sinew_types::datanet::{ContributionStatus, CurationPolicy};
 use sinew_types::failure::{DatanetFailure, LedgerFailure};
 use sinew_types::payload::{
     Contribute, CreateDatanet, DatanetTx, ExpireContribution, PublishVersion, Review, SetParams, Stake, Transfer,
-    UpdateDatanetInfo,
+    Unstake, UpdateDatanetInfo,
 };
 use sinew_types::{merkle, Hash, Payload};
 
@@ -225,6 +225,64 @@ fn staked_reviews_weigh_stake_not_heads() {
     assert_eq!(n.contribution(0, 0).votes.iter().map(|v| v.stake).sum::<u128>(), 25_000);
 }
 
+/// Issue 10, 13: stake weighs votes, so it must not be counted twice, and the vote list must not
+/// be a prize for whoever fills it first. A full list gives way to stake (the lightest vote goes),
+/// and a vote weighs its reviewer's stake now: stake unbonded after voting no longer counts.
+#[test]
+fn full_vote_lists_give_way_to_stake_and_unbonded_stake_stops_counting() {
+    let max = sinew_types::records::MAX_VOTES;
+    let mut n = Net::with_keys(max + 8);
+    // Quorum: 100 x 1,000 = 100,000 of stake on one side, and more than the other side.
+    let min_stake = 1_000;
+    n.ok(
+        0,
+        create(CurationPolicy::StakedReviewers { quorum: 100, min_stake }, false),
+    );
+    let (_, c) = n.blob(DOC_A);
+    n.ok(1, c);
+    let vote = |approve: bool| -> Payload {
+        Review {
+            datanet: 0,
+            contribution: 0,
+            approve,
+            reason: "no".into(),
+        }
+        .into()
+    };
+    let reviewer = |n: &mut Net, who: usize, stake: u128, approve: bool| {
+        n.ok(who, Stake { amount: stake }.into());
+        n.ok(who, vote(approve));
+    };
+    // Minimum stakes fill the list: 99 say yes (99,000), one says no.
+    for who in 2..2 + max - 1 {
+        reviewer(&mut n, who, min_stake, true);
+    }
+    reviewer(&mut n, max + 1, min_stake, false);
+    assert_eq!(n.contribution(0, 0).votes.len(), max);
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
+    // Another minimum stake cannot push anyone out.
+    let (small, big, again, last) = (max + 2, max + 3, max + 4, max + 5);
+    n.ok(small, Stake { amount: min_stake }.into());
+    assert_eq!(n.fails(small, vote(false)), DatanetFailure::VotesFull);
+    // A heavier reviewer takes the lightest seat (the latest of equals).
+    reviewer(&mut n, big, 60_000, false);
+    let c = n.contribution(0, 0);
+    assert_eq!(c.votes.len(), max);
+    assert!(c.votes.iter().all(|v| v.reviewer != n.keys[max + 1].address()));
+    assert_eq!(c.status, ContributionStatus::Pending, "yes 99,000, no 60,000");
+    // It unbonds its stake, which then votes again from another account: the first vote now
+    // weighs nothing (and is the one to give way), so no has 60,000, not 120,000 (which would
+    // reject).
+    n.ok(big, Unstake { amount: 60_000 }.into());
+    reviewer(&mut n, again, 60_000, false);
+    let c = n.contribution(0, 0);
+    assert!(c.votes.iter().all(|v| v.reviewer != n.keys[big].address()));
+    assert_eq!(c.status, ContributionStatus::Pending, "yes 99,000, no 60,000");
+    // Yes reaches 98,000 + 3,000 = 101,000 and outweighs no.
+    reviewer(&mut n, last, 3_000, true);
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
+}
+
 /// Issue 10, 13: a pending contribution held its record hashes for ever (nobody else could
 /// contribute them, whatever the reviewers did). After `pending_expiry_blocks` anyone may expire
 /// it: its bond comes back in full and its records are free.
@@ -345,7 +403,7 @@ fn near_duplicate_search_is_linear_and_sees_copies_within_a_contribution() {
     let (_, second) = n.blob(&more);
     let r = n.ok(3, second);
     assert_eq!(flagged(&r), 3_000);
-    let prefix = StateKey::DatanetLsh(0, 0, 0).owner_prefix();
+    let prefix = StateKey::DatanetLsh(0, 0, 0, 0).owner_prefix();
     let mut per_bucket: std::collections::BTreeMap<(Vec<u8>, u64), usize> = Default::default();
     for (k, v) in n.state.map.iter().filter(|(k, _)| k.starts_with(&prefix)) {
         let group: Vec<(u64, u64, u32)> = borsh::from_slice(v).unwrap();
@@ -599,4 +657,68 @@ fn a_transient_disk_error_leaves_the_transaction_out_and_the_chain_goes_on() {
     // Once the disk is back, the same transaction is included.
     n.ok(1, c);
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
+}
+
+/// Issue 10, 13: a datanet pushed past what a version may hold is refused at publication with a
+/// clear failure (its index could not be built), and nothing is published.
+#[test]
+fn a_version_too_large_to_index_is_not_published() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::Open, false));
+    let (_, c) = n.blob(DOC_A);
+    n.ok(1, c);
+    // Reaching the bound for real takes 4 GiB of records: the datanet's approved size is set to it.
+    let key = StateKey::Datanet(0).encode();
+    let mut d: Datanet = borsh::from_slice(&n.state.map[&key]).unwrap();
+    d.approved_bytes = sinew_types::records::MAX_VERSION_BYTES;
+    n.state.map.insert(key, borsh::to_vec(&d).unwrap());
+    n.expect_failure(0, PublishVersion { datanet: 0 }.into(), DatanetFailure::TooLargeToIndex);
+    let d: Datanet = read(&n.state, &StateKey::Datanet(0)).unwrap().unwrap();
+    assert_eq!(d.versions, 0);
+}
+
+/// Issue 10, 13: receipts are hashed into blocks, so a failure recorded there must read the same
+/// on every validator: a malformed file's failure names the file, line and our own wording, never
+/// the parser's (whose messages change with its version).
+#[test]
+fn a_malformed_file_fails_in_our_words_not_the_parsers() {
+    let mut n = Net::new();
+    n.ok(0, create(CurationPolicy::Open, false));
+    for (text, format, ours) in [
+        (
+            "{\"text\": \"fine\"}\n{\"text\": tru\n",
+            sinew_types::datanet::Format::Jsonl { field: "text".into() },
+            "malformed JSON",
+        ),
+        (
+            "a,text\n1,two,three\n",
+            sinew_types::datanet::Format::Csv {
+                columns: vec!["text".into()],
+            },
+            "malformed CSV",
+        ),
+    ] {
+        let (blob, _) = n.blob(text);
+        let detailed = sinew_datanet::ingest_blob(text.as_bytes(), &format, "f").unwrap_err();
+        assert!(detailed.detail.is_some(), "the parser has its own words: {detailed}");
+        let r = n.run(
+            1,
+            Contribute {
+                datanet: 0,
+                blob,
+                size: text.len() as u64,
+                format,
+                record_count: 1,
+                records_root: Hash::ZERO,
+                metadata: String::new(),
+            }
+            .into(),
+        );
+        let r = r.expect("included");
+        let sinew_types::TxStatus::Failed { message, .. } = &r.status else {
+            panic!("{r:?}");
+        };
+        assert!(message.contains(ours), "{message}");
+        assert!(!message.contains(detailed.detail.as_deref().unwrap()), "{message}");
+    }
 }

@@ -261,11 +261,22 @@ fn a_tampered_block_is_refused_and_changes_nothing() {
         n.chain.validate(&n.state, &sinew_state::NoBlobs, bad, |_| false),
         Err(BlockError::NotNext { .. })
     ));
-    let mut bad = good;
+    let mut bad = good.clone();
     bad.header.tx_count = 2;
     assert!(matches!(
         n.chain.validate(&n.state, &sinew_state::NoBlobs, bad, |_| false),
         Err(BlockError::HeaderMismatch { field: "tx_count", .. })
+    ));
+    // A block over the limits is refused before any of its signatures is looked at (a hostile
+    // leader cannot make validators check a block's worth of signatures past the cap for free).
+    let params: sinew_types::Params = read(&n.state, &StateKey::Params).unwrap().unwrap();
+    let mut bad = good;
+    bad.txs = vec![bad.txs[0].clone(); params.max_block_txs as usize + 1];
+    assert!(matches!(
+        n.chain.validate(&n.state, &sinew_state::NoBlobs, bad, |_| panic!(
+            "a signature was checked"
+        )),
+        Err(BlockError::TooManyTxs { .. })
     ));
 }
 

@@ -35,6 +35,9 @@ pub struct HostileArgs {
     /// latency target: for the test suite, where builds are unoptimised and cores shared.
     #[arg(long)]
     liveness_only: bool,
+    /// Fail if the process's resident memory grows by more than this many MiB during the attack.
+    #[arg(long)]
+    max_rss_growth_mib: Option<u64>,
 }
 
 /// Status codes seen per attack.
@@ -157,6 +160,109 @@ fn attack_round(agent: &ureq::Agent, url: &str, attacker: &Keypair, chain: &str,
     }
 }
 
+/// A hostile value for a path parameter, varied by round: zero, huge, malformed, far too long.
+fn hostile_param(name: &str, round: u64, attacker: &Keypair) -> String {
+    match (name, round % 4) {
+        ("address", 0) => attacker.address().to_string(),
+        ("address", 1) => "zz".repeat(32),
+        ("key", _) => "ab".repeat(40 + (round % 3) as usize * 100),
+        (_, 0) => "0".into(),
+        (_, 1) => u64::MAX.to_string(),
+        (_, 2) => "ff".repeat(32),
+        _ => "%00".repeat(300),
+    }
+}
+
+/// A hostile value for a query parameter: absurd pages, forged cursors, heights and filters.
+fn hostile_query(name: &str, round: u64) -> String {
+    match name {
+        "limit" | "offset" => [u64::MAX.to_string(), "0".into(), "4294967296".into()][(round % 3) as usize].clone(),
+        "after" | "before" => ["zz".to_string(), "ff".repeat(300), "00".into()][(round % 3) as usize].clone(),
+        "height" => ["0".to_string(), u64::MAX.to_string()][(round % 2) as usize].clone(),
+        "tokenizer" => ["cl100k", "gpt2", "nope"][(round % 3) as usize].into(),
+        "wait" => "commit".into(),
+        _ => "%ff%fe".repeat(50),
+    }
+}
+
+/// Every route of the API once, with hostile path and query parameters (and junk bodies where
+/// it takes one), then the explorer's pages: each answers with a clear status, never a 500.
+fn every_route(agent: &ureq::Agent, url: &str, attacker: &Keypair, round: u64, tally: &Tally) {
+    use sinew_types::api::{Method, Route};
+    for route in Route::ALL {
+        // Held open by `hold_subscriptions`; flooded by the upload attack.
+        if matches!(route, Route::Events | Route::UploadBlob) {
+            continue;
+        }
+        let (method, template) = route.endpoint();
+        let mut path = String::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+            path.push_str(&rest[..open]);
+            path.push_str(&hostile_param(&rest[open + 1..close], round, attacker));
+            rest = &rest[(close + 1).min(rest.len())..];
+        }
+        path.push_str(rest);
+        let query: Vec<String> = route
+            .query()
+            .iter()
+            .map(|(name, _)| format!("{name}={}", hostile_query(name, round)))
+            .collect();
+        if !query.is_empty() {
+            path = format!("{path}?{}", query.join("&"));
+        }
+        let full = format!("{url}{path}");
+        let code = match method {
+            Method::Get => status(agent.get(&full).call()),
+            Method::Put => status(agent.put(&full).send_bytes(b"junk")),
+            Method::Post => {
+                let body = match round % 3 {
+                    0 => b"{\"text\": 7, \"model\": [".to_vec(),
+                    1 => serde_json::json!({ "text": "x".repeat(300_000), "max_tokens": u64::MAX })
+                        .to_string()
+                        .into_bytes(),
+                    _ => vec![0xff; 4096],
+                };
+                status(
+                    agent
+                        .post(&full)
+                        .set("content-type", "application/json")
+                        .set("authorization", "Bearer sk-nobody")
+                        .send_bytes(&body),
+                )
+            }
+        };
+        *tally.lock().expect("not poisoned").entry((template, code)).or_default() += 1;
+    }
+    let junk = "%ff".repeat(200);
+    for page in [
+        "/".to_string(),
+        format!("/search?q={junk}"),
+        "/blocks?before=18446744073709551615".into(),
+        format!("/blocks/{junk}"),
+        "/txs/zz".into(),
+        format!("/accounts/{}", "ff".repeat(32)),
+        "/datanets?after=zz".into(),
+        "/datanets/18446744073709551615".into(),
+        "/models?after=ff".into(),
+        "/models/0".into(),
+        format!("/answers/{}", "00".repeat(32)),
+        "/playground".into(),
+        "/agents?limit=4294967296".into(),
+        "/tasks?limit=4294967296&after=zz".into(),
+        "/tasks/zz".into(),
+        "/assets/..%2f..%2fetc%2fpasswd".into(),
+    ] {
+        let code = status(agent.get(&format!("{url}{page}")).call());
+        *tally
+            .lock()
+            .expect("not poisoned")
+            .entry(("explorer", code))
+            .or_default() += 1;
+    }
+}
+
 /// Holds event-stream subscriptions open (more than the node allows) until `stop`.
 fn hold_subscriptions(url: String, count: usize, stop: Arc<AtomicBool>, tally: Tally) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
@@ -222,6 +328,7 @@ pub fn run(a: HostileArgs) -> Result<()> {
             let mut round = t as u64 * 1_000_000;
             while !stop.load(Ordering::Relaxed) {
                 attack_round(&agent, &url, &attacker, &chain, round, &tally);
+                every_route(&agent, &url, &attacker, round, &tally);
                 round += 1;
             }
         }));
@@ -328,6 +435,10 @@ pub fn run(a: HostileArgs) -> Result<()> {
     }
     if five_hundreds > 0 {
         bail!("{five_hundreds} attack requests got 500: the node failed on hostile input");
+    }
+    let growth_mib = peak.saturating_sub(rss_start) / 1024;
+    if let Some(max) = a.max_rss_growth_mib.filter(|max| growth_mib > *max) {
+        bail!("memory grew by {growth_mib} MiB under attack, more than the {max} MiB allowed");
     }
     if !a.liveness_only && p99 > 1_000.0 {
         bail!("honest commit latency p99 {p99:.1} ms exceeds the 1 s target");

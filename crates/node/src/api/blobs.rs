@@ -75,16 +75,22 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(BlobStored { blob: id, size })))
 }
 
-/// GET /v1/blobs/{id}: the bytes, after checking they still hash to the id.
+/// GET /v1/blobs/{id}: the bytes, after checking they still hash to the id (a costly request:
+/// answered 503 while the node serves as many as it allows).
 pub async fn download(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let id: Hash = id
         .parse()
         .map_err(|e: sinew_types::hash::BadHex32| ApiError::BadRequest("bad_blob_id", e.to_string()))?;
+    // Re-hashing a blob of up to `max_blob_bytes` is costly work: one of the few heavy permits.
+    let permit = super::page::heavy(&node)?;
     let n = node.clone();
-    let (file, len) = tokio::task::spawn_blocking(move || n.ledger.blobs.store.open_verified(&id))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(blob_error)?;
+    let (file, len) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        n.ledger.blobs.store.open_verified(&id)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(blob_error)?;
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
     Ok((
         [

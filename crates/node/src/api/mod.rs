@@ -43,9 +43,33 @@ pub fn fuzz_request_bodies(data: &[u8]) {
     }
 }
 
-/// Query strings go through serde's URL-encoded form parser, as axum's `Query` does.
+/// Query strings go through serde's URL-encoded form parser, as axum's `Query` does, for every
+/// query type a route takes.
 fn serde_urlencoded_like(q: &str) -> bool {
-    axum::extract::Query::<tasks::TaskFilter>::try_from_uri(&format!("/x?{q}").parse().unwrap_or_default()).is_ok()
+    use axum::extract::Query;
+    use sinew_types::api::queries::*;
+    let uri: axum::http::Uri = format!("/x?{q}").parse().unwrap_or_default();
+    macro_rules! parse {
+        ($($t:ty),*) => { [$(Query::<$t>::try_from_uri(&uri).is_ok()),*] };
+    }
+    parse!(
+        ActivityQuery,
+        AgentFilter,
+        AnswerQuery,
+        AtHeight,
+        BlockRange,
+        datanets::ByContributor,
+        ContributionFilter,
+        EventFilter,
+        IndexQuery,
+        Page,
+        RecordPage,
+        txs::SubmitOptions,
+        TaskFilter,
+        TxRange
+    )
+    .iter()
+    .any(|ok| *ok)
 }
 
 /// The handler of each route, on the method the route table gives it (exhaustive: a route added

@@ -1,7 +1,8 @@
 //! What one request may cost the node: lists come in pages behind an opaque cursor, filtered
-//! lists scan a bounded number of entries per request, reads of durable state run on blocking
-//! threads (never on the async workers that serve everyone), and costly requests take one of a
-//! few permits or are answered 503 at once.
+//! lists scan a bounded number of entries per request, scans and other reads that grow with what
+//! they read run on blocking threads (point reads of one small value, a block or its receipts
+//! stay on the async workers), and costly requests take one of a few permits or are answered 503
+//! at once.
 
 use super::ApiError;
 use crate::core::Node;

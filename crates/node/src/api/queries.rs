@@ -30,6 +30,9 @@ pub async fn health(State(node): State<Arc<Node>>) -> impl IntoResponse {
 
 /// GET /metrics (Prometheus text format).
 pub async fn metrics(State(node): State<Arc<Node>>) -> impl IntoResponse {
+    node.metrics
+        .blob_ingestions
+        .set(i64::try_from(node.ledger.blobs.ingestions()).unwrap_or(i64::MAX));
     (
         [(
             header::CONTENT_TYPE,
@@ -103,10 +106,12 @@ pub async fn finalization(
             "the genesis block is final by definition: it has no certificate".into(),
         ));
     }
+    // Consensus answers a few certificate queries at a time, each within a deadline: when it is
+    // busy, stopped or slow the node says so (503, retry), it has not failed.
     let found = tokio::task::spawn_blocking(move || info.finalization(h))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::Busy(e.to_string()))?;
     found.map(Json).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no certificate of its own for block {h}: it was finalized through a descendant's (ask for a later height)"

@@ -94,24 +94,49 @@ impl<R: StateReader> Ctx<'_, R> {
                 format!("you already reviewed contribution {seq} of datanet {id}"),
             );
         }
+        // Weights are the voters' stake now, not when they voted: stake unbonded since counts
+        // no more, so the same tokens cannot vote twice on one contribution from two accounts.
+        let mut weights = Vec::with_capacity(c.votes.len() + 1);
+        for v in &c.votes {
+            weights.push(self.account(&v.reviewer)?.map(|a| a.staked).unwrap_or(0));
+        }
         if c.votes.len() >= MAX_VOTES {
-            return fail(
-                DatanetFailure::VotesFull,
-                format!("contribution {seq} has {MAX_VOTES} votes already"),
-            );
+            // Full: the lightest vote (the latest of equals) gives way to a heavier one, so cheap
+            // accounts cannot fill the list and shut out reviewers with stake.
+            let lightest = (0..weights.len())
+                .min_by(|a, b| weights[*a].cmp(&weights[*b]).then(b.cmp(a)))
+                .expect("the list is full");
+            if weights[lightest] >= staked {
+                return fail(
+                    DatanetFailure::VotesFull,
+                    format!(
+                        "contribution {seq} has {MAX_VOTES} votes already, none with less than your stake of {staked}"
+                    ),
+                );
+            }
+            c.votes.remove(lightest);
+            weights.remove(lightest);
         }
         c.votes.push(Vote {
             reviewer: *signer,
             approve: tx.approve,
             stake: staked,
         });
+        weights.push(staked);
         events.push(Event::Datanet(DatanetEvent::Reviewed {
             datanet: id,
             contribution: seq,
             reviewer: *signer,
             approve: tx.approve,
         }));
-        let weight = |side: bool| -> Amount { c.votes.iter().filter(|v| v.approve == side).map(|v| v.stake).sum() };
+        let weight = |side: bool| -> Amount {
+            c.votes
+                .iter()
+                .zip(&weights)
+                .filter(|(v, _)| v.approve == side)
+                .map(|(_, w)| *w)
+                .sum()
+        };
         let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
         let (ayes, nays) = (weight(true), weight(false));
         self.put(&StateKey::Contribution(id, seq), &c);

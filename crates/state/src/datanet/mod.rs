@@ -38,7 +38,7 @@ mod near_dup;
 mod registry;
 
 pub(crate) use checks::check;
-pub use near_dup::LSH_BUCKET_CAP;
+pub use near_dup::{GROUP_CAP, GROUP_TARGET, LSH_BUCKET_CAP};
 pub use sinew_types::records::{
     contribution_leaf, Contribution, Datanet, DatanetVersion, MAX_FLAGS, MAX_VERSION_BYTES, MAX_VOTES,
 };

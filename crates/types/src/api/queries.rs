@@ -11,7 +11,7 @@ pub struct Page {
     /// The cursor of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
-    /// Entries per page (default 50, at most 500).
+    /// Entries per page (default 100, at most 1,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
 }

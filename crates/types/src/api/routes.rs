@@ -93,7 +93,7 @@ pub type QueryParam = (&'static str, &'static str);
 
 const PAGE: &[QueryParam] = &[
     ("after", "the cursor of the previous page (its `next`)"),
-    ("limit", "entries per page (default 50, at most 500)"),
+    ("limit", "entries per page (default 100, at most 1,000)"),
 ];
 const HEIGHT: &[QueryParam] = &[("height", "the height to read at (default: the durable head)")];
 const WAIT: &[QueryParam] = &[(
@@ -355,7 +355,7 @@ impl Route {
             Route::DatanetContributions | Route::Contributions => &[
                 ("contributor", "only this contributor's"),
                 ("after", "the cursor of the previous page (its `next`)"),
-                ("limit", "entries per page (default 50, at most 500)"),
+                ("limit", "entries per page (default 100, at most 1,000)"),
             ],
             Route::DatanetRecords => &[
                 ("contribution", "only this contribution's records"),
@@ -367,14 +367,14 @@ impl Route {
             Route::Agents => &[
                 ("capability", "only active agents with this capability"),
                 ("after", "the cursor of the previous page (its `next`)"),
-                ("limit", "entries per page (default 50, at most 500)"),
+                ("limit", "entries per page (default 100, at most 1,000)"),
             ],
             Route::Tasks => &[
                 ("status", "open, claimed, submitted, completed or closed"),
                 ("kind", "only tasks of this kind"),
                 ("claimant", "only tasks claimed by this address"),
                 ("after", "the cursor of the previous page (its `next`)"),
-                ("limit", "entries per page (default 50, at most 500)"),
+                ("limit", "entries per page (default 100, at most 1,000)"),
             ],
             _ => &[],
         }

@@ -44,8 +44,9 @@ impl DatanetTx {
     pub fn work_units(&self) -> u64 {
         match self {
             DatanetTx::Contribute(a) => a.size.div_ceil(1024).saturating_add(u64::from(a.record_count)),
-            // Re-reads the contribution's records to free them.
+            // Re-reads the contribution's records to free them (a rejection may too).
             DatanetTx::ExpireContribution(_) => super::RECOMPUTE_WORK_UNITS,
+            DatanetTx::Review(r) if !r.approve => super::RECOMPUTE_WORK_UNITS,
             DatanetTx::CreateDatanet(_)
             | DatanetTx::Review(_)
             | DatanetTx::PublishVersion(_)
