@@ -98,6 +98,8 @@ pub mod channel {
     pub const BLOBS: u64 = 5;
     /// Transaction gossip.
     pub const TXS: u64 = 6;
+    /// Configuration agreement ([`crate::hello`]).
+    pub const HELLO: u64 = 7;
 }
 
 /// The largest message any channel carries for `validators` validators and blocks under `cfg`.

@@ -8,6 +8,8 @@
 //!   through the fork-aware [`sinew_consensus::Replica`] seam.
 //! - [`blobs`]: blobs between validators, fetched piece by piece and checked against their id.
 //! - [`gossip`]: admitted transactions sent to every other validator, theirs admitted here.
+//! - [`hello`]: validators compare their genesis and peers before consensus starts; the odd
+//!   one out refuses to start, naming the difference.
 //! - [`monitor`]: where consensus stands (view, leader, blocked peers, proven faults) and the
 //!   finalization certificate of a height; [`certificate`] checks one as a light client does.
 //! - [`finalizer`]: finalized blocks into the ledger, acknowledged only once committed.
@@ -23,6 +25,7 @@ pub mod engine;
 mod exec;
 pub mod finalizer;
 pub mod gossip;
+pub mod hello;
 pub mod keys;
 pub mod monitor;
 pub mod network;

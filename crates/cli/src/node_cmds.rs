@@ -143,10 +143,25 @@ pub fn node(a: NodeArgs, keys_dir: &Path) -> Result<()> {
             running.node.chain_id(),
             running.node.head().height
         );
-        tokio::signal::ctrl_c().await?;
-        println!("shutting down");
-        running.shutdown().await?;
-        Ok(())
+        // Until Ctrl-C, or until the orderer stops on its own (a fatal error: exit with it).
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            tokio::select! {
+                r = &mut ctrl_c => {
+                    r?;
+                    println!("shutting down");
+                    running.shutdown().await?;
+                    return Ok(());
+                }
+                _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                    if running.orderer_stopped() {
+                        running.wait().await?;
+                        anyhow::bail!("the orderer stopped");
+                    }
+                }
+            }
+        }
     })
 }
 

@@ -184,6 +184,50 @@ fn a_validator_killed_by_pid_leaves_three_finalizing_and_catches_up_when_restart
     wait_for(&up, at_kill + 5, Duration::from_secs(120));
     assert!(clients[2].health().is_err(), "validator 2 is down");
 
+    // Validator 2 started on a genesis of its own (one millisecond later): the other three
+    // describe another genesis, so it refuses to run, naming the difference.
+    let mut genesis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("genesis.json")).unwrap()).unwrap();
+    genesis["timestamp_ms"] = (genesis["timestamp_ms"].as_u64().unwrap() + 1).into();
+    std::fs::write(
+        dir.path().join("odd-genesis.json"),
+        serde_json::to_vec(&genesis).unwrap(),
+    )
+    .unwrap();
+    let odd = dir.path().join("odd");
+    std::fs::create_dir_all(&odd).unwrap();
+    let config = std::fs::read_to_string(dir.path().join("node2/node.toml"))
+        .unwrap()
+        .replace("../genesis.json", "../odd-genesis.json");
+    std::fs::write(odd.join("node.toml"), config).unwrap();
+    let mut refused = Command::new(SINEW)
+        .arg("--keys-dir")
+        .arg(dir.path().join("keys"))
+        .args(["node", "--config"])
+        .arg(odd.join("node.toml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = refused.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = refused.kill();
+            panic!("a validator whose genesis the others do not share kept running");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut refused.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success());
+    assert!(
+        err.contains("disagrees with") && err.contains("genesis block") && err.contains("here,"),
+        "{err}"
+    );
+
     // Restarted from its own data directory, it replays what it missed and follows again.
     let mut restarted = Command::new(SINEW)
         .arg("--keys-dir")

@@ -44,6 +44,12 @@ impl RunningNode {
         Ok(())
     }
 
+    /// Whether the orderer has stopped (on a fatal error: a validator that refused to run, a
+    /// failed commit), so the process can exit with its error.
+    pub fn orderer_stopped(&self) -> bool {
+        self.orderer.as_ref().is_none_or(|h| h.is_finished())
+    }
+
     /// Waits until the orderer stops (it only stops on a fatal error or shutdown).
     pub async fn wait(mut self) -> Result<(), NodeError> {
         let h = self.orderer.take().expect("orderer running");
