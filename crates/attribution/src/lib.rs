@@ -11,6 +11,7 @@ pub mod attribute;
 pub mod content;
 pub mod corpus;
 mod doc;
+pub mod fm;
 pub mod index;
 pub mod layout;
 pub mod lm;

@@ -44,6 +44,9 @@ pub struct AttributionArgs {
     /// Size of the new version's delta, in MB (0: skip the incremental figure).
     #[arg(long, default_value_t = 1)]
     delta_mb: usize,
+    /// Also build the compressed mode (an FM-index, byte level, in memory) and measure it beside the suffix array.
+    #[arg(long)]
+    fm: bool,
 }
 
 /// Drops the kernel's page cache so the next reads come from disk.
@@ -295,6 +298,44 @@ pub fn run(a: AttributionArgs) -> Result<()> {
     );
     if a.cold {
         cold(&folder, &manifest, &pats, &answers, &params)?;
+    }
+    if a.fm {
+        let refs = as_docs(&docs, 0);
+        let t = Instant::now();
+        let fm = sinew_attribution::fm::FmIndex::build(&refs, limits.threads);
+        println!(
+            "fm build: {:.1}s; {} bytes = {:.3} bytes per text byte; peak RSS {:.0} MiB",
+            t.elapsed().as_secs_f64(),
+            fm.bytes(),
+            fm.bytes() as f64 / bytes as f64,
+            super::ingest::peak_rss_mib().unwrap_or(0.0)
+        );
+        let mut c: Vec<f64> = pats
+            .iter()
+            .take(5_000)
+            .map(|p| {
+                let t = Instant::now();
+                std::hint::black_box(fm.count(p));
+                t.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        let same = pats.iter().take(2_000).all(|p| fm.count(p) == shards.count(p));
+        let mut s: Vec<f64> = Vec::new();
+        let mut same_spans = 0;
+        for ans in &answers {
+            let t = Instant::now();
+            let got = maximal_spans(&fm, ans, params.min_len, params.max_count);
+            s.push(t.elapsed().as_secs_f64() * 1e3);
+            same_spans += (got == maximal_spans(&shards, ans, params.min_len, params.max_count)) as usize;
+        }
+        println!(
+            "fm count p50 {:.1} us, p99 {:.1} us (same counts: {same}); spans p50 {:.2} ms, p99 {:.2} ms (same spans on {same_spans}/{})",
+            pct(&mut c, 0.5),
+            pct(&mut c, 0.99),
+            pct(&mut s, 0.5),
+            pct(&mut s, 0.99),
+            answers.len()
+        );
     }
     if a.delta_mb > 0 {
         incremental(
