@@ -37,20 +37,23 @@ impl FmIndex {
     /// Builds the index of `docs` (byte-level, each followed by the separator), sorting on
     /// `threads` threads.
     pub fn build(docs: &[(DocRef, &[u8])], threads: usize) -> FmIndex {
-        let mut text = Vec::new();
         let mut starts = Vec::with_capacity(docs.len());
+        let mut text_len = 0usize;
         for (_, t) in docs {
-            starts.push(text.len() as u64);
-            text.extend_from_slice(t);
-            text.push(crate::SEPARATOR);
+            starts.push(text_len as u64);
+            text_len += t.len() + 1;
         }
-        let text_len = text.len();
-        // The reversed stream as symbols 1 + byte, then the sentinel 0.
-        let mut seq: Vec<u16> = text.iter().rev().map(|&b| b as u16 + 1).collect();
+        // The reversed stream (each document followed by the separator) as symbols 1 + byte,
+        // then the sentinel 0.
+        let mut seq: Vec<u16> = Vec::with_capacity(text_len + 1);
+        for (_, t) in docs.iter().rev() {
+            seq.push(u16::from(crate::SEPARATOR) + 1);
+            seq.extend(t.iter().rev().map(|&b| u16::from(b) + 1));
+        }
         seq.push(0);
         let n = seq.len();
         let construction = libsais::SuffixArrayConstruction::for_text(&seq).in_owned_buffer();
-        let sa: Vec<i32> = if threads > 1 {
+        let mut sa: Vec<i32> = if threads > 1 {
             construction
                 .multi_threaded(libsais::ThreadCount::fixed(threads.min(u16::MAX as usize) as u16))
                 .run()
@@ -59,10 +62,6 @@ impl FmIndex {
         }
         .expect("suffix array of a small alphabet")
         .into_vec();
-        let bwt: Vec<u16> = sa
-            .iter()
-            .map(|&s| if s == 0 { seq[n - 1] } else { seq[s as usize - 1] })
-            .collect();
         let mut counts = vec![0usize; SIGMA];
         for &s in &seq {
             counts[s as usize] += 1;
@@ -82,6 +81,14 @@ impl FmIndex {
             .filter(|&&s| s as usize % SAMPLE == 0)
             .map(|&s| s as u32)
             .collect();
+        // The transform in place of the suffix array, then the text dropped: at most the text
+        // and the suffix array are held at once (6 bytes per symbol).
+        for s in sa.iter_mut() {
+            *s = i32::from(if *s == 0 { seq[n - 1] } else { seq[*s as usize - 1] });
+        }
+        drop(seq);
+        let bwt: Vec<u16> = sa.iter().map(|&c| c as u16).collect();
+        drop(sa);
         FmIndex {
             n,
             text_len,
