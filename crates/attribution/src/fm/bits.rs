@@ -45,6 +45,16 @@ impl RankBits {
             total += c;
             since_big += c;
         }
+        // Counts for the position one past the last word, so that rank at the very end works
+        // whatever the length.
+        let end = words.len();
+        if end % 1024 == 0 {
+            big.push(total);
+            since_big = 0;
+        }
+        if end % 8 == 0 {
+            small.push(since_big as u16);
+        }
         RankBits { words, len, big, small }
     }
 
@@ -164,6 +174,15 @@ mod tests {
             })
             .collect();
         let r = RankBits::from_bits(bits.iter().copied());
+        // Lengths that end on a word, a count block or a big block rank at their end too.
+        for len in [64, 512, 65_536, 65_600] {
+            let ones: usize = bits[..len].iter().filter(|b| **b).count();
+            assert_eq!(
+                RankBits::from_bits(bits[..len].iter().copied()).rank1(len),
+                ones,
+                "length {len}"
+            );
+        }
         let mut ones = 0;
         for (i, b) in bits.iter().enumerate() {
             assert_eq!(r.rank1(i), ones, "at {i}");

@@ -86,85 +86,121 @@ fn huffman(counts: &[u64]) -> (Vec<Path>, Vec<[usize; 2]>) {
     (paths, children)
 }
 
+/// Appends the first `count` bits of `src` to the `len` bits held in `dst`.
+fn append_bits(dst: &mut Vec<u64>, len: usize, src: &[u64], count: usize) {
+    let shift = len % 64;
+    for (i, &w) in src.iter().enumerate() {
+        let remaining = count - i * 64;
+        let w = if remaining < 64 {
+            w & ((1u64 << remaining) - 1)
+        } else {
+            w
+        };
+        if shift == 0 {
+            dst.push(w);
+        } else {
+            *dst.last_mut().expect("a partial word") |= w << shift;
+            if remaining > 64 - shift {
+                dst.push(w >> (64 - shift));
+            }
+        }
+    }
+}
+
+/// One block's code and tree, with its nodes' bits (node starts relative to the block) as words
+/// and their count. Nodes are numbered in order of first visit, so the layout is deterministic.
+fn build_block(chunk: &[u16]) -> (Block, Vec<u64>, usize) {
+    let mut counts = vec![0u64; SIGMA];
+    for &s in chunk {
+        counts[s as usize] += 1;
+    }
+    let (paths, _) = huffman(&counts);
+    let mut code = vec![0u32; SIGMA];
+    let mut len = vec![0u8; SIGMA];
+    for (s, p) in &paths {
+        len[*s as usize] = p.len() as u8;
+        code[*s as usize] = p.iter().enumerate().fold(0u32, |acc, (d, &b)| acc | (b as u32) << d);
+    }
+    let only = (paths.is_empty() && !chunk.is_empty()).then(|| chunk[0]);
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut node_bits: Vec<Vec<bool>> = Vec::new();
+    if only.is_none() && !chunk.is_empty() {
+        let new_node = |nodes: &mut Vec<Node>, node_bits: &mut Vec<Vec<bool>>| {
+            nodes.push(Node {
+                start: 0,
+                ones_before: 0,
+                child: [LEAF; 2],
+            });
+            node_bits.push(Vec::new());
+            (nodes.len() - 1) as u16
+        };
+        new_node(&mut nodes, &mut node_bits);
+        // Each symbol's nodes from the root, found once per block (on its first occurrence).
+        let mut route: Vec<Vec<u16>> = vec![Vec::new(); SIGMA];
+        for &s in chunk {
+            let (c, l) = (code[s as usize], len[s as usize]);
+            if route[s as usize].is_empty() {
+                let mut at = 0u16;
+                let mut r = vec![0u16];
+                for d in 0..l.saturating_sub(1) {
+                    let bit = ((c >> d) & 1) as usize;
+                    let next = match nodes[at as usize].child[bit] {
+                        LEAF => {
+                            let n = new_node(&mut nodes, &mut node_bits);
+                            nodes[at as usize].child[bit] = n;
+                            n
+                        }
+                        n => n,
+                    };
+                    r.push(next);
+                    at = next;
+                }
+                route[s as usize] = r;
+            }
+            for (d, &n) in route[s as usize].iter().enumerate() {
+                node_bits[n as usize].push((c >> d) & 1 == 1);
+            }
+        }
+    }
+    let mut words: Vec<u64> = Vec::new();
+    let mut bits = 0usize;
+    for (n, b) in nodes.iter_mut().zip(&node_bits) {
+        n.start = bits as u64;
+        for &x in b {
+            if bits % 64 == 0 {
+                words.push(0);
+            }
+            if x {
+                *words.last_mut().expect("pushed") |= 1 << (bits % 64);
+            }
+            bits += 1;
+        }
+    }
+    (Block { code, len, only, nodes }, words, bits)
+}
+
 impl Boosted {
-    /// The structure over `seq` (every symbol below [`SIGMA`]).
+    /// The structure over `seq` (every symbol below [`SIGMA`]): blocks built on every core, then
+    /// their bits laid end to end in one pool.
     pub fn new(seq: &[u16]) -> Boosted {
-        let mut blocks = Vec::with_capacity(seq.len().div_ceil(BLOCK));
-        let mut before = Vec::with_capacity(seq.len().div_ceil(BLOCK) * SIGMA);
+        let chunks: Vec<&[u16]> = seq.chunks(BLOCK).collect();
+        let built = crate::parallel::map(&chunks, |chunk| build_block(chunk));
+        let mut blocks = Vec::with_capacity(built.len());
+        let mut before = Vec::with_capacity(built.len() * SIGMA);
         let mut running = vec![0u32; SIGMA];
         let mut words: Vec<u64> = Vec::new();
         let mut bits = 0usize;
-        let push_bit = |words: &mut Vec<u64>, bits: &mut usize, b: bool| {
-            if *bits % 64 == 0 {
-                words.push(0);
-            }
-            if b {
-                *words.last_mut().expect("pushed") |= 1 << (*bits % 64);
-            }
-            *bits += 1;
-        };
-        for chunk in seq.chunks(BLOCK) {
+        for (chunk, (mut block, block_words, block_bits)) in chunks.iter().zip(built) {
             before.extend_from_slice(&running);
-            let mut counts = vec![0u64; SIGMA];
-            for &s in chunk {
-                counts[s as usize] += 1;
+            for &s in *chunk {
                 running[s as usize] += 1;
             }
-            let (paths, _) = huffman(&counts);
-            let mut code = vec![0u32; SIGMA];
-            let mut len = vec![0u8; SIGMA];
-            for (s, p) in &paths {
-                len[*s as usize] = p.len() as u8;
-                code[*s as usize] = p.iter().enumerate().fold(0u32, |acc, (d, &b)| acc | (b as u32) << d);
+            for n in &mut block.nodes {
+                n.start += bits as u64;
             }
-            let only = (paths.is_empty() && !chunk.is_empty()).then(|| chunk[0]);
-            // Internal nodes in order of first visit; each node's bits in sequence order.
-            let mut nodes: Vec<Node> = Vec::new();
-            let mut node_bits: Vec<Vec<bool>> = Vec::new();
-            let mut index: std::collections::BTreeMap<(u8, u32), u16> = std::collections::BTreeMap::new();
-            if only.is_none() && !chunk.is_empty() {
-                index.insert((0, 0), 0);
-                nodes.push(Node {
-                    start: 0,
-                    ones_before: 0,
-                    child: [LEAF; 2],
-                });
-                node_bits.push(Vec::new());
-                for &s in chunk {
-                    let (c, l) = (code[s as usize], len[s as usize]);
-                    let mut at = 0u16;
-                    for d in 0..l {
-                        let bit = (c >> d) & 1;
-                        node_bits[at as usize].push(bit == 1);
-                        if d + 1 < l {
-                            let key = (d + 1, c & ((1u32 << (d + 1)) - 1));
-                            let next = match index.get(&key) {
-                                Some(&n) => n,
-                                None => {
-                                    let n = nodes.len() as u16;
-                                    index.insert(key, n);
-                                    nodes.push(Node {
-                                        start: 0,
-                                        ones_before: 0,
-                                        child: [LEAF; 2],
-                                    });
-                                    node_bits.push(Vec::new());
-                                    n
-                                }
-                            };
-                            nodes[at as usize].child[bit as usize] = next;
-                            at = next;
-                        }
-                    }
-                }
-            }
-            for (n, b) in nodes.iter_mut().zip(&node_bits) {
-                n.start = bits as u64;
-                for &x in b {
-                    push_bit(&mut words, &mut bits, x);
-                }
-            }
-            blocks.push(Block { code, len, only, nodes });
+            append_bits(&mut words, bits, &block_words, block_bits);
+            bits += block_bits;
+            blocks.push(block);
         }
         let pool = RankBits::from_words(words, bits);
         for b in &mut blocks {
