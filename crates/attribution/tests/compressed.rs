@@ -36,7 +36,7 @@ proptest! {
             .enumerate()
             .map(|(i, d)| (DocRef { contribution: i as u64 / 2, record: i as u32 % 2 }, d.as_slice()))
             .collect();
-        let fm = FmIndex::build(&refs, threads);
+        let fm = FmIndex::build(&refs, threads).unwrap();
         let sa = Shards::new(vec![Arc::new(Index::build_with(Tokenizer::Bytes, &refs).unwrap())]).unwrap();
         let ids: Vec<Vec<u32>> = docs.iter().map(|d| d.iter().map(|&b| u32::from(b)).collect()).collect();
         let a = text(&answer);

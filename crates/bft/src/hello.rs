@@ -1,9 +1,10 @@
 //! Configuration agreement between validators, before consensus starts and for as long as it
 //! runs. Each validator tells the others which genesis it started from (chain id, genesis block
 //! hash, validator set) and where it dials each of them; each compares what it hears with its own.
-//! A validator whose genesis disagrees with more than `f` of the others is the misconfigured one
-//! (at most `f` are faulty): it refuses to start, naming the difference, instead of running a chain
-//! nobody else runs. A peer whose genesis disagrees, or that dials a validator at another address,
+//! A validator whose genesis disagrees with more than `f` of the others, and with most of them, is
+//! the misconfigured one (at most `f` are faulty; in a set of two or three, where `f` is zero, one
+//! peer that disagrees is not enough): it refuses to start, naming the difference, instead of
+//! running a chain nobody else runs. A peer whose genesis disagrees, or that dials a validator at another address,
 //! is named in the log. Consensus starts once a quorum agrees (or after [`WAIT`], for a network
 //! that is not all up yet).
 
@@ -20,6 +21,31 @@ pub const REPEAT: Duration = Duration::from_millis(250);
 
 /// Most bytes of a hello on the wire (256 validators with their addresses fit many times over).
 pub const MAX_HELLO_BYTES: usize = 64 << 10;
+
+/// Most characters of a peer's text (a chain id, an address) quoted in a difference.
+const QUOTED: usize = 64;
+/// Most keys or addresses listed in one difference.
+const LISTED: usize = 8;
+
+/// `text` quoted, cut to [`QUOTED`] characters (a peer chooses it).
+fn quoted(text: &str) -> String {
+    let cut: String = text.chars().take(QUOTED).collect();
+    if cut.len() < text.len() {
+        format!("{cut:?}...")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+/// The first [`LISTED`] of `keys`, and how many more.
+fn listed(keys: Vec<String>) -> String {
+    let more = keys.len().saturating_sub(LISTED);
+    let mut s = keys.into_iter().take(LISTED).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
 
 /// What a validator says about its configuration.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -64,8 +90,9 @@ impl Hello {
     pub fn genesis_difference(&self, peer: &Address, theirs: &Hello) -> Option<String> {
         if self.chain_id != theirs.chain_id {
             return Some(format!(
-                "chain id {:?} here, {:?} at validator {peer}",
-                self.chain_id, theirs.chain_id
+                "chain id {} here, {} at validator {peer}",
+                quoted(&self.chain_id),
+                quoted(&theirs.chain_id)
             ));
         }
         if self.validators != theirs.validators {
@@ -86,8 +113,8 @@ impl Hello {
             } else {
                 format!(
                     "the genesis validator sets differ: only here [{}], only at validator {peer} [{}]",
-                    only_here.join(", "),
-                    only_there.join(", ")
+                    listed(only_here),
+                    listed(only_there)
                 )
             });
         }
@@ -106,9 +133,14 @@ impl Hello {
             .iter()
             .filter_map(|(k, here)| {
                 let there = there.get(k)?;
-                (*there != here)
-                    .then(|| format!("validator {k} is dialed at {here} here, at {there} by validator {peer}"))
+                (*there != here).then(|| {
+                    format!(
+                        "validator {k} is dialed at {here} here, at {} by validator {peer}",
+                        quoted(there)
+                    )
+                })
             })
+            .take(LISTED)
             .collect()
     }
 }
@@ -120,7 +152,8 @@ pub enum Verdict {
     Agreed,
     /// Not enough peers heard yet.
     Waiting,
-    /// More than `f` peers describe another genesis: this configuration is the odd one out.
+    /// More than `f` peers, and most of them, describe another genesis: this configuration is the
+    /// odd one out.
     Refuse(String),
 }
 
@@ -169,13 +202,15 @@ impl Agreement {
         self.heard.len() + 1 >= self.mine.validators.len()
     }
 
-    /// The verdict so far: refuse when more than `f` peers describe another genesis.
+    /// The verdict so far: refuse when more than `f` of the other validators, and a majority of
+    /// them, describe another genesis (so `f` liars never suffice, nor one peer in a set of two or
+    /// three where `f` is zero).
     pub fn verdict(&self) -> Verdict {
         let n = self.mine.validators.len();
         let f = n.saturating_sub(1) / 3;
         let quorum = n - f;
         let differences: Vec<&String> = self.heard.values().flatten().collect();
-        if differences.len() > f {
+        if differences.len() > f && 2 * differences.len() > n - 1 {
             return Verdict::Refuse(format!(
                 "this validator's genesis disagrees with {} of the other {} validators (at most {f} may be faulty, so this configuration is the odd one out): {}",
                 differences.len(),
@@ -246,6 +281,30 @@ mod tests {
     }
 
     #[test]
+    fn in_a_set_of_three_one_peer_that_disagrees_stops_nobody() {
+        let three = |chain: &str, g: u8| Hello {
+            validators: (0..3).map(key).collect(),
+            ..hello(chain, g)
+        };
+        let mut a = Agreement::new(three("c", 1), key(0));
+        a.hear(key(1), &three("c", 9));
+        assert_eq!(a.verdict(), Verdict::Waiting);
+        // With f zero a quorum is all three: it waits (and starts after `WAIT`), never refuses.
+        a.hear(key(2), &three("c", 1));
+        assert_eq!(a.verdict(), Verdict::Waiting);
+        // Both others disagree: this one is the odd one out.
+        let mut odd = Agreement::new(three("c", 5), key(0));
+        odd.hear(key(1), &three("c", 1));
+        odd.hear(key(2), &three("c", 1));
+        assert!(matches!(odd.verdict(), Verdict::Refuse(_)));
+        // A peer's long chain id is quoted cut short.
+        let d = three("c", 1)
+            .genesis_difference(&key(1), &three(&"x".repeat(10_000), 1))
+            .unwrap();
+        assert!(d.len() < 300, "{}", d.len());
+    }
+
+    #[test]
     fn differences_are_named() {
         let me = hello("sinew-a", 1);
         assert!(me
@@ -269,7 +328,7 @@ mod tests {
         moved.peers[2].1 = "127.0.0.1:9999".into();
         let d = me.address_differences(&key(1), &moved);
         assert_eq!(d.len(), 1);
-        assert!(d[0].contains("127.0.0.1:9002 here, at 127.0.0.1:9999"), "{d:?}");
+        assert!(d[0].contains("127.0.0.1:9002 here, at \"127.0.0.1:9999\""), "{d:?}");
         assert!(Message::decode(&vec![0; MAX_HELLO_BYTES + 1]).is_none());
         let m = Message { hello: me, asks: true };
         assert_eq!(Message::decode(&m.encode()), Some(m));

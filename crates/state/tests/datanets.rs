@@ -283,6 +283,51 @@ fn full_vote_lists_give_way_to_stake_and_unbonded_stake_stops_counting() {
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
 }
 
+/// Issue 10, 13: a vote decides only in its own direction. Weights move between votes (a vote
+/// weighs its reviewer's stake at the tally), so an approving vote could otherwise set off a
+/// rejection, and its re-read of the records, while paying an approval's fee.
+#[test]
+fn an_approving_vote_never_rejects() {
+    let mut n = Net::with_keys(8);
+    let min_stake = 100;
+    n.ok(
+        0,
+        create(CurationPolicy::StakedReviewers { quorum: 3, min_stake }, false),
+    );
+    let (_, c) = n.blob(DOC_A);
+    n.ok(1, c);
+    let vote = |approve: bool| -> Payload {
+        Review {
+            datanet: 0,
+            contribution: 0,
+            approve,
+            reason: "no".into(),
+        }
+        .into()
+    };
+    // Two say no (200 of the 300 needed), one says yes.
+    for who in [2, 3] {
+        n.ok(who, Stake { amount: min_stake }.into());
+        n.ok(who, vote(false));
+    }
+    n.ok(5, Stake { amount: min_stake }.into());
+    n.ok(5, vote(true));
+    // A no voter stakes more: no now weighs 400, but nothing is decided without a vote.
+    n.ok(2, Stake { amount: 200 }.into());
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
+    // The next vote says yes: no outweighs yes and passes the threshold, but a yes does not reject.
+    n.ok(6, Stake { amount: min_stake }.into());
+    let r = n.ok(6, vote(true));
+    assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending, "{r:?}");
+    // A vote that says no decides it, and pays for the re-read.
+    n.ok(7, Stake { amount: min_stake }.into());
+    n.ok(7, vote(false));
+    assert!(matches!(
+        n.contribution(0, 0).status,
+        ContributionStatus::Rejected { .. }
+    ));
+}
+
 /// Issue 10, 13: a pending contribution held its record hashes for ever (nobody else could
 /// contribute them, whatever the reviewers did). After `pending_expiry_blocks` anyone may expire
 /// it: its bond comes back in full and its records are free.

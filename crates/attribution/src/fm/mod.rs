@@ -35,13 +35,20 @@ pub struct FmIndex {
 
 impl FmIndex {
     /// Builds the index of `docs` (byte-level, each followed by the separator), sorting on
-    /// `threads` threads.
-    pub fn build(docs: &[(DocRef, &[u8])], threads: usize) -> FmIndex {
+    /// `threads` threads. Refuses a document holding the separator byte, and a stream of more
+    /// than [`crate::index::MAX_SHARD_BYTES`] (the suffix array sorted here has 32-bit entries).
+    pub fn build(docs: &[(DocRef, &[u8])], threads: usize) -> Result<FmIndex, crate::IndexError> {
         let mut starts = Vec::with_capacity(docs.len());
         let mut text_len = 0usize;
-        for (_, t) in docs {
+        for (i, (_, t)) in docs.iter().enumerate() {
+            if t.contains(&crate::SEPARATOR) {
+                return Err(crate::IndexError::Separator(i));
+            }
             starts.push(text_len as u64);
             text_len += t.len() + 1;
+        }
+        if text_len >= crate::index::MAX_SHARD_BYTES {
+            return Err(crate::IndexError::TooLarge(text_len));
         }
         // The reversed stream (each document followed by the separator) as symbols 1 + byte,
         // then the sentinel 0.
@@ -89,7 +96,7 @@ impl FmIndex {
         drop(seq);
         let bwt: Vec<u16> = sa.iter().map(|&c| c as u16).collect();
         drop(sa);
-        FmIndex {
+        Ok(FmIndex {
             n,
             text_len,
             c_array,
@@ -98,7 +105,7 @@ impl FmIndex {
             samples,
             starts,
             refs: docs.iter().map(|(r, _)| *r).collect(),
-        }
+        })
     }
 
     /// The interval of rows whose suffixes start with the reversal of `pattern`'s first `k`
@@ -254,7 +261,7 @@ mod tests {
         ) {
             let refs: Vec<(DocRef, &[u8])> = docs.iter().enumerate().map(|(i, d)| (DocRef { contribution: i as u64, record: 0 }, d.as_slice())).collect();
             let sa = crate::Index::build(&refs).unwrap();
-            let fm = FmIndex::build(&refs, 1);
+            let fm = FmIndex::build(&refs, 1).unwrap();
             for p in &pats {
                 prop_assert_eq!(fm.count(p), sa.count(p));
                 prop_assert_eq!(fm.longest_prefix_len(p), Corpus::longest_prefix_len(&sa, p));

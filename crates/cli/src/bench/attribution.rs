@@ -302,7 +302,7 @@ pub fn run(a: AttributionArgs) -> Result<()> {
     if a.fm {
         let refs = as_docs(&docs, 0);
         let t = Instant::now();
-        let fm = sinew_attribution::fm::FmIndex::build(&refs, limits.threads);
+        let fm = sinew_attribution::fm::FmIndex::build(&refs, limits.threads)?;
         println!(
             "fm build: {:.1}s; {} bytes = {:.3} bytes per text byte; peak RSS {:.0} MiB",
             t.elapsed().as_secs_f64(),

@@ -140,9 +140,12 @@ impl<R: StateReader> Ctx<'_, R> {
         let threshold = min_stake.max(1).saturating_mul(Amount::from(quorum));
         let (ayes, nays) = (weight(true), weight(false));
         self.put(&StateKey::Contribution(id, seq), &c);
-        if ayes >= threshold && ayes > nays {
+        // A vote decides only in its own direction: weights move between votes (stake unbonded,
+        // a vote given way), and an approval must never set off a rejection (whose re-read of
+        // the records only a rejecting vote pays for).
+        if tx.approve && ayes >= threshold && ayes > nays {
             self.decide(id, seq, true, String::new(), events)
-        } else if nays >= threshold && nays > ayes {
+        } else if !tx.approve && nays >= threshold && nays > ayes {
             self.decide(id, seq, false, tx.reason.clone(), events)
         } else {
             Ok(())
