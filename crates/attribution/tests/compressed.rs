@@ -14,11 +14,7 @@ const WORDS: &[&str] = &[
 ];
 
 fn text(picks: &[usize]) -> Vec<u8> {
-    picks
-        .iter()
-        .map(|&i| WORDS[i % WORDS.len()])
-        .collect::<String>()
-        .into_bytes()
+    common::text(WORDS, picks)
 }
 
 proptest! {

@@ -17,11 +17,7 @@ const WORDS: &[&str] = &[
 ];
 
 fn text(picks: &[usize]) -> Vec<u8> {
-    picks
-        .iter()
-        .map(|&i| WORDS[i % WORDS.len()])
-        .collect::<String>()
-        .into_bytes()
+    common::text(WORDS, picks)
 }
 
 fn refs(docs: &[Vec<u8>]) -> Vec<(DocRef, &[u8])> {

@@ -96,18 +96,11 @@ impl Hello {
             ));
         }
         if self.validators != theirs.validators {
-            let only_here: Vec<String> = self
-                .validators
-                .iter()
-                .filter(|v| !theirs.validators.contains(v))
-                .map(|v| v.to_string())
-                .collect();
-            let only_there: Vec<String> = theirs
-                .validators
-                .iter()
-                .filter(|v| !self.validators.contains(v))
-                .map(|v| v.to_string())
-                .collect();
+            let missing = |from: &[Address], of: &[Address]| -> Vec<String> {
+                of.iter().filter(|v| !from.contains(v)).map(|v| v.to_string()).collect()
+            };
+            let only_here = missing(&theirs.validators, &self.validators);
+            let only_there = missing(&self.validators, &theirs.validators);
             return Some(if only_here.is_empty() && only_there.is_empty() {
                 format!("the genesis validators are listed in another order at validator {peer}")
             } else {

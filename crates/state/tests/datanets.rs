@@ -203,26 +203,28 @@ fn staked_reviews_weigh_stake_not_heads() {
     }
     let (_, c) = n.blob(DOC_A);
     n.ok(2, c);
-    let vote = |approve: bool| {
-        Review {
-            datanet: 0,
-            contribution: 0,
-            approve,
-            reason: "no".into(),
-        }
-        .into()
-    };
     // Two minimum stakes say no: 10,000 of the 15,000 needed.
-    n.ok(1, vote(false));
-    n.ok(4, vote(false));
+    n.ok(1, review(false));
+    n.ok(4, review(false));
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
     // The contributor may not review its own contribution, whatever its stake.
     n.ok(2, Stake { amount: 100_000 }.into());
-    assert_eq!(n.fails(2, vote(true)), LedgerFailure::Conflict);
+    assert_eq!(n.fails(2, review(true)), LedgerFailure::Conflict);
     // One reviewer with three times the minimum outweighs them.
-    n.ok(3, vote(true));
+    n.ok(3, review(true));
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Approved);
     assert_eq!(n.contribution(0, 0).votes.iter().map(|v| v.stake).sum::<u128>(), 25_000);
+}
+
+/// A staked reviewer's vote on contribution 0 of datanet 0.
+fn review(approve: bool) -> Payload {
+    Review {
+        datanet: 0,
+        contribution: 0,
+        approve,
+        reason: "no".into(),
+    }
+    .into()
 }
 
 /// Issue 10, 13: stake weighs votes, so it must not be counted twice, and the vote list must not
@@ -240,18 +242,9 @@ fn full_vote_lists_give_way_to_stake_and_unbonded_stake_stops_counting() {
     );
     let (_, c) = n.blob(DOC_A);
     n.ok(1, c);
-    let vote = |approve: bool| -> Payload {
-        Review {
-            datanet: 0,
-            contribution: 0,
-            approve,
-            reason: "no".into(),
-        }
-        .into()
-    };
     let reviewer = |n: &mut Net, who: usize, stake: u128, approve: bool| {
         n.ok(who, Stake { amount: stake }.into());
-        n.ok(who, vote(approve));
+        n.ok(who, review(approve));
     };
     // Minimum stakes fill the list: 99 say yes (99,000), one says no.
     for who in 2..2 + max - 1 {
@@ -263,7 +256,7 @@ fn full_vote_lists_give_way_to_stake_and_unbonded_stake_stops_counting() {
     // Another minimum stake cannot push anyone out.
     let (small, big, again, last) = (max + 2, max + 3, max + 4, max + 5);
     n.ok(small, Stake { amount: min_stake }.into());
-    assert_eq!(n.fails(small, vote(false)), DatanetFailure::VotesFull);
+    assert_eq!(n.fails(small, review(false)), DatanetFailure::VotesFull);
     // A heavier reviewer takes the lightest seat (the latest of equals).
     reviewer(&mut n, big, 60_000, false);
     let c = n.contribution(0, 0);
@@ -296,32 +289,23 @@ fn an_approving_vote_never_rejects() {
     );
     let (_, c) = n.blob(DOC_A);
     n.ok(1, c);
-    let vote = |approve: bool| -> Payload {
-        Review {
-            datanet: 0,
-            contribution: 0,
-            approve,
-            reason: "no".into(),
-        }
-        .into()
-    };
     // Two say no (200 of the 300 needed), one says yes.
     for who in [2, 3] {
         n.ok(who, Stake { amount: min_stake }.into());
-        n.ok(who, vote(false));
+        n.ok(who, review(false));
     }
     n.ok(5, Stake { amount: min_stake }.into());
-    n.ok(5, vote(true));
+    n.ok(5, review(true));
     // A no voter stakes more: no now weighs 400, but nothing is decided without a vote.
     n.ok(2, Stake { amount: 200 }.into());
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending);
     // The next vote says yes: no outweighs yes and passes the threshold, but a yes does not reject.
     n.ok(6, Stake { amount: min_stake }.into());
-    let r = n.ok(6, vote(true));
+    let r = n.ok(6, review(true));
     assert_eq!(n.contribution(0, 0).status, ContributionStatus::Pending, "{r:?}");
     // A vote that says no decides it, and pays for the re-read.
     n.ok(7, Stake { amount: min_stake }.into());
-    n.ok(7, vote(false));
+    n.ok(7, review(false));
     assert!(matches!(
         n.contribution(0, 0).status,
         ContributionStatus::Rejected { .. }

@@ -1,4 +1,6 @@
-//! Brute-force references over token ids, shared by the integration tests.
+//! Brute-force references over token ids and generated documents, shared by the integration
+//! tests (each test binary uses some of them).
+#![allow(dead_code)]
 
 use sinew_attribution::Span;
 
@@ -38,4 +40,13 @@ pub fn naive_spans(docs: &[Vec<u32>], a: &[u32], min_len: usize) -> Vec<Span> {
         }
     }
     out
+}
+
+/// A document of `words` picked by index (wrapping), joined.
+pub fn text(words: &[&str], picks: &[usize]) -> Vec<u8> {
+    picks
+        .iter()
+        .map(|&i| words[i % words.len()])
+        .collect::<String>()
+        .into_bytes()
 }
