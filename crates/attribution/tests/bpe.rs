@@ -11,27 +11,8 @@ use sinew_types::Hash;
 mod common;
 use common::{naive_count, naive_spans};
 
-/// Words whose tokens include ids with a 0xFF byte in their code (GPT-2 511, 767, 1023; cl100k
-/// 65280 and 65535), so the separator byte occurs inside real token codes.
 fn words() -> Vec<String> {
-    let mut w: Vec<String> = [
-        "the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", ".",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for (t, id) in [
-        (Tokenizer::Gpt2, 511),
-        (Tokenizer::Gpt2, 767),
-        (Tokenizer::Gpt2, 1023),
-        (Tokenizer::Cl100k, 65280),
-        (Tokenizer::Cl100k, 65535),
-    ] {
-        let mut code = vec![];
-        t.push_code(&mut code, id);
-        w.push(String::from_utf8_lossy(&t.decode(&code).unwrap()).into_owned());
-    }
-    w
+    common::words_with_ff_codes(&["the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", "."])
 }
 
 fn text(picks: &[usize]) -> Vec<u8> {

@@ -1,20 +1,27 @@
-//! The compressed mode (an FM-index) answers like brute force and like the suffix array: counts,
-//! occurrences, longest prefixes, next tokens and maximal spans, and so byte-identical receipts.
+//! The compressed mode (an FM-index) answers like brute force and like the suffix array, for every
+//! tokenizer: counts, occurrences, longest prefixes, next tokens and maximal spans, and so
+//! byte-identical receipts.
 
 use proptest::prelude::*;
 use sinew_attribution::fm::FmIndex;
-use sinew_attribution::{maximal_spans, receipt, Corpus, DocRef, Index, Params, Shards, Tokenizer};
+use sinew_attribution::{
+    content, encode_all, maximal_spans, receipt, Corpus, DocRef, Index, Params, Shards, Tokenizer,
+};
 use std::sync::Arc;
 
 mod common;
 use common::{naive_count, naive_spans};
 
-const WORDS: &[&str] = &[
-    "the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", ".", " é", "ÿ", "\0", "~",
-];
-
 fn text(picks: &[usize]) -> Vec<u8> {
-    common::text(WORDS, picks)
+    let words = common::words_with_ff_codes(&[
+        "the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", ".", " é", "ÿ", "\0", "~",
+    ]);
+    let words: Vec<&str> = words.iter().map(|w| w.as_str()).collect();
+    common::text(&words, picks)
+}
+
+fn tokenizer() -> impl Strategy<Value = Tokenizer> {
+    prop_oneof![Just(Tokenizer::Bytes), Just(Tokenizer::Gpt2), Just(Tokenizer::Cl100k)]
 }
 
 proptest! {
@@ -22,44 +29,62 @@ proptest! {
 
     #[test]
     fn the_compressed_mode_answers_like_brute_force_and_the_suffix_array(
+        t in tokenizer(),
         picks in proptest::collection::vec(proptest::collection::vec(0usize..64, 0..40), 1..14),
         answer in proptest::collection::vec(0usize..64, 1..40),
         threads in 1usize..3,
     ) {
+        let w = t.width();
         let docs: Vec<Vec<u8>> = picks.iter().map(|p| text(p)).collect();
         let refs: Vec<(DocRef, &[u8])> = docs
             .iter()
             .enumerate()
             .map(|(i, d)| (DocRef { contribution: i as u64 / 2, record: i as u32 % 2 }, d.as_slice()))
             .collect();
-        let fm = FmIndex::build(&refs, threads).unwrap();
-        let sa = Shards::new(vec![Arc::new(Index::build_with(Tokenizer::Bytes, &refs).unwrap())]).unwrap();
-        let ids: Vec<Vec<u32>> = docs.iter().map(|d| d.iter().map(|&b| u32::from(b)).collect()).collect();
-        let a = text(&answer);
-        let a_ids: Vec<u32> = a.iter().map(|&b| u32::from(b)).collect();
-        for from in 0..a.len() {
-            for n in 1..=(a.len() - from).min(6) {
-                let p = &a[from..from + n];
+        let encoded = encode_all(t, &refs).unwrap();
+        let fm = FmIndex::build_encoded(t, &encoded, content::start(t), threads).unwrap();
+        let sa = Shards::new(vec![Arc::new(Index::build_with(t, &refs).unwrap())]).unwrap();
+        prop_assert_eq!(fm.chain_end(), sa.id());
+        prop_assert_eq!(fm.len(), sa.len());
+        let ids: Vec<Vec<u32>> = docs.iter().map(|d| t.tokens(d).unwrap()).collect();
+        let a_text = text(&answer);
+        let a_ids = t.tokens(&a_text).unwrap();
+        let a = t.encode(&a_text).unwrap();
+        for from in 0..a_ids.len() {
+            for n in 1..=(a_ids.len() - from).min(6) {
+                let p = &a[from * w..(from + n) * w];
                 let expected = naive_count(&ids, &a_ids[from..from + n]);
                 prop_assert_eq!(fm.count(p), expected);
                 let occ = fm.occurrences(p, usize::MAX);
                 prop_assert_eq!(&occ, &sa.occurrences(p, usize::MAX));
                 for (d, o) in occ {
-                    let doc = &docs[(d.contribution * 2 + u64::from(d.record)) as usize];
-                    prop_assert_eq!(&doc[o as usize..o as usize + n], p);
+                    let doc = &ids[(d.contribution * 2 + u64::from(d.record)) as usize];
+                    prop_assert_eq!(&doc[o as usize..o as usize + n], &a_ids[from..from + n]);
                 }
             }
-            prop_assert_eq!(Corpus::longest_prefix_len(&fm, &a[from..]), sa.longest_prefix_len(&a[from..]));
-            prop_assert_eq!(fm.next_tokens(&a[..from]), sa.next_tokens(&a[..from]));
+            prop_assert_eq!(Corpus::longest_prefix_len(&fm, &a[from * w..]), sa.longest_prefix_len(&a[from * w..]));
+            prop_assert_eq!(fm.next_tokens(&a[..from * w]), sa.next_tokens(&a[..from * w]));
         }
         prop_assert_eq!(fm.next_tokens(&a), sa.next_tokens(&a));
         prop_assert_eq!(fm.continuations(&[]), sa.next_tokens(&[]).1);
         prop_assert_eq!(maximal_spans(&fm, &a, 1, 0), naive_spans(&ids, &a_ids, 1));
         for p in [Params { min_len: 2, max_count: 4 }, Params { min_len: 4, max_count: 1 }] {
-            let expected = receipt(&sa, sa.id(), &a, &p);
-            let got = receipt(&fm, sa.id(), &a, &p);
+            let expected = receipt(&sa, sa.id(), &a_text, &p);
+            let got = receipt(&fm, sa.id(), &a_text, &p);
             prop_assert_eq!(got.digest(), expected.digest());
             prop_assert_eq!(&got, &expected);
         }
+    }
+}
+
+#[test]
+fn the_compressed_mode_refuses_what_it_cannot_index() {
+    let bad: Vec<(DocRef, &[u8])> = vec![(DocRef { contribution: 0, record: 0 }, b"ok\xFFno")];
+    assert!(matches!(FmIndex::build(&bad, 1), Err(sinew_attribution::IndexError::Separator(0))));
+    // A byte-pair stream holding the separator's code, or cut mid-code.
+    for codes in [vec![0u8, 5, 0xFF, 0xFF], vec![0u8, 5, 0]] {
+        let docs = vec![(DocRef { contribution: 0, record: 0 }, std::borrow::Cow::Owned(codes))];
+        let r = FmIndex::build_encoded(Tokenizer::Gpt2, &docs, content::start(Tokenizer::Gpt2), 1);
+        assert!(matches!(r, Err(sinew_attribution::IndexError::Separator(0))));
     }
 }

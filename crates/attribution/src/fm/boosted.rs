@@ -1,18 +1,23 @@
-//! Rank over a sequence of symbols (below 257) in little space: fixed-block compression
-//! boosting. The sequence is cut into blocks of 2^16; each block gets a Huffman-shaped wavelet
-//! tree of its own symbol counts (in a BWT, a block's symbols are those of similar contexts, so
-//! its zero-order entropy is close to the text's high-order entropy), over one pool of bits.
-//! Cumulative counts of every symbol before each block make rank global.
+//! Rank over a sequence of symbols in little space: Huffman-shaped wavelet trees over one pool of
+//! bits. Byte-level sequences (257 symbols) use fixed-block compression boosting: the sequence is
+//! cut into blocks of 2^16, each with a tree of its own symbol counts (in a BWT a block's symbols
+//! are those of similar contexts, so its zero-order entropy is close to the text's high-order
+//! entropy), and cumulative counts of every symbol before each block make rank global. Larger
+//! alphabets (byte-pair token ids) get one tree over the whole sequence, since per-block tables
+//! of every symbol would outweigh the bits.
 
 use super::bits::RankBits;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Symbols: 0 (the sentinel) and 1 + byte.
+/// The byte-level alphabet: 0 (the sentinel) and 1 + byte.
 pub const SIGMA: usize = 257;
-/// Symbols per block.
+/// Symbols per block for byte-level sequences.
 const BLOCK: usize = 1 << 16;
-const LEAF: u16 = u16::MAX;
+/// A child that is a leaf: this bit set, the symbol in the others.
+const LEAF: u32 = 1 << 31;
+/// A child not yet made (while a tree is built).
+const UNSET: u32 = u32::MAX;
 
 /// An internal node of a block's tree.
 #[derive(Clone, Copy, Debug)]
@@ -21,8 +26,8 @@ struct Node {
     start: u64,
     /// Ones in the pool before them.
     ones_before: u64,
-    /// Children for bit 0 and bit 1 (`LEAF`: a symbol).
-    child: [u16; 2],
+    /// Children for bit 0 and bit 1: another node, or `LEAF | symbol`.
+    child: [u32; 2],
 }
 
 /// One block's code and tree.
@@ -33,25 +38,44 @@ struct Block {
     /// Its length (0: absent from the block, or the block's only symbol).
     len: Vec<u8>,
     /// The block's only symbol, if it has one.
-    only: Option<u16>,
+    only: Option<u32>,
     nodes: Vec<Node>,
 }
 
-/// Rank and access over a symbol sequence.
+/// Rank, access and distinct symbols over a symbol sequence.
 pub struct Boosted {
     len: usize,
+    /// Symbols in the alphabet.
+    sigma: usize,
+    /// Symbols per block.
+    block: usize,
     blocks: Vec<Block>,
-    /// For block b, symbol c: occurrences of c before the block, at `b * SIGMA + c`.
+    /// For block b, symbol c: occurrences of c before the block, at `b * sigma + c`.
     before: Vec<u32>,
     pool: RankBits,
 }
 
 /// A symbol and its path from the root of a Huffman tree (false: left).
-type Path = (u16, Vec<bool>);
+type Path = (u32, Vec<bool>);
 
-/// Huffman code lengths and paths for the symbols with nonzero counts; deterministic (ties by
-/// node number).
-fn huffman(counts: &[u64]) -> (Vec<Path>, Vec<[usize; 2]>) {
+/// Huffman paths of at most 32 bits for the symbols with nonzero counts; deterministic (ties by
+/// node number). Counts skewed enough for a longer code (more than Fibonacci(34) symbols, and
+/// only in large blocks) are flattened until none is.
+fn huffman(counts: &[u64]) -> Vec<Path> {
+    let mut counts = counts.to_vec();
+    loop {
+        let paths = huffman_unlimited(&counts);
+        if paths.iter().all(|(_, p)| p.len() <= 32) {
+            return paths;
+        }
+        for c in counts.iter_mut().filter(|c| **c > 0) {
+            *c = *c / 2 + 1;
+        }
+    }
+}
+
+/// Huffman paths for the symbols with nonzero counts, of any length.
+fn huffman_unlimited(counts: &[u64]) -> Vec<Path> {
     let present: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] > 0).collect();
     // Nodes 0..k are the symbols; merges append internal nodes.
     let k = present.len();
@@ -73,7 +97,7 @@ fn huffman(counts: &[u64]) -> (Vec<Path>, Vec<[usize; 2]>) {
         let mut stack = vec![(k + children.len() - 1, Vec::new())];
         while let Some((node, path)) = stack.pop() {
             if node < k {
-                paths.push((present[node] as u16, path));
+                paths.push((present[node] as u32, path));
             } else {
                 for (bit, &ch) in children[node - k].iter().enumerate() {
                     let mut p = path.clone();
@@ -83,7 +107,7 @@ fn huffman(counts: &[u64]) -> (Vec<Path>, Vec<[usize; 2]>) {
             }
         }
     }
-    (paths, children)
+    paths
 }
 
 /// Appends the first `count` bits of `src` to the `len` bits held in `dst`.
@@ -109,14 +133,15 @@ fn append_bits(dst: &mut Vec<u64>, len: usize, src: &[u64], count: usize) {
 
 /// One block's code and tree, with its nodes' bits (node starts relative to the block) as words
 /// and their count. Nodes are numbered in order of first visit, so the layout is deterministic.
-fn build_block(chunk: &[u16]) -> (Block, Vec<u64>, usize) {
-    let mut counts = vec![0u64; SIGMA];
+fn build_block(chunk: &[u32], sigma: usize) -> (Block, Vec<u64>, usize) {
+    let mut counts = vec![0u64; sigma];
     for &s in chunk {
         counts[s as usize] += 1;
     }
-    let (paths, _) = huffman(&counts);
-    let mut code = vec![0u32; SIGMA];
-    let mut len = vec![0u8; SIGMA];
+    let paths = huffman(&counts);
+    drop(counts);
+    let mut code = vec![0u32; sigma];
+    let mut len = vec![0u8; sigma];
     for (s, p) in &paths {
         len[*s as usize] = p.len() as u8;
         code[*s as usize] = p.iter().enumerate().fold(0u32, |acc, (d, &b)| acc | (b as u32) << d);
@@ -129,23 +154,23 @@ fn build_block(chunk: &[u16]) -> (Block, Vec<u64>, usize) {
             nodes.push(Node {
                 start: 0,
                 ones_before: 0,
-                child: [LEAF; 2],
+                child: [UNSET; 2],
             });
             node_bits.push(Vec::new());
-            (nodes.len() - 1) as u16
+            (nodes.len() - 1) as u32
         };
         new_node(&mut nodes, &mut node_bits);
-        // Each symbol's nodes from the root, found once per block (on its first occurrence).
-        let mut route: Vec<Vec<u16>> = vec![Vec::new(); SIGMA];
+        // Each symbol's nodes from the root, found once (on its first occurrence).
+        let mut route: Vec<Vec<u32>> = vec![Vec::new(); sigma];
         for &s in chunk {
             let (c, l) = (code[s as usize], len[s as usize]);
             if route[s as usize].is_empty() {
-                let mut at = 0u16;
-                let mut r = vec![0u16];
-                for d in 0..l.saturating_sub(1) {
+                let mut at = 0u32;
+                let mut r = vec![0u32];
+                for d in 0..l - 1 {
                     let bit = ((c >> d) & 1) as usize;
                     let next = match nodes[at as usize].child[bit] {
-                        LEAF => {
+                        UNSET => {
                             let n = new_node(&mut nodes, &mut node_bits);
                             nodes[at as usize].child[bit] = n;
                             n
@@ -155,6 +180,7 @@ fn build_block(chunk: &[u16]) -> (Block, Vec<u64>, usize) {
                     r.push(next);
                     at = next;
                 }
+                nodes[at as usize].child[((c >> (l - 1)) & 1) as usize] = LEAF | s;
                 route[s as usize] = r;
             }
             for (d, &n) in route[s as usize].iter().enumerate() {
@@ -180,14 +206,16 @@ fn build_block(chunk: &[u16]) -> (Block, Vec<u64>, usize) {
 }
 
 impl Boosted {
-    /// The structure over `seq` (every symbol below [`SIGMA`]): blocks built on every core, then
-    /// their bits laid end to end in one pool.
-    pub fn new(seq: &[u16]) -> Boosted {
-        let chunks: Vec<&[u16]> = seq.chunks(BLOCK).collect();
-        let built = crate::parallel::map(&chunks, |chunk| build_block(chunk));
+    /// The structure over `seq`, every symbol below `sigma` (below 2^31 - 1): for the byte-level
+    /// alphabet, blocks built on every core, their bits laid end to end in one pool; for larger
+    /// ones, one tree.
+    pub fn new(seq: &[u32], sigma: usize) -> Boosted {
+        let block = if sigma <= SIGMA { BLOCK } else { seq.len().max(1) };
+        let chunks: Vec<&[u32]> = seq.chunks(block).collect();
+        let built = crate::parallel::map(&chunks, |chunk| build_block(chunk, sigma));
         let mut blocks = Vec::with_capacity(built.len());
-        let mut before = Vec::with_capacity(built.len() * SIGMA);
-        let mut running = vec![0u32; SIGMA];
+        let mut before = Vec::with_capacity(built.len() * sigma);
+        let mut running = vec![0u32; sigma];
         let mut words: Vec<u64> = Vec::new();
         let mut bits = 0usize;
         for (chunk, (mut block, block_words, block_bits)) in chunks.iter().zip(built) {
@@ -210,20 +238,30 @@ impl Boosted {
         }
         Boosted {
             len: seq.len(),
+            sigma,
+            block,
             blocks,
             before,
             pool,
         }
     }
 
+    /// Ones among the first `pos` bits of node `n`.
+    fn ones(&self, n: &Node, pos: usize) -> usize {
+        self.pool.rank1(n.start as usize + pos) - n.ones_before as usize
+    }
+
     /// Occurrences of `c` in positions `[0, i)`.
-    pub fn rank(&self, c: u16, i: usize) -> usize {
-        if i == self.len && i % BLOCK == 0 && i > 0 {
+    pub fn rank(&self, c: u32, i: usize) -> usize {
+        if c as usize >= self.sigma {
+            return 0;
+        }
+        if i == self.len && i % self.block == 0 && i > 0 {
             // Past the last block: its count plus the last block's whole count.
             return self.rank(c, i - 1) + (self.access(i - 1) == c) as usize;
         }
-        let (b, mut pos) = (i / BLOCK, i % BLOCK);
-        let base = self.before[b * SIGMA + c as usize] as usize;
+        let (b, mut pos) = (i / self.block, i % self.block);
+        let base = self.before[b * self.sigma + c as usize] as usize;
         if pos == 0 {
             return base;
         }
@@ -239,7 +277,7 @@ impl Boosted {
         let mut at = 0usize;
         for d in 0..l {
             let n = &blk.nodes[at];
-            let ones = self.pool.rank1(n.start as usize + pos) - n.ones_before as usize;
+            let ones = self.ones(n, pos);
             let bit = (code >> d) & 1;
             pos = if bit == 1 { ones } else { pos - ones };
             if d + 1 < l {
@@ -250,37 +288,70 @@ impl Boosted {
     }
 
     /// The symbol at `i`.
-    pub fn access(&self, i: usize) -> u16 {
+    pub fn access(&self, i: usize) -> u32 {
         self.access_rank(i).0
     }
 
     /// The symbol at `i` and its occurrences in `[0, i)` (what LF needs), in one descent.
-    pub fn access_rank(&self, i: usize) -> (u16, usize) {
-        let (b, mut pos) = (i / BLOCK, i % BLOCK);
+    pub fn access_rank(&self, i: usize) -> (u32, usize) {
+        let (b, mut pos) = (i / self.block, i % self.block);
         let blk = &self.blocks[b];
+        let before = |s: u32| self.before[b * self.sigma + s as usize] as usize;
         if let Some(only) = blk.only {
-            return (only, self.before[b * SIGMA + only as usize] as usize + pos);
+            return (only, before(only) + pos);
         }
         let mut at = 0usize;
-        let mut code = 0u32;
-        let mut d = 0u8;
         loop {
             let n = &blk.nodes[at];
             let bit = self.pool.get(n.start as usize + pos);
-            let ones = self.pool.rank1(n.start as usize + pos) - n.ones_before as usize;
+            let ones = self.ones(n, pos);
             pos = if bit { ones } else { pos - ones };
-            code |= (bit as u32) << d;
-            d += 1;
             let next = n.child[bit as usize];
-            if next == LEAF {
-                break;
+            if next & LEAF != 0 {
+                let s = next & !LEAF;
+                return (s, before(s) + pos);
             }
             at = next as usize;
         }
-        let s = (0..SIGMA)
-            .find(|&s| blk.len[s] == d && blk.code[s] == code)
-            .expect("a leaf is a symbol") as u16;
-        (s, self.before[b * SIGMA + s as usize] as usize + pos)
+    }
+
+    /// Each symbol occurring in positions `[lo, hi)` with its count there, sorted by symbol. Within
+    /// one block, a walk of the tree's branches that hold positions of the range; across blocks,
+    /// two ranks per symbol (only the byte-level alphabet has several blocks).
+    pub fn distinct(&self, lo: usize, hi: usize) -> Vec<(u32, usize)> {
+        if hi <= lo {
+            return vec![];
+        }
+        let b = lo / self.block;
+        if (hi - 1) / self.block != b {
+            return (0..self.sigma as u32)
+                .filter_map(|c| {
+                    let n = self.rank(c, hi) - self.rank(c, lo);
+                    (n > 0).then_some((c, n))
+                })
+                .collect();
+        }
+        let blk = &self.blocks[b];
+        let (lo, hi) = (lo - b * self.block, hi - b * self.block);
+        if let Some(only) = blk.only {
+            return vec![(only, hi - lo)];
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![(0u32, lo, hi)];
+        while let Some((at, lo, hi)) = stack.pop() {
+            let n = &blk.nodes[at as usize];
+            let (ones_lo, ones_hi) = (self.ones(n, lo), self.ones(n, hi));
+            for (child, (l, h)) in n.child.iter().zip([(lo - ones_lo, hi - ones_hi), (ones_lo, ones_hi)]) {
+                if h > l {
+                    match child & LEAF {
+                        0 => stack.push((*child, l, h)),
+                        _ => out.push((child & !LEAF, h - l)),
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// Heap bytes.
@@ -299,34 +370,74 @@ impl Boosted {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rank_and_access_match_counting() {
+    /// A sequence of `len` symbols below `sigma`, skewed, with a run of one symbol in its second
+    /// block of 2^16.
+    fn sequence(len: usize, sigma: u32) -> Vec<u32> {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let seq: Vec<u16> = (0..(3 * BLOCK + 1234))
+        (0..len)
             .map(|i| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 match i / BLOCK {
-                    0 => (x % 5) as u16 + 1,
+                    0 => (x % 5) as u32 + 1,
                     1 => 7,
-                    _ => (x % 250) as u16 + (x % 3 == 0) as u16 * 6,
+                    _ => ((x % u64::from(sigma - 7)) as u32 >> (x % 9)) + (x % 3 == 0) as u32 * 6,
                 }
             })
-            .collect();
-        let b = Boosted::new(&seq);
-        let mut counts = vec![0usize; SIGMA];
+            .collect()
+    }
+
+    fn check(seq: &[u32], sigma: usize, probes: &[u32]) {
+        let b = Boosted::new(seq, sigma);
+        let mut counts = vec![0usize; sigma];
         for (i, &s) in seq.iter().enumerate() {
             if i % 97 == 0 || i % BLOCK < 3 {
-                for c in [0u16, 1, 3, 7, 100, 255, 256] {
+                for &c in probes {
                     assert_eq!(b.rank(c, i), counts[c as usize], "rank({c}, {i})");
                 }
                 assert_eq!(b.access_rank(i), (s, counts[s as usize]), "at {i}");
             }
             counts[s as usize] += 1;
         }
-        for c in 0..SIGMA as u16 {
+        for c in 0..sigma as u32 {
             assert_eq!(b.rank(c, seq.len()), counts[c as usize]);
+        }
+        for (lo, hi) in [(0, seq.len()), (5, 900), (BLOCK - 3, BLOCK + 40), (BLOCK + 1, 2 * BLOCK), (seq.len() - 10, seq.len()), (7, 7)] {
+            let mut expected = std::collections::BTreeMap::new();
+            for &s in &seq[lo..hi] {
+                *expected.entry(s).or_insert(0usize) += 1;
+            }
+            assert_eq!(b.distinct(lo, hi), expected.into_iter().collect::<Vec<_>>(), "[{lo}, {hi})");
+        }
+    }
+
+    #[test]
+    fn rank_access_and_distinct_match_counting_for_bytes() {
+        check(&sequence(3 * BLOCK + 1234, SIGMA as u32), SIGMA, &[0, 1, 3, 7, 100, 255, 256]);
+    }
+
+    #[test]
+    fn rank_access_and_distinct_match_counting_for_large_alphabets() {
+        check(&sequence(3 * BLOCK + 1234, 100_003), 100_003, &[0, 1, 3, 7, 100, 255, 256, 70_000, 100_002]);
+    }
+
+    #[test]
+    fn codes_stay_within_32_bits_on_fibonacci_counts() {
+        // Fibonacci counts give the deepest Huffman tree: 40 symbols would need a 39-bit code.
+        let mut counts = vec![1u64, 1];
+        while counts.len() < 40 {
+            counts.push(counts[counts.len() - 1] + counts[counts.len() - 2]);
+        }
+        assert!(huffman_unlimited(&counts).iter().any(|(_, p)| p.len() > 32));
+        let paths = huffman(&counts);
+        assert_eq!(paths.len(), 40);
+        assert!(paths.iter().all(|(_, p)| p.len() <= 32));
+        // Still a prefix code: no path is a prefix of another.
+        for (a, pa) in &paths {
+            for (b, pb) in &paths {
+                assert!(a == b || !pb.starts_with(pa), "{a} prefixes {b}");
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! tests (each test binary uses some of them).
 #![allow(dead_code)]
 
-use sinew_attribution::Span;
+use sinew_attribution::{Span, Tokenizer};
 
 /// Occurrences of `p` in `docs`, counted window by window.
 pub fn naive_count(docs: &[Vec<u32>], p: &[u32]) -> usize {
@@ -49,4 +49,22 @@ pub fn text(words: &[&str], picks: &[usize]) -> Vec<u8> {
         .map(|&i| words[i % words.len()])
         .collect::<String>()
         .into_bytes()
+}
+
+/// `base`, and words whose tokens include ids with a 0xFF byte in their code (GPT-2 511, 767,
+/// 1023; cl100k 65280 and 65535), so the separator byte occurs inside real token codes.
+pub fn words_with_ff_codes(base: &[&str]) -> Vec<String> {
+    let mut w: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    for (t, id) in [
+        (Tokenizer::Gpt2, 511),
+        (Tokenizer::Gpt2, 767),
+        (Tokenizer::Gpt2, 1023),
+        (Tokenizer::Cl100k, 65280),
+        (Tokenizer::Cl100k, 65535),
+    ] {
+        let mut code = vec![];
+        t.push_code(&mut code, id);
+        w.push(String::from_utf8_lossy(&t.decode(&code).unwrap()).into_owned());
+    }
+    w
 }

@@ -44,7 +44,7 @@ pub struct AttributionArgs {
     /// Size of the new version's delta, in MB (0: skip the incremental figure).
     #[arg(long, default_value_t = 1)]
     delta_mb: usize,
-    /// Also build the compressed mode (an FM-index, byte level, in memory) and measure it beside the suffix array.
+    /// Also build the compressed mode (an FM-index, in memory, same tokenizer) and measure it beside the suffix array.
     #[arg(long)]
     fm: bool,
 }
@@ -302,12 +302,16 @@ pub fn run(a: AttributionArgs) -> Result<()> {
     if a.fm {
         let refs = as_docs(&docs, 0);
         let t = Instant::now();
-        let fm = sinew_attribution::fm::FmIndex::build(&refs, limits.threads)?;
+        let encoded = encode_all(tok, &refs)?;
+        let start = sinew_attribution::content::start(tok);
+        let fm = sinew_attribution::fm::FmIndex::build_encoded(tok, &encoded, start, limits.threads)?;
+        drop(encoded);
         println!(
-            "fm build: {:.1}s; {} bytes = {:.3} bytes per text byte; peak RSS {:.0} MiB",
+            "fm build ({tok}): {:.1}s; {} bytes = {:.3} bytes per text byte, {:.2} per token; peak RSS {:.0} MiB",
             t.elapsed().as_secs_f64(),
             fm.bytes(),
             fm.bytes() as f64 / bytes as f64,
+            fm.bytes() as f64 / fm.len() as f64,
             super::ingest::peak_rss_mib().unwrap_or(0.0)
         );
         let mut c: Vec<f64> = pats
