@@ -46,6 +46,12 @@ proptest! {
         let sa = Shards::new(vec![Arc::new(Index::build_with(t, &refs).unwrap())]).unwrap();
         prop_assert_eq!(fm.chain_end(), sa.id());
         prop_assert_eq!(fm.len(), sa.len());
+        // The same file whatever the threads; read back whole, with its documents.
+        let bytes = fm.to_bytes();
+        prop_assert_eq!(&FmIndex::build_encoded(t, &encoded, content::start(t), 1).unwrap().to_bytes(), &bytes);
+        let fm = FmIndex::from_bytes(&bytes).unwrap();
+        prop_assert_eq!(&fm.encoded_docs().unwrap(), &encoded);
+        prop_assert!(fm.check_content().is_ok());
         let ids: Vec<Vec<u32>> = docs.iter().map(|d| t.tokens(d).unwrap()).collect();
         let a_text = text(&answer);
         let a_ids = t.tokens(&a_text).unwrap();
@@ -86,5 +92,40 @@ fn the_compressed_mode_refuses_what_it_cannot_index() {
         let docs = vec![(DocRef { contribution: 0, record: 0 }, std::borrow::Cow::Owned(codes))];
         let r = FmIndex::build_encoded(Tokenizer::Gpt2, &docs, content::start(Tokenizer::Gpt2), 1);
         assert!(matches!(r, Err(sinew_attribution::IndexError::Separator(0))));
+    }
+}
+
+#[test]
+fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
+    let docs: Vec<Vec<u8>> = (0..3000).map(|i| text(&[i, i * 7, i * 13, 3, i + 1, i / 7, i / 11])).collect();
+    let refs: Vec<(DocRef, &[u8])> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (DocRef { contribution: i as u64, record: 0 }, d.as_slice()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for t in Tokenizer::ALL {
+        let encoded = encode_all(t, &refs).unwrap();
+        let fm = FmIndex::build_encoded(t, &encoded, content::start(t), 2).unwrap();
+        let path = dir.path().join(format!("{t}.fm"));
+        fm.write(&path).unwrap();
+        let back = FmIndex::open(&path, true).unwrap();
+        assert_eq!(back.to_bytes(), fm.to_bytes());
+        let probe = t.encode(&docs[5]).unwrap();
+        assert_eq!(back.occurrences(&probe, 10), fm.occurrences(&probe, 10));
+        let bytes = std::fs::read(&path).unwrap();
+        for (what, broken) in [
+            ("cut short", bytes[..bytes.len() - 100].to_vec()),
+            ("cut to nothing", vec![]),
+            ("a flipped bit", {
+                let mut b = bytes.clone();
+                b[bytes.len() / 2] ^= 4;
+                b
+            }),
+        ] {
+            std::fs::write(&path, &broken).unwrap();
+            let e = FmIndex::open(&path, true).err().unwrap_or_else(|| panic!("{t}: {what} was served")).to_string();
+            assert!(e.contains("compressed index"), "{t}, {what}: {e}");
+        }
     }
 }

@@ -89,6 +89,11 @@ impl RankBits {
         r as usize
     }
 
+    /// The bits as words.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
     /// Heap bytes.
     pub fn bytes(&self) -> usize {
         self.words.len() * 8 + self.big.len() * 8 + self.small.len() * 2
@@ -132,6 +137,43 @@ impl SparseMarks {
             Ok(k) => (true, from + k),
             Err(k) => (false, from + k),
         }
+    }
+
+    /// The set from its parts (as [`SparseMarks::before`] and [`SparseMarks::low`] give them),
+    /// if they hold together: counts that only grow up to the members given, each block's
+    /// members increasing.
+    pub fn from_parts(before: Vec<u32>, low: Vec<u16>) -> Option<SparseMarks> {
+        let sound = before.first() == Some(&0)
+            && before.last().map(|&l| l as usize) == Some(low.len())
+            && before.windows(2).all(|w| w[0] <= w[1] && low[w[0] as usize..w[1] as usize].windows(2).all(|p| p[0] < p[1]));
+        sound.then_some(SparseMarks { before, low })
+    }
+
+    /// Members before each block, and one past the last block.
+    pub fn before(&self) -> &[u32] {
+        &self.before
+    }
+
+    /// Each member's low 16 bits, in order.
+    pub fn low(&self) -> &[u16] {
+        &self.low
+    }
+
+    /// Blocks of 2^16 positions covered.
+    pub fn blocks(&self) -> usize {
+        self.before.len().saturating_sub(1)
+    }
+
+    /// Members.
+    pub fn members(&self) -> usize {
+        self.low.len()
+    }
+
+    /// The members, in order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.before.windows(2).enumerate().flat_map(move |(b, w)| {
+            self.low[w[0] as usize..w[1] as usize].iter().map(move |&l| b << 16 | l as usize)
+        })
     }
 
     /// Heap bytes.

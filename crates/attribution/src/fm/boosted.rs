@@ -7,6 +7,8 @@
 //! of every symbol would outweigh the bits.
 
 use super::bits::RankBits;
+use super::file::{bad, Reader, Writer};
+use crate::IndexError;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -352,6 +354,109 @@ impl Boosted {
         }
         out.sort_unstable();
         out
+    }
+
+    /// Symbols in the sequence.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the sequence is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Symbols in the alphabet.
+    pub fn sigma(&self) -> usize {
+        self.sigma
+    }
+
+    /// Writes the structure (not the ones before each node: they are recomputed).
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u64(self.len as u64);
+        w.u64(self.sigma as u64);
+        w.u64(self.block as u64);
+        w.u64(self.blocks.len() as u64);
+        for b in &self.blocks {
+            w.u32s(&b.code);
+            w.bytes(&b.len);
+            w.u8(b.only.is_some() as u8);
+            w.u32(b.only.unwrap_or(0));
+            w.u64(b.nodes.len() as u64);
+            for n in &b.nodes {
+                w.u64(n.start);
+                w.u32(n.child[0]);
+                w.u32(n.child[1]);
+            }
+        }
+        w.u32s(&self.before);
+        self.pool.encode(w);
+    }
+
+    /// Reads what [`Boosted::encode`] wrote, refusing parts that do not fit together (so that no
+    /// query can index out of bounds).
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Boosted, IndexError> {
+        let (len, sigma, block, count) = (r.usize()?, r.usize()?, r.usize()?, r.usize()?);
+        if block == 0 || sigma == 0 || sigma >= LEAF as usize || count != len.div_ceil(block) {
+            return Err(bad("the transform's blocks do not cover it"));
+        }
+        let mut blocks = Vec::with_capacity(count.min(len));
+        for _ in 0..count {
+            let code = r.u32s()?;
+            let lens = r.bytes()?;
+            let (has_only, only) = (r.u8()?, r.u32()?);
+            let nodes_count = r.usize()?;
+            let mut nodes = Vec::with_capacity(nodes_count.min(2 * sigma));
+            for _ in 0..nodes_count {
+                let (start, c0, c1) = (r.u64()?, r.u32()?, r.u32()?);
+                nodes.push(Node {
+                    start,
+                    ones_before: 0,
+                    child: [c0, c1],
+                });
+            }
+            let child_ok = |i: usize, c: u32| match c & LEAF {
+                0 => (c as usize) > i && (c as usize) < nodes.len(),
+                _ => ((c & !LEAF) as usize) < sigma,
+            };
+            let sound = has_only <= 1
+                && code.len() == sigma
+                && lens.len() == sigma
+                && lens.iter().all(|&l| l <= 32)
+                && (has_only == 0 || only < sigma as u32)
+                && (has_only == 1 || !nodes.is_empty())
+                && nodes.iter().enumerate().all(|(i, n)| child_ok(i, n.child[0]) && child_ok(i, n.child[1]));
+            if !sound {
+                return Err(bad("a block's tree is malformed"));
+            }
+            blocks.push(Block {
+                code,
+                len: lens,
+                only: (has_only == 1).then_some(only),
+                nodes,
+            });
+        }
+        let before = r.u32s()?;
+        let pool = RankBits::decode(r)?;
+        if before.len() != count * sigma {
+            return Err(bad("the counts before each block are missing"));
+        }
+        for b in &mut blocks {
+            for n in &mut b.nodes {
+                if n.start as usize > pool.len() {
+                    return Err(bad("a tree node starts past its bits"));
+                }
+                n.ones_before = pool.rank1(n.start as usize) as u64;
+            }
+        }
+        Ok(Boosted {
+            len,
+            sigma,
+            block,
+            blocks,
+            before,
+            pool,
+        })
     }
 
     /// Heap bytes.

@@ -20,6 +20,8 @@
 
 pub mod bits;
 pub mod boosted;
+mod extract;
+mod file;
 
 use crate::doc::{DocRef, EncodedDoc};
 use crate::tokenizer::Tokenizer;

@@ -1,0 +1,297 @@
+//! The compressed mode's file: every part of an [`FmIndex`] little-endian, after a magic and a
+//! format version, followed by a BLAKE3 checksum of all before it. Counts derivable from the bits
+//! (rank directories, the ones before each tree node) are recomputed on open rather than stored.
+//! A file is opened whole into memory (it is under half the text); one that is truncated,
+//! tampered with, of another format or inconsistent is refused with the reason.
+
+use super::bits::{RankBits, SparseMarks};
+use super::boosted::Boosted;
+use super::FmIndex;
+use crate::doc::DocRef;
+use crate::tokenizer::Tokenizer;
+use crate::IndexError;
+use sinew_types::Hash;
+use std::io::Write;
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"SINEWFM\0";
+const FORMAT: u32 = 1;
+
+/// Little-endian encoding of the parts.
+#[derive(Default)]
+pub(crate) struct Writer {
+    pub(crate) b: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn u8(&mut self, x: u8) {
+        self.b.push(x);
+    }
+    pub(crate) fn u32(&mut self, x: u32) {
+        self.b.extend_from_slice(&x.to_le_bytes());
+    }
+    pub(crate) fn u64(&mut self, x: u64) {
+        self.b.extend_from_slice(&x.to_le_bytes());
+    }
+    pub(crate) fn hash(&mut self, h: &Hash) {
+        self.b.extend_from_slice(&h.0);
+    }
+    pub(crate) fn bytes(&mut self, v: &[u8]) {
+        self.u64(v.len() as u64);
+        self.b.extend_from_slice(v);
+    }
+    pub(crate) fn u16s(&mut self, v: &[u16]) {
+        self.u64(v.len() as u64);
+        v.iter().for_each(|x| self.b.extend_from_slice(&x.to_le_bytes()));
+    }
+    pub(crate) fn u32s(&mut self, v: &[u32]) {
+        self.u64(v.len() as u64);
+        v.iter().for_each(|x| self.u32(*x));
+    }
+    pub(crate) fn u64s(&mut self, v: &[u64]) {
+        self.u64(v.len() as u64);
+        v.iter().for_each(|x| self.u64(*x));
+    }
+}
+
+/// Decoding of what [`Writer`] wrote; every read is bounds-checked.
+pub(crate) struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+/// The error for a file whose parts do not hold together.
+pub(crate) fn bad(why: &str) -> IndexError {
+    IndexError::Invalid(format!("compressed index: {why}"))
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], IndexError> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len()).ok_or_else(|| bad("cut short"))?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    pub(crate) fn u8(&mut self) -> Result<u8, IndexError> {
+        Ok(self.take(1)?[0])
+    }
+    pub(crate) fn u32(&mut self) -> Result<u32, IndexError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    pub(crate) fn u64(&mut self) -> Result<u64, IndexError> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    pub(crate) fn usize(&mut self) -> Result<usize, IndexError> {
+        usize::try_from(self.u64()?).map_err(|_| bad("a length beyond this machine"))
+    }
+    pub(crate) fn hash(&mut self) -> Result<Hash, IndexError> {
+        Ok(Hash(self.take(32)?.try_into().expect("32 bytes")))
+    }
+    /// A length-prefixed array of `size`-byte items.
+    fn array(&mut self, size: usize) -> Result<&'a [u8], IndexError> {
+        let n = self.usize()?;
+        self.take(n.checked_mul(size).ok_or_else(|| bad("an array too long"))?)
+    }
+    pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, IndexError> {
+        Ok(self.array(1)?.to_vec())
+    }
+    pub(crate) fn u16s(&mut self) -> Result<Vec<u16>, IndexError> {
+        let a = self.array(2)?;
+        Ok(a.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+    }
+    pub(crate) fn u32s(&mut self) -> Result<Vec<u32>, IndexError> {
+        let a = self.array(4)?;
+        Ok(a.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+    }
+    pub(crate) fn u64s(&mut self) -> Result<Vec<u64>, IndexError> {
+        let a = self.array(8)?;
+        Ok(a.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+    }
+}
+
+impl FmIndex {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.b.extend_from_slice(MAGIC);
+        w.u32(FORMAT);
+        w.u8(self.tokenizer.id());
+        w.u32s(&self.alphabet);
+        w.u64(self.n as u64);
+        w.u64(self.text_len as u64);
+        w.u64s(&self.c_array.iter().map(|&c| c as u64).collect::<Vec<_>>());
+        self.bwt.encode(&mut w);
+        self.marks.encode(&mut w);
+        w.u32s(&self.samples);
+        w.u64s(&self.starts);
+        w.u64(self.refs.len() as u64);
+        for r in &self.refs {
+            w.u64(r.contribution);
+            w.u32(r.record);
+        }
+        w.hash(&self.chain_start);
+        w.hash(&self.chain_end);
+        let sum = blake3::hash(&w.b);
+        w.b.extend_from_slice(sum.as_bytes());
+        w.b
+    }
+
+    /// The index in `bytes` (as [`FmIndex::to_bytes`] wrote them), its checksum and the
+    /// consistency of its parts checked. Its content is checked by [`FmIndex::check_content`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<FmIndex, IndexError> {
+        if bytes.len() < MAGIC.len() + 4 + 32 || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(bad("not a compressed index file (wrong magic)"));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 32);
+        if blake3::hash(body).as_bytes() != sum {
+            return Err(bad("checksum mismatch (truncated or tampered with)"));
+        }
+        let mut r = Reader { b: body, at: MAGIC.len() };
+        if r.u32()? != FORMAT {
+            return Err(bad("unsupported format version"));
+        }
+        let tokenizer = Tokenizer::from_id(r.u8()?).map_err(|e| bad(&e.to_string()))?;
+        let alphabet = r.u32s()?;
+        let n = r.usize()?;
+        let text_len = r.usize()?;
+        let c_array: Vec<usize> = r.u64s()?.into_iter().map(|c| c as usize).collect();
+        let bwt = Boosted::decode(&mut r)?;
+        let marks = SparseMarks::decode(&mut r)?;
+        let samples = r.u32s()?;
+        let starts = r.u64s()?;
+        let docs = r.usize()?;
+        let refs = (0..docs.min(starts.len()))
+            .map(|_| {
+                Ok(DocRef {
+                    contribution: r.u64()?,
+                    record: r.u32()?,
+                })
+            })
+            .collect::<Result<Vec<_>, IndexError>>()?;
+        let chain_start = r.hash()?;
+        let chain_end = r.hash()?;
+        if r.at != body.len() {
+            return Err(bad("trailing bytes"));
+        }
+        let sigma = match tokenizer {
+            Tokenizer::Bytes => super::boosted::SIGMA,
+            _ => alphabet.len() + 2,
+        };
+        let consistent = n == text_len + 1
+            && docs == starts.len()
+            && bwt.len() == n
+            && bwt.sigma() == sigma
+            && marks.blocks() == n.div_ceil(1 << 16)
+            && marks.members() == samples.len()
+            && samples.iter().all(|&s| (s as usize) < n)
+            && c_array.len() == sigma + 1
+            && c_array.windows(2).all(|w| w[0] <= w[1])
+            && c_array.last() == Some(&n)
+            && alphabet.windows(2).all(|w| w[0] < w[1])
+            && alphabet.last().is_none_or(|&t| t < tokenizer.separator())
+            && starts.windows(2).all(|w| w[0] < w[1])
+            && starts.last().is_none_or(|&s| (s as usize) < text_len);
+        if !consistent {
+            return Err(bad("its parts do not fit together"));
+        }
+        Ok(FmIndex {
+            tokenizer,
+            alphabet,
+            n,
+            text_len,
+            c_array,
+            bwt,
+            marks,
+            samples,
+            starts,
+            refs,
+            chain_start,
+            chain_end,
+        })
+    }
+
+    /// Writes the file at `path` and syncs it.
+    pub fn write(&self, path: &Path) -> Result<(), IndexError> {
+        let mut f = std::fs::File::create(path)?;
+        f.write_all(&self.to_bytes())?;
+        f.sync_all()?;
+        Ok(())
+    }
+
+    /// Opens the file at `path`; with `verify`, also checks that its documents hash to its
+    /// content chain ([`FmIndex::check_content`]).
+    pub fn open(path: &Path, verify: bool) -> Result<FmIndex, IndexError> {
+        let fm = FmIndex::from_bytes(&std::fs::read(path)?)?;
+        if verify {
+            fm.check_content()?;
+        }
+        Ok(fm)
+    }
+}
+
+impl RankBits {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u64(self.len() as u64);
+        w.u64s(self.words());
+    }
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<RankBits, IndexError> {
+        let len = r.usize()?;
+        let words = r.u64s()?;
+        if words.len() != len.div_ceil(64) {
+            return Err(bad("a bit vector's length and words disagree"));
+        }
+        Ok(RankBits::from_words(words, len))
+    }
+}
+
+impl SparseMarks {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u32s(self.before());
+        w.u16s(self.low());
+    }
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<SparseMarks, IndexError> {
+        let before = r.u32s()?;
+        let low = r.u16s()?;
+        SparseMarks::from_parts(before, low).ok_or_else(|| bad("sampled rows out of order"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `bytes` with `edit` applied to the body and the checksum made to match again: what a
+    /// faulty build (not a damaged disk) would write.
+    fn resealed(bytes: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut body = bytes[..bytes.len() - 32].to_vec();
+        edit(&mut body);
+        let sum = blake3::hash(&body);
+        body.extend_from_slice(sum.as_bytes());
+        body
+    }
+
+    #[test]
+    fn a_sealed_file_whose_content_is_not_its_chain_is_refused() {
+        let docs: Vec<(DocRef, &[u8])> = vec![
+            (DocRef { contribution: 1, record: 0 }, b"the river flows to the sea"),
+            (DocRef { contribution: 2, record: 3 }, b"a lake is still"),
+        ];
+        let fm = FmIndex::build(&docs, 1).unwrap();
+        let bytes = fm.to_bytes();
+        assert!(FmIndex::from_bytes(&bytes).unwrap().check_content().is_ok());
+        // Another chain end: the parts hold together, the content does not hash to it.
+        let n = bytes.len() - 32;
+        let other_end = resealed(&bytes, |b| b[n - 1] ^= 1);
+        let e = FmIndex::from_bytes(&other_end).unwrap().check_content().unwrap_err().to_string();
+        assert!(e.contains("do not hash to its content chain"), "{e}");
+        // Another record for a document.
+        let other_ref = resealed(&bytes, |b| b[n - 64 - 12] ^= 1);
+        let e = FmIndex::from_bytes(&other_ref).unwrap().check_content().unwrap_err().to_string();
+        assert!(e.contains("do not hash to its content chain"), "{e}");
+        // Another format version, and a length that runs past the end.
+        let e = FmIndex::from_bytes(&resealed(&bytes, |b| b[8] = 9)).err().unwrap().to_string();
+        assert!(e.contains("unsupported format"), "{e}");
+        let e = FmIndex::from_bytes(&resealed(&bytes, |b| b[13 + 7] = 0x7F)).err().unwrap().to_string();
+        assert!(e.contains("compressed index"), "{e}");
+    }
+}
