@@ -1,7 +1,9 @@
 //! What attribution needs from an index, implemented by one [`Index`] and by [`Shards`], several
-//! indexes queried as one (a corpus larger than the build memory budget is split into shards).
+//! indexes queried as one (a corpus larger than the build memory budget is split into shards,
+//! each a suffix array or an FM-index).
 
 use crate::index::{DocRef, Index, IndexError};
+use crate::shard::{IndexMode, Shard};
 use crate::tokenizer::Tokenizer;
 use sinew_types::Hash;
 use std::path::{Path, PathBuf};
@@ -58,7 +60,7 @@ pub fn shard_bytes_for(memory_budget_mb: usize) -> usize {
 /// each other in the content chain ([`crate::content`]), so their id is the corpus's whatever the
 /// split.
 pub struct Shards {
-    shards: Vec<Arc<Index>>,
+    shards: Vec<Shard>,
 }
 
 fn shard_path(base: &Path, i: usize) -> PathBuf {
@@ -75,7 +77,8 @@ fn build_threads() -> usize {
 impl Shards {
     /// The corpus made of `shards`, in order: they must share a tokenizer and follow each other in
     /// the content chain from its start (a shard missing, repeated or out of place is refused).
-    pub fn new(shards: Vec<Arc<Index>>) -> Result<Shards, IndexError> {
+    pub fn new(shards: Vec<impl Into<Shard>>) -> Result<Shards, IndexError> {
+        let shards: Vec<Shard> = shards.into_iter().map(Into::into).collect();
         let Some(first) = shards.first() else {
             return Err(IndexError::Invalid("a corpus needs at least one shard".into()));
         };
@@ -99,7 +102,7 @@ impl Shards {
     }
 
     /// The shards, in order.
-    pub fn shards(&self) -> &[Arc<Index>] {
+    pub fn shards(&self) -> &[Shard] {
         &self.shards
     }
 
@@ -128,21 +131,32 @@ impl Shards {
         let sizes: Vec<u64> = encoded.iter().map(|(_, t)| (t.len() + w) as u64).collect();
         let max_bytes = max_shard_bytes.clamp(1, crate::index::MAX_SHARD_BYTES) as u64;
         let groups = crate::layout::split(&sizes, max_bytes);
-        Shards::build_spans(tokenizer, &encoded, &groups, &mut progress)
+        Shards::build_spans(IndexMode::SuffixArray, tokenizer, &encoded, &groups, &mut progress)
     }
 
-    /// Builds, in memory, the shards `layout` cuts `docs` (encoded with `tokenizer`) into: how a
-    /// datanet version is held ([`crate::layout`]).
+    /// Builds, in memory, the suffix-array shards `layout` cuts `docs` (encoded with
+    /// `tokenizer`) into: how a datanet version is held ([`crate::layout`]).
     pub fn build_layout(
         tokenizer: Tokenizer,
         docs: &[crate::index::EncodedDoc<'_>],
         layout: &[crate::layout::ShardSpan],
     ) -> Result<Shards, IndexError> {
-        Shards::build_spans(tokenizer, docs, layout, &mut |_, _| {})
+        Shards::build_layout_in(IndexMode::SuffixArray, tokenizer, docs, layout)
+    }
+
+    /// [`Shards::build_layout`] in either mode.
+    pub fn build_layout_in(
+        mode: IndexMode,
+        tokenizer: Tokenizer,
+        docs: &[crate::index::EncodedDoc<'_>],
+        layout: &[crate::layout::ShardSpan],
+    ) -> Result<Shards, IndexError> {
+        Shards::build_spans(mode, tokenizer, docs, layout, &mut |_, _| {})
     }
 
     /// Builds the shards `spans` cut `docs` into, one at a time, reporting (done, total).
     fn build_spans(
+        mode: IndexMode,
         tokenizer: Tokenizer,
         docs: &[crate::index::EncodedDoc<'_>],
         spans: &[crate::layout::ShardSpan],
@@ -155,40 +169,45 @@ impl Shards {
             let part = docs
                 .get(span.first as usize..span.end() as usize)
                 .ok_or_else(|| IndexError::Invalid(format!("layout names documents past the {} given", docs.len())))?;
-            let shard = Index::build_encoded(tokenizer, part, chain, build_threads())?;
+            let shard = Shard::build(mode, tokenizer, part, chain, build_threads())?;
             chain = shard.chain_end();
-            shards.push(Arc::new(shard));
+            shards.push(shard);
         }
         progress(spans.len(), spans.len());
         if shards.is_empty() {
-            shards.push(Arc::new(Index::build_encoded(tokenizer, &[], chain, 1)?));
+            shards.push(Shard::build(mode, tokenizer, &[], chain, 1)?);
         }
         Shards::new(shards)
     }
 
     /// Writes the shards: one file at `base`, or `base.0`, `base.1`... for several.
     pub fn write(&self, base: &Path) -> Result<Vec<PathBuf>, IndexError> {
+        let write = |s: &Shard, p: &Path| match s {
+            Shard::Suffix(i) => i.write(p),
+            Shard::Compressed(f) => f.write(p),
+        };
         if self.shards.len() == 1 {
-            self.shards[0].write(base)?;
+            write(&self.shards[0], base)?;
             return Ok(vec![base.to_path_buf()]);
         }
         let mut paths = Vec::new();
         for (i, s) in self.shards.iter().enumerate() {
             let p = shard_path(base, i);
-            s.write(&p)?;
+            write(s, &p)?;
             paths.push(p);
         }
         Ok(paths)
     }
 
-    /// Opens `base`, or the shards `base.0`, `base.1`... if `base` itself does not exist.
+    /// Opens `base`, or the shards `base.0`, `base.1`... if `base` itself does not exist; each
+    /// file a suffix array or an FM-index, told apart by its magic.
     pub fn open(base: &Path, verify: bool) -> Result<Shards, IndexError> {
         if base.exists() {
-            return Shards::new(vec![Arc::new(Index::open(base, verify)?)]);
+            return Shards::new(vec![open_shard_file(base, verify)?]);
         }
         let mut shards = Vec::new();
         while shard_path(base, shards.len()).exists() {
-            shards.push(Arc::new(Index::open(&shard_path(base, shards.len()), verify)?));
+            shards.push(open_shard_file(&shard_path(base, shards.len()), verify)?);
         }
         if shards.is_empty() {
             return Err(IndexError::Invalid(format!(
@@ -221,18 +240,14 @@ impl Shards {
         self.shards.iter().map(|s| s.doc_count()).sum()
     }
 
-    /// Bytes of the shards' files.
+    /// Bytes of the shards as stored.
     pub fn file_bytes(&self) -> usize {
-        self.shards.iter().map(|s| s.as_bytes().len()).sum()
+        self.shards.iter().map(|s| s.stored_bytes()).sum()
     }
 
     /// The text of a record (a linear scan: for tools, not hot paths).
     pub fn doc_text(&self, r: DocRef) -> Option<Vec<u8>> {
-        self.shards.iter().find_map(|s| {
-            (0..s.doc_count() as u32)
-                .find(|&d| s.doc_ref(d) == r)
-                .map(|d| s.doc_text(d))
-        })
+        self.shards.iter().find_map(|s| s.doc_text(r))
     }
 }
 
@@ -241,16 +256,16 @@ impl Corpus for Shards {
         self.shards.first().map_or(Tokenizer::Bytes, |s| s.tokenizer())
     }
     fn longest_prefix_len(&self, pattern: &[u8]) -> usize {
-        merged_longest_prefix_len(self.shards.iter().map(|s| &**s), pattern)
+        merged_longest_prefix_len(self.shards.iter(), pattern)
     }
     fn occurrences(&self, pattern: &[u8], limit: usize) -> Vec<(DocRef, u64)> {
-        merged_occurrences(self.shards.iter().map(|s| (0, &**s)), pattern, limit)
+        merged_occurrences(self.shards.iter().map(|s| (0, s)), pattern, limit)
     }
     fn count(&self, pattern: &[u8]) -> usize {
         self.shards.iter().map(|s| s.count(pattern)).sum()
     }
     fn next_tokens(&self, query: &[u8]) -> (usize, Vec<(u32, u64)>) {
-        merged_next_tokens(self.shards.iter().map(|s| &**s), Corpus::tokenizer(self), query)
+        merged_next_tokens(self.shards.iter(), Corpus::tokenizer(self), query)
     }
 }
 
@@ -285,11 +300,11 @@ impl Union {
     }
 
     /// Every shard of every part, with its part's number.
-    fn indexes(&self) -> impl Iterator<Item = (usize, &Index)> + Clone {
+    fn indexes(&self) -> impl Iterator<Item = (usize, &Shard)> + Clone {
         self.parts
             .iter()
             .enumerate()
-            .flat_map(|(i, p)| p.shards().iter().map(move |s| (i, &**s)))
+            .flat_map(|(i, p)| p.shards().iter().map(move |s| (i, s)))
     }
 
     /// The corpus id: BLAKE3 over the parts' ids, in order.
@@ -319,14 +334,14 @@ impl Corpus for Union {
 }
 
 /// The longest prefix of `pattern` occurring in any of several indexes.
-fn merged_longest_prefix_len<'a>(parts: impl Iterator<Item = &'a Index>, pattern: &[u8]) -> usize {
+fn merged_longest_prefix_len<'a>(parts: impl Iterator<Item = &'a Shard>, pattern: &[u8]) -> usize {
     parts.map(|p| p.longest_prefix_len(pattern)).max().unwrap_or(0)
 }
 
 /// Up to `limit` occurrences over several indexes, sorted; each index's tag is OR-ed into its
 /// contribution numbers.
 fn merged_occurrences<'a>(
-    parts: impl Iterator<Item = (u64, &'a Index)>,
+    parts: impl Iterator<Item = (u64, &'a Shard)>,
     pattern: &[u8],
     limit: usize,
 ) -> Vec<(DocRef, u64)> {
@@ -345,7 +360,7 @@ fn merged_occurrences<'a>(
 /// The next-token counts of several indexes taken together: the longest suffix over all of
 /// them, and the sum of each one's continuation counts of it.
 fn merged_next_tokens<'a>(
-    parts: impl Iterator<Item = &'a Index> + Clone,
+    parts: impl Iterator<Item = &'a Shard> + Clone,
     tokenizer: Tokenizer,
     query: &[u8],
 ) -> (usize, Vec<(u32, u64)>) {
@@ -358,4 +373,18 @@ fn merged_next_tokens<'a>(
         }
     }
     (k, counts.into_iter().collect())
+}
+
+/// The shard in the file at `path`: an FM-index if it starts with that format's magic, a suffix
+/// array otherwise.
+fn open_shard_file(path: &Path, verify: bool) -> Result<Shard, IndexError> {
+    let mut magic = [0u8; 8];
+    let is_fm = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && magic == *crate::fm::MAGIC;
+    Ok(match is_fm {
+        true => crate::fm::FmIndex::open(path, verify)?.into(),
+        false => Index::open(path, verify)?.into(),
+    })
 }

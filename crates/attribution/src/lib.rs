@@ -17,6 +17,7 @@ pub mod layout;
 pub mod lm;
 mod parallel;
 pub mod receipt;
+pub mod shard;
 pub mod shard_dir;
 pub mod spans;
 pub mod tokenizer;
@@ -27,6 +28,7 @@ pub use index::{encode_all, DocRef, EncodedDoc, Index, IndexError, Occurrence, M
 pub use layout::ShardSpan;
 pub use lm::{generate, generate_tokens, Sampling};
 pub use receipt::{receipt, recompute, verify_against_records, Receipt, ReceiptError};
+pub use shard::{IndexMode, Shard, UnknownIndexMode};
 pub use shard_dir::{BuildLimits, Manifest, ShardDir, ShardFile};
 pub use spans::{maximal_spans, Span};
 pub use tokenizer::{Tokenizer, TokenizerError};

@@ -9,14 +9,19 @@
 //! node builds no shard larger than its memory allows (`BuildLimits::build_max`): a merged shard
 //! above that stays served as its parts, which answer the same.
 //!
+//! Each folder builds in one [`IndexMode`] (suffix arrays or FM-indexes, told apart by file
+//! extension and recorded in the manifest); the answers, and so receipts, are the same in both.
+//!
 //! A shard file is opened once per process with its checksum checked and its place in the
 //! content chain compared with the manifest's; one that is missing, truncated, tampered with or
 //! not the one named is refused (and removed, so that it is rebuilt), never served.
 
 use crate::content;
 use crate::corpus::Shards;
+use crate::fm::FmIndex;
 use crate::index::{EncodedDoc, Index, IndexError};
 use crate::layout::{self, ShardSpan};
+use crate::shard::{IndexMode, Shard};
 use crate::tokenizer::Tokenizer;
 use sinew_types::Hash;
 use std::collections::HashMap;
@@ -42,6 +47,8 @@ pub struct ShardFile {
 pub struct Manifest {
     /// The tokenizer of every shard.
     pub tokenizer: Tokenizer,
+    /// How every shard is stored.
+    pub mode: IndexMode,
     /// The shards that serve it now, in order.
     pub served: Vec<ShardFile>,
     /// The layout it reaches once merges land (the same on every node).
@@ -53,8 +60,9 @@ pub struct Manifest {
 pub struct BuildLimits {
     /// Largest shard of the merged layout, in stream bytes (the same on every node).
     pub max_bytes: u64,
-    /// Largest shard this node builds, in stream bytes: a build holds about 5 bytes per stream
-    /// byte (the stream and its suffix array), so its memory budget divided by 5.
+    /// Largest shard this node builds, in stream bytes: a suffix-array build holds about 5 bytes
+    /// per stream byte (the stream and its suffix array), so its memory budget divided by 5; an
+    /// FM-index build at most 7 ([`BuildLimits::for_mode`]).
     pub build_max: u64,
     /// Threads sorting a suffix array.
     pub threads: usize,
@@ -67,6 +75,21 @@ impl BuildLimits {
             max_bytes,
             build_max: (memory_budget_mb.max(64).saturating_mul(1 << 20) / 5).min(crate::index::MAX_SHARD_BYTES as u64),
             threads: threads.max(1),
+        }
+    }
+}
+
+impl BuildLimits {
+    /// These limits for builds in `mode`: an FM-index build holds the stream as 16- or 32-bit
+    /// symbols beside its suffix array, and then the compressed transform (up to 7 bytes per
+    /// stream byte at byte level, against 5 for a suffix array), so it builds smaller shards.
+    pub fn for_mode(self, mode: IndexMode) -> BuildLimits {
+        match mode {
+            IndexMode::SuffixArray => self,
+            IndexMode::Compressed => BuildLimits {
+                build_max: (self.build_max / 7 * 5).max(1),
+                ..self
+            },
         }
     }
 }
@@ -96,7 +119,7 @@ impl Manifest {
         let mut b = Vec::with_capacity(40 + 88 * self.served.len() + 24 * self.merged.len());
         b.extend_from_slice(MAGIC);
         b.extend_from_slice(&MANIFEST_VERSION.to_le_bytes());
-        b.extend_from_slice(&[self.tokenizer.id(), 0, 0, 0]);
+        b.extend_from_slice(&[self.tokenizer.id(), self.mode.id(), 0, 0]);
         b.extend_from_slice(&(self.served.len() as u64).to_le_bytes());
         b.extend_from_slice(&(self.merged.len() as u64).to_le_bytes());
         let span = |b: &mut Vec<u8>, s: &ShardSpan| {
@@ -131,6 +154,7 @@ impl Manifest {
             return Err(bad("unsupported version"));
         }
         let tokenizer = Tokenizer::from_id(body[12]).map_err(|_| bad("unknown tokenizer"))?;
+        let mode = IndexMode::from_id(body[13]).ok_or_else(|| bad("unknown index mode"))?;
         let (ns, nm) = (u64_at(16) as usize, u64_at(24) as usize);
         if ns.checked_mul(88).and_then(|x| x.checked_add(nm.checked_mul(24)?)) != Some(body.len() - 32) {
             return Err(bad("inconsistent length"));
@@ -154,6 +178,7 @@ impl Manifest {
         let merged: Vec<ShardSpan> = (0..nm).map(|i| span(32 + 88 * ns + 24 * i)).collect();
         let m = Manifest {
             tokenizer,
+            mode,
             served,
             merged,
         };
@@ -198,18 +223,47 @@ fn refine(spans: &[ShardSpan], sizes: &[u64], offset: u64, build_max: u64) -> Ve
         .collect()
 }
 
-/// A folder of shard files and version manifests.
+/// A shard held by this process, not kept alive by it.
+enum WeakShard {
+    Suffix(Weak<Index>),
+    Compressed(Weak<FmIndex>),
+}
+
+impl WeakShard {
+    fn of(s: &Shard) -> WeakShard {
+        match s {
+            Shard::Suffix(i) => WeakShard::Suffix(Arc::downgrade(i)),
+            Shard::Compressed(f) => WeakShard::Compressed(Arc::downgrade(f)),
+        }
+    }
+
+    fn upgrade(&self) -> Option<Shard> {
+        match self {
+            WeakShard::Suffix(w) => w.upgrade().map(Shard::Suffix),
+            WeakShard::Compressed(w) => w.upgrade().map(Shard::Compressed),
+        }
+    }
+}
+
+/// A folder of shard files and version manifests, building in one mode.
 pub struct ShardDir {
     dir: PathBuf,
+    mode: IndexMode,
     /// Shards opened (and checked) by this process, shared by every version holding them.
-    open: Mutex<HashMap<PathBuf, Weak<Index>>>,
+    open: Mutex<HashMap<PathBuf, WeakShard>>,
 }
 
 impl ShardDir {
-    /// The shards and manifests under `dir` (created on first write).
+    /// The shards and manifests under `dir` (created on first write), building suffix arrays.
     pub fn new(dir: PathBuf) -> ShardDir {
+        ShardDir::with_mode(dir, IndexMode::SuffixArray)
+    }
+
+    /// The shards and manifests under `dir`, building in `mode`.
+    pub fn with_mode(dir: PathBuf, mode: IndexMode) -> ShardDir {
         ShardDir {
             dir,
+            mode,
             open: Mutex::default(),
         }
     }
@@ -219,9 +273,18 @@ impl ShardDir {
         &self.dir
     }
 
-    fn shard_path(&self, t: Tokenizer, start: &Hash, end: &Hash) -> PathBuf {
+    /// The mode new versions are built in.
+    pub fn mode(&self) -> IndexMode {
+        self.mode
+    }
+
+    fn shard_path(&self, t: Tokenizer, mode: IndexMode, start: &Hash, end: &Hash) -> PathBuf {
         let (s, e) = (start.to_string(), end.to_string());
-        self.dir.join(format!("{t}-{}-{}.shard", &s[..32], &e[..32]))
+        let ext = match mode {
+            IndexMode::SuffixArray => "shard",
+            IndexMode::Compressed => "fm",
+        };
+        self.dir.join(format!("{t}-{}-{}.{ext}", &s[..32], &e[..32]))
     }
 
     fn manifest_path(&self, name: &str) -> PathBuf {
@@ -258,7 +321,7 @@ impl ShardDir {
         let shards = m
             .served
             .iter()
-            .map(|f| self.open_shard(m.tokenizer, f))
+            .map(|f| self.open_shard(m.tokenizer, m.mode, f))
             .collect::<Result<Vec<_>, _>>()?;
         if shards.is_empty() {
             return Err(IndexError::Invalid("version manifest: no shards".into()));
@@ -266,14 +329,14 @@ impl ShardDir {
         Shards::new(shards)
     }
 
-    fn open_shard(&self, t: Tokenizer, f: &ShardFile) -> Result<Arc<Index>, IndexError> {
-        let path = self.shard_path(t, &f.start, &f.end);
+    fn open_shard(&self, t: Tokenizer, mode: IndexMode, f: &ShardFile) -> Result<Shard, IndexError> {
+        let path = self.shard_path(t, mode, &f.start, &f.end);
         if let Some(hit) = self
             .open
             .lock()
             .expect("not poisoned")
             .get(&path)
-            .and_then(Weak::upgrade)
+            .and_then(WeakShard::upgrade)
         {
             return Ok(hit);
         }
@@ -284,7 +347,11 @@ impl ShardDir {
             let _ = std::fs::remove_file(&path);
             IndexError::Invalid(format!("shard {name}: {why}"))
         };
-        let idx = match Index::open(&path, true) {
+        let opened = match mode {
+            IndexMode::SuffixArray => Index::open(&path, true).map(Shard::from),
+            IndexMode::Compressed => FmIndex::open(&path, true).map(Shard::from),
+        };
+        let idx = match opened {
             Ok(i) => i,
             Err(IndexError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(IndexError::Invalid(format!("shard {name} is missing")))
@@ -296,38 +363,40 @@ impl ShardDir {
             || idx.chain_start() != f.start
             || idx.chain_end() != f.end
             || idx.doc_count() as u64 != f.span.docs
-            || idx.text().len() as u64 != f.span.bytes
+            || idx.stream_bytes() as u64 != f.span.bytes
         {
             return Err(refuse("holds other documents than its name and manifest say".into()));
         }
         // The checksum only says the file is as written: its documents must also hash to the
-        // chain values it claims (a file from a faulty build or another node is refused).
-        if let Err(e) = idx.check_content() {
+        // chain values it claims (a file from a faulty build or another node is refused). An
+        // FM-index's were checked on opening (its documents are read back from the transform).
+        if let Some(Err(e)) = idx.suffix().map(Index::check_content) {
             return Err(refuse(e.to_string()));
         }
-        let idx = Arc::new(idx);
         self.open
             .lock()
             .expect("not poisoned")
-            .insert(path, Arc::downgrade(&idx));
+            .insert(path, WeakShard::of(&idx));
         Ok(idx)
     }
 
-    /// The shard of `docs` continuing the chain from `start`: reused if its file is there and
-    /// sound, built otherwise.
+    /// The shard of `docs` in `mode`, continuing the chain from `start`: reused if its file is
+    /// there and sound, built otherwise.
+    #[allow(clippy::too_many_arguments)]
     fn shard(
         &self,
         t: Tokenizer,
+        mode: IndexMode,
         docs: &[EncodedDoc<'_>],
         span: ShardSpan,
         start: Hash,
         end: Option<Hash>,
         threads: usize,
-    ) -> Result<(ShardFile, Arc<Index>), IndexError> {
+    ) -> Result<(ShardFile, Shard), IndexError> {
         if let Some(end) = end {
             let f = ShardFile { span, start, end };
-            if self.shard_path(t, &start, &end).exists() {
-                if let Ok(idx) = self.open_shard(t, &f) {
+            if self.shard_path(t, mode, &start, &end).exists() {
+                if let Ok(idx) = self.open_shard(t, mode, &f) {
                     return Ok((f, idx));
                 }
             }
@@ -336,24 +405,31 @@ impl ShardDir {
         static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = self.dir.join(format!("building-{}-{n}.tmp", std::process::id()));
-        let idx = Index::build_file(t, docs, start, threads, &tmp)?;
+        let idx: Shard = match mode {
+            IndexMode::SuffixArray => Index::build_file(t, docs, start, threads, &tmp)?.into(),
+            IndexMode::Compressed => {
+                let fm = FmIndex::build_encoded(t, docs, start, threads)?;
+                fm.write(&tmp)?;
+                fm.into()
+            }
+        };
         let f = ShardFile {
             span,
             start,
             end: idx.chain_end(),
         };
-        let path = self.shard_path(t, &f.start, &f.end);
+        let path = self.shard_path(t, mode, &f.start, &f.end);
         std::fs::rename(&tmp, &path)?;
-        let idx = Arc::new(idx);
         self.open
             .lock()
             .expect("not poisoned")
-            .insert(path, Arc::downgrade(&idx));
+            .insert(path, WeakShard::of(&idx));
         Ok((f, idx))
     }
 
-    /// Builds a version from scratch: `docs` (encoded with `t`), whose versions end after the
-    /// documents `ends`, in its merged layout (shards over `limits.build_max` left in parts).
+    /// Builds a version from scratch in this folder's mode: `docs` (encoded with `t`), whose
+    /// versions end after the documents `ends`, in its merged layout (shards over
+    /// `limits.build_max` left in parts).
     pub fn build(
         &self,
         t: Tokenizer,
@@ -374,7 +450,7 @@ impl ShardDir {
         let mut shards = Vec::with_capacity(spans.len());
         for s in spans {
             let part = &docs[s.first as usize..s.end() as usize];
-            let (f, idx) = self.shard(t, part, s, at(s.first), Some(at(s.end())), limits.threads)?;
+            let (f, idx) = self.shard(t, self.mode, part, s, at(s.first), Some(at(s.end())), limits.threads)?;
             served.push(f);
             shards.push(idx);
         }
@@ -384,12 +460,13 @@ impl ShardDir {
                 docs: 0,
                 bytes: 0,
             };
-            let (f, idx) = self.shard(t, &[], empty, content::start(t), None, 1)?;
+            let (f, idx) = self.shard(t, self.mode, &[], empty, content::start(t), None, 1)?;
             served.push(f);
             shards.push(idx);
         }
         let m = Manifest {
             tokenizer: t,
+            mode: self.mode,
             served,
             merged,
         };
@@ -397,7 +474,7 @@ impl ShardDir {
     }
 
     /// The next version from the one before it (`prev`, served by `prev_shards`): only `delta`,
-    /// its new documents, is indexed, as new shards.
+    /// its new documents, is indexed, as new shards in `prev`'s mode.
     pub fn extend(
         &self,
         prev: &Manifest,
@@ -406,7 +483,10 @@ impl ShardDir {
         limits: BuildLimits,
     ) -> Result<(Manifest, Shards), IndexError> {
         let t = prev.tokenizer;
-        if prev_shards.id() != prev.id() || crate::Corpus::tokenizer(prev_shards) != t {
+        if prev_shards.id() != prev.id()
+            || crate::Corpus::tokenizer(prev_shards) != t
+            || prev_shards.shards().iter().any(|s| s.mode() != prev.mode)
+        {
             return Err(IndexError::Invalid(
                 "the previous version's shards are not its manifest's".into(),
             ));
@@ -423,7 +503,7 @@ impl ShardDir {
         // An empty starting shard (a version with no documents) is dropped once there are some.
         let keep = |f: &ShardFile| f.span.docs > 0;
         let mut served: Vec<ShardFile> = prev.served.iter().filter(|f| keep(f)).copied().collect();
-        let mut shards: Vec<Arc<Index>> = prev
+        let mut shards: Vec<Shard> = prev
             .served
             .iter()
             .zip(prev_shards.shards())
@@ -433,7 +513,7 @@ impl ShardDir {
         let mut chain = prev.id();
         for s in pieces {
             let part = &delta[(s.first - first) as usize..(s.end() - first) as usize];
-            let (f, idx) = self.shard(t, part, s, chain, None, limits.threads)?;
+            let (f, idx) = self.shard(t, prev.mode, part, s, chain, None, limits.threads)?;
             chain = f.end;
             served.push(f);
             shards.push(idx);
@@ -443,6 +523,7 @@ impl ShardDir {
         }
         let m = Manifest {
             tokenizer: t,
+            mode: prev.mode,
             served,
             merged: layout::append(&prev.merged, &sizes, limits.max_bytes),
         };
@@ -484,14 +565,18 @@ impl ShardDir {
                 out.extend(indexes.iter().cloned());
                 continue;
             }
-            let docs: Vec<EncodedDoc<'_>> = indexes.iter().flat_map(|s| s.encoded_docs()).collect();
+            let mut docs: Vec<EncodedDoc<'_>> = Vec::new();
+            for s in indexes {
+                docs.extend(s.encoded_docs()?);
+            }
             let end = parts.last().map(|p| p.end);
-            let (f, idx) = self.shard(m.tokenizer, &docs, *target, parts[0].start, end, limits.threads)?;
+            let (f, idx) = self.shard(m.tokenizer, m.mode, &docs, *target, parts[0].start, end, limits.threads)?;
             served.push(f);
             out.push(idx);
         }
         let next = Manifest {
             tokenizer: m.tokenizer,
+            mode: m.mode,
             served,
             merged: m.merged.clone(),
         };
@@ -514,10 +599,14 @@ impl ShardDir {
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     if let Some(m) = self.read_manifest(&name)? {
-                        live.extend(m.served.iter().map(|f| self.shard_path(m.tokenizer, &f.start, &f.end)));
+                        live.extend(
+                            m.served
+                                .iter()
+                                .map(|f| self.shard_path(m.tokenizer, m.mode, &f.start, &f.end)),
+                        );
                     }
                 }
-                Some("shard") | Some("tmp") | Some("idx") | Some("version-tmp") => entries.push(p),
+                Some("shard") | Some("fm") | Some("tmp") | Some("idx") | Some("version-tmp") => entries.push(p),
                 _ => {}
             }
         }

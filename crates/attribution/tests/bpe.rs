@@ -12,7 +12,9 @@ mod common;
 use common::{naive_count, naive_spans};
 
 fn words() -> Vec<String> {
-    common::words_with_ff_codes(&["the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", "."])
+    common::words_with_ff_codes(&[
+        "the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", ".",
+    ])
 }
 
 fn text(picks: &[usize]) -> Vec<u8> {

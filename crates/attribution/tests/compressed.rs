@@ -85,11 +85,26 @@ proptest! {
 
 #[test]
 fn the_compressed_mode_refuses_what_it_cannot_index() {
-    let bad: Vec<(DocRef, &[u8])> = vec![(DocRef { contribution: 0, record: 0 }, b"ok\xFFno")];
-    assert!(matches!(FmIndex::build(&bad, 1), Err(sinew_attribution::IndexError::Separator(0))));
+    let bad: Vec<(DocRef, &[u8])> = vec![(
+        DocRef {
+            contribution: 0,
+            record: 0,
+        },
+        b"ok\xFFno",
+    )];
+    assert!(matches!(
+        FmIndex::build(&bad, 1),
+        Err(sinew_attribution::IndexError::Separator(0))
+    ));
     // A byte-pair stream holding the separator's code, or cut mid-code.
     for codes in [vec![0u8, 5, 0xFF, 0xFF], vec![0u8, 5, 0]] {
-        let docs = vec![(DocRef { contribution: 0, record: 0 }, std::borrow::Cow::Owned(codes))];
+        let docs = vec![(
+            DocRef {
+                contribution: 0,
+                record: 0,
+            },
+            std::borrow::Cow::Owned(codes),
+        )];
         let r = FmIndex::build_encoded(Tokenizer::Gpt2, &docs, content::start(Tokenizer::Gpt2), 1);
         assert!(matches!(r, Err(sinew_attribution::IndexError::Separator(0))));
     }
@@ -97,11 +112,21 @@ fn the_compressed_mode_refuses_what_it_cannot_index() {
 
 #[test]
 fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
-    let docs: Vec<Vec<u8>> = (0..3000).map(|i| text(&[i, i * 7, i * 13, 3, i + 1, i / 7, i / 11])).collect();
+    let docs: Vec<Vec<u8>> = (0..3000)
+        .map(|i| text(&[i, i * 7, i * 13, 3, i + 1, i / 7, i / 11]))
+        .collect();
     let refs: Vec<(DocRef, &[u8])> = docs
         .iter()
         .enumerate()
-        .map(|(i, d)| (DocRef { contribution: i as u64, record: 0 }, d.as_slice()))
+        .map(|(i, d)| {
+            (
+                DocRef {
+                    contribution: i as u64,
+                    record: 0,
+                },
+                d.as_slice(),
+            )
+        })
         .collect();
     let dir = tempfile::tempdir().unwrap();
     for t in Tokenizer::ALL {
@@ -124,7 +149,10 @@ fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
             }),
         ] {
             std::fs::write(&path, &broken).unwrap();
-            let e = FmIndex::open(&path, true).err().unwrap_or_else(|| panic!("{t}: {what} was served")).to_string();
+            let e = FmIndex::open(&path, true)
+                .err()
+                .unwrap_or_else(|| panic!("{t}: {what} was served"))
+                .to_string();
             assert!(e.contains("compressed index"), "{t}, {what}: {e}");
         }
     }

@@ -1,8 +1,10 @@
 //! Versions on disk: built version by version (only the delta indexed), merged in the
-//! background, or built at once, they hold the same shards and give the same receipts; a
-//! shard file damaged on disk is refused and rebuilt, never served.
+//! background, or built at once, in either mode, they hold the same shards and give the same
+//! receipts; a shard file damaged on disk is refused and rebuilt, never served.
 
-use sinew_attribution::{encode_all, receipt, BuildLimits, DocRef, EncodedDoc, Manifest, Params, ShardDir, Tokenizer};
+use sinew_attribution::{
+    encode_all, receipt, BuildLimits, DocRef, EncodedDoc, IndexMode, Manifest, Params, ShardDir, Tokenizer,
+};
 
 /// Twelve versions of a growing datanet: a few records each, some shared phrases.
 fn versions() -> Vec<Vec<Vec<u8>>> {
@@ -58,11 +60,11 @@ fn limits() -> BuildLimits {
 
 #[test]
 fn versions_extended_then_merged_match_versions_built_at_once() {
-    for t in [Tokenizer::Bytes, Tokenizer::Gpt2, Tokenizer::Cl100k] {
+    for (mode, t) in IndexMode::ALL.into_iter().flat_map(|m| Tokenizer::ALL.map(|t| (m, t))) {
         let vs = versions();
         let (docs, ends) = encoded(t, &vs);
         let inc = tempfile::tempdir().unwrap();
-        let dir = ShardDir::new(inc.path().to_path_buf());
+        let dir = ShardDir::with_mode(inc.path().to_path_buf(), mode);
         let p = Params {
             min_len: 8,
             max_count: 20,
@@ -77,7 +79,8 @@ fn versions_extended_then_merged_match_versions_built_at_once() {
             if v % 3 == 0 {
                 (m, s) = dir.compact(&m, &s, limits()).unwrap();
             }
-            // At every version, built at once in another folder: same id and receipt.
+            // At every version, built at once in another folder as suffix arrays: same id and
+            // receipt.
             let once = tempfile::tempdir().unwrap();
             let (mo, so) = ShardDir::new(once.path().to_path_buf())
                 .build(t, &docs[..ends[v] as usize], &ends[..=v], limits())
@@ -94,10 +97,11 @@ fn versions_extended_then_merged_match_versions_built_at_once() {
         let (done, sd) = dir.compact(&m, &s, limits()).unwrap();
         assert!(done.pending(600).is_empty());
         let once = tempfile::tempdir().unwrap();
-        let (mo, so) = ShardDir::new(once.path().to_path_buf())
+        let (mo, so) = ShardDir::with_mode(once.path().to_path_buf(), mode)
             .build(t, &docs, &ends, limits())
             .unwrap();
-        assert_eq!(done, mo, "{t}: the same shards once merges land");
+        assert_eq!(done, mo, "{mode} {t}: the same shards once merges land");
+        assert!(sd.shards().iter().all(|s| s.mode() == mode));
         assert!(so.shards().len() > 1, "{t}: several shards");
         assert_eq!(sd.len(), so.len());
         let r = receipt(&sd, sd.id(), ANSWER, &p);
@@ -105,7 +109,7 @@ fn versions_extended_then_merged_match_versions_built_at_once() {
         assert_eq!(r, receipt(&so, so.id(), ANSWER, &p));
         // Reopened from its manifest by a fresh process: the same corpus.
         dir.write_manifest("d0-v12", &done).unwrap();
-        let again = ShardDir::new(inc.path().to_path_buf());
+        let again = ShardDir::with_mode(inc.path().to_path_buf(), mode);
         let back: Manifest = again.read_manifest("d0-v12").unwrap().unwrap();
         assert_eq!(back, done);
         assert_eq!(again.open(&back).unwrap().id(), so.id());
@@ -127,7 +131,7 @@ fn a_node_with_little_memory_serves_big_merges_as_their_parts() {
     let (m, s) = ShardDir::new(a.path().to_path_buf())
         .build(t, &docs, &ends, small)
         .unwrap();
-    assert!(s.shards().iter().all(|x| x.text().len() <= 150 || x.doc_count() == 1));
+    assert!(s.shards().iter().all(|x| x.stream_bytes() <= 150 || x.doc_count() == 1));
     assert!(m.served.len() > m.merged.len());
     assert!(m.pending(150).is_empty(), "nothing left this node can merge");
     let b = tempfile::tempdir().unwrap();
@@ -143,10 +147,24 @@ fn a_node_with_little_memory_serves_big_merges_as_their_parts() {
 
 #[test]
 fn damaged_shards_and_manifests_are_refused_then_rebuilt() {
+    for mode in IndexMode::ALL {
+        damaged_shards_and_manifests_are_refused_then_rebuilt_in(mode);
+    }
+}
+
+fn damaged_shards_and_manifests_are_refused_then_rebuilt_in(mode: IndexMode) {
     let t = Tokenizer::Bytes;
     let (docs, ends) = encoded(t, &versions());
     let tmp = tempfile::tempdir().unwrap();
-    let dir = ShardDir::new(tmp.path().to_path_buf());
+    let dir = ShardDir::with_mode(tmp.path().to_path_buf(), mode);
+    let extension = match mode {
+        IndexMode::SuffixArray => "shard",
+        IndexMode::Compressed => "fm",
+    };
+    let refusal = match mode {
+        IndexMode::SuffixArray => "not a valid index file",
+        IndexMode::Compressed => "not a valid index file: compressed index",
+    };
     let (m, s) = dir.build(t, &docs, &ends, limits()).unwrap();
     let id = s.id();
     drop(s);
@@ -155,7 +173,7 @@ fn damaged_shards_and_manifests_are_refused_then_rebuilt() {
         let mut v: Vec<_> = std::fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "shard"))
+            .filter(|p| p.extension().is_some_and(|x| x == extension))
             .collect();
         v.sort();
         v
@@ -173,12 +191,9 @@ fn damaged_shards_and_manifests_are_refused_then_rebuilt() {
         damage(&mut bytes);
         std::fs::write(&files[0], &bytes).unwrap();
         // A fresh process (nothing cached) opens the version: refused, with the reason.
-        let fresh = ShardDir::new(tmp.path().to_path_buf());
+        let fresh = ShardDir::with_mode(tmp.path().to_path_buf(), mode);
         let e = fresh.open(&m).err().expect(how).to_string();
-        assert!(
-            e.contains("shard") && e.contains("not a valid index file"),
-            "{how}: {e}"
-        );
+        assert!(e.contains("shard") && e.contains(refusal), "{mode} {how}: {e}");
         assert!(!files[0].exists(), "{how}: the damaged file is removed");
         // Rebuilt: the intact shards are reused, the damaged one made again, byte for byte.
         let (m2, s2) = fresh.build(t, &docs, &ends, limits()).unwrap();
@@ -187,7 +202,7 @@ fn damaged_shards_and_manifests_are_refused_then_rebuilt() {
     }
     // A shard renamed to another's name is not the one named.
     std::fs::copy(&files[1], &files[0]).unwrap();
-    let e = ShardDir::new(tmp.path().to_path_buf())
+    let e = ShardDir::with_mode(tmp.path().to_path_buf(), mode)
         .open(&m)
         .err()
         .unwrap()

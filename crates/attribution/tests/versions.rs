@@ -1,12 +1,15 @@
 //! A datanet version held as shards, the way versions grow: the delta shards each version adds,
 //! the merged layout the background compaction reaches, and one index built at once all give
 //! the same answers (against brute force over token ids, for every tokenizer), the same corpus
-//! id and byte-identical receipts. Shards that do not follow each other are refused, and a
-//! shard file truncated or tampered with does not open.
+//! id and byte-identical receipts, whichever mode (suffix arrays or FM-indexes, or a mix) holds
+//! them. Shards that do not follow each other are refused, and a shard file truncated or
+//! tampered with does not open.
 
 use proptest::prelude::*;
 use sinew_attribution::layout::{self, ShardSpan};
-use sinew_attribution::{encode_all, maximal_spans, receipt, Corpus, DocRef, Index, Params, Shards, Tokenizer};
+use sinew_attribution::{
+    encode_all, maximal_spans, receipt, Corpus, DocRef, Index, IndexMode, Params, Shard, Shards, Tokenizer,
+};
 use std::sync::Arc;
 
 mod common;
@@ -39,6 +42,10 @@ fn tokenizer() -> impl Strategy<Value = Tokenizer> {
     prop_oneof![Just(Tokenizer::Bytes), Just(Tokenizer::Gpt2), Just(Tokenizer::Cl100k)]
 }
 
+fn mode() -> impl Strategy<Value = IndexMode> {
+    prop_oneof![Just(IndexMode::SuffixArray), Just(IndexMode::Compressed)]
+}
+
 /// The layouts a node passes through: after each version, the delta shards appended to what it
 /// served before (merges not landed), and the merged layout.
 fn layouts(sizes: &[u64], ends: &[u64], max: u64) -> (Vec<ShardSpan>, Vec<ShardSpan>) {
@@ -63,6 +70,7 @@ proptest! {
         cuts in proptest::collection::vec(1usize..5, 1..8),
         max in 8u64..120,
         answer in proptest::collection::vec(0usize..64, 1..40),
+        modes in (mode(), mode()),
     ) {
         let docs: Vec<Vec<u8>> = picks.iter().map(|p| text(p)).collect();
         let r = refs(&docs);
@@ -81,11 +89,24 @@ proptest! {
         prop_assert_eq!(&layout::plan(&sizes, &ends, max), &merged);
         prop_assert!(layout::refines(&served, &merged));
         let one = Index::build_with(t, &r).unwrap();
-        let incremental = Shards::build_layout(t, &encoded, &served).unwrap();
-        let compacted = Shards::build_layout(t, &encoded, &merged).unwrap();
+        let incremental = Shards::build_layout_in(modes.0, t, &encoded, &served).unwrap();
+        let compacted = Shards::build_layout_in(modes.1, t, &encoded, &merged).unwrap();
         let whole = Shards::new(vec![Arc::new(one)]).unwrap();
         prop_assert_eq!(incremental.id(), whole.id());
         prop_assert_eq!(compacted.id(), whole.id());
+        // Shards of both modes, alternating, make one corpus too.
+        let mixed = Shards::new(
+            incremental
+                .shards()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| match (i % 2, s.encoded_docs().unwrap()) {
+                    (0, d) => Shard::build(IndexMode::SuffixArray, t, &d, s.chain_start(), 1).unwrap(),
+                    (_, d) => Shard::build(IndexMode::Compressed, t, &d, s.chain_start(), 1).unwrap(),
+                })
+                .collect(),
+        )
+        .unwrap();
 
         let ids: Vec<Vec<u32>> = docs.iter().map(|d| t.tokens(d).unwrap()).collect();
         let a_text = text(&answer);
@@ -94,7 +115,7 @@ proptest! {
         let wu = t.width();
         let p = Params { min_len: 2, max_count: 4 };
         let expect_receipt = receipt(&whole, whole.id(), &a_text, &p);
-        for c in [&incremental, &compacted, &whole] {
+        for c in [&incremental, &compacted, &whole, &mixed] {
             for n in 1..=a_ids.len().min(4) {
                 prop_assert_eq!(c.count(&a[..n * wu]), naive_count(&ids, &a_ids[..n]));
                 let occ = c.occurrences(&a[..n * wu], usize::MAX);
@@ -132,7 +153,7 @@ fn shards_out_of_order_missing_or_foreign_are_refused() {
     let spans = layout::split(&sizes, 60);
     assert!(spans.len() >= 3, "{spans:?}");
     let shards = Shards::build_layout(Tokenizer::Bytes, &encoded, &spans).unwrap();
-    let s: Vec<Arc<Index>> = shards.shards().to_vec();
+    let s: Vec<Shard> = shards.shards().to_vec();
     let swapped = vec![s[1].clone(), s[0].clone()];
     let missing = vec![s[0].clone(), s[2].clone()];
     let repeated = vec![s[0].clone(), s[0].clone()];

@@ -7,7 +7,6 @@ use sinew_attribution::{
     attribute, receipt, recompute, verify_against_records, Corpus, DocRef, Params, Receipt, Shards, Tokenizer,
 };
 use sinew_types::Hash;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -177,7 +176,7 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
             spinner.set_message("writing");
             let files = idx.write(&out)?;
             spinner.finish_and_clear();
-            let bytes: usize = idx.shards().iter().map(|s| s.as_bytes().len()).sum();
+            let bytes = idx.file_bytes();
             println!(
                 "indexed {} records, {} {tokenizer} tokens in {:.2}s (+{:.2}s reading): {} file(s) from {} ({:.2} bytes per token), id {}",
                 idx.doc_count(),
@@ -192,7 +191,7 @@ pub fn index(cmd: IndexCmd, url: &str) -> Result<()> {
         }
         IndexCmd::Info { file } => {
             let idx = Shards::open(&file, true)?;
-            let bytes: usize = idx.shards().iter().map(|s| s.as_bytes().len()).sum();
+            let bytes = idx.file_bytes();
             println!(
                 "{}: tokenizer {}, {} shard(s), {} documents, {} tokens, {} bytes, checksums ok, id {}",
                 file.display(),
@@ -312,13 +311,7 @@ pub fn receipt_cmd(cmd: ReceiptCmd) -> Result<()> {
             r.weights
         );
     } else {
-        let docs: HashMap<DocRef, (usize, u32)> = idx
-            .shards()
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| (0..s.doc_count() as u32).map(move |d| (s.doc_ref(d), (i, d))))
-            .collect();
-        verify_against_records(&r, &answer, |d| docs.get(&d).map(|&(i, n)| idx.shards()[i].doc_text(n)))?;
+        verify_against_records(&r, &answer, |d| idx.doc_text(d))?;
         println!("verified: every span's tokens match its record");
     }
     Ok(())

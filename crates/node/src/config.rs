@@ -43,6 +43,11 @@ pub struct NodeConfig {
     /// are left undone (their parts answer the same).
     #[serde(default = "default_index_memory")]
     pub index_memory_mb: u64,
+    /// How datanet version indexes are stored: `suffix-array` (fastest queries, about five bytes
+    /// per text byte) or `compressed` (FM-indexes, under half a byte per text byte, in memory).
+    /// Receipts are the same either way; switching rebuilds each version when next asked for.
+    #[serde(default)]
+    pub index_mode: sinew_attribution::IndexMode,
 }
 
 /// A validator's place among several: its consensus key, where it listens for the others and
@@ -171,6 +176,7 @@ impl NodeConfig {
             api: ApiConfig::default(),
             bft: None,
             index_memory_mb: default_index_memory(),
+            index_mode: sinew_attribution::IndexMode::default(),
         }
     }
 
@@ -214,5 +220,13 @@ mod tests {
         assert!(bad.contains("wait_for_comit"), "{bad}");
         let defaults = NodeConfig::from_toml("data_dir = \"d\"\n").unwrap();
         assert!(defaults.gateway.wait_for_commit);
+        assert_eq!(defaults.index_mode, sinew_attribution::IndexMode::SuffixArray);
+        let compressed = NodeConfig::from_toml("data_dir = \"d\"\nindex_mode = \"compressed\"\n").unwrap();
+        assert_eq!(compressed.index_mode, sinew_attribution::IndexMode::Compressed);
+        let bad = NodeConfig::from_toml("data_dir = \"d\"\nindex_mode = \"fm\"\n").unwrap_err();
+        assert!(
+            bad.contains("unknown variant `fm`") && bad.contains("compressed"),
+            "{bad}"
+        );
     }
 }

@@ -44,7 +44,12 @@ impl Ledger {
             durable: RwLock::new(chain.head().clone()),
             chain: RwLock::new(chain),
             genesis,
-            blobs: IngestingBlobs::with_indexes(blobs, config.data_dir.join("indexes"), config.index_memory_mb),
+            blobs: IngestingBlobs::with_indexes(
+                blobs,
+                config.data_dir.join("indexes"),
+                config.index_memory_mb,
+                config.index_mode,
+            ),
             params: RwLock::new(params),
         })
     }

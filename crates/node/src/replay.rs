@@ -41,6 +41,7 @@ pub fn replay(data_dir: &Path) -> Result<ReplayReport, ReplayError> {
         BlobStore::open(&data_dir.join("blobs")).map_err(|e| store_err(&e))?,
         data_dir.join("indexes"),
         sinew_store::DEFAULT_INDEX_MEMORY_MB,
+        sinew_attribution::IndexMode::default(),
     );
     let genesis = store.genesis().map_err(|e| store_err(&e))?.ok_or(ReplayError::Empty)?;
     let head = store

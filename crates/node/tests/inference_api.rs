@@ -193,6 +193,47 @@ fn the_builtin_model_answers_attributes_and_settles_once() {
 }
 
 #[test]
+fn a_node_storing_compressed_indexes_answers_and_attributes_the_same() {
+    let run = |mode: sinew_attribution::IndexMode| {
+        let n = TestNode::start_with(Options {
+            provider: Some(3),
+            index_mode: Some(mode),
+            ..Options::default()
+        });
+        n.setup_inference("builtin");
+        let (status, a) = post(
+            &n,
+            "/v1/chat/completions",
+            Some(USER_KEY),
+            &chat("river-lm", "The Danube flows", 60),
+        );
+        assert_eq!(status, 200, "{mode}: {a}");
+        let mut files: Vec<String> = std::fs::read_dir(n.dir.path().join("node").join("indexes"))
+            .unwrap()
+            .filter_map(|e| e.unwrap().path().extension().map(|x| x.to_string_lossy().into_owned()))
+            .collect();
+        files.sort();
+        files.dedup();
+        let s = &a["sinew"];
+        let same = [
+            a["choices"][0]["message"]["content"].clone(),
+            s["receipt_id"].clone(),
+            s["index"].clone(),
+            s["spans"].clone(),
+            s["weights"].clone(),
+            s["fee"].clone(),
+        ];
+        (same, files)
+    };
+    let (suffix, suffix_files) = run(sinew_attribution::IndexMode::SuffixArray);
+    let (compressed, compressed_files) = run(sinew_attribution::IndexMode::Compressed);
+    assert_eq!(suffix_files, vec!["shard", "version"]);
+    assert_eq!(compressed_files, vec!["fm", "version"]);
+    assert!(!suffix[3].as_array().unwrap().is_empty(), "the answer is attributed");
+    assert_eq!(compressed, suffix, "same answer, receipt, spans, weights and fee");
+}
+
+#[test]
 fn bad_requests_get_clear_errors_and_charge_nothing() {
     let n = TestNode::start_with(Options {
         provider: Some(3),

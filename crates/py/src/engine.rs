@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use sinew_attribution::corpus::shard_bytes_for;
-use sinew_attribution::{Corpus, DocRef, Index, Params, Shards, Tokenizer};
+use sinew_attribution::{Corpus, DocRef, Index, Params, Shard, Shards, Tokenizer};
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -112,24 +112,25 @@ impl Engine {
         Ok(Cow::Owned(out))
     }
 
-    /// The shard and document of a flat document number.
-    fn doc_at(&self, mut d: usize) -> Option<(&Index, u32)> {
+    /// The shard and document of a flat document number (None past the last).
+    fn doc_at(&self, mut d: usize) -> PyResult<Option<(&Index, u32)>> {
         for s in self.corpus.shards() {
             if d < s.doc_count() {
-                return Some((s, d as u32));
+                return Ok(Some((suffix_array(s)?, d as u32)));
             }
             d -= s.doc_count();
         }
-        None
+        Ok(None)
     }
 
     fn shard(&self, s: usize) -> PyResult<&Index> {
-        self.corpus.shards().get(s).map(|s| &**s).ok_or_else(|| {
+        let shard = self.corpus.shards().get(s).ok_or_else(|| {
             errors::invalid(format!(
                 "shard {s} does not exist ({} shards)",
                 self.corpus.shards().len()
             ))
-        })
+        })?;
+        suffix_array(shard)
     }
 
     fn ntd_dict<'py>(&self, py: Python<'py>, counts: &[(u32, u64)]) -> PyResult<Bound<'py, PyDict>> {
@@ -361,7 +362,8 @@ impl Engine {
         let segments: Vec<(usize, usize)> = if codes.is_empty() {
             self.corpus.shards().iter().map(|s| (0, s.len())).collect()
         } else {
-            self.corpus.shards().iter().map(|s| s.range(&codes)).collect()
+            let shards = self.corpus.shards().iter().map(suffix_array);
+            shards.map(|s| Ok(s?.range(&codes))).collect::<PyResult<_>>()?
         };
         let out = PyDict::new(py);
         out.set_item("cnt", segments.iter().map(|(lo, hi)| hi - lo).sum::<usize>())?;
@@ -491,7 +493,7 @@ impl Engine {
 
     /// Document `i` (0-based over all shards): its contribution, record and text.
     fn doc<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyDict>> {
-        let (shard, d) = self.doc_at(i).ok_or_else(|| {
+        let (shard, d) = self.doc_at(i)?.ok_or_else(|| {
             errors::invalid(format!(
                 "document {i} does not exist ({} documents)",
                 self.corpus.doc_count()
@@ -622,4 +624,12 @@ impl Engine {
             self.corpus.shards().len()
         )
     }
+}
+
+/// The suffix array of a shard: rank and document-number queries need one (an index opened from
+/// FM-index files answers counts, occurrences and attribution, not these).
+fn suffix_array(s: &Shard) -> PyResult<&Index> {
+    s.suffix().ok_or_else(|| {
+        errors::invalid("this query reads suffix-array ranks; the index is compressed (an FM-index)")
+    })
 }

@@ -9,7 +9,7 @@
 
 use crate::blob::{BlobError, BlobStore};
 use crate::version_indexes::VersionIndexes;
-use sinew_attribution::Shards;
+use sinew_attribution::{IndexMode, Shards};
 use sinew_datanet::Ingested;
 use sinew_state::{BlobSource, BlobSourceError, IndexKey, VersionContents};
 use sinew_types::datanet::{BlobId, Format};
@@ -53,10 +53,10 @@ impl IngestingBlobs {
         }
     }
 
-    /// Wraps a blob store; indexes of datanet versions are kept under `dir`, each build within
-    /// `memory_mb` MiB.
-    pub fn with_indexes(store: BlobStore, dir: PathBuf, memory_mb: u64) -> IngestingBlobs {
-        IngestingBlobs::with_version_indexes(store, VersionIndexes::open(dir, memory_mb))
+    /// Wraps a blob store; indexes of datanet versions are kept under `dir` in `mode`, each
+    /// build within `memory_mb` MiB.
+    pub fn with_indexes(store: BlobStore, dir: PathBuf, memory_mb: u64, mode: IndexMode) -> IngestingBlobs {
+        IngestingBlobs::with_version_indexes(store, VersionIndexes::open(dir, memory_mb, mode))
     }
 
     /// Wraps a blob store with version indexes already open.
@@ -122,11 +122,12 @@ mod tests {
     use super::*;
     use sinew_attribution::{Params, Tokenizer};
     use std::cell::{Cell, RefCell};
+    use IndexMode::SuffixArray;
 
     fn blobs() -> (tempfile::TempDir, IngestingBlobs) {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
-        let b = IngestingBlobs::with_indexes(store, dir.path().join("indexes"), 1024);
+        let b = IngestingBlobs::with_indexes(store, dir.path().join("indexes"), 1024, SuffixArray);
         (dir, b)
     }
 
@@ -206,9 +207,15 @@ mod tests {
 
     #[test]
     fn each_version_indexes_only_its_delta_and_merges_reach_the_layout_built_at_once() {
+        for mode in IndexMode::ALL {
+            versions_index_their_delta_and_merge_in(mode);
+        }
+    }
+
+    fn versions_index_their_delta_and_merge_in(mode: IndexMode) {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
-        let indexes = VersionIndexes::open_with_shard_cap(dir.path().join("indexes"), 1024, 700);
+        let indexes = VersionIndexes::open_with_shard_cap(dir.path().join("indexes"), 1024, mode, 700);
         let b = IngestingBlobs::with_version_indexes(store, indexes.clone());
         let all = history(&b);
         let reads = RefCell::new(Vec::new());
@@ -229,7 +236,9 @@ mod tests {
                 vec![all.contributions[v as usize - 1].1],
                 "v{v}: only the new blob is read"
             );
-            // The same version built at once by the ledger's pure function: same id, same receipt.
+            assert!(shards.shards().iter().all(|s| s.mode() == mode), "{mode}");
+            // The same version built at once by the ledger's pure function (suffix arrays): same
+            // id, same receipt.
             let once = sinew_state::blobs::build_version_index(Tokenizer::Bytes, &upto(&all, v), &read).unwrap();
             assert_eq!(id, once.id(), "v{v}");
             assert_eq!(
@@ -240,7 +249,7 @@ mod tests {
         indexes.wait_for_merges();
         let merged = indexes.served_shards(&key(6)).unwrap();
         let at_once = tempfile::tempdir().unwrap();
-        let fresh = VersionIndexes::open_with_shard_cap(at_once.path().to_path_buf(), 1024, 700);
+        let fresh = VersionIndexes::open_with_shard_cap(at_once.path().to_path_buf(), 1024, mode, 700);
         let (s2, _) = fresh.get(key(6), &|| Ok(upto(&all, 6)), &read).unwrap();
         assert_eq!(
             merged,
@@ -249,13 +258,27 @@ mod tests {
         );
         assert!(merged > 1 && merged < 6, "{merged} shards");
         // A restart opens every version from its manifest, reading no blob.
-        let again = VersionIndexes::open_with_shard_cap(dir.path().join("indexes"), 1024, 700);
+        let again = VersionIndexes::open_with_shard_cap(dir.path().join("indexes"), 1024, mode, 700);
         reads.borrow_mut().clear();
         let refuse = || Err(BlobSourceError::Storage("must not be called".into()));
         for v in 1..=6 {
             again.get(key(v), &refuse, &read).unwrap();
         }
         assert!(reads.borrow().is_empty());
+        drop(again);
+        // Restarted in the other mode: the version is rebuilt in it, to the same id and receipt.
+        let other = match mode {
+            IndexMode::SuffixArray => IndexMode::Compressed,
+            IndexMode::Compressed => IndexMode::SuffixArray,
+        };
+        let switched = VersionIndexes::open_with_shard_cap(dir.path().join("indexes"), 1024, other, 700);
+        let (s6, id6) = switched.get(key(6), &|| Ok(upto(&all, 6)), &read).unwrap();
+        assert!(s6.shards().iter().all(|s| s.mode() == other), "{other}");
+        assert_eq!(id6, s2.id());
+        assert_eq!(
+            sinew_attribution::receipt(&*s6, id6, answer, &p),
+            sinew_attribution::receipt(&*s2, id6, answer, &p)
+        );
     }
 
     #[test]
@@ -273,7 +296,7 @@ mod tests {
         bytes[150] ^= 0x01;
         std::fs::write(&shard, &bytes).unwrap();
         let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
-        let restarted = IngestingBlobs::with_indexes(store, dir.path().join("indexes"), 1024);
+        let restarted = IngestingBlobs::with_indexes(store, dir.path().join("indexes"), 1024, SuffixArray);
         let (s, rebuilt) = restarted.version_index(key(1), &|| Ok(v1.clone())).unwrap();
         assert_eq!(rebuilt, id, "rebuilt to the same content");
         assert_ne!(std::fs::read(&shard).unwrap(), bytes, "the damaged file was replaced");

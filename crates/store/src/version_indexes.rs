@@ -11,7 +11,7 @@
 //! such (not rebuilt on every request), and two versions build at the same time without waiting
 //! for each other.
 
-use sinew_attribution::{encode_all, BuildLimits, DocRef, Manifest, ShardDir, Shards};
+use sinew_attribution::{encode_all, BuildLimits, DocRef, IndexMode, Manifest, ShardDir, Shards};
 use sinew_state::blobs::{
     check_contents, contribution_documents, index_error, version_doc_ends, ReadBlob, VERSION_SHARD_MAX_BYTES,
 };
@@ -64,18 +64,19 @@ fn manifest_name(key: &IndexKey) -> String {
 }
 
 impl VersionIndexes {
-    /// The version indexes under `dir`, each build within `memory_mb` MiB. Shard files no
-    /// manifest names (superseded by merges, left by a crash) are removed first.
-    pub fn open(dir: PathBuf, memory_mb: u64) -> Arc<VersionIndexes> {
-        VersionIndexes::open_with_shard_cap(dir, memory_mb, VERSION_SHARD_MAX_BYTES)
+    /// The version indexes under `dir`, stored in `mode`, each build within `memory_mb` MiB.
+    /// Shard files no manifest names (superseded by merges, left by a crash, of the other mode)
+    /// are removed first; a version saved in the other mode is rebuilt in this one when asked for.
+    pub fn open(dir: PathBuf, memory_mb: u64, mode: IndexMode) -> Arc<VersionIndexes> {
+        VersionIndexes::open_with_shard_cap(dir, memory_mb, mode, VERSION_SHARD_MAX_BYTES)
     }
 
     /// [`VersionIndexes::open`] with another cap on merged shards than the ledger's (tests:
     /// many shards from little data).
-    pub fn open_with_shard_cap(dir: PathBuf, memory_mb: u64, max_bytes: u64) -> Arc<VersionIndexes> {
+    pub fn open_with_shard_cap(dir: PathBuf, memory_mb: u64, mode: IndexMode, max_bytes: u64) -> Arc<VersionIndexes> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let limits = BuildLimits::for_memory(max_bytes, memory_mb, cores);
-        let dir = ShardDir::new(dir);
+        let limits = BuildLimits::for_memory(max_bytes, memory_mb, cores).for_mode(mode);
+        let dir = ShardDir::with_mode(dir, mode);
         if dir.path().exists() {
             match dir.collect_garbage() {
                 Ok(0) => {}
@@ -158,7 +159,7 @@ impl VersionIndexes {
                 return Ok(None);
             }
         };
-        if manifest.tokenizer != key.tokenizer {
+        if manifest.tokenizer != key.tokenizer || manifest.mode != self.dir.mode() {
             return Ok(None);
         }
         match self.dir.open(&manifest) {

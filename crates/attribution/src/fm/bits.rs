@@ -145,7 +145,9 @@ impl SparseMarks {
     pub fn from_parts(before: Vec<u32>, low: Vec<u16>) -> Option<SparseMarks> {
         let sound = before.first() == Some(&0)
             && before.last().map(|&l| l as usize) == Some(low.len())
-            && before.windows(2).all(|w| w[0] <= w[1] && low[w[0] as usize..w[1] as usize].windows(2).all(|p| p[0] < p[1]));
+            && before
+                .windows(2)
+                .all(|w| w[0] <= w[1] && low[w[0] as usize..w[1] as usize].windows(2).all(|p| p[0] < p[1]));
         sound.then_some(SparseMarks { before, low })
     }
 
@@ -172,7 +174,9 @@ impl SparseMarks {
     /// The members, in order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.before.windows(2).enumerate().flat_map(move |(b, w)| {
-            self.low[w[0] as usize..w[1] as usize].iter().map(move |&l| b << 16 | l as usize)
+            self.low[w[0] as usize..w[1] as usize]
+                .iter()
+                .map(move |&l| b << 16 | l as usize)
         })
     }
 

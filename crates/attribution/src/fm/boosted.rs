@@ -425,7 +425,10 @@ impl Boosted {
                 && lens.iter().all(|&l| l <= 32)
                 && (has_only == 0 || only < sigma as u32)
                 && (has_only == 1 || !nodes.is_empty())
-                && nodes.iter().enumerate().all(|(i, n)| child_ok(i, n.child[0]) && child_ok(i, n.child[1]));
+                && nodes
+                    .iter()
+                    .enumerate()
+                    .all(|(i, n)| child_ok(i, n.child[0]) && child_ok(i, n.child[1]));
             if !sound {
                 return Err(bad("a block's tree is malformed"));
             }
@@ -508,23 +511,42 @@ mod tests {
         for c in 0..sigma as u32 {
             assert_eq!(b.rank(c, seq.len()), counts[c as usize]);
         }
-        for (lo, hi) in [(0, seq.len()), (5, 900), (BLOCK - 3, BLOCK + 40), (BLOCK + 1, 2 * BLOCK), (seq.len() - 10, seq.len()), (7, 7)] {
+        for (lo, hi) in [
+            (0, seq.len()),
+            (5, 900),
+            (BLOCK - 3, BLOCK + 40),
+            (BLOCK + 1, 2 * BLOCK),
+            (seq.len() - 10, seq.len()),
+            (7, 7),
+        ] {
             let mut expected = std::collections::BTreeMap::new();
             for &s in &seq[lo..hi] {
                 *expected.entry(s).or_insert(0usize) += 1;
             }
-            assert_eq!(b.distinct(lo, hi), expected.into_iter().collect::<Vec<_>>(), "[{lo}, {hi})");
+            assert_eq!(
+                b.distinct(lo, hi),
+                expected.into_iter().collect::<Vec<_>>(),
+                "[{lo}, {hi})"
+            );
         }
     }
 
     #[test]
     fn rank_access_and_distinct_match_counting_for_bytes() {
-        check(&sequence(3 * BLOCK + 1234, SIGMA as u32), SIGMA, &[0, 1, 3, 7, 100, 255, 256]);
+        check(
+            &sequence(3 * BLOCK + 1234, SIGMA as u32),
+            SIGMA,
+            &[0, 1, 3, 7, 100, 255, 256],
+        );
     }
 
     #[test]
     fn rank_access_and_distinct_match_counting_for_large_alphabets() {
-        check(&sequence(3 * BLOCK + 1234, 100_003), 100_003, &[0, 1, 3, 7, 100, 255, 256, 70_000, 100_002]);
+        check(
+            &sequence(3 * BLOCK + 1234, 100_003),
+            100_003,
+            &[0, 1, 3, 7, 100, 255, 256, 70_000, 100_002],
+        );
     }
 
     #[test]

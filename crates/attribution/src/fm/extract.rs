@@ -17,7 +17,9 @@ impl FmIndex {
     fn stream_symbols(&self) -> Result<Vec<u32>, IndexError> {
         let n = self.n;
         let cores = crate::parallel::threads_for(usize::MAX);
-        let stride = (n / (cores * SEGMENTS_PER_CORE)).next_multiple_of(super::SAMPLE).max(16 * super::SAMPLE);
+        let stride = (n / (cores * SEGMENTS_PER_CORE))
+            .next_multiple_of(super::SAMPLE)
+            .max(16 * super::SAMPLE);
         // (sequence position, row): the sentinel's suffix is row 0.
         let mut starts: Vec<(usize, usize)> = self
             .marks
@@ -69,7 +71,9 @@ impl FmIndex {
             }
             let mut codes = Vec::with_capacity(body.len() * self.tokenizer.width());
             for &s in body {
-                let tok = self.token(s).ok_or_else(|| super::file::bad("a symbol outside its alphabet"))?;
+                let tok = self
+                    .token(s)
+                    .ok_or_else(|| super::file::bad("a symbol outside its alphabet"))?;
                 self.tokenizer.push_code(&mut codes, tok);
             }
             docs.push((self.refs[d], Cow::Owned(codes)));
@@ -85,7 +89,10 @@ impl FmIndex {
     /// faulty build or another corpus is refused, whatever its checksum).
     pub fn check_content(&self) -> Result<(), IndexError> {
         let docs = self.encoded_docs()?;
-        let end = crate::content::chain(self.chain_start, &docs).last().copied().unwrap_or(self.chain_start);
+        let end = crate::content::chain(self.chain_start, &docs)
+            .last()
+            .copied()
+            .unwrap_or(self.chain_start);
         if end != self.chain_end {
             return Err(super::file::bad("its documents do not hash to its content chain"));
         }

@@ -14,7 +14,8 @@ use sinew_types::Hash;
 use std::io::Write;
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"SINEWFM\0";
+/// The first bytes of a compressed index file.
+pub const MAGIC: &[u8; 8] = b"SINEWFM\0";
 const FORMAT: u32 = 1;
 
 /// Little-endian encoding of the parts.
@@ -67,7 +68,11 @@ pub(crate) fn bad(why: &str) -> IndexError {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], IndexError> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len()).ok_or_else(|| bad("cut short"))?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or_else(|| bad("cut short"))?;
         let s = &self.b[self.at..end];
         self.at = end;
         Ok(s)
@@ -101,11 +106,15 @@ impl<'a> Reader<'a> {
     }
     pub(crate) fn u32s(&mut self) -> Result<Vec<u32>, IndexError> {
         let a = self.array(4)?;
-        Ok(a.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+        Ok(a.chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
     }
     pub(crate) fn u64s(&mut self) -> Result<Vec<u64>, IndexError> {
         let a = self.array(8)?;
-        Ok(a.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+        Ok(a.chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
     }
 }
 
@@ -146,7 +155,10 @@ impl FmIndex {
         if blake3::hash(body).as_bytes() != sum {
             return Err(bad("checksum mismatch (truncated or tampered with)"));
         }
-        let mut r = Reader { b: body, at: MAGIC.len() };
+        let mut r = Reader {
+            b: body,
+            at: MAGIC.len(),
+        };
         if r.u32()? != FORMAT {
             return Err(bad("unsupported format version"));
         }
@@ -273,8 +285,20 @@ mod tests {
     #[test]
     fn a_sealed_file_whose_content_is_not_its_chain_is_refused() {
         let docs: Vec<(DocRef, &[u8])> = vec![
-            (DocRef { contribution: 1, record: 0 }, b"the river flows to the sea"),
-            (DocRef { contribution: 2, record: 3 }, b"a lake is still"),
+            (
+                DocRef {
+                    contribution: 1,
+                    record: 0,
+                },
+                b"the river flows to the sea",
+            ),
+            (
+                DocRef {
+                    contribution: 2,
+                    record: 3,
+                },
+                b"a lake is still",
+            ),
         ];
         let fm = FmIndex::build(&docs, 1).unwrap();
         let bytes = fm.to_bytes();
@@ -282,16 +306,30 @@ mod tests {
         // Another chain end: the parts hold together, the content does not hash to it.
         let n = bytes.len() - 32;
         let other_end = resealed(&bytes, |b| b[n - 1] ^= 1);
-        let e = FmIndex::from_bytes(&other_end).unwrap().check_content().unwrap_err().to_string();
+        let e = FmIndex::from_bytes(&other_end)
+            .unwrap()
+            .check_content()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("do not hash to its content chain"), "{e}");
         // Another record for a document.
         let other_ref = resealed(&bytes, |b| b[n - 64 - 12] ^= 1);
-        let e = FmIndex::from_bytes(&other_ref).unwrap().check_content().unwrap_err().to_string();
+        let e = FmIndex::from_bytes(&other_ref)
+            .unwrap()
+            .check_content()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("do not hash to its content chain"), "{e}");
         // Another format version, and a length that runs past the end.
-        let e = FmIndex::from_bytes(&resealed(&bytes, |b| b[8] = 9)).err().unwrap().to_string();
+        let e = FmIndex::from_bytes(&resealed(&bytes, |b| b[8] = 9))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("unsupported format"), "{e}");
-        let e = FmIndex::from_bytes(&resealed(&bytes, |b| b[13 + 7] = 0x7F)).err().unwrap().to_string();
+        let e = FmIndex::from_bytes(&resealed(&bytes, |b| b[13 + 7] = 0x7F))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("compressed index"), "{e}");
     }
 }

@@ -23,6 +23,8 @@ pub mod boosted;
 mod extract;
 mod file;
 
+pub use file::MAGIC;
+
 use crate::doc::{DocRef, EncodedDoc};
 use crate::tokenizer::Tokenizer;
 use crate::IndexError;
@@ -93,7 +95,12 @@ impl FmIndex {
     /// `threads` threads: [`FmIndex::build_encoded`] from the start of the content chain.
     pub fn build(docs: &[(DocRef, &[u8])], threads: usize) -> Result<FmIndex, IndexError> {
         let encoded = crate::index::encode_all(Tokenizer::Bytes, docs)?;
-        FmIndex::build_encoded(Tokenizer::Bytes, &encoded, crate::content::start(Tokenizer::Bytes), threads)
+        FmIndex::build_encoded(
+            Tokenizer::Bytes,
+            &encoded,
+            crate::content::start(Tokenizer::Bytes),
+            threads,
+        )
     }
 
     /// Builds the index of `docs`, token codes of `tokenizer`, continuing the content chain from
@@ -124,8 +131,15 @@ impl FmIndex {
         if text_len.saturating_mul(w) >= crate::index::MAX_SHARD_BYTES {
             return Err(IndexError::TooLarge(text_len * w));
         }
-        let chain_end = crate::content::chain(chain_start, docs).last().copied().unwrap_or(chain_start);
-        let tokens = |t: &[u8]| t.chunks_exact(w).map(move |c| tokenizer.token_at(c)).collect::<Vec<u32>>();
+        let chain_end = crate::content::chain(chain_start, docs)
+            .last()
+            .copied()
+            .unwrap_or(chain_start);
+        let tokens = |t: &[u8]| {
+            t.chunks_exact(w)
+                .map(move |c| tokenizer.token_at(c))
+                .collect::<Vec<u32>>()
+        };
         // The alphabet and each token's symbol (byte-pair encodings).
         let (alphabet, symbol_of): (Vec<u32>, Vec<u32>) = if tokenizer == Tokenizer::Bytes {
             (vec![], vec![])
@@ -146,7 +160,11 @@ impl FmIndex {
             }
             (alphabet, symbol_of)
         };
-        let sigma = if tokenizer == Tokenizer::Bytes { SIGMA } else { alphabet.len() + 2 };
+        let sigma = if tokenizer == Tokenizer::Bytes {
+            SIGMA
+        } else {
+            alphabet.len() + 2
+        };
         let sep_symbol = sigma as u32 - 1;
         // The reversed stream (each document followed by the separator), then the sentinel 0.
         let reversed = docs.iter().rev().flat_map(|(_, t)| {
@@ -372,7 +390,11 @@ impl FmIndex {
 
     /// Heap bytes of the index, and per stream byte.
     pub fn bytes(&self) -> usize {
-        self.bwt.bytes() + self.marks.bytes() + self.samples.len() * 4 + self.starts.len() * 24 + self.alphabet.len() * 4
+        self.bwt.bytes()
+            + self.marks.bytes()
+            + self.samples.len() * 4
+            + self.starts.len() * 24
+            + self.alphabet.len() * 4
     }
 }
 

@@ -186,7 +186,11 @@ pub fn run(a: AttributionArgs) -> Result<()> {
     println!("open (mmap, checksums verified): {:.3} s", t.elapsed().as_secs_f64());
 
     // Queries: n-grams sampled from the corpus (so most occur), warm.
-    let text: Vec<u8> = shards.shards().iter().flat_map(|s| s.text().iter().copied()).collect();
+    let text: Vec<u8> = shards
+        .shards()
+        .iter()
+        .flat_map(|s| s.suffix().expect("built as suffix arrays").text().iter().copied())
+        .collect();
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut rnd = || {
         state ^= state << 13;

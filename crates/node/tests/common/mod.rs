@@ -36,6 +36,8 @@ pub struct Options {
     pub upstream_timeout_ms: Option<u64>,
     /// Bytes of uploads no transaction names that the node keeps.
     pub max_unpinned_blob_bytes: Option<u64>,
+    /// How the node stores datanet indexes (default: suffix arrays).
+    pub index_mode: Option<sinew_attribution::IndexMode>,
 }
 
 impl TestNode {
@@ -60,6 +62,9 @@ impl TestNode {
         }
         if let Some(q) = o.max_unpinned_blob_bytes {
             config.api.max_unpinned_blob_bytes = q;
+        }
+        if let Some(m) = o.index_mode {
+            config.index_mode = m;
         }
         let rt = tokio::runtime::Runtime::new().unwrap();
         let provider = o.provider.map(|i| keys[i].clone());
