@@ -384,7 +384,13 @@ fn open_shard_file(path: &Path, verify: bool) -> Result<Shard, IndexError> {
         .is_ok()
         && magic == *crate::fm::MAGIC;
     Ok(match is_fm {
-        true => crate::fm::FmIndex::open(path, verify)?.into(),
+        true => {
+            let fm = crate::fm::FmIndex::open(path)?;
+            if verify {
+                fm.check_content()?;
+            }
+            fm.into()
+        }
         false => Index::open(path, verify)?.into(),
     })
 }

@@ -134,7 +134,8 @@ fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
         let fm = FmIndex::build_encoded(t, &encoded, content::start(t), 2).unwrap();
         let path = dir.path().join(format!("{t}.fm"));
         fm.write(&path).unwrap();
-        let back = FmIndex::open(&path, true).unwrap();
+        let back = FmIndex::open(&path).unwrap();
+        back.check_content().unwrap();
         assert_eq!(back.to_bytes(), fm.to_bytes());
         let probe = t.encode(&docs[5]).unwrap();
         assert_eq!(back.occurrences(&probe, 10), fm.occurrences(&probe, 10));
@@ -149,7 +150,7 @@ fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
             }),
         ] {
             std::fs::write(&path, &broken).unwrap();
-            let e = FmIndex::open(&path, true)
+            let e = FmIndex::open(&path)
                 .err()
                 .unwrap_or_else(|| panic!("{t}: {what} was served"))
                 .to_string();

@@ -629,7 +629,6 @@ impl Engine {
 /// The suffix array of a shard: rank and document-number queries need one (an index opened from
 /// FM-index files answers counts, occurrences and attribution, not these).
 fn suffix_array(s: &Shard) -> PyResult<&Index> {
-    s.suffix().ok_or_else(|| {
-        errors::invalid("this query reads suffix-array ranks; the index is compressed (an FM-index)")
-    })
+    s.suffix()
+        .ok_or_else(|| errors::invalid("this query reads suffix-array ranks; the index is compressed (an FM-index)"))
 }

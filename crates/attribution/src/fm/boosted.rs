@@ -317,6 +317,56 @@ impl Boosted {
         }
     }
 
+    /// The symbols at positions `[lo, hi)`, decoded in order with one cursor per tree node
+    /// (each node's bits are read in sequence: no rank per symbol). For bulk reads.
+    pub fn symbols(&self, lo: usize, hi: usize) -> Vec<u32> {
+        let mut out = Vec::with_capacity(hi.saturating_sub(lo));
+        let mut at = lo;
+        while at < hi {
+            let b = at / self.block;
+            let end = hi.min((b + 1) * self.block);
+            self.symbols_in_block(b, at - b * self.block, end - b * self.block, &mut out);
+            at = end;
+        }
+        out
+    }
+
+    /// [`Boosted::symbols`] within block `b`, from offset `lo` to `hi` in it.
+    fn symbols_in_block(&self, b: usize, lo: usize, hi: usize, out: &mut Vec<u32>) {
+        let blk = &self.blocks[b];
+        if let Some(only) = blk.only {
+            out.extend(std::iter::repeat_n(only, hi - lo));
+            return;
+        }
+        // Each node's cursor: the block positions before `lo` that pass through it (children
+        // come after their parent in node order).
+        let mut cursor = vec![0usize; blk.nodes.len()];
+        cursor[0] = lo;
+        for i in 0..blk.nodes.len() {
+            let n = &blk.nodes[i];
+            let ones = self.ones(n, cursor[i]);
+            for (child, count) in n.child.iter().zip([cursor[i] - ones, ones]) {
+                if child & LEAF == 0 {
+                    cursor[*child as usize] = count;
+                }
+            }
+        }
+        for _ in lo..hi {
+            let mut at = 0usize;
+            loop {
+                let n = &blk.nodes[at];
+                let bit = self.pool.get(n.start as usize + cursor[at]);
+                cursor[at] += 1;
+                let next = n.child[bit as usize];
+                if next & LEAF != 0 {
+                    out.push(next & !LEAF);
+                    break;
+                }
+                at = next as usize;
+            }
+        }
+    }
+
     /// Each symbol occurring in positions `[lo, hi)` with its count there, sorted by symbol. Within
     /// one block, a walk of the tree's branches that hold positions of the range; across blocks,
     /// two ranks per symbol (only the byte-level alphabet has several blocks).
@@ -511,6 +561,9 @@ mod tests {
         for c in 0..sigma as u32 {
             assert_eq!(b.rank(c, seq.len()), counts[c as usize]);
         }
+        assert_eq!(b.symbols(0, seq.len()), seq);
+        assert_eq!(b.symbols(BLOCK - 5, BLOCK + 77), &seq[BLOCK - 5..BLOCK + 77]);
+        assert_eq!(b.symbols(1234, 1234), Vec::<u32>::new());
         for (lo, hi) in [
             (0, seq.len()),
             (5, 900),

@@ -8,7 +8,8 @@
 use anyhow::{bail, Result};
 use clap::Args;
 use sinew_attribution::{
-    attribute, encode_all, maximal_spans, BuildLimits, Corpus, DocRef, Manifest, Params, ShardDir, Shards, Tokenizer,
+    attribute, encode_all, maximal_spans, BuildLimits, Corpus, DocRef, IndexMode, Manifest, Params, ShardDir, Shards,
+    Tokenizer,
 };
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -304,52 +305,14 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         cold(&folder, &manifest, &pats, &answers, &params)?;
     }
     if a.fm {
-        let refs = as_docs(&docs, 0);
-        let t = Instant::now();
-        let encoded = encode_all(tok, &refs)?;
-        let start = sinew_attribution::content::start(tok);
-        let fm = sinew_attribution::fm::FmIndex::build_encoded(tok, &encoded, start, limits.threads)?;
-        drop(encoded);
-        println!(
-            "fm build ({tok}): {:.1}s; {} bytes = {:.3} bytes per text byte, {:.2} per token; peak RSS {:.0} MiB",
-            t.elapsed().as_secs_f64(),
-            fm.bytes(),
-            fm.bytes() as f64 / bytes as f64,
-            fm.bytes() as f64 / fm.len() as f64,
-            super::ingest::peak_rss_mib().unwrap_or(0.0)
-        );
-        let mut c: Vec<f64> = pats
-            .iter()
-            .take(5_000)
-            .map(|p| {
-                let t = Instant::now();
-                std::hint::black_box(fm.count(p));
-                t.elapsed().as_secs_f64() * 1e6
-            })
-            .collect();
-        let same = pats.iter().take(2_000).all(|p| fm.count(p) == shards.count(p));
-        let mut s: Vec<f64> = Vec::new();
-        let mut same_spans = 0;
-        for ans in &answers {
-            let t = Instant::now();
-            let got = maximal_spans(&fm, ans, params.min_len, params.max_count);
-            s.push(t.elapsed().as_secs_f64() * 1e3);
-            same_spans += (got == maximal_spans(&shards, ans, params.min_len, params.max_count)) as usize;
-        }
-        println!(
-            "fm count p50 {:.1} us, p99 {:.1} us (same counts: {same}); spans p50 {:.2} ms, p99 {:.2} ms (same spans on {same_spans}/{})",
-            pct(&mut c, 0.5),
-            pct(&mut c, 0.99),
-            pct(&mut s, 0.5),
-            pct(&mut s, 0.99),
-            answers.len()
-        );
+        compressed(&a, &language, &docs, &shards, &pats, &answers, &params, limits)?;
     }
     if a.delta_mb > 0 {
+        let dir = ShardDir::new(folder.clone());
         incremental(
             &a,
             &language,
-            &folder,
+            &dir,
             &manifest,
             &shards,
             docs.len() as u64,
@@ -358,6 +321,104 @@ pub fn run(a: AttributionArgs) -> Result<()> {
         )?;
     }
     finish(&a, &shards, &pats, &answers, &params, &folder)
+}
+
+/// The compressed mode beside the suffix array: the version built as a node builds it in that
+/// mode (FM-index files), opened again by a fresh process (checksums, and every document read
+/// back from the transform and hashed against the content chain), then the same queries, and
+/// its own incremental figure.
+#[allow(clippy::too_many_arguments)]
+fn compressed(
+    a: &AttributionArgs,
+    language: &super::synthetic::Language,
+    docs: &[String],
+    shards: &Shards,
+    pats: &[Vec<u8>],
+    answers: &[Vec<u8>],
+    params: &Params,
+    limits: BuildLimits,
+) -> Result<()> {
+    let tok = a.tokenizer;
+    let bytes: usize = docs.iter().map(|d| d.len()).sum();
+    let folder = a
+        .out
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("sinew-bench-{}", std::process::id())))
+        .with_extension("fm");
+    if folder.exists() {
+        std::fs::remove_dir_all(&folder)?;
+    }
+    std::fs::create_dir_all(&folder)?;
+    let limits = limits.for_mode(IndexMode::Compressed);
+    let dir = ShardDir::with_mode(folder.clone(), IndexMode::Compressed);
+    let t = Instant::now();
+    let (manifest, built) = {
+        let refs = as_docs(docs, 0);
+        let encoded = encode_all(tok, &refs)?;
+        dir.build(tok, &encoded, &[refs.len() as u64], limits)?
+    };
+    let build = t.elapsed().as_secs_f64();
+    let stored = built.file_bytes();
+    println!(
+        "fm build ({tok}, {} shard(s), files written): {build:.1}s; {stored} bytes = {:.3} bytes per text byte, {:.2} per token; peak RSS {:.0} MiB",
+        built.shards().len(),
+        stored as f64 / bytes as f64,
+        stored as f64 / built.len() as f64,
+        super::ingest::peak_rss_mib().unwrap_or(0.0)
+    );
+    drop(built);
+    let t = Instant::now();
+    let fm = ShardDir::with_mode(folder.clone(), IndexMode::Compressed).open(&manifest)?;
+    let open = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for s in fm.shards() {
+        if let sinew_attribution::Shard::Compressed(f) = s {
+            f.check_content()?;
+        }
+    }
+    println!(
+        "fm open (checksums): {open:.2}s; every document read back from the transform and hashed against the content chain (what a merge reads): {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut c: Vec<f64> = pats
+        .iter()
+        .take(5_000)
+        .map(|p| {
+            let t = Instant::now();
+            std::hint::black_box(fm.count(p));
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    let same = pats.iter().take(2_000).all(|p| fm.count(p) == shards.count(p));
+    let mut s: Vec<f64> = Vec::new();
+    let mut same_spans = 0;
+    for ans in answers {
+        let t = Instant::now();
+        let got = maximal_spans(&fm, ans, params.min_len, params.max_count);
+        s.push(t.elapsed().as_secs_f64() * 1e3);
+        same_spans += (got == maximal_spans(shards, ans, params.min_len, params.max_count)) as usize;
+    }
+    let receipts_same = answers.iter().take(20).all(|ans| {
+        let text = tok.decode(ans).unwrap_or_default();
+        sinew_attribution::receipt(&fm, fm.id(), &text, params)
+            == sinew_attribution::receipt(shards, shards.id(), &text, params)
+    });
+    println!(
+        "fm count p50 {:.1} us, p99 {:.1} us (same counts: {same}); spans p50 {:.2} ms, p99 {:.2} ms (same spans on {same_spans}/{}); same receipts on 20 answers: {receipts_same}",
+        pct(&mut c, 0.5),
+        pct(&mut c, 0.99),
+        pct(&mut s, 0.5),
+        pct(&mut s, 0.99),
+        answers.len()
+    );
+    if a.delta_mb > 0 {
+        incremental(a, language, &dir, &manifest, &fm, docs.len() as u64, limits, build)?;
+    }
+    drop(fm);
+    if a.out.is_none() {
+        std::fs::remove_dir_all(&folder)?;
+    }
+    Ok(())
 }
 
 /// Query latency right after the page cache is dropped (root only).
@@ -423,7 +484,7 @@ fn cold(folder: &Path, manifest: &Manifest, pats: &[Vec<u8>], answers: &[Vec<u8>
 fn incremental(
     a: &AttributionArgs,
     language: &super::synthetic::Language,
-    folder: &Path,
+    dir: &ShardDir,
     manifest: &Manifest,
     shards: &Shards,
     first: u64,
@@ -431,17 +492,22 @@ fn incremental(
     full_build: f64,
 ) -> Result<()> {
     let delta = language.corpus(1 << 40, a.delta_mb << 20);
-    let dir = ShardDir::new(folder.to_path_buf());
     let t = Instant::now();
     let refs = as_docs(&delta, first);
     let encoded = encode_all(a.tokenizer, &refs)?;
     let (next, next_shards) = dir.extend(manifest, shards, &encoded, limits)?;
     dir.write_manifest("bench-next", &next)?;
     let took = t.elapsed().as_secs_f64();
-    let probe = delta[0].as_bytes().get(..64).unwrap_or(delta[0].as_bytes());
+    // A prefix cut before a space, so that a BPE tokenizer splits it as in the whole text.
+    let head = delta[0].as_bytes().get(..64).unwrap_or(delta[0].as_bytes());
+    let probe = &head[..head.iter().rposition(|&b| b == b' ').unwrap_or(head.len())];
     let found = next_shards.count(&a.tokenizer.encode_lossy(probe));
     println!(
-        "new version +{} MB ({} documents): attributable in {:.3} s ({} shards; the full build took {:.1} s); its text is found: {}",
+        "{}new version +{} MB ({} documents): attributable in {:.3} s ({} shards; the full build took {:.1} s); its text is found: {}",
+        match dir.mode() {
+            IndexMode::SuffixArray => "",
+            IndexMode::Compressed => "fm ",
+        },
         a.delta_mb,
         delta.len(),
         took,
