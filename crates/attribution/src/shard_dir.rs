@@ -572,6 +572,9 @@ impl ShardDir {
             }
             let end = parts.last().map(|p| p.end);
             let (f, idx) = self.shard(m.tokenizer, m.mode, &docs, *target, parts[0].start, end, limits.threads)?;
+            // Synced (in the background, unlike a build a request waits for): the parts it
+            // replaces are removed at the next start.
+            std::fs::File::open(self.shard_path(m.tokenizer, m.mode, &f.start, &f.end))?.sync_all()?;
             served.push(f);
             out.push(idx);
         }

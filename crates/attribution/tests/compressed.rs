@@ -158,3 +158,58 @@ fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
         }
     }
 }
+
+#[test]
+fn both_modes_agree_on_patterns_no_encoder_makes() {
+    let docs: Vec<Vec<u8>> = (0..30).map(|i| text(&[i, i * 3, 7, i + 2, 15 + i % 3])).collect();
+    let refs: Vec<(DocRef, &[u8])> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                DocRef {
+                    contribution: i as u64,
+                    record: 0,
+                },
+                d.as_slice(),
+            )
+        })
+        .collect();
+    for t in Tokenizer::ALL {
+        let encoded = encode_all(t, &refs).unwrap();
+        let fm = FmIndex::build_encoded(t, &encoded, content::start(t), 1).unwrap();
+        let sa = Index::build_with(t, &refs).unwrap();
+        let real = encoded[3].1.to_vec();
+        let w = t.width();
+        let mut odd: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0xFF],
+            vec![0xFF; w],
+            real[..1].to_vec(),
+            real[..w + 1].to_vec(),
+        ];
+        // A real stretch with a separator code inside, and one running across a document's end.
+        odd.push([&real[..w], &vec![0xFF; w][..], &real[w..2 * w]].concat());
+        odd.push([&real[real.len() - w..], &vec![0xFF; w][..], &encoded[4].1[..w]].concat());
+        for p in &odd {
+            assert_eq!(fm.count(p), sa.count(p), "{t} count {p:?}");
+            let all = usize::MAX;
+            assert_eq!(
+                Corpus::occurrences(&fm, p, all),
+                Corpus::occurrences(&sa, p, all),
+                "{t} {p:?}"
+            );
+            assert_eq!(fm.continuations(p), sa.continuations(p), "{t} continuations {p:?}");
+            assert_eq!(
+                Corpus::longest_prefix_len(&fm, p),
+                Corpus::longest_prefix_len(&sa, p),
+                "{t} {p:?}"
+            );
+            assert_eq!(
+                Corpus::next_tokens(&fm, p),
+                Corpus::next_tokens(&sa, p),
+                "{t} next {p:?}"
+            );
+        }
+    }
+}

@@ -47,6 +47,10 @@ pub struct ReplayArgs {
     /// The node's data directory (the node must be stopped).
     #[arg(long)]
     data_dir: PathBuf,
+    /// How the node stores datanet indexes (its `index_mode`), so that replay reuses them
+    /// rather than rebuilding them in the other mode.
+    #[arg(long, default_value = "suffix-array")]
+    index_mode: sinew_attribution::IndexMode,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -169,7 +173,7 @@ pub fn node(a: NodeArgs, keys_dir: &Path) -> Result<()> {
 /// every header and the final state against the store (`sinew_node::replay`).
 pub fn replay(a: ReplayArgs) -> Result<()> {
     let started = Instant::now();
-    let r = sinew_node::replay::replay(&a.data_dir)?;
+    let r = sinew_node::replay::replay(&a.data_dir, a.index_mode)?;
     println!(
         "replayed {} blocks ({} transactions) in {:.2}s: every state root matches; head state root {}",
         r.blocks,

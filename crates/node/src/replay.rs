@@ -33,15 +33,15 @@ pub enum ReplayError {
 }
 
 /// Re-executes the chain stored in `data_dir` (the node stopped) and compares every header and
-/// the final state with the store.
-pub fn replay(data_dir: &Path) -> Result<ReplayReport, ReplayError> {
+/// the final state with the store; datanet indexes are kept in `index_mode` (the node's).
+pub fn replay(data_dir: &Path, index_mode: sinew_attribution::IndexMode) -> Result<ReplayReport, ReplayError> {
     let store_err = |e: &dyn std::fmt::Display| ReplayError::Store(e.to_string());
     let store = Store::open(&data_dir.join("db")).map_err(|e| store_err(&e))?;
     let blobs = IngestingBlobs::with_indexes(
         BlobStore::open(&data_dir.join("blobs")).map_err(|e| store_err(&e))?,
         data_dir.join("indexes"),
         sinew_store::DEFAULT_INDEX_MEMORY_MB,
-        sinew_attribution::IndexMode::default(),
+        index_mode,
     );
     let genesis = store.genesis().map_err(|e| store_err(&e))?.ok_or(ReplayError::Empty)?;
     let head = store

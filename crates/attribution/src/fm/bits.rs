@@ -145,6 +145,7 @@ impl SparseMarks {
     pub fn from_parts(before: Vec<u32>, low: Vec<u16>) -> Option<SparseMarks> {
         let sound = before.first() == Some(&0)
             && before.last().map(|&l| l as usize) == Some(low.len())
+            && before.iter().all(|&b| b as usize <= low.len())
             && before
                 .windows(2)
                 .all(|w| w[0] <= w[1] && low[w[0] as usize..w[1] as usize].windows(2).all(|p| p[0] < p[1]));

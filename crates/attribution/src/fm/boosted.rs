@@ -150,15 +150,15 @@ fn build_block(chunk: &[u32], sigma: usize) -> (Block, Vec<u64>, usize) {
     }
     let only = (paths.is_empty() && !chunk.is_empty()).then(|| chunk[0]);
     let mut nodes: Vec<Node> = Vec::new();
-    let mut node_bits: Vec<Vec<bool>> = Vec::new();
+    let mut node_bits: Vec<PackedBits> = Vec::new();
     if only.is_none() && !chunk.is_empty() {
-        let new_node = |nodes: &mut Vec<Node>, node_bits: &mut Vec<Vec<bool>>| {
+        let new_node = |nodes: &mut Vec<Node>, node_bits: &mut Vec<PackedBits>| {
             nodes.push(Node {
                 start: 0,
                 ones_before: 0,
                 child: [UNSET; 2],
             });
-            node_bits.push(Vec::new());
+            node_bits.push(PackedBits::default());
             (nodes.len() - 1) as u32
         };
         new_node(&mut nodes, &mut node_bits);
@@ -192,19 +192,75 @@ fn build_block(chunk: &[u32], sigma: usize) -> (Block, Vec<u64>, usize) {
     }
     let mut words: Vec<u64> = Vec::new();
     let mut bits = 0usize;
-    for (n, b) in nodes.iter_mut().zip(&node_bits) {
+    for (n, b) in nodes.iter_mut().zip(node_bits) {
         n.start = bits as u64;
-        for &x in b {
-            if bits % 64 == 0 {
-                words.push(0);
-            }
-            if x {
-                *words.last_mut().expect("pushed") |= 1 << (bits % 64);
-            }
-            bits += 1;
-        }
+        append_bits(&mut words, bits, &b.words, b.len);
+        bits += b.len;
     }
     (Block { code, len, only, nodes }, words, bits)
+}
+
+/// Checks a decoded block's tree against its bits and sets the ones before each node: every
+/// node's bits lie inside the pool (lengths follow from the root's, the block's length), and
+/// every symbol's code leads from the root to its own leaf. So no query reads past the bits.
+fn check_tree(blk: &mut Block, block_len: usize, pool: &RankBits) -> Result<(), IndexError> {
+    if blk.only.is_some() {
+        return Ok(());
+    }
+    let mut lens: Vec<Option<usize>> = vec![None; blk.nodes.len()];
+    lens[0] = Some(block_len);
+    for i in 0..blk.nodes.len() {
+        let Some(len) = lens[i] else {
+            return Err(bad("a tree node no other node leads to"));
+        };
+        let n = &mut blk.nodes[i];
+        let start = n.start as usize;
+        if start.checked_add(len).is_none_or(|end| end > pool.len()) {
+            return Err(bad("a tree node's bits run past the pool"));
+        }
+        n.ones_before = pool.rank1(start) as u64;
+        let ones = pool.rank1(start + len) - n.ones_before as usize;
+        for (child, count) in n.child.into_iter().zip([len - ones, ones]) {
+            if child & LEAF == 0 {
+                if lens[child as usize].is_some() {
+                    return Err(bad("a tree node two others lead to"));
+                }
+                lens[child as usize] = Some(count);
+            }
+        }
+    }
+    for (s, (&code, &l)) in blk.code.iter().zip(&blk.len).enumerate() {
+        let mut at = 0usize;
+        for d in 0..l {
+            let next = blk.nodes[at].child[((code >> d) & 1) as usize];
+            match (d + 1 == l, next & LEAF != 0) {
+                (true, true) if (next & !LEAF) as usize == s => {}
+                (false, false) => at = next as usize,
+                _ => return Err(bad("a symbol's code does not lead to its leaf")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bits packed in words as they are pushed (a tree node's bits while a block is built: one bit
+/// per symbol passing through it, not a byte).
+#[derive(Default)]
+struct PackedBits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl PackedBits {
+    fn push(&mut self, bit: bool) {
+        if self.len % 64 == 0 {
+            self.words.push(0);
+        }
+        if bit {
+            *self.words.last_mut().expect("pushed") |= 1 << (self.len % 64);
+        }
+        self.len += 1;
+    }
 }
 
 impl Boosted {
@@ -450,13 +506,21 @@ impl Boosted {
         if block == 0 || sigma == 0 || sigma >= LEAF as usize || count != len.div_ceil(block) {
             return Err(bad("the transform's blocks do not cover it"));
         }
-        let mut blocks = Vec::with_capacity(count.min(len));
+        // Each block takes at least 29 bytes, each node 16: nothing is allocated for more parts
+        // than the file could hold.
+        if count > r.remaining() / 29 {
+            return Err(bad("more blocks than the file holds"));
+        }
+        let mut blocks = Vec::with_capacity(count);
         for _ in 0..count {
             let code = r.u32s()?;
             let lens = r.bytes()?;
             let (has_only, only) = (r.u8()?, r.u32()?);
             let nodes_count = r.usize()?;
-            let mut nodes = Vec::with_capacity(nodes_count.min(2 * sigma));
+            if nodes_count > r.remaining() / 16 {
+                return Err(bad("more tree nodes than the file holds"));
+            }
+            let mut nodes = Vec::with_capacity(nodes_count);
             for _ in 0..nodes_count {
                 let (start, c0, c1) = (r.u64()?, r.u32()?, r.u32()?);
                 nodes.push(Node {
@@ -491,16 +555,19 @@ impl Boosted {
         }
         let before = r.u32s()?;
         let pool = RankBits::decode(r)?;
-        if before.len() != count * sigma {
+        if count.checked_mul(sigma) != Some(before.len()) {
             return Err(bad("the counts before each block are missing"));
         }
-        for b in &mut blocks {
-            for n in &mut b.nodes {
-                if n.start as usize > pool.len() {
-                    return Err(bad("a tree node starts past its bits"));
-                }
-                n.ones_before = pool.rank1(n.start as usize) as u64;
+        // Counts before each block only grow, and stay within the sequence.
+        for b in 1..count {
+            let (prev, this) = (&before[(b - 1) * sigma..b * sigma], &before[b * sigma..(b + 1) * sigma]);
+            if prev.iter().zip(this).any(|(p, t)| p > t || *t as usize > len) {
+                return Err(bad("the counts before each block do not add up"));
             }
+        }
+        for (b, blk) in blocks.iter_mut().enumerate() {
+            let block_len = block.min(len - b * block);
+            check_tree(blk, block_len, &pool)?;
         }
         Ok(Boosted {
             len,

@@ -36,11 +36,11 @@ impl FmIndex {
         Ok(lf)
     }
 
-    /// The token stream's symbols in order (separators included, the sentinel not). From the row
+    /// The token stream's codes in order (separators included, the sentinel not). From the row
     /// of sequence position j, LF steps visit positions j - 1, j - 2, ...: stream positions
     /// forwards, each the first symbol of the row reached. Walks start at the sentinel's row and
     /// at sampled rows, on every core.
-    fn stream_symbols(&self) -> Result<Vec<u32>, IndexError> {
+    fn stream_codes(&self) -> Result<Vec<u8>, IndexError> {
         let n = self.n;
         let lf = self.lf_array()?;
         let cores = crate::parallel::threads_for(usize::MAX);
@@ -75,61 +75,48 @@ impl FmIndex {
         };
         // Walks advance in groups, a step of each in turn, so that their cache misses overlap.
         let groups: Vec<&[(usize, usize)]> = walks.chunks(WALKS_PER_GROUP).collect();
+        let (t, separator) = (self.tokenizer, self.c_array.len() - 2);
         let parts = crate::parallel::map(&groups, |group| {
             let mut rows: Vec<usize> = group.iter().map(|w| w.0).collect();
-            let mut outs: Vec<Vec<u32>> = group.iter().map(|w| Vec::with_capacity(w.1)).collect();
+            let mut outs: Vec<Vec<u8>> = group.iter().map(|w| Vec::with_capacity(w.1 * t.width())).collect();
             let longest = group.iter().map(|w| w.1).max().unwrap_or(0);
             for step in 0..longest {
                 for ((row, out), w) in rows.iter_mut().zip(&mut outs).zip(group.iter()) {
                     if step < w.1 {
                         *row = lf[*row] as usize;
-                        out.push(first(*row) as u32);
+                        let tok = match first(*row) {
+                            c if c == separator => t.separator(),
+                            c => self
+                                .token(c as u32)
+                                .ok_or_else(|| super::file::bad("the transform does not walk back to its start"))?,
+                        };
+                        t.push_code(out, tok);
                     }
                 }
             }
-            match outs.iter().flatten().any(|&c| c == 0) {
-                true => Err(super::file::bad("the transform does not walk back to its start")),
-                false => Ok(outs),
-            }
+            Ok::<_, IndexError>(outs)
         });
-        let parts: Vec<Vec<u32>> = parts
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .collect();
-        let mut stream = Vec::with_capacity(self.text_len);
-        for p in parts {
-            stream.extend(p);
+        let mut stream = Vec::with_capacity(self.text_len * t.width());
+        for group in parts {
+            group?.into_iter().for_each(|p| stream.extend(p));
         }
         Ok(stream)
     }
 
-    /// The documents, as token codes, read back from the transform (holding four bytes per
-    /// token while it runs).
+    /// The documents, as token codes, read back from the transform (holding five bytes per
+    /// token at byte level while it runs).
     pub fn encoded_docs(&self) -> Result<Vec<EncodedDoc<'static>>, IndexError> {
-        let stream = self.stream_symbols()?;
-        let separator = self.c_array.len() as u32 - 2;
+        let stream = self.stream_codes()?;
+        let w = self.tokenizer.width();
+        let ends = self.starts.iter().skip(1).map(|&s| s as usize).chain([self.text_len]);
         let mut docs = Vec::with_capacity(self.refs.len());
-        let mut at = 0usize;
-        for piece in stream.split_inclusive(|&s| s == separator) {
-            let (&last, body) = piece.split_last().expect("a piece is not empty");
-            let d = docs.len();
-            if last != separator || d >= self.refs.len() || self.starts[d] as usize != at {
+        for ((r, &start), end) in self.refs.iter().zip(&self.starts).zip(ends) {
+            let (start, end) = (start as usize * w, end * w);
+            let sound = end >= start + w && end <= stream.len() && stream[end - w..end].iter().all(|&b| b == 0xFF);
+            if !sound {
                 return Err(super::file::bad("its documents are not where its starts say"));
             }
-            let mut codes = Vec::with_capacity(body.len() * self.tokenizer.width());
-            for &s in body {
-                let tok = self
-                    .token(s)
-                    .ok_or_else(|| super::file::bad("a symbol outside its alphabet"))?;
-                self.tokenizer.push_code(&mut codes, tok);
-            }
-            docs.push((self.refs[d], Cow::Owned(codes)));
-            at += piece.len();
-        }
-        if docs.len() != self.refs.len() {
-            return Err(super::file::bad("it holds fewer documents than it lists"));
+            docs.push((*r, Cow::Owned(stream[start..end - w].to_vec())));
         }
         Ok(docs)
     }

@@ -77,6 +77,10 @@ impl<'a> Reader<'a> {
         self.at = end;
         Ok(s)
     }
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.b.len() - self.at
+    }
     pub(crate) fn u8(&mut self) -> Result<u8, IndexError> {
         Ok(self.take(1)?[0])
     }
@@ -189,14 +193,20 @@ impl FmIndex {
             Tokenizer::Bytes => super::boosted::SIGMA,
             _ => alphabet.len() + 2,
         };
-        let consistent = n == text_len + 1
+        let consistent = text_len.checked_add(1) == Some(n)
             && docs == starts.len()
+            && (docs == 0) == (text_len == 0)
+            && starts.first().is_none_or(|&s| s == 0)
+            && marks.members() == n.div_ceil(super::SAMPLE)
+            && marks.iter().last().is_none_or(|row| row < n)
+            && samples.iter().all(|&s| s as usize % super::SAMPLE == 0)
             && bwt.len() == n
             && bwt.sigma() == sigma
             && marks.blocks() == n.div_ceil(1 << 16)
             && marks.members() == samples.len()
             && samples.iter().all(|&s| (s as usize) < n)
             && c_array.len() == sigma + 1
+            && c_array.first() == Some(&0)
             && c_array.windows(2).all(|w| w[0] <= w[1])
             && c_array.last() == Some(&n)
             && alphabet.windows(2).all(|w| w[0] < w[1])
@@ -205,6 +215,16 @@ impl FmIndex {
             && starts.last().is_none_or(|&s| (s as usize) < text_len);
         if !consistent {
             return Err(bad("its parts do not fit together"));
+        }
+        // Each symbol's count in the transform is its range of rows, and each sampled position
+        // is there once.
+        if (0..sigma).any(|c| bwt.rank(c as u32, n) != c_array[c + 1] - c_array[c]) {
+            return Err(bad("the transform's symbols disagree with its counts"));
+        }
+        let mut sorted = samples.clone();
+        sorted.sort_unstable();
+        if sorted.iter().enumerate().any(|(i, &s)| s as usize != i * super::SAMPLE) {
+            return Err(bad("its sampled positions are not each sampled once"));
         }
         Ok(FmIndex {
             tokenizer,
@@ -317,6 +337,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("do not hash to its content chain"), "{e}");
+        // Every byte of the body changed in turn, the file resealed: refused, or an index that
+        // answers (rightly or not) without panicking or hanging.
+        let pattern = b"the river";
+        for i in (MAGIC.len() + 4..n).step_by(3) {
+            for flip in [0x01u8, 0x80, 0xFF] {
+                let changed = resealed(&bytes, |b| b[i] ^= flip);
+                if let Ok(fm) = FmIndex::from_bytes(&changed) {
+                    fm.count(pattern);
+                    fm.occurrences(pattern, 10);
+                    fm.next_tokens(pattern);
+                    let _ = fm.check_content();
+                }
+            }
+        }
         // Another format version, and a length that runs past the end.
         let e = FmIndex::from_bytes(&resealed(&bytes, |b| b[8] = 9))
             .err()

@@ -1,15 +1,6 @@
 //! The compressed mode: an FM-index of the reversed token stream, so that backward search extends
 //! a pattern forward, with the same answers as the suffix array (counts, occurrences, longest
 //! prefixes and suffixes, next tokens, and so maximal spans and receipts) in well under the text's
-//! size. Byte-level documents so far; it lives in memory.
-//!
-//! Layout: the Burrows-Wheeler transform in Huffman-shaped wavelet trees per block
-//! ([`boosted`]), the rows whose suffix starts at a multiple of [`SAMPLE`] ([`bits::SparseMarks`])
-//! with those positions, and the documents' starts.
-
-//! The compressed mode: an FM-index of the reversed token stream, so that backward search extends
-//! a pattern forward, with the same answers as the suffix array (counts, occurrences, longest
-//! prefixes and suffixes, next tokens, and so maximal spans and receipts) in well under the text's
 //! size, for every tokenizer.
 //!
 //! Layout: the Burrows-Wheeler transform in Huffman-shaped wavelet trees ([`boosted`]), the rows
@@ -297,7 +288,7 @@ impl FmIndex {
 
     /// How many times `pattern` occurs.
     pub fn count(&self, pattern: &[u8]) -> usize {
-        if pattern.is_empty() {
+        if pattern.len() < self.tokenizer.width() {
             return self.text_len;
         }
         match self.extend(pattern) {
@@ -313,16 +304,17 @@ impl FmIndex {
 
     /// The position in the indexed sequence of the suffix at `row`.
     fn locate_row(&self, mut row: usize) -> usize {
-        let mut steps = 0;
-        loop {
+        // A sampled position is at most SAMPLE - 1 steps back in a sound index (and files are
+        // checked to sample every multiple of SAMPLE once): the bound only stops a loop.
+        for steps in 0..SAMPLE {
             let (marked, rank) = self.marks.find(row);
             if marked {
                 return self.samples[rank] as usize + steps;
             }
             let (c, r) = self.bwt.access_rank(row);
             row = self.c_array[c as usize] + r;
-            steps += 1;
         }
+        0
     }
 
     /// The length in tokens of the longest suffix of `query` that occurs (a suffix occurs
@@ -345,7 +337,7 @@ impl FmIndex {
     /// the empty pattern), separators excluded, sorted by token. In the reversed stream the token
     /// after an occurrence is the one before its suffix: the transform's symbols over its rows.
     pub fn continuations(&self, pattern: &[u8]) -> Vec<(u32, u64)> {
-        let (lo, hi) = if pattern.is_empty() {
+        let (lo, hi) = if pattern.len() < self.tokenizer.width() {
             (0, self.n)
         } else {
             match self.extend(pattern) {
@@ -379,8 +371,8 @@ impl FmIndex {
                 let j = self.locate_row(row);
                 // The reversed pattern starts at j in the reversed stream: the pattern ends
                 // just before text_len - j in the stream.
-                let start = self.text_len - j - m;
-                let d = self.starts.partition_point(|&s| s as usize <= start) - 1;
+                let start = self.text_len.saturating_sub(j + m);
+                let d = self.starts.partition_point(|&s| s as usize <= start).saturating_sub(1);
                 (self.refs[d], (start - self.starts[d] as usize) as u64)
             })
             .collect();
