@@ -7,7 +7,7 @@
 //! of every symbol would outweigh the bits.
 
 use super::bits::RankBits;
-use super::file::{bad, Reader, Writer};
+use super::codec::{bad, Reader, Writer};
 use crate::IndexError;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -28,7 +28,7 @@ impl FmIndex {
         for x in lf.iter_mut() {
             let c = *x as usize;
             if c + 1 >= self.c_array.len() || next[c] >= self.c_array[c + 1] {
-                return Err(super::file::bad("the transform's symbols disagree with its counts"));
+                return Err(super::codec::bad("the transform's symbols disagree with its counts"));
             }
             *x = next[c] as u32;
             next[c] += 1;
@@ -88,7 +88,7 @@ impl FmIndex {
                             c if c == separator => t.separator(),
                             c => self
                                 .token(c as u32)
-                                .ok_or_else(|| super::file::bad("the transform does not walk back to its start"))?,
+                                .ok_or_else(|| super::codec::bad("the transform does not walk back to its start"))?,
                         };
                         t.push_code(out, tok);
                     }
@@ -114,7 +114,7 @@ impl FmIndex {
             let (start, end) = (start as usize * w, end * w);
             let sound = end >= start + w && end <= stream.len() && stream[end - w..end].iter().all(|&b| b == 0xFF);
             if !sound {
-                return Err(super::file::bad("its documents are not where its starts say"));
+                return Err(super::codec::bad("its documents are not where its starts say"));
             }
             docs.push((*r, Cow::Owned(stream[start..end - w].to_vec())));
         }
@@ -130,7 +130,7 @@ impl FmIndex {
             .copied()
             .unwrap_or(self.chain_start);
         if end != self.chain_end {
-            return Err(super::file::bad("its documents do not hash to its content chain"));
+            return Err(super::codec::bad("its documents do not hash to its content chain"));
         }
         Ok(())
     }

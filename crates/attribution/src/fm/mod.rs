@@ -11,6 +11,7 @@
 
 pub mod bits;
 pub mod boosted;
+mod codec;
 mod extract;
 mod file;
 
