@@ -698,18 +698,7 @@ impl Index {
     /// The length in tokens of the longest suffix of `query` that occurs in the corpus (the
     /// infini-gram "infinity-gram" context).
     pub fn longest_suffix(&self, query: &[u8]) -> usize {
-        let w = self.tokenizer.width();
-        // If a suffix occurs, every shorter suffix occurs too: binary search on the length.
-        let (mut lo, mut hi) = (0usize, query.len() / w);
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            if self.count(&query[query.len() - mid * w..]) > 0 {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        lo
+        crate::search::longest_occurring_suffix(query, self.tokenizer.width(), |s| self.count(s))
     }
 
     /// Counts of the token following each occurrence of the longest matching suffix of `query`

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod lm;
 mod parallel;
 pub mod receipt;
+mod search;
 pub mod shard;
 pub mod shard_dir;
 pub mod spans;

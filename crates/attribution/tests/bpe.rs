@@ -26,21 +26,6 @@ fn text(picks: &[usize]) -> Vec<u8> {
         .into_bytes()
 }
 
-fn refs(docs: &[Vec<u8>]) -> Vec<(DocRef, &[u8])> {
-    docs.iter()
-        .enumerate()
-        .map(|(i, d)| {
-            (
-                DocRef {
-                    contribution: i as u64,
-                    record: 0,
-                },
-                d.as_slice(),
-            )
-        })
-        .collect()
-}
-
 fn tokenizer() -> impl Strategy<Value = Tokenizer> {
     prop_oneof![Just(Tokenizer::Gpt2), Just(Tokenizer::Cl100k)]
 }
@@ -55,7 +40,7 @@ proptest! {
         answer in proptest::collection::vec(0usize..64, 1..30),
     ) {
         let docs: Vec<Vec<u8>> = picks.iter().map(|p| text(p)).collect();
-        let idx = Index::build_with(t, &refs(&docs)).unwrap();
+        let idx = Index::build_with(t, &common::refs(&docs)).unwrap();
         let ids: Vec<Vec<u32>> = docs.iter().map(|d| t.tokens(d).unwrap()).collect();
         let a_text = text(&answer);
         let a_ids = t.tokens(&a_text).unwrap();
@@ -82,7 +67,7 @@ proptest! {
         }).sum();
         prop_assert_eq!(total as usize, followers);
         // Shards answer like one index.
-        let shards = Shards::build_with(t, &refs(&docs), 20, |_, _| {}).unwrap();
+        let shards = Shards::build_with(t, &common::refs(&docs), 20, |_, _| {}).unwrap();
         prop_assert_eq!(maximal_spans(&shards, &a, 1, 0), maximal_spans(&idx, &a, 1, 0));
         prop_assert_eq!(Corpus::next_tokens(&shards, &a), Corpus::next_tokens(&idx, &a));
         let p = Params { min_len: 2, max_count: 5 };
@@ -104,8 +89,8 @@ fn bpe_indexes_are_deterministic_reopen_and_give_checkable_receipts() {
         .as_bytes();
     let dir = tempfile::tempdir().unwrap();
     for t in [Tokenizer::Gpt2, Tokenizer::Cl100k] {
-        let a = Index::build_with(t, &refs(&docs)).unwrap();
-        let b = Index::build_with(t, &refs(&docs)).unwrap();
+        let a = Index::build_with(t, &common::refs(&docs)).unwrap();
+        let b = Index::build_with(t, &common::refs(&docs)).unwrap();
         assert_eq!(a.as_bytes(), b.as_bytes(), "{t}: byte-identical rebuild");
         let path = dir.path().join(format!("{t}.idx"));
         a.write(&path).unwrap();
@@ -140,6 +125,6 @@ fn bpe_indexes_are_deterministic_reopen_and_give_checkable_receipts() {
     }
     // Non-UTF-8 records cannot be BPE-tokenized: a clear error naming the record.
     let bad = vec![b"ok".to_vec(), vec![0xC3, 0x28]];
-    let err = Index::build_with(Tokenizer::Gpt2, &refs(&bad)).err().unwrap();
+    let err = Index::build_with(Tokenizer::Gpt2, &common::refs(&bad)).err().unwrap();
     assert!(err.to_string().contains("document 1"), "{err}");
 }

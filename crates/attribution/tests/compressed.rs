@@ -115,19 +115,7 @@ fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
     let docs: Vec<Vec<u8>> = (0..3000)
         .map(|i| text(&[i, i * 7, i * 13, 3, i + 1, i / 7, i / 11]))
         .collect();
-    let refs: Vec<(DocRef, &[u8])> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            (
-                DocRef {
-                    contribution: i as u64,
-                    record: 0,
-                },
-                d.as_slice(),
-            )
-        })
-        .collect();
+    let refs = common::refs(&docs);
     let dir = tempfile::tempdir().unwrap();
     for t in Tokenizer::ALL {
         let encoded = encode_all(t, &refs).unwrap();
@@ -162,19 +150,7 @@ fn a_compressed_file_cut_short_or_tampered_with_is_refused() {
 #[test]
 fn both_modes_agree_on_patterns_no_encoder_makes() {
     let docs: Vec<Vec<u8>> = (0..30).map(|i| text(&[i, i * 3, 7, i + 2, 15 + i % 3])).collect();
-    let refs: Vec<(DocRef, &[u8])> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            (
-                DocRef {
-                    contribution: i as u64,
-                    record: 0,
-                },
-                d.as_slice(),
-            )
-        })
-        .collect();
+    let refs = common::refs(&docs);
     for t in Tokenizer::ALL {
         let encoded = encode_all(t, &refs).unwrap();
         let fm = FmIndex::build_encoded(t, &encoded, content::start(t), 1).unwrap();

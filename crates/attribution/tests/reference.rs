@@ -4,6 +4,8 @@
 use proptest::prelude::*;
 use sinew_attribution::{attribute, maximal_spans, Corpus, DocRef, Index, Occurrence, Params, Shards, Span};
 
+mod common;
+
 fn corpus() -> impl Strategy<Value = Vec<Vec<u8>>> {
     // A small alphabet makes repeats (and so interesting queries) likely.
     proptest::collection::vec(
@@ -13,20 +15,7 @@ fn corpus() -> impl Strategy<Value = Vec<Vec<u8>>> {
 }
 
 fn build(docs: &[Vec<u8>]) -> Index {
-    let refs: Vec<(DocRef, &[u8])> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            (
-                DocRef {
-                    contribution: i as u64,
-                    record: 0,
-                },
-                d.as_slice(),
-            )
-        })
-        .collect();
-    Index::build(&refs).unwrap()
+    Index::build(&common::refs(docs)).unwrap()
 }
 
 fn naive_find(docs: &[Vec<u8>], p: &[u8]) -> Vec<Occurrence> {

@@ -318,20 +318,9 @@ impl FmIndex {
         0
     }
 
-    /// The length in tokens of the longest suffix of `query` that occurs (a suffix occurs
-    /// whenever a longer one does: binary search on the length).
+    /// The length in tokens of the longest suffix of `query` that occurs.
     pub fn longest_suffix(&self, query: &[u8]) -> usize {
-        let w = self.tokenizer.width();
-        let (mut lo, mut hi) = (0usize, query.len() / w);
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            if self.count(&query[query.len() - mid * w..]) > 0 {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        lo
+        crate::search::longest_occurring_suffix(query, self.tokenizer.width(), |s| self.count(s))
     }
 
     /// Counts of the token following each occurrence of `pattern` (every token of the text for
@@ -381,7 +370,7 @@ impl FmIndex {
         out
     }
 
-    /// Heap bytes of the index, and per stream byte.
+    /// Heap bytes of the index (also about its file size).
     pub fn bytes(&self) -> usize {
         self.bwt.bytes()
             + self.marks.bytes()

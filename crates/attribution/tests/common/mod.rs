@@ -2,7 +2,7 @@
 //! tests (each test binary uses some of them).
 #![allow(dead_code)]
 
-use sinew_attribution::{Span, Tokenizer};
+use sinew_attribution::{DocRef, Span, Tokenizer};
 
 /// Occurrences of `p` in `docs`, counted window by window.
 pub fn naive_count(docs: &[Vec<u32>], p: &[u32]) -> usize {
@@ -67,4 +67,20 @@ pub fn words_with_ff_codes(base: &[&str]) -> Vec<String> {
         w.push(String::from_utf8_lossy(&t.decode(&code).unwrap()).into_owned());
     }
     w
+}
+
+/// Each document as its own contribution's record 0.
+pub fn refs(docs: &[Vec<u8>]) -> Vec<(DocRef, &[u8])> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                DocRef {
+                    contribution: i as u64,
+                    record: 0,
+                },
+                d.as_slice(),
+            )
+        })
+        .collect()
 }
