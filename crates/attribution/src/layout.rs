@@ -33,28 +33,59 @@ pub const MERGE_RATIO: u64 = 2;
 /// Cuts documents of stream sizes `sizes` (numbered from 0) into consecutive shards of at most
 /// `max_bytes` each, greedily; a document larger than that gets a shard of its own.
 pub fn split(sizes: &[u64], max_bytes: u64) -> Vec<ShardSpan> {
+    let mut g = Greedy::new(0, max_bytes);
     let mut out = Vec::new();
-    let mut cur = ShardSpan {
-        first: 0,
-        docs: 0,
-        bytes: 0,
-    };
-    for (i, &s) in sizes.iter().enumerate() {
-        if cur.docs > 0 && cur.bytes.saturating_add(s) > max_bytes {
-            out.push(cur);
-            cur = ShardSpan {
-                first: i as u64,
+    for &s in sizes {
+        out.extend(g.push(s));
+    }
+    out.extend(g.finish());
+    out
+}
+
+/// [`split`] one document at a time: for documents that arrive as a stream and are never all
+/// held at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Greedy {
+    max_bytes: u64,
+    cur: ShardSpan,
+}
+
+impl Greedy {
+    /// Cuts documents numbered from `first` into shards of at most `max_bytes`.
+    pub fn new(first: u64, max_bytes: u64) -> Greedy {
+        Greedy {
+            max_bytes,
+            cur: ShardSpan {
+                first,
                 docs: 0,
                 bytes: 0,
-            };
+            },
         }
-        cur.docs += 1;
-        cur.bytes = cur.bytes.saturating_add(s);
     }
-    if cur.docs > 0 {
-        out.push(cur);
+
+    /// Whether a next document of `size` bytes starts a new shard.
+    pub fn cuts_before(&self, size: u64) -> bool {
+        self.cur.docs > 0 && self.cur.bytes.saturating_add(size) > self.max_bytes
     }
-    out
+
+    /// Takes the next document; returns the shard it closed, if it starts a new one.
+    pub fn push(&mut self, size: u64) -> Option<ShardSpan> {
+        let closed = self.cuts_before(size).then(|| self.finish()).flatten();
+        self.cur.docs += 1;
+        self.cur.bytes = self.cur.bytes.saturating_add(size);
+        closed
+    }
+
+    /// Closes the shard being filled, if it holds any document; the next one starts after it.
+    pub fn finish(&mut self) -> Option<ShardSpan> {
+        let done = self.cur;
+        self.cur = ShardSpan {
+            first: done.end(),
+            docs: 0,
+            bytes: 0,
+        };
+        (done.docs > 0).then_some(done)
+    }
 }
 
 /// The shards a new version adds before any merge: its documents (`sizes`, numbered from
@@ -73,39 +104,85 @@ pub fn delta(first: u64, sizes: &[u64], max_bytes: u64) -> Vec<ShardSpan> {
 /// followed by the new version's documents `sizes`, each new shard merged into the tail by the
 /// size-tiered rule.
 pub fn append(layout: &[ShardSpan], sizes: &[u64], max_bytes: u64) -> Vec<ShardSpan> {
-    let first = layout.last().map_or(0, |s| s.end());
-    let mut out = layout.to_vec();
-    for piece in delta(first, sizes, max_bytes) {
-        out.push(piece);
-        while let [.., a, b] = out[..] {
-            if a.bytes > MERGE_RATIO.saturating_mul(b.bytes) || a.bytes + b.bytes > max_bytes {
-                break;
-            }
-            out.pop();
-            out.pop();
-            out.push(ShardSpan {
-                first: a.first,
-                docs: a.docs + b.docs,
-                bytes: a.bytes + b.bytes,
-            });
-        }
+    let mut p = Planner::after(layout, max_bytes);
+    for &s in sizes {
+        p.push(s);
     }
-    out
+    p.finish()
+}
+
+/// Adds a new shard at the tail of `layout` and merges the tail by the size-tiered rule.
+fn push_piece(layout: &mut Vec<ShardSpan>, piece: ShardSpan, max_bytes: u64) {
+    layout.push(piece);
+    while let [.., a, b] = layout[..] {
+        if a.bytes > MERGE_RATIO.saturating_mul(b.bytes) || a.bytes + b.bytes > max_bytes {
+            break;
+        }
+        layout.pop();
+        layout.pop();
+        layout.push(ShardSpan {
+            first: a.first,
+            docs: a.docs + b.docs,
+            bytes: a.bytes + b.bytes,
+        });
+    }
 }
 
 /// The merged layout of a corpus whose versions end after the documents `ends` (cumulative
 /// counts, one per version, increasing), documents of stream sizes `sizes`.
 pub fn plan(sizes: &[u64], ends: &[u64], max_bytes: u64) -> Vec<ShardSpan> {
-    let mut layout = Vec::new();
+    let mut p = Planner::after(&[], max_bytes);
     let mut from = 0usize;
     for &end in ends {
         let end = (end as usize).min(sizes.len());
-        if end > from {
-            layout = append(&layout, &sizes[from..end], max_bytes);
-            from = end;
+        for &s in sizes.get(from..end).unwrap_or_default() {
+            p.push(s);
+        }
+        p.end_version();
+        from = from.max(end);
+    }
+    p.finish()
+}
+
+/// [`plan`] one document at a time, holding only the layout (never the sizes): how a version of
+/// any size is planned as its documents stream past.
+#[derive(Clone, Debug)]
+pub struct Planner {
+    max_bytes: u64,
+    layout: Vec<ShardSpan>,
+    /// The version being added, cut into shards of at most `max_bytes`.
+    version: Greedy,
+}
+
+impl Planner {
+    /// Plans the versions that follow `layout` (a merged layout; empty for a new corpus).
+    pub fn after(layout: &[ShardSpan], max_bytes: u64) -> Planner {
+        Planner {
+            max_bytes,
+            layout: layout.to_vec(),
+            version: Greedy::new(layout.last().map_or(0, |s| s.end()), max_bytes),
         }
     }
-    layout
+
+    /// Takes the next document of the version being added.
+    pub fn push(&mut self, size: u64) {
+        if let Some(piece) = self.version.push(size) {
+            push_piece(&mut self.layout, piece, self.max_bytes);
+        }
+    }
+
+    /// Ends the version being added (a version with no documents changes nothing).
+    pub fn end_version(&mut self) {
+        if let Some(piece) = self.version.finish() {
+            push_piece(&mut self.layout, piece, self.max_bytes);
+        }
+    }
+
+    /// The merged layout once the version being added ends.
+    pub fn finish(mut self) -> Vec<ShardSpan> {
+        self.end_version();
+        self.layout
+    }
 }
 
 /// Whether every shard of `coarse` is a run of whole shards of `fine` (so it can be built by

@@ -21,6 +21,7 @@ mod search;
 pub mod shard;
 pub mod shard_dir;
 pub mod spans;
+mod spill;
 pub mod tokenizer;
 
 pub use attribute::{attribute, AttributedSpan, Attribution, Params};
@@ -32,6 +33,7 @@ pub use receipt::{receipt, recompute, verify_against_records, Receipt, ReceiptEr
 pub use shard::{IndexMode, Shard, UnknownIndexMode};
 pub use shard_dir::{BuildLimits, Manifest, ShardDir, ShardFile};
 pub use spans::{maximal_spans, Span};
+pub use spill::Spill;
 pub use tokenizer::{Tokenizer, TokenizerError};
 
 /// Separates documents in the token stream (repeated to the code width); never part of UTF-8

@@ -22,6 +22,7 @@ use crate::fm::FmIndex;
 use crate::index::{EncodedDoc, Index, IndexError};
 use crate::layout::{self, ShardSpan};
 use crate::shard::{IndexMode, Shard};
+use crate::spill::{InMemory, Pieces, Spill};
 use crate::tokenizer::Tokenizer;
 use sinew_types::Hash;
 use std::collections::HashMap;
@@ -60,9 +61,9 @@ pub struct Manifest {
 pub struct BuildLimits {
     /// Largest shard of the merged layout, in stream bytes (the same on every node).
     pub max_bytes: u64,
-    /// Largest shard this node builds, in stream bytes: a suffix-array build holds about 5 bytes
-    /// per stream byte (the stream and its suffix array), so its memory budget divided by 5; an
-    /// FM-index build at most 7 ([`BuildLimits::for_mode`]).
+    /// Largest shard this node builds, in stream bytes: a suffix-array build holds about 6 bytes
+    /// per stream byte (the documents as read, the stream and its suffix array), so its memory
+    /// budget divided by 6; an FM-index build at most 8 ([`BuildLimits::for_mode`]).
     pub build_max: u64,
     /// Threads sorting a suffix array.
     pub threads: usize,
@@ -73,7 +74,7 @@ impl BuildLimits {
     pub fn for_memory(max_bytes: u64, memory_budget_mb: u64, threads: usize) -> BuildLimits {
         BuildLimits {
             max_bytes,
-            build_max: (memory_budget_mb.max(64).saturating_mul(1 << 20) / 5).min(crate::index::MAX_SHARD_BYTES as u64),
+            build_max: (memory_budget_mb.max(64).saturating_mul(1 << 20) / 6).min(crate::index::MAX_SHARD_BYTES as u64),
             threads: threads.max(1),
         }
     }
@@ -81,13 +82,14 @@ impl BuildLimits {
 
 impl BuildLimits {
     /// These limits for builds in `mode`: an FM-index build holds the stream as 16- or 32-bit
-    /// symbols beside its suffix array, and then the compressed transform (up to 7 bytes per
-    /// stream byte at byte level, against 5 for a suffix array), so it builds smaller shards.
+    /// symbols beside its suffix array, and then the compressed transform (up to 8 bytes per
+    /// stream byte at byte level with the documents as read, against 6 for a suffix array), so
+    /// it builds smaller shards.
     pub fn for_mode(self, mode: IndexMode) -> BuildLimits {
         match mode {
             IndexMode::SuffixArray => self,
             IndexMode::Compressed => BuildLimits {
-                build_max: (self.build_max / 7 * 5).max(1),
+                build_max: (self.build_max / 8 * 6).max(1),
                 ..self
             },
         }
@@ -212,17 +214,6 @@ impl Manifest {
     }
 }
 
-/// Splits each span of `spans` into shards of at most `build_max` bytes (whole documents).
-fn refine(spans: &[ShardSpan], sizes: &[u64], offset: u64, build_max: u64) -> Vec<ShardSpan> {
-    spans
-        .iter()
-        .flat_map(|s| {
-            let part = &sizes[(s.first - offset) as usize..(s.end() - offset) as usize];
-            layout::delta(s.first, part, build_max)
-        })
-        .collect()
-}
-
 /// A shard held by this process, not kept alive by it.
 enum WeakShard {
     Suffix(Weak<Index>),
@@ -285,6 +276,14 @@ impl ShardDir {
             IndexMode::Compressed => "fm",
         };
         self.dir.join(format!("{t}-{}-{}.{ext}", &s[..32], &e[..32]))
+    }
+
+    /// A fresh temporary file name in the folder (`*.tmp`: removed by garbage collection if a
+    /// crash leaves it).
+    fn temp_path(&self, what: &str) -> PathBuf {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.dir.join(format!("{what}-{}-{n}.tmp", std::process::id()))
     }
 
     fn manifest_path(&self, name: &str) -> PathBuf {
@@ -403,9 +402,7 @@ impl ShardDir {
             }
         }
         std::fs::create_dir_all(&self.dir)?;
-        static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self.dir.join(format!("building-{}-{n}.tmp", std::process::id()));
+        let tmp = self.temp_path("building");
         let idx: Shard = match mode {
             IndexMode::SuffixArray => Index::build_file(t, docs, start, threads, &tmp)?.into(),
             IndexMode::Compressed => {
@@ -438,23 +435,55 @@ impl ShardDir {
         ends: &[u64],
         limits: BuildLimits,
     ) -> Result<(Manifest, Shards), IndexError> {
-        let w = t.width() as u64;
-        let sizes: Vec<u64> = docs.iter().map(|(_, c)| c.len() as u64 + w).collect();
+        let w = t.width();
+        let sizes: Vec<u64> = docs.iter().map(|(_, c)| (c.len() + w) as u64).collect();
         let merged = layout::plan(&sizes, ends, limits.max_bytes);
-        let spans = refine(&merged, &sizes, 0, limits.build_max);
-        let chain = content::chain(content::start(t), docs);
-        let at = |i: u64| match i {
-            0 => content::start(t),
-            i => chain[i as usize - 1],
+        let mut pieces = InMemory {
+            docs,
+            first: 0,
+            width: w,
+            at: 0,
         };
-        let mut served = Vec::with_capacity(spans.len());
-        let mut shards = Vec::with_capacity(spans.len());
-        for s in spans {
-            let part = &docs[s.first as usize..s.end() as usize];
-            let (f, idx) = self.shard(t, self.mode, part, s, at(s.first), Some(at(s.end())), limits.threads)?;
-            served.push(f);
-            shards.push(idx);
+        self.build_from(t, &mut pieces, merged, limits)
+    }
+
+    /// A spill for a version built from scratch with `t` ([`ShardDir::build_spilled`]): its
+    /// documents are written to a temporary file in this folder as they are encoded, so the
+    /// build holds one shard's documents at a time, whatever the version's size.
+    pub fn spill(&self, t: Tokenizer, limits: BuildLimits) -> Result<Spill, IndexError> {
+        std::fs::create_dir_all(&self.dir)?;
+        Spill::create(self.temp_path("spill"), t, &[], limits.max_bytes)
+    }
+
+    /// A spill of the documents `prev`'s next version adds ([`ShardDir::extend_spilled`]).
+    pub fn spill_after(&self, prev: &Manifest, limits: BuildLimits) -> Result<Spill, IndexError> {
+        std::fs::create_dir_all(&self.dir)?;
+        Spill::create(self.temp_path("spill"), prev.tokenizer, &prev.merged, limits.max_bytes)
+    }
+
+    /// [`ShardDir::build`] from documents spilled to disk (versions ended with
+    /// [`Spill::end_version`]; the last one ends with the spill): the same manifest and shards.
+    pub fn build_spilled(&self, spill: Spill, limits: BuildLimits) -> Result<(Manifest, Shards), IndexError> {
+        if spill.first() != 0 {
+            return Err(IndexError::Invalid(
+                "a spill after a version cannot start a corpus".into(),
+            ));
         }
+        let t = spill.tokenizer();
+        let (merged, _, mut reader) = spill.finish()?;
+        self.build_from(t, &mut reader, merged, limits)
+    }
+
+    /// Builds the shards of `merged` (split at `limits.build_max`) from `pieces`, the corpus's
+    /// documents in order.
+    fn build_from(
+        &self,
+        t: Tokenizer,
+        pieces: &mut dyn Pieces,
+        merged: Vec<ShardSpan>,
+        limits: BuildLimits,
+    ) -> Result<(Manifest, Shards), IndexError> {
+        let (mut served, mut shards) = self.build_spans(t, self.mode, pieces, &merged, content::start(t), limits)?;
         if shards.is_empty() {
             let empty = ShardSpan {
                 first: 0,
@@ -474,6 +503,45 @@ impl ShardDir {
         Ok((m, Shards::new(shards)?))
     }
 
+    /// Builds the shards of `spans`, each split into shards of at most `limits.build_max`
+    /// (whole documents, greedily), from `pieces`, continuing the content chain from `chain`.
+    fn build_spans(
+        &self,
+        t: Tokenizer,
+        mode: IndexMode,
+        pieces: &mut dyn Pieces,
+        spans: &[ShardSpan],
+        mut chain: Hash,
+        limits: BuildLimits,
+    ) -> Result<(Vec<ShardFile>, Vec<Shard>), IndexError> {
+        let w = t.width() as u64;
+        let mut served = Vec::with_capacity(spans.len());
+        let mut shards = Vec::with_capacity(spans.len());
+        for s in spans {
+            let mut at = s.first;
+            while at < s.end() {
+                let docs = pieces.next_piece(s.end(), limits.build_max)?;
+                if docs.is_empty() {
+                    return Err(IndexError::Invalid(
+                        "the layout holds more documents than were given".into(),
+                    ));
+                }
+                let span = ShardSpan {
+                    first: at,
+                    docs: docs.len() as u64,
+                    bytes: docs.iter().map(|(_, c)| c.len() as u64 + w).sum(),
+                };
+                let end = content::chain(chain, &docs).last().copied().unwrap_or(chain);
+                let (f, idx) = self.shard(t, mode, &docs, span, chain, Some(end), limits.threads)?;
+                chain = f.end;
+                at = span.end();
+                served.push(f);
+                shards.push(idx);
+            }
+        }
+        Ok((served, shards))
+    }
+
     /// The next version from the one before it (`prev`, served by `prev_shards`): only `delta`,
     /// its new documents, is indexed, as new shards in `prev`'s mode.
     pub fn extend(
@@ -481,6 +549,47 @@ impl ShardDir {
         prev: &Manifest,
         prev_shards: &Shards,
         delta: &[EncodedDoc<'_>],
+        limits: BuildLimits,
+    ) -> Result<(Manifest, Shards), IndexError> {
+        let w = prev.tokenizer.width();
+        let sizes: Vec<u64> = delta.iter().map(|(_, c)| (c.len() + w) as u64).collect();
+        let first = prev.merged.last().map_or(0, |s| s.end());
+        let pieces = layout::delta(first, &sizes, limits.max_bytes);
+        let merged = layout::append(&prev.merged, &sizes, limits.max_bytes);
+        let mut docs = InMemory {
+            docs: delta,
+            first,
+            width: w,
+            at: 0,
+        };
+        self.extend_from(prev, prev_shards, &mut docs, &pieces, merged, limits)
+    }
+
+    /// [`ShardDir::extend`] from the new documents spilled to disk (a spill made by
+    /// [`ShardDir::spill_after`] of `prev`): the same manifest and shards.
+    pub fn extend_spilled(
+        &self,
+        prev: &Manifest,
+        prev_shards: &Shards,
+        spill: Spill,
+        limits: BuildLimits,
+    ) -> Result<(Manifest, Shards), IndexError> {
+        if spill.first() != prev.merged.last().map_or(0, |s| s.end()) || spill.tokenizer() != prev.tokenizer {
+            return Err(IndexError::Invalid("the spill does not follow this version".into()));
+        }
+        let (merged, pieces, mut reader) = spill.finish()?;
+        self.extend_from(prev, prev_shards, &mut reader, &pieces, merged, limits)
+    }
+
+    /// Builds the delta's shards `pieces` (before splitting at `limits.build_max`) from `docs`
+    /// after `prev`, heading to the merged layout `merged`.
+    fn extend_from(
+        &self,
+        prev: &Manifest,
+        prev_shards: &Shards,
+        docs: &mut dyn Pieces,
+        pieces: &[ShardSpan],
+        merged: Vec<ShardSpan>,
         limits: BuildLimits,
     ) -> Result<(Manifest, Shards), IndexError> {
         let t = prev.tokenizer;
@@ -492,15 +601,6 @@ impl ShardDir {
                 "the previous version's shards are not its manifest's".into(),
             ));
         }
-        let w = t.width() as u64;
-        let sizes: Vec<u64> = delta.iter().map(|(_, c)| c.len() as u64 + w).collect();
-        let first = prev.merged.last().map_or(0, |s| s.end());
-        let pieces = refine(
-            &layout::delta(first, &sizes, limits.max_bytes),
-            &sizes,
-            first,
-            limits.build_max,
-        );
         // An empty starting shard (a version with no documents) is dropped once there are some.
         let keep = |f: &ShardFile| f.span.docs > 0;
         let mut served: Vec<ShardFile> = prev.served.iter().filter(|f| keep(f)).copied().collect();
@@ -511,22 +611,17 @@ impl ShardDir {
             .filter(|(f, _)| keep(f))
             .map(|(_, s)| s.clone())
             .collect();
-        let mut chain = prev.id();
-        for s in pieces {
-            let part = &delta[(s.first - first) as usize..(s.end() - first) as usize];
-            let (f, idx) = self.shard(t, prev.mode, part, s, chain, None, limits.threads)?;
-            chain = f.end;
-            served.push(f);
-            shards.push(idx);
-        }
-        if shards.is_empty() {
+        let (new_files, new_shards) = self.build_spans(t, prev.mode, docs, pieces, prev.id(), limits)?;
+        if new_shards.is_empty() {
             return Ok((prev.clone(), Shards::new(prev_shards.shards().to_vec())?));
         }
+        served.extend(new_files);
+        shards.extend(new_shards);
         let m = Manifest {
             tokenizer: t,
             mode: prev.mode,
             served,
-            merged: layout::append(&prev.merged, &sizes, limits.max_bytes),
+            merged,
         };
         Ok((m, Shards::new(shards)?))
     }

@@ -38,9 +38,10 @@ pub struct NodeConfig {
     /// Run as one validator of several (BFT consensus) instead of the single-node sequencer.
     #[serde(default)]
     pub bft: Option<BftConfig>,
-    /// Memory one datanet index build may take, in MiB (a build holds about 5 bytes per byte of
-    /// the shard it makes, 7 in compressed mode): shards are built no larger than a fifth of it
-    /// (a seventh), and merges past that are left undone (their parts answer the same).
+    /// Memory one datanet index build may take, in MiB (a build holds about 6 bytes per byte of
+    /// the shard it makes, 8 in compressed mode, however large the version): shards are built
+    /// no larger than a sixth of it (an eighth), and merges past that are left undone (their
+    /// parts answer the same).
     #[serde(default = "default_index_memory")]
     pub index_memory_mb: u64,
     /// How datanet version indexes are stored: `suffix-array` (fastest queries, about five bytes

@@ -71,34 +71,45 @@ pub struct VersionContents {
 
 /// The most token-stream bytes one shard of a version's index holds: a version larger than this
 /// is several shards, and merges stop at this size ([`sinew_attribution::layout`]). Building one
-/// such shard holds about 5 bytes per stream byte.
+/// such shard holds about 6 bytes per stream byte.
 pub const VERSION_SHARD_MAX_BYTES: u64 = 1 << 30;
 
-/// Records as documents: each record's reference and text, in order.
-pub type Documents = Vec<(sinew_attribution::DocRef, String)>;
-
-/// The records of `contributions` as documents (tagged with contribution number and record
-/// position), in order, and how many documents there are after each contribution.
+/// The records of `contributions` encoded with `tokenizer` (tagged with contribution number and
+/// record position), in order, and how many documents there are after each contribution.
+/// Contributions are read and encoded one after another, so the error is the first bad
+/// contribution's, in order, however the records are batched (the streaming build in
+/// `sinew-store` reports the same one).
 pub fn contribution_documents(
+    tokenizer: sinew_attribution::Tokenizer,
     contributions: &[(u64, BlobId, Format)],
     read_blob: &ReadBlob,
-) -> Result<(Documents, Vec<u64>), BlobSourceError> {
-    let mut texts = Vec::new();
+) -> Result<(Vec<sinew_attribution::EncodedDoc<'static>>, Vec<u64>), BlobSourceError> {
+    let mut docs = Vec::new();
     let mut ends = Vec::with_capacity(contributions.len());
     for (seq, blob, format) in contributions {
         let bytes = read_blob(blob)?;
         let records = sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
             .map_err(|e| BlobSourceError::Ingest(e.stable()))?;
-        texts.extend(records.into_iter().enumerate().map(|(i, r)| {
-            let at = sinew_attribution::DocRef {
-                contribution: *seq,
-                record: i as u32,
-            };
-            (at, r.text)
-        }));
-        ends.push(texts.len() as u64);
+        let texts: Vec<(sinew_attribution::DocRef, &[u8])> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let at = sinew_attribution::DocRef {
+                    contribution: *seq,
+                    record: i as u32,
+                };
+                (at, r.text.as_bytes())
+            })
+            .collect();
+        let encoded = sinew_attribution::encode_all(tokenizer, &texts).map_err(index_error)?;
+        docs.extend(
+            encoded
+                .into_iter()
+                .map(|(r, c)| (r, std::borrow::Cow::Owned(c.into_owned()))),
+        );
+        ends.push(docs.len() as u64);
     }
-    Ok((texts, ends))
+    Ok((docs, ends))
 }
 
 /// An index build error as the state machine must see it. Only facts about the records are
@@ -181,9 +192,7 @@ pub fn build_version_index(
     read_blob: &ReadBlob,
 ) -> Result<sinew_attribution::Shards, BlobSourceError> {
     check_contents(contents)?;
-    let (texts, ends) = contribution_documents(&contents.contributions, read_blob)?;
-    let docs: Vec<(sinew_attribution::DocRef, &[u8])> = texts.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
-    let encoded = sinew_attribution::encode_all(tokenizer, &docs).map_err(index_error)?;
+    let (encoded, ends) = contribution_documents(tokenizer, &contents.contributions, read_blob)?;
     let w = tokenizer.width() as u64;
     let sizes: Vec<u64> = encoded.iter().map(|(_, c)| c.len() as u64 + w).collect();
     let layout = sinew_attribution::layout::plan(&sizes, &version_doc_ends(contents, &ends), VERSION_SHARD_MAX_BYTES);

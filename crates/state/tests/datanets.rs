@@ -696,14 +696,26 @@ fn a_version_too_large_to_index_is_not_published() {
     n.ok(0, create(CurationPolicy::Open, false));
     let (_, c) = n.blob(DOC_A);
     n.ok(1, c);
-    // Reaching the bound for real takes 4 GiB of records: the datanet's approved size is set to it.
+    // Reaching the bound for real takes 1 TiB of records: the datanet's approved size is set to
+    // it (as if the bytes were published before, so no fee is owed for them).
     let key = StateKey::Datanet(0).encode();
-    let mut d: Datanet = borsh::from_slice(&n.state.map[&key]).unwrap();
-    d.approved_bytes = sinew_types::records::MAX_VERSION_BYTES;
-    n.state.map.insert(key, borsh::to_vec(&d).unwrap());
+    let resize = |n: &mut Net, total: u64| {
+        let mut d: Datanet = borsh::from_slice(&n.state.map[&key]).unwrap();
+        let new = d.approved_bytes - d.published_bytes;
+        d.approved_bytes = total;
+        d.published_bytes = total - new;
+        n.state.map.insert(key.clone(), borsh::to_vec(&d).unwrap());
+    };
+    resize(&mut n, sinew_types::records::MAX_VERSION_BYTES);
     n.expect_failure(0, PublishVersion { datanet: 0 }.into(), DatanetFailure::TooLargeToIndex);
     let d: Datanet = read(&n.state, &StateKey::Datanet(0)).unwrap().unwrap();
     assert_eq!(d.versions, 0);
+    // Five gigabytes, past the 4 GiB the ledger allowed while builds held a version's text at
+    // once, publish.
+    resize(&mut n, 5 << 30);
+    n.ok(0, PublishVersion { datanet: 0 }.into());
+    let d: Datanet = read(&n.state, &StateKey::Datanet(0)).unwrap().unwrap();
+    assert_eq!(d.versions, 1);
 }
 
 /// Issue 10, 13: receipts are hashed into blocks, so a failure recorded there must read the same

@@ -13,6 +13,7 @@ mod blob_download;
 mod blob_source;
 mod error;
 mod version_indexes;
+mod version_spill;
 
 pub use activity::IndexedEvent;
 pub use blob::{BlobError, BlobStore, BlobWriter};

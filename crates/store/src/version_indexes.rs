@@ -11,17 +11,16 @@
 //! such (not rebuilt on every request), and two versions build at the same time without waiting
 //! for each other.
 
-use sinew_attribution::{encode_all, BuildLimits, DocRef, IndexMode, Manifest, ShardDir, Shards};
-use sinew_state::blobs::{
-    check_contents, contribution_documents, index_error, version_doc_ends, ReadBlob, VERSION_SHARD_MAX_BYTES,
-};
+use crate::version_spill::spill_contributions;
+use sinew_attribution::{BuildLimits, IndexMode, Manifest, ShardDir, Shards};
+use sinew_state::blobs::{check_contents, index_error, ReadBlob, VERSION_SHARD_MAX_BYTES};
 use sinew_state::{BlobSourceError, IndexKey, VersionContents};
 use sinew_types::Hash;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
 
-/// Memory a node gives one index build by default, in MiB (a 1 GiB shard needs about 5 GiB).
+/// Memory a node gives one index build by default, in MiB (a 1 GiB shard needs about 6 GiB).
 pub const DEFAULT_INDEX_MEMORY_MB: u64 = 6 << 10;
 
 /// A version's index as held: its manifest and its open shards.
@@ -200,6 +199,8 @@ impl VersionIndexes {
             })
             .transpose()?
             .flatten();
+        // The records stream through a spill file: the build holds one shard's documents at a
+        // time, however large the version.
         let (manifest, shards) = match prev {
             Some(prev) => {
                 let from = contents.versions[n - 2].0 as usize;
@@ -207,19 +208,17 @@ impl VersionIndexes {
                 let delta = contents.contributions.get(from..to).ok_or_else(|| {
                     BlobSourceError::Storage(format!("version {n} lists fewer contributions than it covers"))
                 })?;
-                let (texts, _) = contribution_documents(delta, read_blob)?;
-                let docs: Vec<(DocRef, &[u8])> = texts.iter().map(|(r, s)| (*r, s.as_bytes())).collect();
-                let encoded = encode_all(t, &docs).map_err(index_error)?;
+                let mut spill = self.dir.spill_after(&prev.manifest, self.limits).map_err(index_error)?;
+                spill_contributions(&mut spill, delta, &[], read_blob)?;
                 self.dir
-                    .extend(&prev.manifest, &prev.shards, &encoded, self.limits)
+                    .extend_spilled(&prev.manifest, &prev.shards, spill, self.limits)
                     .map_err(index_error)?
             }
             None => {
-                let (texts, ends) = contribution_documents(&contents.contributions, read_blob)?;
-                let docs: Vec<(DocRef, &[u8])> = texts.iter().map(|(r, s)| (*r, s.as_bytes())).collect();
-                let encoded = encode_all(t, &docs).map_err(index_error)?;
-                let ends = version_doc_ends(contents, &ends);
-                self.dir.build(t, &encoded, &ends, self.limits).map_err(index_error)?
+                let mut spill = self.dir.spill(t, self.limits).map_err(index_error)?;
+                let ends: Vec<u64> = contents.versions.iter().map(|v| v.0).collect();
+                spill_contributions(&mut spill, &contents.contributions, &ends, read_blob)?;
+                self.dir.build_spilled(spill, self.limits).map_err(index_error)?
             }
         };
         self.dir

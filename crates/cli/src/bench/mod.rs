@@ -9,6 +9,7 @@ mod ingest;
 mod ledger;
 mod synthetic;
 mod tasks;
+mod version;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -33,6 +34,8 @@ pub enum BenchCmd {
     Bft(bft::BftArgs),
     /// Explorer pages on a chain of many blocks: latency per page kind.
     Explorer(explorer::ExplorerArgs),
+    /// A datanet version of gigabytes built from scratch as a node does, within a memory budget.
+    Version(version::VersionArgs),
 }
 
 /// Runs a benchmark.
@@ -46,6 +49,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Hostile(a) => hostile::run(a),
         BenchCmd::Bft(a) => bft::run(a),
         BenchCmd::Explorer(a) => explorer::run(a),
+        BenchCmd::Version(a) => version::run(a),
     }
 }
 

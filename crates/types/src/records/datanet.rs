@@ -107,11 +107,12 @@ pub struct DatanetVersion {
 pub const MAX_FLAGS: usize = 64;
 
 /// Largest version a datanet may publish, in bytes plus records (each record adds a separator):
-/// 4 GiB. Versions are indexed as shards of at most 1 GiB each, and a version built from its
-/// predecessor indexes only its delta, so the index imposes no limit; this bounds the memory of a
-/// node that builds a version at once (it holds the version's text while it cuts the shards),
-/// until builds read the records shard by shard.
-pub const MAX_VERSION_BYTES: u64 = 4 << 30;
+/// 1 TiB. Not a memory bound: versions are indexed as shards of at most 1 GiB, a version built
+/// from its predecessor indexes only its delta, and one built at once streams its records
+/// through a spill file, holding one shard's documents at a time. It bounds what grows with a
+/// version instead: the disk of every node that indexes it, and the shards (at most about a
+/// thousand) every attribution against it visits.
+pub const MAX_VERSION_BYTES: u64 = 1 << 40;
 
 /// Most review votes one contribution takes.
 pub const MAX_VOTES: usize = 100;
