@@ -21,7 +21,7 @@ use memmap2::Mmap;
 use sinew_types::Hash;
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::io::{Seek, Write};
+use std::io::Write;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"SINEWIDX";
@@ -29,7 +29,7 @@ const VERSION: u32 = 2;
 const HEADER: usize = 128;
 /// Every how many suffixes the top level samples one.
 const STRIDE: usize = 256;
-/// The most stream bytes one index file holds (the suffix array's positions are 32-bit).
+/// One index file holds fewer stream bytes than this (the suffix array's positions are 32-bit).
 pub const MAX_SHARD_BYTES: usize = i32::MAX as usize;
 
 /// One place a pattern occurs.
@@ -182,27 +182,33 @@ impl Parts {
         chain_start: Hash,
         threads: usize,
     ) -> Result<Parts, IndexError> {
-        Parts::build_overlapped(tokenizer, docs, chain_start, threads, |_| ()).map(|(p, _)| p)
+        Parts::build_overlapped(tokenizer, docs, chain_start, None, threads, |_| ()).map(|(p, _)| p)
     }
 
     /// Builds the parts; `during_sort` runs on the token stream on its own thread while the
-    /// suffix array is sorted (writing the stream to disk meanwhile).
+    /// suffix array is sorted (writing the stream to disk meanwhile). `chain_end`, if the caller
+    /// has hashed the documents already, saves hashing them again.
     fn build_overlapped<R: Send>(
         tokenizer: Tokenizer,
         docs: &[EncodedDoc<'_>],
         chain_start: Hash,
+        chain_end: Option<Hash>,
         threads: usize,
         during_sort: impl FnOnce(&[u8]) -> R + Send,
     ) -> Result<(Parts, R), IndexError> {
         let w = tokenizer.width();
         let text_len: usize = docs.iter().map(|(_, t)| t.len() + w).sum();
-        if text_len > MAX_SHARD_BYTES {
+        // The same bound as the compressed mode's (which needs one more position), so a record
+        // fails alike on every node whatever its mode.
+        if text_len >= MAX_SHARD_BYTES {
             return Err(IndexError::TooLarge(text_len));
         }
-        let chain_end = crate::content::chain(chain_start, docs)
-            .last()
-            .copied()
-            .unwrap_or(chain_start);
+        let chain_end = chain_end.unwrap_or_else(|| {
+            crate::content::chain(chain_start, docs)
+                .last()
+                .copied()
+                .unwrap_or(chain_start)
+        });
         let mut text = Vec::with_capacity(text_len);
         let mut starts = Vec::with_capacity(docs.len());
         for (_, t) in docs {
@@ -341,29 +347,50 @@ impl Index {
         threads: usize,
         path: &Path,
     ) -> Result<Index, IndexError> {
+        Index::build_file_ending(tokenizer, docs, chain_start, None, threads, path)
+    }
+
+    /// [`Index::build_file`] of documents whose chain value after the last, `chain_end`, the
+    /// caller has computed (a shard folder names files by it before building them).
+    pub(crate) fn build_file_ending(
+        tokenizer: Tokenizer,
+        docs: &[EncodedDoc<'_>],
+        chain_start: Hash,
+        chain_end: Option<Hash>,
+        threads: usize,
+        path: &Path,
+    ) -> Result<Index, IndexError> {
         // The token stream is written (and hashed) while the suffix array is sorted.
         let tmp = path.with_extension("tmp");
-        let (parts, stream) = Parts::build_overlapped(tokenizer, docs, chain_start, threads, |text| {
+        let (parts, stream) = Parts::build_overlapped(tokenizer, docs, chain_start, chain_end, threads, |text| {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(&[0u8; HEADER])?;
             f.write_all(text)?;
             Ok::<_, std::io::Error>((f, piece_digests(text)))
         })?;
-        let (mut f, text_digests) = stream?;
+        let (f, text_digests) = stream?;
         let regions = parts.regions();
         let mut digests = vec![(regions[0].len(), text_digests)];
+        let mut at = (HEADER + regions[0].len()) as u64;
         for r in &regions[1..] {
-            f.write_all(r)?;
-            digests.push((r.len(), piece_digests(r)));
+            // The suffix array's gigabytes are hashed on one thread while written on another.
+            let (written, hashed) = std::thread::scope(|scope| {
+                let hashing = scope.spawn(|| piece_digests(r));
+                let written = crate::write::write_at(&f, &tmp, at, r);
+                (written, hashing.join().expect("hashing a region panicked"))
+            });
+            written?;
+            digests.push((r.len(), hashed));
+            at += r.len() as u64;
         }
         let mut header = parts.header();
         let sum = combine(&header, &digests);
         header[96..].copy_from_slice(&sum);
-        f.rewind()?;
-        f.write_all(&header)?;
+        std::os::unix::fs::FileExt::write_all_at(&f, &header, 0)?;
         // Not synced: an index is derived data, and its checksum is verified when a node opens
         // it, so a file a crash left torn is refused and rebuilt. Syncing would hold the build
         // until gigabytes reached the disk (about 10 s of a 1 GB build).
+        drop(f);
         drop(regions);
         drop(parts);
         std::fs::rename(&tmp, path)?;

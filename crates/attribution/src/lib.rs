@@ -23,6 +23,7 @@ pub mod shard_dir;
 pub mod spans;
 mod spill;
 pub mod tokenizer;
+mod write;
 
 pub use attribute::{attribute, AttributedSpan, Attribution, Params};
 pub use corpus::{Corpus, Shards, Union};

@@ -74,7 +74,8 @@ impl BuildLimits {
     pub fn for_memory(max_bytes: u64, memory_budget_mb: u64, threads: usize) -> BuildLimits {
         BuildLimits {
             max_bytes,
-            build_max: (memory_budget_mb.max(64).saturating_mul(1 << 20) / 6).min(crate::index::MAX_SHARD_BYTES as u64),
+            build_max: (memory_budget_mb.max(64).saturating_mul(1 << 20) / 6)
+                .min(crate::index::MAX_SHARD_BYTES as u64 - 1),
             threads: threads.max(1),
         }
     }
@@ -381,7 +382,8 @@ impl ShardDir {
     }
 
     /// The shard of `docs` in `mode`, continuing the chain from `start`: reused if its file is
-    /// there and sound, built otherwise.
+    /// there and sound, built otherwise. `end`, when given, is the chain value after `docs`,
+    /// hashed from them by the caller.
     #[allow(clippy::too_many_arguments)]
     fn shard(
         &self,
@@ -403,14 +405,16 @@ impl ShardDir {
         }
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.temp_path("building");
-        let idx: Shard = match mode {
-            IndexMode::SuffixArray => Index::build_file(t, docs, start, threads, &tmp)?.into(),
+        let built = match mode {
+            IndexMode::SuffixArray => Index::build_file_ending(t, docs, start, end, threads, &tmp).map(Shard::from),
             IndexMode::Compressed => {
-                let fm = FmIndex::build_encoded(t, docs, start, threads)?;
-                fm.write(&tmp)?;
-                fm.into()
+                FmIndex::build_encoded(t, docs, start, threads).and_then(|fm| fm.write(&tmp).map(|()| Shard::from(fm)))
             }
         };
+        // A failed build (a full disk) leaves no partial file to pile up across retries.
+        let idx = built.inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
         let f = ShardFile {
             span,
             start,
@@ -467,6 +471,11 @@ impl ShardDir {
         if spill.first() != 0 {
             return Err(IndexError::Invalid(
                 "a spill after a version cannot start a corpus".into(),
+            ));
+        }
+        if spill.max_bytes() != limits.max_bytes {
+            return Err(IndexError::Invalid(
+                "the spill was planned with another shard cap".into(),
             ));
         }
         let t = spill.tokenizer();
@@ -577,6 +586,11 @@ impl ShardDir {
         if spill.first() != prev.merged.last().map_or(0, |s| s.end()) || spill.tokenizer() != prev.tokenizer {
             return Err(IndexError::Invalid("the spill does not follow this version".into()));
         }
+        if spill.max_bytes() != limits.max_bytes {
+            return Err(IndexError::Invalid(
+                "the spill was planned with another shard cap".into(),
+            ));
+        }
         let (merged, pieces, mut reader) = spill.finish()?;
         self.extend_from(prev, prev_shards, &mut reader, &pieces, merged, limits)
     }
@@ -665,8 +679,26 @@ impl ShardDir {
             for s in indexes {
                 docs.extend(s.encoded_docs()?);
             }
-            let end = parts.last().map(|p| p.end);
-            let (f, idx) = self.shard(m.tokenizer, m.mode, &docs, *target, parts[0].start, end, limits.threads)?;
+            // The documents read back must hash to the chain the parts claim (a compressed
+            // shard's content is checked here, not when it is opened).
+            let end = content::chain(parts[0].start, &docs)
+                .last()
+                .copied()
+                .unwrap_or(parts[0].start);
+            if parts.last().map(|p| p.end) != Some(end) {
+                return Err(IndexError::Invalid(
+                    "merged documents do not hash to their parts' content chain".into(),
+                ));
+            }
+            let (f, idx) = self.shard(
+                m.tokenizer,
+                m.mode,
+                &docs,
+                *target,
+                parts[0].start,
+                Some(end),
+                limits.threads,
+            )?;
             // Synced (in the background, unlike a build a request waits for): the parts it
             // replaces are removed at the next start.
             std::fs::File::open(self.shard_path(m.tokenizer, m.mode, &f.start, &f.end))?.sync_all()?;

@@ -26,6 +26,8 @@ pub struct Spill {
     file: Option<BufWriter<File>>,
     path: PathBuf,
     tokenizer: Tokenizer,
+    /// The merged layout's cap it plans with.
+    max_bytes: u64,
     /// Number of the first document written (after the version it extends).
     first: u64,
     docs: u64,
@@ -50,6 +52,7 @@ impl Spill {
             file: Some(BufWriter::with_capacity(BUFFER, file)),
             path,
             tokenizer,
+            max_bytes,
             first,
             docs: 0,
             planner: Planner::after(after, max_bytes),
@@ -89,14 +92,21 @@ impl Spill {
         Ok(())
     }
 
-    /// Ends a version: the documents written since the last end make one version of the plan.
+    /// Ends a version: the documents written since the last end make one version of the plan
+    /// (and the shards served at once end with it, as if each version extended the one before).
     pub fn end_version(&mut self) {
         self.planner.end_version();
+        self.delta_spans.extend(self.delta.finish());
     }
 
     /// Number of the first document it holds.
     pub(crate) fn first(&self) -> u64 {
         self.first
+    }
+
+    /// The merged layout's cap it plans with.
+    pub(crate) fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     /// Ends the last version and turns to reading: the merged layout, the delta's shards, and
@@ -193,7 +203,8 @@ impl SpillReader {
             let contribution = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
             let record = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes"));
             let len = u64::from_le_bytes(h[12..].try_into().expect("8 bytes"));
-            let len = usize::try_from(len).map_err(|_| IndexError::TooLarge(usize::MAX))?;
+            let len = usize::try_from(len)
+                .map_err(|_| IndexError::Invalid("a spilled document larger than memory".into()))?;
             self.next = Some((DocRef { contribution, record }, len));
         }
         Ok(self.next)

@@ -149,9 +149,60 @@ fn a_spill_that_does_not_follow_the_version_is_refused_and_a_dropped_spill_leave
     let other = dir.spill_after(&gpt2, limits).unwrap();
     let e = dir.extend_spilled(&m, &s, other, limits).err().unwrap().to_string();
     assert!(e.contains("does not follow"), "{e}");
+    // A spill planned with another cap than the build's.
+    let mut other_cap = dir
+        .spill(
+            t,
+            BuildLimits {
+                max_bytes: 50,
+                ..limits
+            },
+        )
+        .unwrap();
+    other_cap.push(docs[0].0, &docs[0].1).unwrap();
+    let e = dir.build_spilled(other_cap, limits).err().unwrap().to_string();
+    assert!(e.contains("another shard cap"), "{e}");
     let mut wide = dir.spill(Tokenizer::Gpt2, limits).unwrap();
     let e = wide.push(docs[0].0, b"abc").err().unwrap().to_string();
     assert!(e.contains("whole codes"), "{e}");
     drop(wide);
     assert_eq!(files(tmp.path()), before, "refused spills leave nothing");
+}
+
+#[test]
+fn a_spill_of_several_versions_extends_as_version_after_version() {
+    for mode in IndexMode::ALL {
+        let t = Tokenizer::Bytes;
+        let docs = corpus(t, &[5, 9, 3, 12, 30, 2, 7, 7, 20, 1]);
+        let limits = BuildLimits {
+            max_bytes: 120,
+            build_max: 70,
+            threads: 1,
+        };
+        let a = tempfile::tempdir().unwrap();
+        let a_dir = ShardDir::with_mode(a.path().to_path_buf(), mode);
+        let (m0, s0) = a_dir.build(t, &docs[..3], &[3], limits).unwrap();
+        let (m1, s1) = a_dir.extend(&m0, &s0, &docs[3..6], limits).unwrap();
+        let (m2, s2) = a_dir.extend(&m1, &s1, &docs[6..], limits).unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let b_dir = ShardDir::with_mode(b.path().to_path_buf(), mode);
+        let (n0, t0) = b_dir.build(t, &docs[..3], &[3], limits).unwrap();
+        let mut spill = b_dir.spill_after(&n0, limits).unwrap();
+        for (i, (r, c)) in docs.iter().enumerate().skip(3) {
+            if i == 6 {
+                spill.end_version();
+            }
+            spill.push(*r, c).unwrap();
+        }
+        let (n2, t2) = b_dir.extend_spilled(&n0, &t0, spill, limits).unwrap();
+        assert_eq!(
+            n2, m2,
+            "{mode}: the shards two extensions serve, and their merged layout"
+        );
+        assert_eq!(t2.id(), s2.id());
+        assert_eq!(files(b.path()), files(a.path()));
+        // And the merges land on the same shards.
+        let (c2, _) = b_dir.compact(&n2, &t2, limits).unwrap();
+        assert_eq!(c2, a_dir.compact(&m2, &s2, limits).unwrap().0);
+    }
 }

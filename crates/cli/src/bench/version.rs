@@ -33,7 +33,7 @@ pub struct VersionArgs {
     /// Tokenizer: bytes, gpt2 or cl100k.
     #[arg(long, default_value = "bytes")]
     tokenizer: Tokenizer,
-    /// Keep the index in this folder (default: a temporary one, removed after).
+    /// Keep the index in this folder, new or empty (default: a temporary one, removed after).
     #[arg(long)]
     out: Option<std::path::PathBuf>,
 }
@@ -57,8 +57,8 @@ pub fn run(a: VersionArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("sinew-bench-version-{}", std::process::id())));
-    if folder.exists() {
-        std::fs::remove_dir_all(&folder)?;
+    if folder.exists() && std::fs::read_dir(&folder)?.next().is_some() {
+        bail!("{folder:?} is not empty: give --out a new or empty folder");
     }
     let indexes = VersionIndexes::open(folder.clone(), a.memory_mb, a.index_mode);
     let key = IndexKey {
@@ -123,6 +123,7 @@ pub fn run(a: VersionArgs) -> Result<()> {
         bail!("the version's index does not hold its first document");
     }
     drop(shards);
+    indexes.wait_for_merges();
     drop(indexes);
     if a.out.is_none() {
         std::fs::remove_dir_all(&folder)?;
