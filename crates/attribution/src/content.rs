@@ -31,6 +31,12 @@ pub fn link(chain: &Hash, doc: &[u8; 32]) -> Hash {
     Hash::tagged(b"sinew/corpus-link", &b)
 }
 
+/// The chain value after the last document of `docs`, starting from `from` (`from` itself if
+/// there are none): what a shard file records at its end.
+pub fn end(from: Hash, docs: &[EncodedDoc<'_>]) -> Hash {
+    chain(from, docs).last().copied().unwrap_or(from)
+}
+
 /// The chain values after each document of `docs`, starting from `from` (digests on all cores).
 pub fn chain(from: Hash, docs: &[EncodedDoc<'_>]) -> Vec<Hash> {
     let digests = crate::parallel::map(docs, |(r, t)| doc_digest(*r, t));

@@ -203,12 +203,7 @@ impl Parts {
         if text_len >= MAX_SHARD_BYTES {
             return Err(IndexError::TooLarge(text_len));
         }
-        let chain_end = chain_end.unwrap_or_else(|| {
-            crate::content::chain(chain_start, docs)
-                .last()
-                .copied()
-                .unwrap_or(chain_start)
-        });
+        let chain_end = chain_end.unwrap_or_else(|| crate::content::end(chain_start, docs));
         let mut text = Vec::with_capacity(text_len);
         let mut starts = Vec::with_capacity(docs.len());
         for (_, t) in docs {
@@ -505,8 +500,7 @@ impl Index {
         if at != self.text_len {
             return Err(IndexError::Invalid("documents do not fill the stream".into()));
         }
-        let chain = crate::content::chain(self.chain_start, &self.encoded_docs());
-        if chain.last().copied().unwrap_or(self.chain_start) != self.chain_end {
+        if crate::content::end(self.chain_start, &self.encoded_docs()) != self.chain_end {
             return Err(IndexError::Invalid(
                 "its documents do not hash to its content chain".into(),
             ));

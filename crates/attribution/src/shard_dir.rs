@@ -442,12 +442,7 @@ impl ShardDir {
         let w = t.width();
         let sizes: Vec<u64> = docs.iter().map(|(_, c)| (c.len() + w) as u64).collect();
         let merged = layout::plan(&sizes, ends, limits.max_bytes);
-        let mut pieces = InMemory {
-            docs,
-            first: 0,
-            width: w,
-            at: 0,
-        };
+        let mut pieces = InMemory::new(docs, 0, w);
         self.build_from(t, &mut pieces, merged, limits)
     }
 
@@ -540,7 +535,7 @@ impl ShardDir {
                     docs: docs.len() as u64,
                     bytes: docs.iter().map(|(_, c)| c.len() as u64 + w).sum(),
                 };
-                let end = content::chain(chain, &docs).last().copied().unwrap_or(chain);
+                let end = content::end(chain, &docs);
                 let (f, idx) = self.shard(t, mode, &docs, span, chain, Some(end), limits.threads)?;
                 chain = f.end;
                 at = span.end();
@@ -565,12 +560,7 @@ impl ShardDir {
         let first = prev.merged.last().map_or(0, |s| s.end());
         let pieces = layout::delta(first, &sizes, limits.max_bytes);
         let merged = layout::append(&prev.merged, &sizes, limits.max_bytes);
-        let mut docs = InMemory {
-            docs: delta,
-            first,
-            width: w,
-            at: 0,
-        };
+        let mut docs = InMemory::new(delta, first, w);
         self.extend_from(prev, prev_shards, &mut docs, &pieces, merged, limits)
     }
 
@@ -681,10 +671,7 @@ impl ShardDir {
             }
             // The documents read back must hash to the chain the parts claim (a compressed
             // shard's content is checked here, not when it is opened).
-            let end = content::chain(parts[0].start, &docs)
-                .last()
-                .copied()
-                .unwrap_or(parts[0].start);
+            let end = content::end(parts[0].start, &docs);
             if parts.last().map(|p| p.end) != Some(end) {
                 return Err(IndexError::Invalid(
                     "merged documents do not hash to their parts' content chain".into(),

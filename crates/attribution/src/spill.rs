@@ -148,11 +148,24 @@ pub(crate) trait Pieces {
 
 /// Documents held in memory.
 pub(crate) struct InMemory<'d, 'a> {
-    pub docs: &'d [EncodedDoc<'a>],
+    docs: &'d [EncodedDoc<'a>],
     /// Number of `docs[0]`.
-    pub first: u64,
-    pub width: usize,
-    pub at: usize,
+    first: u64,
+    width: usize,
+    /// The next document to hand out.
+    at: usize,
+}
+
+impl<'d, 'a> InMemory<'d, 'a> {
+    /// `docs`, numbered from `first`, encoded with codes of `width` bytes.
+    pub fn new(docs: &'d [EncodedDoc<'a>], first: u64, width: usize) -> Self {
+        InMemory {
+            docs,
+            first,
+            width,
+            at: 0,
+        }
+    }
 }
 
 impl Pieces for InMemory<'_, '_> {

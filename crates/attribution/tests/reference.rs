@@ -91,7 +91,7 @@ proptest! {
     #[test]
     fn shards_answer_like_one_index(docs in corpus(), budget in 1usize..60, a in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b' ')], 1..30)) {
         let one = build(&docs);
-        let refs: Vec<(DocRef, &[u8])> = docs.iter().enumerate().map(|(i, d)| (DocRef { contribution: i as u64, record: 0 }, d.as_slice())).collect();
+        let refs = common::refs(&docs);
         let shards = Shards::build(&refs, budget, |_, _| {}).unwrap();
         prop_assert_eq!(shards.doc_count(), docs.len());
         prop_assert_eq!(Corpus::count(&shards, &a[..1]), Corpus::count(&one, &a[..1]));
@@ -223,19 +223,7 @@ fn shards_are_written_and_reopened() {
     let docs: Vec<Vec<u8>> = (0..50)
         .map(|i| format!("record {i} about rivers and lakes").into_bytes())
         .collect();
-    let refs: Vec<(DocRef, &[u8])> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            (
-                DocRef {
-                    contribution: i as u64,
-                    record: 0,
-                },
-                d.as_slice(),
-            )
-        })
-        .collect();
+    let refs = common::refs(&docs);
     let mut steps = vec![];
     let shards = Shards::build(&refs, 300, |i, n| steps.push((i, n))).unwrap();
     assert!(shards.shards().len() > 3, "{} shards", shards.shards().len());

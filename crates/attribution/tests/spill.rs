@@ -4,13 +4,15 @@
 //! file behind.
 
 use proptest::prelude::*;
-use sinew_attribution::{encode_all, BuildLimits, DocRef, EncodedDoc, IndexMode, ShardDir, Tokenizer};
+use sinew_attribution::{encode_all, BuildLimits, EncodedDoc, IndexMode, ShardDir, Tokenizer};
 use std::path::Path;
+
+mod common;
 
 /// Documents of varied sizes (`lens`), grouped into versions by `cuts`.
 fn corpus(t: Tokenizer, lens: &[usize]) -> Vec<EncodedDoc<'static>> {
     let words = ["river", "silt", "lake", "stone", "the", "sea", "of", "mountain"];
-    let texts: Vec<String> = lens
+    let texts: Vec<Vec<u8>> = lens
         .iter()
         .enumerate()
         .map(|(i, &n)| {
@@ -18,22 +20,10 @@ fn corpus(t: Tokenizer, lens: &[usize]) -> Vec<EncodedDoc<'static>> {
                 .map(|k| words[(i * 7 + k * 3 + k / 5) % words.len()])
                 .collect::<Vec<_>>()
                 .join(" ")
+                .into_bytes()
         })
         .collect();
-    let refs: Vec<(DocRef, &[u8])> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            (
-                DocRef {
-                    contribution: i as u64 / 2,
-                    record: i as u32 % 2,
-                },
-                s.as_bytes(),
-            )
-        })
-        .collect();
-    encode_all(t, &refs)
+    encode_all(t, &common::paired_refs(&texts))
         .unwrap()
         .into_iter()
         .map(|(r, c)| (r, std::borrow::Cow::Owned(c.into_owned())))

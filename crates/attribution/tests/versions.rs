@@ -8,12 +8,12 @@
 use proptest::prelude::*;
 use sinew_attribution::layout::{self, ShardSpan};
 use sinew_attribution::{
-    encode_all, maximal_spans, receipt, Corpus, DocRef, Index, IndexMode, Params, Shard, Shards, Tokenizer,
+    encode_all, maximal_spans, receipt, Corpus, Index, IndexMode, Params, Shard, Shards, Tokenizer,
 };
 use std::sync::Arc;
 
 mod common;
-use common::{naive_count, naive_spans};
+use common::{naive_count, naive_spans, paired_refs as refs};
 
 const WORDS: &[&str] = &[
     "the", " river", " lake", " flows", " to", " sea", ",", " and", " a", " still", ".", " é", "ÿ", " Ā",
@@ -21,21 +21,6 @@ const WORDS: &[&str] = &[
 
 fn text(picks: &[usize]) -> Vec<u8> {
     common::text(WORDS, picks)
-}
-
-fn refs(docs: &[Vec<u8>]) -> Vec<(DocRef, &[u8])> {
-    docs.iter()
-        .enumerate()
-        .map(|(i, d)| {
-            (
-                DocRef {
-                    contribution: i as u64 / 2,
-                    record: i as u32 % 2,
-                },
-                d.as_slice(),
-            )
-        })
-        .collect()
 }
 
 fn tokenizer() -> impl Strategy<Value = Tokenizer> {

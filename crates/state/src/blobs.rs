@@ -74,6 +74,30 @@ pub struct VersionContents {
 /// such shard holds about 6 bytes per stream byte.
 pub const VERSION_SHARD_MAX_BYTES: u64 = 1 << 30;
 
+/// The records of contribution `seq` (its blob read and parsed in its format), each tagged with
+/// the contribution's number and the record's position: the documents it adds to a version.
+pub fn contribution_records(
+    seq: u64,
+    blob: &BlobId,
+    format: &Format,
+    read_blob: &ReadBlob,
+) -> Result<Vec<(sinew_attribution::DocRef, String)>, BlobSourceError> {
+    let bytes = read_blob(blob)?;
+    let records = sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
+        .map_err(|e| BlobSourceError::Ingest(e.stable()))?;
+    Ok(records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = sinew_attribution::DocRef {
+                contribution: seq,
+                record: i as u32,
+            };
+            (at, r.text)
+        })
+        .collect())
+}
+
 /// The records of `contributions` encoded with `tokenizer` (tagged with contribution number and
 /// record position), in order, and how many documents there are after each contribution.
 /// Contributions are read and encoded one after another, so the error is the first bad
@@ -87,20 +111,8 @@ pub fn contribution_documents(
     let mut docs = Vec::new();
     let mut ends = Vec::with_capacity(contributions.len());
     for (seq, blob, format) in contributions {
-        let bytes = read_blob(blob)?;
-        let records = sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
-            .map_err(|e| BlobSourceError::Ingest(e.stable()))?;
-        let texts: Vec<(sinew_attribution::DocRef, &[u8])> = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let at = sinew_attribution::DocRef {
-                    contribution: *seq,
-                    record: i as u32,
-                };
-                (at, r.text.as_bytes())
-            })
-            .collect();
+        let records = contribution_records(*seq, blob, format, read_blob)?;
+        let texts: Vec<(sinew_attribution::DocRef, &[u8])> = records.iter().map(|(r, t)| (*r, t.as_bytes())).collect();
         let encoded = sinew_attribution::encode_all(tokenizer, &texts).map_err(index_error)?;
         docs.extend(
             encoded

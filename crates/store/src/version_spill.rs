@@ -3,7 +3,7 @@
 //! node holds one blob and one batch of records at a time, whatever the version's size.
 
 use sinew_attribution::{encode_all, DocRef, Spill};
-use sinew_state::blobs::{index_error, ReadBlob};
+use sinew_state::blobs::{contribution_records, index_error, ReadBlob};
 use sinew_state::BlobSourceError;
 use sinew_types::datanet::{BlobId, Format};
 
@@ -33,25 +33,15 @@ pub(crate) fn spill_contributions(
         // A contribution that cannot be read or parsed fails the version only if every record
         // before it encodes: the error is the first bad contribution's, in order, as
         // `sinew_state::blobs::contribution_documents` reports it.
-        let read = read_blob(blob).and_then(|bytes| {
-            sinew_datanet::ingest(&bytes, format, &format!("blob {blob}"))
-                .map_err(|e| BlobSourceError::Ingest(e.stable()))
-        });
-        let records = match read {
+        let records = match contribution_records(*seq, blob, format, read_blob) {
             Ok(r) => r,
             Err(e) => {
                 flush(spill, &mut batch)?;
                 return Err(e);
             }
         };
-        for (j, r) in records.into_iter().enumerate() {
-            let at = DocRef {
-                contribution: *seq,
-                record: j as u32,
-            };
-            batch_bytes += r.text.len();
-            batch.push((at, r.text));
-        }
+        batch_bytes += records.iter().map(|(_, t)| t.len()).sum::<usize>();
+        batch.extend(records);
         if batch_bytes >= BATCH_BYTES {
             flush(spill, &mut batch)?;
             batch_bytes = 0;

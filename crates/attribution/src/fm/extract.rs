@@ -125,10 +125,7 @@ impl FmIndex {
     /// faulty build or another corpus is refused, whatever its checksum).
     pub fn check_content(&self) -> Result<(), IndexError> {
         let docs = self.encoded_docs()?;
-        let end = crate::content::chain(self.chain_start, &docs)
-            .last()
-            .copied()
-            .unwrap_or(self.chain_start);
+        let end = crate::content::end(self.chain_start, &docs);
         if end != self.chain_end {
             return Err(super::codec::bad("its documents do not hash to its content chain"));
         }

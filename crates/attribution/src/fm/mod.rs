@@ -123,10 +123,7 @@ impl FmIndex {
         if text_len.saturating_mul(w) >= crate::index::MAX_SHARD_BYTES {
             return Err(IndexError::TooLarge(text_len * w));
         }
-        let chain_end = crate::content::chain(chain_start, docs)
-            .last()
-            .copied()
-            .unwrap_or(chain_start);
+        let chain_end = crate::content::end(chain_start, docs);
         let tokens = |t: &[u8]| {
             t.chunks_exact(w)
                 .map(move |c| tokenizer.token_at(c))

@@ -84,3 +84,20 @@ pub fn refs(docs: &[Vec<u8>]) -> Vec<(DocRef, &[u8])> {
         })
         .collect()
 }
+
+/// Two records per contribution: documents 0 and 1 are contribution 0's records 0 and 1, and so
+/// on.
+pub fn paired_refs(docs: &[Vec<u8>]) -> Vec<(DocRef, &[u8])> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                DocRef {
+                    contribution: i as u64 / 2,
+                    record: i as u32 % 2,
+                },
+                d.as_slice(),
+            )
+        })
+        .collect()
+}

@@ -50,6 +50,18 @@ pub struct AttributionArgs {
     fm: bool,
 }
 
+/// How long `f` takes, in microseconds (its result kept from the optimizer).
+fn micros<R>(f: impl FnOnce() -> R) -> f64 {
+    let t = Instant::now();
+    std::hint::black_box(f());
+    t.elapsed().as_secs_f64() * 1e6
+}
+
+/// How long `f` takes, in milliseconds.
+fn millis<R>(f: impl FnOnce() -> R) -> f64 {
+    micros(f) / 1e3
+}
+
 /// Drops the kernel's page cache so the next reads come from disk.
 fn drop_caches() -> bool {
     let _ = std::process::Command::new("sync").status();
@@ -215,22 +227,11 @@ pub fn run(a: AttributionArgs) -> Result<()> {
     for p in pats.iter().take(2_000) {
         shards.count(p);
     }
-    let mut count_us: Vec<f64> = pats
-        .iter()
-        .map(|p| {
-            let t = Instant::now();
-            std::hint::black_box(shards.count(p));
-            t.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
+    let mut count_us: Vec<f64> = pats.iter().map(|p| micros(|| shards.count(p))).collect();
     let mut find_us: Vec<f64> = pats
         .iter()
         .take(5_000)
-        .map(|p| {
-            let t = Instant::now();
-            std::hint::black_box(shards.occurrences(p, 10));
-            t.elapsed().as_secs_f64() * 1e6
-        })
+        .map(|p| micros(|| shards.occurrences(p, 10)))
         .collect();
     println!(
         "count: p50 {:.1} us, p99 {:.1} us; find (10 occurrences): p50 {:.1} us, p99 {:.1} us",
@@ -380,15 +381,7 @@ fn compressed(
         "fm open (checksums): {open:.2}s; every document read back from the transform and hashed against the content chain (what a merge reads): {:.1}s",
         t.elapsed().as_secs_f64()
     );
-    let mut c: Vec<f64> = pats
-        .iter()
-        .take(5_000)
-        .map(|p| {
-            let t = Instant::now();
-            std::hint::black_box(fm.count(p));
-            t.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
+    let mut c: Vec<f64> = pats.iter().take(5_000).map(|p| micros(|| fm.count(p))).collect();
     let same = pats.iter().take(2_000).all(|p| fm.count(p) == shards.count(p));
     let mut s: Vec<f64> = Vec::new();
     let mut same_spans = 0;
@@ -452,11 +445,7 @@ fn cold(folder: &Path, manifest: &Manifest, pats: &[Vec<u8>], answers: &[Vec<u8>
         .iter()
         .skip(10_000)
         .take(200)
-        .map(|p| {
-            let t = Instant::now();
-            std::hint::black_box(shards.count(p));
-            t.elapsed().as_secs_f64() * 1e6
-        })
+        .map(|p| micros(|| shards.count(p)))
         .collect();
     drop(shards);
     drop_caches();
@@ -464,11 +453,7 @@ fn cold(folder: &Path, manifest: &Manifest, pats: &[Vec<u8>], answers: &[Vec<u8>
     let mut s: Vec<f64> = answers
         .iter()
         .take(20)
-        .map(|ans| {
-            let t = Instant::now();
-            std::hint::black_box(maximal_spans(&shards, ans, params.min_len, params.max_count));
-            t.elapsed().as_secs_f64() * 1e3
-        })
+        .map(|ans| millis(|| maximal_spans(&shards, ans, params.min_len, params.max_count)))
         .collect();
     println!(
         "cold page cache: count p50 {:.0} us (first 200 queries after dropping caches); maximal spans p50 {:.1} ms (first 20 answers)",
